@@ -1,0 +1,166 @@
+"""DMM-MEN sampler speed on real MNIST: n = 5,000 digits, all p = 784 pixels.
+
+y is the logit of the class-3 probability of a multinomial logistic regression trained on the
+demo's seeded 4,000-digit split. For each setting it measures
+  - CPU seconds per sweep: one chain, one BLAS thread, sweeps 31-130 (after the first moves);
+  - a converged fit: two chains on two cores (a thread and a BLAS thread each), checked every
+    10 sweeps, stopping when the split R-hat of the log-likelihood over the second half of the
+    sweeps so far is below 1.05; wall seconds from the start, initialisation included;
+  - memory: peak traced allocation of a whole fit with 100 and with 400 sweeps.
+and prints them beside the authors' R sampler (paper.md; 6 components, 3 nets, OpenBLAS on
+one thread: 2.5 s per sweep at p = 784, 20,000 sweeps, every sweep kept in memory).
+
+    python benchmarks/sampler_speed.py [--components 10 20] [--dtypes float64 float32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from scrutiny import DPMixtureRegression
+from scrutiny.datasets import load_mnist, split
+from scrutiny.demo import class_logit
+from scrutiny.surrogate import kernel
+from scrutiny.surrogate.backends import make_backend
+from scrutiny.surrogate.diagnostics import split_rhat
+
+R_SECONDS_PER_SWEEP = 2.5  # the published R sampler at p = 784, OpenBLAS, one thread
+R_SWEEPS = 20_000
+
+
+def mnist_logits(target=3, seed=0):
+    from sklearn.linear_model import LogisticRegression
+
+    X, labels = load_mnist()
+    Xtr, ltr, _, _ = split(X, labels, seed=seed)
+    clf = LogisticRegression(C=0.1, max_iter=300).fit(Xtr, ltr)
+    return X, class_logit(clf.predict_log_proba(X), target)
+
+
+def prepare(X, y, J, dtype, device):
+    backend = make_backend(device, dtype)
+    data = kernel.GibbsData.build(X, (y - y.mean()) / y.std(), backend)
+    return data, kernel.SamplerParams(priors=kernel.Priors(n_components=J))
+
+
+def seconds_per_sweep(data, params, warmup=30, timed=100, seed=0):
+    rng = np.random.default_rng(seed)
+    with threadpool_limits(1):
+        state = kernel.init(rng, data, params)
+        for _ in range(warmup):
+            state, _ = kernel.step(rng, state, data)
+        start = time.process_time()
+        for _ in range(timed):
+            state, info = kernel.step(rng, state, data)
+    return (time.process_time() - start) / timed, int((info.counts > 0).sum())
+
+
+def converged_fit(data, params, max_sweeps, threshold=1.05, check_every=10):
+    """Two chains in two threads; returns (sweeps, wall seconds) at the first R-hat < threshold."""
+    seeds = np.random.SeedSequence(1).spawn(2)
+    loglik = np.full((2, max_sweeps), np.nan)
+    stamps = np.full((2, max_sweeps), np.nan)
+    start = time.perf_counter()
+
+    def chain(c):
+        rng = np.random.default_rng(seeds[c])
+        state = kernel.init(rng, data, params)
+        for t in range(max_sweeps):
+            state, info = kernel.step(rng, state, data)
+            loglik[c, t] = info.log_likelihood
+            stamps[c, t] = time.perf_counter() - start
+
+    with threadpool_limits(1):
+        threads = [threading.Thread(target=chain, args=(c,)) for c in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for T in range(2 * check_every, max_sweeps + 1, check_every):
+        if split_rhat(loglik[:, T // 2 : T]) < threshold:
+            return T, float(stamps[:, T - 1].max()), float(stamps[:, -1].max() / max_sweeps)
+    return None, None, float(stamps[:, -1].max() / max_sweeps)
+
+
+def peak_memory(X, y, J, dtype, n_sweeps):
+    tracemalloc.start()
+    DPMixtureRegression(J, n_sweeps=n_sweeps, dtype=dtype, progress=False, random_state=0).fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--components", type=int, nargs="+", default=[10, 20])
+    ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--max-sweeps", type=int, default=600)
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--out", default="benchmarks/results/sampler_speed.json")
+    args = ap.parse_args()
+
+    X, y = mnist_logits()
+    rows = []
+    for J in args.components:
+        for dtype in args.dtypes:
+            data, params = prepare(X, y, J, dtype, args.device)
+            sps, occupied = seconds_per_sweep(data, params)
+            sweeps, wall, wall_per_sweep = converged_fit(data, params, args.max_sweeps)
+            row = dict(
+                components=J,
+                dtype=dtype,
+                device=args.device,
+                cpu_s_per_sweep=sps,
+                occupied=occupied,
+                wall_s_per_sweep_2chains=wall_per_sweep,
+                sweeps_to_rhat_1_05=sweeps,
+                seconds_to_converge=wall,
+            )
+            if not args.no_memory:
+                row["peak_mib_100_sweeps"] = peak_memory(X, y, J, dtype, 100)
+                row["peak_mib_400_sweeps"] = peak_memory(X, y, J, dtype, 400)
+            rows.append(row)
+            print(json.dumps(row))
+
+    machine = f"{platform.processor() or platform.machine()}, {platform.python_version()}"
+    print(f"\nn = {X.shape[0]}, p = {X.shape[1]}; {machine}")
+    print(
+        "| components | dtype | CPU s / sweep (1 thread) | x faster than R | occupied |"
+        " wall s / sweep, 2 chains on 2 cores | sweeps to R-hat < 1.05 | s to converge |"
+        " peak MiB, 100 / 400 sweeps |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        conv = "not within max" if r["sweeps_to_rhat_1_05"] is None else r["sweeps_to_rhat_1_05"]
+        secs = "-" if r["seconds_to_converge"] is None else f"{r['seconds_to_converge']:.1f}"
+        mem = (
+            f"{r['peak_mib_100_sweeps']:.0f} / {r['peak_mib_400_sweeps']:.0f}"
+            if "peak_mib_100_sweeps" in r
+            else "-"
+        )
+        print(
+            f"| {r['components']} | {r['dtype']} | {r['cpu_s_per_sweep']:.3f} |"
+            f" {R_SECONDS_PER_SWEEP / r['cpu_s_per_sweep']:.0f} | {r['occupied']} |"
+            f" {r['wall_s_per_sweep_2chains']:.3f} | {conv} | {secs} | {mem} |"
+        )
+    print(
+        f"\nR reference: {R_SECONDS_PER_SWEEP} s / sweep x {R_SWEEPS} sweeps ="
+        f" {R_SECONDS_PER_SWEEP * R_SWEEPS / 3600:.1f} h, all sweeps kept in memory."
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Input checks that fail early with a message naming the problem."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_matrix(a, name):
+    """A finite 2-D float64 copy of ``a``; never modifies the caller's array."""
+    try:
+        arr = np.array(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric; could not convert it to float: {exc}") from None
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty; got shape {arr.shape}")
+    _check_finite(arr, name)
+    return arr
+
+
+def as_float_vector(a, name, n=None):
+    """A finite 1-D float64 copy of ``a`` (a column vector is accepted), of length ``n``."""
+    try:
+        arr = np.array(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric; could not convert it to float: {exc}") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (n_samples,); got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} rows but the feature matrix has {n}")
+    _check_finite(arr, name)
+    return arr
+
+
+def _check_finite(arr, name):
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = tuple(int(i[0]) for i in np.nonzero(bad))
+        kind = "NaN" if np.isnan(arr[where]) else "an infinite value"
+        count = int(bad.sum())
+        raise ValueError(
+            f"{name} contains {kind} at index {where if len(where) > 1 else where[0]}"
+            f" ({count} non-finite value{'s' if count > 1 else ''} in all)"
+        )

@@ -1,0 +1,5 @@
+"""Real data sets that install from package registries (nothing is downloaded at run time)."""
+
+from scrutiny.datasets.mnist import load_mnist, split
+
+__all__ = ["load_mnist", "split"]

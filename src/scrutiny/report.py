@@ -1,0 +1,62 @@
+"""A self-contained HTML report: images inline as base64, no network, no scripts."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+
+def figure_png(fig):
+    """PNG bytes of a matplotlib figure (closed afterwards)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_report(out_dir, title, sections, results):
+    """Write ``index.html``, ``results.json`` and every image as its own PNG.
+
+    sections: list of (heading, text, [(image_name, png_bytes), ...]).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=_plain))
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "figure{display:inline-block;margin:4px;text-align:center;font-size:12px}"
+        "pre{background:#f5f5f5;padding:8px;overflow-x:auto}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for heading, text, images in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if text:
+            parts.append(f"<pre>{html.escape(text)}</pre>")
+        for name, png in images:
+            (out / name).write_bytes(png)
+            data = base64.b64encode(png).decode("ascii")
+            label = html.escape(Path(name).stem.replace("_", " "))
+            parts.append(
+                f"<figure><img alt='{label}' src='data:image/png;base64,{data}'>"
+                f"<figcaption>{label}</figcaption></figure>"
+            )
+    parts.append("</body></html>")
+    (out / "index.html").write_text("\n".join(parts))
+    return out / "index.html"
+
+
+def _plain(obj):
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")

@@ -1,0 +1,136 @@
+"""Array backends for the data-sized linear algebra of the Gibbs kernel.
+
+The kernel keeps its small, per-component quantities in numpy float64 on the CPU and sends
+only the heavy work (the design matrix, Gram matrices, Cholesky factors and triangular
+solves) to a backend: numpy (default) or torch (``device="cuda"`` or ``"cpu"``). Both expose
+the array-API namespace ``xp`` plus the few operations the standard lacks: batched
+triangular solves and seeded random draws. torch is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_DTYPES = {"float64", "float32"}
+
+
+class NumpyBackend:
+    """CPU linear algebra through numpy / scipy (OpenBLAS)."""
+
+    name = "numpy"
+
+    def __init__(self, dtype="float64"):
+        import array_api_compat.numpy as xp
+
+        self.xp = xp
+        self.dtype = np.dtype(dtype)
+        self.device = "cpu"
+
+    def generator(self, rng):
+        """The generator for this sweep's array-sized draws: the kernel's own, here."""
+        return rng
+
+    def asarray(self, a, dtype=None):
+        return np.asarray(a, dtype=self.dtype if dtype is None else dtype)
+
+    def to_numpy(self, a):
+        return np.asarray(a, dtype=np.float64) if a.dtype.kind == "f" else np.asarray(a)
+
+    def index(self, idx):
+        return np.asarray(idx, dtype=np.intp)
+
+    def normal(self, gen, shape):
+        return gen.standard_normal(shape).astype(self.dtype, copy=False)
+
+    def uniform(self, gen, shape):
+        return gen.random(shape).astype(self.dtype, copy=False)
+
+    def cholesky(self, a):
+        """Lower Cholesky factor(s), overwriting ``a`` (the upper triangle is left as is:
+        only triangular solves read the factor); LinAlgError if not positive definite."""
+        from scipy.linalg import lapack
+
+        potrf = lapack.get_lapack_funcs("potrf", (a,))
+        for m in a.reshape(-1, *a.shape[-2:]):
+            # LAPACK is column-major: the upper factor of a C-ordered m^T is the lower one of m
+            _, info = potrf(m.T, lower=0, overwrite_a=1, clean=0)
+            if info != 0:
+                raise np.linalg.LinAlgError("matrix is not positive definite")
+        return a
+
+    def solve_lower(self, low, b, transpose=False):
+        """Solve L x = b (or L^T x = b), batched over leading axes; b has a trailing k axis."""
+        from scipy.linalg import solve_triangular
+
+        return solve_triangular(low, b, lower=True, trans=1 if transpose else 0, check_finite=False)
+
+
+class TorchBackend:
+    """The same operations on a torch device (CUDA on a GPU machine, or CPU for tests)."""
+
+    name = "torch"
+
+    def __init__(self, dtype="float64", device="cpu"):
+        try:
+            import torch
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "backend='torch' needs PyTorch: pip install 'scrutiny[torch]'"
+            ) from exc
+        import array_api_compat.torch as xp
+
+        self.torch = torch
+        self.xp = xp
+        self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device={device!r} requested but torch sees no CUDA device")
+        self.dtype = getattr(torch, dtype)
+
+    def generator(self, rng):
+        """A device generator seeded from the kernel's numpy Generator (one per sweep)."""
+        gen = self.torch.Generator(device=self.device)
+        gen.manual_seed(int(rng.integers(2**62)))
+        return gen
+
+    def asarray(self, a, dtype=None):
+        dtype = self.dtype if dtype is None else getattr(self.torch, np.dtype(dtype).name)
+        if isinstance(a, self.torch.Tensor):
+            return a.to(device=self.device, dtype=dtype)
+        return self.torch.as_tensor(np.asarray(a), dtype=dtype, device=self.device)
+
+    def to_numpy(self, a):
+        a = a.detach().cpu()
+        return a.double().numpy() if a.is_floating_point() else a.numpy()
+
+    def index(self, idx):
+        return self.torch.as_tensor(np.asarray(idx, dtype=np.int64), device=self.device)
+
+    def normal(self, gen, shape):
+        return self.torch.randn(shape, generator=gen, dtype=self.dtype, device=self.device)
+
+    def uniform(self, gen, shape):
+        return self.torch.rand(shape, generator=gen, dtype=self.dtype, device=self.device)
+
+    def cholesky(self, a):
+        low, info = self.torch.linalg.cholesky_ex(a)
+        if bool((info != 0).any()):
+            raise np.linalg.LinAlgError("matrix is not positive definite")
+        return low
+
+    def solve_lower(self, low, b, transpose=False):
+        if transpose:
+            return self.torch.linalg.solve_triangular(low.mT, b, upper=True)
+        return self.torch.linalg.solve_triangular(low, b, upper=False)
+
+
+def make_backend(device="cpu", dtype="float64"):
+    """Backend for ``device``: "cpu" runs numpy; "cuda", "cuda:N" or "torch" run torch."""
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
+    if device in (None, "cpu", "numpy"):
+        return NumpyBackend(dtype)
+    if device == "torch":
+        return TorchBackend(dtype, "cpu")
+    if isinstance(device, str) and (device.startswith("cuda") or device.startswith("torch:")):
+        return TorchBackend(dtype, device.removeprefix("torch:"))
+    raise ValueError(f"device must be 'cpu', 'torch', 'cuda' or 'cuda:N', got {device!r}")

@@ -1,0 +1,278 @@
+"""``DPMixtureRegression``: the DMM-MEN surrogate as a scikit-learn-style estimator."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+
+from scrutiny._validation import as_float_matrix, as_float_vector
+from scrutiny.surrogate.backends import make_backend
+from scrutiny.surrogate.driver import run_chains
+from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
+
+
+class DPMixtureRegression:
+    """Dirichlet-process mixture of linear regressions with multiple elastic-net priors.
+
+    Each occupied component is one linear regime of y on Z; ``coef_`` are posterior means
+    after label switching is resolved, averaged over the draws in which the component held
+    rows (``occupancy_`` is the share of such draws; never-occupied components are NaN).
+    Fitted by Gibbs sampling (``scrutiny.surrogate.kernel``) over ``n_chains`` chains;
+    memory does not grow with ``n_sweeps``.
+
+    Parameters
+    ----------
+    n_components : int
+        Truncation level of the Dirichlet process: an upper bound on the number of regimes.
+    n_nets : int
+        Number of elastic-net priors the components choose from.
+    n_sweeps, burn_in, thin, n_chains : int
+        Gibbs sweeps per chain, of which the first ``burn_in`` (default: half) are discarded
+        and every ``thin``-th of the rest is kept.
+    fit_intercept : bool
+        Give every component an (unpenalised) intercept.
+    standardize : bool
+        Fit on y centred and scaled to unit variance, so the default priors do not depend on
+        the units of y; all outputs are in the original units.
+    init : "quantile", "random" or array of labels
+        Starting partition: equal-size bins of sorted y, uniform random, or given.
+    lambda1, lambda2 : float or None
+        Fix the elastic-net penalties (``lambda1=0`` gives a ridge prior); None samples them.
+    priors : dict or None
+        Other hyperparameters of ``scrutiny.surrogate.kernel.Priors``.
+    max_stored_draws : int
+        Thinned draws kept per chain for intervals, responsibilities and diagnostics.
+    device : "cpu", "torch" or "cuda[:N]"
+        Where the linear algebra runs; "cpu" uses numpy, the others torch.
+    dtype : "float64" or "float32"
+        Precision of the data-sized linear algebra.
+    n_jobs : int or None
+        Chains run at once (threads); None = as many as there are cores.
+    progress : bool
+        Show a progress bar.
+    random_state : None, int or numpy.random.Generator
+    """
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        n_nets=3,
+        n_sweeps=600,
+        burn_in=None,
+        thin=1,
+        n_chains=2,
+        fit_intercept=True,
+        standardize=True,
+        init="quantile",
+        lambda1=None,
+        lambda2=None,
+        priors=None,
+        max_stored_draws=200,
+        device="cpu",
+        dtype="float64",
+        n_jobs=None,
+        progress=True,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.n_nets = n_nets
+        self.n_sweeps = n_sweeps
+        self.burn_in = burn_in
+        self.thin = thin
+        self.n_chains = n_chains
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.init = init
+        self.lambda1 = lambda1
+        self.lambda2 = lambda2
+        self.priors = priors
+        self.max_stored_draws = max_stored_draws
+        self.device = device
+        self.dtype = dtype
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.random_state = random_state
+
+    # -- scikit-learn protocol ----------------------------------------------------------
+
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep=True):
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"unknown parameter {key!r}; valid ones are {sorted(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        defaults = {
+            k: v.default for k, v in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults.get(k))
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    # -- fitting ------------------------------------------------------------------------
+
+    def fit(self, Z, y):
+        """Sample the posterior of the mixture given features Z (n, p) and responses y (n,)."""
+        Z = as_float_matrix(Z, "Z")
+        y = as_float_vector(y, "y", n=Z.shape[0])
+        if Z.shape[0] < 2:
+            raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
+        self.y_center_ = float(y.mean()) if (self.standardize and self.fit_intercept) else 0.0
+        spread = float(np.sqrt(np.mean((y - self.y_center_) ** 2)))
+        self.y_scale_ = spread if (self.standardize and spread > 0) else 1.0
+        priors = Priors(
+            n_components=int(self.n_components),
+            n_nets=int(self.n_nets),
+            lambda1=self.lambda1,
+            lambda2=self.lambda2,
+            **(self.priors or {}),
+        )
+        params = SamplerParams(priors=priors, init=self.init)
+        backend = make_backend(self.device, self.dtype)
+        data = GibbsData.build(
+            Z, (y - self.y_center_) / self.y_scale_, backend, fit_intercept=self.fit_intercept
+        )
+        burn_in = self.n_sweeps // 2 if self.burn_in is None else self.burn_in
+        post = run_chains(
+            data,
+            params,
+            n_chains=int(self.n_chains),
+            n_sweeps=int(self.n_sweeps),
+            burn_in=int(burn_in),
+            thin=int(self.thin),
+            random_state=self.random_state,
+            progress=self.progress,
+            n_jobs=self.n_jobs,
+            max_stored_draws=int(self.max_stored_draws),
+        )
+        self._set_fitted(post, Z.shape[1])
+        return self
+
+    def _set_fitted(self, post, p):
+        s, c, off = self.y_scale_, self.y_center_, int(self.fit_intercept)
+        J = post.coef_mean.shape[0]
+        self.n_features_in_ = p
+        self.n_iter_ = int(self.n_sweeps)
+        self.coef_ = s * post.coef_mean[:, off:]
+        self.coef_std_ = s * np.sqrt(post.coef_var[:, off:])
+        self.intercept_ = (
+            s * post.coef_mean[:, 0] + c if off else np.where(post.occupancy > 0, c, np.nan)
+        )
+        self.noise_var_ = s**2 * post.noise_var
+        self.occupancy_ = post.occupancy
+        self.weights_ = post.weights
+        self.component_sizes_ = post.counts
+        self.labels_ = post.label_counts.argmax(axis=1)
+        self.label_probabilities_ = post.label_counts / post.label_counts.sum(axis=1, keepdims=True)
+        coef = post.draws["coef"]  # (chains, draws, J, P), float32
+        flat = coef.reshape(-1, *coef.shape[2:])
+        self.coef_draws_ = flat[..., off:] * np.float32(s)
+        self.intercept_draws_ = (
+            flat[..., 0].astype(np.float64) * s + c if off else np.full(flat.shape[:2], c)
+        )
+        self.noise_var_draws_ = s**2 * post.draws["noise_var"].reshape(-1, J)
+        self.weights_draws_ = post.draws["weights"].reshape(-1, J)
+        self.counts_draws_ = post.draws["counts"].reshape(-1, J)
+        diag = dict(post.diagnostics)
+        if "coef_rhat" in diag:
+            for key in ("coef_rhat", "coef_ess"):
+                full = diag.pop(key)
+                diag[key] = full[:, off:]
+                if off:
+                    diag[key.replace("coef", "intercept")] = full[:, 0]
+            steady = diag["always_occupied"]
+            if steady.any():
+                diag["coef_rhat_max"] = float(np.nanmax(diag["coef_rhat"][steady]))
+                diag["coef_ess_min"] = float(np.nanmin(diag["coef_ess"][steady]))
+        self.diagnostics_ = diag
+        self._final_states = post.final_states
+
+    # -- using the fit ------------------------------------------------------------------
+
+    def _check_fitted(self):
+        if not hasattr(self, "coef_"):
+            raise RuntimeError(
+                f"this {type(self).__name__} is not fitted yet; call fit(Z, y) first"
+            )
+
+    def _check_Z(self, Z):
+        self._check_fitted()
+        Z = as_float_matrix(Z, "Z")
+        if Z.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"Z has {Z.shape[1]} features but the model was fitted with {self.n_features_in_}"
+            )
+        return Z
+
+    def predict_components(self, Z):
+        """(n, J) prediction of every component's regression (posterior means; NaN for a
+        component that never held rows)."""
+        Z = self._check_Z(Z)
+        return Z @ self.coef_.T + self.intercept_
+
+    def predict(self, Z):
+        """(n,) prediction of the mixture: component predictions averaged with the posterior
+        weights of the components that held rows (the others have no posterior mean)."""
+        pred = self.predict_components(Z)
+        used = self.occupancy_ > 0
+        return pred[:, used] @ (self.weights_[used] / self.weights_[used].sum())
+
+    def responsibilities(self, Z, y, batch_size=256):
+        """(n, J) posterior probability that each row belongs to each component, given its
+        response: averaged over the stored posterior draws, not plugged in at the means."""
+        Z = self._check_Z(Z)
+        y = as_float_vector(y, "y", n=Z.shape[0])
+        D, J, p = self.coef_draws_.shape
+        W = self.coef_draws_.reshape(D * J, p).T
+        log_w = np.log(np.maximum(self.weights_draws_, 1e-300))
+        s2 = self.noise_var_draws_
+        out = np.empty((Z.shape[0], J))
+        for lo in range(0, Z.shape[0], batch_size):
+            zb = Z[lo : lo + batch_size].astype(np.float32)
+            mu = (zb @ W).reshape(-1, D, J) + self.intercept_draws_
+            res = y[lo : lo + batch_size, None, None] - mu
+            logp = log_w - 0.5 * np.log(2 * np.pi * s2) - res**2 / (2 * s2)
+            logp -= logp.max(axis=2, keepdims=True)
+            prob = np.exp(logp)
+            out[lo : lo + batch_size] = (prob / prob.sum(axis=2, keepdims=True)).mean(axis=1)
+        return out
+
+    def assign(self, Z, y):
+        """(n,) component of each row given its response, by posterior responsibility."""
+        return self.responsibilities(Z, y).argmax(axis=1)
+
+    def coef_interval(self, level=0.95):
+        """Equal-tailed credible intervals of ``coef_``: (lower, upper), each (J, p), from
+        the stored draws in which the component held rows (NaN if it never did)."""
+        self._check_fitted()
+        if not 0 < level < 1:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        q = [(1 - level) / 2, (1 + level) / 2]
+        draws = np.where(
+            (self.counts_draws_ > 0)[..., None], self.coef_draws_.astype(np.float64), np.nan
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: never occupied
+            lo, hi = np.nanquantile(draws, q, axis=0)
+        return lo, hi
+
+
+def _same(a, b):
+    try:
+        return bool(a == b) if not isinstance(a, np.ndarray) else False
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,458 @@
+"""The DMM-MEN Gibbs kernel: ``init(rng, data, params) -> state`` and
+``step(rng, state, data) -> (state, info)``.
+
+Model (paper.md section 1, plus a per-component intercept b_j):
+    y_i | z_i = j        ~ N(b_j + x_i' beta_j, s2_j)
+    P(z_i = j) = pi_j,     pi from a truncated stick-breaking DP, sticks ~ Beta(1, alpha)
+    alpha                ~ Gamma(e, f)
+    c_j | w ~ Cat(w),      w ~ Dirichlet(alpha_e, ..., alpha_e)        (net of component j)
+    beta_j | s2_j, c_j=k ~ Bayesian elastic net (lam1_k, lam2_k), see ``elastic_net``
+    b_j | s2_j           ~ N(0, s2_j / lam0)
+    s2_j                 ~ InvGamma(a0, b0)
+    lam1_k ~ Gamma(h1, r1),  lam2_k ~ Gamma(h2, r2)
+
+One sweep, each move an exact draw from a full or partially collapsed conditional:
+ 1. z | all                      responsibilities, drawn by inverse CDF
+ 2. sticks | z, alpha; alpha | sticks
+ 3. (s2_j, beta_j, b_j) | z, u_j, lam_{c_j}, as one block: s2_j with the coefficients
+    integrated out (its density is log-concave in 1 / s2_j, drawn exactly by rejection),
+    then the coefficients from their Gaussian given s2_j. Empty components: an exact draw
+    from the prior.
+ 4. c | beta, s2, lam, w and lam | c, beta, s2, both with u integrated out (the full
+    elastic-net prior density, normalising constants included); w | c; then u | beta, s2, lam.
+    Steps 4 form one partially collapsed block (van Dyk & Park 2008): u is drawn last.
+
+The coefficient draw uses a Cholesky factor of the precision X'X + D when the component has
+many rows, and the O(n_j^2 P) algorithm of Bhattacharya, Chakraborty & Mallick (2016) when
+it has fewer rows than ``woodbury_ratio`` times the number of columns; both are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from scrutiny.surrogate import elastic_net
+from scrutiny.surrogate.distributions import (
+    inverse_gaussian,
+    log_dirichlet,
+    log_gamma_variates,
+    noise_precision,
+    slice_sample,
+    truncated_gamma_excess,
+)
+from scrutiny.surrogate.stats import ComponentStats
+
+_MIN_ABS_COEF = 1e-150  # keeps the inverse-Gaussian mean finite when a coefficient is 0
+_MAX_SCALE = 1e15  # u beyond this makes a prior sd below 1e-7 s; capped to stay finite
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Hyperparameters of DMM-MEN; defaults follow the authors' code (paper.md 1.3-1.4)."""
+
+    n_components: int = 10
+    n_nets: int = 3
+    concentration_shape: float = 5.0
+    concentration_rate: float = 1.0
+    net_concentration: float | None = None  # Dirichlet weight of each net; None = 1 / n_nets
+    noise_shape: float = 0.5
+    noise_scale: float = 0.5
+    lambda1_shape: float = 1.0
+    lambda1_rate: float = 0.5
+    lambda2_shape: float = 4.0
+    lambda2_rate: float = 0.5
+    intercept_precision: float = 0.01
+    lambda1: float | None = None  # fix the L1 penalty (0 = ridge); None = sample it
+    lambda2: float | None = None  # fix the L2 penalty; None = sample it
+
+    def __post_init__(self):
+        if int(self.n_components) < 1 or int(self.n_nets) < 1:
+            raise ValueError("n_components and n_nets must be at least 1")
+        positive = (
+            "concentration_shape concentration_rate noise_shape noise_scale lambda1_shape "
+            "lambda1_rate lambda2_shape lambda2_rate intercept_precision"
+        ).split()
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.lambda1 is not None and not self.lambda1 >= 0:
+            raise ValueError(f"lambda1 must be >= 0, got {self.lambda1!r}")
+        if self.lambda2 is not None and not self.lambda2 > 0:
+            raise ValueError(f"lambda2 must be > 0, got {self.lambda2!r}")
+
+    @property
+    def alpha_e(self):
+        return 1.0 / self.n_nets if self.net_concentration is None else self.net_concentration
+
+
+@dataclass(frozen=True)
+class SamplerParams:
+    priors: Priors = field(default_factory=Priors)
+    init: object = "quantile"  # "quantile", "random" or an array of initial labels
+    woodbury_ratio: float = 0.7
+    gram_refresh: int = 50
+
+
+@dataclass(frozen=True)
+class GibbsData:
+    """Observations on the backend.
+
+    X holds a leading column of ones (if there is an intercept) and then only the feature
+    columns that are non-zero somewhere: an all-zero column never meets the likelihood, so
+    its coefficients are prior draws and it is left out of every product. ``columns`` maps
+    the columns of X to positions in the full coefficient vector (intercept first).
+    """
+
+    X: object
+    y: object
+    y_np: np.ndarray
+    columns: np.ndarray  # (n_cols,) position of each column of X in the coefficient vector
+    n_penalized: int  # p, the number of features (all of them)
+    has_intercept: bool
+    backend: object
+
+    @property
+    def n_rows(self):
+        return self.y_np.shape[0]
+
+    @property
+    def n_cols(self):
+        return self.columns.size
+
+    @property
+    def n_coef(self):
+        return self.n_penalized + int(self.has_intercept)
+
+    @classmethod
+    def build(cls, Z, y, backend, fit_intercept=True):
+        Z = np.asarray(Z, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        off = int(fit_intercept)
+        used = np.flatnonzero((Z != 0).any(axis=0))
+        X = np.hstack([np.ones((Z.shape[0], off)), Z[:, used]])
+        columns = np.concatenate([np.arange(off), used + off])
+        return cls(
+            backend.asarray(X),
+            backend.asarray(y),
+            y,
+            columns,
+            Z.shape[1],
+            fit_intercept,
+            backend,
+        )
+
+
+@dataclass(frozen=True)
+class GibbsState:
+    """One point of the chain. Arrays are never modified after the state is built; ``stats``
+    is a cache of (data, labels) that the kernel moves forward in place."""
+
+    params: SamplerParams
+    labels: np.ndarray  # (n,) component of each row
+    log_weights: np.ndarray  # (J,) log pi
+    concentration: float  # alpha
+    nets: np.ndarray  # (J,) elastic net of each component
+    log_net_weights: np.ndarray  # (K,) log w
+    lam1: np.ndarray  # (K,)
+    lam2: np.ndarray  # (K,)
+    noise_var: np.ndarray  # (J,)
+    coef: np.ndarray  # (J, P) intercept first (if any), then penalized coefficients
+    scales: np.ndarray  # (J, p) u, latent scales of the penalized coefficients
+    stats: ComponentStats = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class GibbsInfo:
+    log_likelihood: float  # observed-data log-likelihood of the state that entered the step
+    counts: np.ndarray  # (J,) rows per component after the step
+    n_moved: int  # rows that changed component
+    n_woodbury: int  # components drawn with the n_j < P algorithm
+
+
+# ----------------------------------------------------------------------------------------
+# kernel
+
+
+def init(rng, data, params=None):
+    """A starting state: labels from ``params.init``, then the remaining variables drawn
+    from their conditionals given those labels."""
+    params = SamplerParams() if params is None else params
+    pri = params.priors
+    J, K, p = pri.n_components, pri.n_nets, data.n_penalized
+    gen = data.backend.generator(rng)
+    labels = _initial_labels(rng, data, params.init, J)
+    lam1, lam2 = _draw_penalties_from_prior(rng, pri, K)
+    log_w = log_dirichlet(rng, np.full(K, pri.alpha_e))
+    nets = rng.choice(K, size=J, p=np.exp(log_w - np.logaddexp.reduce(log_w)))
+    stats = ComponentStats(data, labels, J, refresh=params.gram_refresh)
+    alpha = pri.concentration_shape / pri.concentration_rate
+    log_weights, alpha = _draw_weights(rng, stats.counts, alpha, pri)
+    scales = np.where(_elastic(lam1[nets])[:, None], 1.0, np.zeros((J, p)))
+    noise_var, coef, scales, _ = _draw_noise_and_coef(
+        rng, gen, data, params, stats, nets, lam1, lam2, scales
+    )
+    return GibbsState(
+        params, labels, log_weights, alpha, nets, log_w, lam1, lam2, noise_var, coef, scales, stats
+    )
+
+
+def step(rng, state, data):
+    """One Gibbs sweep; returns the new state and a GibbsInfo."""
+    params, pri = state.params, state.params.priors
+    gen = data.backend.generator(rng)
+    labels, loglik = _draw_labels(gen, data, state)
+    stats = state.stats
+    n_moved = stats.update(data, labels)
+    log_weights, alpha = _draw_weights(rng, stats.counts, state.concentration, pri)
+    noise_var, coef, scales, n_wood = _draw_noise_and_coef(
+        rng, gen, data, params, stats, state.nets, state.lam1, state.lam2, state.scales
+    )
+    nets, log_net_weights, lam1, lam2 = _draw_nets_and_penalties(
+        rng, data, pri, coef, noise_var, state.nets, state.log_net_weights, state.lam1, state.lam2
+    )
+    scales = _draw_scales(rng, data, coef, noise_var, lam1[nets], lam2[nets])
+    new = replace(
+        state,
+        labels=labels,
+        log_weights=log_weights,
+        concentration=alpha,
+        nets=nets,
+        log_net_weights=log_net_weights,
+        lam1=lam1,
+        lam2=lam2,
+        noise_var=noise_var,
+        coef=coef,
+        scales=scales,
+    )
+    return new, GibbsInfo(loglik, stats.counts.copy(), n_moved, n_wood)
+
+
+# ----------------------------------------------------------------------------------------
+# the moves
+
+
+def _initial_labels(rng, data, init, J):
+    n = data.n_rows
+    if isinstance(init, str):
+        if init == "quantile":
+            ranks = np.argsort(
+                np.argsort(data.y_np + 1e-12 * rng.standard_normal(n), kind="stable")
+            )
+            return (ranks * J // n).astype(np.int64)
+        if init == "random":
+            return rng.integers(J, size=n)
+        raise ValueError(f"init must be 'quantile', 'random' or an array of labels, got {init!r}")
+    labels = np.asarray(init)
+    if (
+        labels.shape != (n,)
+        or labels.dtype.kind not in "iu"
+        or labels.min() < 0
+        or labels.max() >= J
+    ):
+        raise ValueError(f"init labels must be {n} integers in [0, {J})")
+    return labels.astype(np.int64)
+
+
+def _elastic(lam1):
+    return np.asarray(lam1) > 0
+
+
+def _draw_penalties_from_prior(rng, pri, K):
+    lam1 = (
+        np.full(K, pri.lambda1, float)
+        if pri.lambda1 is not None
+        else (rng.gamma(pri.lambda1_shape, 1.0 / pri.lambda1_rate, K))
+    )
+    lam2 = (
+        np.full(K, pri.lambda2, float)
+        if pri.lambda2 is not None
+        else (rng.gamma(pri.lambda2_shape, 1.0 / pri.lambda2_rate, K))
+    )
+    return lam1, lam2
+
+
+def _draw_labels(gen, data, state):
+    """z_i ~ Cat(responsibilities); also the observed-data log-likelihood."""
+    be, xp = data.backend, data.backend.xp
+    B = be.asarray(state.coef[:, data.columns])
+    s2 = be.asarray(state.noise_var)
+    const = be.asarray(state.log_weights - 0.5 * np.log(2.0 * np.pi * state.noise_var))
+    res = data.y[:, None] - data.X @ B.T
+    logp = const - res * res / (2.0 * s2)
+    top = xp.max(logp, axis=1, keepdims=True)
+    lse = top + xp.log(xp.sum(xp.exp(logp - top), axis=1, keepdims=True))
+    cum = xp.cumulative_sum(xp.exp(logp - lse), axis=1)
+    u = be.uniform(gen, (data.n_rows, 1))
+    labels = xp.sum(xp.astype(u > cum, xp.int64), axis=1)
+    labels = np.minimum(be.to_numpy(labels).astype(np.int64), state.params.priors.n_components - 1)
+    return labels, float(be.to_numpy(lse).sum())  # summed in float64 whatever the dtype
+
+
+def _draw_weights(rng, counts, alpha, pri):
+    """Sticks v_j ~ Beta(1 + n_j, alpha + n_{>j}); alpha ~ Gamma(J - 1 + e, f - sum log(1 - v))."""
+    J = counts.size
+    if J == 1:
+        return np.zeros(1), alpha
+    tail = np.cumsum(counts[::-1])[::-1][1:]
+    la = log_gamma_variates(rng, 1.0 + counts[:-1])
+    lb = log_gamma_variates(rng, alpha + tail)
+    lsum = np.logaddexp(la, lb)
+    log_v, log_1mv = la - lsum, np.maximum(lb - lsum, -700.0)
+    prefix = np.concatenate([[0.0], np.cumsum(log_1mv)])
+    log_weights = np.append(log_v, 0.0) + prefix
+    rate = pri.concentration_rate - log_1mv.sum()
+    alpha = rng.gamma(J - 1 + pri.concentration_shape, 1.0 / rate)
+    return log_weights, alpha
+
+
+def _prior_precisions(data, pri, nets, lam2, scales):
+    """D_j: diagonal prior precision (in units of 1 / s2_j) of every coefficient."""
+    pen = lam2[nets][:, None] * (1.0 + scales)
+    if data.has_intercept:
+        return np.hstack([np.full((nets.size, 1), pri.intercept_precision), pen])
+    return pen
+
+
+def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales):
+    """The (s2_j, coefficients_j) block for every component; empty ones from the prior.
+
+    Coefficients start as prior draws; those of the columns of X are then replaced by a
+    posterior draw for every occupied component (all-zero columns decouple from the data).
+    """
+    pri, be = params.priors, data.backend
+    J, p, cols = pri.n_components, data.n_penalized, data.columns
+    counts = stats.counts
+    scales = scales.copy()
+    l1, l2 = lam1[nets], lam2[nets]
+    elastic = _elastic(l1)
+    empty = counts == 0
+    noise_var = np.empty(J)
+    if empty.any():  # s2 from its prior, then u given s2 from its prior
+        t = rng.gamma(pri.noise_shape, 1.0 / pri.noise_scale, int(empty.sum()))
+        noise_var[empty] = 1.0 / t
+        e_el = empty & elastic
+        if e_el.any():
+            a = (l1**2 / (8.0 * l2))[e_el][:, None] * t[elastic[empty]][:, None]
+            v = truncated_gamma_excess(rng, np.broadcast_to(a, (a.shape[0], p)))
+            scales[e_el] = np.minimum(1.0 / v, _MAX_SCALE)
+    D = _prior_precisions(data, pri, nets, lam2, scales)
+    small = counts < params.woodbury_ratio * data.n_cols
+    chol = np.flatnonzero(~empty & ~small)
+    wood = np.flatnonzero(~empty & small)
+    S = np.zeros(J)
+    if chol.size:
+        ib = be.index(chol)
+        Q = stats.gram[ib]
+        diag = be.index(np.arange(data.n_cols))
+        Q[:, diag, diag] += be.asarray(D[chol][:, cols])
+        low = be.cholesky(Q)
+        w = be.solve_lower(low, stats.xty[ib][..., None])[..., 0]
+        S[chol] = stats.yy[chol] - (be.to_numpy(w) ** 2).sum(axis=1)
+    factors = {}
+    for j in wood:
+        rows = be.index(stats.rows(j))
+        Xj, yj = data.X[rows], data.y[rows]
+        dinv = be.asarray(1.0 / D[j, cols])
+        M = (Xj * dinv) @ Xj.T
+        M = M + be.xp.eye(M.shape[0], dtype=be.dtype, device=be.device)
+        low_j = be.cholesky(M)
+        S[j] = float((be.to_numpy(be.solve_lower(low_j, yj[:, None])) ** 2).sum())
+        factors[j] = (Xj, yj, dinv, low_j)
+    occ = np.flatnonzero(~empty)
+    if occ.size:  # s2 with the coefficients integrated out (exact; log-concave in 1 / s2)
+        el = elastic[occ]
+        c = np.where(el, l1[occ] ** 2 / (8.0 * l2[occ]), 0.0)
+        inv_scale_sum = np.zeros(occ.size)
+        inv_scale_sum[el] = (1.0 / scales[occ[el]]).sum(axis=1)
+        shape = pri.noise_shape + 0.5 * counts[occ] + np.where(el, 0.5 * p, 0.0)
+        rate = pri.noise_scale + 0.5 * np.maximum(S[occ], 0.0) + c * inv_scale_sum
+        noise_var[occ] = 1.0 / noise_precision(rng, shape, rate, np.where(el, p, 0), c)
+    sd = np.sqrt(noise_var)
+    coef = rng.standard_normal(D.shape) * sd[:, None] / np.sqrt(D)
+    if chol.size:
+        rhs = w + be.normal(gen, tuple(w.shape)) * be.asarray(sd[chol])[:, None]
+        draw = be.solve_lower(low, rhs[..., None], transpose=True)[..., 0]
+        coef[np.ix_(chol, cols)] = be.to_numpy(draw)
+    for j in wood:
+        Xj, yj, dinv, low_j = factors[j]
+        s = float(sd[j])
+        u0 = be.normal(gen, (Xj.shape[1],)) * (s * be.xp.sqrt(dinv))
+        v = Xj @ u0 / s + be.normal(gen, (Xj.shape[0],))
+        wv = be.solve_lower(low_j, be.solve_lower(low_j, (yj / s - v)[:, None]), transpose=True)
+        coef[j, cols] = be.to_numpy(u0 + s * dinv * (Xj.T @ wv[:, 0]))
+    return noise_var, coef, scales, wood.size
+
+
+def _penalized(data, coef):
+    return coef[:, 1:] if data.has_intercept else coef
+
+
+def _draw_nets_and_penalties(rng, data, pri, coef, noise_var, nets, log_net_weights, lam1, lam2):
+    """c | beta, s2, lam, w; w | c; lam_k | c, beta, s2: u integrated out throughout."""
+    beta = _penalized(data, coef)
+    p = beta.shape[1]
+    abs_sum, sq_sum = np.abs(beta).sum(axis=1), (beta**2).sum(axis=1)
+    K = lam1.size
+    fixed = pri.lambda1 is not None and pri.lambda2 is not None
+    if K > 1:
+        logits = log_net_weights[None, :] + elastic_net.log_density(
+            abs_sum[:, None], sq_sum[:, None], p, noise_var[:, None], lam1[None, :], lam2[None, :]
+        )
+        logits -= logits.max(axis=1, keepdims=True)
+        prob = np.exp(logits)
+        prob /= prob.sum(axis=1, keepdims=True)
+        nets = (rng.random((nets.size, 1)) > np.cumsum(prob, axis=1)).sum(axis=1)
+        nets = np.minimum(nets, K - 1)
+        log_net_weights = log_dirichlet(rng, pri.alpha_e + np.bincount(nets, minlength=K))
+    if fixed:
+        return nets, log_net_weights, lam1, lam2
+    lam1, lam2 = lam1.copy(), lam2.copy()
+    prior1, prior2 = _draw_penalties_from_prior(rng, pri, K)
+    for k in range(K):
+        mine = nets == k
+        if not mine.any():
+            lam1[k], lam2[k] = prior1[k], prior2[k]
+            continue
+        logpost = _penalty_log_posterior(pri, abs_sum[mine], sq_sum[mine], p, noise_var[mine])
+        if pri.lambda1 is None:
+            lam1[k] = np.exp(slice_sample(rng, _in_log(logpost, 0, lam2[k]), np.log(lam1[k])))
+        if pri.lambda2 is None:
+            lam2[k] = np.exp(slice_sample(rng, _in_log(logpost, 1, lam1[k]), np.log(lam2[k])))
+    return nets, log_net_weights, lam1, lam2
+
+
+def _penalty_log_posterior(pri, abs_sum, sq_sum, p, noise_var):
+    """log p(log lam1, log lam2 | coefficients, s2) of one net, u integrated out: the
+    elastic-net densities of its components, the Gamma hyperpriors and the log Jacobian."""
+
+    def logpost(l1, l2):
+        lp = elastic_net.log_density(abs_sum, sq_sum, p, noise_var, l1, l2).sum()
+        if pri.lambda1 is None:
+            lp += pri.lambda1_shape * np.log(l1) - pri.lambda1_rate * l1
+        if pri.lambda2 is None:
+            lp += pri.lambda2_shape * np.log(l2) - pri.lambda2_rate * l2
+        return lp
+
+    return logpost
+
+
+def _in_log(logpost, axis, other):
+    """logpost(lam1, lam2) as a function of log lam1 (axis 0) or log lam2 (axis 1)."""
+    if axis == 0:
+        return lambda s: logpost(np.exp(s), other)
+    return lambda s: logpost(other, np.exp(s))
+
+
+def _draw_scales(rng, data, coef, noise_var, l1, l2):
+    """u_jl | beta_jl, s2_j ~ InverseGaussian(l1 / (2 l2 |beta|), l1^2 / (4 l2 s2)); 0 for ridge."""
+    beta = _penalized(data, coef)
+    scales = np.zeros_like(beta)
+    el = _elastic(l1)
+    if el.any():
+        l1e, l2e = l1[el][:, None], l2[el][:, None]
+        mean = l1e / (2.0 * l2e * np.maximum(np.abs(beta[el]), _MIN_ABS_COEF))
+        shape = l1e**2 / (4.0 * l2e * noise_var[el][:, None])
+        scales[el] = np.minimum(inverse_gaussian(rng, mean, shape), _MAX_SCALE)
+    return scales

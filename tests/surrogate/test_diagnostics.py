@@ -1,0 +1,67 @@
+"""R-hat, ESS, the bounded draw buffer and label matching, on chains with known answers."""
+
+import numpy as np
+import pytest
+
+from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
+from scrutiny.surrogate.summaries import ThinningBuffer, match_labels
+
+
+def ar1(rng, rho, chains, n, shift=0.0):
+    x = np.empty((chains, n))
+    x[:, 0] = rng.standard_normal(chains)
+    e = rng.standard_normal((chains, n)) * np.sqrt(1 - rho**2)
+    for t in range(1, n):
+        x[:, t] = rho * x[:, t - 1] + e[:, t]
+    return x + shift
+
+
+def test_rhat_is_one_for_stationary_chains_and_flags_disagreement():
+    rng = np.random.default_rng(0)
+    good = ar1(rng, 0.5, 4, 2000)
+    assert split_rhat(good) < 1.01
+    apart = good + np.array([0.0, 0.0, 0.0, 1.0])[:, None]  # one chain off by 1 sd
+    assert split_rhat(apart) > 1.1
+    trend = good[:1] + np.linspace(0, 3, 2000)  # one chain that drifts: split catches it
+    assert split_rhat(trend) > 1.1
+
+
+def test_rhat_vectorises_over_parameters():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 500, 3, 4))
+    x[1, :, 0, 0] += 2.0
+    r = split_rhat(x)
+    assert r.shape == (3, 4)
+    assert r[0, 0] > 1.1 and np.delete(r.ravel(), 0).max() < 1.05
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.8])
+def test_ess_matches_ar1_theory(rho):
+    rng = np.random.default_rng(2)
+    x = ar1(rng, rho, 4, 5000)
+    expected = x.size * (1 - rho) / (1 + rho)
+    # the ESS estimate of 20,000 AR(1) draws has a relative error of a few percent
+    assert effective_sample_size(x) == pytest.approx(expected, rel=0.15)
+
+
+def test_thinning_buffer_stays_bounded_and_evenly_spaced():
+    buf = ThinningBuffer(8)
+    for i in range(1000):
+        buf.offer(i=i, v=np.full(3, i))
+    kept = buf.get("i")
+    assert len(kept) <= 8 and len(kept) >= 4
+    assert np.all(np.diff(kept) == buf.stride)
+    assert kept[0] == 0
+    assert np.array_equal(buf.get("v")[:, 0], kept)
+    with pytest.raises(ValueError):
+        ThinningBuffer(5)
+
+
+def test_match_labels_undoes_a_permutation():
+    rng = np.random.default_rng(3)
+    labels = rng.integers(4, size=300)
+    perm = np.array([2, 0, 3, 1])
+    ref = np.eye(4)[labels]
+    new = np.eye(4)[np.argsort(perm)[labels]]  # the same partition under other names
+    back = match_labels(ref, new)
+    assert np.array_equal(back[np.argsort(perm)[labels]], labels)

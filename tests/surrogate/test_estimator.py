@@ -1,0 +1,224 @@
+"""DPMixtureRegression end to end: recovery of a known mixture, convergence, determinism,
+the fitted API, and clear errors on bad input."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from scrutiny import DPMixtureRegression
+
+
+def sparse_mixture(seed=0, n=3000, p=50, n_regimes=3, n_active=10, noise=0.1):
+    """y from one of 3 sparse linear regimes: 10 of 50 features each, |coef| in [1, 2]."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, p))
+    coef = np.zeros((n_regimes, p))
+    n_active = min(n_active, p)
+    support = [rng.choice(p, n_active, replace=False) for _ in range(n_regimes)]
+    for k, s in enumerate(support):
+        coef[k, s] = rng.uniform(1, 2, n_active) * rng.choice([-1, 1], n_active)
+    intercept = np.array([0.0, 1.0, -1.0])[:n_regimes]
+    z = rng.integers(n_regimes, size=n)
+    y = intercept[z] + (Z * coef[z]).sum(axis=1) + noise * rng.standard_normal(n)
+    return Z, y, z, coef, support
+
+
+@pytest.fixture(scope="module")
+def recovery():
+    Z, y, z, coef, support = sparse_mixture()
+    model = DPMixtureRegression(10, n_sweeps=400, n_chains=2, random_state=0, progress=False)
+    return model.fit(Z, y), Z, y, z, coef, support
+
+
+def test_recovers_the_partition(recovery):
+    model, _, _, z, _, _ = recovery
+    assert adjusted_rand_score(z, model.labels_) >= 0.9
+
+
+def test_recovers_each_regimes_features(recovery):
+    model, _, _, z, _, support = recovery
+    for k, true_features in enumerate(support):
+        comp = np.bincount(model.labels_[z == k]).argmax()
+        top = np.argsort(-np.abs(model.coef_[comp]))[:10]
+        assert len(set(top) & set(true_features)) >= 9
+
+
+def test_chains_converge(recovery):
+    model = recovery[0]
+    d = model.diagnostics_
+    assert d["log_likelihood_rhat"] < 1.1
+    assert d["coef_rhat_max"] < 1.1  # over the coefficients of occupied components
+    assert d["log_likelihood_ess"] > 20
+
+
+def test_fitted_attributes_have_the_contract_shapes(recovery):
+    model, Z, _y, _, _, _ = recovery
+    J, p = 10, Z.shape[1]
+    assert model.coef_.shape == (J, p)
+    assert model.intercept_.shape == model.weights_.shape == model.noise_var_.shape == (J,)
+    assert model.labels_.shape == (Z.shape[0],)
+    assert np.isclose(model.weights_.sum(), 1.0)
+    assert model.predict(Z[:7]).shape == (7,)
+    lo, hi = model.coef_interval(0.9)
+    assert lo.shape == hi.shape == (J, p)
+    held = model.occupancy_ > 0  # never-occupied components have no posterior summary
+    assert np.isnan(model.coef_[~held]).all() and np.isfinite(model.coef_[held]).all()
+    main = model.occupancy_ == 1  # intervals come from the stored draws that held rows
+    assert main.sum() == 3 and np.all(lo[main] <= hi[main])
+
+
+def test_assign_matches_training_labels_and_regimes(recovery):
+    model, Z, y, _z, _, _ = recovery
+    assigned = model.assign(Z[:500], y[:500])
+    assert np.mean(assigned == model.labels_[:500]) > 0.95
+    resp = model.responsibilities(Z[:50], y[:50])
+    assert resp.shape == (50, 10) and np.allclose(resp.sum(axis=1), 1.0)
+
+
+def test_component_predictions_fit_their_rows(recovery):
+    model, Z, y, _, _, _ = recovery
+    pred = model.predict_components(Z)[np.arange(len(y)), model.labels_]
+    # noise sd is 0.1 against a y spread of about 5: the own-component fit must be tight
+    assert np.sqrt(np.mean((pred - y) ** 2)) < 0.3
+
+
+def test_credible_intervals_cover_the_truth(recovery):
+    model, _, _, z, coef, _ = recovery
+    lo, hi = model.coef_interval(0.95)
+    covered = []
+    for k in range(3):
+        comp = np.bincount(model.labels_[z == k]).argmax()
+        covered.append((lo[comp] <= coef[k]) & (coef[k] <= hi[comp]))
+    # 150 coefficients at 95%: expect about 142; far fewer means the intervals are wrong.
+    assert np.mean(covered) > 0.85
+
+
+def test_same_seed_same_result():
+    Z, y, *_ = sparse_mixture(seed=1, n=400, p=8)
+    kw = dict(n_components=4, n_sweeps=60, random_state=3, progress=False)
+    a = DPMixtureRegression(**kw).fit(Z, y)
+    b = DPMixtureRegression(**kw).fit(Z, y)
+    c = DPMixtureRegression(**kw, n_jobs=1).fit(Z, y)
+    for other in (b, c):
+        assert np.array_equal(a.coef_, other.coef_)
+        assert np.array_equal(a.labels_, other.labels_)
+    d = DPMixtureRegression(**{**kw, "random_state": 4}).fit(Z, y)
+    assert not np.array_equal(a.coef_, d.coef_)
+
+
+def test_generator_random_state_is_accepted():
+    Z, y, *_ = sparse_mixture(seed=1, n=200, p=5)
+    m = DPMixtureRegression(3, n_sweeps=20, progress=False, random_state=np.random.default_rng(0))
+    assert m.fit(Z, y).coef_.shape == (3, 5)
+
+
+def test_get_set_params_round_trip():
+    m = DPMixtureRegression(5, n_sweeps=50)
+    params = m.get_params()
+    assert params["n_components"] == 5 and params["n_sweeps"] == 50
+    m2 = DPMixtureRegression().set_params(**params)
+    assert m2.get_params() == params
+    with pytest.raises(ValueError, match="unknown parameter"):
+        m.set_params(n_componnets=3)
+    assert "n_components=5" in repr(m)
+
+
+# -- bad input ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((40, 3)), rng.standard_normal(40)
+
+
+def quick(**kw):
+    return DPMixtureRegression(3, n_sweeps=10, progress=False, random_state=0, **kw)
+
+
+@pytest.mark.parametrize(
+    "mutate,match",
+    [
+        (
+            lambda Z, y: (np.where(np.arange(Z.size).reshape(Z.shape) == 7, np.nan, Z), y),
+            "Z contains NaN at index \\(2, 1\\)",
+        ),
+        (
+            lambda Z, y: (Z, np.where(np.arange(40) == 5, np.inf, y)),
+            "y contains an infinite value at index 5",
+        ),
+        (lambda Z, y: (Z[:, 0], y), "Z must be 2-D"),
+        (lambda Z, y: (Z, y[:-1]), "y has 39 rows but the feature matrix has 40"),
+        (lambda Z, y: (Z[:1], y[:1]), "at least 2 samples"),
+        (lambda Z, y: (Z.astype(str).astype(object) + "x", y), "Z must be numeric"),
+        (lambda Z, y: (Z, np.stack([y, y], axis=1)), "y must be 1-D"),
+    ],
+)
+def test_bad_input_gives_a_clear_error(small, mutate, match):
+    Z, y = mutate(*small)
+    with pytest.raises((ValueError, TypeError), match=match):
+        quick().fit(Z, y)
+
+
+def test_input_arrays_are_not_modified(small):
+    Z, y = small
+    Z0, y0 = Z.copy(), y.copy()
+    quick().fit(Z, y)
+    assert np.array_equal(Z, Z0) and np.array_equal(y, y0)
+
+
+def test_more_features_than_rows_fits():
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((30, 200))
+    y = Z[:, 0] * 2 + 0.1 * rng.standard_normal(30)
+    m = quick().fit(Z, y)
+    assert np.isfinite(m.coef_[m.occupancy_ > 0]).all()
+    assert np.argmax(np.abs(m.coef_[m.weights_.argmax()])) == 0
+
+
+def test_constant_and_zero_columns_fit():
+    rng = np.random.default_rng(2)
+    Z = np.hstack([rng.standard_normal((60, 2)), np.zeros((60, 1)), np.full((60, 1), 3.0)])
+    y = Z[:, 0] + 0.1 * rng.standard_normal(60)
+    m = quick().fit(Z, y)
+    held = m.occupancy_ > 0
+    assert np.isfinite(m.coef_[held]).all() and np.isfinite(m.intercept_[held]).all()
+    main = m.weights_.argmax()
+    # an all-zero feature never meets the data: its coefficient is a prior draw around 0
+    assert abs(m.coef_[main, 2]) < 0.5
+
+
+def test_constant_response_fits():
+    Z = np.random.default_rng(3).standard_normal((50, 4))
+    m = quick().fit(Z, np.full(50, 2.5))
+    assert np.allclose(m.predict(Z), 2.5, atol=0.05)
+
+
+def test_unfitted_and_mismatched_use_is_explained(small):
+    Z, y = small
+    with pytest.raises(RuntimeError, match="not fitted"):
+        quick().predict(Z)
+    m = quick().fit(Z, y)
+    with pytest.raises(ValueError, match="Z has 2 features but the model was fitted with 3"):
+        m.predict(Z[:, :2])
+    with pytest.raises(ValueError, match="level must be in"):
+        m.coef_interval(1.5)
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(n_components=0), "n_components"),
+        (dict(burn_in=20), "burn_in < n_sweeps"),
+        (dict(device="gpu"), "device must be"),
+        (dict(dtype="float16"), "dtype must be"),
+        (dict(init="kmeans"), "init must be"),
+        (dict(lambda1=-1.0), "lambda1 must be >= 0"),
+        (dict(priors={"noise_shape": 0.0}), "noise_shape must be positive"),
+    ],
+)
+def test_bad_settings_give_a_clear_error(small, kw, match):
+    settings = dict(n_components=3, n_sweeps=10, progress=False)
+    settings.update(kw)
+    with pytest.raises(ValueError, match=match):
+        DPMixtureRegression(**settings).fit(*small)
