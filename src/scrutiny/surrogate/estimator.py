@@ -36,8 +36,10 @@ class DPMixtureRegression:
     standardize : bool
         Fit on y centred and scaled to unit variance, so the default priors do not depend on
         the units of y; all outputs are in the original units.
-    init : "quantile", "random" or array of labels
-        Starting partition: equal-size bins of sorted y, uniform random, or given.
+    init : "random", "kmeans", "quantile" or array of labels
+        Starting partition: uniform random (the default: on MNIST it reached better modes
+        and agreeing chains more often than the others), k-means++ on (Z, y), equal-size
+        bins of sorted y, or given labels.
     lambda1, lambda2 : float or None
         Fix the elastic-net penalties (``lambda1=0`` gives a ridge prior); None samples them.
     priors : dict or None
@@ -66,7 +68,7 @@ class DPMixtureRegression:
         n_chains=2,
         fit_intercept=True,
         standardize=True,
-        init="quantile",
+        init="random",
         lambda1=None,
         lambda2=None,
         priors=None,

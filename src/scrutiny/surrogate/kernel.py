@@ -90,7 +90,7 @@ class Priors:
 @dataclass(frozen=True)
 class SamplerParams:
     priors: Priors = field(default_factory=Priors)
-    init: object = "quantile"  # "quantile", "random" or an array of initial labels
+    init: object = "random"  # "random", "kmeans", "quantile" or an array of initial labels
     woodbury_ratio: float = 0.7
     gram_refresh: int = 50
 
@@ -243,7 +243,11 @@ def _initial_labels(rng, data, init, J):
             return (ranks * J // n).astype(np.int64)
         if init == "random":
             return rng.integers(J, size=n)
-        raise ValueError(f"init must be 'quantile', 'random' or an array of labels, got {init!r}")
+        if init == "kmeans":
+            return _kmeans_labels(rng, data, J)
+        raise ValueError(
+            f"init must be 'kmeans', 'quantile', 'random' or an array of labels, got {init!r}"
+        )
     labels = np.asarray(init)
     if (
         labels.shape != (n,)
@@ -252,6 +256,31 @@ def _initial_labels(rng, data, init, J):
         or labels.max() >= J
     ):
         raise ValueError(f"init labels must be {n} integers in [0, {J})")
+    return labels.astype(np.int64)
+
+
+def _kmeans_labels(rng, data, J, n_iter=10):
+    """k-means++ then Lloyd iterations on (features, response), the response weighted as much
+    as all features together: regimes of a model are usually regions of its input space."""
+    X = data.backend.to_numpy(data.X)[:, int(data.has_intercept) :]
+    y = data.y_np
+    w = np.sqrt(X.var(axis=0).sum() / max(y.var(), 1e-300))
+    F = np.hstack([X, w * y[:, None]])
+    sq = (F**2).sum(axis=1)
+    centers = [F[rng.integers(len(F))]]
+    dist = sq - 2 * F @ centers[0] + centers[0] @ centers[0]
+    for _ in range(1, J):
+        p = np.maximum(dist, 0.0)
+        c = F[rng.choice(len(F), p=p / p.sum())] if p.sum() > 0 else F[rng.integers(len(F))]
+        centers.append(c)
+        dist = np.minimum(dist, sq - 2 * F @ c + c @ c)
+    C = np.array(centers)
+    for _ in range(n_iter):
+        labels = np.argmin((C**2).sum(axis=1) - 2 * F @ C.T, axis=1)
+        for j in range(J):
+            mine = labels == j
+            if mine.any():
+                C[j] = F[mine].mean(axis=0)
     return labels.astype(np.int64)
 
 
