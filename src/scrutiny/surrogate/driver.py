@@ -39,7 +39,6 @@ class Posterior:
     label_counts: np.ndarray  # (n, J) kept draws in which row i was in component j
     draws: dict  # name -> (chains, draws, ...) thinned draws
     diagnostics: dict
-    final_states: list
 
 
 def _seed_sequence(random_state):
@@ -112,10 +111,10 @@ def run_chains(
                 results = [run_one(c) for c in range(n_chains)]
     finally:
         bar.close()
-    return _pool(results, n_sweeps)
+    return _pool_chains(results, n_sweeps)
 
 
-def _pool(results, n_sweeps):
+def _pool_chains(results, n_sweeps):
     summaries = [r[0] for r in results]
     ref = summaries[0]
     for s in summaries[1:]:
@@ -140,6 +139,10 @@ def _pool(results, n_sweeps):
         "seconds_per_sweep": float(np.mean(seconds) / n_sweeps),
         "log_likelihood_trace": draws["log_likelihood"],
         "n_occupied_trace": (draws["counts"] > 0).sum(axis=2),
+        # the last state's penalties (per chain, per net) and each component's net (chain labels)
+        "final_lambda1": np.array([r[1].lam1 for r in results]),
+        "final_lambda2": np.array([r[1].lam2 for r in results]),
+        "final_nets": np.array([r[1].nets for r in results]),
     }
     if draws["log_likelihood"].shape[1] >= 4:
         diagnostics["log_likelihood_rhat"] = float(split_rhat(draws["log_likelihood"]))
@@ -159,5 +162,4 @@ def _pool(results, n_sweeps):
         label_counts=sum(s.label_counts for s in summaries),
         draws=draws,
         diagnostics=diagnostics,
-        final_states=[r[1] for r in results],
     )

@@ -5,13 +5,14 @@ For one coefficient, given the noise variance s2 and penalties (lam1, lam2),
     p(b | s2) = exp(-(lam1 |b| + lam2 b^2) / (2 s2)) / C(s2),
     log C(s2) = 0.5 log(2 pi s2 / lam2) + log erfcx(lam1 / sqrt(8 lam2 s2)).
 
-The scaled complementary error function erfcx absorbs the exp(a) Phi(-sqrt(2a)) pair that
-overflows and underflows when written naively (paper.md 1.4; lessons.md trap 1).
+The scaled complementary error function erfcx absorbs the exp(a) Phi(-sqrt(2a)) pair, which
+overflows and underflows when written naively (and the normaliser enters raised to the p-th
+power, p = 784 on MNIST).
 
 As a scale mixture: b | u, s2 ~ N(0, s2 / (lam2 (1 + u))) with u = 1 / (tau - 1) and
 tau ~ Gamma(1/2, rate a) truncated to (1, inf), a = lam1^2 / (8 lam2 s2). Given b, u is inverse
 Gaussian with mean lam1 / (2 lam2 |b|) and shape lam1^2 / (4 lam2 s2). Storing u rather than
-tau keeps the prior precision lam2 (1 + u) finite when b is tiny (lessons.md trap 3).
+tau keeps the prior precision lam2 (1 + u) finite when b is tiny (tau would round to 1).
 """
 
 from __future__ import annotations

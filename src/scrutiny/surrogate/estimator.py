@@ -201,7 +201,6 @@ class DPMixtureRegression:
                 diag["coef_rhat_max"] = float(np.nanmax(diag["coef_rhat"][steady]))
                 diag["coef_ess_min"] = float(np.nanmin(diag["coef_ess"][steady]))
         self.diagnostics_ = diag
-        self._final_states = post.final_states
 
     # -- using the fit ------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The DMM-MEN Gibbs kernel: ``init(rng, data, params) -> state`` and
 ``step(rng, state, data) -> (state, info)``.
 
-Model (paper.md section 1, plus a per-component intercept b_j):
+Model (Guo, Huang, Tao, Xing & Lin, NeurIPS 2018; plus a per-component intercept b_j):
     y_i | z_i = j        ~ N(b_j + x_i' beta_j, s2_j)
     P(z_i = j) = pi_j,     pi from a truncated stick-breaking DP, sticks ~ Beta(1, alpha)
     alpha                ~ Gamma(e, f)
@@ -50,7 +50,7 @@ _MAX_SCALE = 1e15  # u beyond this makes a prior sd below 1e-7 s; capped to stay
 
 @dataclass(frozen=True)
 class Priors:
-    """Hyperparameters of DMM-MEN; defaults follow the authors' code (paper.md 1.3-1.4)."""
+    """Hyperparameters of DMM-MEN; defaults follow the authors' released code."""
 
     n_components: int = 10
     n_nets: int = 3
@@ -93,6 +93,7 @@ class SamplerParams:
     init: object = "random"  # "random", "kmeans", "quantile" or an array of initial labels
     woodbury_ratio: float = 0.7
     gram_refresh: int = 50
+    fixed_labels: bool = False  # keep the initial partition: regimes known in advance
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ def step(rng, state, data):
     params, pri = state.params, state.params.priors
     gen = data.backend.generator(rng)
     labels, loglik = _draw_labels(gen, data, state)
+    if params.fixed_labels:
+        labels = state.labels
     stats = state.stats
     n_moved = stats.update(data, labels)
     log_weights, alpha = _draw_weights(rng, stats.counts, state.concentration, pri)

@@ -5,8 +5,9 @@ change component every sweep. Two exact savings:
 - each component is updated by its moved rows, or recomputed from its rows, whichever
   touches fewer rows;
 - the component that would cost the most is not updated at all: its statistics are the
-  fixed totals minus the other occupied components'. (It holds at least as many rows as it
-  would touch, hundreds in practice, so the subtraction loses little precision.)
+  fixed totals minus the other occupied components'. Being the costliest, it holds at least
+  as many rows as that update would touch (hundreds in practice), so the subtraction loses
+  little precision.
 Everything is recomputed every ``refresh`` sweeps to bound floating-point drift.
 """
 
