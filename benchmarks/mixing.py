@@ -13,12 +13,10 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from sampler_speed import converged_fit, mnist_logits, prepare
+from sampler_speed import converged_fit, mnist_logits, prepare, two_chains
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
 
@@ -36,21 +34,7 @@ def frozen_partition_ess(data, priors_kw, n_sweeps=400):
     params = kernel.SamplerParams(
         kernel.Priors(n_components=5, **priors_kw), init=labels, fixed_labels=True
     )
-    loglik = np.zeros((2, n_sweeps))
-
-    def chain(c):
-        rng = np.random.default_rng(c)
-        state = kernel.init(rng, data, params)
-        for t in range(n_sweeps):
-            state, info = kernel.step(rng, state, data)
-            loglik[c, t] = info.log_likelihood
-
-    with threadpool_limits(1):
-        threads = [threading.Thread(target=chain, args=(c,)) for c in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    loglik, _ = two_chains(data, params, n_sweeps)
     kept = loglik[:, n_sweeps // 2 :]
     return float(effective_sample_size(kept)), float(split_rhat(kept)), kept.size
 

@@ -66,19 +66,17 @@ def seconds_per_sweep(data, params, warmup=30, timed=100, seed=0):
     return (time.process_time() - start) / timed, int((info.counts > 0).sum())
 
 
-def converged_fit(data, params, max_sweeps, threshold=1.05, check_every=10):
-    """Two chains in two threads. Returns (sweeps, wall seconds) at the first check from which
-    R-hat stays below ``threshold`` (None if it never does), the final R-hat, and the wall
-    seconds per sweep."""
-    seeds = np.random.SeedSequence(1).spawn(2)
-    loglik = np.full((2, max_sweeps), np.nan)
-    stamps = np.full((2, max_sweeps), np.nan)
+def two_chains(data, params, n_sweeps, seeds=(0, 1)):
+    """Two chains in two threads, one BLAS thread each: per-sweep log-likelihoods and the wall
+    seconds since the start at the end of each sweep, both (2, n_sweeps)."""
+    loglik = np.full((2, n_sweeps), np.nan)
+    stamps = np.full((2, n_sweeps), np.nan)
     start = time.perf_counter()
 
     def chain(c):
         rng = np.random.default_rng(seeds[c])
         state = kernel.init(rng, data, params)
-        for t in range(max_sweeps):
+        for t in range(n_sweeps):
             state, info = kernel.step(rng, state, data)
             loglik[c, t] = info.log_likelihood
             stamps[c, t] = time.perf_counter() - start
@@ -89,6 +87,14 @@ def converged_fit(data, params, max_sweeps, threshold=1.05, check_every=10):
             t.start()
         for t in threads:
             t.join()
+    return loglik, stamps
+
+
+def converged_fit(data, params, max_sweeps, threshold=1.05, check_every=10):
+    """Two chains in two threads. Returns (sweeps, wall seconds) at the first check from which
+    R-hat stays below ``threshold`` (None if it never does), the final R-hat, and the wall
+    seconds per sweep."""
+    loglik, stamps = two_chains(data, params, max_sweeps, np.random.SeedSequence(1).spawn(2))
     checks = np.arange(2 * check_every, max_sweeps + 1, check_every)
     rhat = np.array([split_rhat(loglik[:, T // 2 : T]) for T in checks])
     below = rhat < threshold
