@@ -29,8 +29,7 @@ PENALTIES = {
 }
 
 
-def frozen_partition_ess(data, priors_kw, n_sweeps=400):
-    labels = kernel._kmeans_labels(np.random.default_rng(5), data, 5)
+def frozen_partition_ess(data, labels, priors_kw, n_sweeps=400):
     params = kernel.SamplerParams(
         kernel.Priors(n_components=5, **priors_kw), init=labels, fixed_labels=True
     )
@@ -45,11 +44,12 @@ def main():
     ap.add_argument("--max-sweeps", type=int, default=1500)
     args = ap.parse_args()
     X, y = mnist_logits()
+    data, _ = prepare(X, y, 10, args.dtype, "cpu")  # the data do not depend on the priors
+    labels = kernel._kmeans_labels(np.random.default_rng(5), data, 5)
     print("| penalties, partition fixed | ESS of the log-likelihood | of draws | split R-hat |")
     print("|---|---|---|---|")
     for name, kw in PENALTIES.items():
-        data, _ = prepare(X, y, 5, args.dtype, "cpu")
-        ess, rhat, n = frozen_partition_ess(data, kw)
+        ess, rhat, n = frozen_partition_ess(data, labels, kw)
         print(f"| {name} | {ess:.0f} | {n} | {rhat:.3f} |", flush=True)
     print(
         "\n| penalties, partition sampled (10 components) | sweeps until R-hat stays < 1.05 |"
@@ -61,7 +61,6 @@ def main():
         "one net, sampled",
         "fixed elastic net (lambda1 = 0.3, lambda2 = 3)",
     ):
-        data, _ = prepare(X, y, 10, args.dtype, "cpu")
         params = kernel.SamplerParams(kernel.Priors(n_components=10, **PENALTIES[name]))
         sweeps, secs, final, _ = converged_fit(data, params, args.max_sweeps)
         shown = f"not within {args.max_sweeps}" if sweeps is None else str(sweeps)

@@ -6,21 +6,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from scrutiny import DPMixtureRegression
-
-
-def sparse_mixture(seed=0, n=3000, p=50, n_regimes=3, n_active=10, noise=0.1):
-    """y from one of 3 sparse linear regimes: 10 of 50 features each, |coef| in [1, 2]."""
-    rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n, p))
-    coef = np.zeros((n_regimes, p))
-    n_active = min(n_active, p)
-    support = [rng.choice(p, n_active, replace=False) for _ in range(n_regimes)]
-    for k, s in enumerate(support):
-        coef[k, s] = rng.uniform(1, 2, n_active) * rng.choice([-1, 1], n_active)
-    intercept = np.array([0.0, 1.0, -1.0])[:n_regimes]
-    z = rng.integers(n_regimes, size=n)
-    y = intercept[z] + (Z * coef[z]).sum(axis=1) + noise * rng.standard_normal(n)
-    return Z, y, z, coef, support
+from tests.surrogate.synthetic import sparse_mixture
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +99,10 @@ def test_every_initialisation_fits(init):
     m = DPMixtureRegression(4, n_sweeps=40, init=start, progress=False, random_state=0)
     labels = m.fit(Z, y).labels_
     assert labels.shape == (600,) and labels.min() >= 0 and labels.max() < 4
+
+
+def test_initial_labels_out_of_range_are_explained():
+    Z, y, z, *_ = sparse_mixture(seed=2, n=600, p=6, n_active=3)
     with pytest.raises(ValueError, match="init labels must be 600 integers in"):
         DPMixtureRegression(4, n_sweeps=5, init=z + 4, progress=False).fit(Z, y)
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.backends import make_backend
-from tests.surrogate.test_estimator import sparse_mixture
+from tests.surrogate.synthetic import sparse_mixture
 
 
 def small_data():

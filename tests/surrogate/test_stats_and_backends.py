@@ -45,7 +45,7 @@ def test_other_backends_recover_a_mixture(device, dtype):
         pytest.importorskip("torch")
     from sklearn.metrics import adjusted_rand_score
 
-    from tests.surrogate.test_estimator import sparse_mixture
+    from tests.surrogate.synthetic import sparse_mixture
 
     Z, y, z, _, _ = sparse_mixture(seed=5, n=1200, p=20, n_active=5)
     m = DPMixtureRegression(
@@ -56,7 +56,7 @@ def test_other_backends_recover_a_mixture(device, dtype):
 
 def test_torch_backend_is_repeatable():
     pytest.importorskip("torch")
-    from tests.surrogate.test_estimator import sparse_mixture
+    from tests.surrogate.synthetic import sparse_mixture
 
     Z, y, *_ = sparse_mixture(seed=6, n=300, p=6, n_active=3)
     kw = dict(n_components=4, n_sweeps=40, device="torch", random_state=1, progress=False)

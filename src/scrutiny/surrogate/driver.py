@@ -139,6 +139,7 @@ def _pool_chains(results, n_sweeps):
         "seconds_per_sweep": float(np.mean(seconds) / n_sweeps),
         "log_likelihood_trace": draws["log_likelihood"],
         "n_occupied_trace": (draws["counts"] > 0).sum(axis=2),
+        "concentration_trace": draws["concentration"],
         # the last state's penalties (per chain, per net) and each component's net (chain labels)
         "final_lambda1": np.array([r[1].lam1 for r in results]),
         "final_lambda2": np.array([r[1].lam2 for r in results]),

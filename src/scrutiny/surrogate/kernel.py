@@ -122,10 +122,6 @@ class GibbsData:
     def n_cols(self):
         return self.columns.size
 
-    @property
-    def n_coef(self):
-        return self.n_penalized + int(self.has_intercept)
-
     @classmethod
     def build(cls, Z, y, backend, fit_intercept=True):
         Z = np.asarray(Z, dtype=np.float64)
@@ -270,14 +266,13 @@ def _kmeans_labels(rng, data, J, n_iter=10):
     w = np.sqrt(X.var(axis=0).sum() / max(y.var(), 1e-300))
     F = np.hstack([X, w * y[:, None]])
     sq = (F**2).sum(axis=1)
-    centers = [F[rng.integers(len(F))]]
-    dist = sq - 2 * F @ centers[0] + centers[0] @ centers[0]
-    for _ in range(1, J):
-        p = np.maximum(dist, 0.0)
-        c = F[rng.choice(len(F), p=p / p.sum())] if p.sum() > 0 else F[rng.integers(len(F))]
-        centers.append(c)
-        dist = np.minimum(dist, sq - 2 * F @ c + c @ c)
-    C = np.array(centers)
+    C = np.empty((J, F.shape[1]))
+    C[0] = F[rng.integers(len(F))]
+    dist = sq - 2 * F @ C[0] + C[0] @ C[0]
+    for j in range(1, J):  # k-means++: each centre drawn in proportion to squared distance
+        d2 = np.maximum(dist, 0.0)
+        C[j] = F[rng.choice(len(F), p=d2 / d2.sum())] if d2.sum() > 0 else F[rng.integers(len(F))]
+        dist = np.minimum(dist, sq - 2 * F @ C[j] + C[j] @ C[j])
     for _ in range(n_iter):
         labels = np.argmin((C**2).sum(axis=1) - 2 * F @ C.T, axis=1)
         for j in range(J):
