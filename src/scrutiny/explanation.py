@@ -1,0 +1,249 @@
+"""``Explanation``: what every explainer in scrutiny returns, and what fidelity tests consume.
+
+Saved as a ``.npz`` of plain arrays beside a ``.json`` of metadata holding each array's
+SHA-256, never as a pickle: loading runs no code, and a corrupted or edited file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "scrutiny.explanation/1"
+_ARRAYS = (
+    "inputs",
+    "values",
+    "coefficients",
+    "lower",
+    "upper",
+    "target",
+    "component",
+    "component_probability",
+    "model_logit",
+    "surrogate_logit",
+)
+_INT_ARRAYS = ("target", "component")
+
+
+@dataclass(eq=False)
+class Explanation:
+    """Explanations of m inputs of one shape.
+
+    values : (m, *shape)
+        Contribution of every input element to the logit of the explained class, relative
+        to the baseline: ``coefficients * (inputs - baseline)``. Positive supports the
+        class; ``top(k)`` ranks by it.
+    coefficients : (m, *shape)
+        The surrogate's coefficient of every element (logit per unit of the input).
+    lower, upper : (m, *shape)
+        Equal-tailed posterior credible interval of ``values`` (NaN where none exists).
+    target : (m,) int
+        The class explained.
+    component : (m,) int
+        The surrogate component (regime) of each input; -1 where there is none.
+    component_probability : (m,)
+        Posterior probability of that component given the input and the model's output.
+    model_logit, surrogate_logit : (m,)
+        log p / (1 - p) of the target class, by the model and by the surrogate.
+    baseline : (*shape,)
+        The value meaning "absent".
+    method : str
+        Which explainer made it.
+    meta : dict
+        JSON-serialisable settings and costs (seconds, model queries, ...).
+    """
+
+    inputs: np.ndarray
+    values: np.ndarray
+    coefficients: np.ndarray
+    target: np.ndarray
+    baseline: np.ndarray
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    component: np.ndarray | None = None
+    component_probability: np.ndarray | None = None
+    model_logit: np.ndarray | None = None
+    surrogate_logit: np.ndarray | None = None
+    method: str = "dmm-men"
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.values = np.asarray(self.values, dtype=np.float64)
+        m, shape = self.values.shape[0], self.values.shape[1:]
+        self.inputs = np.asarray(self.inputs, dtype=np.float64)
+        self.coefficients = np.asarray(self.coefficients, dtype=np.float64)
+        self.baseline = np.broadcast_to(np.asarray(self.baseline, dtype=np.float64), shape).copy()
+        for name in ("inputs", "coefficients"):
+            if getattr(self, name).shape != self.values.shape:
+                raise ValueError(
+                    f"{name} has shape {getattr(self, name).shape}, values {self.values.shape}"
+                )
+        for name in ("lower", "upper"):
+            v = getattr(self, name)
+            setattr(
+                self,
+                name,
+                np.full(self.values.shape, np.nan)
+                if v is None
+                else np.asarray(v, dtype=np.float64).reshape(self.values.shape),
+            )
+        defaults = {"component": -1, "component_probability": np.nan}
+        for name in ("target", *_ARRAYS[6:]):
+            v = getattr(self, name)
+            dtype = np.int64 if name in _INT_ARRAYS else np.float64
+            v = np.full(m, defaults.get(name, np.nan)) if v is None else np.asarray(v)
+            if v.shape != (m,):
+                raise ValueError(f"{name} has shape {v.shape}, expected ({m},)")
+            setattr(self, name, v.astype(dtype))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def __len__(self):
+        return self.values.shape[0]
+
+    @property
+    def shape(self):
+        """Shape of one input."""
+        return self.values.shape[1:]
+
+    def __repr__(self):
+        return (
+            f"Explanation(method={self.method!r}, n={len(self)}, input_shape={self.shape}, "
+            f"targets={np.unique(self.target).tolist()})"
+        )
+
+    def __getitem__(self, index):
+        """Explanations of a subset of the inputs (an int keeps the leading axis)."""
+        if isinstance(index, int | np.integer):
+            index = [int(index)]
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in _ARRAYS:
+            kw[name] = kw[name][index]
+        kw["meta"] = dict(self.meta)
+        return Explanation(**kw)
+
+    def top(self, k):
+        """(m, k) flat indices of the k elements with the largest contributions, most
+        important first (ties broken by index, so the order is reproducible)."""
+        k = int(k)
+        size = int(np.prod(self.shape))
+        if not 1 <= k <= size:
+            raise ValueError(f"k must be between 1 and {size}, got {k}")
+        flat = self.values.reshape(len(self), -1)
+        return np.argsort(-flat, axis=1, kind="stable")[:, :k]
+
+    def to_frame(self, k=None):
+        """A long pandas DataFrame: one row per (sample, element), or per top-k element."""
+        import pandas as pd
+
+        m = len(self)
+        flat = {n: getattr(self, n).reshape(m, -1) for n in ("values", "coefficients")}
+        lo, hi, x = (getattr(self, n).reshape(m, -1) for n in ("lower", "upper", "inputs"))
+        idx = self.top(k) if k is not None else np.tile(np.arange(flat["values"].shape[1]), (m, 1))
+        rows = np.repeat(np.arange(m), idx.shape[1])
+        cols = idx.reshape(-1)
+        return pd.DataFrame(
+            {
+                "sample": rows,
+                "feature": cols,
+                "rank": np.tile(np.arange(idx.shape[1]), m),
+                "target": self.target[rows],
+                "value": flat["values"][rows, cols],
+                "lower": lo[rows, cols],
+                "upper": hi[rows, cols],
+                "coefficient": flat["coefficients"][rows, cols],
+                "input": x[rows, cols],
+            }
+        )
+
+    def to_dict(self, k=20):
+        """A JSON-ready summary: per sample, the target, component and top-k elements."""
+        top = self.top(min(k, int(np.prod(self.shape))))
+        flat = self.values.reshape(len(self), -1)
+        return {
+            "method": self.method,
+            "input_shape": list(self.shape),
+            "meta": self.meta,
+            "samples": [
+                {
+                    "target": int(self.target[i]),
+                    "component": int(self.component[i]),
+                    "component_probability": _num(self.component_probability[i]),
+                    "model_logit": _num(self.model_logit[i]),
+                    "surrogate_logit": _num(self.surrogate_logit[i]),
+                    "top_features": top[i].tolist(),
+                    "top_values": flat[i, top[i]].tolist(),
+                }
+                for i in range(len(self))
+            ],
+        }
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def save(self, path):
+        """Write ``path.npz`` (arrays) and ``path.json`` (metadata and checksums)."""
+        base = _stem(path)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {name: getattr(self, name) for name in (*_ARRAYS, "baseline")}
+        np.savez(base.with_suffix(".npz"), **arrays)
+        meta = {
+            "format": FORMAT,
+            "method": self.method,
+            "meta": self.meta,
+            "sha256": {name: _digest(a) for name, a in arrays.items()},
+        }
+        base.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+        return base.with_suffix(".npz")
+
+    @classmethod
+    def load(cls, path):
+        """Read an explanation written by ``save``; refuse a file whose arrays do not match
+        their recorded checksums."""
+        base = _stem(path)
+        npz, meta_path = base.with_suffix(".npz"), base.with_suffix(".json")
+        for p in (npz, meta_path):
+            if not p.is_file():
+                raise FileNotFoundError(f"{p} does not exist")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"{meta_path} is not a scrutiny explanation ({FORMAT})")
+        try:
+            with np.load(npz, allow_pickle=False) as f:
+                arrays = {name: f[name] for name in f.files}
+        except Exception as exc:
+            raise ValueError(f"{npz} is corrupted: {exc}") from exc
+        expected = meta.get("sha256", {})
+        missing = set(_ARRAYS) | {"baseline"}
+        if set(arrays) != missing or set(expected) != missing:
+            raise ValueError(f"{npz} does not hold the arrays of an explanation")
+        for name, a in arrays.items():
+            if _digest(a) != expected[name]:
+                raise ValueError(
+                    f"{npz} was modified or corrupted: array {name!r} does not match the "
+                    f"checksum recorded in {meta_path.name}"
+                )
+        return cls(**arrays, method=str(meta.get("method")), meta=meta.get("meta") or {})
+
+
+def _stem(path):
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in (".npz", ".json") else path
+
+
+def _digest(a):
+    a = np.ascontiguousarray(a)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _num(x):
+    x = float(x)
+    return x if np.isfinite(x) else None

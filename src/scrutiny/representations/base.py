@@ -1,0 +1,109 @@
+"""A representation maps inputs to interpretable features and feature effects back to inputs.
+
+Every feature is a group of input elements (a pixel, a superpixel, a table column). Its value
+is the group's mean departure from the baseline, in units of ``scale``:
+
+    z_f = mean_{e in f} (x_e - b_e) / scale_f
+
+so a surrogate ``logit ~ b + sum_f beta_f z_f`` gives each input element the coefficient
+``beta_f / (|f| scale_f)`` and the contribution ``coefficient_e * (x_e - b_e)``; the
+contributions of a feature's elements add up to ``beta_f z_f``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Representation:
+    """Features as groups of input elements, relative to a baseline.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        Shape of one input.
+    baseline : array of ``input_shape``
+        The value of every element when its feature is absent.
+    groups : (prod(input_shape),) int array
+        Feature of each (flattened) input element; features are 0 .. n_features - 1.
+    scale : (n_features,) array
+        Units of each feature.
+    """
+
+    kind = "generic"
+
+    def __init__(self, input_shape, baseline, groups, scale):
+        self.input_shape = tuple(int(s) for s in input_shape)
+        size = int(np.prod(self.input_shape))
+        self.baseline = np.broadcast_to(
+            np.asarray(baseline, dtype=np.float64), self.input_shape
+        ).copy()
+        self.groups = np.asarray(groups, dtype=np.int64).reshape(-1)
+        if self.groups.size != size:
+            raise ValueError(f"groups has {self.groups.size} entries for inputs of {size}")
+        self.n_features = int(self.groups.max()) + 1
+        self.group_sizes = np.bincount(self.groups, minlength=self.n_features).astype(float)
+        if (self.group_sizes == 0).any():
+            raise ValueError("every feature must own at least one input element")
+        self.scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (self.n_features,))
+        if not (np.isfinite(self.scale).all() and (self.scale > 0).all()):
+            raise ValueError("feature scales must be finite and positive")
+        self._weight = 1.0 / (self.group_sizes * self.scale)
+
+    def check(self, X, name="X"):
+        X = np.asarray(X)
+        if X.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"{name} has samples of shape {X.shape[1:]}, expected {self.input_shape}"
+            )
+        return X
+
+    def features(self, X):
+        """(n, n_features) interpretable features of inputs X (n, *input_shape)."""
+        D = (np.asarray(X, dtype=np.float64) - self.baseline).reshape(len(X), -1)
+        Z = np.zeros((len(X), self.n_features))
+        np.add.at(Z.T, self.groups, D.T)
+        return Z * self._weight
+
+    def element_coefficients(self, coef):
+        """(m, *input_shape) per-element coefficients of per-feature coefficients (m, F)."""
+        coef = np.atleast_2d(coef)
+        return (coef * self._weight)[:, self.groups].reshape(-1, *self.input_shape)
+
+    def present(self, x):
+        """(n_features,) bool: features of one input whose value is not the baseline's."""
+        return self.features(np.asarray(x)[None])[0] != 0
+
+    def switch_off(self, x, keep):
+        """Copies of one input x with the features where ``keep`` (m, F) is False set to the
+        baseline: (m, *input_shape)."""
+        keep_el = np.asarray(keep, dtype=bool)[:, self.groups].reshape(-1, *self.input_shape)
+        x = np.asarray(x, dtype=np.float64)
+        return np.where(keep_el, x, self.baseline)
+
+    def to_json(self):
+        return {"kind": self.kind, "input_shape": list(self.input_shape)}
+
+
+def make_representation(representation, X_fit, baseline=None, superpixel=None):
+    """The representation for samples shaped like ``X_fit``'s: images when a sample has 2 or
+    3 dimensions, tabular columns when it is flat; ``representation`` forces one."""
+    from scrutiny.representations.image import ImageRepresentation
+    from scrutiny.representations.tabular import TabularRepresentation
+
+    if isinstance(representation, Representation):
+        return representation
+    shape = X_fit.shape[1:]
+    if representation is None:
+        representation = "image" if len(shape) in (2, 3) else "tabular"
+    if representation == "image":
+        return ImageRepresentation(
+            shape, baseline=0.0 if baseline is None else baseline, superpixel=superpixel
+        )
+    if representation == "tabular":
+        if superpixel is not None:
+            raise ValueError("superpixel applies to images, not tabular data")
+        return TabularRepresentation.from_data(X_fit, baseline=baseline)
+    raise ValueError(
+        f"representation must be 'image', 'tabular' or a Representation, got {representation!r}"
+    )

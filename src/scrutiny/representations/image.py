@@ -1,0 +1,55 @@
+"""Images: one feature per pixel (all channels together), or square superpixels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scrutiny.representations.base import Representation
+
+
+def channel_axis(shape):
+    """None for a grey (H, W) image; for 3 axes, the end axis holding the channels: the one
+    of length 3, else 1, else 4 (RGB, grey, RGBA), the first if both ends tie."""
+    if len(shape) == 2:
+        return None
+    rank = {3: 0, 1: 1, 4: 2}
+    first, last = rank.get(shape[0], 9), rank.get(shape[-1], 9)
+    if min(first, last) == 9:
+        raise ValueError(
+            f"cannot tell the channel axis of images of shape {tuple(shape)}: the first or "
+            "last axis must have length 1, 3 or 4"
+        )
+    return 0 if first <= last else 2
+
+
+class ImageRepresentation(Representation):
+    """Pixels or ``superpixel`` x ``superpixel`` blocks of an image of shape (H, W),
+    (C, H, W) or (H, W, C) (see ``channel_axis``).
+    The baseline defaults to 0, a black image."""
+
+    kind = "image"
+
+    def __init__(self, input_shape, baseline=0.0, superpixel=None):
+        shape = tuple(int(s) for s in input_shape)
+        if len(shape) not in (2, 3):
+            raise ValueError(f"images have 2 or 3 dimensions per sample, got shape {shape}")
+        axis = channel_axis(shape)
+        height, width = [n for d, n in enumerate(shape) if d != axis]
+        s = 1 if superpixel is None else int(superpixel)
+        if s < 1:
+            raise ValueError(f"superpixel must be a positive block size, got {superpixel!r}")
+        rows, cols = np.arange(height) // s, np.arange(width) // s
+        pixel = rows[:, None] * (-(-width // s)) + cols[None, :]  # (H, W) block index
+        if axis == 0:
+            groups = np.broadcast_to(pixel, (shape[0], height, width))
+        elif axis == 2:
+            groups = np.broadcast_to(pixel[:, :, None], (height, width, shape[2]))
+        else:
+            groups = pixel
+        self.superpixel = superpixel
+        self.image_size = (height, width)
+        self.channel_axis = axis
+        super().__init__(shape, baseline, np.ascontiguousarray(groups).reshape(-1), 1.0)
+
+    def to_json(self):
+        return {**super().to_json(), "superpixel": self.superpixel}

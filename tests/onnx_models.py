@@ -1,0 +1,25 @@
+"""Small ONNX models written with onnx's own helpers, for tests of file-based models."""
+
+import numpy as np
+
+
+def write_softmax_regression(path, weights):
+    """x (n, p) float32 -> softmax(x @ weights): a linear classifier saved as ONNX."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    p, c = weights.shape
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "W"], ["z"]),
+            helper.make_node("Softmax", ["z"], ["p"], axis=1),
+        ],
+        "softmax_regression",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, p])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, c])],
+        [numpy_helper.from_array(np.asarray(weights, dtype=np.float32), "W")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path

@@ -1,0 +1,177 @@
+"""The ``scrutiny`` command through subprocess: ``demo`` at a tiny setting and ``explain`` on
+models written by the tests; every output exists and parses."""
+
+import json
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from scrutiny import Explanation
+from tests.onnx_models import write_softmax_regression
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+
+
+def scrutiny(*args, cache=None, cwd=None):
+    env = dict(os.environ)
+    if cache is not None:
+        env["SCRUTINY_CACHE"] = str(cache)
+    cmd = [sys.executable, "-m", "scrutiny.cli", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
+
+
+def check_report(out, n_pictures):
+    results = json.loads((out / "results.json").read_text())
+    page = _Images()
+    page.feed((out / "index.html").read_text())
+    assert page.sources and all(s.startswith("data:image/png;base64,") for s in page.sources)
+    assert len(list(out.glob("explanation_*.png"))) == n_pictures
+    exp = Explanation.load(out / "explanation")
+    assert len(exp) == n_pictures
+    return results, exp
+
+
+def test_demo_at_a_tiny_setting(tmp_path):
+    pytest.importorskip("mlxtend")
+    pytest.importorskip("torch")
+    out = tmp_path / "report"
+    done = scrutiny(
+        "demo",
+        "--out",
+        out,
+        "--quiet",
+        "--n-fit",
+        300,
+        "--sweeps",
+        30,
+        "--components",
+        4,
+        "--n-explain",
+        3,
+        "--n-test",
+        30,
+        "--superpixel",
+        4,
+        cache=tmp_path / "cache",
+    )
+    assert done.returncode == 0, done.stderr
+    results, exp = check_report(out, 3)
+    assert 0.88 < results["model_test_accuracy"] <= 1.0
+    assert exp.values.shape == (3, 28, 28)
+    assert set(results["deduction"]["pcr"]) == {"DMM-MEN", "random"}
+    assert len(results["deduction"]["pcr"]["random"]) == len(results["deduction"]["k"]) == 5
+    assert (tmp_path / "cache" / "mnist_mlp_seed0.npz").is_file()
+
+
+def tabular_problem(tmp_path):
+    rng = np.random.default_rng(0)
+    W = np.zeros((6, 3))
+    W[0, 0], W[2, 1], W[4, 2] = 3.0, 3.0, 3.0
+    np.save(tmp_path / "fit.npy", rng.normal(size=(300, 6)).astype(np.float32))
+    np.save(tmp_path / "data.npy", rng.normal(size=(4, 6)).astype(np.float32))
+    return W
+
+
+def test_explain_an_onnx_model(tmp_path):
+    pytest.importorskip("onnxruntime")
+    W = tabular_problem(tmp_path)
+    model = write_softmax_regression(tmp_path / "model.onnx", W)
+    out = tmp_path / "out"
+    done = scrutiny(
+        "explain",
+        "--model",
+        model,
+        "--fit-data",
+        tmp_path / "fit.npy",
+        "--data",
+        tmp_path / "data.npy",
+        "--out",
+        out,
+        "--quiet",
+        "--sweeps",
+        60,
+        "--components",
+        3,
+    )
+    assert done.returncode == 0, done.stderr
+    results, exp = check_report(out, 4)
+    assert results["model_kind"] == "onnx"
+    X = np.load(tmp_path / "data.npy")
+    np.testing.assert_array_equal(exp.target, (X @ W).argmax(axis=1))
+    # each class depends on one column only: it carries the largest coefficient
+    np.testing.assert_array_equal(np.abs(exp.coefficients).argmax(axis=1), 2 * exp.target)
+
+
+def test_explain_a_python_callable(tmp_path):
+    tabular_problem(tmp_path)
+    (tmp_path / "mymodel.py").write_text(
+        "import numpy as np\n"
+        "def predict(x):\n"
+        "    p = 1 / (1 + np.exp(-2 * x[:, 1]))\n"
+        "    return np.stack([1 - p, p], axis=1)\n"
+    )
+    out = tmp_path / "out"
+    done = scrutiny(
+        "explain",
+        "--model",
+        "mymodel:predict",
+        "--fit-data",
+        "fit.npy",
+        "--data",
+        "data.npy",
+        "--out",
+        out,
+        "--quiet",
+        "--mode",
+        "local",
+        "--samples",
+        60,
+        "--sweeps",
+        40,
+        "--components",
+        2,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    _, exp = check_report(out, 4)
+    assert (exp.top(1)[:, 0] == 1).all()
+
+
+def test_explain_errors_are_one_clear_line(tmp_path):
+    tabular_problem(tmp_path)
+    base = [
+        "explain",
+        "--fit-data",
+        tmp_path / "fit.npy",
+        "--data",
+        tmp_path / "data.npy",
+        "--out",
+        tmp_path / "out",
+        "--quiet",
+    ]
+    done = scrutiny(*base, "--model", tmp_path / "missing.onnx")
+    assert done.returncode == 2 and "missing.onnx does not exist" in done.stderr
+    bad = np.load(tmp_path / "data.npy")
+    bad[1, 2] = np.nan
+    np.save(tmp_path / "data.npy", bad)
+    (tmp_path / "m.py").write_text("def f(x):\n    return x[:, :2] * 0 + 0.5\n")
+    done = scrutiny(*base, "--model", f"{tmp_path / 'm.py'}:f")
+    assert done.returncode == 2 and "NaN or inf values, the first at (1, 2)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_without_a_command_explains_usage():
+    done = scrutiny()
+    assert done.returncode == 2 and "usage" in done.stderr

@@ -1,0 +1,167 @@
+"""Explainer end to end: torch, scikit-learn and plain callables; global and local modes."""
+
+import numpy as np
+import pytest
+
+from scrutiny import Explainer
+from scrutiny.models import ModelError
+
+torch = pytest.importorskip("torch")
+
+FAST = {"n_sweeps": 150, "n_components": 3}
+rng = np.random.default_rng(0)
+
+# a binary model that is logistic in three known columns of twelve
+TRUE = {2: 3.0, 5: -2.0, 9: 2.5}
+X_TAB = rng.normal(size=(600, 12))
+
+
+def logistic(X):
+    z = sum(w * X[:, j] for j, w in TRUE.items())
+    p = 1 / (1 + np.exp(-z))
+    return np.stack([1 - p, p], axis=1)
+
+
+class Counting:
+    def __init__(self, fn):
+        self.fn, self.calls, self.rows = fn, 0, 0
+
+    def __call__(self, X):
+        self.calls += 1
+        self.rows += len(X)
+        return self.fn(X)
+
+
+def test_known_features_rank_first_and_coefficients_are_recovered():
+    ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    exp = ex.explain(X_TAB[:40])
+    assert exp.values.shape == exp.coefficients.shape == (40, 12)
+    np.testing.assert_array_equal(exp.target, logistic(X_TAB[:40]).argmax(axis=1))
+    strength = np.abs(exp.coefficients).mean(axis=0)
+    assert set(np.argsort(-strength)[:3]) == set(TRUE)
+    # the logit is exactly linear, so each explained class's coefficients are the truth
+    sign = np.where(exp.target == 1, 1.0, -1.0)[:, None]
+    for j, w in TRUE.items():
+        np.testing.assert_allclose(sign[:, 0] * exp.coefficients[:, j], w, rtol=0.05)
+    np.testing.assert_allclose(exp.values, exp.coefficients * (X_TAB[:40] - X_TAB.mean(axis=0)))
+    np.testing.assert_allclose(exp.surrogate_logit, exp.model_logit, atol=0.1)
+    assert (exp.lower <= exp.values + 1e-12).all() and (exp.values <= exp.upper + 1e-12).all()
+
+
+def test_global_mode_queries_the_model_once_per_explained_batch():
+    model = Counting(logistic)
+    ex = Explainer(model, X_TAB, surrogate=FAST, batch_size=1000, random_state=0, progress=False)
+    ex.fit()
+    assert (model.calls, model.rows) == (1, 600)
+    for m in (1, 50, 200):
+        before = model.calls
+        exp = ex.explain(X_TAB[:m])
+        assert model.calls - before == 1
+        assert exp.meta["model_queries"] == m and exp.meta["model_calls"] == 1
+
+
+def test_same_seed_same_explanations_in_worker_processes_or_not():
+    kw = {"surrogate": FAST, "random_state": 3, "progress": False}
+    a = Explainer(logistic, X_TAB, n_jobs=1, **kw).fit().explain(X_TAB[:20])
+    b = Explainer(logistic, X_TAB, n_jobs=2, **kw).fit().explain(X_TAB[:20])
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.lower, b.lower)
+    c = Explainer(logistic, X_TAB, n_jobs=1, **{**kw, "random_state": 4}).explain(X_TAB[:20])
+    assert not np.array_equal(a.values, c.values)
+
+
+def pixel_model():
+    """A torch classifier of 8x8 images, logistic in three pixels per class."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
+    with torch.no_grad():
+        net[0 + 1].weight.zero_()
+        net[1].bias.zero_()
+        for c, pixels in enumerate([(9, 10, 11), (27, 28, 29), (50, 51, 52)]):
+            net[1].weight[c, list(pixels)] = 4.0
+    return net
+
+
+def test_torch_image_model_global_and_local():
+    images = rng.uniform(0.5, 1.0, size=(300, 8, 8))  # bright: every pixel contributes
+    net = pixel_model()
+    for mode, extra in [("global", {}), ("local", {"n_samples": 150})]:
+        ex = Explainer(
+            net,
+            images,
+            mode=mode,
+            outputs="logits",
+            surrogate={**FAST, "n_sweeps": 100} if mode == "local" else FAST,
+            random_state=0,
+            progress=False,
+            **extra,
+        )
+        exp = ex.explain(images[:6])
+        assert exp.values.shape == (6, 8, 8)
+        with torch.no_grad():
+            pred = net(torch.as_tensor(images[:6], dtype=torch.float32)).argmax(1).numpy()
+        np.testing.assert_array_equal(exp.target, pred)
+        own = [(9, 10, 11), (27, 28, 29), (50, 51, 52)]
+        strongest = np.argsort(-exp.coefficients.reshape(6, -1), axis=1)[:, :3]
+        for i in range(6):
+            assert set(strongest[i]) == set(own[exp.target[i]]), (mode, i)
+            assert set(exp.top(3)[i]) == set(own[exp.target[i]]), (mode, i)
+        assert exp.method == f"dmm-men-{mode}"
+
+
+def test_local_mode_costs_n_samples_queries_per_input_and_finds_the_effects():
+    model = Counting(logistic)
+    ex = Explainer(
+        model, X_TAB, mode="local", n_samples=100, surrogate=FAST, random_state=0, progress=False
+    )
+    exp = ex.explain(X_TAB[:3])
+    assert exp.meta["model_queries"] == 3 + 3 * 100
+    # the logit is linear, so switching column j to its mean moves it by w_j (x_j - mean_j)
+    sign = np.where(exp.target == 1, 1.0, -1.0)
+    for j, w in TRUE.items():
+        effect = sign * w * (X_TAB[:3, j] - X_TAB[:, j].mean())
+        np.testing.assert_allclose(exp.values[:, j], effect, atol=0.1)
+
+
+def test_sklearn_classifier_end_to_end():
+    from sklearn.linear_model import LogisticRegression
+
+    labels = logistic(X_TAB).argmax(axis=1)
+    clf = LogisticRegression().fit(X_TAB, labels)
+    exp = Explainer(clf, X_TAB, surrogate=FAST, random_state=0, progress=False).explain(X_TAB[:10])
+    np.testing.assert_array_equal(exp.target, clf.predict(X_TAB[:10]))
+    assert set(np.argsort(-np.abs(exp.coefficients).mean(axis=0))[:3]) == set(TRUE)
+
+
+def test_bad_input_is_named():
+    ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    with pytest.raises(ValueError, match=r"samples of shape \(11,\)"):
+        ex.explain(X_TAB[:5, :11])
+    bad = X_TAB[:5].copy()
+    bad[2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or inf values, the first at \(2, 3\)"):
+        ex.explain(bad)
+    with pytest.raises(ValueError, match="X_fit holds 600 NaN"):
+        Explainer(logistic, np.where(np.arange(12) == 0, np.nan, X_TAB))
+    with pytest.raises(ValueError, match=r"target classes must be in 0\.\.1"):
+        ex.explain(X_TAB[:5], target=2)
+    with pytest.raises(ValueError, match="mode must be"):
+        Explainer(logistic, X_TAB, mode="lemna")
+    with pytest.raises(ModelError, match="not probabilities"):
+        Explainer(lambda x: 5 * logistic(x), X_TAB, progress=False).fit()
+
+    def broken(x):
+        raise RuntimeError("CUDA out of memory")
+
+    with pytest.raises(ModelError, match="CUDA out of memory"):
+        Explainer(broken, X_TAB, progress=False).fit()
+    local = Explainer(logistic, X_TAB, mode="local", progress=False)
+    with pytest.raises(ValueError, match="equals the baseline everywhere"):
+        local.explain(np.tile(X_TAB.mean(axis=0), (1, 1)))
+
+
+def test_inputs_are_not_modified():
+    X = X_TAB.copy()
+    ex = Explainer(logistic, X, surrogate=FAST, random_state=0, progress=False)
+    ex.explain(X[:5])
+    np.testing.assert_array_equal(X, X_TAB)

@@ -1,0 +1,148 @@
+"""Explanation: ranking, slicing, export, and save/load that refuses tampered files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scrutiny import Explanation
+
+
+def make(m=4, shape=(3, 3), seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(m, *shape))
+    coef = rng.normal(size=(m, *shape))
+    return Explanation(
+        inputs=x,
+        values=coef * x,
+        coefficients=coef,
+        lower=coef * x - 0.1,
+        upper=coef * x + 0.1,
+        target=np.arange(m) % 2,
+        component=np.arange(m),
+        component_probability=np.full(m, 0.9),
+        model_logit=rng.normal(size=m),
+        surrogate_logit=rng.normal(size=m),
+        baseline=0.0,
+        meta={"mode": "global", "seconds": 0.5},
+    )
+
+
+def test_top_ranks_by_value_and_breaks_ties_by_index():
+    e = make()
+    top = e.top(4)
+    flat = e.values.reshape(4, -1)
+    assert top.shape == (4, 4)
+    for i in range(4):
+        assert (np.diff(flat[i, top[i]]) <= 0).all()
+        assert flat[i, top[i][-1]] >= np.delete(flat[i], top[i]).max()
+    tied = Explanation(
+        inputs=np.ones((1, 4)),
+        values=np.ones((1, 4)),
+        coefficients=np.ones((1, 4)),
+        target=[0],
+        baseline=0.0,
+    )
+    assert tied.top(3).tolist() == [[0, 1, 2]]
+    with pytest.raises(ValueError, match="k must be between 1 and 9"):
+        e.top(10)
+
+
+def test_slicing_keeps_everything_aligned():
+    e = make()
+    one = e[2]
+    assert len(one) == 1 and one.values.shape == (1, 3, 3)
+    np.testing.assert_array_equal(one.values[0], e.values[2])
+    assert one.target[0] == e.target[2] and one.component[0] == 2
+    part = e[np.array([True, False, True, False])]
+    np.testing.assert_array_equal(part.model_logit, e.model_logit[[0, 2]])
+    assert part.meta == e.meta and part.meta is not e.meta
+
+
+def test_frame_and_dict():
+    e = make()
+    df = e.to_frame(k=2)
+    assert len(df) == 8 and set(df["rank"]) == {0, 1}
+    row = df.iloc[0]
+    assert row["value"] == e.values[0].reshape(-1)[e.top(1)[0, 0]]
+    d = e.to_dict(k=3)
+    json.dumps(d)
+    assert d["samples"][1]["top_features"] == e.top(3)[1].tolist()
+
+
+def test_save_load_round_trip(tmp_path):
+    e = make()
+    path = e.save(tmp_path / "sub" / "exp")
+    assert path.name == "exp.npz" and (tmp_path / "sub" / "exp.json").is_file()
+    back = Explanation.load(tmp_path / "sub" / "exp.npz")
+    for name in (
+        "inputs",
+        "values",
+        "coefficients",
+        "lower",
+        "upper",
+        "target",
+        "component",
+        "component_probability",
+        "model_logit",
+        "surrogate_logit",
+        "baseline",
+    ):
+        np.testing.assert_array_equal(getattr(back, name), getattr(e, name))
+    assert back.meta == e.meta and back.method == e.method
+
+
+def test_tampered_array_is_refused(tmp_path):
+    make().save(tmp_path / "exp")
+    with np.load(tmp_path / "exp.npz") as f:
+        arrays = dict(f)
+    arrays["values"][0, 0, 0] += 1.0
+    np.savez(tmp_path / "exp.npz", **arrays)
+    with pytest.raises(ValueError, match="'values' does not match"):
+        Explanation.load(tmp_path / "exp")
+
+
+def test_corrupted_files_are_refused(tmp_path):
+    make().save(tmp_path / "exp")
+    raw = (tmp_path / "exp.npz").read_bytes()
+    (tmp_path / "exp.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="corrupted"):
+        Explanation.load(tmp_path / "exp")
+    make().save(tmp_path / "b")
+    (tmp_path / "b.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        Explanation.load(tmp_path / "b")
+    (tmp_path / "b.json").write_text(json.dumps({"format": "other"}))
+    with pytest.raises(ValueError, match="not a scrutiny explanation"):
+        Explanation.load(tmp_path / "b")
+    with pytest.raises(FileNotFoundError):
+        Explanation.load(tmp_path / "missing")
+
+
+def test_pickled_objects_are_never_loaded(tmp_path):
+    make().save(tmp_path / "exp")
+    with np.load(tmp_path / "exp.npz") as f:
+        arrays = dict(f)
+    arrays["values"] = np.array([{"evil": 1}], dtype=object)
+    np.savez(tmp_path / "exp.npz", **arrays)
+    with pytest.raises(ValueError, match="corrupted"):
+        Explanation.load(tmp_path / "exp")
+
+
+def test_inconsistent_shapes_are_errors():
+    with pytest.raises(ValueError, match="coefficients has shape"):
+        Explanation(
+            inputs=np.ones((2, 3)),
+            values=np.ones((2, 3)),
+            coefficients=np.ones((2, 4)),
+            target=[0, 1],
+            baseline=0.0,
+        )
+    with pytest.raises(ValueError, match="target has shape"):
+        Explanation(
+            inputs=np.ones((2, 3)),
+            values=np.ones((2, 3)),
+            coefficients=np.ones((2, 3)),
+            target=[0, 1, 2],
+            baseline=0.0,
+        )

@@ -1,0 +1,156 @@
+"""Model adapters: batching, validation, and every kind of model scrutiny accepts."""
+
+import numpy as np
+import pytest
+
+from scrutiny.models import ModelAdapter, ModelError, load_callable
+from tests.onnx_models import write_softmax_regression
+
+torch = pytest.importorskip("torch")
+
+W = np.array([[1.0, -2.0, 0.5], [0.3, 0.0, -1.0]])  # 2 features -> 3 classes
+
+
+def softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def probs(X):
+    return softmax(X @ W)
+
+
+X = np.random.default_rng(0).normal(size=(10, 2))
+
+
+def test_callable_is_batched_and_counted():
+    adapter = ModelAdapter(probs, batch_size=4)
+    out = adapter.log_proba(X)
+    np.testing.assert_allclose(np.exp(out), probs(X), rtol=1e-12)
+    assert (adapter.n_calls, adapter.n_rows, adapter.n_classes) == (3, 10, 3)
+
+
+def test_logits_are_normalised_exactly_even_when_confident():
+    adapter = ModelAdapter(lambda x: 100 * (x @ W), outputs="logits")
+    logp = adapter.log_proba(X)
+    np.testing.assert_allclose(np.exp(logp).sum(axis=1), 1.0)
+    assert np.isfinite(logp).all()  # probabilities near 0 are kept as finite logs
+
+
+def test_binary_scores_become_two_classes():
+    adapter = ModelAdapter(lambda x: 1 / (1 + np.exp(-x[:, 0])))
+    p = adapter.proba(X)
+    assert p.shape == (10, 2)
+    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-X[:, 0])))
+
+
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        (lambda x: probs(x) * np.nan, "non-finite"),
+        (lambda x: x @ W, "not probabilities"),
+        (lambda x: probs(x) * 0.5, "sums to"),
+        (lambda x: probs(x)[:-1], "returned shape"),
+        (lambda x: np.zeros((len(x), 2, 2)), "returned shape"),
+    ],
+)
+def test_bad_outputs_are_named(fn, message):
+    with pytest.raises(ModelError, match=message):
+        ModelAdapter(fn).log_proba(X)
+
+
+def test_a_model_that_raises_is_reported():
+    def broken(x):
+        raise KeyError("weights")
+
+    with pytest.raises(ModelError, match="KeyError"):
+        ModelAdapter(broken).log_proba(X)
+
+
+def test_changing_number_of_classes_is_an_error():
+    calls = iter([3, 4])
+    adapter = ModelAdapter(lambda x: softmax(np.zeros((len(x), next(calls)))), batch_size=5)
+    with pytest.raises(ModelError, match="4 classes where it returned 3"):
+        adapter.log_proba(X)
+
+
+def test_not_a_model():
+    with pytest.raises(TypeError, match="cannot use a int"):
+        ModelAdapter(3)
+    with pytest.raises(ValueError, match="outputs must be"):
+        ModelAdapter(probs, outputs="scores")
+
+
+def test_sklearn_classifier_uses_predict_proba():
+    from sklearn.linear_model import LogisticRegression
+
+    y = (X[:, 0] > 0).astype(int)
+    clf = LogisticRegression().fit(X, y)
+    adapter = ModelAdapter(clf, outputs="logits")  # ignored: sklearn gives probabilities
+    assert adapter.kind == "sklearn"
+    np.testing.assert_allclose(adapter.proba(X), clf.predict_proba(X), rtol=1e-10)
+
+
+def torch_model():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Dropout(0.5), torch.nn.Linear(8, 3))
+
+
+def test_torch_module_runs_in_eval_mode_without_grad():
+    module = torch_model().train()
+    adapter = ModelAdapter(module, outputs="logits", batch_size=3)
+    a, b = adapter.log_proba(X), adapter.log_proba(X)
+    np.testing.assert_array_equal(a, b)  # dropout off
+    assert not module.training
+    with torch.no_grad():
+        ref = torch.log_softmax(module(torch.as_tensor(X, dtype=torch.float32)), 1)
+    np.testing.assert_allclose(a, ref.double().numpy(), atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_torchscript_file(tmp_path):
+    module = torch_model().eval()
+    path = tmp_path / "model.pt"
+    torch.jit.script(module).save(str(path))
+    adapter = ModelAdapter(path, outputs="logits")
+    assert adapter.kind == "torch-file"
+    np.testing.assert_allclose(adapter.log_proba(X), ModelAdapter(module, "logits").log_proba(X))
+
+
+def test_exported_program_file(tmp_path):
+    module = torch_model().eval()
+    path = tmp_path / "model.pt2"
+    example = (torch.zeros(4, 2),)
+    dims = {"input": {0: torch.export.Dim("batch")}}
+    torch.export.save(torch.export.export(module, example, dynamic_shapes=dims), str(path))
+    adapter = ModelAdapter(path, outputs="logits", batch_size=3)
+    np.testing.assert_allclose(adapter.log_proba(X), ModelAdapter(module, "logits").log_proba(X))
+
+
+def test_onnx_file(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    adapter = ModelAdapter(write_softmax_regression(tmp_path / "m.onnx", W))
+    assert adapter.kind == "onnx"
+    np.testing.assert_allclose(adapter.proba(X), probs(X), atol=1e-6)
+
+
+def test_missing_or_unreadable_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        ModelAdapter(tmp_path / "nope.onnx")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="could not load it"):
+        ModelAdapter(junk)
+
+
+def test_load_callable_from_file(tmp_path):
+    src = tmp_path / "mymodel.py"
+    src.write_text("import numpy as np\ndef predict(x):\n    return np.full((len(x), 2), 0.5)\n")
+    fn = load_callable(f"{src}:predict")
+    assert fn(X).shape == (10, 2)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        load_callable(f"{src}:nope")
+    with pytest.raises(ValueError, match="module:function"):
+        load_callable("just_a_name")

@@ -1,0 +1,46 @@
+"""Every plot draws on the ax it is given and returns it."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from scrutiny import Explanation, plots
+
+
+def image_explanation(shape):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(2, *shape))
+    c = rng.normal(size=(2, *shape))
+    return Explanation(inputs=x, values=c * x, coefficients=c, target=[0, 1], baseline=0.0)
+
+
+def test_plots_return_the_axes_they_drew_on():
+    exp = image_explanation((6, 6))
+    calls = [
+        lambda ax: plots.coefficient_map(np.arange(36.0), shape=(6, 6), top=5, ax=ax),
+        lambda ax: plots.trace(np.ones((2, 5)), ax=ax),
+        lambda ax: plots.input_image(exp.inputs[0], ax=ax),
+        lambda ax: plots.explanation_image(exp, 1, ax=ax),
+        lambda ax: plots.explanation_image(image_explanation((3, 6, 6)), 0, ax=ax),
+        lambda ax: plots.explanation_bars(image_explanation((7,)), 0, k=4, ax=ax),
+        lambda ax: plots.pcr_curve([5, 10], {"a": [0.9, 0.5], "b": [1, 1]}, ax=ax),
+    ]
+    for draw in calls:
+        fig, ax = plt.subplots()
+        assert draw(ax) is ax
+        assert ax.images or ax.lines or ax.patches
+        plt.close(fig)
+
+
+def test_bars_show_the_largest_contributions_with_names():
+    exp = image_explanation((7,))
+    fig, ax = plt.subplots()
+    names = [f"col{j}" for j in range(7)]
+    plots.explanation_bars(exp, 0, k=3, names=names, ax=ax)
+    shown = {t.get_text() for t in ax.get_yticklabels()}
+    v = exp.values[0]
+    assert shown == {names[j] for j in np.argsort(-np.abs(v))[:3]}
+    plt.close(fig)

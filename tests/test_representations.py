@@ -1,0 +1,73 @@
+"""Representations: features, the map back to inputs, baselines."""
+
+import numpy as np
+import pytest
+
+from scrutiny.representations import (
+    ImageRepresentation,
+    TabularRepresentation,
+    make_representation,
+)
+
+rng = np.random.default_rng(0)
+
+
+def test_pixels_are_the_features_of_a_grey_image():
+    rep = ImageRepresentation((4, 5))
+    X = rng.uniform(size=(3, 4, 5))
+    np.testing.assert_allclose(rep.features(X), X.reshape(3, -1))
+    assert rep.n_features == 20
+
+
+def test_superpixels_average_blocks_and_contributions_add_up():
+    rep = ImageRepresentation((5, 6), baseline=0.2, superpixel=2)
+    assert rep.n_features == 3 * 3  # ragged last row of blocks
+    X = rng.uniform(size=(2, 5, 6))
+    Z = rep.features(X)
+    np.testing.assert_allclose(Z[:, 0], (X[:, :2, :2] - 0.2).mean(axis=(1, 2)))
+    np.testing.assert_allclose(Z[:, 8], X[:, 4, 4:].mean(axis=1) - 0.2)
+    beta = rng.normal(size=(2, 9))
+    values = rep.element_coefficients(beta) * (X - rep.baseline)
+    per_feature = np.zeros((2, 9))
+    np.add.at(per_feature.T, rep.groups, values.reshape(2, -1).T)
+    np.testing.assert_allclose(per_feature, beta * Z)
+
+
+@pytest.mark.parametrize("shape, n", [((3, 4, 4), 16), ((4, 4, 3), 16), ((1, 4, 4), 16)])
+def test_channels_share_a_pixel_feature(shape, n):
+    rep = ImageRepresentation(shape)
+    assert rep.n_features == n
+    x = np.zeros(shape)
+    idx = (0, 1, 2) if shape[0] in (1, 3) else (1, 2, 0)
+    x[idx] = 1.0
+    present = rep.present(x)
+    assert present.sum() == 1 and present[1 * 4 + 2]
+    off = rep.switch_off(np.ones(shape), ~np.eye(n, dtype=bool)[[6]])
+    assert off.sum() == np.prod(shape) - shape[0 if shape[0] in (1, 3) else 2]
+
+
+def test_image_shape_errors():
+    with pytest.raises(ValueError, match="channel axis"):
+        ImageRepresentation((5, 6, 7))
+    with pytest.raises(ValueError, match="2 or 3 dimensions"):
+        ImageRepresentation((2, 3, 4, 5))
+
+
+def test_tabular_features_are_standardised_from_the_mean():
+    X = rng.normal(loc=[1.0, 10.0, 5.0], scale=[1.0, 100.0, 0.0], size=(50, 3))
+    rep = TabularRepresentation.from_data(X)
+    Z = rep.features(X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(Z[:, :2].std(axis=0), 1.0)
+    assert (Z[:, 2] == 0).all()  # a constant column never moves
+
+
+def test_default_representation_follows_the_sample_shape():
+    assert make_representation(None, np.zeros((2, 8, 8)), None).kind == "image"
+    tab = make_representation(None, np.arange(6.0).reshape(3, 2), None)
+    assert tab.kind == "tabular" and tab.baseline.tolist() == [2.0, 3.0]
+    assert make_representation(None, np.zeros((2, 8, 8)), 0.5).baseline[0, 0] == 0.5
+    with pytest.raises(ValueError, match="superpixel applies to images"):
+        make_representation("tabular", np.zeros((3, 2)), None, superpixel=2)
+    with pytest.raises(ValueError, match="samples of shape"):
+        ImageRepresentation((8, 8)).check(np.zeros((2, 8, 7)))
