@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from scrutiny import DPMixtureRegression
 from scrutiny.datasets import load_mnist, split
-from scrutiny.demo import class_logit
+from scrutiny.explainer import class_logit
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.diagnostics import split_rhat

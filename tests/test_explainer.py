@@ -165,3 +165,18 @@ def test_inputs_are_not_modified():
     ex = Explainer(logistic, X, surrogate=FAST, random_state=0, progress=False)
     ex.explain(X[:5])
     np.testing.assert_array_equal(X, X_TAB)
+
+
+def test_saturated_probabilities_are_censored_not_fatal():
+    """A model so confident that most probabilities round to exactly 0 or 1."""
+
+    def saturated(X):
+        return logistic(40 * X)
+
+    p = saturated(X_TAB)
+    assert (p == 0).any(axis=1).mean() > 0.3  # the logits of those rows are infinite
+    exp = Explainer(saturated, X_TAB, surrogate=FAST, random_state=0, progress=False).explain(
+        X_TAB[:30]
+    )
+    assert np.isfinite(exp.values).all()
+    assert set(np.argsort(-np.abs(exp.coefficients).mean(axis=0))[:3]) == set(TRUE)

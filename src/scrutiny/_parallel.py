@@ -16,17 +16,18 @@ from contextlib import contextmanager
 from tqdm.auto import tqdm
 
 
-def fit_surrogate(Z, y, settings):
-    """A fitted ``DPMixtureRegression`` (import inside: workers start clean)."""
+def fit_surrogate(Z, y, settings, bounds=(None, None)):
+    """A fitted ``DPMixtureRegression``, y censored at ``bounds`` (import inside: workers
+    start clean)."""
     from threadpoolctl import threadpool_limits
 
     from scrutiny.surrogate import DPMixtureRegression
 
     with threadpool_limits(1):
-        return DPMixtureRegression(**settings).fit(Z, y)
+        return DPMixtureRegression(**settings).fit(Z, y, lower=bounds[0], upper=bounds[1])
 
 
-def fit_many(jobs, n_jobs=None, progress=True, desc="fitting"):
+def fit_many(jobs, bounds=(None, None), n_jobs=None, progress=True, desc="fitting"):
     """Fit every ``(key, Z, y, settings)`` job; returns {key: fitted estimator}.
 
     One job, or ``n_jobs=1``, runs here; otherwise jobs run in a pool of spawned processes
@@ -37,12 +38,14 @@ def fit_many(jobs, n_jobs=None, progress=True, desc="fitting"):
     results = {}
     if workers <= 1:
         for key, Z, y, settings in tqdm(jobs, desc=desc, disable=not progress or len(jobs) < 2):
-            results[key] = fit_surrogate(Z, y, settings)
+            results[key] = fit_surrogate(Z, y, settings, bounds)
         return results
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, _main_not_rerun():
         futures = {
-            pool.submit(fit_surrogate, Z, y, {**settings, "n_jobs": 1, "progress": False}): key
+            pool.submit(
+                fit_surrogate, Z, y, {**settings, "n_jobs": 1, "progress": False}, bounds
+            ): key
             for key, Z, y, settings in jobs
         }
         for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress):

@@ -19,8 +19,9 @@ def as_float_matrix(a, name):
     return arr
 
 
-def as_float_vector(a, name, n=None):
-    """A finite 1-D float64 copy of ``a`` (a column vector is accepted), of length ``n``."""
+def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
+    """A finite 1-D float64 copy of ``a`` (a column vector is accepted), of length ``n``;
+    -inf is accepted when ``lower`` is finite and +inf when ``upper`` is (censored values)."""
     try:
         arr = np.array(a, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -31,7 +32,8 @@ def as_float_vector(a, name, n=None):
         raise ValueError(f"{name} must be 1-D (n_samples,); got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} rows but the feature matrix has {n}")
-    _check_finite(arr, name)
+    beyond = ((arr == -np.inf) & np.isfinite(lower)) | ((arr == np.inf) & np.isfinite(upper))
+    _check_finite(np.where(beyond, 0.0, arr), name)
     return arr
 
 

@@ -26,12 +26,10 @@ GLOBAL_SURROGATE = {"n_components": 10, "n_sweeps": 300, "dtype": "float32"}
 LOCAL_SURROGATE = {"n_components": 5, "n_sweeps": 200}
 
 
-def class_logit(log_proba, c, limit=None):
-    """log p_c - log(1 - p_c), from log-probabilities, exact for confident classes; with
-    ``limit``, clipped to [-limit, limit]."""
+def class_logit(log_proba, c):
+    """log p_c - log(1 - p_c), from log-probabilities: exact for confident classes."""
     others = np.delete(log_proba, c, axis=1)
-    z = log_proba[:, c] - logsumexp(others, axis=1)
-    return z if limit is None else np.clip(z, -limit, limit)
+    return log_proba[:, c] - logsumexp(others, axis=1)
 
 
 class Explainer:
@@ -58,8 +56,10 @@ class Explainer:
         Settings of ``DPMixtureRegression`` (defaults: ``GLOBAL_SURROGATE`` or
         ``LOCAL_SURROGATE``).
     logit_limit : float
-        Logits are clipped to [-logit_limit, logit_limit]: beyond about 1e-7 or 1 - 1e-7 a
-        probability says no more about the decision, and extreme tails would dominate the fit.
+        Logits beyond +-logit_limit are censored there (the surrogate's likelihood is a
+        Tobit one): a probability beyond about 1e-7 or 1 - 1e-7 says no more about the
+        decision than "certain", and fitting the exact far tails (logits of -50) would let
+        them dominate the fit, while clipping them would tie thousands of rows at the bound.
     n_samples : int
         Perturbations per input in local mode (the unperturbed input is the first).
     batch_size : int
@@ -143,12 +143,11 @@ class Explainer:
             return self
         t0 = time.perf_counter()
         Z = self.representation.features(self._X_fit)
-        jobs = [
-            (c, Z, class_logit(log_p, c, self.logit_limit), self._settings((0, c))) for c in todo
-        ]
-        self.surrogates_.update(
-            fit_many(jobs, self.n_jobs, self.progress, desc="fitting class surrogates")
+        jobs = [(c, Z, class_logit(log_p, c), self._settings((0, c))) for c in todo]
+        fits = fit_many(
+            jobs, self._bounds, self.n_jobs, self.progress, desc="fitting class surrogates"
         )
+        self.surrogates_.update(fits)
         self.fit_seconds_ += time.perf_counter() - t0
         return self
 
@@ -159,6 +158,10 @@ class Explainer:
             self.fit_queries_ += self.model.n_rows - rows
             self.fit_seconds_ += time.perf_counter() - t0
         return self._fit_log_proba
+
+    @property
+    def _bounds(self):
+        return (-self.logit_limit, self.logit_limit)
 
     def _settings(self, key):
         seed = np.random.SeedSequence(self._entropy, spawn_key=key).generate_state(2)
@@ -210,7 +213,7 @@ class Explainer:
         for c in np.unique(targets):
             rows = np.flatnonzero(targets == c)
             reg = self.surrogates_[int(c)]
-            y[rows] = class_logit(log_p[rows], c, self.logit_limit)
+            y[rows] = class_logit(log_p[rows], c)
             resp = reg.responsibilities(Z[rows], y[rows])
             resp[:, reg.occupancy_ == 0] = -1.0  # a component that never held rows
             comp[rows] = resp.argmax(axis=1)
@@ -258,10 +261,12 @@ class Explainer:
             full = np.zeros((len(keep), F), dtype=bool)
             full[:, on] = keep
             log_p = self.model.log_proba(rep.switch_off(x, full))
-            y = class_logit(log_p, targets[i], self.logit_limit)
+            y = class_logit(log_p, targets[i])
             jobs.append((i, keep.astype(np.float64), y, self._settings(key)))
             present.append(on)
-        fits = fit_many(jobs, self.n_jobs, self.progress, desc="fitting local surrogates")
+        fits = fit_many(
+            jobs, self._bounds, self.n_jobs, self.progress, desc="fitting local surrogates"
+        )
         Z = rep.features(X)
         coef, lo, hi = np.zeros((m, F)), np.zeros((m, F)), np.zeros((m, F))
         comp, prob = np.zeros(m, dtype=np.int64), np.zeros(m)

@@ -6,6 +6,7 @@ import inspect
 import warnings
 
 import numpy as np
+from scipy.special import log_ndtr
 
 from scrutiny._validation import as_float_matrix, as_float_vector
 from scrutiny.surrogate.backends import make_backend
@@ -127,14 +128,31 @@ class DPMixtureRegression:
 
     # -- fitting ------------------------------------------------------------------------
 
-    def fit(self, Z, y):
-        """Sample the posterior of the mixture given features Z (n, p) and responses y (n,)."""
+    def fit(self, Z, y, lower=None, upper=None):
+        """Sample the posterior of the mixture given features Z (n, p) and responses y (n,).
+
+        lower, upper : float or None
+            Censoring bounds: a response at or below ``lower`` (at or above ``upper``) is
+            only known to lie there or beyond (a Tobit likelihood; its value is imputed at
+            every sweep). Use them for responses that were clipped or saturate, such as the
+            logits of probabilities that round to 0 or 1.
+        """
+        lo = -np.inf if lower is None else float(lower)
+        hi = np.inf if upper is None else float(upper)
+        if not lo < hi:
+            raise ValueError(f"lower must be below upper, got {lower} and {upper}")
         Z = as_float_matrix(Z, "Z")
-        y = as_float_vector(y, "y", n=Z.shape[0])
+        y = as_float_vector(y, "y", n=Z.shape[0], lower=lo, upper=hi)
         if Z.shape[0] < 2:
             raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
-        self.y_center_ = float(y.mean()) if (self.standardize and self.fit_intercept) else 0.0
-        spread = float(np.sqrt(np.mean((y - self.y_center_) ** 2)))
+        inside = (y > lo) & (y < hi)
+        if not inside.any():
+            raise ValueError("every response is censored: nothing lies between lower and upper")
+        self.censoring_ = (lo, hi)
+        self.n_censored_ = int((~inside).sum())
+        yc = np.clip(y, lo, hi)
+        self.y_center_ = float(yc.mean()) if (self.standardize and self.fit_intercept) else 0.0
+        spread = float(np.sqrt(np.mean((yc - self.y_center_) ** 2)))
         self.y_scale_ = spread if (self.standardize and spread > 0) else 1.0
         priors = Priors(
             n_components=int(self.n_components),
@@ -145,8 +163,14 @@ class DPMixtureRegression:
         )
         params = SamplerParams(priors=priors, init=self.init)
         backend = make_backend(self.device, self.dtype)
+        c, sc = self.y_center_, self.y_scale_
         data = GibbsData.build(
-            Z, (y - self.y_center_) / self.y_scale_, backend, fit_intercept=self.fit_intercept
+            Z,
+            (yc - c) / sc,
+            backend,
+            fit_intercept=self.fit_intercept,
+            lower=None if lower is None else (lo - c) / sc,
+            upper=None if upper is None else (hi - c) / sc,
         )
         burn_in = self.n_sweeps // 2 if self.burn_in is None else self.burn_in
         post = run_chains(
@@ -234,9 +258,11 @@ class DPMixtureRegression:
 
     def responsibilities(self, Z, y, batch_size=256):
         """(n, J) posterior probability that each row belongs to each component, given its
-        response: averaged over the stored posterior draws, not plugged in at the means."""
+        response: averaged over the stored posterior draws, not plugged in at the means.
+        Responses beyond the censoring bounds of the fit count as censored."""
         Z = self._check_Z(Z)
-        y = as_float_vector(y, "y", n=Z.shape[0])
+        lower, upper = self.censoring_
+        y = as_float_vector(y, "y", n=Z.shape[0], lower=lower, upper=upper)
         D, J, p = self.coef_draws_.shape
         W = self.coef_draws_.reshape(D * J, p).T
         log_w = np.log(np.maximum(self.weights_draws_, 1e-300))
@@ -245,8 +271,12 @@ class DPMixtureRegression:
         for lo in range(0, Z.shape[0], batch_size):
             zb = Z[lo : lo + batch_size].astype(np.float32)
             mu = (zb @ W).reshape(-1, D, J) + self.intercept_draws_
-            res = y[lo : lo + batch_size, None, None] - mu
+            yb = y[lo : lo + batch_size, None, None]
+            res = yb - mu
             logp = log_w - 0.5 * np.log(2 * np.pi * s2) - res**2 / (2 * s2)
+            sd = np.sqrt(s2)
+            logp = np.where(yb <= lower, log_w + log_ndtr((lower - mu) / sd), logp)
+            logp = np.where(yb >= upper, log_w + log_ndtr((mu - upper) / sd), logp)
             logp -= logp.max(axis=2, keepdims=True)
             prob = np.exp(logp)
             out[lo : lo + batch_size] = (prob / prob.sum(axis=2, keepdims=True)).mean(axis=1)

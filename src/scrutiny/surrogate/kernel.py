@@ -2,7 +2,8 @@
 ``step(rng, state, data) -> (state, info)``.
 
 Model (Guo, Huang, Tao, Xing & Lin, NeurIPS 2018; plus a per-component intercept b_j):
-    y_i | z_i = j        ~ N(b_j + x_i' beta_j, s2_j)
+    y_i | z_i = j        ~ N(b_j + x_i' beta_j, s2_j), possibly censored: a response at or
+                           beyond a bound (lower, upper) is only known to lie beyond it
     P(z_i = j) = pi_j,     pi from a truncated stick-breaking DP, sticks ~ Beta(1, alpha)
     alpha                ~ Gamma(e, f)
     c_j | w ~ Cat(w),      w ~ Dirichlet(alpha_e, ..., alpha_e)        (net of component j)
@@ -12,7 +13,10 @@ Model (Guo, Huang, Tao, Xing & Lin, NeurIPS 2018; plus a per-component intercept
     lam1_k ~ Gamma(h1, r1),  lam2_k ~ Gamma(h2, r2)
 
 One sweep, each move an exact draw from a full or partially collapsed conditional:
- 1. z | all                      responsibilities, drawn by inverse CDF
+ 1. z | all                      responsibilities, drawn by inverse CDF; for a censored row
+                                 with its latent response integrated out (the likelihood is
+                                 a normal tail probability), then that response given z from
+                                 its truncated normal (data augmentation, Chib 1992)
  2. sticks | z, alpha; alpha | sticks
  3. (s2_j, beta_j, b_j) | z, u_j, lam_{c_j}, as one block: s2_j with the coefficients
     integrated out (its density is log-concave in 1 / s2_j, drawn exactly by rejection),
@@ -32,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import special
 
 from scrutiny.surrogate import elastic_net
 from scrutiny.surrogate.distributions import (
@@ -113,6 +118,8 @@ class GibbsData:
     n_penalized: int  # p, the number of features (all of them)
     has_intercept: bool
     backend: object
+    censored: np.ndarray | None = None  # (n,) -1 at/below ``lower``, +1 at/above ``upper``
+    bounds: np.ndarray | None = None  # (n,) the bound of each censored row (0 elsewhere)
 
     @property
     def n_rows(self):
@@ -123,9 +130,17 @@ class GibbsData:
         return self.columns.size
 
     @classmethod
-    def build(cls, Z, y, backend, fit_intercept=True):
+    def build(cls, Z, y, backend, fit_intercept=True, lower=None, upper=None):
+        """Responses at or below ``lower`` (at or above ``upper``) are censored there."""
         Z = np.asarray(Z, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        lo = -np.inf if lower is None else float(lower)
+        hi = np.inf if upper is None else float(upper)
+        if not lo < hi:
+            raise ValueError(f"the censoring bounds must satisfy lower < upper, got {lo}, {hi}")
+        censored = np.where(y <= lo, -1, np.where(y >= hi, 1, 0)).astype(np.int8)
+        y = np.clip(y, lo, hi)
+        bounds = np.where(censored < 0, lo, np.where(censored > 0, hi, 0.0))
         off = int(fit_intercept)
         used = np.flatnonzero((Z != 0).any(axis=0))
         X = np.hstack([np.ones((Z.shape[0], off)), Z[:, used]])
@@ -138,6 +153,8 @@ class GibbsData:
             Z.shape[1],
             fit_intercept,
             backend,
+            censored if censored.any() else None,
+            bounds if censored.any() else None,
         )
 
 
@@ -199,11 +216,13 @@ def step(rng, state, data):
     """One Gibbs sweep; returns the new state and a GibbsInfo."""
     params, pri = state.params, state.params.priors
     gen = data.backend.generator(rng)
-    labels, loglik = _draw_labels(gen, data, state)
+    labels, loglik, censored_means = _draw_labels(gen, data, state)
     if params.fixed_labels:
         labels = state.labels
     stats = state.stats
     n_moved = stats.update(data, labels)
+    if data.censored is not None:
+        stats.set_response(data, _draw_censored(rng, data, state, labels, censored_means))
     log_weights, alpha = _draw_weights(rng, stats.counts, state.concentration, pri)
     noise_var, coef, scales, n_wood = _draw_noise_and_coef(
         rng, gen, data, params, stats, state.nets, state.lam1, state.lam2, state.scales
@@ -301,20 +320,50 @@ def _draw_penalties_from_prior(rng, pri, K):
 
 
 def _draw_labels(gen, data, state):
-    """z_i ~ Cat(responsibilities); also the observed-data log-likelihood."""
+    """z_i ~ Cat(responsibilities); also the observed-data log-likelihood and, for the
+    censored rows, every component's mean (n_censored, J)."""
     be, xp = data.backend, data.backend.xp
     B = be.asarray(state.coef[:, data.columns])
     s2 = be.asarray(state.noise_var)
     const = be.asarray(state.log_weights - 0.5 * np.log(2.0 * np.pi * state.noise_var))
-    res = data.y[:, None] - data.X @ B.T
+    mean = data.X @ B.T
+    res = data.y[:, None] - mean
     logp = const - res * res / (2.0 * s2)
+    censored_means = None
+    if data.censored is not None:  # likelihood of "beyond the bound": a normal tail
+        rows = np.flatnonzero(data.censored)
+        censored_means = be.to_numpy(mean[be.index(rows)])
+        t = _tail_arguments(data, rows, censored_means, np.sqrt(state.noise_var))
+        logp[be.index(rows)] = be.asarray(state.log_weights + special.log_ndtr(t))
     top = xp.max(logp, axis=1, keepdims=True)
     lse = top + xp.log(xp.sum(xp.exp(logp - top), axis=1, keepdims=True))
     cum = xp.cumulative_sum(xp.exp(logp - lse), axis=1)
     u = be.uniform(gen, (data.n_rows, 1))
     labels = xp.sum(xp.astype(u > cum, xp.int64), axis=1)
     labels = np.minimum(be.to_numpy(labels).astype(np.int64), state.params.priors.n_components - 1)
-    return labels, float(be.to_numpy(lse).sum())  # summed in float64 whatever the dtype
+    return labels, float(be.to_numpy(lse).sum()), censored_means  # log-lik summed in float64
+
+
+def _tail_arguments(data, rows, means, sd):
+    """t with P(censored y_i | component) = Phi(t): (L - mu) / sd below, (mu - U) / sd above."""
+    sign = data.censored[rows].astype(np.float64)
+    if means.ndim == 2:
+        sign = sign[:, None]
+    return -sign * (data.bounds[rows].reshape(sign.shape) - means) / sd
+
+
+def _draw_censored(rng, data, state, labels, censored_means):
+    """Latent responses of the censored rows given their components: normals truncated to
+    beyond their bounds, drawn by the inverse of log Phi (exact far into the tails)."""
+    rows = np.flatnonzero(data.censored)
+    z = labels[rows]
+    mu = censored_means[np.arange(rows.size), z]
+    sd = np.sqrt(state.noise_var[z])
+    t = _tail_arguments(data, rows, mu, sd)
+    w = special.ndtri_exp(np.log(rng.random(rows.size)) + special.log_ndtr(t))  # w <= t
+    y = data.y_np.copy()
+    y[rows] = mu - data.censored[rows] * sd * w
+    return y
 
 
 def _draw_weights(rng, counts, alpha, pri):

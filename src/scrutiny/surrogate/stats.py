@@ -30,6 +30,7 @@ class ComponentStats:
         self.refresh = refresh
         self.gram = be.xp.zeros((J, P, P), dtype=be.dtype, device=be.device)
         self.xty = be.xp.zeros((J, P), dtype=be.dtype, device=be.device)
+        self.y, self.y_np = data.y, data.y_np  # the responses (latent ones when censored)
         self.gram_total = data.X.T @ data.X
         self.xty_total = data.X.T @ data.y
         self._set_labels(data, np.asarray(labels))
@@ -45,7 +46,7 @@ class ComponentStats:
         self.counts = np.bincount(labels, minlength=self.n_components)
         self.order = np.argsort(labels, kind="stable")
         self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
-        self.yy = np.bincount(labels, weights=data.y_np**2, minlength=self.n_components)
+        self.yy = np.bincount(labels, weights=self.y_np**2, minlength=self.n_components)
 
     def _rebuild(self, data, which, derived):
         """Recompute the flagged components from their rows, then derive ``derived``."""
@@ -55,7 +56,7 @@ class ComponentStats:
                 r = be.index(self.rows(j))
                 Xj = data.X[r]
                 self.gram[j] = Xj.T @ Xj
-                self.xty[j] = Xj.T @ data.y[r]
+                self.xty[j] = Xj.T @ self.y[r]
         gram, xty = self.gram_total, self.xty_total
         for j in np.flatnonzero(self.counts):
             if j != derived:
@@ -91,7 +92,19 @@ class ComponentStats:
                     r = be.index(rows)
                     Xr = data.X[r]
                     self.gram[j] += sign * (Xr.T @ Xr)  # A'A runs as a symmetric rank-k update
-                    self.xty[j] += sign * (Xr.T @ data.y[r])
+                    self.xty[j] += sign * (Xr.T @ self.y[r])
         self._rebuild(data, recompute, derived)
         self._age += 1
         return moved.size
+
+    def set_response(self, data, y_np):
+        """Use new responses (fresh latent values of censored rows): X'y and y'y are
+        recomputed from scratch, one (J, n) x (n, P) product; the Gram matrices stand."""
+        be = data.backend
+        self.y_np = y_np
+        self.y = be.asarray(y_np)
+        spread = np.zeros((y_np.size, self.n_components))
+        spread[np.arange(y_np.size), self.labels] = y_np
+        self.xty = be.asarray(spread).T @ data.X
+        self.xty_total = data.X.T @ self.y
+        self.yy = np.bincount(self.labels, weights=y_np**2, minlength=self.n_components)
