@@ -10,46 +10,69 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 
 from tqdm.auto import tqdm
 
 
-def fit_surrogate(Z, y, settings, bounds=(None, None)):
-    """A fitted ``DPMixtureRegression``, y censored at ``bounds`` (import inside: workers
-    start clean)."""
+def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
+    """A fitted ``DPMixtureRegression``, y censored at ``bounds``, or ``summarize`` of it
+    (import inside: workers start clean)."""
     from threadpoolctl import threadpool_limits
 
     from scrutiny.surrogate import DPMixtureRegression
 
     with threadpool_limits(1):
-        return DPMixtureRegression(**settings).fit(Z, y, lower=bounds[0], upper=bounds[1])
+        reg = DPMixtureRegression(**settings).fit(Z, y, lower=bounds[0], upper=bounds[1])
+    return reg if summarize is None else summarize(reg)
 
 
-def fit_many(jobs, bounds=(None, None), n_jobs=None, progress=True, desc="fitting"):
-    """Fit every ``(key, Z, y, settings)`` job; returns {key: fitted estimator}.
+def fit_many(
+    jobs,
+    bounds=(None, None),
+    n_jobs=None,
+    progress=True,
+    desc="fitting",
+    total=None,
+    summarize=None,
+):
+    """Fit every ``(key, Z, y, settings)`` job; returns {key: fitted estimator, or
+    ``summarize(estimator)``, a module-level function run in the worker}.
 
-    One job, or ``n_jobs=1``, runs here; otherwise jobs run in a pool of spawned processes
-    (spawn, not fork: forking a process that holds torch or OpenMP threads can deadlock).
+    ``jobs`` may be a generator: it is consumed as workers free up (at most two jobs per
+    worker wait), so the data of many fits is never in memory at once. One worker, or
+    ``n_jobs=1``, runs here; otherwise jobs run in a pool of spawned processes (spawn, not
+    fork: forking a process that holds torch or OpenMP threads can deadlock).
     """
-    jobs = list(jobs)
-    workers = min(len(jobs), n_jobs or os.cpu_count() or 1)
+    total = len(jobs) if total is None and hasattr(jobs, "__len__") else total
+    workers = min(total or 1 << 30, n_jobs or os.cpu_count() or 1)
+    bar = tqdm(total=total, desc=desc, disable=not progress or (total or 2) < 2)
     results = {}
     if workers <= 1:
-        for key, Z, y, settings in tqdm(jobs, desc=desc, disable=not progress or len(jobs) < 2):
-            results[key] = fit_surrogate(Z, y, settings, bounds)
+        for key, Z, y, settings in jobs:
+            results[key] = fit_surrogate(Z, y, settings, bounds, summarize)
+            bar.update()
+        bar.close()
         return results
     ctx = multiprocessing.get_context("spawn")
+    pending = {}
+
+    def collect():
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            results[pending.pop(fut)] = fut.result()
+            bar.update()
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, _main_not_rerun():
-        futures = {
-            pool.submit(
-                fit_surrogate, Z, y, {**settings, "n_jobs": 1, "progress": False}, bounds
-            ): key
-            for key, Z, y, settings in jobs
-        }
-        for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress):
-            results[futures[fut]] = fut.result()
+        for key, Z, y, settings in jobs:
+            while len(pending) >= 2 * workers:
+                collect()
+            quiet = {**settings, "n_jobs": 1, "progress": False}
+            pending[pool.submit(fit_surrogate, Z, y, quiet, bounds, summarize)] = key
+        while pending:
+            collect()
+    bar.close()
     return results
 
 

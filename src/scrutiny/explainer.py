@@ -15,7 +15,6 @@ import zlib
 
 import numpy as np
 from scipy.special import logsumexp
-from tqdm.auto import tqdm
 
 from scrutiny._parallel import fit_many
 from scrutiny.explanation import Explanation
@@ -250,37 +249,42 @@ class Explainer:
     def _explain_local(self, X, targets):
         rep = self.representation
         m, F = len(X), rep.n_features
-        jobs, present = [], []
-        for i in tqdm(range(m), desc="querying perturbations", disable=not self.progress):
-            x = X[i]
-            on = np.flatnonzero(rep.present(x))
+        present = [np.flatnonzero(rep.present(x)) for x in X]
+        for i, on in enumerate(present):
             if on.size == 0:
                 raise ValueError(f"input {i} equals the baseline everywhere: nothing to explain")
-            key = (1, zlib.crc32(np.ascontiguousarray(x).tobytes()), int(targets[i]))
-            keep = self._perturbations(on.size, key)
-            full = np.zeros((len(keep), F), dtype=bool)
-            full[:, on] = keep
-            log_p = self.model.log_proba(rep.switch_off(x, full))
-            y = class_logit(log_p, targets[i])
-            jobs.append((i, keep.astype(np.float64), y, self._settings(key)))
-            present.append(on)
+        y0 = np.zeros(m)
+
+        def jobs():  # queries the model here, in the calling process, one input at a time
+            for i, on in enumerate(present):
+                x = X[i]
+                key = (1, zlib.crc32(np.ascontiguousarray(x).tobytes()), int(targets[i]))
+                keep = self._perturbations(on.size, key)
+                full = np.zeros((len(keep), F), dtype=bool)
+                full[:, on] = keep
+                y = class_logit(self.model.log_proba(rep.switch_off(x, full)), targets[i])
+                y0[i] = y[0]
+                yield i, keep.astype(np.float64), y, self._settings(key)
+
         fits = fit_many(
-            jobs, self._bounds, self.n_jobs, self.progress, desc="fitting local surrogates"
+            jobs(),
+            self._bounds,
+            self.n_jobs,
+            self.progress,
+            desc="explaining locally",
+            total=m,
+            summarize=summarize_local,
         )
         Z = rep.features(X)
         coef, lo, hi = np.zeros((m, F)), np.zeros((m, F)), np.zeros((m, F))
-        comp, prob = np.zeros(m, dtype=np.int64), np.zeros(m)
-        y0, s0 = np.zeros(m), np.zeros(m)
+        comp, prob, s0 = np.zeros(m, dtype=np.int64), np.zeros(m), np.zeros(m)
         for i, on in enumerate(present):
-            reg, (_, _, y, _) = fits[i], jobs[i]
-            j = int(reg.labels_[0])
-            comp[i], prob[i], y0[i] = j, reg.label_probabilities_[0, j], y[0]
-            s0[i] = reg.intercept_[j] + reg.coef_[j].sum()
-            # an indicator coefficient is the effect of moving z_f from z_f(x) to 0
-            lower, upper = _intervals(reg)
-            coef[i, on] = reg.coef_[j] / Z[i, on]
-            lo[i, on] = lower[j] / Z[i, on]
-            hi[i, on] = upper[j] / Z[i, on]
+            comp[i], prob[i], intercept, beta, lower, upper = fits[i]
+            s0[i] = intercept + beta.sum()
+            # an indicator's coefficient is the effect of moving z_f from z_f(x) to 0
+            coef[i, on] = beta / Z[i, on]
+            lo[i, on] = lower / Z[i, on]
+            hi[i, on] = upper / Z[i, on]
         return self._explanation(X, coef, lo, hi, targets, comp, prob, y0, s0)
 
     def _perturbations(self, n_on, key):
@@ -292,6 +296,15 @@ class Explainer:
         keep = rng.uniform(size=(self.n_samples, n_on)) >= rate
         keep[0] = True
         return keep
+
+
+def summarize_local(reg):
+    """What a local explanation keeps of its fit (in the worker, so that only these small
+    arrays travel back): the component of the unperturbed input (row 0), its posterior
+    probability, intercept, coefficients and their 95% intervals."""
+    j = int(reg.labels_[0])
+    lower, upper = _intervals(reg)
+    return j, reg.label_probabilities_[0, j], reg.intercept_[j], reg.coef_[j], lower[j], upper[j]
 
 
 def _intervals(reg):
