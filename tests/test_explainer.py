@@ -180,3 +180,21 @@ def test_saturated_probabilities_are_censored_not_fatal():
     )
     assert np.isfinite(exp.values).all()
     assert set(np.argsort(-np.abs(exp.coefficients).mean(axis=0))[:3]) == set(TRUE)
+
+
+def test_fit_perturbations_add_switched_off_copies_to_the_fit_data():
+    model = Counting(logistic)
+    ex = Explainer(
+        model, X_TAB[:100], fit_perturbations=2, surrogate=FAST, random_state=0, progress=False
+    )
+    ex.fit(classes=[1])
+    assert model.rows == 300 and ex.fit_queries_ == 300
+    fit_X = ex._fit_X
+    np.testing.assert_array_equal(fit_X[:100], X_TAB[:100])
+    mean = X_TAB[:100].mean(axis=0)
+    for copy in (fit_X[100:200], fit_X[200:]):
+        same = np.isclose(copy, X_TAB[:100])
+        off = np.isclose(copy, mean)
+        assert (same | off).all() and 0.3 < off.mean() < 0.7  # deletion rates ~ U(0, 1)
+    with pytest.raises(ValueError, match="fit_perturbations"):
+        Explainer(logistic, X_TAB, fit_perturbations=-1)

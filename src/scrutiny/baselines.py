@@ -1,10 +1,26 @@
-"""Explanations to compare against, with the same ``Explanation`` interface."""
+"""Explanations to compare against, with the same ``Explanation`` interface: LIME and
+KernelSHAP through their own packages (``pip install lime shap``), and random features.
+
+Both competitors explain the class probability over the same interpretable features as
+scrutiny (pixels or superpixels, "absent" = the baseline), and their weights are spread
+over the elements of each feature that differ from the baseline: an element equal to the
+baseline cannot contribute, so it gets no share of the ranking.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import contextlib
+import io
+import time
+from contextlib import contextmanager
 
+import numpy as np
+from tqdm.auto import tqdm
+
+from scrutiny.explainer import class_logit
 from scrutiny.explanation import Explanation
+from scrutiny.models import ModelAdapter
+from scrutiny.representations import ImageRepresentation
 
 
 def random_explanation(explanation, random_state=None):
@@ -22,3 +38,170 @@ def random_explanation(explanation, random_state=None):
         method="random",
         meta={"seconds": 0.0, "model_queries": 0},
     )
+
+
+def lime_image(
+    model,
+    X,
+    target=None,
+    num_samples=1000,
+    superpixel=None,
+    baseline=0.0,
+    batch_size=256,
+    random_state=0,
+    progress=True,
+):
+    """LIME's image explainer (``lime.lime_image``) with one segment per pixel, or square
+    superpixels; perturbations set segments to ``baseline``; ``num_samples`` queries each."""
+    from lime import lime_image as lime
+
+    adapter, X, rep = _setup(model, X, baseline, superpixel, batch_size)
+    if rep.channel_axis is not None:
+        raise ValueError("the LIME baseline explains grey (H, W) images")
+    log_p, targets = _targets(adapter, X, target)
+    segments = rep.groups.reshape(rep.input_shape)
+    explainer = lime.LimeImageExplainer(random_state=random_state)
+
+    def classify(images):  # lime passes RGB copies of the grey image
+        return adapter.proba(images[..., 0])
+
+    feature_values = np.zeros((len(X), rep.n_features))
+    local_pred = np.zeros(len(X))
+    t0, rows0 = time.perf_counter(), adapter.n_rows
+    for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
+        with contextlib.redirect_stderr(io.StringIO()):  # lime's own bar, one per input
+            e = explainer.explain_instance(
+                X[i],
+                classify,
+                labels=(int(targets[i]),),
+                top_labels=None,
+                hide_color=float(rep.baseline.flat[0]),
+                num_samples=num_samples,
+                batch_size=batch_size,
+                segmentation_fn=lambda image: segments,
+                random_seed=random_state,
+            )
+        for f, w in e.local_exp[int(targets[i])]:
+            feature_values[i, f] = w
+        local_pred[i] = float(np.ravel(e.local_pred)[0])
+    meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples, superpixel=superpixel)
+    return _explanation(rep, X, feature_values, targets, log_p, _logit(local_pred), "lime", meta)
+
+
+def kernel_shap(
+    model,
+    X,
+    target=None,
+    nsamples="auto",
+    l1_reg="num_features(10)",
+    representation=None,
+    baseline=0.0,
+    superpixel=None,
+    batch_size=256,
+    random_state=0,
+    progress=True,
+):
+    """KernelSHAP (``shap.KernelExplainer``) of the class probability over the features that
+    are present in each input, with an all-absent background (zero background for images).
+    ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all."""
+    import shap
+
+    adapter, X, rep = _setup(model, X, baseline, superpixel, batch_size, representation)
+    log_p, targets = _targets(adapter, X, target)
+    feature_values = np.zeros((len(X), rep.n_features))
+    fitted = np.zeros(len(X))
+    t0, rows0 = time.perf_counter(), adapter.n_rows
+    for i in tqdm(range(len(X)), desc="KernelSHAP", disable=not progress):
+        on = np.flatnonzero(rep.present(X[i]))
+        c = int(targets[i])
+
+        def f(masks, x=X[i], on=on, c=c):
+            keep = np.zeros((len(masks), rep.n_features), dtype=bool)
+            keep[:, on] = masks > 0.5
+            return adapter.proba(rep.switch_off(x, keep))[:, c]
+
+        explainer = shap.KernelExplainer(f, np.zeros((1, on.size)))
+        with _seeded_global_numpy(random_state):
+            phi = explainer.shap_values(
+                np.ones((1, on.size)), nsamples=nsamples, l1_reg=l1_reg, silent=True
+            )
+        feature_values[i, on] = np.ravel(phi)
+        fitted[i] = float(np.ravel(explainer.expected_value)[0]) + feature_values[i].sum()
+    meta = _costs(
+        t0, adapter, rows0, len(X), nsamples=nsamples, l1_reg=str(l1_reg), superpixel=superpixel
+    )
+    name = "kernel-shap" if l1_reg is not False else "kernel-shap-no-l1"
+    return _explanation(rep, X, feature_values, targets, log_p, _logit(fitted), name, meta)
+
+
+def _setup(model, X, baseline, superpixel, batch_size, representation=None):
+    adapter = (
+        model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
+    )
+    X = np.asarray(X, dtype=np.float64)
+    if representation is None:
+        if X.ndim not in (3, 4):
+            raise ValueError(f"expected a batch of images (n, H, W[, C]), got shape {X.shape}")
+        representation = ImageRepresentation(X.shape[1:], baseline=baseline, superpixel=superpixel)
+    return adapter, representation.check(X), representation
+
+
+def _targets(adapter, X, target):
+    log_p = adapter.log_proba(X)
+    if target is None:
+        return log_p, log_p.argmax(axis=1)
+    return log_p, np.broadcast_to(np.asarray(target, dtype=np.int64), (len(X),)).copy()
+
+
+def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method, meta):
+    """Per-feature effects spread equally over the feature's elements that differ from the
+    baseline."""
+    d = (X - rep.baseline).reshape(len(X), -1)
+    moved = (d != 0).astype(float)
+    share = np.zeros((len(X), rep.n_features))
+    np.add.at(share.T, rep.groups, moved.T)
+    per_element = np.where(share > 0, feature_values / np.maximum(share, 1), 0.0)
+    values = (per_element[:, rep.groups] * moved).reshape(X.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coef = np.where(moved.reshape(X.shape) > 0, values / (X - rep.baseline), 0.0)
+    model_logit = np.array([class_logit(log_p[i : i + 1], t)[0] for i, t in enumerate(targets)])
+    return Explanation(
+        inputs=X,
+        values=values,
+        coefficients=coef,
+        target=targets,
+        baseline=rep.baseline,
+        model_logit=model_logit,
+        surrogate_logit=surrogate_logit,
+        method=method,
+        meta=meta,
+    )
+
+
+def _costs(t0, adapter, rows0, m, **settings):
+    seconds = time.perf_counter() - t0
+    queries = adapter.n_rows - rows0
+    return {
+        **settings,
+        "seconds": seconds,
+        "model_queries": queries,
+        "seconds_per_explanation": seconds / m,
+        "queries_per_explanation": queries / m,
+    }
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
+@contextmanager
+def _seeded_global_numpy(seed):
+    """shap draws from numpy's global generator: seed it for reproducibility, then give the
+    caller back the state it had."""
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        yield
+    finally:
+        np.random.set_state(state)  # noqa: NPY002

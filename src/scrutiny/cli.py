@@ -42,12 +42,27 @@ def main(argv=None):
     ex.add_argument("--samples", type=int, default=1000, help="perturbations per input (local)")
     ex.add_argument("--batch-size", type=int, default=256)
     _surrogate_options(ex, components=10, sweeps=300)
+    bench = sub.add_parser(
+        "benchmark", help="DMM-MEN against LIME, KernelSHAP and random on a reference model"
+    )
+    bench.add_argument("task", choices=["mnist", "fashion"])
+    _surrogate_options(bench, components=10, sweeps=300)
+    bench.add_argument("--n-test", type=int, default=200, help="test inputs explained")
+    bench.add_argument("--n-fit", type=int, default=4000, help="inputs the global fit uses")
+    bench.add_argument("--n-stability", type=int, default=50, help="inputs re-explained")
+    bench.add_argument("--samples", type=int, default=1000, help="LIME / local perturbations")
+    bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
+    bench.set_defaults(superpixel=2, out="benchmark-report")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
             from scrutiny.demo import run_demo
 
             run_demo(args)
+        elif args.command == "benchmark":
+            from scrutiny.benchmark import run_benchmark
+
+            run_benchmark(args)
         else:
             run_explain(args)
     except (ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as exc:

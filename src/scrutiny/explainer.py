@@ -59,6 +59,10 @@ class Explainer:
         Tobit one): a probability beyond about 1e-7 or 1 - 1e-7 says no more about the
         decision than "certain", and fitting the exact far tails (logits of -50) would let
         them dominate the fit, while clipping them would tie thousands of rows at the bound.
+    fit_perturbations : int
+        Global mode: also fit on this many perturbed copies of every ``X_fit`` input (each
+        with a random share of its present features switched to the baseline), so that the
+        surrogates see the kind of inputs that removing features creates.
     n_samples : int
         Perturbations per input in local mode (the unperturbed input is the first).
     batch_size : int
@@ -82,6 +86,7 @@ class Explainer:
         classes=None,
         surrogate=None,
         logit_limit=16.0,
+        fit_perturbations=0,
         n_samples=1000,
         batch_size=256,
         n_jobs=None,
@@ -112,6 +117,9 @@ class Explainer:
         self.n_jobs = n_jobs
         self.progress = progress
         self._entropy = _entropy(random_state)
+        if int(fit_perturbations) < 0:
+            raise ValueError(f"fit_perturbations must be >= 0, got {fit_perturbations!r}")
+        self.fit_perturbations = int(fit_perturbations)
         self._X_fit = X_fit
         self._fit_log_proba = None
         self.surrogates_ = {}
@@ -141,7 +149,7 @@ class Explainer:
         if not todo:
             return self
         t0 = time.perf_counter()
-        Z = self.representation.features(self._X_fit)
+        Z = self.representation.features(self._fit_X)
         jobs = [(c, Z, class_logit(log_p, c), self._settings((0, c))) for c in todo]
         fits = fit_many(
             jobs, self._bounds, self.n_jobs, self.progress, desc="fitting class surrogates"
@@ -153,7 +161,8 @@ class Explainer:
     def _fit_outputs(self):
         if self._fit_log_proba is None:
             t0, rows = time.perf_counter(), self.model.n_rows
-            self._fit_log_proba = self.model.log_proba(self._X_fit)
+            self._fit_X = self._fit_inputs()
+            self._fit_log_proba = self.model.log_proba(self._fit_X)
             self.fit_queries_ += self.model.n_rows - rows
             self.fit_seconds_ += time.perf_counter() - t0
         return self._fit_log_proba
@@ -161,6 +170,19 @@ class Explainer:
     @property
     def _bounds(self):
         return (-self.logit_limit, self.logit_limit)
+
+    def _fit_inputs(self):
+        """X_fit, then ``fit_perturbations`` seeded perturbed copies of it."""
+        if not self.fit_perturbations:
+            return self._X_fit
+        rep, X = self.representation, self._X_fit
+        rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(2,)))
+        copies = [X]
+        for _ in range(self.fit_perturbations):
+            rate = rng.uniform(size=(len(X), 1))
+            keep = rng.uniform(size=(len(X), rep.n_features)) >= rate
+            copies.append(np.where(keep[:, rep.groups].reshape(X.shape), X, rep.baseline))
+        return np.concatenate(copies)
 
     def _settings(self, key):
         seed = np.random.SeedSequence(self._entropy, spawn_key=key).generate_state(2)

@@ -1,5 +1,6 @@
 """Real data sets that install from package registries (nothing is downloaded at run time)."""
 
+from scrutiny.datasets.fashion import load_fashion_mnist
 from scrutiny.datasets.mnist import load_mnist, split
 
-__all__ = ["load_mnist", "split"]
+__all__ = ["load_fashion_mnist", "load_mnist", "split"]

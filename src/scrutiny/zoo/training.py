@@ -44,12 +44,16 @@ def train(
     return module
 
 
-def accuracy(module, X, labels):
+def accuracy(module, X, labels, batch_size=1000):
     import torch
 
+    module.eval()
     with torch.no_grad():
-        pred = module(torch.as_tensor(X, dtype=torch.float32)).argmax(dim=1).numpy()
-    return float((pred == labels).mean())
+        pred = [
+            module(torch.as_tensor(X[i : i + batch_size], dtype=torch.float32)).argmax(dim=1)
+            for i in range(0, len(X), batch_size)
+        ]
+    return float((torch.cat(pred).numpy() == labels).mean())
 
 
 def cached(name, build, fit, progress=True):

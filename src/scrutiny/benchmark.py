@@ -1,0 +1,233 @@
+"""``scrutiny benchmark {mnist,fashion}``: DMM-MEN against LIME, KernelSHAP and random on
+the same model and the same test inputs, in one run.
+
+Per method: deduction, augmentation and synthetic PCR at every k with bootstrap 95%
+intervals, the approximation error (RMSE on the probability scale), stability (top-20
+overlap between two seeds, on a subset), seconds and model queries per explanation, and
+the projected time for 1,000 explanations with the fit included. An ablation fits one
+Bayesian elastic net and one ridge in place of the mixture, on the same samples.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from scrutiny import plots
+from scrutiny.baselines import kernel_shap, lime_image, random_explanation
+from scrutiny.explainer import Explainer
+from scrutiny.fidelity import (
+    K_GRID,
+    approximation_error,
+    augmentation,
+    bootstrap_interval,
+    deduction,
+    pcr,
+    stability,
+    synthetic,
+)
+from scrutiny.models import ModelAdapter
+from scrutiny.report import figure_png, write_report
+
+TESTS = {"deduction": "lower", "augmentation": "higher", "synthetic": "higher"}
+ABLATIONS = {"one elastic net": {"n_components": 1}, "ridge": {"n_components": 1, "lambda1": 0.0}}
+
+
+def load_task(name, seed=0, progress=True):
+    """(model, facts, X_fit, X_test, y_test) of a reference task."""
+    if name == "mnist":
+        from scrutiny.datasets import load_mnist, split
+        from scrutiny.zoo import mnist_mlp
+
+        model, facts = mnist_mlp(seed=seed, progress=progress)
+        X, labels = load_mnist()
+        Xtr, _, Xte, lte = split(X, labels, seed=seed)
+        return model, facts, Xtr.reshape(-1, 28, 28), Xte.reshape(-1, 28, 28), lte
+    if name == "fashion":
+        from scrutiny.datasets import load_fashion_mnist
+        from scrutiny.zoo import fashion_cnn
+
+        model, facts = fashion_cnn(seed=seed, progress=progress)
+        Xtr, _ = load_fashion_mnist("train")
+        Xte, lte = load_fashion_mnist("test")
+        return model, facts, Xtr, Xte, lte
+    raise ValueError(f"unknown task {name!r}: choose 'mnist' or 'fashion'")
+
+
+def run_benchmark(args):
+    say = (lambda *a: None) if args.quiet else print
+    progress = not args.quiet
+    model, facts, X_fit, X_test, _ = load_task(args.task, args.seed, progress)
+    adapter = ModelAdapter(model, outputs="logits", batch_size=512)
+    X_fit, X_test = X_fit[: args.n_fit], X_test[: args.n_test]
+    donors = X_test[args.n_test :] if len(X_test) > args.n_test else X_fit[-1000:]
+    ks = [k for k in K_GRID if k <= int(np.prod(X_test.shape[1:]))]
+    say(f"{args.task}: {facts['model']}, test accuracy {facts['test_accuracy']:.3f}")
+    surrogate = {"n_components": args.components, "n_sweeps": args.sweeps}
+
+    def global_run(settings, seed):
+        ex = Explainer(
+            adapter,
+            X_fit,
+            superpixel=args.superpixel,
+            surrogate=settings,
+            progress=progress,
+            random_state=seed,
+        )
+        t0 = time.perf_counter()
+        ex.fit()
+        fit_s = time.perf_counter() - t0
+        exp = ex.explain(X_test)
+        return exp, fit_s, ex.fit_queries_
+
+    def local_run(seed, m, settings=None):
+        ex = Explainer(
+            adapter,
+            X_fit[:10],
+            mode="local",
+            n_samples=args.samples,
+            surrogate=settings,
+            progress=progress,
+            random_state=seed,
+        )
+        return ex.explain(X_test[:m]), 0.0, 0
+
+    runs = {
+        "DMM-MEN global": lambda seed, m: global_run(surrogate, seed),
+        "DMM-MEN local": local_run,
+        "LIME": lambda seed, m: (
+            lime_image(
+                adapter, X_test[:m], num_samples=args.samples, random_state=seed, progress=progress
+            ),
+            0.0,
+            0,
+        ),
+        "KernelSHAP": lambda seed, m: (
+            kernel_shap(adapter, X_test[:m], random_state=seed, progress=progress),
+            0.0,
+            0,
+        ),
+        "KernelSHAP l1_reg=False": lambda seed, m: (
+            kernel_shap(adapter, X_test[:m], l1_reg=False, random_state=seed, progress=progress),
+            0.0,
+            0,
+        ),
+    }
+    for name, settings in ABLATIONS.items():
+        runs[f"ablation: global, {name}"] = lambda seed, m, s=settings: global_run(
+            {**surrogate, **s}, seed
+        )
+        runs[f"ablation: local, {name}"] = lambda seed, m, s=settings: local_run(
+            seed, m, {"n_sweeps": 200, **s}
+        )
+    only = set(args.methods or runs)
+    rows, curves, exps = {}, {t: {} for t in TESTS}, {}
+    for name, run in runs.items():
+        if name not in only:
+            continue
+        say(f"-- {name}")
+        t0, rows0 = time.perf_counter(), adapter.n_rows
+        exp, fit_s, fit_q = run(args.seed, args.n_test)
+        seconds = time.perf_counter() - t0
+        queries = adapter.n_rows - rows0
+        exps[name] = exp
+        again, _, _ = run(args.seed + 1, args.n_stability)
+        row = _score(adapter, exp, donors, ks, args.seed)
+        per_s = (seconds - fit_s) / len(exp)
+        per_q = (queries - fit_q) / len(exp)
+        row.update(
+            rmse=approximation_error(exp),
+            stability_top20=stability(exp[: args.n_stability], again[: args.n_stability], 20),
+            fit_seconds=fit_s,
+            fit_queries=fit_q,
+            seconds_per_explanation=per_s,
+            queries_per_explanation=per_q,
+            seconds_for_1000=fit_s + 1000 * per_s,
+            queries_for_1000=fit_q + 1000 * per_q,
+        )
+        rows[name] = row
+        for t in TESTS:
+            curves[t][name] = row[t]["pcr"]
+    random_row = _score(
+        adapter, random_explanation(exps[next(iter(exps))], args.seed), donors, ks, args.seed
+    )
+    rows["random"] = {**random_row, "seconds_per_explanation": 0.0, "queries_per_explanation": 0}
+    for t in TESTS:
+        curves[t]["random"] = random_row[t]["pcr"]
+    text = tables(rows, ks)
+    say(text)
+    results = {
+        "task": args.task,
+        "model": facts,
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+        "n_test": args.n_test,
+        "k": ks,
+        "methods": rows,
+    }
+    _report(args, results, text, curves, ks)
+    return results
+
+
+def _score(adapter, exp, donors, ks, seed):
+    out = {}
+    for test, fn in (
+        ("deduction", lambda: deduction(adapter, exp, ks)),
+        ("augmentation", lambda: augmentation(adapter, exp, donors, ks, random_state=seed)),
+        ("synthetic", lambda: synthetic(adapter, exp, ks)),
+    ):
+        outcomes = fn()
+        lo, hi = bootstrap_interval(outcomes, random_state=seed)
+        out[test] = {"pcr": pcr(outcomes).tolist(), "lower": lo.tolist(), "upper": hi.tolist()}
+    return out
+
+
+def tables(rows, ks):
+    """Markdown tables: one per test (PCR [95% interval] per k), then costs."""
+    parts = []
+    for test, better in TESTS.items():
+        parts.append(f"\n{test} PCR ({better} is better)\n")
+        parts.append("| method | " + " | ".join(f"k={k}" for k in ks) + " |")
+        parts.append("|---" * (len(ks) + 1) + "|")
+        for name, r in rows.items():
+            cells = [
+                f"{p:.2f} [{lo:.2f}, {hi:.2f}]"
+                for p, lo, hi in zip(
+                    r[test]["pcr"], r[test]["lower"], r[test]["upper"], strict=True
+                )
+            ]
+            parts.append(f"| {name} | " + " | ".join(cells) + " |")
+    parts.append("\ncosts and approximation\n")
+    parts.append(
+        "| method | s / expl | queries / expl | fit s | s for 1,000 (fit incl.) "
+        "| queries for 1,000 | RMSE (prob.) | top-20 stability |"
+    )
+    parts.append("|---" * 8 + "|")
+    for name, r in rows.items():
+        if name == "random":
+            continue
+        parts.append(
+            f"| {name} | {r['seconds_per_explanation']:.3f} | "
+            f"{r['queries_per_explanation']:.0f} | {r['fit_seconds']:.1f} | "
+            f"{r['seconds_for_1000']:.0f} | {r['queries_for_1000']:.0f} | {r['rmse']:.3f} | "
+            f"{r['stability_top20']:.2f} |"
+        )
+    return "\n".join(parts)
+
+
+def _report(args, results, text, curves, ks):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = []
+    for test, rates in curves.items():
+        fig, ax = plt.subplots(figsize=(5.2, 3.6))
+        plots.pcr_curve(ks, rates, ax=ax, title=f"{args.task}: {test}")
+        images.append((f"pcr_{test}.png", figure_png(fig)))
+    out = Path(args.out)
+    write_report(out, f"scrutiny benchmark: {args.task}", [("Results", text, images)], results)
+    (out / "tables.md").write_text(text + "\n")

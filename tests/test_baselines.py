@@ -1,0 +1,69 @@
+"""LIME and KernelSHAP through the real packages, on a model whose pixels are known."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lime")
+pytest.importorskip("shap")
+
+from scrutiny.baselines import kernel_shap, lime_image, random_explanation
+from scrutiny.models import ModelAdapter
+
+OWN = [(9, 10, 11), (27, 28, 29), (50, 51, 52)]
+
+
+def model(X):
+    X = X.reshape(len(X), -1)
+    z = np.stack([4 * X[:, list(p)].sum(axis=1) for p in OWN], axis=1)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+rng = np.random.default_rng(0)
+X = rng.uniform(0.5, 1.0, size=(3, 8, 8)) * (rng.uniform(size=(3, 8, 8)) < 0.6)
+for x in X:
+    x.reshape(-1)[[p for own in OWN for p in own]] = rng.uniform(0.5, 1.0, 9)
+
+
+@pytest.mark.parametrize(
+    "explain, queries",
+    [
+        (lambda a: lime_image(a, X, num_samples=300, progress=False), 300),
+        (lambda a: kernel_shap(a, X, nsamples=400, l1_reg=False, progress=False), 400),
+    ],
+)
+def test_competitors_find_the_model_pixels_and_count_their_queries(explain, queries):
+    adapter = ModelAdapter(model)
+    exp = explain(adapter)
+    target = model(X).argmax(axis=1)
+    np.testing.assert_array_equal(exp.target, target)
+    for i in range(3):
+        assert set(exp.top(3)[i]) == set(OWN[target[i]])
+    assert (exp.values[X == 0] == 0).all()  # absent pixels get no share
+    assert exp.meta["queries_per_explanation"] <= queries + 3  # + target, shap: x, background
+    np.testing.assert_array_equal(exp.values, explain(ModelAdapter(model)).values)  # seeded
+
+
+def test_shap_default_l1_keeps_ten_features():
+    exp = kernel_shap(model, X, nsamples=400, progress=False)
+    assert ((exp.values != 0).reshape(3, -1).sum(axis=1) <= 10).all()
+
+
+def test_shap_leaves_numpys_global_generator_alone():
+    np.random.seed(5)  # noqa: NPY002
+    expected = np.random.random()  # noqa: NPY002
+    np.random.seed(5)  # noqa: NPY002
+    kernel_shap(model, X[:1], nsamples=100, progress=False)
+    assert np.random.random() == expected  # noqa: NPY002
+
+
+def test_random_explanation_is_seeded_and_keeps_targets():
+    exp = lime_image(model, X, num_samples=100, progress=False)
+    a, b = random_explanation(exp, 1), random_explanation(exp, 1)
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.target, exp.target)
+
+
+def test_lime_refuses_colour_images():
+    with pytest.raises(ValueError, match="grey"):
+        lime_image(lambda x: np.full((len(x), 2), 0.5), np.zeros((2, 3, 8, 8)), progress=False)

@@ -1,0 +1,53 @@
+"""Data loaders: the IDX reader, and errors that say where the data come from."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+from scrutiny.datasets import load_fashion_mnist
+from scrutiny.datasets.fashion import read_idx
+
+
+def write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, ">u4").tobytes()
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_round_trip_and_loader(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(5, 28, 28))
+    labels = rng.integers(0, 10, size=5)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
+    X, y = load_fashion_mnist("test", directory=tmp_path)
+    np.testing.assert_allclose(X, images / 255.0)
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_truncated_and_foreign_files_are_refused(tmp_path):
+    write_idx(tmp_path / "a.gz", np.zeros((4, 3)))
+    raw = gzip.open(tmp_path / "a.gz").read()
+    (tmp_path / "b").write_bytes(raw[:-2])
+    with pytest.raises(ValueError, match="truncated"):
+        read_idx(tmp_path / "b")
+    (tmp_path / "c").write_bytes(b"PK\x03\x04 not idx")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        read_idx(tmp_path / "c")
+
+
+def test_missing_fashion_mnist_names_the_debian_package(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
+        load_fashion_mnist("train", directory=tmp_path)
+    with pytest.raises(ValueError, match="split must be"):
+        load_fashion_mnist("validation")
+
+
+def test_real_fashion_mnist_when_installed():
+    try:
+        X, y = load_fashion_mnist("test")
+    except FileNotFoundError:
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
+    assert X.shape == (10000, 28, 28) and 0.0 <= X.min() and X.max() <= 1.0
+    np.testing.assert_array_equal(np.bincount(y), np.full(10, 1000))

@@ -1,0 +1,93 @@
+"""Fidelity tests on a model whose decision rule is known, with explanations known to be
+right or wrong, so every rate has an exact expected value."""
+
+import numpy as np
+import pytest
+
+from scrutiny import Explanation
+from scrutiny.fidelity import (
+    approximation_error,
+    augmentation,
+    bootstrap_interval,
+    deduction,
+    pcr,
+    stability,
+    synthetic,
+)
+
+A, B = [0, 1, 2], [33, 34, 35]  # class 0 lives in pixels A, class 1 in pixels B of 6x6
+
+
+def model(X):
+    """Class 0 when pixels A outweigh pixels B, else class 1 (probabilities)."""
+    X = X.reshape(len(X), -1)
+    z = 5 * (X[:, A].sum(axis=1) - X[:, B].sum(axis=1))
+    p0 = 0.5 * (1 + np.tanh(0.5 * z))
+    return np.stack([p0, 1 - p0], axis=1)
+
+
+rng = np.random.default_rng(0)
+X = rng.uniform(0.2, 1.0, size=(40, 6, 6))
+TARGET = model(X).argmax(axis=1)
+
+
+def explanation(right=True):
+    values = np.zeros((40, 36))
+    for i, t in enumerate(TARGET):
+        own = (A if t == 0 else B) if right else (B if t == 0 else A)
+        values[i, own] = [3.0, 2.0, 1.0]
+    return Explanation(
+        inputs=X,
+        values=values.reshape(X.shape),
+        coefficients=values.reshape(X.shape),
+        target=TARGET,
+        baseline=0.0,
+        model_logit=np.zeros(40),
+        surrogate_logit=np.zeros(40),
+    )
+
+
+def test_deduction_synthetic_and_augmentation_score_a_right_explanation_perfectly():
+    right, wrong = explanation(True), explanation(False)
+    assert pcr(deduction(model, right, ks=[3])) == [0.0]  # the own pixels gone: class flips
+    assert pcr(deduction(model, wrong, ks=[3])) == [1.0]
+    assert pcr(synthetic(model, right, ks=[3])) == [1.0]
+    assert pcr(synthetic(model, wrong, ks=[3])) == [0.0]
+    donors = rng.uniform(0.0, 0.1, size=(30, 6, 6))
+    donors[:15, 0, :3] = 0.3  # class 0 donors
+    donors[15:, 5, 3:] = 0.3  # class 1 donors
+    aug = augmentation(model, right, donors, ks=[3])
+    assert pcr(aug) > 0.5 and pcr(augmentation(model, wrong, donors, ks=[3])) == [0.0]
+
+
+def test_k_grid_is_monotone_for_a_right_explanation():
+    out = deduction(model, explanation(True), ks=[1, 2, 3])
+    rates = pcr(out)
+    assert out.shape == (3, 40) and rates[0] >= rates[1] >= rates[2] == 0.0
+
+
+def test_bootstrap_interval_brackets_the_rate():
+    outcomes = np.array([[True] * 30 + [False] * 10, [True] * 40])
+    lo, hi = bootstrap_interval(outcomes, n_boot=4000)
+    assert lo[0] < 0.75 < hi[0] and 0.55 < lo[0] and hi[0] < 0.9  # about +-1.96 * 0.068
+    assert lo[1] == hi[1] == 1.0
+
+
+def test_stability_and_approximation_error():
+    a = explanation(True)
+    assert stability(a, a, k=3) == 1.0
+    assert stability(a, explanation(False), k=3) == 0.0
+    assert approximation_error(a) == 0.0
+    off = explanation(True)
+    off.surrogate_logit = np.full(40, np.log(3.0))  # p = 0.75 against the model's 0.5
+    assert approximation_error(off) == pytest.approx(0.25)
+
+
+def test_bad_arguments_are_named():
+    e = explanation(True)
+    with pytest.raises(ValueError, match="k must be between 1 and 36"):
+        deduction(model, e, ks=[40])
+    with pytest.raises(ValueError, match="donors have 35 elements"):
+        augmentation(model, e, np.zeros((3, 35)), ks=[3])
+    with pytest.raises(ValueError, match="no donor"):
+        augmentation(model, e, X[TARGET == 0][:1].repeat(3, axis=0), ks=[3])

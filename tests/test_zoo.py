@@ -1,0 +1,44 @@
+"""Reference models: architectures, and the cache of weights as plain arrays."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from scrutiny.zoo.fashion_cnn import build as build_cnn  # noqa: E402
+from scrutiny.zoo.mnist_mlp import build as build_mlp  # noqa: E402
+from scrutiny.zoo.training import cached  # noqa: E402
+
+
+def test_architectures_accept_images_and_return_ten_logits():
+    for module in (build_mlp(), build_cnn()):
+        out = module(torch.zeros(3, 28, 28))
+        assert out.shape == (3, 10)
+    assert build_cnn()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    sizes = [p.numel() for p in build_mlp().parameters()]
+    assert sum(sizes) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+
+
+def test_cache_round_trip_and_recovery(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    calls = []
+
+    def build():
+        torch.manual_seed(len(calls) + 10)  # a different start every time it is built
+        return torch.nn.Linear(3, 2)
+
+    def fit(module):
+        calls.append(1)
+        with torch.no_grad():
+            module.weight.fill_(0.5)
+        return {"test_accuracy": 1.0}
+
+    first, _ = cached("tiny", build, fit, progress=False)
+    again, facts2 = cached("tiny", build, fit, progress=False)
+    assert len(calls) == 1 and facts2["test_accuracy"] == 1.0
+    torch.testing.assert_close(first.weight, again.weight)
+    (tmp_path / "tiny.npz").write_bytes(b"garbage")
+    cached("tiny", build, fit, progress=False)
+    assert len(calls) == 2  # an unreadable cache is rebuilt, not trusted
+    with np.load(tmp_path / "tiny.npz", allow_pickle=False) as f:
+        assert set(f.files) == {"weight", "bias"}
