@@ -198,3 +198,25 @@ def test_fit_perturbations_add_switched_off_copies_to_the_fit_data():
         assert (same | off).all() and 0.3 < off.mean() < 0.7  # deletion rates ~ U(0, 1)
     with pytest.raises(ValueError, match="fit_perturbations"):
         Explainer(logistic, X_TAB, fit_perturbations=-1)
+
+
+def test_guided_mode_corrects_the_global_effects_with_few_queries():
+    model = Counting(logistic)
+    ex = Explainer(
+        model, X_TAB, mode="guided", n_samples=40, surrogate=FAST, random_state=0, progress=False
+    )
+    ex.fit()
+    before = model.rows
+    exp = ex.explain(X_TAB[:5])
+    assert model.rows - before == 5 + 5 * 40 and exp.method == "dmm-men-guided"
+    sign = np.where(exp.target == 1, 1.0, -1.0)
+    for j, w in TRUE.items():
+        effect = sign * w * (X_TAB[:5, j] - X_TAB[:, j].mean())
+        np.testing.assert_allclose(exp.values[:, j], effect, atol=0.1)
+    assert (exp.lower <= exp.values + 1e-12).all() and (exp.values <= exp.upper + 1e-12).all()
+    # a global explainer's fits serve a guided explanation; a local explainer has none
+    glob = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False).fit()
+    again = glob.explain(X_TAB[:5], mode="guided", n_samples=40)
+    assert again.method == "dmm-men-guided" and again.meta["model_queries"] == 5 + 5 * 40
+    with pytest.raises(ValueError, match="no global surrogates"):
+        Explainer(logistic, X_TAB, mode="local").explain(X_TAB[:2], mode="guided")

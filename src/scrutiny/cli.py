@@ -10,7 +10,9 @@ from pathlib import Path
 def _surrogate_options(p, components, sweeps):
     p.add_argument("--components", type=int, default=components, help="surrogate components")
     p.add_argument("--sweeps", type=int, default=sweeps, help="Gibbs sweeps per chain")
-    p.add_argument("--superpixel", type=int, default=None, help="square image blocks as features")
+    p.add_argument(
+        "--superpixel", type=int, default=None, help="square image blocks as features (0: pixels)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     p.add_argument("--out", default="scrutiny-report", help="report folder")
@@ -46,14 +48,15 @@ def main(argv=None):
         "benchmark", help="DMM-MEN against LIME, KernelSHAP and random on a reference model"
     )
     bench.add_argument("task", choices=["mnist", "fashion"])
-    _surrogate_options(bench, components=10, sweeps=300)
+    _surrogate_options(bench, components=10, sweeps=200)
     bench.add_argument("--n-test", type=int, default=200, help="test inputs explained")
-    bench.add_argument("--n-fit", type=int, default=4000, help="inputs the global fit uses")
+    bench.add_argument("--n-fit", type=int, default=1000, help="inputs the global fit uses")
     bench.add_argument("--n-stability", type=int, default=50, help="inputs re-explained")
     bench.add_argument("--samples", type=int, default=1000, help="LIME / local perturbations")
     bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
-    bench.set_defaults(superpixel=2, out="benchmark-report")
+    bench.set_defaults(out="benchmark-report")
     args = parser.parse_args(argv)
+    args.superpixel = args.superpixel or None
     try:
         if args.command == "demo":
             from scrutiny.demo import run_demo
