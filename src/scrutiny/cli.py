@@ -38,10 +38,12 @@ def main(argv=None):
     ex.add_argument("--fit-data", required=True, help=".npy of inputs to fit the surrogates on")
     ex.add_argument("--data", required=True, help=".npy of inputs to explain")
     ex.add_argument("--outputs", default="probabilities", choices=["probabilities", "logits"])
-    ex.add_argument("--mode", default="global", choices=["global", "local"])
+    ex.add_argument("--mode", default="global", choices=["global", "local", "guided"])
     ex.add_argument("--representation", default=None, choices=["image", "tabular"])
     ex.add_argument("--baseline", type=float, default=None, help="value meaning 'absent'")
-    ex.add_argument("--samples", type=int, default=1000, help="perturbations per input (local)")
+    ex.add_argument(
+        "--samples", type=int, default=None, help="perturbations per input (local 1000, guided 100)"
+    )
     ex.add_argument("--batch-size", type=int, default=256)
     _surrogate_options(ex, components=10, sweeps=300)
     bench = sub.add_parser(

@@ -135,6 +135,7 @@ class Explainer:
         self._X_fit = X_fit
         self._fit_log_proba = None
         self.surrogates_ = {}
+        self._intervals_ = {}
         self.fit_seconds_ = 0.0
         self.fit_queries_ = 0
 
@@ -196,10 +197,13 @@ class Explainer:
             copies.append(np.where(keep[:, rep.groups].reshape(X.shape), X, rep.baseline))
         return np.concatenate(copies)
 
-    def _settings(self, key):
+    def _settings(self, key, local=False):
+        """Surrogate settings with a seed of its own for each fit; a global explainer asked
+        for local explanations uses the local defaults."""
         seed = np.random.SeedSequence(self._entropy, spawn_key=key).generate_state(2)
+        base = LOCAL_SURROGATE if local and self.mode != "local" else self.surrogate
         return {
-            **self.surrogate,
+            **base,
             "progress": False,
             "random_state": int(seed[0]) << 32 | int(seed[1]),
         }
@@ -286,7 +290,9 @@ class Explainer:
             j = resp.argmax(axis=1)
             g["comp"][rows], g["prob"][rows] = j, resp[np.arange(len(rows)), j]
             g["coef"][rows], g["intercept"][rows] = reg.coef_[j], reg.intercept_[j]
-            lower, upper = _intervals(reg)
+            if c not in self._intervals_:  # quantiles of every draw: once per class
+                self._intervals_[c] = _intervals(reg)
+            lower, upper = self._intervals_[c]
             g["lo"][rows], g["hi"][rows] = lower[j], upper[j]
         return g
 
@@ -362,7 +368,7 @@ class Explainer:
                 full[:, on] = keep
                 y = class_logit(self.model.log_proba(rep.switch_off(x, full)), targets[i])
                 y0[i] = y[0]
-                yield i, keep.astype(np.float64), y, self._settings(key)
+                yield i, keep.astype(np.float64), y, self._settings(key, local=True)
 
         fits = fit_many(
             jobs(),
