@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny.explainer import class_logit
+from scrutiny.explainer import target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import ImageRepresentation
@@ -164,14 +164,13 @@ def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method
     values = (per_element[:, rep.groups] * moved).reshape(X.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         coef = np.where(moved.reshape(X.shape) > 0, values / (X - rep.baseline), 0.0)
-    model_logit = np.array([class_logit(log_p[i : i + 1], t)[0] for i, t in enumerate(targets)])
     return Explanation(
         inputs=X,
         values=values,
         coefficients=coef,
         target=targets,
         baseline=rep.baseline,
-        model_logit=model_logit,
+        model_logit=target_logit(log_p, targets),
         surrogate_logit=surrogate_logit,
         method=method,
         meta=meta,

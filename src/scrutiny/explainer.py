@@ -39,6 +39,14 @@ def class_logit(log_proba, c):
     return log_proba[:, c] - logsumexp(others, axis=1)
 
 
+def target_logit(log_proba, targets):
+    """``class_logit`` of a different class for each row."""
+    rows = np.arange(len(targets))
+    others = log_proba.copy()
+    others[rows, targets] = -np.inf
+    return log_proba[rows, targets] - logsumexp(others, axis=1)
+
+
 class Explainer:
     """Explain a classifier's decisions with DMM-MEN surrogates.
 

@@ -13,9 +13,7 @@ from scrutiny.fidelity import K_GRID, deduction, pcr
 from scrutiny.report import figure_png, write_report
 
 
-def explain_and_report(
-    explainer, X, out, title, facts, X_test=None, ks=K_GRID, seed=0, say=print, names=None
-):
+def explain_and_report(explainer, X, out, title, facts, X_test=None, ks=K_GRID, seed=0, say=print):
     """Explain X, run the deduction test on the explanations of ``X_test`` (default: X),
     and write ``out``/index.html, results.json, one PNG per input and the explanation
     (explanation.npz + .json). Returns the results dict."""
@@ -66,7 +64,7 @@ def explain_and_report(
             fig.suptitle(title_i, fontsize=9)
         else:
             fig, ax = plt.subplots(figsize=(5, 3.2))
-            plots.explanation_bars(exp, i, names=names, ax=ax, title=title_i)
+            plots.explanation_bars(exp, i, ax=ax, title=title_i)
         pictures.append((f"explanation_{i:02d}.png", figure_png(fig)))
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     plots.pcr_curve(ks, rates, ax=ax, title=f"feature deduction, {len(test)} inputs")

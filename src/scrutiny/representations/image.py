@@ -47,7 +47,6 @@ class ImageRepresentation(Representation):
         else:
             groups = pixel
         self.superpixel = superpixel
-        self.image_size = (height, width)
         self.channel_axis = axis
         super().__init__(shape, baseline, np.ascontiguousarray(groups).reshape(-1), 1.0)
 
