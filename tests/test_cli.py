@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from scrutiny import Explanation
+from tests.browser import assert_page_renders, chromium
 from tests.onnx_models import write_softmax_regression
 
 
@@ -64,10 +65,17 @@ def test_demo_at_a_tiny_setting(tmp_path):
         30,
         "--superpixel",
         4,
+        "--classes",
+        1,
         cache=tmp_path / "cache",
     )
     assert done.returncode == 0, done.stderr
     results, exp = check_report(out, 3)
+    adversarial = results["scrutiny"]["1"]["adversarial"]
+    assert adversarial["n_inputs"] > 50 and len(adversarial["rate"]) == 5
+    assert (out / "class_1_pathological.png").is_file()
+    if chromium() is not None:
+        assert_page_renders(out / "index.html")
     assert 0.88 < results["model_test_accuracy"] <= 1.0
     assert exp.values.shape == (3, 28, 28)
     assert set(results["deduction"]["pcr"]) == {"DMM-MEN", "random"}
@@ -204,6 +212,8 @@ def test_benchmark_at_a_tiny_setting(tmp_path):
         "--methods",
         "DMM-MEN global",
         "LIME",
+        "--classes",
+        3,
         cache=tmp_path / "cache",
     )
     assert done.returncode == 0, done.stderr
@@ -218,3 +228,5 @@ def test_benchmark_at_a_tiny_setting(tmp_path):
             lo <= p <= hi for p, lo, hi in zip(r["pcr"], r["lower"], r["upper"], strict=True)
         )
     assert (out / "tables.md").read_text().count("| LIME |") == 4
+    assert set(results["scrutiny"]) == {"3"}
+    assert (out / "class_3_adversarial.png").is_file()

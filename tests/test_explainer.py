@@ -220,3 +220,30 @@ def test_guided_mode_corrects_the_global_effects_with_few_queries():
     assert again.method == "dmm-men-guided" and again.meta["model_queries"] == 5 + 5 * 40
     with pytest.raises(ValueError, match="no global surrogates"):
         Explainer(logistic, X_TAB, mode="local").explain(X_TAB[:2], mode="guided")
+
+
+def test_cached_fits_are_loaded_and_give_the_same_explanations(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    kw = {"surrogate": FAST, "random_state": 0, "progress": False, "cache_fits": True}
+    first = Explainer(logistic, X_TAB, **kw).fit()
+    assert first.cached_fits_ == [] and len(list((tmp_path / "fits").glob("*.npz"))) == 2
+    again = Explainer(logistic, X_TAB, **kw).fit()
+    assert again.cached_fits_ == [0, 1]
+    a, b = first.explain(X_TAB[:30]), again.explain(X_TAB[:30])
+    for name in ("values", "lower", "upper", "component", "component_probability"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    reg, back = first.surrogates_[1], again.surrogates_[1]
+    assert back.diagnostics_["log_likelihood_rhat"] == reg.diagnostics_["log_likelihood_rhat"]
+    np.testing.assert_array_equal(back.predict(X_TAB), reg.predict(X_TAB))
+    assert back.censoring_ == reg.censoring_ and back.get_params() == reg.get_params()
+    # anything that changes the fit misses the cache: another seed, other data
+    other = Explainer(logistic, X_TAB, **{**kw, "random_state": 1}).fit()
+    assert other.cached_fits_ == []
+    assert Explainer(logistic, X_TAB[:500], **kw).fit().cached_fits_ == []
+    # a damaged entry is a miss, refitted and written again
+    for f in (tmp_path / "fits").glob("*.npz"):
+        f.write_bytes(b"not a zip")
+    refit = Explainer(logistic, X_TAB, **kw).fit()
+    assert refit.cached_fits_ == []
+    np.testing.assert_array_equal(refit.explain(X_TAB[:30]).values, a.values)
+    assert Explainer(logistic, X_TAB, **kw).fit().cached_fits_ == [0, 1]

@@ -31,6 +31,7 @@ from scrutiny.fidelity import (
 )
 from scrutiny.models import ModelAdapter
 from scrutiny.report import figure_png, write_report
+from scrutiny.weakness_report import scrutiny_sections
 
 TESTS = {"deduction": "lower", "augmentation": "higher", "synthetic": "higher"}
 ABLATIONS = {"one elastic net": {"n_components": 1}, "ridge": {"n_components": 1, "lambda1": 0.0}}
@@ -60,8 +61,9 @@ def load_task(name, seed=0, progress=True):
 def run_benchmark(args):
     say = (lambda *a: None) if args.quiet else print
     progress = not args.quiet
-    model, facts, X_fit, X_test, _ = load_task(args.task, args.seed, progress)
+    model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
     adapter = ModelAdapter(model, outputs="logits", batch_size=512)
+    X_pool, y_pool = X_test[:1000], y_test[:1000]  # scrutinized with, after the benchmark
     X_fit, X_test = X_fit[: args.n_fit], X_test[: args.n_test]
     donors = X_test[args.n_test :] if len(X_test) > args.n_test else X_fit[-1000:]
     ks = [k for k in K_GRID if k <= int(np.prod(X_test.shape[1:]))]
@@ -182,7 +184,19 @@ def run_benchmark(args):
         "k": ks,
         "methods": rows,
     }
-    _report(args, results, text, curves, ks)
+    weak = []
+    if args.seed in fitted and args.classes:  # the default global fit scrutinizes
+        weak, found = scrutiny_sections(
+            fitted[args.seed][0],
+            X_pool,
+            y_pool,
+            args.classes,
+            seed=args.seed,
+            say=say,
+            examples=4,
+        )
+        results.update(found)
+    _report(args, results, text, curves, ks, weak)
     return results
 
 
@@ -232,7 +246,7 @@ def tables(rows, ks):
     return "\n".join(parts)
 
 
-def _report(args, results, text, curves, ks):
+def _report(args, results, text, curves, ks, extra_sections):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -244,5 +258,6 @@ def _report(args, results, text, curves, ks):
         plots.pcr_curve(ks, rates, ax=ax, title=f"{args.task}: {test}")
         images.append((f"pcr_{test}.png", figure_png(fig)))
     out = Path(args.out)
-    write_report(out, f"scrutiny benchmark: {args.task}", [("Results", text, images)], results)
+    sections = [("Results", text, images), *extra_sections]
+    write_report(out, f"scrutiny benchmark: {args.task}", sections, results)
     (out / "tables.md").write_text(text + "\n")

@@ -18,6 +18,34 @@ def _surrogate_options(p, components, sweeps):
     p.add_argument("--out", default="scrutiny-report", help="report folder")
 
 
+def _cache_option(p):
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="fit again even if these fits are stored (in $SCRUTINY_CACHE/fits)",
+    )
+
+
+def _classes_option(p):
+    p.add_argument(
+        "--classes", type=int, nargs="*", default=list(range(10)), help="classes to scrutinize"
+    )
+
+
+def _model_options(p):
+    p.add_argument(
+        "--model",
+        required=True,
+        help="an .onnx file, a TorchScript or exported (.pt2) torch file, or a "
+        "module:function Python callable (module may be a .py file)",
+    )
+    p.add_argument("--fit-data", required=True, help=".npy of inputs to fit the surrogates on")
+    p.add_argument("--outputs", default="probabilities", choices=["probabilities", "logits"])
+    p.add_argument("--representation", default=None, choices=["image", "tabular"])
+    p.add_argument("--baseline", type=float, default=None, help="value meaning 'absent'")
+    p.add_argument("--batch-size", type=int, default=256)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="scrutiny", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -26,26 +54,40 @@ def main(argv=None):
     demo.add_argument("--n-fit", type=int, default=4000, help="training digits to fit on")
     demo.add_argument("--n-explain", type=int, default=16, help="test digits to picture")
     demo.add_argument("--n-test", type=int, default=200, help="test digits for deduction")
+    _classes_option(demo)
+    _cache_option(demo)
     demo.set_defaults(superpixel=2)
 
     ex = sub.add_parser("explain", help="explain your own model on your own data")
-    ex.add_argument(
-        "--model",
-        required=True,
-        help="an .onnx file, a TorchScript or exported (.pt2) torch file, or a "
-        "module:function Python callable (module may be a .py file)",
-    )
-    ex.add_argument("--fit-data", required=True, help=".npy of inputs to fit the surrogates on")
+    _model_options(ex)
     ex.add_argument("--data", required=True, help=".npy of inputs to explain")
-    ex.add_argument("--outputs", default="probabilities", choices=["probabilities", "logits"])
     ex.add_argument("--mode", default="global", choices=["global", "local", "guided"])
-    ex.add_argument("--representation", default=None, choices=["image", "tabular"])
-    ex.add_argument("--baseline", type=float, default=None, help="value meaning 'absent'")
     ex.add_argument(
         "--samples", type=int, default=None, help="perturbations per input (local 1000, guided 100)"
     )
-    ex.add_argument("--batch-size", type=int, default=256)
     _surrogate_options(ex, components=10, sweeps=300)
+    _cache_option(ex)
+    sc = sub.add_parser(
+        "scrutinize", help="adversarial and pathological samples of your model, from explanations"
+    )
+    _model_options(sc)
+    sc.add_argument("--data", required=True, help=".npy of inputs to scrutinize the model with")
+    sc.add_argument("--labels", default=None, help=".npy of their true classes (optional)")
+    sc.add_argument("--class", dest="classes", type=int, nargs="+", required=True)
+    sc.add_argument(
+        "--mode",
+        default="guided",
+        choices=["global", "local", "guided"],
+        help="explanations that rank the features to nullify (default: guided)",
+    )
+    sc.add_argument(
+        "--samples", type=int, default=None, help="perturbations per input (guided 300, local 1000)"
+    )
+    sc.add_argument("--max-inputs", type=int, default=None, help="class inputs scrutinized")
+    sc.add_argument("--examples", type=int, default=6, help="inputs pictured per gallery")
+    _surrogate_options(sc, components=10, sweeps=300)
+    _cache_option(sc)
+    sc.set_defaults(out="scrutiny-report")
     bench = sub.add_parser(
         "benchmark", help="DMM-MEN against LIME, KernelSHAP and random on a reference model"
     )
@@ -56,6 +98,7 @@ def main(argv=None):
     bench.add_argument("--n-stability", type=int, default=50, help="inputs re-explained")
     bench.add_argument("--samples", type=int, default=1000, help="LIME / local perturbations")
     bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
+    _classes_option(bench)
     bench.set_defaults(out="benchmark-report")
     args = parser.parse_args(argv)
     args.superpixel = args.superpixel or None
@@ -68,6 +111,8 @@ def main(argv=None):
             from scrutiny.benchmark import run_benchmark
 
             run_benchmark(args)
+        elif args.command == "scrutinize":
+            run_scrutinize(args)
         else:
             run_explain(args)
     except (ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as exc:
@@ -77,42 +122,85 @@ def main(argv=None):
 
 
 def run_explain(args):
-
-    from scrutiny.explainer import Explainer
     from scrutiny.job import explain_and_report
-    from scrutiny.models import ModelAdapter, load_callable
 
     say = (lambda *a: None) if args.quiet else print
-    spec = args.model
-    model = load_callable(spec) if ":" in spec and not Path(spec).exists() else Path(spec)
-    adapter = ModelAdapter(model, outputs=args.outputs, batch_size=args.batch_size)
-    X_fit, X = _load_array(args.fit_data), _load_array(args.data)
-    explainer = Explainer(
-        adapter,
-        X_fit,
-        mode=args.mode,
-        representation=args.representation,
-        baseline=args.baseline,
-        superpixel=args.superpixel,
-        surrogate={"n_components": args.components, "n_sweeps": args.sweeps},
-        n_samples=args.samples,
-        progress=not args.quiet,
-        random_state=args.seed,
-    )
+    explainer, facts = _explainer(args, args.mode)
+    X = _load_array(args.data)
+    facts["explained_inputs"] = len(X)
     return explain_and_report(
         explainer,
         X,
         args.out,
-        f"scrutiny explain: {Path(spec).name if ':' not in spec else spec}",
-        {
-            "model": spec,
-            "fit_inputs": len(X_fit),
-            "explained_inputs": len(X),
-            "model_kind": adapter.kind,
-        },
+        f"scrutiny explain: {_name(args.model)}",
+        facts,
         seed=args.seed,
         say=say,
     )
+
+
+def run_scrutinize(args):
+    from scrutiny.job import explain_and_report
+
+    say = (lambda *a: None) if args.quiet else print
+    explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
+    X = _load_array(args.data)
+    labels = None if args.labels is None else _load_array(args.labels)
+    if labels is not None:
+        if labels.shape != (len(X),):
+            raise ValueError(f"--labels has shape {labels.shape}, expected ({len(X)},)")
+        predicted = explainer.model.predict(X)
+        facts["model_accuracy_on_data"] = float((predicted == labels).mean())
+        say(f"model accuracy on --data: {facts['model_accuracy_on_data']:.3f}")
+    facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
+    options = {"mode": args.mode, "n_samples": args.samples, "max_inputs": args.max_inputs}
+    return explain_and_report(
+        explainer,
+        X[: args.examples],
+        args.out,
+        f"scrutiny scrutinize: {_name(args.model)}",
+        facts,
+        X_test=X[:200],
+        seed=args.seed,
+        say=say,
+        weakness={
+            "X": X,
+            "labels": labels,
+            "classes": args.classes,
+            "options": options,
+            "examples": args.examples,
+        },
+    )
+
+
+def _explainer(args, mode):
+    """(Explainer, facts) from the model and fit-data options."""
+    from scrutiny.explainer import Explainer
+    from scrutiny.models import ModelAdapter, load_callable
+
+    spec = args.model
+    model = load_callable(spec) if ":" in spec and not Path(spec).exists() else Path(spec)
+    adapter = ModelAdapter(model, outputs=args.outputs, batch_size=args.batch_size)
+    X_fit = _load_array(args.fit_data)
+    explainer = Explainer(
+        adapter,
+        X_fit,
+        mode=mode,
+        representation=args.representation,
+        baseline=args.baseline,
+        superpixel=args.superpixel,
+        surrogate={"n_components": args.components, "n_sweeps": args.sweeps},
+        n_samples=args.samples if mode == args.mode else None,
+        progress=not args.quiet,
+        random_state=args.seed,
+        cache_fits=not args.no_cache,
+    )
+    facts = {"model": spec, "fit_inputs": len(X_fit), "model_kind": adapter.kind}
+    return explainer, facts
+
+
+def _name(spec):
+    return spec if ":" in spec and not Path(spec).exists() else Path(spec).name
 
 
 def _load_array(path):

@@ -17,6 +17,8 @@ import numpy as np
 from scipy.special import logsumexp
 from tqdm.auto import tqdm
 
+from scrutiny import _fit_cache
+from scrutiny._fit_cache import fit_key
 from scrutiny._parallel import fit_many
 from scrutiny.explanation import Explanation
 from scrutiny.guided import refine
@@ -90,6 +92,11 @@ class Explainer:
         Surrogate fits run at once in worker processes; None = one per core.
     progress : bool
     random_state : None, int or numpy.random.Generator
+    cache_fits : bool
+        Keep global fits on disk (``$SCRUTINY_CACHE/fits``) keyed by a hash of their data,
+        settings and the sampler's code, and load them instead of refitting: the same
+        command on the same model and data then skips the fit. ``cached_fits_`` lists the
+        classes loaded.
     """
 
     def __init__(
@@ -111,6 +118,7 @@ class Explainer:
         n_jobs=None,
         progress=True,
         random_state=None,
+        cache_fits=False,
     ):
         if mode not in ("global", "local", "guided"):
             raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
@@ -142,6 +150,8 @@ class Explainer:
         self.fit_perturbations = int(fit_perturbations)
         self._X_fit = X_fit
         self._fit_log_proba = None
+        self.cache_fits = bool(cache_fits)
+        self.cached_fits_ = []
         self.surrogates_ = {}
         self._intervals_ = {}
         self.fit_seconds_ = 0.0
@@ -172,9 +182,20 @@ class Explainer:
         t0 = time.perf_counter()
         Z = self.representation.features(self._fit_X)
         jobs = [(c, Z, class_logit(log_p, c), self._settings((0, c))) for c in todo]
+        keys = {}
+        if self.cache_fits:
+            keys = {c: fit_key(Z, y, s, self._bounds) for c, Z, y, s in jobs}
+            for c in todo:
+                if (reg := _fit_cache.load(keys[c])) is not None:
+                    self.surrogates_[c] = reg
+                    self.cached_fits_.append(c)
+            jobs = [job for job in jobs if job[0] not in self.surrogates_]
         fits = fit_many(
             jobs, self._bounds, self.n_jobs, self.progress, desc="fitting class surrogates"
         )
+        for c, reg in fits.items():
+            if self.cache_fits:
+                _fit_cache.store(keys[c], reg)
         self.surrogates_.update(fits)
         self.fit_seconds_ += time.perf_counter() - t0
         return self

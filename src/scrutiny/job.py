@@ -13,10 +13,15 @@ from scrutiny.fidelity import K_GRID, deduction, pcr
 from scrutiny.report import figure_png, write_report
 
 
-def explain_and_report(explainer, X, out, title, facts, X_test=None, ks=K_GRID, seed=0, say=print):
+def explain_and_report(
+    explainer, X, out, title, facts, X_test=None, ks=K_GRID, seed=0, say=print, weakness=None
+):
     """Explain X, run the deduction test on the explanations of ``X_test`` (default: X),
     and write ``out``/index.html, results.json, one PNG per input and the explanation
-    (explanation.npz + .json). Returns the results dict."""
+    (explanation.npz + .json). With ``weakness`` (keyword arguments of
+    ``weakness_report.scrutiny_sections``: X, labels, classes, ...), also scrutinize those
+    classes and report adversarial and pathological samples and class patterns. Returns
+    the results dict."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -27,7 +32,12 @@ def explain_and_report(explainer, X, out, title, facts, X_test=None, ks=K_GRID, 
     say(
         f"explained {len(exp)} inputs in {exp.meta['seconds']:.1f} s "
         f"({exp.meta['model_queries']} model queries; fit {explainer.fit_seconds_:.1f} s, "
-        f"{explainer.fit_queries_} queries)"
+        f"{explainer.fit_queries_} queries"
+        + (
+            f"; {len(explainer.cached_fits_)} fits loaded from cache)"
+            if explainer.cached_fits_
+            else ")"
+        )
     )
     test = exp if X_test is None else explainer.explain(X_test)
     size = int(np.prod(test.shape))
@@ -69,6 +79,11 @@ def explain_and_report(explainer, X, out, title, facts, X_test=None, ks=K_GRID, 
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     plots.pcr_curve(ks, rates, ax=ax, title=f"feature deduction, {len(test)} inputs")
     pcr_png = [("deduction_pcr.png", figure_png(fig))]
+    weak_sections, weak_results = [], {}
+    if weakness is not None:
+        from scrutiny.weakness_report import scrutiny_sections
+
+        weak_sections, weak_results = scrutiny_sections(explainer, seed=seed, say=say, **weakness)
     diag_rows, traces = _diagnostics(explainer, plt)
     exp.save(f"{out}/explanation")
     results = {
@@ -79,6 +94,7 @@ def explain_and_report(explainer, X, out, title, facts, X_test=None, ks=K_GRID, 
             "surrogate": explainer.surrogate,
             "fit_seconds": explainer.fit_seconds_,
             "fit_queries": explainer.fit_queries_,
+            "fits_loaded_from_cache": list(explainer.cached_fits_),
         },
         "explanations": exp.to_dict(k=20),
         "deduction": {
@@ -87,6 +103,7 @@ def explain_and_report(explainer, X, out, title, facts, X_test=None, ks=K_GRID, 
             "pcr": {n: r.tolist() for n, r in rates.items()},
         },
         "surrogates": diag_rows,
+        **weak_results,
         "seconds": time.perf_counter() - t0,
     }
     summary = "\n".join(f"{k}: {v}" for k, v in facts.items() if not isinstance(v, dict))
@@ -94,6 +111,7 @@ def explain_and_report(explainer, X, out, title, facts, X_test=None, ks=K_GRID, 
         ("Summary", summary, []),
         ("Explanations (red supports the explained class, blue opposes it)", "", pictures),
         ("Fidelity: feature deduction against random features", table, pcr_png),
+        *weak_sections,
         ("Surrogate diagnostics", _diag_text(diag_rows), traces),
     ]
     path = write_report(out, title, sections, results)

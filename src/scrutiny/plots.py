@@ -34,6 +34,18 @@ def coefficient_map(coef, shape=(28, 28), top=None, ax=None, title=None, colorba
     return ax
 
 
+def pattern_map(coefficients, top=150, ax=None, title=None):
+    """A component's per-element coefficients (shaped like an input image; channels summed)
+    as a heat map of its ``top`` largest |coefficients|: the regime's pattern."""
+    from scrutiny.representations.image import channel_axis
+
+    c = np.asarray(coefficients, dtype=float)
+    axis = channel_axis(c.shape)
+    if axis is not None:
+        c = c.sum(axis=axis)
+    return coefficient_map(c.reshape(-1), shape=c.shape, top=top, ax=ax, title=title)
+
+
 def trace(values, ax=None, ylabel="log-likelihood"):
     """Per-chain traces of a scalar, as stored by the sampler: values (chains, draws)."""
     ax = _axes(ax)
@@ -101,12 +113,17 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     return ax
 
 
-def pcr_curve(ks, rates, ax=None, title="feature deduction", intervals=None):
-    """PCR against k for several methods: rates {method: (len(ks),)}; optional intervals
-    {method: (lower, upper)}."""
+def pcr_curve(ks, rates, ax=None, title="feature deduction", intervals=None, ylabel="PCR"):
+    """PCR (or any rate) against k for several methods: rates {method: (len(ks),)};
+    optional intervals {method: (lower, upper)}; "<method>, random" is drawn dashed in the
+    colour of <method>."""
     ax = _axes(ax)
+    colors = {}
     for name, r in rates.items():
-        line = ax.plot(ks, r, marker="o", label=name)[0]
+        base = name.removesuffix(", random")
+        style = {"ls": "--", "color": colors[base]} if base in colors else {}
+        line = ax.plot(ks, r, marker="o", label=name, **style)[0]
+        colors.setdefault(name, line.get_color())
         if intervals and name in intervals:
             lo, hi = intervals[name]
             ax.fill_between(ks, lo, hi, color=line.get_color(), alpha=0.15)
@@ -114,7 +131,7 @@ def pcr_curve(ks, rates, ax=None, title="feature deduction", intervals=None):
     ax.set_xticks(list(ks), [str(k) for k in ks])
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("k (features changed)")
-    ax.set_ylabel("PCR")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     return ax

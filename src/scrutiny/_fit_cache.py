@@ -1,0 +1,57 @@
+"""Fitted surrogates kept between runs. A fit is a pure function of its features, responses,
+censoring bounds and settings (seed included) and of the sampler's code, so the SHA-256 of
+all of them names it: running a command again on the same model and data loads the fits
+instead of sampling again. Entries are plain .npz + .json (see ``surrogate.persist``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from scrutiny._cache import cache_dir
+from scrutiny.surrogate.persist import load_regression, save_regression
+
+
+def fit_key(Z, y, settings, bounds):
+    h = hashlib.sha256(_sampler_digest())
+    spec = {"settings": settings, "bounds": list(bounds), "Z": Z.shape, "y": y.shape}
+    h.update(json.dumps(spec, sort_keys=True, default=str).encode())
+    h.update(np.ascontiguousarray(Z, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def load(key):
+    """The fitted surrogate stored under ``key``, or None (also for an entry that cannot be
+    read: it is refitted and written again)."""
+    path = _path(key)
+    if not (path.with_suffix(".npz").is_file() and path.with_suffix(".json").is_file()):
+        return None
+    try:
+        return load_regression(path)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        return None
+
+
+def store(key, reg):
+    """Arrays first, metadata last: an interrupted write leaves no .json, so no entry."""
+    path = _path(key)
+    path.with_suffix(".json").unlink(missing_ok=True)
+    save_regression(reg, path)
+
+
+def _path(key):
+    return cache_dir() / "fits" / key[:40]
+
+
+@cache
+def _sampler_digest():
+    h = hashlib.sha256()
+    for f in sorted((Path(__file__).parent / "surrogate").glob("*.py")):
+        h.update(f.read_bytes())
+    return h.digest()

@@ -1,0 +1,365 @@
+"""Scrutinize a model with its explanations: inputs crafted from the features an explanation
+ranks first, each beside the same crafting with random features (its chance level).
+
+- adversarial: correctly classified inputs of class c with their top-k elements set to the
+  baseline: they keep most of their look, do they lose their class?
+- pathological: inputs of other classes, or noise, carrying the top-k elements of class-c
+  inputs: they do not look like c, are they called c?
+- patterns: each occupied component of class c's global surrogate (one regime of the
+  model), with its weight, its size and its coefficients; nullifying a pattern's top-k
+  elements (one mask for every input of the regime) tests whether the insight generalizes.
+
+Random features are drawn among the elements of the input that differ from the baseline:
+setting a background pixel to the background changes nothing, so that would be no test.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scrutiny.fidelity import K_GRID, _put, bootstrap_interval
+
+ADVERSARIAL_K = 20
+PATHOLOGICAL_K = 40
+PATTERN_TOP = 150
+GUIDED_SAMPLES = 300
+
+
+@dataclass(eq=False)
+class Attack:
+    """Inputs crafted at each k from explanations (``success``, ``predictions``) and from
+    random features (``random_success``, ``random_predictions``); arrays (len(ks), m).
+
+    ``success`` means misclassified for adversarial samples and called the scrutinized
+    class for pathological ones. ``samples(k)`` rebuilds the crafted inputs."""
+
+    name: str
+    ks: tuple
+    success: np.ndarray
+    predictions: np.ndarray
+    random_success: np.ndarray
+    random_predictions: np.ndarray
+    originals: np.ndarray = field(repr=False)  # the m inputs before crafting
+    craft: object = field(repr=False)  # (k, random) -> crafted inputs
+    untouched_rate: float | None = None  # noise: share of noise the model calls c untouched
+
+    @property
+    def rate(self):
+        return self.success.mean(axis=1)
+
+    @property
+    def random_rate(self):
+        return self.random_success.mean(axis=1)
+
+    def samples(self, k, random=False):
+        """The m inputs crafted with the top-k (or k random) elements."""
+        return self.craft(int(k), bool(random))
+
+    def at(self, k):
+        """Index of k in ``ks``."""
+        if k not in self.ks:
+            raise ValueError(f"k={k} was not tested; ks are {list(self.ks)}")
+        return self.ks.index(k)
+
+    def to_dict(self, random_state=0):
+        lo, hi = bootstrap_interval(self.success, random_state=random_state)
+        rlo, rhi = bootstrap_interval(self.random_success, random_state=random_state)
+        return {
+            "name": self.name,
+            "n_inputs": int(self.success.shape[1]),
+            "k": list(self.ks),
+            "rate": self.rate.tolist(),
+            "rate_interval": [lo.tolist(), hi.tolist()],
+            "random_rate": self.random_rate.tolist(),
+            "random_rate_interval": [rlo.tolist(), rhi.tolist()],
+            "new_predictions": [_counts(p) for p in self.predictions],
+            "untouched_rate": self.untouched_rate,
+        }
+
+
+@dataclass(eq=False)
+class Pattern:
+    """One occupied component of class c's global surrogate."""
+
+    component: int
+    weight: float
+    size: float  # posterior mean number of fit inputs in the component
+    n_inputs: int  # scrutinized inputs assigned to it
+    coefficients: np.ndarray  # per input element, shaped like an input
+    nullified: Attack | None  # its top-k positive elements off in its inputs (one mask)
+
+    def top(self, k=PATTERN_TOP):
+        """Flat indices of the k elements with the largest |coefficient|."""
+        flat = np.nan_to_num(self.coefficients.reshape(-1))
+        return np.argsort(-np.abs(flat), kind="stable")[:k]
+
+
+@dataclass(eq=False)
+class Scrutiny:
+    """What ``scrutinize`` found for one class."""
+
+    target: int
+    ks: tuple
+    explanation: object  # Explanation of the scrutinized inputs: adversarial ranking
+    regime: object  # their global (class-regime) explanation: pathological ranking
+    index: np.ndarray  # their rows in the X given
+    adversarial: Attack
+    pathological: dict  # {"other classes": Attack, "noise": Attack}
+    patterns: list
+    accuracy: float | None  # the model's on X, when labels were given
+    meta: dict
+
+    def summary(self):
+        """A plain-text table of every rate beside its random chance level."""
+        lines = [
+            f"class {self.target}: {len(self.index)} correctly classified inputs scrutinized",
+            f"{'k':>5}" + "".join(f"{n:>30}" for n in self.attacks()),
+        ]
+        for i, k in enumerate(self.ks):
+            cells = "".join(
+                f"{f'{a.rate[i]:.2f} (random {a.random_rate[i]:.2f})':>30}"
+                for a in self.attacks().values()
+            )
+            lines.append(f"{k:>5}{cells}")
+        lines.append(
+            "adversarial: share misclassified after nullifying; "
+            "pathological: share called class " + str(self.target)
+        )
+        for name, a in self.pathological.items():
+            if a.untouched_rate is not None:
+                lines.append(
+                    f"{name}: {a.untouched_rate:.2f} of it is called {self.target} untouched "
+                    "(those are not used as hosts)"
+                )
+        return "\n".join(lines)
+
+    def attacks(self):
+        """{name: Attack} of every crafting, adversarial first."""
+        return {
+            "adversarial": self.adversarial,
+            **{f"pathological ({n})": a for n, a in self.pathological.items()},
+        }
+
+    def to_dict(self):
+        return {
+            "target": self.target,
+            "k": list(self.ks),
+            "n_inputs": len(self.index),
+            "model_accuracy": self.accuracy,
+            "adversarial": self.adversarial.to_dict(),
+            "pathological": {n: a.to_dict() for n, a in self.pathological.items()},
+            "patterns": [
+                {
+                    "component": p.component,
+                    "weight": p.weight,
+                    "size": p.size,
+                    "n_inputs": p.n_inputs,
+                    f"top_{PATTERN_TOP}_elements": p.top().tolist(),
+                    "nullified": None if p.nullified is None else p.nullified.to_dict(),
+                }
+                for p in self.patterns
+            ],
+            "meta": self.meta,
+        }
+
+
+def scrutinize(
+    explainer,
+    X,
+    target,
+    labels=None,
+    ks=K_GRID,
+    mode=None,
+    n_samples=None,
+    max_inputs=None,
+    random_state=0,
+):
+    """Adversarial and pathological samples for class ``target`` from a fitted (or
+    fittable) ``Explainer``, with class-level patterns.
+
+    X : inputs to scrutinize with, shaped like the explainer's; class-``target`` inputs
+        the model gets right become adversarial samples, the others host pathological ones.
+    labels : optional true classes of X; without them, "class c" means "called c".
+    mode, n_samples : explanation mode and perturbations per input (default: the
+        explainer's).
+    max_inputs : scrutinize at most this many class-c inputs (the first ones).
+    """
+    t0, calls0, rows0 = time.perf_counter(), explainer.model.n_calls, explainer.model.n_rows
+    X = explainer.representation.check(np.asarray(X, dtype=np.float64))
+    target = int(target)
+    predicted = explainer.model.predict(X)
+    n_classes = explainer.model.n_classes
+    if not 0 <= target < n_classes:
+        raise ValueError(f"class {target} does not exist: the model has {n_classes}")
+    accuracy = None
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if labels.shape != (len(X),):
+            raise ValueError(f"labels has {labels.size} entries for {len(X)} inputs")
+        accuracy = float((predicted == labels).mean())
+        positive = (labels == target) & (predicted == target)
+        negative = (labels != target) & (predicted != target)
+    else:
+        positive, negative = predicted == target, predicted != target
+    index = np.flatnonzero(positive)[:max_inputs]
+    if index.size == 0:
+        raise ValueError(f"no input of X is a correctly classified member of class {target}")
+    if not negative.any():
+        raise ValueError(f"every input of X is class {target}: nothing to host pathological ones")
+    size = int(np.prod(X.shape[1:]))
+    asked, ks = list(ks), tuple(int(k) for k in ks if 1 <= int(k) <= size)
+    if not ks:
+        raise ValueError(f"no k of {asked} is between 1 and {size}")
+    kmax = max(ks)
+    rng = np.random.default_rng(random_state)
+
+    mode = mode or ("local" if explainer.mode == "local" else "guided")
+    if mode == "guided" and n_samples is None:
+        n_samples = GUIDED_SAMPLES
+    targets = np.full(index.size, target)
+    exp = explainer.explain(X[index], target=targets, mode=mode, n_samples=n_samples)
+    regime = exp if mode != "guided" else explainer.explain(X[index], targets, mode="global")
+    P = X[index].reshape(index.size, -1)
+    base = explainer.representation.baseline.reshape(-1)
+    top = exp.top(kmax)
+    rand = _random_present(P, base, kmax, rng)
+
+    def adversarial_craft(k, random):
+        return _put(P, (rand if random else top)[:, :k], base).reshape(-1, *X.shape[1:])
+
+    adversarial = _attack(
+        explainer.model, "adversarial", ks, X[index], adversarial_craft, lambda p: p != target
+    )
+    noise, noise_called = _noise_hosts(explainer.model, X, index.size, target, rng)
+    hosts = {
+        "other classes": X[rng.choice(np.flatnonzero(negative), size=index.size)],
+        "noise": noise,
+    }
+    coef = regime.coefficients.reshape(index.size, -1)
+    pathological = {}
+    for name, hosts_in in hosts.items():
+        H = hosts_in.reshape(index.size, -1)
+        gain = np.nan_to_num(coef * (P - H))  # the surrogate's rise of logit c per element
+        h_top = np.argsort(-gain, axis=1, kind="stable")[:, :kmax]
+        h_rand = _random_present(P, H, kmax, rng)
+
+        def craft(k, random, H=H, h_top=h_top, h_rand=h_rand):
+            cols = (h_rand if random else h_top)[:, :k]
+            return _put(H, cols, P).reshape(-1, *X.shape[1:])
+
+        pathological[name] = _attack(
+            explainer.model,
+            f"pathological ({name})",
+            ks,
+            hosts_in,
+            craft,
+            lambda p: p == target,
+        )
+    pathological["noise"].untouched_rate = noise_called
+    patterns = _patterns(explainer, regime, P, base, ks, target, rng)
+    return Scrutiny(
+        target=target,
+        ks=ks,
+        explanation=exp,
+        regime=regime,
+        index=index,
+        adversarial=adversarial,
+        pathological=pathological,
+        patterns=patterns,
+        accuracy=accuracy,
+        meta={
+            "seconds": time.perf_counter() - t0,
+            "model_calls": explainer.model.n_calls - calls0,
+            "model_queries": explainer.model.n_rows - rows0,
+            "explanation_mode": mode,
+            "n_samples": n_samples,
+            "random_state": random_state,
+        },
+    )
+
+
+def _attack(model, name, ks, originals, craft, success_of):
+    shape = (len(ks), len(originals))
+    pred, rpred = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
+    for i, k in enumerate(ks):
+        pred[i] = model.predict(craft(k, False))
+        rpred[i] = model.predict(craft(k, True))
+    return Attack(name, ks, success_of(pred), pred, success_of(rpred), rpred, originals, craft)
+
+
+def _random_present(P, ref, k, rng):
+    """(m, k) random flat indices per row: elements that differ from ``ref`` (the baseline,
+    or a host) first, in random order, then the others if a row has fewer than k."""
+    keys = rng.uniform(size=P.shape) + (P == ref)  # differing: [0, 1), equal: [1, 2)
+    return np.argsort(keys, axis=1)[:, :k]
+
+
+def _noise_hosts(model, X, m, target, rng, rounds=10):
+    """m noise inputs the model does not call ``target``, and the share of noise it does
+    call ``target``. Every element is drawn independently from that element's values in X:
+    noise with the data's range and brightness, but no shape a human could read."""
+    flat = X.reshape(len(X), -1)
+    kept, drawn, called = [], 0, 0
+    for _ in range(rounds):
+        rows = rng.integers(len(X), size=(m, flat.shape[1]))
+        noise = np.take_along_axis(flat, rows, axis=0).reshape(m, *X.shape[1:])
+        is_target = model.predict(noise) == target
+        drawn, called = drawn + m, called + int(is_target.sum())
+        kept.extend(noise[~is_target])
+        if len(kept) >= m:
+            break
+    if not kept:
+        raise ValueError(f"the model calls all {drawn} noise inputs class {target}")
+    hosts = np.asarray(kept)[np.arange(m) % len(kept)]  # reuse some if noise is rarely not c
+    return hosts, called / drawn
+
+
+def _patterns(explainer, exp, P, base, ks, target, rng):
+    """Occupied components of the class's global surrogate, heaviest first; each one's
+    top-k positive coefficients nullified at once in the inputs assigned to it."""
+    if explainer.mode == "local":
+        return []  # local mode has no class-level surrogate
+    reg = explainer.fit([target]).surrogates_[target]
+    coef = explainer.representation.element_coefficients(reg.coef_)
+    out = []
+    for j in np.argsort(-reg.weights_):
+        if reg.component_sizes_[j] < 1:
+            continue
+        mine = np.flatnonzero(exp.component == j)
+        nullified = None
+        if len(mine):
+            order = np.argsort(-coef[j].reshape(-1), kind="stable")[: max(ks)]
+            Pj = P[mine]
+            rand = _random_present(Pj, base, max(ks), rng)
+
+            def craft(k, random, Pj=Pj, order=order, rand=rand):
+                cols = rand[:, :k] if random else np.broadcast_to(order[:k], (len(Pj), k))
+                return _put(Pj, cols, base).reshape(-1, *exp.shape)
+
+            nullified = _attack(
+                explainer.model,
+                f"pattern {j} nullified",
+                ks,
+                Pj.reshape(-1, *exp.shape),
+                craft,
+                lambda pred: pred != target,
+            )
+        out.append(
+            Pattern(
+                component=int(j),
+                weight=float(reg.weights_[j]),
+                size=float(reg.component_sizes_[j]),
+                n_inputs=len(mine),
+                coefficients=coef[j],
+                nullified=nullified,
+            )
+        )
+    return out
+
+
+def _counts(pred):
+    classes, n = np.unique(pred, return_counts=True)
+    return {str(c): int(v) for c, v in zip(classes, n, strict=True)}

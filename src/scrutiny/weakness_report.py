@@ -1,0 +1,210 @@
+"""Report sections of ``scrutinize``: rates beside chance, class patterns, and galleries of
+adversarial and pathological samples with the model's new predictions. Shared by
+``scrutiny scrutinize``, the demo and the benchmark reports."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from scrutiny import plots
+from scrutiny.report import figure_png
+from scrutiny.scrutinize import ADVERSARIAL_K, PATHOLOGICAL_K, PATTERN_TOP, scrutinize
+
+
+def scrutiny_sections(explainer, X, labels, classes, seed=0, say=print, examples=6, options=None):
+    """(report sections, results) of ``scrutinize`` for each class: the table of every
+    class, then each class's rates, galleries and patterns."""
+    t0 = time.perf_counter()
+    options = {"random_state": seed, **(options or {})}
+    found = scrutinize_classes(explainer, X, labels, classes, say, **options)
+    table = class_table(found)
+    say(table)
+    parts = [("Scrutiny: adversarial and pathological samples, every class", table, [])]
+    for s in found.values():
+        parts.extend(sections(s, explainer, n_examples=examples))
+    seconds = time.perf_counter() - t0
+    say(f"scrutinized {len(found)} classes in {seconds:.1f} s")
+    results = {
+        "scrutiny": {str(c): s.to_dict() for c, s in found.items()},
+        "scrutiny_seconds": seconds,
+    }
+    return parts, results
+
+
+def scrutinize_classes(explainer, X, labels, classes, say=print, **options):
+    """{class: Scrutiny} for each class, with one line of progress per class."""
+    out = {}
+    for c in classes:
+        out[int(c)] = s = scrutinize(explainer, X, c, labels=labels, **options)
+        a, o = s.adversarial, s.pathological["other classes"]
+        say(
+            f"class {c}: {len(s.index)} inputs; top-{_k(a, ADVERSARIAL_K)} nullified fool "
+            f"{_rate(a, ADVERSARIAL_K)}; top-{_k(o, PATHOLOGICAL_K)} transplanted fool "
+            f"{_rate(o, PATHOLOGICAL_K)} ({s.meta['seconds']:.1f} s)"
+        )
+    return out
+
+
+def class_table(scrutinies):
+    """One row per class: the headline rates, each beside its random chance level."""
+    some = next(iter(scrutinies.values()))
+    ka = _k(some.adversarial, ADVERSARIAL_K)
+    kp = _k(some.pathological["other classes"], PATHOLOGICAL_K)
+    lines = [
+        f"{'class':>5} {'inputs':>6}  {f'adversarial k={ka}':>24}  "
+        f"{f'pathological k={kp}':>24}  {f'noise k={kp}':>24}",
+        "(share fooled, random features in brackets)",
+    ]
+    for c, s in scrutinies.items():
+        cells = [
+            _rate(s.adversarial, ka),
+            _rate(s.pathological["other classes"], kp),
+            _rate(s.pathological["noise"], kp),
+        ]
+        lines.append(f"{c:>5} {len(s.index):>6}  " + "  ".join(f"{x:>24}" for x in cells))
+    return "\n".join(lines)
+
+
+def sections(scrutiny, explainer, n_examples=6):
+    """[(heading, text, [(png name, png bytes)])] for one class."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s, c = scrutiny, scrutiny.target
+    image = explainer.representation.kind == "image"
+    curves = {}
+    for name, a in s.attacks().items():
+        curves[name] = a.rate
+        curves[f"{name}, random"] = a.random_rate
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plots.pcr_curve(
+        s.ks, curves, ax=ax, title=f"class {c}: share fooled", ylabel="share of inputs fooled"
+    )
+    rate_png = [(f"class_{c}_fooled.png", figure_png(fig))]
+    out = [(f"Class {c}: adversarial and pathological samples", s.summary(), rate_png)]
+    out.append((f"Class {c}: new predictions", _new_predictions(s), []))
+    if image:
+        n = min(n_examples, len(s.index))
+        out.append(
+            (
+                f"Class {c}: adversarial gallery (top-{_k(s.adversarial, ADVERSARIAL_K)} "
+                "features nullified, beside as many random ones)",
+                "",
+                [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt))],
+            )
+        )
+        out.append(
+            (
+                f"Class {c}: pathological gallery (top-"
+                f"{_k(s.pathological['other classes'], PATHOLOGICAL_K)} features of a "
+                f"class-{c} input transplanted)",
+                "",
+                [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt))],
+            )
+        )
+    out.append(_patterns_section(s, image, plt))
+    return out
+
+
+def _patterns_section(s, image, plt):
+    c = s.target
+    if not s.patterns:
+        return (f"Class {c}: patterns", "local mode: no class-level surrogate", [])
+    lines = [
+        f"occupied components of class {c}'s surrogate, heaviest first; nullified: share of "
+        "the component's inputs fooled when its top-k positive coefficients are set to the "
+        "baseline, one mask for all (random k in brackets)"
+    ]
+    pictures = []
+    for p in s.patterns:
+        line = (
+            f"component {p.component}: weight {p.weight:.3f}, {p.size:.0f} fit inputs, "
+            f"{p.n_inputs} scrutinized inputs"
+        )
+        if p.nullified is not None:
+            line += "; nullified " + ", ".join(
+                f"k={k}: {p.nullified.rate[i]:.2f} ({p.nullified.random_rate[i]:.2f})"
+                for i, k in enumerate(p.nullified.ks)
+            )
+        lines.append(line)
+        if image and p.n_inputs:
+            fig, ax = plt.subplots(figsize=(3.4, 3))
+            plots.pattern_map(
+                p.coefficients,
+                top=PATTERN_TOP,
+                ax=ax,
+                title=f"component {p.component}: weight {p.weight:.2f}, {p.n_inputs} inputs",
+            )
+            pictures.append((f"class_{c}_pattern_{p.component}.png", figure_png(fig)))
+    heading = f"Class {c}: patterns (top {PATTERN_TOP} coefficients of each regime)"
+    return (heading, "\n".join(lines), pictures)
+
+
+def _adversarial_gallery(s, n, plt):
+    a, c = s.adversarial, s.target
+    k = _k(a, ADVERSARIAL_K)
+    i = a.at(k)
+    crafted, rand = a.samples(k)[:n], a.samples(k, random=True)[:n]
+    fig, axes = plt.subplots(n, 4, figsize=(9.6, 2.4 * n), squeeze=False)
+    for r in range(n):
+        plots.input_image(s.explanation.inputs[r], ax=axes[r, 0], title=f"input: class {c}")
+        plots.explanation_image(s.explanation, r, ax=axes[r, 1], title="contributions")
+        plots.input_image(crafted[r], ax=axes[r, 2], title=_called(a.predictions[i, r], c))
+        plots.input_image(
+            rand[r], ax=axes[r, 3], title="random: " + _called(a.random_predictions[i, r], c)
+        )
+    fig.tight_layout()
+    return figure_png(fig)
+
+
+def _pathological_gallery(s, n, plt):
+    c = s.target
+    other, noise = s.pathological["other classes"], s.pathological["noise"]
+    k = _k(other, PATHOLOGICAL_K)
+    i = other.at(k)
+    cols = [
+        (other.originals[:n], None, "host"),
+        (other.samples(k)[:n], other.predictions[i], "from another class"),
+        (other.samples(k, random=True)[:n], other.random_predictions[i], "random"),
+        (noise.samples(k)[:n], noise.predictions[i], "from noise"),
+        (noise.samples(k, random=True)[:n], noise.random_predictions[i], "noise, random"),
+    ]
+    fig, axes = plt.subplots(n, 6, figsize=(14.4, 2.4 * n), squeeze=False)
+    for r in range(n):
+        plots.input_image(s.explanation.inputs[r], ax=axes[r, 0], title=f"donor: class {c}")
+        for j, (X, pred, what) in enumerate(cols, start=1):
+            called = _called(pred[r], c, fooled_if_equal=True) if pred is not None else ""
+            title = f"{what}\n{called}"
+            plots.input_image(X[r], ax=axes[r, j], title=title)
+    fig.tight_layout()
+    return figure_png(fig)
+
+
+def _new_predictions(s):
+    lines = []
+    for name, a in s.attacks().items():
+        for k, pred in zip(a.ks, a.predictions, strict=True):
+            classes, n = np.unique(pred, return_counts=True)
+            counts = ", ".join(f"{cl}: {v}" for cl, v in zip(classes, n, strict=True))
+            lines.append(f"{name:<30} k={k:<4} predictions {counts}")
+    return "\n".join(lines)
+
+
+def _called(pred, c, fooled_if_equal=False):
+    fooled = (pred == c) if fooled_if_equal else (pred != c)
+    return f"called {pred}" + (" (fooled)" if fooled else "")
+
+
+def _k(attack, preferred):
+    """``preferred`` if it was tested, else the largest k below it (or the smallest)."""
+    below = [k for k in attack.ks if k <= preferred]
+    return max(below) if below else min(attack.ks)
+
+
+def _rate(attack, k):
+    i = attack.at(k)
+    return f"{attack.rate[i]:.2f} ({attack.random_rate[i]:.2f})"

@@ -1,0 +1,131 @@
+"""scrutinize on a model whose weak spots are known: each class of 8x8 images is decided by
+three pixels of its own, so nullifying those three must fool it, and transplanting them
+(with the host's own class pixels) must turn a host into the class."""
+
+import numpy as np
+import pytest
+
+from scrutiny import Explainer
+from scrutiny.scrutinize import scrutinize
+
+FAST = {"n_sweeps": 150, "n_components": 3}
+OWN = [(9, 10, 11), (27, 28, 29), (50, 51, 52)]
+
+
+def pixel_logits(X):
+    X = np.asarray(X).reshape(len(X), -1)
+    return np.stack([4.0 * X[:, list(p)].sum(axis=1) for p in OWN], axis=1)
+
+
+def class_images(n, seed=0):
+    """Dim random images (0-0.5) whose class's three pixels are bright (0.9-1.0)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(3, size=n)
+    X = rng.uniform(0.0, 0.5, size=(n, 64))
+    for c, p in enumerate(OWN):
+        rows = np.flatnonzero(labels == c)
+        X[np.ix_(rows, list(p))] = rng.uniform(0.9, 1.0, size=(rows.size, 3))
+    return X.reshape(n, 8, 8), labels
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, _ = class_images(400)
+    ex = Explainer(
+        pixel_logits, X, outputs="logits", surrogate=FAST, random_state=0, progress=False
+    )
+    return ex.fit(), *class_images(300, seed=1)
+
+
+def test_the_known_pixels_fool_the_model_and_random_ones_do_not(fitted):
+    ex, X, labels = fitted
+    s = scrutinize(ex, X, 1, labels=labels, ks=(1, 3, 6, 20))
+    assert s.accuracy == 1.0
+    np.testing.assert_array_equal(s.index, np.flatnonzero(labels == 1))
+    a = s.adversarial
+    # without its three pixels a class-1 image scores 0 against > 0: always misclassified
+    assert a.rate[a.at(3)] == 1.0
+    # 3 random pixels of 64 hit the 3 that matter with probability < 14%
+    assert a.random_rate[a.at(3)] <= 0.3
+    other = s.pathological["other classes"]
+    # the host's own 3 pixels dimmed and class 1's 3 brightened: called 1, whatever the host
+    assert other.rate[other.at(6)] >= 0.95
+    assert other.random_rate[other.at(6)] <= 0.3
+    assert (ex.model.predict(other.originals) != 1).all()
+    noise = s.pathological["noise"]
+    assert (ex.model.predict(noise.originals) != 1).all()  # hosts are noise not called 1
+    assert 0.0 <= noise.untouched_rate < 1.0
+    assert noise.rate[-1] >= noise.random_rate[-1]
+
+
+def test_crafted_inputs_change_only_k_elements_to_the_right_values(fitted):
+    ex, X, labels = fitted
+    s = scrutinize(ex, X, 0, labels=labels, ks=(3, 6))
+    a = s.adversarial
+    for random in (False, True):
+        crafted = a.samples(6, random=random).reshape(len(s.index), -1)
+        changed = crafted != a.originals.reshape(len(s.index), -1)
+        assert (changed.sum(axis=1) == 6).all()  # every pixel of these images is non-zero
+        assert (crafted[changed] == 0.0).all()  # set to the baseline
+    for attack in s.pathological.values():
+        donors = X[s.index].reshape(len(s.index), -1)
+        for random in (False, True):
+            crafted = attack.samples(6, random=random).reshape(len(s.index), -1)
+            changed = crafted != attack.originals.reshape(len(s.index), -1)
+            assert (changed.sum(axis=1) <= 6).all()
+            np.testing.assert_array_equal(crafted[changed], donors[changed])
+    with pytest.raises(ValueError, match="k=5 was not tested"):
+        a.at(5)
+
+
+def test_patterns_are_the_class_surrogate_components(fitted):
+    ex, X, labels = fitted
+    s = scrutinize(ex, X, 2, labels=labels, ks=(3,))
+    reg = ex.surrogates_[2]
+    assert s.patterns, "an occupied component is a pattern"
+    weights = [p.weight for p in s.patterns]
+    assert weights == sorted(weights, reverse=True)
+    assert sum(p.n_inputs for p in s.patterns) == len(s.index)
+    for p in s.patterns:
+        assert p.coefficients.shape == (8, 8)
+        assert p.size >= 1 and p.component in range(reg.coef_.shape[0])
+        if p.n_inputs >= 5:
+            assert set(OWN[2]) <= set(p.top(3)) | set(p.top(6))
+            assert p.nullified.rate[0] == 1.0  # one mask, the class's pixels, fools them all
+    d = s.to_dict()
+    assert d["target"] == 2 and d["adversarial"]["rate"] == s.adversarial.rate.tolist()
+    assert "k" in s.summary() and "random" in s.summary()
+
+
+def test_same_seed_same_samples(fitted):
+    ex, X, labels = fitted
+    a = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=30, random_state=5)
+    b = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=30, random_state=5)
+    c = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=30, random_state=6)
+    for x, y in zip(a.attacks().values(), b.attacks().values(), strict=True):
+        np.testing.assert_array_equal(x.samples(3, random=True), y.samples(3, random=True))
+        np.testing.assert_array_equal(x.predictions, y.predictions)
+    assert not np.array_equal(
+        a.adversarial.samples(3, random=True), c.adversarial.samples(3, random=True)
+    )
+
+
+def test_without_labels_class_means_called(fitted):
+    ex, X, _ = fitted
+    s = scrutinize(ex, X, 0, ks=(3,), max_inputs=10)
+    assert s.accuracy is None and len(s.index) == 10
+    assert (pixel_logits(X[s.index]).argmax(axis=1) == 0).all()
+
+
+def test_bad_requests_are_named(fitted):
+    ex, X, labels = fitted
+    with pytest.raises(ValueError, match="class 7 does not exist"):
+        scrutinize(ex, X, 7)
+    with pytest.raises(ValueError, match="labels has 5 entries"):
+        scrutinize(ex, X, 0, labels=labels[:5])
+    with pytest.raises(ValueError, match="no input of X is a correctly classified member"):
+        scrutinize(ex, X[labels == 1], 0, labels=labels[labels == 1])
+    with pytest.raises(ValueError, match="nothing to host"):
+        scrutinize(ex, X[labels == 1], 1, labels=labels[labels == 1])
+    with pytest.raises(ValueError, match="samples of shape"):
+        scrutinize(ex, X.reshape(len(X), -1), 0)
