@@ -35,6 +35,7 @@ class PageCheck:
     requests: list = field(default_factory=list)  # URLs other than file: and data:
     images: list = field(default_factory=list)  # [width, height] or 'failed: ...' per <img>
     screenshot: bytes = b""
+    overflow: bool = False  # wider than the window: a horizontal scroll bar
 
 
 def check_page(path, width=1200, height=900, timeout=60):
@@ -61,8 +62,14 @@ def check_page(path, width=1200, height=900, timeout=60):
             awaitPromise=True,
             returnByValue=True,
         )["result"]["value"]
+        wide = cdp.call(
+            "Runtime.evaluate",
+            session=session,
+            expression="document.documentElement.scrollWidth > window.innerWidth",
+            returnByValue=True,
+        )["result"]["value"]
         shot = cdp.call("Page.captureScreenshot", session=session, format="png")["data"]
-        check = PageCheck(images=images, screenshot=base64.b64decode(shot))
+        check = PageCheck(images=images, screenshot=base64.b64decode(shot), overflow=wide)
         for method, params in cdp.events:
             if method == "Runtime.exceptionThrown":
                 details = params["exceptionDetails"]
@@ -179,7 +186,8 @@ class _Chromium:
 
 def assert_page_renders(path):
     """The page loads in Chromium with no console error and no network request, every
-    image decodes, and the screenshot is not blank."""
+    image decodes, nothing is wider than a 1200-pixel window, and the screenshot is not
+    blank."""
     import io
     from html.parser import HTMLParser
 
@@ -200,6 +208,7 @@ def assert_page_renders(path):
     assert len(check.images) == count.images > 0
     failed = [img for img in check.images if not (isinstance(img, list) and min(img) > 0)]
     assert not failed, failed
+    assert not check.overflow, "the page scrolls sideways at 1200 pixels"
     shot = np.asarray(Image.open(io.BytesIO(check.screenshot)).convert("L"))
     counts = np.unique(shot, return_counts=True)[1]
     assert 1 - counts.max() / shot.size > 0.02, "the screenshot is (nearly) one colour"

@@ -247,3 +247,26 @@ def test_cached_fits_are_loaded_and_give_the_same_explanations(tmp_path, monkeyp
     assert refit.cached_fits_ == []
     np.testing.assert_array_equal(refit.explain(X_TAB[:30]).values, a.values)
     assert Explainer(logistic, X_TAB, **kw).fit().cached_fits_ == [0, 1]
+
+
+def test_max_off_sets_the_scale_of_the_perturbations():
+    seen = []
+
+    def recording(X):
+        seen.append(np.array(X))
+        return logistic(X)
+
+    kw = {"mode": "local", "n_samples": 400, "surrogate": FAST, "progress": False}
+    x = X_TAB[:1]  # 12 present columns (none equals the training mean)
+    off = {}
+    for max_off in (None, 2):
+        seen.clear()
+        Explainer(recording, X_TAB, random_state=0, **kw).explain(x, max_off=max_off)
+        perturbed = np.concatenate(seen)[1:]  # the query of x itself first
+        off[max_off] = (perturbed == X_TAB.mean(axis=0)).sum(axis=1)
+    # rates ~ U(0, 1) switch 12 / 2 = 6 of 12 off on average; rates ~ U(0, 2/12), 1 of 12
+    # (the standard error of either mean over 400 perturbations is below 0.2)
+    assert abs(off[None].mean() - 6.0) < 0.8
+    assert abs(off[2].mean() - 1.0) < 0.3
+    with pytest.raises(ValueError, match="max_off must be a positive number"):
+        Explainer(recording, X_TAB, **kw).explain(x, max_off=0)

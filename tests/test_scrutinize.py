@@ -129,3 +129,25 @@ def test_bad_requests_are_named(fitted):
         scrutinize(ex, X[labels == 1], 1, labels=labels[labels == 1])
     with pytest.raises(ValueError, match="samples of shape"):
         scrutinize(ex, X.reshape(len(X), -1), 0)
+
+
+def test_tabular_rows_and_their_report_sections():
+    """Rows of a table: features are columns, the baseline is the training mean."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+
+    def proba(X):  # class 1 when column 2 is high
+        p = 1 / (1 + np.exp(-3.0 * X[:, 2]))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(proba, X, baseline=np.full(6, -1.0), surrogate=FAST, progress=False)
+    s = scrutinize(ex, X[:200], 1, ks=(1, 2))
+    # column 2 at the baseline -1 means class 0; a random column is column 2 one time in 6
+    assert s.adversarial.rate[0] == 1.0 and s.adversarial.random_rate[0] < 0.4
+    assert s.pathological["other classes"].rate[0] == 1.0  # column 2 carried over: class 1
+    from scrutiny.weakness_report import sections
+
+    parts = sections(s, ex)
+    headings = " ".join(h for h, _, _ in parts)
+    assert "gallery" not in headings and "patterns" in headings  # no pictures of rows
+    assert [name for _, _, images in parts for name, _ in images] == ["class_1_fooled.png"]

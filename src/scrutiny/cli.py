@@ -140,27 +140,33 @@ def run_explain(args):
 
 
 def run_scrutinize(args):
+    import numpy as np
+
     from scrutiny.job import explain_and_report
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
     X = _load_array(args.data)
     labels = None if args.labels is None else _load_array(args.labels)
+    predicted = explainer.model.predict(X)
     if labels is not None:
         if labels.shape != (len(X),):
             raise ValueError(f"--labels has shape {labels.shape}, expected ({len(X)},)")
-        predicted = explainer.model.predict(X)
         facts["model_accuracy_on_data"] = float((predicted == labels).mean())
         say(f"model accuracy on --data: {facts['model_accuracy_on_data']:.3f}")
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
+    # pictured and deduction-tested: inputs called one of the classes (only those are fitted)
+    mine = X[np.isin(predicted, args.classes)]
+    if len(mine) == 0:
+        raise ValueError(f"the model calls no input of --data class {args.classes}")
     options = {"mode": args.mode, "n_samples": args.samples, "max_inputs": args.max_inputs}
     return explain_and_report(
         explainer,
-        X[: args.examples],
+        mine[: args.examples],
         args.out,
         f"scrutiny scrutinize: {_name(args.model)}",
         facts,
-        X_test=X[:200],
+        X_test=mine[:200],
         seed=args.seed,
         say=say,
         weakness={

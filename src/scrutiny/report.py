@@ -31,7 +31,8 @@ def write_report(out_dir, title, sections, results):
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-        "figure{display:inline-block;margin:4px;text-align:center;font-size:12px}"
+        "figure{display:inline-block;margin:4px;text-align:center;font-size:12px;max-width:100%}"
+        "img{max-width:100%;height:auto}"
         "pre{background:#f5f5f5;padding:8px;overflow-x:auto}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]

@@ -183,8 +183,10 @@ def scrutinize(
     X : inputs to scrutinize with, shaped like the explainer's; class-``target`` inputs
         the model gets right become adversarial samples, the others host pathological ones.
     labels : optional true classes of X; without them, "class c" means "called c".
-    mode, n_samples : explanation mode and perturbations per input (default: the
-        explainer's).
+    mode, n_samples : how the inputs are explained (default: guided mode with 300
+        perturbations, each switching off at most ADVERSARIAL_K elements' worth of
+        features: effects measured at the scale of the question; local for a local
+        explainer). Pathological samples transplant by the inputs' global regime.
     max_inputs : scrutinize at most this many class-c inputs (the first ones).
     """
     t0, calls0, rows0 = time.perf_counter(), explainer.model.n_calls, explainer.model.n_rows
@@ -220,7 +222,11 @@ def scrutinize(
     if mode == "guided" and n_samples is None:
         n_samples = GUIDED_SAMPLES
     targets = np.full(index.size, target)
-    exp = explainer.explain(X[index], target=targets, mode=mode, n_samples=n_samples)
+    # perturb at the scale of the headline question: up to ADVERSARIAL_K elements off
+    max_off = max(1, round(ADVERSARIAL_K / explainer.representation.group_sizes.mean()))
+    exp = explainer.explain(
+        X[index], target=targets, mode=mode, n_samples=n_samples, max_off=max_off
+    )
     regime = exp if mode != "guided" else explainer.explain(X[index], targets, mode="global")
     P = X[index].reshape(index.size, -1)
     base = explainer.representation.baseline.reshape(-1)
@@ -276,6 +282,7 @@ def scrutinize(
             "model_queries": explainer.model.n_rows - rows0,
             "explanation_mode": mode,
             "n_samples": n_samples,
+            "max_off": max_off,
             "random_state": random_state,
         },
     )
