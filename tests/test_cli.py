@@ -230,3 +230,17 @@ def test_benchmark_at_a_tiny_setting(tmp_path):
     assert (out / "tables.md").read_text().count("| LIME |") == 4
     assert set(results["scrutiny"]) == {"3"}
     assert (out / "class_3_adversarial.png").is_file()
+
+
+def test_scrutinize_errors_are_one_clear_line(tmp_path):
+    pytest.importorskip("onnxruntime")
+    W = tabular_problem(tmp_path)
+    model = write_softmax_regression(tmp_path / "model.onnx", W)
+    np.save(tmp_path / "labels.npy", np.zeros(3, dtype=np.int64))
+    base = ["scrutinize", "--model", model, "--fit-data", tmp_path / "fit.npy", "--quiet"]
+    base += ["--data", tmp_path / "data.npy", "--out", tmp_path / "out"]
+    done = scrutiny(*base, "--class", 1, "--labels", tmp_path / "labels.npy")
+    assert done.returncode == 2 and "--labels has shape (3,), expected (4,)" in done.stderr
+    done = scrutiny(*base, "--class", 7)
+    assert done.returncode == 2 and "the model calls no input of --data class [7]" in done.stderr
+    assert "Traceback" not in done.stderr

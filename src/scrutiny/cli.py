@@ -73,7 +73,9 @@ def main(argv=None):
     _model_options(sc)
     sc.add_argument("--data", required=True, help=".npy of inputs to scrutinize the model with")
     sc.add_argument("--labels", default=None, help=".npy of their true classes (optional)")
-    sc.add_argument("--class", dest="classes", type=int, nargs="+", required=True)
+    sc.add_argument(
+        "--class", dest="classes", type=int, nargs="+", required=True, help="classes to scrutinize"
+    )
     sc.add_argument(
         "--mode",
         default="guided",

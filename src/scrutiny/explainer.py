@@ -18,7 +18,6 @@ from scipy.special import logsumexp
 from tqdm.auto import tqdm
 
 from scrutiny import _fit_cache
-from scrutiny._fit_cache import fit_key
 from scrutiny._parallel import fit_many
 from scrutiny.explanation import Explanation
 from scrutiny.guided import refine
@@ -182,9 +181,8 @@ class Explainer:
         t0 = time.perf_counter()
         Z = self.representation.features(self._fit_X)
         jobs = [(c, Z, class_logit(log_p, c), self._settings((0, c))) for c in todo]
-        keys = {}
         if self.cache_fits:
-            keys = {c: fit_key(Z, y, s, self._bounds) for c, Z, y, s in jobs}
+            keys = {c: _fit_cache.fit_key(Z, y, s, self._bounds) for c, _, y, s in jobs}
             for c in todo:
                 if (reg := _fit_cache.load(keys[c])) is not None:
                     self.surrogates_[c] = reg
@@ -193,8 +191,8 @@ class Explainer:
         fits = fit_many(
             jobs, self._bounds, self.n_jobs, self.progress, desc="fitting class surrogates"
         )
-        for c, reg in fits.items():
-            if self.cache_fits:
+        if self.cache_fits:
+            for c, reg in fits.items():
                 _fit_cache.store(keys[c], reg)
         self.surrogates_.update(fits)
         self.fit_seconds_ += time.perf_counter() - t0
