@@ -151,3 +151,18 @@ def test_tabular_rows_and_their_report_sections():
     headings = " ".join(h for h, _, _ in parts)
     assert "gallery" not in headings and "patterns" in headings  # no pictures of rows
     assert [name for _, _, images in parts for name, _ in images] == ["class_1_fooled.png"]
+
+
+def test_guided_perturbations_switch_each_feature_off_25_times_on_average():
+    from scrutiny.scrutinize import _guided_samples
+
+    def rows(present):
+        Z = np.zeros((5, 784))
+        Z[:, :present] = 1.0
+        return Z
+
+    # rates ~ U(0, 20 / n_present): each feature off n * 10 / n_present times on average
+    assert _guided_samples(rows(150), 20) == 375
+    assert _guided_samples(rows(400), 20) == 1000
+    assert _guided_samples(rows(10), 20) == 300  # at least 300
+    assert _guided_samples(rows(784), 20) == 1000  # at most 1,000

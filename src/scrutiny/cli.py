@@ -83,7 +83,10 @@ def main(argv=None):
         help="explanations that rank the features to nullify (default: guided)",
     )
     sc.add_argument(
-        "--samples", type=int, default=None, help="perturbations per input (guided 300, local 1000)"
+        "--samples",
+        type=int,
+        default=None,
+        help="perturbations per input (guided 300-1000, local 1000)",
     )
     sc.add_argument("--max-inputs", type=int, default=None, help="class inputs scrutinized")
     sc.add_argument("--examples", type=int, default=6, help="inputs pictured per gallery")
