@@ -27,6 +27,8 @@ def test_plots_return_the_axes_they_drew_on():
         lambda ax: plots.explanation_image(image_explanation((3, 6, 6)), 0, ax=ax),
         lambda ax: plots.explanation_bars(image_explanation((7,)), 0, k=4, ax=ax),
         lambda ax: plots.pcr_curve([5, 10], {"a": [0.9, 0.5], "b": [1, 1]}, ax=ax),
+        lambda ax: plots.pattern_map(np.arange(36.0).reshape(6, 6), top=5, ax=ax),
+        lambda ax: plots.pattern_map(np.ones((6, 6, 3)), top=5, ax=ax),
     ]
     for draw in calls:
         fig, ax = plt.subplots()
@@ -44,3 +46,12 @@ def test_bars_show_the_largest_contributions_with_names():
     v = exp.values[0]
     assert shown == {names[j] for j in np.argsort(-np.abs(v))[:3]}
     plt.close(fig)
+
+
+def test_a_random_curve_takes_its_method_colour_dashed():
+    _, ax = plt.subplots()
+    plots.pcr_curve([5, 10], {"a": [0.9, 0.5], "a, random": [1, 1], "b": [1, 0]}, ax=ax)
+    a, a_random, b = ax.get_lines()
+    assert a_random.get_color() == a.get_color() != b.get_color()
+    assert a_random.get_linestyle() == "--" and a.get_linestyle() == "-"
+    plt.close(ax.figure)
