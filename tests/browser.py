@@ -211,5 +211,6 @@ def assert_page_renders(path):
     assert not check.overflow, "the page scrolls sideways at 1200 pixels"
     shot = np.asarray(Image.open(io.BytesIO(check.screenshot)).convert("L"))
     counts = np.unique(shot, return_counts=True)[1]
+    # a blank page fails here: test_report_page's negative control checks it
     assert 1 - counts.max() / shot.size > 0.02, "the screenshot is (nearly) one colour"
     return check

@@ -65,6 +65,14 @@ class Attack:
             raise ValueError(f"k={k} was not tested; ks are {list(self.ks)}")
         return self.ks.index(k)
 
+    def new_predictions(self):
+        """{class: count} of the crafted inputs' predictions, one dict per k."""
+        out = []
+        for pred in self.predictions:
+            classes, n = np.unique(pred, return_counts=True)
+            out.append({str(c): int(v) for c, v in zip(classes, n, strict=True)})
+        return out
+
     def to_dict(self, random_state=0):
         lo, hi = bootstrap_interval(self.success, random_state=random_state)
         rlo, rhi = bootstrap_interval(self.random_success, random_state=random_state)
@@ -76,7 +84,7 @@ class Attack:
             "rate_interval": [lo.tolist(), hi.tolist()],
             "random_rate": self.random_rate.tolist(),
             "random_rate_interval": [rlo.tolist(), rhi.tolist()],
-            "new_predictions": [_counts(p) for p in self.predictions],
+            "new_predictions": self.new_predictions(),
             "untouched_rate": self.untouched_rate,
         }
 
@@ -232,7 +240,7 @@ def scrutinize(
     )
     regime = exp if mode != "guided" else explainer.explain(X[index], targets, mode="global")
     P = X[index].reshape(index.size, -1)
-    base = explainer.representation.baseline.reshape(-1)
+    base = rep.baseline.reshape(-1)
     top = exp.top(kmax)
     rand = _random_present(P, base, kmax, rng)
 
@@ -378,8 +386,3 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
             )
         )
     return out
-
-
-def _counts(pred):
-    classes, n = np.unique(pred, return_counts=True)
-    return {str(c): int(v) for c, v in zip(classes, n, strict=True)}

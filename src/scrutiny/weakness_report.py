@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from scrutiny import plots
 from scrutiny.report import figure_png
 from scrutiny.scrutinize import ADVERSARIAL_K, PATHOLOGICAL_K, PATTERN_TOP, scrutinize
@@ -187,10 +185,9 @@ def _pathological_gallery(s, n, plt):
 def _new_predictions(s):
     lines = []
     for name, a in s.attacks().items():
-        for k, pred in zip(a.ks, a.predictions, strict=True):
-            classes, n = np.unique(pred, return_counts=True)
-            counts = ", ".join(f"{cl}: {v}" for cl, v in zip(classes, n, strict=True))
-            lines.append(f"{name:<30} k={k:<4} predictions {counts}")
+        for k, counts in zip(a.ks, a.new_predictions(), strict=True):
+            listed = ", ".join(f"{cl}: {v}" for cl, v in counts.items())
+            lines.append(f"{name:<30} k={k:<4} predictions {listed}")
     return "\n".join(lines)
 
 
