@@ -6,6 +6,7 @@
 2. The full sampler (10 components, partition sampled): sweeps and seconds until the split
    R-hat of the log-likelihood stays below 1.05, for three sampled nets, one, and fixed
    penalties.
+Sampled penalties are run with and without the ray move (``SamplerParams.ray_moves``).
 
     python benchmarks/mixing.py [--dtype float32] [--max-sweeps 1500]
 """
@@ -20,18 +21,24 @@ from sampler_speed import converged_fit, mnist_logits, prepare, two_chains
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
 
-PENALTIES = {
-    "fixed ridge (lambda1 = 0, lambda2 = 3)": dict(n_nets=1, lambda1=0.0, lambda2=3.0),
-    "fixed elastic net (lambda1 = 3, lambda2 = 5)": dict(n_nets=1, lambda1=3.0, lambda2=5.0),
-    "fixed elastic net (lambda1 = 0.3, lambda2 = 3)": dict(n_nets=1, lambda1=0.3, lambda2=3.0),
-    "one net, sampled": dict(n_nets=1),
-    "three nets, sampled (default)": dict(),
+NO_RAY = dict(ray_moves=False)
+PENALTIES = {  # name: (Priors keywords, SamplerParams keywords)
+    "fixed ridge (lambda1 = 0, lambda2 = 3)": (dict(n_nets=1, lambda1=0.0, lambda2=3.0), {}),
+    "fixed elastic net (lambda1 = 3, lambda2 = 5)": (dict(n_nets=1, lambda1=3.0, lambda2=5.0), {}),
+    "fixed elastic net (lambda1 = 0.3, lambda2 = 3)": (
+        dict(n_nets=1, lambda1=0.3, lambda2=3.0),
+        {},
+    ),
+    "one net, sampled, without the ray move": (dict(n_nets=1), NO_RAY),
+    "one net, sampled": (dict(n_nets=1), {}),
+    "three nets, sampled, without the ray move": ({}, NO_RAY),
+    "three nets, sampled (default)": ({}, {}),
 }
 
 
-def frozen_partition_ess(data, labels, priors_kw, n_sweeps=400):
+def frozen_partition_ess(data, labels, priors_kw, params_kw, n_sweeps=400):
     params = kernel.SamplerParams(
-        kernel.Priors(n_components=5, **priors_kw), init=labels, fixed_labels=True
+        kernel.Priors(n_components=5, **priors_kw), init=labels, fixed_labels=True, **params_kw
     )
     loglik, _ = two_chains(data, params, n_sweeps)
     kept = loglik[:, n_sweeps // 2 :]
@@ -48,8 +55,8 @@ def main():
     labels = kernel._kmeans_labels(np.random.default_rng(5), data, 5)
     print("| penalties, partition fixed | ESS of the log-likelihood | of draws | split R-hat |")
     print("|---|---|---|---|")
-    for name, kw in PENALTIES.items():
-        ess, rhat, n = frozen_partition_ess(data, labels, kw)
+    for name, (priors_kw, params_kw) in PENALTIES.items():
+        ess, rhat, n = frozen_partition_ess(data, labels, priors_kw, params_kw)
         print(f"| {name} | {ess:.0f} | {n} | {rhat:.3f} |", flush=True)
     print(
         "\n| penalties, partition sampled (10 components) | sweeps until R-hat stays < 1.05 |"
@@ -58,10 +65,12 @@ def main():
     print("|---|---|---|---|")
     for name in (
         "three nets, sampled (default)",
+        "three nets, sampled, without the ray move",
         "one net, sampled",
         "fixed elastic net (lambda1 = 0.3, lambda2 = 3)",
     ):
-        params = kernel.SamplerParams(kernel.Priors(n_components=10, **PENALTIES[name]))
+        priors_kw, params_kw = PENALTIES[name]
+        params = kernel.SamplerParams(kernel.Priors(n_components=10, **priors_kw), **params_kw)
         sweeps, secs, final, _ = converged_fit(data, params, args.max_sweeps)
         shown = f"not within {args.max_sweeps}" if sweeps is None else str(sweeps)
         print(

@@ -7,17 +7,26 @@
 - One component, one coefficient, elastic net with fixed penalties: the joint posterior of
   (beta, s2) is computed by 2-D quadrature; the chain is autocorrelated (through u), so the
   standard errors use its effective sample size.
+- One component, ridge prior with lambda2 sampled: the coefficients and s2 integrate out in
+  closed form, so the posterior of lambda2 is a 1-D quadrature. This checks the penalty
+  moves (the ray move with the coefficients integrated out, and the slice update).
+- The ray move alone (elastic net, latent scales and s2 held fixed) against the conditional
+  of the penalties along its ray, computed from the joint density by quadrature, the latent
+  scales' truncated-gamma prior included.
+- The marginal likelihood the ray move uses, from either factorisation, against a dense
+  multivariate normal density.
 
 Tolerances: z-scores with a Bonferroni bound at family-wise level 1e-3 per test.
 """
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from scrutiny.surrogate import elastic_net, kernel
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.diagnostics import effective_sample_size
+from scrutiny.surrogate.stats import ComponentStats
 
 FAMILY_LEVEL = 1e-3
 
@@ -80,6 +89,124 @@ def test_ridge_posterior_matches_closed_form(backend, n, p):
     assert np.abs(z_mean).max() < bound
     assert np.abs(z_var).max() < bound
     assert abs(z_s2) < bound
+
+
+@pytest.mark.parametrize("n,p", [(40, 6), (12, 30)], ids=["cholesky", "woodbury"])
+def test_sampled_ridge_penalty_matches_quadrature(n, p):
+    rng = np.random.default_rng(12)
+    Z = rng.standard_normal((n, p))
+    y = Z[:, :2] @ np.array([0.8, -0.6]) + 0.3 + 0.5 * rng.standard_normal(n)
+    priors = kernel.Priors(n_components=1, n_nets=1, lambda1=0.0)
+    data = kernel.GibbsData.build(Z, y, make_backend())
+    state = kernel.init(np.random.default_rng(3), data, kernel.SamplerParams(priors=priors))
+    rng = np.random.default_rng(4)
+    log_lam = []
+    for _ in range(6000):
+        state, _ = kernel.step(rng, state, data)
+        log_lam.append(np.log(state.lam2[0]))
+    kept = np.array(log_lam[500:])
+
+    # p(log lam2 | y): normal-inverse-gamma evidence times the Gamma hyperprior (log scale)
+    X = np.hstack([np.ones((n, 1)), Z])
+    grid = np.linspace(np.log(1e-3), np.log(300.0), 3000)
+    logp = []
+    for lam in np.exp(grid):
+        d = np.r_[priors.intercept_precision, np.full(p, lam)]
+        Q = X.T @ X + np.diag(d)
+        m = np.linalg.solve(Q, X.T @ y)
+        B = priors.noise_scale + 0.5 * (y @ y - m @ X.T @ y)
+        logp.append(
+            0.5 * np.log(d).sum()
+            - 0.5 * np.linalg.slogdet(Q)[1]
+            - (priors.noise_shape + 0.5 * n) * np.log(B)
+            + priors.lambda2_shape * np.log(lam)
+            - priors.lambda2_rate * lam
+        )
+    w = np.exp(np.array(logp) - max(logp))
+    w /= w.sum()
+    exact_mean = (w * grid).sum()
+    exact_sd = np.sqrt((w * (grid - exact_mean) ** 2).sum())
+    ess = float(effective_sample_size(kept[None, :]))
+    z_mean = (kept.mean() - exact_mean) / (kept.std() / np.sqrt(ess))
+    # the sd: MC error of a second moment, with the ESS of log lam2 as its sample size
+    sq = (kept - kept.mean()) ** 2
+    z_var = (kept.var() - exact_sd**2) / (sq.std() / np.sqrt(ess))
+    bound = z_bound(2)
+    assert abs(z_mean) < bound
+    assert abs(z_var) < bound
+
+
+def test_ray_move_targets_the_penalties_conditional():
+    rng = np.random.default_rng(14)
+    n, p = 30, 8
+    Z = rng.standard_normal((n, p))
+    y = Z[:, :3] @ np.array([1.0, -0.7, 0.4]) + 0.5 * rng.standard_normal(n)
+    priors = kernel.Priors(n_components=1, n_nets=1)
+    params = kernel.SamplerParams(priors=priors)
+    data = kernel.GibbsData.build(Z, y, make_backend())
+    st = ComponentStats(data, np.zeros(n, dtype=np.int64), 1)
+    nets, s2 = np.zeros(1, dtype=np.int64), np.array([0.3])
+    lam1_0, lam2_0 = np.array([2.0]), np.array([4.0])
+    tau = 1.0 + rng.gamma(0.5, 1.0, size=(1, p))  # any fixed latent scales will do
+    u = 1.0 / (tau - 1.0)
+
+    def factors(lam2):
+        return kernel._factorize(
+            data, params, st, kernel._prior_precisions(data, priors, nets, lam2, u)
+        )
+
+    lam1, lam2, fac = lam1_0, lam2_0, factors(lam2_0)
+    log_c = []
+    for _ in range(20_000):
+        lam1, lam2, fac = kernel._scale_penalties(
+            rng, data, params, st, nets, lam1, lam2, u, s2, fac
+        )
+        log_c.append(np.log(lam2[0] / lam2_0[0]))
+    kept = np.array(log_c[1000:])
+
+    # the joint density along lam1 = lam1_0 sqrt(c), lam2 = lam2_0 c, in log c
+    grid = np.linspace(-4.0, 4.0, 4001)
+    logp = []
+    for g in grid:
+        l1, l2 = lam1_0[0] * np.exp(g / 2), lam2_0[0] * np.exp(g)
+        a = l1**2 / (8 * l2 * s2[0])
+        log_prior_u = (0.5 * np.log(a) - a * tau - np.log(special.erfc(np.sqrt(a)))).sum()
+        logp.append(
+            factors(np.array([l2])).log_evidence(s2)[0]
+            + log_prior_u
+            + stats.gamma(priors.lambda1_shape, scale=1 / priors.lambda1_rate).logpdf(l1)
+            + stats.gamma(priors.lambda2_shape, scale=1 / priors.lambda2_rate).logpdf(l2)
+            + np.log(l1 * l2)  # the density of (log lam1, log lam2), on which the ray is a line
+        )
+    w = np.exp(np.array(logp) - max(logp))
+    w /= w.sum()
+    exact_mean = (w * grid).sum()
+    exact_var = (w * (grid - exact_mean) ** 2).sum()
+    ess = float(effective_sample_size(kept[None, :]))
+    z_mean = (kept.mean() - exact_mean) / (kept.std() / np.sqrt(ess))
+    sq = (kept - kept.mean()) ** 2
+    z_var = (kept.var() - exact_var) / (sq.std() / np.sqrt(ess))
+    bound = z_bound(2)
+    assert abs(z_mean) < bound
+    assert abs(z_var) < bound
+
+
+@pytest.mark.parametrize("n,p", [(40, 6), (12, 30)], ids=["cholesky", "woodbury"])
+def test_factorised_evidence_matches_dense_density(n, p):
+    rng = np.random.default_rng(13)
+    Z = rng.standard_normal((n, p))
+    y = Z @ rng.standard_normal(p) + rng.standard_normal(n)
+    data = kernel.GibbsData.build(Z, y, make_backend())
+    params = kernel.SamplerParams(kernel.Priors(n_components=2))
+    stats_ = ComponentStats(data, np.zeros(n, dtype=np.int64), 2)
+    D = np.vstack([np.r_[0.01, rng.uniform(0.5, 5.0, p)], np.ones(p + 1)])
+    s2 = np.array([0.7, 1.0])
+    ev = kernel._factorize(data, params, stats_, D).log_evidence(s2)
+    X = np.hstack([np.ones((n, 1)), Z])
+    cov = s2[0] * (np.eye(n) + (X / D[0]) @ X.T)
+    dense = stats.multivariate_normal(np.zeros(n), cov).logpdf(y)
+    assert np.isclose(ev[0] - 0.5 * n * np.log(2 * np.pi * s2[0]), dense, rtol=0, atol=1e-8)
+    assert ev[1] == 0.0  # an empty component has no data
 
 
 def test_elastic_net_posterior_matches_quadrature():

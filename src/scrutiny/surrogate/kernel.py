@@ -18,7 +18,9 @@ One sweep, each move an exact draw from a full or partially collapsed conditiona
                                  a normal tail probability), then that response given z from
                                  its truncated normal (data augmentation, Chib 1992)
  2. sticks | z, alpha; alpha | sticks
- 3. (s2_j, beta_j, b_j) | z, u_j, lam_{c_j}, as one block: s2_j with the coefficients
+ 3. lam along lam1^2 / lam2 fixed | z, u, s2 with the coefficients integrated out (a
+    Metropolis step, see ``_scale_penalties``); then
+    (s2_j, beta_j, b_j) | z, u_j, lam_{c_j}, as one block: s2_j with the coefficients
     integrated out (its density is log-concave in 1 / s2_j, drawn exactly by rejection),
     then the coefficients from their Gaussian given s2_j. Empty components: an exact draw
     from the prior.
@@ -99,6 +101,7 @@ class SamplerParams:
     woodbury_ratio: float = 0.7
     gram_refresh: int = 50
     fixed_labels: bool = False  # keep the initial partition: regimes known in advance
+    ray_moves: bool = True  # move the penalties along lam1^2 / lam2 fixed (_scale_penalties)
 
 
 @dataclass(frozen=True)
@@ -204,8 +207,9 @@ def init(rng, data, params=None):
     alpha = pri.concentration_shape / pri.concentration_rate
     log_weights, alpha = _draw_weights(rng, stats.counts, alpha, pri)
     scales = np.where(_elastic(lam1[nets])[:, None], 1.0, np.zeros((J, p)))
+    factors = _factorize(data, params, stats, _prior_precisions(data, pri, nets, lam2, scales))
     noise_var, coef, scales, _ = _draw_noise_and_coef(
-        rng, gen, data, params, stats, nets, lam1, lam2, scales
+        rng, gen, data, params, stats, nets, lam1, lam2, scales, factors
     )
     return GibbsState(
         params, labels, log_weights, alpha, nets, log_w, lam1, lam2, noise_var, coef, scales, stats
@@ -224,11 +228,18 @@ def step(rng, state, data):
     if data.censored is not None:
         stats.set_response(data, _draw_censored(rng, data, state, labels, censored_means))
     log_weights, alpha = _draw_weights(rng, stats.counts, state.concentration, pri)
+    lam1, lam2, scales = state.lam1, state.lam2, state.scales
+    D = _prior_precisions(data, pri, state.nets, lam2, scales)
+    factors = _factorize(data, params, stats, D)
+    if params.ray_moves and _moves_along_ray(pri):
+        lam1, lam2, factors = _scale_penalties(
+            rng, data, params, stats, state.nets, lam1, lam2, scales, state.noise_var, factors
+        )
     noise_var, coef, scales, n_wood = _draw_noise_and_coef(
-        rng, gen, data, params, stats, state.nets, state.lam1, state.lam2, state.scales
+        rng, gen, data, params, stats, state.nets, lam1, lam2, scales, factors
     )
     nets, log_net_weights, lam1, lam2 = _draw_nets_and_penalties(
-        rng, data, pri, coef, noise_var, state.nets, state.log_net_weights, state.lam1, state.lam2
+        rng, data, pri, coef, noise_var, state.nets, state.log_net_weights, lam1, lam2
     )
     scales = _draw_scales(rng, data, coef, noise_var, lam1[nets], lam2[nets])
     new = replace(
@@ -391,11 +402,131 @@ def _prior_precisions(data, pri, nets, lam2, scales):
     return pen
 
 
-def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales):
+@dataclass(frozen=True)
+class _Factors:
+    """Every occupied component's posterior precision, factored, in units of 1 / s2_j.
+
+    Components with many rows: the Cholesky factor ``low`` of Q = X'X + D and w = low^-1 X'y
+    (one batch, rows ``chol``). With few rows: the factor of M = I + X D^-1 X' (``wood``).
+    Both give S_j = y'(I + X D^-1 X')^-1 y and log_det_j = log |I + X D^-1 X'|, so that
+    log p(y_j | s2_j, D_j) = -log_det_j / 2 - S_j / (2 s2_j) + a constant.
+    """
+
+    chol: np.ndarray
+    low: object
+    w: object
+    wood: dict
+    S: np.ndarray
+    log_det: np.ndarray
+
+    def log_evidence(self, noise_var):
+        """log p(y_j | s2_j, D_j) up to a constant, per component (0 for empty ones)."""
+        return -0.5 * self.log_det - 0.5 * self.S / noise_var
+
+    def choose(self, other, take_other, backend):
+        """Per component: ``other``'s factors where ``take_other``, else these. Reuses (and
+        overwrites) this object's arrays: the caller keeps only the result."""
+        sel = np.flatnonzero(take_other[self.chol])
+        if sel.size:
+            i = backend.index(sel)
+            self.low[i] = other.low[i]
+            self.w[i] = other.w[i]
+        wood = {j: other.wood[j] if take_other[j] else f for j, f in self.wood.items()}
+        return _Factors(
+            self.chol,
+            self.low,
+            self.w,
+            wood,
+            np.where(take_other, other.S, self.S),
+            np.where(take_other, other.log_det, self.log_det),
+        )
+
+
+def _factorize(data, params, stats, D):
+    """Factor the posterior precision of every occupied component given prior precisions D."""
+    be, J = data.backend, stats.n_components
+    cols, counts = data.columns, stats.counts
+    occupied = counts > 0
+    small = counts < params.woodbury_ratio * data.n_cols
+    chol = np.flatnonzero(occupied & ~small)
+    S, log_det = np.zeros(J), np.zeros(J)
+    low = w = None
+    if chol.size:
+        ib = be.index(chol)
+        Q = stats.gram[ib]
+        diag = be.index(np.arange(data.n_cols))
+        Q[:, diag, diag] += be.asarray(D[chol][:, cols])
+        low = be.cholesky(Q)
+        w = be.solve_lower(low, stats.xty[ib][..., None])[..., 0]
+        S[chol] = stats.yy[chol] - (be.to_numpy(w) ** 2).sum(axis=1)
+        log_diag = np.log(be.to_numpy(be.xp.linalg.diagonal(low)))
+        log_det[chol] = 2.0 * log_diag.sum(axis=1) - np.log(D[chol][:, cols]).sum(axis=1)
+    wood = {}
+    for j in np.flatnonzero(occupied & small):
+        rows = be.index(stats.rows(j))
+        Xj, yj = data.X[rows], stats.y[rows]
+        dinv = be.asarray(1.0 / D[j, cols])
+        M = (Xj * dinv) @ Xj.T
+        M = M + be.xp.eye(M.shape[0], dtype=be.dtype, device=be.device)
+        low_j = be.cholesky(M)
+        S[j] = float((be.to_numpy(be.solve_lower(low_j, yj[:, None])) ** 2).sum())
+        log_det[j] = 2.0 * np.log(be.to_numpy(be.xp.linalg.diagonal(low_j))).sum()
+        wood[j] = (Xj, yj, dinv, low_j)
+    return _Factors(chol, low, w, wood, np.maximum(S, 0.0), log_det)
+
+
+def _moves_along_ray(pri):
+    """The penalty move below needs lam2 sampled and lam1 sampled or fixed at 0 (ridge)."""
+    return pri.lambda2 is None and (pri.lambda1 is None or pri.lambda1 == 0)
+
+
+def _log_hyperprior(pri, lam1, lam2):
+    """log density of (log lam1, log lam2) under the Gamma hyperpriors, per net; only the
+    sampled penalties count."""
+    lp = np.zeros(np.shape(lam2))
+    if pri.lambda1 is None:
+        lp += pri.lambda1_shape * np.log(lam1) - pri.lambda1_rate * lam1
+    if pri.lambda2 is None:
+        lp += pri.lambda2_shape * np.log(lam2) - pri.lambda2_rate * lam2
+    return lp
+
+
+def _scale_penalties(rng, data, params, stats, nets, lam1, lam2, scales, noise_var, factors):
+    """Metropolis move of each net's penalties along lam1 -> sqrt(c) lam1, lam2 -> c lam2,
+    with the coefficients integrated out.
+
+    Given the coefficients, the penalties are pinned by hundreds of them, and the
+    coefficients' data-poor directions by the penalties: a funnel the conditional draws cross
+    in tiny steps. Along this ray a = lam1^2 / (8 lam2 s2) stays fixed, so the latent scales'
+    prior does not change, and with the coefficients integrated out the target is
+        p(log c | z, u, s2, y) ~ prod_j p(y_j | s2_j, D_j(c)) * hyperprior(lam(c)),
+    a line in (log lam1, log lam2), so a symmetric random walk in log c is exact. The
+    coefficients are then drawn afresh given the new penalties (a partially collapsed
+    sweep, van Dyk & Park 2008). The step is 2.4 times the conditional's expected spread,
+    sqrt(2 / m) for m data-informed directions in the net's components.
+    """
+    pri = params.priors
+    K = lam2.size
+    occ = stats.counts > 0
+    informed = np.minimum(stats.counts, data.n_cols)[occ].astype(float)
+    m = np.bincount(nets[occ], weights=informed, minlength=K)
+    log_c = 2.4 * np.sqrt(2.0 / np.maximum(m, 1.0)) * rng.standard_normal(K)
+    new1, new2 = lam1 * np.exp(0.5 * log_c), lam2 * np.exp(log_c)
+    proposed = _factorize(data, params, stats, _prior_precisions(data, pri, nets, new2, scales))
+    gain = np.where(occ, proposed.log_evidence(noise_var) - factors.log_evidence(noise_var), 0.0)
+    log_ratio = np.bincount(nets, weights=gain, minlength=K)
+    log_ratio += _log_hyperprior(pri, new1, new2) - _log_hyperprior(pri, lam1, lam2)
+    accept = np.log(rng.random(K)) < log_ratio
+    lam1, lam2 = np.where(accept, new1, lam1), np.where(accept, new2, lam2)
+    return lam1, lam2, factors.choose(proposed, accept[nets], data.backend)
+
+
+def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales, factors):
     """The (s2_j, coefficients_j) block for every component; empty ones from the prior.
 
     Coefficients start as prior draws; those of the columns of X are then replaced by a
     posterior draw for every occupied component (all-zero columns decouple from the data).
+    ``factors`` are those of the precisions at ``lam2`` and ``scales``.
     """
     pri, be = params.priors, data.backend
     J, p, cols = pri.n_components, data.n_penalized, data.columns
@@ -414,28 +545,6 @@ def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales
             v = truncated_gamma_excess(rng, np.broadcast_to(a, (a.shape[0], p)))
             scales[e_el] = np.minimum(1.0 / v, _MAX_SCALE)
     D = _prior_precisions(data, pri, nets, lam2, scales)
-    small = counts < params.woodbury_ratio * data.n_cols
-    chol = np.flatnonzero(~empty & ~small)
-    wood = np.flatnonzero(~empty & small)
-    S = np.zeros(J)
-    if chol.size:
-        ib = be.index(chol)
-        Q = stats.gram[ib]
-        diag = be.index(np.arange(data.n_cols))
-        Q[:, diag, diag] += be.asarray(D[chol][:, cols])
-        low = be.cholesky(Q)
-        w = be.solve_lower(low, stats.xty[ib][..., None])[..., 0]
-        S[chol] = stats.yy[chol] - (be.to_numpy(w) ** 2).sum(axis=1)
-    factors = {}
-    for j in wood:
-        rows = be.index(stats.rows(j))
-        Xj, yj = data.X[rows], data.y[rows]
-        dinv = be.asarray(1.0 / D[j, cols])
-        M = (Xj * dinv) @ Xj.T
-        M = M + be.xp.eye(M.shape[0], dtype=be.dtype, device=be.device)
-        low_j = be.cholesky(M)
-        S[j] = float((be.to_numpy(be.solve_lower(low_j, yj[:, None])) ** 2).sum())
-        factors[j] = (Xj, yj, dinv, low_j)
     occ = np.flatnonzero(~empty)
     if occ.size:  # s2 with the coefficients integrated out (exact; log-concave in 1 / s2)
         el = elastic[occ]
@@ -443,22 +552,23 @@ def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales
         inv_scale_sum = np.zeros(occ.size)
         inv_scale_sum[el] = (1.0 / scales[occ[el]]).sum(axis=1)
         shape = pri.noise_shape + 0.5 * counts[occ] + np.where(el, 0.5 * p, 0.0)
-        rate = pri.noise_scale + 0.5 * np.maximum(S[occ], 0.0) + c * inv_scale_sum
+        rate = pri.noise_scale + 0.5 * factors.S[occ] + c * inv_scale_sum
         noise_var[occ] = 1.0 / noise_precision(rng, shape, rate, np.where(el, p, 0), c)
     sd = np.sqrt(noise_var)
     coef = rng.standard_normal(D.shape) * sd[:, None] / np.sqrt(D)
+    chol = factors.chol
     if chol.size:
+        w = factors.w
         rhs = w + be.normal(gen, tuple(w.shape)) * be.asarray(sd[chol])[:, None]
-        draw = be.solve_lower(low, rhs[..., None], transpose=True)[..., 0]
+        draw = be.solve_lower(factors.low, rhs[..., None], transpose=True)[..., 0]
         coef[np.ix_(chol, cols)] = be.to_numpy(draw)
-    for j in wood:
-        Xj, yj, dinv, low_j = factors[j]
+    for j, (Xj, yj, dinv, low_j) in factors.wood.items():
         s = float(sd[j])
         u0 = be.normal(gen, (Xj.shape[1],)) * (s * be.xp.sqrt(dinv))
         v = Xj @ u0 / s + be.normal(gen, (Xj.shape[0],))
         wv = be.solve_lower(low_j, be.solve_lower(low_j, (yj / s - v)[:, None]), transpose=True)
         coef[j, cols] = be.to_numpy(u0 + s * dinv * (Xj.T @ wv[:, 0]))
-    return noise_var, coef, scales, wood.size
+    return noise_var, coef, scales, len(factors.wood)
 
 
 def _penalized(data, coef):
