@@ -51,6 +51,11 @@ def test_fitted_attributes_have_the_contract_shapes(recovery):
     assert np.isnan(model.coef_[~held]).all() and np.isfinite(model.coef_[held]).all()
     main = model.occupancy_ == 1  # intervals come from the stored draws that held rows
     assert main.sum() == 3 and np.all(lo[main] <= hi[main])
+    j = np.flatnonzero(main)[0]
+    draws = model.coef_draws_[model.counts_draws_[:, j] > 0, j].astype(np.float64)
+    np.testing.assert_allclose(lo[j], np.quantile(draws, 0.05, axis=0))
+    never = model.counts_draws_.max(axis=0) == 0
+    assert np.isnan(lo[never]).all() and np.isnan(hi[never]).all()
 
 
 def test_assign_matches_training_labels_and_regimes(recovery):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import warnings
 
 import numpy as np
 from scipy.special import log_ndtr
@@ -293,12 +292,11 @@ class DPMixtureRegression:
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level}")
         q = [(1 - level) / 2, (1 + level) / 2]
-        draws = np.where(
-            (self.counts_draws_ > 0)[..., None], self.coef_draws_.astype(np.float64), np.nan
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: never occupied
-            lo, hi = np.nanquantile(draws, q, axis=0)
+        lo, hi = np.full((2, *self.coef_.shape), np.nan)
+        for j in range(self.coef_.shape[0]):  # per component: a plain quantile of its draws
+            held = self.counts_draws_[:, j] > 0
+            if held.any():
+                lo[j], hi[j] = np.quantile(self.coef_draws_[held, j].astype(np.float64), q, axis=0)
         return lo, hi
 
 
