@@ -227,7 +227,11 @@ def test_benchmark_at_a_tiny_setting(tmp_path):
         assert all(
             lo <= p <= hi for p, lo, hi in zip(r["pcr"], r["lower"], r["upper"], strict=True)
         )
-    assert (out / "tables.md").read_text().count("| LIME |") == 4
+    assert (out / "tables.md").read_text().count("| LIME |") == 5
+    paper = results["methods"]["LIME"]["paper"]["75"]
+    assert results["paper_k"] == [20, 75]
+    assert {int(c) for c in paper["classes"]} <= set(range(10))
+    assert all(0.0 <= paper[t] <= 1.0 for t in ("deduction", "random deduction"))
     assert set(results["scrutiny"]) == {"3"}
     assert (out / "class_3_adversarial.png").is_file()
 

@@ -10,6 +10,7 @@ from scrutiny.fidelity import (
     augmentation,
     bootstrap_interval,
     deduction,
+    paper_protocol,
     pcr,
     stability,
     synthetic,
@@ -91,3 +92,70 @@ def test_bad_arguments_are_named():
         augmentation(model, e, np.zeros((3, 35)), ks=[3])
     with pytest.raises(ValueError, match="no donor"):
         augmentation(model, e, X[TARGET == 0][:1].repeat(3, axis=0), ks=[3])
+
+
+def class_zero(right):
+    e = explanation(right)
+    return e[np.flatnonzero(e.target == 0)]
+
+
+NEGATIVES = X[TARGET == 1]
+
+
+def test_paper_protocol_scores_right_and_wrong_explanations_exactly():
+    """Class 0 inputs, k = 3. Right: pixels A. Deduction writes -0.5 x the reference's A, so
+    A sums below 0 < B: every input flips. Augmentation writes 5 x the reference's A, and
+    the reference's A sum exceeds its B sum >= 0.6, so 5 x exceeds 3 >= any negative's B
+    sum: all become class 0.
+    Synthetic: 3 x A on noise near 0.03: class 0. The wrong explanation (pixels B) does the
+    opposite in every test."""
+    right = paper_protocol(model, class_zero(True), NEGATIVES, k=3, n_boot=4, share=0.5)
+    wrong = paper_protocol(model, class_zero(False), NEGATIVES, k=3, n_boot=4, share=0.5)
+    for out, ded, gain in ((right, 0.0, 1.0), (wrong, 1.0, 0.0)):
+        assert out["deduction"].shape == (4,)
+        np.testing.assert_array_equal(out["deduction"], ded)
+        np.testing.assert_array_equal(out["augmentation"], gain)
+        np.testing.assert_array_equal(out["synthetic"], gain)
+    # 3 random pixels of 36 miss all of A with probability C(33,3)/C(36,3) = 0.76, and an
+    # input keeps its class at least then; 3 random pixels set to 1 on |noise| make class 0
+    # only if more of them land in A than in B (probability < 0.1)
+    assert right["random deduction"].mean() > 0.5
+    assert right["random synthetic"].mean() < 0.5
+    again = paper_protocol(model, class_zero(True), NEGATIVES, k=3, n_boot=4, share=0.5)
+    for name, rates in right.items():
+        np.testing.assert_array_equal(rates, again[name])
+
+
+def test_paper_protocol_names_bad_arguments():
+    e = explanation(True)
+    with pytest.raises(ValueError, match="one class at a time"):
+        paper_protocol(model, e, NEGATIVES, k=3)
+    with pytest.raises(ValueError, match="no negative"):
+        paper_protocol(model, class_zero(True), X[TARGET == 0], k=3)
+    with pytest.raises(ValueError, match="share must be in"):
+        paper_protocol(model, class_zero(True), NEGATIVES, k=3, share=0.0)
+    with pytest.raises(ValueError, match="k must be between 1 and 36"):
+        paper_protocol(model, class_zero(True), NEGATIVES, k=37)
+
+
+def test_paper_protocol_writes_scaled_reference_values():
+    """The crafted inputs carry -0.5, 5 and 3 times one positive's values in the reference's
+    top-k elements (here A for every positive), the same positive in all three tests."""
+    seen = []
+
+    def recording(Z):
+        seen.append(np.array(Z).reshape(len(Z), -1))
+        return model(Z)
+
+    pos = class_zero(True)
+    own = pos.inputs.reshape(len(pos), -1)[:, A]
+    paper_protocol(recording, pos, NEGATIVES, k=3, n_boot=1, share=0.5)
+    deduction_in, augmentation_in, synthetic_in = seen[2:5]  # after the filter and the scores
+    refs = []
+    for crafted, scale in ((deduction_in, -0.5), (augmentation_in, 5.0), (synthetic_in, 3.0)):
+        written = crafted[:, A] / scale
+        np.testing.assert_allclose(written, np.broadcast_to(written[0], written.shape))
+        match = np.flatnonzero(np.isclose(own, written[0]).all(axis=1))
+        assert match.size == 1
+        refs.append(match[0])
+    assert refs[0] == refs[1] == refs[2]

@@ -103,6 +103,13 @@ def main(argv=None):
     bench.add_argument("--n-stability", type=int, default=50, help="inputs re-explained")
     bench.add_argument("--samples", type=int, default=1000, help="LIME / local perturbations")
     bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
+    bench.add_argument(
+        "--paper-k",
+        type=int,
+        nargs="+",
+        default=[20, 75],
+        help="features in the authors' protocol's tests (75 in theirs)",
+    )
     _classes_option(bench)
     bench.set_defaults(out="benchmark-report")
     args = parser.parse_args(argv)
