@@ -222,6 +222,32 @@ def test_guided_mode_corrects_the_global_effects_with_few_queries():
         Explainer(logistic, X_TAB, mode="local").explain(X_TAB[:2], mode="guided")
 
 
+def test_guided_mode_perturbs_only_the_top_candidates():
+    """With candidates=3, every perturbation switches off only the three present features
+    that contribute most in the input's global regime; the others keep their global
+    coefficients."""
+    seen = []
+
+    def recording(X):
+        seen.append(np.array(X))
+        return logistic(X)
+
+    glob = Explainer(recording, X_TAB, surrogate=FAST, random_state=0, progress=False).fit()
+    base = glob.explain(X_TAB[:4])
+    seen.clear()
+    exp = glob.explain(X_TAB[:4], mode="guided", n_samples=40, candidates=3)
+    assert exp.meta["candidates"] == 3
+    queried = np.concatenate(seen)[4:].reshape(4, 40, 12)  # after the query for the targets
+    for i in range(4):
+        top = np.argsort(-base.values[i], kind="stable")[:3]
+        switched = np.flatnonzero((~np.isclose(queried[i], X_TAB[i])).any(axis=0))
+        assert switched.size and set(switched) <= set(top)
+        others = np.setdiff1d(np.arange(12), top)
+        np.testing.assert_allclose(exp.coefficients[i, others], base.coefficients[i, others])
+    with pytest.raises(ValueError, match="candidates must be"):
+        glob.explain(X_TAB[:2], mode="guided", candidates=0)
+
+
 def test_cached_fits_are_loaded_and_give_the_same_explanations(tmp_path, monkeypatch):
     monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
     kw = {"surrogate": FAST, "random_state": 0, "progress": False, "cache_fits": True}

@@ -235,8 +235,13 @@ def scrutinize(
     max_off = max(1, round(ADVERSARIAL_K / rep.group_sizes.mean()))
     if mode == "guided" and n_samples is None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)
-    exp = explainer.explain(
-        X[index], target=targets, mode=mode, n_samples=n_samples, max_off=max_off
+    exp = explainer.explain(  # many small perturbations, spread over every present feature
+        X[index],
+        target=targets,
+        mode=mode,
+        n_samples=n_samples,
+        max_off=max_off,
+        candidates=rep.n_features if mode == "guided" else None,
     )
     regime = exp if mode != "guided" else explainer.explain(X[index], targets, mode="global")
     P = X[index].reshape(index.size, -1)
