@@ -254,12 +254,13 @@ class Explainer:
             serve ``mode="guided"``.
         max_off : None or int
             Guided and local modes: the scale of the perturbations. Each switches the
-            present features off with its own rate ~ U(0, max_off / n_present), so about
-            max_off of them at most (default: rates up to 40% in guided mode, up to 100%
-            in local mode). Set near the number of features a question changes (nullify
-            the top 20?), the fit measures effects at that scale: on the Fashion-MNIST CNN,
-            whose response to many deletions differs from its response to a few, top-20
-            nullification fools it 48% of the time instead of 36% (docs/benchmarks.md).
+            features it may perturb (the present ones; in guided mode the candidates) off
+            with its own rate ~ U(0, max_off / n_perturbed), so about max_off of them at
+            most (default: rates up to 40% in guided mode, up to 100% in local mode). Set
+            near the number of features a question changes (nullify the top 20?), the fit
+            measures effects at that scale: on the Fashion-MNIST CNN, whose response to many
+            deletions differs from its response to a few, top-20 nullification fools it 48%
+            of the time instead of 36% (docs/benchmarks.md).
         candidates : None or int
             Guided mode: perturb only this many of each input's present features, those
             with the largest contributions in its global regime; the others keep their
