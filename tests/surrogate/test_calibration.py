@@ -58,7 +58,7 @@ def one_replication(seed, censored=False):
     data = kernel.GibbsData.build(
         Z, y, make_backend(), fit_intercept=not censored, **(bound if censored else {})
     )
-    woodbury_ratio = 2.0 if (seed // 2) % 2 else 0.7  # 10 rows < 2 x 7 columns: n < P path
+    woodbury_ratio = 2.0 if (seed // 2) % 2 else 0.55  # 10 rows < 2 x 7 columns: n < P path
     params = kernel.SamplerParams(priors=PRIORS, woodbury_ratio=woodbury_ratio)
     state = kernel.init(rng, data, params)
     post = []

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
+from scrutiny.surrogate.diagnostics import average_ranks, effective_sample_size, split_rhat
 from scrutiny.surrogate.summaries import ThinningBuffer, match_labels
 
 
@@ -14,6 +14,16 @@ def ar1(rng, rho, chains, n, shift=0.0):
     for t in range(1, n):
         x[:, t] = rho * x[:, t - 1] + e[:, t]
     return x + shift
+
+
+def test_average_ranks_match_scipy_with_ties_and_nan():
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 6, size=(40, 3, 2)).astype(float)  # many ties
+    a[:, 2, 1] = rng.standard_normal(40)  # none
+    a[5, 1, 0] = np.nan
+    np.testing.assert_array_equal(average_ranks(a), rankdata(a, axis=0))
 
 
 def test_rhat_is_one_for_stationary_chains_and_flags_disagreement():

@@ -59,10 +59,23 @@ class NumpyBackend:
         return a
 
     def solve_lower(self, low, b, transpose=False):
-        """Solve L x = b (or L^T x = b), batched over leading axes; b has a trailing k axis."""
-        from scipy.linalg import solve_triangular
+        """Solve L x = b (or L^T x = b), batched over leading axes; b has a trailing k axis.
 
-        return solve_triangular(low, b, lower=True, trans=1 if transpose else 0, check_finite=False)
+        LAPACK's trtrs per matrix: scipy's batched ``solve_triangular`` spends 15-20 us of
+        checks per call, as long as the solve itself at the sizes of small components.
+        """
+        from scipy.linalg import lapack
+
+        trtrs = lapack.get_lapack_funcs("trtrs", (low,))
+        n, k = low.shape[-1], b.shape[-1]
+        lows, rhs = low.reshape(-1, n, n), b.reshape(-1, n, k)
+        x = np.empty(rhs.shape, low.dtype)
+        for i in range(len(lows)):
+            # lows[i].T, column-major, is the upper factor L^T: trans=1 solves L x = b
+            x[i], info = trtrs(lows[i].T, rhs[i], lower=0, trans=0 if transpose else 1)
+            if info != 0:
+                raise np.linalg.LinAlgError("singular triangular factor")
+        return x.reshape(b.shape)
 
 
 class TorchBackend:

@@ -108,18 +108,19 @@ def noise_precision(rng, shape, rate, n_coef, c):
     raise RuntimeError("noise-precision rejection sampler did not finish")
 
 
-def _tangent_point(A, B, p, c, iters=14):
+def _tangent_point(A, B, p, c):
     """A point just above the mode of the log-concave noise-precision density.
 
     The mode solves F(t) = (A - 1) - B t + t g'(t) = 0 with 0 <= t g'(t) <= p / 2, so it
     lies in [(A - 1) / B, (A - 1 + p / 2) / B]; bisect in log t and return the upper end,
-    where F < 0 guarantees a positive proposal rate B - g'(t) > (A - 1) / t. The bracket
-    starts at most log 2 wide when p <= 2 (A - 1), and 14 halvings leave it far narrower
-    than the sd of log t (about 1 / sqrt(A)), which is all the acceptance rate needs.
+    where F < 0 guarantees a positive proposal rate B - g'(t) > (A - 1) / t. Bisection stops
+    once the bracket is a tenth of the sd of log t (about 1 / sqrt(A)): the tangent then
+    touches within 0.1 sd of the mode, which costs under 1% of the acceptance rate.
     """
     lo = np.log((A - 1.0) / B)
-    hi = np.log((A - 1.0 + 0.5 * p) / B) + 1e-9  # width <= log(1 + p / (2 (A - 1)))
-    for _ in range(iters):
+    hi = np.log((A - 1.0 + 0.5 * p) / B) + 1e-9
+    tol = 0.1 / np.sqrt(A)
+    while np.any(hi - lo > tol):
         mid = 0.5 * (lo + hi)
         t = np.exp(mid)
         x = np.sqrt(c * t)
@@ -131,23 +132,30 @@ def _tangent_point(A, B, p, c, iters=14):
 
 
 def slice_sample(rng, logf, x0, width=1.0, max_steps=50):
-    """One univariate slice-sampling update (Neal 2003: stepping out, then shrinkage)."""
-    log_y = logf(x0) + np.log(rng.random())
-    left = x0 - width * rng.random()
+    """One univariate slice-sampling update (Neal 2003: stepping out, then shrinkage) of
+    each element of ``x0``, independently; ``logf`` maps an array to its elements' log
+    densities. All elements step together, so a sweep costs the slowest one's evaluations
+    of a vectorised ``logf``, not their sum."""
+    x0 = np.asarray(x0, dtype=float)
+    log_y = logf(x0) + np.log(rng.random(x0.shape))
+    left = x0 - width * rng.random(x0.shape)
     right = left + width
-    steps_left = int(rng.integers(max_steps))
+    steps_left = rng.integers(max_steps, size=x0.shape)
     steps_right = max_steps - 1 - steps_left
-    while steps_left > 0 and logf(left) > log_y:
-        left -= width
-        steps_left -= 1
-    while steps_right > 0 and logf(right) > log_y:
-        right += width
-        steps_right -= 1
-    while True:
-        x1 = left + (right - left) * rng.random()
-        if logf(x1) > log_y:
-            return x1
-        if x1 < x0:
-            left = x1
-        else:
-            right = x1
+    for edge, steps, sign in ((left, steps_left, -1.0), (right, steps_right, 1.0)):
+        out = steps > 0
+        while out.any():
+            out &= logf(edge) > log_y
+            edge += sign * width * out
+            steps -= out
+            out &= steps > 0
+    x1, todo = x0.copy(), np.ones(x0.shape, dtype=bool)
+    while todo.any():
+        trial = left + (right - left) * rng.random(x0.shape)
+        inside = todo & (logf(trial) > log_y)
+        x1[inside] = trial[inside]
+        todo &= ~inside
+        below = trial < x0
+        left = np.where(todo & below, trial, left)
+        right = np.where(todo & ~below, trial, right)
+    return x1
