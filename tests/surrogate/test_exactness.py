@@ -26,7 +26,6 @@ from scipy import special, stats
 from scrutiny.surrogate import elastic_net, kernel
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.diagnostics import effective_sample_size
-from scrutiny.surrogate.stats import ComponentStats
 
 FAMILY_LEVEL = 1e-3
 
@@ -144,16 +143,14 @@ def test_ray_move_targets_the_penalties_conditional():
     priors = kernel.Priors(n_components=1, n_nets=1)
     params = kernel.SamplerParams(priors=priors)
     data = kernel.GibbsData.build(Z, y, make_backend())
-    st = ComponentStats(data, np.zeros(n, dtype=np.int64), 1)
+    st = kernel.component_stats(data, np.zeros(n, dtype=np.int64), params)
     nets, s2 = np.zeros(1, dtype=np.int64), np.array([0.3])
     lam1_0, lam2_0 = np.array([2.0]), np.array([4.0])
     tau = 1.0 + rng.gamma(0.5, 1.0, size=(1, p))  # any fixed latent scales will do
     u = 1.0 / (tau - 1.0)
 
     def factors(lam2):
-        return kernel._factorize(
-            data, params, st, kernel._prior_precisions(data, priors, nets, lam2, u)
-        )
+        return kernel._factorize(data, st, kernel._prior_precisions(data, priors, nets, lam2, u))
 
     lam1, lam2, fac = lam1_0, lam2_0, factors(lam2_0)
     log_c = []
@@ -198,10 +195,10 @@ def test_factorised_evidence_matches_dense_density(n, p):
     y = Z @ rng.standard_normal(p) + rng.standard_normal(n)
     data = kernel.GibbsData.build(Z, y, make_backend())
     params = kernel.SamplerParams(kernel.Priors(n_components=2))
-    stats_ = ComponentStats(data, np.zeros(n, dtype=np.int64), 2)
+    stats_ = kernel.component_stats(data, np.zeros(n, dtype=np.int64), params)
     D = np.vstack([np.r_[0.01, rng.uniform(0.5, 5.0, p)], np.ones(p + 1)])
     s2 = np.array([0.7, 1.0])
-    ev = kernel._factorize(data, params, stats_, D).log_evidence(s2)
+    ev = kernel._factorize(data, stats_, D).log_evidence(s2)
     X = np.hstack([np.ones((n, 1)), Z])
     cov = s2[0] * (np.eye(n) + (X / D[0]) @ X.T)
     dense = stats.multivariate_normal(np.zeros(n), cov).logpdf(y)

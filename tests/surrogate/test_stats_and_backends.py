@@ -10,7 +10,10 @@ from scrutiny.surrogate.stats import ComponentStats
 
 
 @pytest.mark.parametrize("backend_args", [("cpu", "float64"), ("torch", "float64")])
-def test_incremental_statistics_equal_recomputed(backend_args):
+@pytest.mark.parametrize(
+    "min_rows,refresh", [(0, 10_000), (55, 10_000), (55, 7)], ids=["all", "lazy", "refreshed"]
+)
+def test_incremental_statistics_equal_recomputed(backend_args, min_rows, refresh):
     if backend_args[0] == "torch":
         pytest.importorskip("torch")
     be = make_backend(*backend_args)
@@ -20,21 +23,28 @@ def test_incremental_statistics_equal_recomputed(backend_args):
     data = GibbsData.build(Z, rng.standard_normal(300), be)
     assert data.n_cols == 6 and list(data.columns) == [0, 1, 2, 4, 5, 6]
     labels = rng.integers(5, size=300)
-    stats = ComponentStats(data, labels, 5, refresh=10_000)
+    stats = ComponentStats(data, labels, 5, refresh=refresh, min_rows=min_rows)
+    p = np.array([0.5, 0.3, 0.1, 0.07, 0.03])  # sizes around min_rows: components cross it
+    crossed = set()
     for sweep in range(30):  # few, many and no moves; the largest component changes
         labels = labels.copy()
         k = [3, 150, 0, 40][sweep % 4]
         idx = rng.choice(300, k, replace=False)
-        labels[idx] = rng.integers(5, size=k)
+        labels[idx] = rng.choice(5, size=k, p=np.roll(p, sweep // 4))
+        before = stats.has_gram.copy()
         stats.update(data, labels)
-    X, y = be.to_numpy(data.X), data.y_np
-    for j in range(5):
-        rows = labels == j
-        assert stats.counts[j] == rows.sum()
-        assert np.array_equal(stats.rows(j), np.flatnonzero(rows))
-        assert np.allclose(be.to_numpy(stats.gram[j]), X[rows].T @ X[rows], atol=1e-9)
-        assert np.allclose(be.to_numpy(stats.xty[j]), X[rows].T @ y[rows], atol=1e-9)
-        assert np.isclose(stats.yy[j], (y[rows] ** 2).sum())
+        crossed |= set(np.flatnonzero(before != stats.has_gram))
+        X, y = be.to_numpy(data.X), data.y_np
+        for j in range(5):
+            rows = labels == j
+            assert stats.counts[j] == rows.sum()
+            assert np.array_equal(stats.rows(j), np.flatnonzero(rows))
+            assert stats.has_gram[j] == (0 < rows.sum() >= min_rows)
+            assert np.isclose(stats.yy[j], (y[rows] ** 2).sum())
+            if stats.has_gram[j]:
+                assert np.allclose(be.to_numpy(stats.gram[j]), X[rows].T @ X[rows], atol=1e-9)
+                assert np.allclose(be.to_numpy(stats.xty[j]), X[rows].T @ y[rows], atol=1e-9)
+    assert min_rows == 0 or len(crossed) >= 3  # Gram matrices were dropped and rebuilt
 
 
 @pytest.mark.parametrize(

@@ -205,16 +205,28 @@ def init(rng, data, params=None):
     lam1, lam2 = _draw_penalties_from_prior(rng, pri, K)
     log_w = log_dirichlet(rng, np.full(K, pri.alpha_e))
     nets = rng.choice(K, size=J, p=np.exp(log_w - np.logaddexp.reduce(log_w)))
-    stats = ComponentStats(data, labels, J, refresh=params.gram_refresh)
+    stats = component_stats(data, labels, params)
     alpha = pri.concentration_shape / pri.concentration_rate
     log_weights, alpha = _draw_weights(rng, stats.counts, alpha, pri)
     scales = np.where(_elastic(lam1[nets])[:, None], 1.0, np.zeros((J, p)))
-    factors = _factorize(data, params, stats, _prior_precisions(data, pri, nets, lam2, scales))
+    factors = _factorize(data, stats, _prior_precisions(data, pri, nets, lam2, scales))
     noise_var, coef, scales, _ = _draw_noise_and_coef(
         rng, gen, data, params, stats, nets, lam1, lam2, scales, factors
     )
     return GibbsState(
         params, labels, log_weights, alpha, nets, log_w, lam1, lam2, noise_var, coef, scales, stats
+    )
+
+
+def component_stats(data, labels, params):
+    """The sufficient statistics of a labelling, with Gram matrices for the components
+    that have ``woodbury_ratio`` x P rows or more (the others are factored from their rows)."""
+    return ComponentStats(
+        data,
+        labels,
+        params.priors.n_components,
+        params.gram_refresh,
+        min_rows=params.woodbury_ratio * data.n_cols,
     )
 
 
@@ -232,7 +244,7 @@ def step(rng, state, data):
     log_weights, alpha = _draw_weights(rng, stats.counts, state.concentration, pri)
     lam1, lam2, scales = state.lam1, state.lam2, state.scales
     D = _prior_precisions(data, pri, state.nets, lam2, scales)
-    factors = _factorize(data, params, stats, D)
+    factors = _factorize(data, stats, D)
     if params.ray_moves and _moves_along_ray(pri):
         lam1, lam2, factors = _scale_penalties(
             rng, data, params, stats, state.nets, lam1, lam2, scales, state.noise_var, factors
@@ -444,13 +456,12 @@ class _Factors:
         )
 
 
-def _factorize(data, params, stats, D):
-    """Factor the posterior precision of every occupied component given prior precisions D."""
+def _factorize(data, stats, D):
+    """Factor the posterior precision of every occupied component given prior precisions D:
+    through its Gram matrix where ``stats`` keeps one, else through its rows."""
     be, J = data.backend, stats.n_components
     cols, counts = data.columns, stats.counts
-    occupied = counts > 0
-    small = counts < params.woodbury_ratio * data.n_cols
-    chol = np.flatnonzero(occupied & ~small)
+    chol = np.flatnonzero(stats.has_gram)
     S, log_det = np.zeros(J), np.zeros(J)
     low = w = None
     if chol.size:
@@ -464,7 +475,7 @@ def _factorize(data, params, stats, D):
         log_diag = np.log(be.to_numpy(be.xp.linalg.diagonal(low)))
         log_det[chol] = 2.0 * log_diag.sum(axis=1) - np.log(D[chol][:, cols]).sum(axis=1)
     wood = {}
-    for j in np.flatnonzero(occupied & small):
+    for j in np.flatnonzero((counts > 0) & ~stats.has_gram):
         rows = be.index(stats.rows(j))
         Xj, yj = data.X[rows], stats.y[rows]
         dinv = be.asarray(1.0 / D[j, cols])
@@ -515,7 +526,7 @@ def _scale_penalties(rng, data, params, stats, nets, lam1, lam2, scales, noise_v
     m = np.bincount(nets[occ], weights=informed, minlength=K)
     log_c = 2.4 * np.sqrt(2.0 / np.maximum(m, 1.0)) * rng.standard_normal(K)
     new1, new2 = lam1 * np.exp(0.5 * log_c), lam2 * np.exp(log_c)
-    proposed = _factorize(data, params, stats, _prior_precisions(data, pri, nets, new2, scales))
+    proposed = _factorize(data, stats, _prior_precisions(data, pri, nets, new2, scales))
     gain = np.where(occ, proposed.log_evidence(noise_var) - factors.log_evidence(noise_var), 0.0)
     log_ratio = np.bincount(nets, weights=gain, minlength=K)
     log_ratio += _log_hyperprior(pri, new1, new2) - _log_hyperprior(pri, lam1, lam2)
