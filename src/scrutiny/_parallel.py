@@ -64,7 +64,7 @@ def fit_many(
             results[pending.pop(fut)] = fut.result()
             bar.update()
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, _main_not_rerun():
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, main_not_rerun():
         for key, Z, y, settings in jobs:
             while len(pending) >= 2 * workers:
                 collect()
@@ -77,7 +77,7 @@ def fit_many(
 
 
 @contextmanager
-def _main_not_rerun():
+def main_not_rerun():
     """Start workers without re-running the user's ``__main__``.
 
     A spawned process normally re-imports the parent's main script so that functions defined

@@ -26,6 +26,9 @@ class NumpyBackend:
         self.dtype = np.dtype(dtype)
         self.device = "cpu"
 
+    def __reduce__(self):  # to a chain's process: xp is a module, rebuilt rather than sent
+        return (NumpyBackend, (self.dtype.name,))
+
     def generator(self, rng):
         """The generator for this sweep's array-sized draws: the kernel's own, here."""
         return rng

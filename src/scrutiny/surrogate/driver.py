@@ -1,15 +1,21 @@
 """Runs chains of the Gibbs kernel: burn-in, thinning, progress, relabelling, diagnostics.
 
-Chains run in threads (the heavy work is BLAS/LAPACK, which releases the GIL), each with one
-BLAS thread, so two chains on two cores take about the time of one.
-Each chain has its own generator spawned from one seed, so results do not depend on n_jobs.
+Chains run side by side, each with one BLAS thread: in threads for small fits, in processes
+of their own for large ones. Threads share the GIL, which the kernel's Python parts hold for
+a quarter to a third of a sweep at p = 784 (two chains in threads: 0.136 s per sweep each;
+in processes: 0.097; one alone: 0.097), while a process costs about a second to start.
+Each chain has its own generator spawned from one seed, so results depend neither on n_jobs
+nor on threads or processes.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from scrutiny._parallel import main_not_rerun
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
 from scrutiny.surrogate.summaries import ChainSummary, match_labels
@@ -51,6 +58,11 @@ def _seed_sequence(random_state):
     raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
 
 
+# chains get processes of their own from this much work, n_rows x n_cols^2 x n_sweeps (a
+# second of start-up is then a few percent of the fit)
+PROCESS_MIN_WORK = 2e10
+
+
 def _progress_bar(total, enabled, desc):
     from tqdm.auto import tqdm
 
@@ -70,48 +82,132 @@ def run_chains(
     n_jobs=None,
     max_stored_draws=200,
     desc="DMM-MEN Gibbs",
+    processes=None,
 ):
-    """Run ``n_chains`` chains and return their pooled ``Posterior``."""
+    """Run ``n_chains`` chains and return their pooled ``Posterior``. ``processes``: run
+    them in processes (True) or threads (False); None decides by the size of the fit."""
     if n_chains < 1 or n_sweeps < 1 or thin < 1 or not 0 <= burn_in < n_sweeps:
         raise ValueError(
             f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains={n_chains},"
             f" n_sweeps={n_sweeps}, burn_in={burn_in}, thin={thin}"
         )
     seeds = _seed_sequence(random_state).spawn(n_chains)
-    J = params.priors.n_components
     n_jobs = min(n_chains, n_jobs or os.cpu_count() or 1)
-    lock = threading.Lock()
+    if processes is None:
+        processes = use_processes(data, n_jobs, n_sweeps)
+    args = [
+        (data, params, seeds[c], n_sweeps, burn_in, thin, max_stored_draws) for c in range(n_chains)
+    ]
     bar = _progress_bar(n_chains * n_sweeps, progress, desc)
-
-    def run_one(c):
-        rng = np.random.default_rng(seeds[c])
-        start = time.perf_counter()
-        state = kernel.init(rng, data, params)
-        summary = ChainSummary(data.n_rows, J, max_stored_draws)
-        for t in range(n_sweeps):
-            state, info = kernel.step(rng, state, data)
-            if t >= burn_in and (t - burn_in) % thin == 0:
-                summary.record(state, info)
-            with lock:
-                bar.update(1)
-                if c == 0 and t % 10 == 0:
-                    bar.set_postfix(
-                        loglik=f"{info.log_likelihood:.1f}", occupied=int((info.counts > 0).sum())
-                    )
-        return summary, state, time.perf_counter() - start
-
     try:
-        # One BLAS thread per chain: at these sizes OpenBLAS runs a whole sweep 2-3x slower
-        # on two threads than on one (docs/benchmarks.md), so the cores go to the chains.
-        with threadpool_limits(1) if data.backend.name == "numpy" else nullcontext():
-            if n_jobs > 1:
-                with ThreadPoolExecutor(n_jobs) as pool:
-                    results = list(pool.map(run_one, range(n_chains)))
-            else:
-                results = [run_one(c) for c in range(n_chains)]
+        if processes:
+            results = _in_processes(args, n_jobs, bar)
+        else:
+            results = _in_threads(args, n_jobs, bar, one_blas=data.backend.name == "numpy")
     finally:
         bar.close()
     return _pool_chains(results, n_sweeps)
+
+
+def use_processes(data, n_jobs, n_sweeps):
+    """Whether chains get processes: on the CPU backend, with cores to spare, for a fit
+    large enough that a process's start-up is small beside it."""
+    work = data.n_rows * data.n_cols**2 * n_sweeps
+    return data.backend.name == "numpy" and n_jobs > 1 and work >= PROCESS_MIN_WORK
+
+
+def _run_chain(data, params, seed, n_sweeps, burn_in, thin, max_stored_draws, report):
+    """One chain: its ChainSummary, last penalties and nets, and seconds. ``report(t,
+    info)`` after every sweep."""
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    state = kernel.init(rng, data, params)
+    summary = ChainSummary(data.n_rows, params.priors.n_components, max_stored_draws)
+    for t in range(n_sweeps):
+        state, info = kernel.step(rng, state, data)
+        if t >= burn_in and (t - burn_in) % thin == 0:
+            summary.record(state, info)
+        report(t, info)
+    last = {"lambda1": state.lam1, "lambda2": state.lam2, "nets": state.nets}
+    return summary, last, time.perf_counter() - start
+
+
+def _postfix(bar, info):
+    bar.set_postfix(loglik=f"{info[0]:.1f}", occupied=info[1])
+
+
+def _in_threads(args, n_jobs, bar, one_blas):
+    lock = threading.Lock()
+
+    def run_one(c):
+        def report(t, info):
+            with lock:
+                bar.update(1)
+                if c == 0 and t % 10 == 0:
+                    _postfix(bar, (info.log_likelihood, int((info.counts > 0).sum())))
+
+        return _run_chain(*args[c], report)
+
+    # One BLAS thread per chain: at these sizes OpenBLAS runs a whole sweep 2-3x slower on
+    # two threads than on one (docs/benchmarks.md), so the cores go to the chains.
+    with threadpool_limits(1) if one_blas else nullcontext():
+        if n_jobs > 1:
+            with ThreadPoolExecutor(n_jobs) as pool:
+                return list(pool.map(run_one, range(len(args))))
+        return [run_one(c) for c in range(len(args))]
+
+
+def _chain_process(messages, c, args):
+    """A chain's process: progress every 10 sweeps, then its result or its traceback."""
+
+    def report(t, info):
+        if t % 10 == 9 or t == args[3] - 1:
+            progress = (info.log_likelihood, int((info.counts > 0).sum()))
+            messages.put(("progress", c, t + 1, progress))
+
+    try:
+        with threadpool_limits(1):
+            messages.put(("done", c, _run_chain(*args, report)))
+    except BaseException:
+        messages.put(("error", c, traceback.format_exc()))
+
+
+def _in_processes(args, n_jobs, bar):
+    """Run the chains in spawned processes (spawn, not fork: forking a process that holds
+    torch or OpenMP threads can deadlock), at most ``n_jobs`` at a time."""
+    ctx = multiprocessing.get_context("spawn")
+    messages = ctx.Queue()
+    todo, running, results, done_sweeps = list(range(len(args))), {}, {}, {}
+    try:
+        while len(results) < len(args):
+            while todo and len(running) < n_jobs:
+                c = todo.pop(0)
+                with main_not_rerun():
+                    running[c] = ctx.Process(target=_chain_process, args=(messages, c, args[c]))
+                    running[c].start()
+            try:
+                kind, c, *rest = messages.get(timeout=1.0)
+            except queue.Empty:
+                for c, proc in running.items():
+                    if proc.exitcode is not None:  # died without a word (killed, out of memory)
+                        raise RuntimeError(
+                            f"the process of chain {c} ended with exit code {proc.exitcode}"
+                        ) from None
+                continue
+            if kind == "error":
+                raise RuntimeError(f"chain {c} failed in its process:\n{rest[0]}")
+            if kind == "progress":
+                bar.update(rest[0] - done_sweeps.get(c, 0))
+                done_sweeps[c] = rest[0]
+                if c == 0:
+                    _postfix(bar, rest[1])
+            else:
+                results[c] = rest[0]
+                running.pop(c).join()
+    finally:
+        for proc in running.values():
+            proc.terminate()
+    return [results[c] for c in range(len(args))]
 
 
 def _pool_chains(results, n_sweeps):
@@ -141,9 +237,9 @@ def _pool_chains(results, n_sweeps):
         "n_occupied_trace": (draws["counts"] > 0).sum(axis=2),
         "concentration_trace": draws["concentration"],
         # the last state's penalties (per chain, per net) and each component's net (chain labels)
-        "final_lambda1": np.array([r[1].lam1 for r in results]),
-        "final_lambda2": np.array([r[1].lam2 for r in results]),
-        "final_nets": np.array([r[1].nets for r in results]),
+        "final_lambda1": np.array([r[1]["lambda1"] for r in results]),
+        "final_lambda2": np.array([r[1]["lambda2"] for r in results]),
+        "final_nets": np.array([r[1]["nets"] for r in results]),
     }
     if draws["log_likelihood"].shape[1] >= 4:
         diagnostics["log_likelihood_rhat"] = float(split_rhat(draws["log_likelihood"]))

@@ -1,0 +1,45 @@
+"""Chains in threads and in processes: the same draws, and errors that say where they came from."""
+
+import numpy as np
+import pytest
+
+from scrutiny.surrogate import kernel
+from scrutiny.surrogate.backends import make_backend
+from scrutiny.surrogate.driver import PROCESS_MIN_WORK, run_chains, use_processes
+
+
+def small_problem():
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((200, 8))
+    y = Z[:, 0] - Z[:, 1] + 0.3 * rng.standard_normal(200)
+    return kernel.GibbsData.build(Z, y, make_backend())
+
+
+def test_processes_give_the_draws_of_threads():
+    data = small_problem()
+    params = kernel.SamplerParams(kernel.Priors(n_components=4))
+    # three chains on two workers: the third starts when one ends
+    kw = dict(n_chains=3, n_sweeps=40, burn_in=10, random_state=1, progress=False, n_jobs=2)
+    a = run_chains(data, params, processes=True, **kw)
+    b = run_chains(data, params, processes=False, **kw)
+    np.testing.assert_array_equal(a.draws["log_likelihood"], b.draws["log_likelihood"])
+    np.testing.assert_array_equal(a.coef_mean, b.coef_mean)
+    assert a.diagnostics["final_lambda2"].shape == (3, params.priors.n_nets)
+
+
+def test_a_failing_chain_process_names_the_chain_and_the_cause():
+    data = small_problem()
+    params = kernel.SamplerParams(kernel.Priors(n_components=4), init=np.full(200, 9))
+    with pytest.raises(RuntimeError, match=r"chain [01] failed(.|\n)*init labels must be"):
+        run_chains(data, params, n_sweeps=5, burn_in=1, progress=False, n_jobs=2, processes=True)
+
+
+def test_large_fits_on_the_cpu_choose_processes():
+    data = small_problem()  # 200 rows, 9 columns with the intercept
+    enough = int(PROCESS_MIN_WORK / (200 * 9**2)) + 1
+    assert not use_processes(data, 2, 600)
+    assert use_processes(data, 2, enough)
+    assert not use_processes(data, 1, enough)  # no core to spare
+    pytest.importorskip("torch")
+    on_torch = kernel.GibbsData.build(np.ones((200, 8)), np.ones(200), make_backend("torch"))
+    assert not use_processes(on_torch, 2, enough)
