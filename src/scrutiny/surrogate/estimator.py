@@ -51,7 +51,8 @@ class DPMixtureRegression:
     dtype : "float64" or "float32"
         Precision of the data-sized linear algebra.
     n_jobs : int or None
-        Chains run at once (threads); None = as many as there are cores.
+        Chains run at once (in threads; in processes of their own for large fits, where
+        threads would take turns on the GIL); None = as many as there are cores.
     progress : bool
         Show a progress bar.
     random_state : None, int or numpy.random.Generator
