@@ -90,7 +90,7 @@ def two_chains(data, params, n_sweeps, seeds=(0, 1)):
 
 
 def converged_fit(data, params, max_sweeps, threshold=1.05, check_every=10):
-    """Two chains in two threads. Returns (sweeps, wall seconds) at the first check from which
+    """Two chains in two processes. Returns (sweeps, wall seconds) at the first check from which
     R-hat stays below ``threshold`` (None if it never does), the final R-hat, and the wall
     seconds per sweep."""
     loglik, stamps = two_chains(data, params, max_sweeps, np.random.SeedSequence(1).spawn(2))

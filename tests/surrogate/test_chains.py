@@ -43,3 +43,19 @@ def test_large_fits_on_the_cpu_choose_processes():
     pytest.importorskip("torch")
     on_torch = kernel.GibbsData.build(np.ones((200, 8)), np.ones(200), make_backend("torch"))
     assert not use_processes(on_torch, 2, enough)
+
+
+class _DiesWhenUnpickled:
+    """Kills the process that unpickles it, as an out-of-memory kill would: no word back."""
+
+    def __reduce__(self):
+        import os
+
+        return (os._exit, (3,))
+
+
+def test_a_chain_process_that_dies_is_named_with_its_exit_code():
+    data = small_problem()
+    params = kernel.SamplerParams(kernel.Priors(n_components=4), init=_DiesWhenUnpickled())
+    with pytest.raises(RuntimeError, match=r"process of chain [01] ended with exit code 3"):
+        run_chains(data, params, n_sweeps=5, burn_in=1, progress=False, n_jobs=2, processes=True)

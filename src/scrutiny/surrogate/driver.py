@@ -189,7 +189,9 @@ def _in_processes(args, n_jobs, bar):
                 kind, c, *rest = messages.get(timeout=1.0)
             except queue.Empty:
                 for c, proc in running.items():
-                    if proc.exitcode is not None:  # died without a word (killed, out of memory)
+                    # a chain that ended normally has sent its result (read next); any other
+                    # exit means it died without a word (killed, out of memory)
+                    if proc.exitcode not in (None, 0):
                         raise RuntimeError(
                             f"the process of chain {c} ended with exit code {proc.exitcode}"
                         ) from None
