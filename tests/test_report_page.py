@@ -32,9 +32,19 @@ def test_the_page_check_catches_what_it_claims_to(tmp_path):
     assert any("missing is not defined" in e for e in check.errors)
     assert check.requests == ["http://192.0.2.1/x.png"]
     assert all(isinstance(i, str) and i.startswith("failed") for i in check.images)
-    blank = tmp_path / "blank.html"
-    blank.write_text("<body style='background:white'></body>")
-    with pytest.raises(AssertionError):
+    blank = tmp_path / "blank.html"  # passes every other check: only the screenshot fails it
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(png, format="PNG")
+    white_png = base64.b64encode(png.getvalue()).decode()
+    blank.write_text(
+        f"<body style='background:white'><img src='data:image/png;base64,{white_png}'></body>"
+    )
+    with pytest.raises(AssertionError, match="one colour"):
         assert_page_renders(blank)
 
 
