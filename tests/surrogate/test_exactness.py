@@ -246,3 +246,36 @@ def test_elastic_net_posterior_matches_quadrature():
     assert abs(z_b) < bound
     assert abs(z_s) < bound
     assert abs(z_v) < bound
+
+
+def test_row_batches_are_padded_without_changing_any_posterior():
+    """Small components factored from their rows share one batch, zero-padded to the
+    largest: each one's ridge posterior (labels fixed) must still be its closed form."""
+    rng = np.random.default_rng(14)
+    sizes, p = (15, 9, 7), 30  # 7 rows: t with 8 dof, so the variances' errors are finite
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    Z = rng.standard_normal((labels.size, p))
+    y = Z[:, :3] @ np.array([1.0, -0.5, 0.25]) + 0.3 * labels + 0.5 * rng.standard_normal(len(Z))
+    priors = kernel.Priors(n_components=len(sizes), n_nets=1, lambda1=0.0, lambda2=2.0)
+    data = kernel.GibbsData.build(Z, y, make_backend())
+    params = kernel.SamplerParams(priors=priors, init=labels, fixed_labels=True)
+    rng = np.random.default_rng(5)
+    state = kernel.init(rng, data, params)
+    batches = kernel._row_batches(state.stats)
+    assert [list(b) for b in batches] == [[0, 1, 2]]  # one batch: rows padded to 15
+    N = 4000
+    coef, s2 = np.empty((N, len(sizes), p + 1)), np.empty((N, len(sizes)))
+    for t in range(N):
+        state, info = kernel.step(rng, state, data)
+        coef[t], s2[t] = state.coef, state.noise_var
+    assert info.n_woodbury == len(sizes)
+    bound = z_bound(len(sizes) * (2 * (p + 1) + 1))
+    for j in range(len(sizes)):
+        m, var, A, B = ridge_posterior(Z[labels == j], y[labels == j], priors)
+        kurt = 6.0 / (2 * A - 4)
+        z_mean = (coef[:, j].mean(0) - m) / np.sqrt(var / N)
+        z_var = (coef[:, j].var(0, ddof=1) - var) / (var * np.sqrt((2 + kurt) / N))
+        z_s2 = (s2[:, j].mean() - B / (A - 1)) / np.sqrt(B**2 / ((A - 1) ** 2 * (A - 2)) / N)
+        assert np.abs(z_mean).max() < bound
+        assert np.abs(z_var).max() < bound
+        assert abs(z_s2) < bound
