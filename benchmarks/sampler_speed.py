@@ -74,7 +74,7 @@ def _chain(args):
         state = kernel.init(rng, data, params)
         for t in range(n_sweeps):
             state, info = kernel.step(rng, state, data)
-            loglik[t] = info.log_likelihood
+            loglik[t] = info.log_likelihood[0]
             stamps[t] = time.time() - start
     return loglik, stamps
 

@@ -1,11 +1,12 @@
-"""Chains in threads and in processes: the same draws, and errors that say where they came from."""
+"""Chains as one batch, in threads and in processes: who runs what, the same draws whatever
+n_jobs, and errors that say where they came from."""
 
 import numpy as np
 import pytest
 
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.backends import make_backend
-from scrutiny.surrogate.driver import PROCESS_MIN_WORK, run_chains, use_processes
+from scrutiny.surrogate.driver import PROCESS_MIN_WORK, run_chains, run_separately, use_processes
 
 
 def small_problem():
@@ -34,15 +35,26 @@ def test_a_failing_chain_process_names_the_chain_and_the_cause():
         run_chains(data, params, n_sweeps=5, burn_in=1, progress=False, n_jobs=2, processes=True)
 
 
-def test_large_fits_on_the_cpu_choose_processes():
+def test_large_fits_on_the_cpu_choose_processes_small_ones_a_batch():
     data = small_problem()  # 200 rows, 9 columns with the intercept
     enough = int(PROCESS_MIN_WORK / (200 * 9**2)) + 1
-    assert not use_processes(data, 2, 600)
-    assert use_processes(data, 2, enough)
-    assert not use_processes(data, 1, enough)  # no core to spare
+    assert not use_processes(data, 2, 600) and not run_separately(data, 600)
+    assert use_processes(data, 2, enough) and run_separately(data, enough)
+    assert not use_processes(data, 1, enough)  # no core to spare: one after the other
     pytest.importorskip("torch")
     on_torch = kernel.GibbsData.build(np.ones((200, 8)), np.ones(200), make_backend("torch"))
-    assert not use_processes(on_torch, 2, enough)
+    assert not use_processes(on_torch, 2, enough) and not run_separately(on_torch, enough)
+
+
+def test_a_small_fit_gives_the_same_draws_whatever_n_jobs():
+    data = small_problem()
+    params = kernel.SamplerParams(kernel.Priors(n_components=4))
+    kw = dict(n_chains=3, n_sweeps=30, burn_in=10, random_state=2, progress=False)
+    a, b = run_chains(data, params, n_jobs=1, **kw), run_chains(data, params, n_jobs=3, **kw)
+    np.testing.assert_array_equal(a.draws["log_likelihood"], b.draws["log_likelihood"])
+    np.testing.assert_array_equal(a.coef_mean, b.coef_mean)
+    ll = a.draws["log_likelihood"]
+    assert ll.shape == (3, 20) and not np.array_equal(ll[0], ll[1])  # three chains, not one
 
 
 class _DiesWhenUnpickled:

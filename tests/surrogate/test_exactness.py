@@ -279,3 +279,34 @@ def test_row_batches_are_padded_without_changing_any_posterior():
         assert np.abs(z_mean).max() < bound
         assert np.abs(z_var).max() < bound
         assert abs(z_s2) < bound
+
+
+@pytest.mark.parametrize("n,p", [(60, 5), (15, 40)], ids=["cholesky", "woodbury"])
+def test_chains_run_as_one_each_sample_the_closed_form(n, p):
+    """Three chains in one batched kernel: each one's draws match the ridge posterior, and
+    they are different draws."""
+    rng = np.random.default_rng(15)
+    Z = rng.standard_normal((n, p))
+    y = Z[:, :3] @ np.array([1.0, -0.5, 0.25]) + 0.7 + 0.5 * rng.standard_normal(n)
+    priors = kernel.Priors(n_components=1, n_nets=1, lambda1=0.0, lambda2=2.0)
+    data = kernel.GibbsData.build(Z, y, make_backend())
+    rng = np.random.default_rng(6)
+    C, N = 3, 3000
+    state = kernel.init(rng, data, kernel.SamplerParams(priors=priors), n_chains=C)
+    coef, s2 = np.empty((N, C, p + 1)), np.empty((N, C))
+    for t in range(N):
+        state, _ = kernel.step(rng, state, data)
+        coef[t], s2[t] = state.coef, state.noise_var
+    m, var, A, B = ridge_posterior(Z, y, priors)
+    kurt = 6.0 / (2 * A - 4)
+    bound = z_bound(C * (2 * (p + 1) + 1))
+    for c in range(C):
+        z_mean = (coef[:, c].mean(0) - m) / np.sqrt(var / N)
+        z_var = (coef[:, c].var(0, ddof=1) - var) / (var * np.sqrt((2 + kurt) / N))
+        z_s2 = (s2[:, c].mean() - B / (A - 1)) / np.sqrt(B**2 / ((A - 1) ** 2 * (A - 2)) / N)
+        assert np.abs(z_mean).max() < bound
+        assert np.abs(z_var).max() < bound
+        assert abs(z_s2) < bound
+    # independent chains: draws at the same sweep are uncorrelated across chains
+    r = np.corrcoef(coef[:, 0, 1], coef[:, 1, 1])[0, 1]
+    assert abs(r) < 4.0 / np.sqrt(N)

@@ -9,41 +9,50 @@ from scrutiny.surrogate.kernel import GibbsData
 from scrutiny.surrogate.stats import ComponentStats
 
 
+@pytest.mark.parametrize("n_chains", [1, 2], ids=["one chain", "two chains as one"])
 @pytest.mark.parametrize("backend_args", [("cpu", "float64"), ("torch", "float64")])
 @pytest.mark.parametrize(
     "min_rows,refresh", [(0, 10_000), (55, 10_000), (55, 7)], ids=["all", "lazy", "refreshed"]
 )
-def test_incremental_statistics_equal_recomputed(backend_args, min_rows, refresh):
+def test_incremental_statistics_equal_recomputed(backend_args, min_rows, refresh, n_chains):
+    """Also with chains run as one: virtual rows c n + i, components c J + j, a derived
+    component and X'y totals per chain (checked after new responses differ per chain)."""
     if backend_args[0] == "torch":
         pytest.importorskip("torch")
     be = make_backend(*backend_args)
     rng = np.random.default_rng(0)
-    Z = rng.standard_normal((300, 6))
+    n, J, C = 300, 5, n_chains
+    Z = rng.standard_normal((n, 6))
     Z[:, 2] = 0.0  # an all-zero column is dropped from X
-    data = GibbsData.build(Z, rng.standard_normal(300), be)
+    data = GibbsData.build(Z, rng.standard_normal(n), be)
     assert data.n_cols == 6 and list(data.columns) == [0, 1, 2, 4, 5, 6]
-    labels = rng.integers(5, size=300)
-    stats = ComponentStats(data, labels, 5, refresh=refresh, min_rows=min_rows)
+    offset = np.repeat(J * np.arange(C), n)  # chain c's components are c J .. c J + J - 1
+    labels = rng.integers(J, size=C * n) + offset
+    stats = ComponentStats(data, labels, C * J, refresh=refresh, min_rows=min_rows, n_chains=C)
     p = np.array([0.5, 0.3, 0.1, 0.07, 0.03])  # sizes around min_rows: components cross it
+    X, y = be.to_numpy(data.X), np.tile(data.y_np, C)
     crossed = set()
-    for sweep in range(30):  # few, many and no moves; the largest component changes
+    for sweep in range(34):  # few, many and no moves; the largest component changes
         labels = labels.copy()
         k = [3, 150, 0, 40][sweep % 4]
-        idx = rng.choice(300, k, replace=False)
-        labels[idx] = rng.choice(5, size=k, p=np.roll(p, sweep // 4))
+        idx = rng.choice(C * n, k, replace=False)
+        labels[idx] = rng.choice(J, size=k, p=np.roll(p, sweep // 4)) + offset[idx]
+        if sweep == 30:  # new responses, different in each chain: X'y is recomputed
+            y = y + rng.standard_normal(C * n)
+            stats.set_response(data, y)
         before = stats.has_gram.copy()
         stats.update(data, labels)
         crossed |= set(np.flatnonzero(before != stats.has_gram))
-        X, y = be.to_numpy(data.X), data.y_np
-        for j in range(5):
-            rows = labels == j
-            assert stats.counts[j] == rows.sum()
-            assert np.array_equal(stats.rows(j), np.flatnonzero(rows))
-            assert stats.has_gram[j] == (0 < rows.sum() >= min_rows)
+        for j in range(C * J):
+            rows = np.flatnonzero(labels == j)
+            assert stats.counts[j] == rows.size
+            assert np.array_equal(stats.rows(j), rows)
+            assert stats.has_gram[j] == (0 < rows.size >= min_rows)
             assert np.isclose(stats.yy[j], (y[rows] ** 2).sum())
             if stats.has_gram[j]:
-                assert np.allclose(be.to_numpy(stats.gram[j]), X[rows].T @ X[rows], atol=1e-9)
-                assert np.allclose(be.to_numpy(stats.xty[j]), X[rows].T @ y[rows], atol=1e-9)
+                Xj = X[rows % n]
+                assert np.allclose(be.to_numpy(stats.gram[j]), Xj.T @ Xj, atol=1e-9)
+                assert np.allclose(be.to_numpy(stats.xty[j]), Xj.T @ y[rows], atol=1e-9)
     assert min_rows == 0 or len(crossed) >= 3  # Gram matrices were dropped and rebuilt
 
 

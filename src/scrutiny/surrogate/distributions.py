@@ -23,10 +23,10 @@ def log_gamma_variates(rng, shape):
 
 
 def log_dirichlet(rng, alpha):
-    """log of a Dirichlet(alpha) draw."""
+    """log of a Dirichlet(alpha) draw; of one per row when ``alpha`` is 2-D."""
     lg = log_gamma_variates(rng, alpha)
-    top = lg.max()
-    return lg - (top + np.log(np.exp(lg - top).sum()))
+    top = lg.max(axis=-1, keepdims=True)
+    return lg - (top + np.log(np.exp(lg - top).sum(axis=-1, keepdims=True)))
 
 
 def inverse_gaussian(rng, mean, shape):

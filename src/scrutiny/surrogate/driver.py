@@ -1,11 +1,13 @@
 """Runs chains of the Gibbs kernel: burn-in, thinning, progress, relabelling, diagnostics.
 
-Chains run side by side, each with one BLAS thread: in threads for small fits, in processes
-of their own for large ones. Threads share the GIL, which the kernel's Python parts hold for
-a quarter to a third of a sweep at p = 784 (two chains in threads: 0.136 s per sweep each;
-in processes: 0.097; one alone: 0.097), while a process costs about a second to start.
-Each chain has its own generator spawned from one seed, so results depend neither on n_jobs
-nor on threads or processes.
+Small fits run all their chains as one batched kernel (``kernel.init(..., n_chains)``) in
+the calling thread: their sweeps cost mostly Python calls, which the chains then share.
+Large fits run each chain on its own, with one BLAS thread, in a process of its own when a
+core is spare (threads share the GIL, which the kernel's Python parts hold for a quarter to
+a third of a sweep at p = 784: two chains in threads took 0.136 s per sweep each, in
+processes 0.097, one alone 0.097), else one after the other. Which of the two depends only
+on the size of the fit, and each separate chain has its own generator spawned from one
+seed, so results do not depend on n_jobs, threads or processes.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def _seed_sequence(random_state):
     raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
 
 
-# chains get processes of their own from this much work, n_rows x n_cols^2 x n_sweeps (a
-# second of start-up is then a few percent of the fit)
+# chains run separately (in processes of their own, given spare cores) from this much work,
+# n_rows x n_cols^2 x n_sweeps (a second of start-up is then a few percent of the fit);
+# below it they run as one batched kernel
 PROCESS_MIN_WORK = 2e10
 
 
@@ -85,7 +88,9 @@ def run_chains(
     processes=None,
 ):
     """Run ``n_chains`` chains and return their pooled ``Posterior``. ``processes``: run
-    them in processes (True) or threads (False); None decides by the size of the fit."""
+    them separately, in processes (True) or threads (False); None decides by the size of
+    the fit (batched below ``PROCESS_MIN_WORK``, else separately, in processes when
+    ``n_jobs`` > 1 on the CPU backend)."""
     if n_chains < 1 or n_sweeps < 1 or thin < 1 or not 0 <= burn_in < n_sweeps:
         raise ValueError(
             f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains={n_chains},"
@@ -93,6 +98,7 @@ def run_chains(
         )
     seeds = _seed_sequence(random_state).spawn(n_chains)
     n_jobs = min(n_chains, n_jobs or os.cpu_count() or 1)
+    batched = processes is None and not run_separately(data, n_sweeps)
     if processes is None:
         processes = use_processes(data, n_jobs, n_sweeps)
     args = [
@@ -100,7 +106,9 @@ def run_chains(
     ]
     bar = _progress_bar(n_chains * n_sweeps, progress, desc)
     try:
-        if processes:
+        if batched:
+            results = _in_batch(args, bar, one_blas=data.backend.name == "numpy")
+        elif processes:
             results = _in_processes(args, n_jobs, bar)
         else:
             results = _in_threads(args, n_jobs, bar, one_blas=data.backend.name == "numpy")
@@ -109,31 +117,61 @@ def run_chains(
     return _pool_chains(results, n_sweeps)
 
 
+def run_separately(data, n_sweeps):
+    """Whether the chains of a fit run each on its own rather than as one batched kernel:
+    for CPU fits large enough that their arithmetic, not their calls, takes the time."""
+    work = data.n_rows * data.n_cols**2 * n_sweeps
+    return data.backend.name == "numpy" and work >= PROCESS_MIN_WORK
+
+
 def use_processes(data, n_jobs, n_sweeps):
     """Whether chains get processes: on the CPU backend, with cores to spare, for a fit
     large enough that a process's start-up is small beside it."""
-    work = data.n_rows * data.n_cols**2 * n_sweeps
-    return data.backend.name == "numpy" and n_jobs > 1 and work >= PROCESS_MIN_WORK
+    return n_jobs > 1 and run_separately(data, n_sweeps)
 
 
-def _run_chain(data, params, seed, n_sweeps, burn_in, thin, max_stored_draws, report):
-    """One chain: its ChainSummary, last penalties and nets, and seconds. ``report(t,
+def _run_chain(data, params, seed, n_sweeps, burn_in, thin, max_stored_draws, report, n_chains=1):
+    """``n_chains`` chains as one kernel, from the generator of ``seed``: per chain its
+    ChainSummary, last penalties and nets, and seconds (the batch's, shared out). ``report(t,
     info)`` after every sweep."""
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
-    state = kernel.init(rng, data, params)
-    summary = ChainSummary(data.n_rows, params.priors.n_components, max_stored_draws)
+    state = kernel.init(rng, data, params, n_chains)
+    summaries = [
+        ChainSummary(data.n_rows, params.priors.n_components, max_stored_draws)
+        for _ in range(n_chains)
+    ]
     for t in range(n_sweeps):
         state, info = kernel.step(rng, state, data)
         if t >= burn_in and (t - burn_in) % thin == 0:
-            summary.record(state, info)
+            for summary, draw in zip(summaries, kernel.chain_draws(state, info), strict=True):
+                summary.record(draw)
         report(t, info)
-    last = {"lambda1": state.lam1, "lambda2": state.lam2, "nets": state.nets}
-    return summary, last, time.perf_counter() - start
+    seconds = (time.perf_counter() - start) / n_chains
+    return [
+        (summary, {"lambda1": d.lam1, "lambda2": d.lam2, "nets": d.nets}, seconds)
+        for summary, d in zip(summaries, kernel.chain_draws(state, info), strict=True)
+    ]
 
 
 def _postfix(bar, info):
     bar.set_postfix(loglik=f"{info[0]:.1f}", occupied=info[1])
+
+
+def _first_chain(info):
+    """(log-likelihood, occupied components) of the first chain of a step's info."""
+    J = info.counts.size // info.log_likelihood.size
+    return float(info.log_likelihood[0]), int((info.counts[:J] > 0).sum())
+
+
+def _in_batch(args, bar, one_blas):
+    def report(t, info):
+        bar.update(len(args))
+        if t % 10 == 0:
+            _postfix(bar, _first_chain(info))
+
+    with threadpool_limits(1) if one_blas else nullcontext():
+        return _run_chain(*args[0], report, n_chains=len(args))
 
 
 def _in_threads(args, n_jobs, bar, one_blas):
@@ -144,9 +182,9 @@ def _in_threads(args, n_jobs, bar, one_blas):
             with lock:
                 bar.update(1)
                 if c == 0 and t % 10 == 0:
-                    _postfix(bar, (info.log_likelihood, int((info.counts > 0).sum())))
+                    _postfix(bar, _first_chain(info))
 
-        return _run_chain(*args[c], report)
+        return _run_chain(*args[c], report)[0]
 
     # One BLAS thread per chain: at these sizes OpenBLAS runs a whole sweep 2-3x slower on
     # two threads than on one (docs/benchmarks.md), so the cores go to the chains.
@@ -162,12 +200,11 @@ def _chain_process(messages, c, args):
 
     def report(t, info):
         if t % 10 == 9 or t == args[3] - 1:
-            progress = (info.log_likelihood, int((info.counts > 0).sum()))
-            messages.put(("progress", c, t + 1, progress))
+            messages.put(("progress", c, t + 1, _first_chain(info)))
 
     try:
         with threadpool_limits(1):
-            messages.put(("done", c, _run_chain(*args, report)))
+            messages.put(("done", c, _run_chain(*args, report)[0]))
     except BaseException:
         messages.put(("error", c, traceback.format_exc()))
 

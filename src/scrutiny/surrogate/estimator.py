@@ -51,8 +51,9 @@ class DPMixtureRegression:
     dtype : "float64" or "float32"
         Precision of the data-sized linear algebra.
     n_jobs : int or None
-        Chains run at once (in threads; in processes of their own for large fits, where
-        threads would take turns on the GIL); None = as many as there are cores.
+        Chains of large fits run at once, in processes of their own (threads would take
+        turns on the GIL); None = as many as there are cores. Small fits run all their
+        chains as one batched kernel in the calling thread. Results do not depend on it.
     progress : bool
         Show a progress bar.
     random_state : None, int or numpy.random.Generator

@@ -31,6 +31,12 @@ One sweep, each move an exact draw from a full or partially collapsed conditiona
 The coefficient draw uses a Cholesky factor of the precision X'X + D when the component has
 many rows, and the O(n_j^2 P) algorithm of Bhattacharya, Chakraborty & Mallick (2016) when
 it has fewer rows than ``woodbury_ratio`` times the number of columns; both are exact.
+
+Several independent chains on the same data can run as one (``init(..., n_chains=C)``): their
+components sit side by side (component g = c J + j is component j of chain c, net h = c K + k
+net k of chain c) and every row appears once per chain, as virtual row v = c n + i. Every
+move then works on all chains in the same calls: a sweep of small fits is mostly the cost of
+its calls, not of their arithmetic. With one chain the layout is the plain one.
 """
 
 from __future__ import annotations
@@ -165,68 +171,126 @@ class GibbsData:
 
 @dataclass(frozen=True)
 class GibbsState:
-    """One point of the chain. Arrays are never modified after the state is built; ``stats``
-    is a cache of (data, labels) that the kernel moves forward in place."""
+    """One point of C chains (C = 1 unless ``init`` was asked for more; see the module
+    docstring for the layout). Arrays are never modified after the state is built;
+    ``stats`` is a cache of (data, labels) that the kernel moves forward in place."""
 
     params: SamplerParams
-    labels: np.ndarray  # (n,) component of each row
-    log_weights: np.ndarray  # (J,) log pi
-    concentration: float  # alpha
-    nets: np.ndarray  # (J,) elastic net of each component
-    log_net_weights: np.ndarray  # (K,) log w
-    lam1: np.ndarray  # (K,)
-    lam2: np.ndarray  # (K,)
-    noise_var: np.ndarray  # (J,)
-    coef: np.ndarray  # (J, P) intercept first (if any), then penalized coefficients
-    scales: np.ndarray  # (J, p) u, latent scales of the penalized coefficients
+    labels: np.ndarray  # (C n,) component (g = c J + j) of each virtual row
+    log_weights: np.ndarray  # (C J,) log pi
+    concentration: np.ndarray  # (C,) alpha
+    nets: np.ndarray  # (C J,) elastic net (h = c K + k) of each component
+    log_net_weights: np.ndarray  # (C K,) log w
+    lam1: np.ndarray  # (C K,)
+    lam2: np.ndarray  # (C K,)
+    noise_var: np.ndarray  # (C J,)
+    coef: np.ndarray  # (C J, P) intercept first (if any), then penalized coefficients
+    scales: np.ndarray  # (C J, p) u, latent scales of the penalized coefficients
     stats: ComponentStats = field(repr=False, compare=False)
+
+    @property
+    def n_chains(self):
+        return self.concentration.size
 
 
 @dataclass(frozen=True)
 class GibbsInfo:
-    log_likelihood: float  # observed-data log-likelihood of the state that entered the step
-    counts: np.ndarray  # (J,) rows per component after the step
-    n_moved: int  # rows that changed component
-    n_woodbury: int  # components drawn with the n_j < P algorithm
+    log_likelihood: np.ndarray  # (C,) observed-data log-likelihood of the entering state
+    counts: np.ndarray  # (C J,) rows per component after the step
+    n_moved: int  # rows that changed component (all chains)
+    n_woodbury: int  # components drawn with the n_j < P algorithm (all chains)
+
+
+@dataclass(frozen=True)
+class ChainDraw:
+    """One chain's part of a (possibly batched) state, in that chain's own labels."""
+
+    labels: np.ndarray  # (n,) in 0..J-1
+    log_weights: np.ndarray  # (J,)
+    coef: np.ndarray  # (J, P)
+    noise_var: np.ndarray  # (J,)
+    concentration: float
+    counts: np.ndarray  # (J,)
+    log_likelihood: float
+    lam1: np.ndarray  # (K,)
+    lam2: np.ndarray  # (K,)
+    nets: np.ndarray  # (J,) in 0..K-1
+
+
+def chain_draws(state, info):
+    """Every chain's ``ChainDraw``."""
+    J, K = state.params.priors.n_components, state.params.priors.n_nets
+    n = state.labels.size // state.n_chains
+    return [
+        ChainDraw(
+            labels=state.labels[c * n : (c + 1) * n] - c * J,
+            log_weights=state.log_weights[c * J : (c + 1) * J],
+            coef=state.coef[c * J : (c + 1) * J],
+            noise_var=state.noise_var[c * J : (c + 1) * J],
+            concentration=float(state.concentration[c]),
+            counts=info.counts[c * J : (c + 1) * J],
+            log_likelihood=float(info.log_likelihood[c]),
+            lam1=state.lam1[c * K : (c + 1) * K],
+            lam2=state.lam2[c * K : (c + 1) * K],
+            nets=state.nets[c * J : (c + 1) * J] - c * K,
+        )
+        for c in range(state.n_chains)
+    ]
 
 
 # ----------------------------------------------------------------------------------------
 # kernel
 
 
-def init(rng, data, params=None):
-    """A starting state: labels from ``params.init``, then the remaining variables drawn
-    from their conditionals given those labels."""
+def init(rng, data, params=None, n_chains=1):
+    """A starting state of ``n_chains`` chains run as one: labels from ``params.init``, then
+    the remaining variables drawn from their conditionals given those labels."""
     params = SamplerParams() if params is None else params
     pri = params.priors
-    J, K, p = pri.n_components, pri.n_nets, data.n_penalized
+    J, K, p, C = pri.n_components, pri.n_nets, data.n_penalized, int(n_chains)
+    if C < 1:
+        raise ValueError(f"n_chains must be at least 1, got {n_chains!r}")
     gen = data.backend.generator(rng)
-    labels = _initial_labels(rng, data, params.init, J)
-    lam1, lam2 = _draw_penalties_from_prior(rng, pri, K)
-    log_w = log_dirichlet(rng, np.full(K, pri.alpha_e))
-    nets = rng.choice(K, size=J, p=np.exp(log_w - np.logaddexp.reduce(log_w)))
+    labels = np.concatenate([_initial_labels(rng, data, params.init, J) + c * J for c in range(C)])
+    lam1, lam2 = _draw_penalties_from_prior(rng, pri, C * K)
+    log_w = log_dirichlet(rng, np.full((C, K), pri.alpha_e))
+    probs = np.exp(log_w - np.logaddexp.reduce(log_w, axis=1, keepdims=True))
+    nets = np.concatenate([c * K + rng.choice(K, size=J, p=pc) for c, pc in enumerate(probs)])
     stats = component_stats(data, labels, params)
-    alpha = pri.concentration_shape / pri.concentration_rate
+    alpha = np.full(C, pri.concentration_shape / pri.concentration_rate)
     log_weights, alpha = _draw_weights(rng, stats.counts, alpha, pri)
-    scales = np.where(_elastic(lam1[nets])[:, None], 1.0, np.zeros((J, p)))
+    scales = np.where(_elastic(lam1[nets])[:, None], 1.0, np.zeros((C * J, p)))
     factors = _factorize(data, stats, _prior_precisions(data, pri, nets, lam2, scales))
     noise_var, coef, scales, _ = _draw_noise_and_coef(
         rng, gen, data, params, stats, nets, lam1, lam2, scales, factors
     )
     return GibbsState(
-        params, labels, log_weights, alpha, nets, log_w, lam1, lam2, noise_var, coef, scales, stats
+        params,
+        labels,
+        log_weights,
+        alpha,
+        nets,
+        log_w.reshape(-1),
+        lam1,
+        lam2,
+        noise_var,
+        coef,
+        scales,
+        stats,
     )
 
 
 def component_stats(data, labels, params):
     """The sufficient statistics of a labelling, with Gram matrices for the components
     that have ``woodbury_ratio`` x P rows or more (the others are factored from their rows)."""
+    n_chains = labels.size // data.n_rows
     return ComponentStats(
         data,
         labels,
-        params.priors.n_components,
+        n_chains * params.priors.n_components,
         params.gram_refresh,
         min_rows=params.woodbury_ratio * data.n_cols,
+        n_chains=n_chains,
     )
 
 
@@ -348,6 +412,7 @@ def _draw_labels(gen, data, state):
     """z_i ~ Cat(responsibilities); also the observed-data log-likelihood and, for the
     censored rows, every component's mean (n_censored, J)."""
     be, xp = data.backend, data.backend.xp
+    C, J, n = state.n_chains, state.params.priors.n_components, data.n_rows
     B = be.asarray(state.coef[:, data.columns])
     s2 = be.asarray(state.noise_var)
     const = be.asarray(state.log_weights - 0.5 * np.log(2.0 * np.pi * state.noise_var))
@@ -360,13 +425,16 @@ def _draw_labels(gen, data, state):
         censored_means = be.to_numpy(mean[be.index(rows)])
         t = _tail_arguments(data, rows, censored_means, np.sqrt(state.noise_var))
         logp[be.index(rows)] = be.asarray(state.log_weights + special.log_ndtr(t))
-    top = xp.max(logp, axis=1, keepdims=True)
-    lse = top + xp.log(xp.sum(xp.exp(logp - top), axis=1, keepdims=True))
-    cum = xp.cumulative_sum(xp.exp(logp - lse), axis=1)
-    u = be.uniform(gen, (data.n_rows, 1))
-    labels = xp.sum(xp.astype(u > cum, xp.int64), axis=1)
-    labels = np.minimum(be.to_numpy(labels).astype(np.int64), state.params.priors.n_components - 1)
-    return labels, float(be.to_numpy(lse).sum()), censored_means  # log-lik summed in float64
+    logp = xp.reshape(logp, (n, C, J))
+    top = xp.max(logp, axis=2, keepdims=True)
+    lse = top + xp.log(xp.sum(xp.exp(logp - top), axis=2, keepdims=True))
+    cum = xp.cumulative_sum(xp.exp(logp - lse), axis=2)
+    u = be.uniform(gen, (n, C, 1))
+    local = xp.sum(xp.astype(u > cum, xp.int64), axis=2)
+    local = np.minimum(be.to_numpy(local).astype(np.int64), J - 1)  # (n, C)
+    labels = (local.T + J * np.arange(C)[:, None]).reshape(-1)
+    loglik = be.to_numpy(lse)[:, :, 0].sum(axis=0)  # per chain, summed in float64
+    return labels, loglik, censored_means
 
 
 def _tail_arguments(data, rows, means, sd):
@@ -381,31 +449,36 @@ def _draw_censored(rng, data, state, labels, censored_means):
     """Latent responses of the censored rows given their components: normals truncated to
     beyond their bounds, drawn by the inverse of log Phi (exact far into the tails)."""
     rows = np.flatnonzero(data.censored)
-    z = labels[rows]
-    mu = censored_means[np.arange(rows.size), z]
+    C, n = state.n_chains, data.n_rows
+    virtual = (n * np.arange(C)[:, None] + rows).reshape(-1)
+    z = labels[virtual]
+    mu = censored_means[np.tile(np.arange(rows.size), C), z]
     sd = np.sqrt(state.noise_var[z])
-    t = _tail_arguments(data, rows, mu, sd)
-    w = special.ndtri_exp(np.log(rng.random(rows.size)) + special.log_ndtr(t))  # w <= t
-    y = data.y_np.copy()
-    y[rows] = mu - data.censored[rows] * sd * w
+    t = _tail_arguments(data, np.tile(rows, C), mu, sd)
+    w = special.ndtri_exp(np.log(rng.random(virtual.size)) + special.log_ndtr(t))  # w <= t
+    y = np.tile(data.y_np, C)
+    y[virtual] = mu - np.tile(data.censored[rows], C) * sd * w
     return y
 
 
 def _draw_weights(rng, counts, alpha, pri):
-    """Sticks v_j ~ Beta(1 + n_j, alpha + n_{>j}); alpha ~ Gamma(J - 1 + e, f - sum log(1 - v))."""
-    J = counts.size
+    """Sticks v_j ~ Beta(1 + n_j, alpha + n_{>j}); alpha ~ Gamma(J - 1 + e, f - sum log(1 - v)),
+    for each chain (``counts`` (C J,), ``alpha`` (C,))."""
+    C = alpha.size
+    counts = counts.reshape(C, -1)
+    J = counts.shape[1]
     if J == 1:
-        return np.zeros(1), alpha
-    tail = np.cumsum(counts[::-1])[::-1][1:]
-    la = log_gamma_variates(rng, 1.0 + counts[:-1])
-    lb = log_gamma_variates(rng, alpha + tail)
+        return np.zeros(C), alpha
+    tail = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    la = log_gamma_variates(rng, 1.0 + counts[:, :-1])
+    lb = log_gamma_variates(rng, alpha[:, None] + tail)
     lsum = np.logaddexp(la, lb)
     log_v, log_1mv = la - lsum, np.maximum(lb - lsum, -700.0)
-    prefix = np.concatenate([[0.0], np.cumsum(log_1mv)])
-    log_weights = np.append(log_v, 0.0) + prefix
-    rate = pri.concentration_rate - log_1mv.sum()
+    prefix = np.hstack([np.zeros((C, 1)), np.cumsum(log_1mv, axis=1)])
+    log_weights = np.hstack([log_v, np.zeros((C, 1))]) + prefix
+    rate = pri.concentration_rate - log_1mv.sum(axis=1)
     alpha = rng.gamma(J - 1 + pri.concentration_shape, 1.0 / rate)
-    return log_weights, alpha
+    return log_weights.reshape(-1), alpha
 
 
 def _prior_precisions(data, pri, nets, lam2, scales):
@@ -533,9 +606,9 @@ def _factor_rows(data, stats, comps, D):
     mask = np.zeros((comps.size, m))
     for b, r in enumerate(rows):
         idx[b, : r.size], mask[b, : r.size] = r, 1.0
-    ib, mask = be.index(idx), be.asarray(mask)
-    X = data.X[ib] * mask[..., None]
-    y = stats.y[ib] * mask
+    mask = be.asarray(mask)
+    X = data.X[be.index(idx % data.n_rows)] * mask[..., None]  # virtual rows -> rows
+    y = stats.y[be.index(idx)] * mask
     dinv = be.asarray(1.0 / D[comps][:, data.columns])
     Xs = X * be.xp.sqrt(dinv)[:, None, :]
     # one component: a 2-D product of a matrix with its own transpose runs as a symmetric
@@ -599,8 +672,8 @@ def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales
     ``factors`` are those of the precisions at ``lam2`` and ``scales``.
     """
     pri, be = params.priors, data.backend
-    J, p, cols = pri.n_components, data.n_penalized, data.columns
     counts = stats.counts
+    J, p, cols = counts.size, data.n_penalized, data.columns
     scales = scales.copy()
     l1, l2 = lam1[nets], lam2[nets]
     elastic = _elastic(l1)
@@ -655,22 +728,29 @@ def _draw_nets_and_penalties(rng, data, pri, coef, noise_var, nets, log_net_weig
     beta = _penalized(data, coef)
     p = beta.shape[1]
     abs_sum, sq_sum = np.abs(beta).sum(axis=1), (beta**2).sum(axis=1)
-    K = lam1.size
+    K, H = pri.n_nets, lam1.size  # nets per chain, in all
     fixed = pri.lambda1 is not None and pri.lambda2 is not None
-    if K > 1:
-        logits = log_net_weights[None, :] + elastic_net.log_density(
-            abs_sum[:, None], sq_sum[:, None], p, noise_var[:, None], lam1[None, :], lam2[None, :]
+    if K > 1:  # each component chooses among its own chain's nets
+        chain = np.arange(nets.size) // pri.n_components
+        logits = log_net_weights.reshape(-1, K)[chain] + elastic_net.log_density(
+            abs_sum[:, None],
+            sq_sum[:, None],
+            p,
+            noise_var[:, None],
+            lam1.reshape(-1, K)[chain],
+            lam2.reshape(-1, K)[chain],
         )
         logits -= logits.max(axis=1, keepdims=True)
         prob = np.exp(logits)
         prob /= prob.sum(axis=1, keepdims=True)
-        nets = (rng.random((nets.size, 1)) > np.cumsum(prob, axis=1)).sum(axis=1)
-        nets = np.minimum(nets, K - 1)
-        log_net_weights = log_dirichlet(rng, pri.alpha_e + np.bincount(nets, minlength=K))
+        local = (rng.random((nets.size, 1)) > np.cumsum(prob, axis=1)).sum(axis=1)
+        nets = chain * K + np.minimum(local, K - 1)
+        counts = np.bincount(nets, minlength=H).reshape(-1, K)
+        log_net_weights = log_dirichlet(rng, pri.alpha_e + counts).reshape(-1)
     if fixed:
         return nets, log_net_weights, lam1, lam2
-    prior1, prior2 = _draw_penalties_from_prior(rng, pri, K)
-    used = np.bincount(nets, minlength=K) > 0
+    prior1, prior2 = _draw_penalties_from_prior(rng, pri, H)
+    used = np.bincount(nets, minlength=H) > 0
     logpost = _penalty_log_posterior(pri, nets, abs_sum, sq_sum, p, noise_var)
     if pri.lambda1 is None:
         lam1 = lam1.copy()

@@ -12,6 +12,9 @@ change component every sweep. Three exact savings:
   their rows). Being the costliest, it holds at least as many rows as that update would
   touch (hundreds in practice), so the subtraction loses little precision.
 Everything is recomputed every ``refresh`` sweeps to bound floating-point drift.
+
+For chains run as one (see ``kernel``), rows are virtual rows v = c n + i (row i of chain c)
+and each chain has its own derived component.
 """
 
 from __future__ import annotations
@@ -27,24 +30,32 @@ class ComponentStats:
     them to any new labelling, so it stays correct however the kernel's states are reused.
     """
 
-    def __init__(self, data, labels, n_components, refresh=50, min_rows=0):
+    def __init__(self, data, labels, n_components, refresh=50, min_rows=0, n_chains=1):
         be = data.backend
         J, P = n_components, data.n_cols
-        self.n_components = J
+        self.n_components = J  # of all chains
+        self.n_chains = n_chains
+        self.n_rows = data.n_rows
         self.refresh = refresh
         self.min_rows = min_rows
         self.gram = be.xp.zeros((J, P, P), dtype=be.dtype, device=be.device)
         self.xty = be.xp.zeros((J, P), dtype=be.dtype, device=be.device)
         self.has_gram = np.zeros(J, dtype=bool)
-        self.y, self.y_np = data.y, data.y_np  # the responses (latent ones when censored)
+        # the responses of the virtual rows (latent ones when censored)
+        self.y_np = np.tile(data.y_np, n_chains)
+        self.y = data.y if n_chains == 1 else be.asarray(self.y_np)
         self.gram_total = data.X.T @ data.X
-        self.xty_total = data.X.T @ data.y
+        self.xty_total = [data.X.T @ self._chain_y(c) for c in range(n_chains)]
         self._move(data, np.asarray(labels))
         self._age = 0
 
     def rows(self, j):
-        """Indices of the rows in component j (sorted)."""
+        """Indices of the (virtual) rows in component j (sorted)."""
         return self.order[self.offsets[j] : self.offsets[j + 1]]
+
+    def _chain_y(self, c):
+        n = self.n_rows
+        return self.y[c * n : (c + 1) * n]
 
     def _set_labels(self, labels):
         self.labels = labels
@@ -69,7 +80,7 @@ class ComponentStats:
         """Bring the Gram matrices of the components that need one to ``labels``, from the
         current ones where that is cheaper. ``moved``: the rows whose labels change; None:
         recompute everything."""
-        be, J = data.backend, self.n_components
+        be, J, n = data.backend, self.n_components, self.n_rows
         current, touched = np.zeros(J, dtype=bool), np.zeros(J, dtype=np.int64)
         if moved is not None:
             current = self.has_gram
@@ -79,48 +90,56 @@ class ComponentStats:
         need = (self.counts > 0) & (self.counts >= self.min_rows)
         incremental = current & need & (touched <= self.counts)
         cost = np.where(incremental, touched, self.counts)
-        without = np.flatnonzero((self.counts > 0) & ~need)  # rows summed in one product
-        rest = np.concatenate([self.rows(j) for j in without]) if without.size else None
-        derived = int(np.argmax(np.where(need, cost, -1))) if need.any() else -1
-        if derived >= 0 and cost[derived] <= (0 if rest is None else rest.size):
-            derived = -1  # deriving would touch more rows than updating
+        chain = np.arange(J) // (J // self.n_chains)
+        derived = []  # per chain: (component, its chain, the rows summed in one product)
+        for c in range(self.n_chains):
+            without = np.flatnonzero((self.counts > 0) & ~need & (chain == c))
+            rest = np.concatenate([self.rows(j) for j in without]) if without.size else None
+            mine = need & (chain == c)
+            d = int(np.argmax(np.where(mine, cost, -1))) if mine.any() else -1
+            if d >= 0 and cost[d] > (0 if rest is None else rest.size):
+                derived.append((d, c, rest))  # else deriving would touch more rows
+        skip = {d for d, _, _ in derived}
         for j in np.flatnonzero(need):
-            if j == derived:
+            if j in skip:
                 continue
             if incremental[j]:
                 for rows, sign in ((moved[new == j], 1.0), (moved[old == j], -1.0)):
                     if rows.size:
-                        r = be.index(rows)
-                        Xr = data.X[r]
+                        Xr = data.X[be.index(rows % n)]
                         self.gram[j] += sign * (Xr.T @ Xr)  # a symmetric rank-k update
-                        self.xty[j] += sign * (Xr.T @ self.y[r])
+                        self.xty[j] += sign * (Xr.T @ self.y[be.index(rows)])
             else:
-                r = be.index(self.rows(j))
-                Xj = data.X[r]
+                r = self.rows(j)
+                Xj = data.X[be.index(r % n)]
                 self.gram[j] = Xj.T @ Xj
-                self.xty[j] = Xj.T @ self.y[r]
-        if derived >= 0:  # in place: no P x P temporaries
-            gram, xty = self.gram[derived], self.xty[derived]
-            gram[...], xty[...] = self.gram_total, self.xty_total
-            for j in np.flatnonzero(need):
-                if j != derived:
+                self.xty[j] = Xj.T @ self.y[be.index(r)]
+        for d, c, rest in derived:  # in place: no P x P temporaries
+            gram, xty = self.gram[d], self.xty[d]
+            gram[...], xty[...] = self.gram_total, self.xty_total[c]
+            for j in np.flatnonzero(need & (chain == c)):
+                if j != d:
                     gram -= self.gram[j]
                     xty -= self.xty[j]
             if rest is not None:
-                r = be.index(rest)
-                Xr = data.X[r]
+                Xr = data.X[be.index(rest % n)]
                 gram -= Xr.T @ Xr
-                xty -= Xr.T @ self.y[r]
+                xty -= Xr.T @ self.y[be.index(rest)]
         self.has_gram = need
 
     def set_response(self, data, y_np):
         """Use new responses (fresh latent values of censored rows): X'y and y'y are
         recomputed from scratch, one (J, n) x (n, P) product; the Gram matrices stand."""
-        be = data.backend
+        be, n, C = data.backend, self.n_rows, self.n_chains
+        per = self.n_components // C
         self.y_np = y_np
         self.y = be.asarray(y_np)
-        spread = np.zeros((y_np.size, self.n_components))
-        spread[np.arange(y_np.size), self.labels] = y_np
-        self.xty = be.asarray(spread).T @ data.X  # every component's, current or not
-        self.xty_total = data.X.T @ self.y
+        xty = []
+        for c in range(C):  # every component's, current or not
+            mine = slice(c * n, (c + 1) * n)
+            spread = np.zeros((n, per))
+            spread[np.arange(n), self.labels[mine] - c * per] = y_np[mine]
+            xty.append(be.asarray(spread).T @ data.X)
+        self.xty = xty[0] if C == 1 else be.xp.concat(xty)
+        self.xty_total = [data.X.T @ self._chain_y(c) for c in range(C)]
         self.yy = np.bincount(self.labels, weights=y_np**2, minlength=self.n_components)

@@ -69,8 +69,9 @@ class ChainSummary:
         self.buffer = ThinningBuffer(capacity)
         self.sums = {}
 
-    def record(self, state, info):
-        labels = state.labels
+    def record(self, draw):
+        """Add one ``kernel.ChainDraw``."""
+        labels = draw.labels
         J = self.label_counts.shape[1]
         if self.n_draws == 0:
             perm = np.arange(J)
@@ -78,10 +79,10 @@ class ChainSummary:
             perm = match_labels(self.label_counts, np.eye(J)[labels])
         inv = np.argsort(perm)  # inv[a] = chain label now called a
         self.label_counts[np.arange(labels.size), perm[labels]] += 1.0
-        weights = np.exp(state.log_weights)[inv]
-        coef = state.coef[inv]
-        noise_var = state.noise_var[inv]
-        counts = info.counts[inv]
+        weights = np.exp(draw.log_weights)[inv]
+        coef = draw.coef[inv]
+        noise_var = draw.noise_var[inv]
+        counts = draw.counts[inv]
         occupied = counts > 0
         # A component's parameters are averaged over the draws in which it holds rows: in an
         # empty one they are prior draws, whose mean need not exist (the intercept's prior is
@@ -100,8 +101,8 @@ class ChainSummary:
             noise_var=noise_var,
             weights=weights,
             counts=counts,
-            log_likelihood=info.log_likelihood,
-            concentration=state.concentration,
+            log_likelihood=draw.log_likelihood,
+            concentration=draw.concentration,
         )
         self.n_draws += 1
 
