@@ -409,8 +409,8 @@ def _draw_penalties_from_prior(rng, pri, K):
 
 
 def _draw_labels(gen, data, state):
-    """z_i ~ Cat(responsibilities); also the observed-data log-likelihood and, for the
-    censored rows, every component's mean (n_censored, J)."""
+    """z_i ~ Cat(responsibilities) in every chain; also each chain's observed-data
+    log-likelihood and, for the censored rows, every component's mean (n_censored, C J)."""
     be, xp = data.backend, data.backend.xp
     C, J, n = state.n_chains, state.params.priors.n_components, data.n_rows
     B = be.asarray(state.coef[:, data.columns])
