@@ -271,14 +271,21 @@ def test_row_batches_are_padded_without_changing_any_posterior():
     assert info.n_woodbury == len(sizes)
     bound = z_bound(len(sizes) * (2 * (p + 1) + 1))
     for j in range(len(sizes)):
-        m, var, A, B = ridge_posterior(Z[labels == j], y[labels == j], priors)
-        kurt = 6.0 / (2 * A - 4)
-        z_mean = (coef[:, j].mean(0) - m) / np.sqrt(var / N)
-        z_var = (coef[:, j].var(0, ddof=1) - var) / (var * np.sqrt((2 + kurt) / N))
-        z_s2 = (s2[:, j].mean() - B / (A - 1)) / np.sqrt(B**2 / ((A - 1) ** 2 * (A - 2)) / N)
-        assert np.abs(z_mean).max() < bound
-        assert np.abs(z_var).max() < bound
-        assert abs(z_s2) < bound
+        rows = labels == j
+        assert_ridge_draws(coef[:, j], s2[:, j], ridge_posterior(Z[rows], y[rows], priors), bound)
+
+
+def assert_ridge_draws(coef, s2, posterior, bound):
+    """Independent draws (N, P) and (N,) against the closed form ``ridge_posterior``."""
+    m, var, A, B = posterior
+    N = len(s2)
+    kurt = 6.0 / (2 * A - 4)  # of the coefficients' Student t marginals
+    z_mean = (coef.mean(0) - m) / np.sqrt(var / N)
+    z_var = (coef.var(0, ddof=1) - var) / (var * np.sqrt((2 + kurt) / N))
+    z_s2 = (s2.mean() - B / (A - 1)) / np.sqrt(B**2 / ((A - 1) ** 2 * (A - 2)) / N)
+    assert np.abs(z_mean).max() < bound
+    assert np.abs(z_var).max() < bound
+    assert abs(z_s2) < bound
 
 
 @pytest.mark.parametrize("n,p", [(60, 5), (15, 40)], ids=["cholesky", "woodbury"])
@@ -297,16 +304,9 @@ def test_chains_run_as_one_each_sample_the_closed_form(n, p):
     for t in range(N):
         state, _ = kernel.step(rng, state, data)
         coef[t], s2[t] = state.coef, state.noise_var
-    m, var, A, B = ridge_posterior(Z, y, priors)
-    kurt = 6.0 / (2 * A - 4)
     bound = z_bound(C * (2 * (p + 1) + 1))
     for c in range(C):
-        z_mean = (coef[:, c].mean(0) - m) / np.sqrt(var / N)
-        z_var = (coef[:, c].var(0, ddof=1) - var) / (var * np.sqrt((2 + kurt) / N))
-        z_s2 = (s2[:, c].mean() - B / (A - 1)) / np.sqrt(B**2 / ((A - 1) ** 2 * (A - 2)) / N)
-        assert np.abs(z_mean).max() < bound
-        assert np.abs(z_var).max() < bound
-        assert abs(z_s2) < bound
+        assert_ridge_draws(coef[:, c], s2[:, c], ridge_posterior(Z, y, priors), bound)
     # independent chains: draws at the same sweep are uncorrelated across chains
     r = np.corrcoef(coef[:, 0, 1], coef[:, 1, 1])[0, 1]
     assert abs(r) < 4.0 / np.sqrt(N)
