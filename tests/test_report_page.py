@@ -1,12 +1,16 @@
 """Reports open in a real headless Chromium (Debian's ``chromium``): no console errors, no
 network, every image decodes, and the page is not blank. ``.ci/run`` installs Chromium."""
 
+import os
+
 import numpy as np
 import pytest
 
 from tests.browser import assert_page_renders, check_page, chromium
 from tests.test_cli import scrutiny
 
+if chromium() is None and os.environ.get("SCRUTINY_REQUIRE_CHROMIUM"):
+    raise RuntimeError("SCRUTINY_REQUIRE_CHROMIUM is set but no chromium is on the PATH")
 pytestmark = pytest.mark.skipif(
     chromium() is None, reason="needs Chromium: apt-get install chromium"
 )

@@ -43,7 +43,7 @@ class ComponentStats:
         self.has_gram = np.zeros(J, dtype=bool)
         # the responses of the virtual rows (latent ones when censored)
         self.y_np = np.tile(data.y_np, n_chains)
-        self.y = data.y if n_chains == 1 else be.asarray(self.y_np)
+        self.y = be.asarray(self.y_np)
         self.gram_total = data.X.T @ data.X
         self.xty_total = [data.X.T @ self._chain_y(c) for c in range(n_chains)]
         self._move(data, np.asarray(labels))
@@ -140,6 +140,6 @@ class ComponentStats:
             spread = np.zeros((n, per))
             spread[np.arange(n), self.labels[mine] - c * per] = y_np[mine]
             xty.append(be.asarray(spread).T @ data.X)
-        self.xty = xty[0] if C == 1 else be.xp.concat(xty)
+        self.xty = be.xp.concat(xty)
         self.xty_total = [data.X.T @ self._chain_y(c) for c in range(C)]
         self.yy = np.bincount(self.labels, weights=y_np**2, minlength=self.n_components)
