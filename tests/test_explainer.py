@@ -70,6 +70,29 @@ def test_same_seed_same_explanations_in_worker_processes_or_not():
     assert not np.array_equal(a.values, c.values)
 
 
+def test_classes_of_small_fits_share_kernels_in_blocks():
+    """Seven classes of small fits run as two batched blocks (4 + 3), large fits one class
+    at a time; worker processes change nothing."""
+    W = np.random.default_rng(1).normal(size=(12, 7))
+
+    def softmax(X):
+        z = X @ W
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    kw = {"surrogate": {"n_sweeps": 30, "n_components": 3}, "random_state": 0, "progress": False}
+    a = Explainer(softmax, X_TAB, n_jobs=1, **kw)
+    assert a._class_blocks(list(range(7)), X_TAB) == [(0, 1, 2, 3), (4, 5, 6)]
+    b = Explainer(softmax, X_TAB, n_jobs=2, **kw).fit()
+    for c in range(7):
+        np.testing.assert_array_equal(
+            a.fit().surrogates_[c].coef_draws_, b.surrogates_[c].coef_draws_
+        )
+    # 600 rows x 13 columns^2 x sweeps from 2e10 up: each chain runs on its own
+    large = Explainer(softmax, X_TAB, **{**kw, "surrogate": {"n_sweeps": 200_000}})
+    assert large._class_blocks([0, 1, 2], X_TAB) == [(0,), (1,), (2,)]
+
+
 def pixel_model():
     """A torch classifier of 8x8 images, logistic in three pixels per class."""
     torch.manual_seed(0)

@@ -17,15 +17,22 @@ from tqdm.auto import tqdm
 
 
 def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
-    """A fitted ``DPMixtureRegression``, y censored at ``bounds``, or ``summarize`` of it
-    (import inside: workers start clean)."""
+    """A ``DPMixtureRegression`` fitted to y (n,), censored at ``bounds``, or ``summarize``
+    of it; for y (n, R) a list of R, one per column, fitted together (``fit_responses``).
+    Imports inside: workers start clean."""
     from threadpoolctl import threadpool_limits
 
     from scrutiny.surrogate import DPMixtureRegression
 
+    reg = DPMixtureRegression(**settings)
     with threadpool_limits(1):
-        reg = DPMixtureRegression(**settings).fit(Z, y, lower=bounds[0], upper=bounds[1])
-    return reg if summarize is None else summarize(reg)
+        if y.ndim == 2:
+            fits = reg.fit_responses(Z, y, lower=bounds[0], upper=bounds[1])
+        else:
+            fits = reg.fit(Z, y, lower=bounds[0], upper=bounds[1])
+    if summarize is None:
+        return fits
+    return [summarize(f) for f in fits] if y.ndim == 2 else summarize(fits)
 
 
 def fit_many(

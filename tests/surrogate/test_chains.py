@@ -9,23 +9,30 @@ from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import PROCESS_MIN_WORK, run_chains, run_separately, use_processes
 
 
-def small_problem():
+def small_problem(n_responses=1):
+    """y = z0 - z1 + noise, and a second response y = 2 z1 + noise."""
     rng = np.random.default_rng(0)
     Z = rng.standard_normal((200, 8))
-    y = Z[:, 0] - Z[:, 1] + 0.3 * rng.standard_normal(200)
-    return kernel.GibbsData.build(Z, y, make_backend())
+    ys = [Z[:, 0] - Z[:, 1], 2 * Z[:, 1]][:n_responses]
+    return kernel.GibbsData.build(
+        Z, ys + 0.3 * rng.standard_normal((n_responses, 200)), make_backend()
+    )
 
 
 def test_processes_give_the_draws_of_threads():
-    data = small_problem()
+    data = small_problem(n_responses=2)
     params = kernel.SamplerParams(kernel.Priors(n_components=4))
-    # three chains on two workers: the third starts when one ends
+    # three chains per response on two workers: each starts when one ends
     kw = dict(n_chains=3, n_sweeps=40, burn_in=10, random_state=1, progress=False, n_jobs=2)
-    a = run_chains(data, params, processes=True, **kw)
-    b = run_chains(data, params, processes=False, **kw)
-    np.testing.assert_array_equal(a.draws["log_likelihood"], b.draws["log_likelihood"])
-    np.testing.assert_array_equal(a.coef_mean, b.coef_mean)
-    assert a.diagnostics["final_lambda2"].shape == (3, params.priors.n_nets)
+    posteriors = run_chains(data, params, processes=True, **kw)
+    for a, b, truth in zip(
+        posteriors, run_chains(data, params, processes=False, **kw), [[1, -1], [0, 2]], strict=True
+    ):
+        np.testing.assert_array_equal(a.draws["log_likelihood"], b.draws["log_likelihood"])
+        np.testing.assert_array_equal(a.coef_mean, b.coef_mean)
+        assert a.diagnostics["final_lambda2"].shape == (3, params.priors.n_nets)
+        main = np.argmax(a.weights)  # each response's own slopes (sd about 0.02)
+        np.testing.assert_allclose(a.coef_mean[main, 1:3], truth, atol=0.15)
 
 
 def test_a_failing_chain_process_names_the_chain_and_the_cause():
@@ -50,7 +57,7 @@ def test_a_small_fit_gives_the_same_draws_whatever_n_jobs():
     data = small_problem()
     params = kernel.SamplerParams(kernel.Priors(n_components=4))
     kw = dict(n_chains=3, n_sweeps=30, burn_in=10, random_state=2, progress=False)
-    a, b = run_chains(data, params, n_jobs=1, **kw), run_chains(data, params, n_jobs=3, **kw)
+    [a], [b] = run_chains(data, params, n_jobs=1, **kw), run_chains(data, params, n_jobs=3, **kw)
     np.testing.assert_array_equal(a.draws["log_likelihood"], b.draws["log_likelihood"])
     np.testing.assert_array_equal(a.coef_mean, b.coef_mean)
     ll = a.draws["log_likelihood"]

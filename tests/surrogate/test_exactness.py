@@ -288,17 +288,23 @@ def assert_ridge_draws(coef, s2, posterior, bound):
     assert abs(z_s2) < bound
 
 
+@pytest.mark.parametrize("n_responses", [1, 2], ids=["one response", "two responses"])
 @pytest.mark.parametrize("n,p", [(60, 5), (15, 40)], ids=["cholesky", "woodbury"])
-def test_chains_run_as_one_each_sample_the_closed_form(n, p):
-    """Three chains in one batched kernel: each one's draws match the ridge posterior, and
-    they are different draws."""
+def test_chains_run_as_one_each_sample_the_closed_form(n, p, n_responses):
+    """Chains in one batched kernel (three of one response, or two of each of two): each
+    one's draws match the ridge posterior of its own response, and they are different
+    draws."""
     rng = np.random.default_rng(15)
     Z = rng.standard_normal((n, p))
-    y = Z[:, :3] @ np.array([1.0, -0.5, 0.25]) + 0.7 + 0.5 * rng.standard_normal(n)
+    noise = 0.5 * rng.standard_normal((2, n))
+    ys = [
+        Z[:, :3] @ np.array([1.0, -0.5, 0.25]) + 0.7 + noise[0],
+        Z[:, :3] @ np.array([-2.0, 0.0, 1.0]) - 1.5 + 2 * noise[1],
+    ][:n_responses]
     priors = kernel.Priors(n_components=1, n_nets=1, lambda1=0.0, lambda2=2.0)
-    data = kernel.GibbsData.build(Z, y, make_backend())
+    data = kernel.GibbsData.build(Z, np.array(ys), make_backend())
     rng = np.random.default_rng(6)
-    C, N = 3, 3000
+    C, N = (3, 3000) if n_responses == 1 else (4, 3000)
     state = kernel.init(rng, data, kernel.SamplerParams(priors=priors), n_chains=C)
     coef, s2 = np.empty((N, C, p + 1)), np.empty((N, C))
     for t in range(N):
@@ -306,6 +312,7 @@ def test_chains_run_as_one_each_sample_the_closed_form(n, p):
         coef[t], s2[t] = state.coef, state.noise_var
     bound = z_bound(C * (2 * (p + 1) + 1))
     for c in range(C):
+        y = ys[c * n_responses // C]
         assert_ridge_draws(coef[:, c], s2[:, c], ridge_posterior(Z, y, priors), bound)
     # independent chains: draws at the same sweep are uncorrelated across chains
     r = np.corrcoef(coef[:, 0, 1], coef[:, 1, 1])[0, 1]

@@ -16,7 +16,8 @@ from scrutiny.surrogate.stats import ComponentStats
 )
 def test_incremental_statistics_equal_recomputed(backend_args, min_rows, refresh, n_chains):
     """Also with chains run as one: virtual rows c n + i, components c J + j, a derived
-    component and X'y totals per chain (checked after new responses differ per chain)."""
+    component and X'y totals per chain, each chain with a response of its own (and new
+    responses later)."""
     if backend_args[0] == "torch":
         pytest.importorskip("torch")
     be = make_backend(*backend_args)
@@ -24,20 +25,20 @@ def test_incremental_statistics_equal_recomputed(backend_args, min_rows, refresh
     n, J, C = 300, 5, n_chains
     Z = rng.standard_normal((n, 6))
     Z[:, 2] = 0.0  # an all-zero column is dropped from X
-    data = GibbsData.build(Z, rng.standard_normal(n), be)
+    data = GibbsData.build(Z, rng.standard_normal((C, n)), be)  # one response per chain
     assert data.n_cols == 6 and list(data.columns) == [0, 1, 2, 4, 5, 6]
     offset = np.repeat(J * np.arange(C), n)  # chain c's components are c J .. c J + J - 1
     labels = rng.integers(J, size=C * n) + offset
     stats = ComponentStats(data, labels, C * J, refresh=refresh, min_rows=min_rows, n_chains=C)
     p = np.array([0.5, 0.3, 0.1, 0.07, 0.03])  # sizes around min_rows: components cross it
-    X, y = be.to_numpy(data.X), np.tile(data.y_np, C)
+    X, y = be.to_numpy(data.X), data.y_np.reshape(-1)
     crossed = set()
     for sweep in range(34):  # few, many and no moves; the largest component changes
         labels = labels.copy()
         k = [3, 150, 0, 40][sweep % 4]
         idx = rng.choice(C * n, k, replace=False)
         labels[idx] = rng.choice(J, size=k, p=np.roll(p, sweep // 4)) + offset[idx]
-        if sweep == 30:  # new responses, different in each chain: X'y is recomputed
+        if sweep == 30:  # new responses: X'y is recomputed
             y = y + rng.standard_normal(C * n)
             stats.set_response(data, y)
         before = stats.has_gram.copy()

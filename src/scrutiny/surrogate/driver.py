@@ -1,7 +1,9 @@
 """Runs chains of the Gibbs kernel: burn-in, thinning, progress, relabelling, diagnostics.
 
 Small fits run all their chains as one batched kernel (``kernel.init(..., n_chains)``) in
-the calling thread: their sweeps cost mostly Python calls, which the chains then share.
+the calling thread: their sweeps cost mostly Python calls, which the chains then share; the
+chains of several responses to the same features (the classes of a model) can share one
+kernel too.
 Large fits run each chain on its own, with one BLAS thread, in a process of its own when a
 core is spare (threads share the GIL, which the kernel's Python parts hold for a quarter to
 a third of a sweep at p = 784: two chains in threads took 0.136 s per sweep each, in
@@ -87,24 +89,31 @@ def run_chains(
     desc="DMM-MEN Gibbs",
     processes=None,
 ):
-    """Run ``n_chains`` chains and return their pooled ``Posterior``. ``processes``: run
-    them separately, in processes (True) or threads (False); None decides by the size of
-    the fit (batched below ``PROCESS_MIN_WORK``, else separately, in processes when
-    ``n_jobs`` > 1 on the CPU backend)."""
+    """Run ``n_chains`` chains for each response of ``data``; returns each response's pooled
+    ``Posterior``, in order. ``processes``: run them separately, in processes (True) or
+    threads (False); None decides by the size of the fit (batched below
+    ``PROCESS_MIN_WORK``, else separately, in processes when ``n_jobs`` > 1 on the CPU
+    backend)."""
     if n_chains < 1 or n_sweeps < 1 or thin < 1 or not 0 <= burn_in < n_sweeps:
         raise ValueError(
             f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains={n_chains},"
             f" n_sweeps={n_sweeps}, burn_in={burn_in}, thin={thin}"
         )
-    seeds = _seed_sequence(random_state).spawn(n_chains)
-    n_jobs = min(n_chains, n_jobs or os.cpu_count() or 1)
+    R = data.n_responses
+    seeds = _seed_sequence(random_state).spawn(R * n_chains)
+    n_jobs = min(R * n_chains, n_jobs or os.cpu_count() or 1)
     batched = processes is None and not run_separately(data, n_sweeps)
     if processes is None:
         processes = use_processes(data, n_jobs, n_sweeps)
+
+    def chain_data(c):  # chain c fits response c // n_chains, as in the batched kernel
+        return data if batched else data.response(c // n_chains)
+
     args = [
-        (data, params, seeds[c], n_sweeps, burn_in, thin, max_stored_draws) for c in range(n_chains)
+        (chain_data(c), params, seeds[c], n_sweeps, burn_in, thin, max_stored_draws)
+        for c in range(R * n_chains)
     ]
-    bar = _progress_bar(n_chains * n_sweeps, progress, desc)
+    bar = _progress_bar(R * n_chains * n_sweeps, progress, desc)
     try:
         if batched:
             results = _in_batch(args, bar, one_blas=data.backend.name == "numpy")
@@ -114,14 +123,18 @@ def run_chains(
             results = _in_threads(args, n_jobs, bar, one_blas=data.backend.name == "numpy")
     finally:
         bar.close()
-    return _pool_chains(results, n_sweeps)
+    return [_pool_chains(results[r * n_chains : (r + 1) * n_chains], n_sweeps) for r in range(R)]
 
 
 def run_separately(data, n_sweeps):
-    """Whether the chains of a fit run each on its own rather than as one batched kernel:
-    for CPU fits large enough that their arithmetic, not their calls, takes the time."""
-    work = data.n_rows * data.n_cols**2 * n_sweeps
-    return data.backend.name == "numpy" and work >= PROCESS_MIN_WORK
+    """Whether the chains of a fit run each on its own rather than as one batched kernel."""
+    return chains_run_separately(data.n_rows, data.n_cols, n_sweeps, data.backend.name)
+
+
+def chains_run_separately(n_rows, n_cols, n_sweeps, backend="numpy"):
+    """Whether chains of this size run each on its own: CPU fits large enough that their
+    arithmetic, not their calls, takes the time. ``n_cols``: used columns, intercept too."""
+    return backend == "numpy" and n_rows * n_cols**2 * n_sweeps >= PROCESS_MIN_WORK
 
 
 def use_processes(data, n_jobs, n_sweeps):

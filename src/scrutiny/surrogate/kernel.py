@@ -32,11 +32,13 @@ The coefficient draw uses a Cholesky factor of the precision X'X + D when the co
 many rows, and the O(n_j^2 P) algorithm of Bhattacharya, Chakraborty & Mallick (2016) when
 it has fewer rows than ``woodbury_ratio`` times the number of columns; both are exact.
 
-Several independent chains on the same data can run as one (``init(..., n_chains=C)``): their
-components sit side by side (component g = c J + j is component j of chain c, net h = c K + k
-net k of chain c) and every row appears once per chain, as virtual row v = c n + i. Every
-move then works on all chains in the same calls: a sweep of small fits is mostly the cost of
-its calls, not of their arithmetic. With one chain the layout is the plain one.
+Several independent chains on the same features can run as one (``init(..., n_chains=C)``),
+also for several responses (the data's R responses shared evenly: chain c fits response
+c // (C / R)): their components sit side by side (component g = c J + j is component j of
+chain c, net h = c K + k net k of chain c) and every row appears once per chain, as virtual
+row v = c n + i. Every move then works on all chains in the same calls: a sweep of small
+fits is mostly the cost of its calls, not of their arithmetic. With one chain the layout is
+the plain one.
 """
 
 from __future__ import annotations
@@ -114,41 +116,70 @@ class SamplerParams:
 
 @dataclass(frozen=True)
 class GibbsData:
-    """Observations on the backend.
+    """Observations on the backend: one feature matrix and R >= 1 responses to it.
 
     X holds a leading column of ones (if there is an intercept) and then only the feature
     columns that are non-zero somewhere: an all-zero column never meets the likelihood, so
     its coefficients are prior draws and it is left out of every product. ``columns`` maps
     the columns of X to positions in the full coefficient vector (intercept first).
+
+    C chains run as one kernel share the responses evenly and in order: chain c fits
+    response c // (C / R) (``per_chain``).
     """
 
     X: object
-    y: object
-    y_np: np.ndarray
+    y: object  # (n, R) on the backend
+    y_np: np.ndarray  # (R, n)
     columns: np.ndarray  # (n_cols,) position of each column of X in the coefficient vector
     n_penalized: int  # p, the number of features (all of them)
     has_intercept: bool
     backend: object
-    censored: np.ndarray | None = None  # (n,) -1 at/below ``lower``, +1 at/above ``upper``
-    bounds: np.ndarray | None = None  # (n,) the bound of each censored row (0 elsewhere)
+    censored: np.ndarray | None = None  # (R, n) -1 at/below ``lower``, +1 at/above ``upper``
+    bounds: np.ndarray | None = None  # (R, n) the bound of each censored response (0 elsewhere)
 
     @property
     def n_rows(self):
-        return self.y_np.shape[0]
+        return self.y_np.shape[1]
 
     @property
     def n_cols(self):
         return self.columns.size
 
+    @property
+    def n_responses(self):
+        return self.y_np.shape[0]
+
+    def per_chain(self, values, n_chains):
+        """(C n,) copy of ``values`` (R, n), each chain's response's row, chain after chain."""
+        R = self.n_responses
+        if n_chains % R:
+            raise ValueError(f"{n_chains} chains cannot be shared evenly among {R} responses")
+        return np.repeat(values, n_chains // R, axis=0).reshape(-1)
+
+    def response(self, r):
+        """The data of response r alone (the same X)."""
+        cens = None if self.censored is None else self.censored[r : r + 1]
+        some = cens is not None and cens.any()
+        return replace(
+            self,
+            y=self.y[:, r : r + 1],
+            y_np=self.y_np[r : r + 1],
+            censored=cens if some else None,
+            bounds=self.bounds[r : r + 1] if some else None,
+        )
+
     @classmethod
     def build(cls, Z, y, backend, fit_intercept=True, lower=None, upper=None):
-        """Responses at or below ``lower`` (at or above ``upper``) are censored there."""
+        """y: (n,) or (R, n). Responses at or below ``lower`` (at or above ``upper``) are
+        censored there; each bound is None, one value, or one value per response."""
         Z = np.asarray(Z, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        lo = -np.inf if lower is None else float(lower)
-        hi = np.inf if upper is None else float(upper)
-        if not lo < hi:
+        y = np.atleast_2d(np.asarray(y, dtype=np.float64))
+        R = y.shape[0]
+        lo = np.broadcast_to(np.asarray(-np.inf if lower is None else lower, float), (R,))
+        hi = np.broadcast_to(np.asarray(np.inf if upper is None else upper, float), (R,))
+        if not (lo < hi).all():
             raise ValueError(f"the censoring bounds must satisfy lower < upper, got {lo}, {hi}")
+        lo, hi = lo[:, None], hi[:, None]
         censored = np.where(y <= lo, -1, np.where(y >= hi, 1, 0)).astype(np.int8)
         y = np.clip(y, lo, hi)
         bounds = np.where(censored < 0, lo, np.where(censored > 0, hi, 0.0))
@@ -158,7 +189,7 @@ class GibbsData:
         columns = np.concatenate([np.arange(off), used + off])
         return cls(
             backend.asarray(X),
-            backend.asarray(y),
+            backend.asarray(np.ascontiguousarray(y.T)),
             y,
             columns,
             Z.shape[1],
@@ -251,7 +282,10 @@ def init(rng, data, params=None, n_chains=1):
     if C < 1:
         raise ValueError(f"n_chains must be at least 1, got {n_chains!r}")
     gen = data.backend.generator(rng)
-    labels = np.concatenate([_initial_labels(rng, data, params.init, J) + c * J for c in range(C)])
+    ys = _chain_rows(data, data.y_np, C)
+    labels = np.concatenate(
+        [_initial_labels(rng, data, ys[c], params.init, J) + c * J for c in range(C)]
+    )
     lam1, lam2 = _draw_penalties_from_prior(rng, pri, C * K)
     log_w = log_dirichlet(rng, np.full((C, K), pri.alpha_e))
     probs = np.exp(log_w - np.logaddexp.reduce(log_w, axis=1, keepdims=True))
@@ -340,18 +374,17 @@ def step(rng, state, data):
 # the moves
 
 
-def _initial_labels(rng, data, init, J):
+def _initial_labels(rng, data, y, init, J):
+    """A chain's starting labels; ``y`` (n,) its responses."""
     n = data.n_rows
     if isinstance(init, str):
         if init == "quantile":
-            ranks = np.argsort(
-                np.argsort(data.y_np + 1e-12 * rng.standard_normal(n), kind="stable")
-            )
+            ranks = np.argsort(np.argsort(y + 1e-12 * rng.standard_normal(n), kind="stable"))
             return (ranks * J // n).astype(np.int64)
         if init == "random":
             return rng.integers(J, size=n)
         if init == "kmeans":
-            return _kmeans_labels(rng, data, J)
+            return _kmeans_labels(rng, data, y, J)
         raise ValueError(
             f"init must be 'kmeans', 'quantile', 'random' or an array of labels, got {init!r}"
         )
@@ -366,11 +399,10 @@ def _initial_labels(rng, data, init, J):
     return labels.astype(np.int64)
 
 
-def _kmeans_labels(rng, data, J, n_iter=10):
+def _kmeans_labels(rng, data, y, J, n_iter=10):
     """k-means++ then Lloyd iterations on (features, response), the response weighted as much
     as all features together: regimes of a model are usually regions of its input space."""
     X = data.backend.to_numpy(data.X)[:, int(data.has_intercept) :]
-    y = data.y_np
     w = np.sqrt(X.var(axis=0).sum() / max(y.var(), 1e-300))
     F = np.hstack([X, w * y[:, None]])
     sq = (F**2).sum(axis=1)
@@ -417,14 +449,21 @@ def _draw_labels(gen, data, state):
     s2 = be.asarray(state.noise_var)
     const = be.asarray(state.log_weights - 0.5 * np.log(2.0 * np.pi * state.noise_var))
     mean = data.X @ B.T
-    res = data.y[:, None] - mean
-    logp = const - res * res / (2.0 * s2)
+    # each chain's components against its own response: (n, R, C J / R)
+    res = data.y[:, :, None] - xp.reshape(mean, (n, data.n_responses, -1))
+    logp = const - xp.reshape(res * res, (n, C * J)) / (2.0 * s2)
     censored_means = None
     if data.censored is not None:  # likelihood of "beyond the bound": a normal tail
-        rows = np.flatnonzero(data.censored)
-        censored_means = be.to_numpy(mean[be.index(rows)])
-        t = _tail_arguments(data, rows, censored_means, np.sqrt(state.noise_var))
-        logp[be.index(rows)] = be.asarray(state.log_weights + special.log_ndtr(t))
+        rows = np.flatnonzero(data.censored.any(axis=0))
+        ir = be.index(rows)
+        censored_means = be.to_numpy(mean[ir])
+        sign, bound = (
+            np.repeat(_chain_rows(data, a, C)[:, rows].T, J, axis=1)
+            for a in (data.censored, data.bounds)
+        )
+        t = _tail_arguments(sign, bound, censored_means, np.sqrt(state.noise_var))
+        tail = state.log_weights + special.log_ndtr(t)
+        logp[ir] = be.asarray(np.where(sign != 0, tail, be.to_numpy(logp[ir])))
     logp = xp.reshape(logp, (n, C, J))
     top = xp.max(logp, axis=2, keepdims=True)
     lse = top + xp.log(xp.sum(xp.exp(logp - top), axis=2, keepdims=True))
@@ -437,27 +476,33 @@ def _draw_labels(gen, data, state):
     return labels, loglik, censored_means
 
 
-def _tail_arguments(data, rows, means, sd):
-    """t with P(censored y_i | component) = Phi(t): (L - mu) / sd below, (mu - U) / sd above."""
-    sign = data.censored[rows].astype(np.float64)
-    if means.ndim == 2:
-        sign = sign[:, None]
-    return -sign * (data.bounds[rows].reshape(sign.shape) - means) / sd
+def _chain_rows(data, values, n_chains):
+    """(C, n): ``values`` (R, n) of each chain's response."""
+    return data.per_chain(values, n_chains).reshape(n_chains, -1)
+
+
+def _tail_arguments(sign, bound, means, sd):
+    """t with P(censored y | component) = Phi(t): (L - mu) / sd below (sign -1), (mu - U) / sd
+    above (sign +1)."""
+    return -sign * (bound - means) / sd
 
 
 def _draw_censored(rng, data, state, labels, censored_means):
     """Latent responses of the censored rows given their components: normals truncated to
-    beyond their bounds, drawn by the inverse of log Phi (exact far into the tails)."""
-    rows = np.flatnonzero(data.censored)
+    beyond their bounds, drawn by the inverse of log Phi (exact far into the tails).
+    ``censored_means``: (rows censored for some response, C J)."""
     C, n = state.n_chains, data.n_rows
-    virtual = (n * np.arange(C)[:, None] + rows).reshape(-1)
+    sign = data.per_chain(data.censored, C)
+    virtual = np.flatnonzero(sign)
+    sign = sign[virtual]
+    position = np.cumsum(data.censored.any(axis=0)) - 1  # row -> row of censored_means
     z = labels[virtual]
-    mu = censored_means[np.tile(np.arange(rows.size), C), z]
+    mu = censored_means[position[virtual % n], z]
     sd = np.sqrt(state.noise_var[z])
-    t = _tail_arguments(data, np.tile(rows, C), mu, sd)
+    t = _tail_arguments(sign, data.per_chain(data.bounds, C)[virtual], mu, sd)
     w = special.ndtri_exp(np.log(rng.random(virtual.size)) + special.log_ndtr(t))  # w <= t
-    y = np.tile(data.y_np, C)
-    y[virtual] = mu - np.tile(data.censored[rows], C) * sd * w
+    y = data.per_chain(data.y_np, C)
+    y[virtual] = mu - sign * sd * w
     return y
 
 

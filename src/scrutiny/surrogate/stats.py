@@ -42,7 +42,7 @@ class ComponentStats:
         self.xty = be.xp.zeros((J, P), dtype=be.dtype, device=be.device)
         self.has_gram = np.zeros(J, dtype=bool)
         # the responses of the virtual rows (latent ones when censored)
-        self.y_np = np.tile(data.y_np, n_chains)
+        self.y_np = data.per_chain(data.y_np, n_chains)
         self.y = be.asarray(self.y_np)
         self.gram_total = data.X.T @ data.X
         self.xty_total = [data.X.T @ self._chain_y(c) for c in range(n_chains)]
