@@ -26,13 +26,10 @@ def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
 
     reg = DPMixtureRegression(**settings)
     with threadpool_limits(1):
-        if y.ndim == 2:
-            fits = reg.fit_responses(Z, y, lower=bounds[0], upper=bounds[1])
-        else:
-            fits = reg.fit(Z, y, lower=bounds[0], upper=bounds[1])
-    if summarize is None:
-        return fits
-    return [summarize(f) for f in fits] if y.ndim == 2 else summarize(fits)
+        fits = reg.fit_responses(Z, y, *bounds) if y.ndim == 2 else [reg.fit(Z, y, *bounds)]
+    if summarize is not None:
+        fits = [summarize(f) for f in fits]
+    return fits if y.ndim == 2 else fits[0]
 
 
 def fit_many(
