@@ -52,7 +52,7 @@ def main():
     args = ap.parse_args()
     X, y = mnist_logits()
     data, _ = prepare(X, y, 10, args.dtype, "cpu")  # the data do not depend on the priors
-    labels = kernel._kmeans_labels(np.random.default_rng(5), data, 5)
+    labels = kernel._kmeans_labels(np.random.default_rng(5), data, data.y_np[0], 5)
     print("| penalties, partition fixed | ESS of the log-likelihood | of draws | split R-hat |")
     print("|---|---|---|---|")
     for name, (priors_kw, params_kw) in PENALTIES.items():

@@ -104,7 +104,9 @@ class Explainer:
     batch_size : int
         Rows per model call.
     n_jobs : int or None
-        Surrogate fits run at once in worker processes; None = one per core.
+        Surrogate fits run at once in worker processes; None = one per core. Results do not
+        depend on it. Small global fits run up to ``CLASSES_PER_KERNEL`` classes as one
+        job, their chains in one batched kernel.
     progress : bool
     random_state : None, int or numpy.random.Generator
     cache_fits : bool
