@@ -83,11 +83,10 @@ def test_classes_of_small_fits_share_kernels_in_blocks():
     kw = {"surrogate": {"n_sweeps": 30, "n_components": 3}, "random_state": 0, "progress": False}
     a = Explainer(softmax, X_TAB, n_jobs=1, **kw)
     assert a._class_blocks(list(range(7)), X_TAB) == [(0, 1, 2, 3), (4, 5, 6)]
+    a.fit()
     b = Explainer(softmax, X_TAB, n_jobs=2, **kw).fit()
     for c in range(7):
-        np.testing.assert_array_equal(
-            a.fit().surrogates_[c].coef_draws_, b.surrogates_[c].coef_draws_
-        )
+        np.testing.assert_array_equal(a.surrogates_[c].coef_draws_, b.surrogates_[c].coef_draws_)
     # 600 rows x 13 columns^2 x sweeps from 2e10 up: each chain runs on its own
     large = Explainer(softmax, X_TAB, **{**kw, "surrogate": {"n_sweeps": 200_000}})
     assert large._class_blocks([0, 1, 2], X_TAB) == [(0,), (1,), (2,)]

@@ -304,7 +304,7 @@ def test_chains_run_as_one_each_sample_the_closed_form(n, p, n_responses):
     priors = kernel.Priors(n_components=1, n_nets=1, lambda1=0.0, lambda2=2.0)
     data = kernel.GibbsData.build(Z, np.array(ys), make_backend())
     rng = np.random.default_rng(6)
-    C, N = (3, 3000) if n_responses == 1 else (4, 3000)
+    C, N = 3 if n_responses == 1 else 4, 3000
     state = kernel.init(rng, data, kernel.SamplerParams(priors=priors), n_chains=C)
     coef, s2 = np.empty((N, C, p + 1)), np.empty((N, C))
     for t in range(N):
