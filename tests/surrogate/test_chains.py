@@ -4,7 +4,7 @@ n_jobs, and errors that say where they came from."""
 import numpy as np
 import pytest
 
-from scrutiny.surrogate import kernel
+from scrutiny.surrogate import DPMixtureRegression, driver, kernel
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import PROCESS_MIN_WORK, run_chains, run_separately, use_processes
 
@@ -62,6 +62,40 @@ def test_a_small_fit_gives_the_same_draws_whatever_n_jobs():
     np.testing.assert_array_equal(a.coef_mean, b.coef_mean)
     ll = a.draws["log_likelihood"]
     assert ll.shape == (3, 20) and not np.array_equal(ll[0], ll[1])  # three chains, not one
+
+
+def test_batched_chains_of_a_large_fit_are_the_kernel_of_a_small_one(monkeypatch):
+    """``batched=True`` runs a fit of any size as one kernel: the draws a small fit makes by
+    default, on one core or two; without it, a fit this size runs chain by chain."""
+    data = small_problem()
+    params = kernel.SamplerParams(kernel.Priors(n_components=4))
+    kw = dict(n_chains=2, n_sweeps=30, burn_in=10, random_state=3, progress=False)
+    [small] = run_chains(data, params, **kw)
+    monkeypatch.setattr(driver, "PROCESS_MIN_WORK", 1.0)  # every fit is large
+    assert run_separately(data, 30)
+    [one], [two] = (run_chains(data, params, batched=True, n_jobs=j, **kw) for j in (1, 2))
+    [separate] = run_chains(data, params, n_jobs=1, **kw)
+    for post in (one, two):
+        np.testing.assert_array_equal(post.draws["log_likelihood"], small.draws["log_likelihood"])
+        np.testing.assert_array_equal(post.coef_mean, small.coef_mean)
+    assert not np.array_equal(separate.draws["log_likelihood"], small.draws["log_likelihood"])
+    with pytest.raises(ValueError, match="processes=None with batched"):
+        run_chains(data, params, batched=True, processes=False, **kw)
+
+
+def test_the_estimator_batches_chains_when_asked(monkeypatch):
+    Z = np.random.default_rng(0).standard_normal((60, 3))
+    y = Z[:, 0] + 0.1 * Z[:, 1]
+
+    def fit(**kw):
+        return DPMixtureRegression(3, n_sweeps=20, progress=False, random_state=4, **kw).fit(Z, y)
+
+    small = fit()
+    monkeypatch.setattr(driver, "PROCESS_MIN_WORK", 1.0)
+    np.testing.assert_array_equal(fit(batch_chains=True).coef_draws_, small.coef_draws_)
+    assert not np.array_equal(fit(n_jobs=1).coef_draws_, small.coef_draws_)
+    with pytest.raises(ValueError, match="batch_chains must be None, True or False"):
+        fit(batch_chains="yes")
 
 
 class _DiesWhenUnpickled:

@@ -88,21 +88,25 @@ def run_chains(
     max_stored_draws=200,
     desc="DMM-MEN Gibbs",
     processes=None,
+    batched=None,
 ):
     """Run ``n_chains`` chains for each response of ``data``; returns each response's pooled
-    ``Posterior``, in order. ``processes``: run them separately, in processes (True) or
-    threads (False); None decides by the size of the fit (batched below
-    ``PROCESS_MIN_WORK``, else separately, in processes when ``n_jobs`` > 1 on the CPU
-    backend)."""
+    ``Posterior``, in order. ``batched``: run them all as one kernel (True), separately
+    (False), or decide by the size of the fit (None: batched below ``PROCESS_MIN_WORK``).
+    ``processes``: run separate chains in processes (True) or threads (False); None: in
+    processes when ``n_jobs`` > 1, the fit is large and on the CPU backend."""
     if n_chains < 1 or n_sweeps < 1 or thin < 1 or not 0 <= burn_in < n_sweeps:
         raise ValueError(
             f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains={n_chains},"
             f" n_sweeps={n_sweeps}, burn_in={burn_in}, thin={thin}"
         )
+    if batched and processes is not None:
+        raise ValueError("batched chains run as one kernel: give processes=None with batched")
     R = data.n_responses
     seeds = _seed_sequence(random_state).spawn(R * n_chains)
     n_jobs = min(R * n_chains, n_jobs or os.cpu_count() or 1)
-    batched = processes is None and not run_separately(data, n_sweeps)
+    if batched is None:
+        batched = processes is None and not run_separately(data, n_sweeps)
     if processes is None:
         processes = use_processes(data, n_jobs, n_sweeps)
 

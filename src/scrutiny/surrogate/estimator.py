@@ -54,6 +54,12 @@ class DPMixtureRegression:
         Chains of large fits run at once, in processes of their own (threads would take
         turns on the GIL); None = as many as there are cores. Small fits run all their
         chains as one batched kernel in the calling thread. Results do not depend on it.
+    batch_chains : bool or None
+        Run all chains as one batched kernel (True), each on its own (False), or decide by
+        the fit's size (None: batched when its time is calls rather than arithmetic).
+        Batched chains share one core and cost less per chain (10-24% on the
+        Fashion-MNIST local fits, 1,000 rows x 400-540 columns); separate chains of a large
+        fit can use a core each. The draws depend on it, not on ``n_jobs``.
     progress : bool
         Show a progress bar.
     random_state : None, int or numpy.random.Generator
@@ -78,6 +84,7 @@ class DPMixtureRegression:
         device="cpu",
         dtype="float64",
         n_jobs=None,
+        batch_chains=None,
         progress=True,
         random_state=None,
     ):
@@ -97,6 +104,7 @@ class DPMixtureRegression:
         self.device = device
         self.dtype = dtype
         self.n_jobs = n_jobs
+        self.batch_chains = batch_chains
         self.progress = progress
         self.random_state = random_state
 
@@ -291,6 +299,8 @@ def _fit_together(estimators, Z, ys, lower, upper):
     """Fit ``estimators[r]`` (all with the same settings) to ``ys[r]``: one run of chains,
     with the first one's random_state. Each response is centred and scaled on its own."""
     first = estimators[0]
+    if first.batch_chains not in (None, True, False):
+        raise ValueError(f"batch_chains must be None, True or False, got {first.batch_chains!r}")
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
@@ -337,6 +347,7 @@ def _fit_together(estimators, Z, ys, lower, upper):
         progress=first.progress,
         n_jobs=first.n_jobs,
         max_stored_draws=int(first.max_stored_draws),
+        batched=first.batch_chains,
     )
     for est, post in zip(estimators, posteriors, strict=True):
         est._set_fitted(post, Z.shape[1])
