@@ -33,9 +33,9 @@ GLOBAL_SURROGATE = {"n_components": 10, "n_sweeps": 300, "dtype": "float32"}
 # 2 chains, 4-5 ms for 5 classes' 10). Blocks of 5 split 10 classes evenly over 2 cores.
 CLASSES_PER_KERNEL = 5
 # float32 like the global fits: on 50 MNIST digits the same deduction and synthetic PCR at
-# every k as float64, 11% less time; on 30 Fashion-MNIST images (470 present pixels) 19% less
+# every k as float64, 11% less time; on 30 Fashion-MNIST images (470 present pixels) 19% less.
 # Local and guided fits are many and parallel over inputs: their chains always run as one
-# kernel, whatever their size (10-24% less time per fit on Fashion-MNIST items)
+# kernel, whatever their size (10-24% less time per fit on Fashion-MNIST items).
 LOCAL_SURROGATE = {"n_components": 5, "n_sweeps": 200, "dtype": "float32", "batch_chains": True}
 _SAMPLES = {"global": 1000, "local": 1000, "guided": 100}  # perturbations per input
 # Guided perturbations delete at most 40% of an input's features: the linear effects that
