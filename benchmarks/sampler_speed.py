@@ -183,10 +183,15 @@ def main():
         print(json.dumps(memory), flush=True)
 
     machine = f"{platform.processor() or platform.machine()}, {platform.python_version()}"
+    on_cpu = args.device == "cpu"
+    per_sweep = "CPU s / sweep (1 thread)" if on_cpu else f"wall s / sweep on {args.device}"
+    two_chains_head = (
+        "wall s / sweep, 2 chains on 2 cores" if on_cpu else "wall s / sweep, 2 chains batched"
+    )
     print(f"\nn = {X.shape[0]}, p = {X.shape[1]}; {machine}")
     print(
-        "| components | dtype | CPU s / sweep (1 thread) | x faster than R | occupied |"
-        " wall s / sweep, 2 chains on 2 cores | sweeps to R-hat < 1.05 (stays) | s to converge |"
+        f"| components | dtype | {per_sweep} | x faster than R | occupied |"
+        f" {two_chains_head} | sweeps to R-hat < 1.05 (stays) | s to converge |"
         " R-hat at the last sweep |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
