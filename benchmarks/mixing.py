@@ -71,7 +71,7 @@ def main():
     ):
         priors_kw, params_kw = PENALTIES[name]
         params = kernel.SamplerParams(kernel.Priors(n_components=10, **priors_kw), **params_kw)
-        sweeps, secs, final, _ = converged_fit(data, params, args.max_sweeps)
+        sweeps, secs, final, _, _ = converged_fit(data, params, args.max_sweeps)
         shown = f"not within {args.max_sweeps}" if sweeps is None else str(sweeps)
         print(
             f"| {name} | {shown} | {'-' if secs is None else f'{secs:.0f}'} | {final:.3f} |",

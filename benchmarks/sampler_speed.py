@@ -8,7 +8,9 @@ demo's seeded 4,000-digit split. For each setting it measures
     --device cuda, one batched kernel of two chains) run for
     --max-sweeps; every 10 sweeps, the split R-hat of the log-likelihood over the second half
     of the sweeps so far; converged at the first check from which it stays below 1.05 to the
-    end; wall seconds to that point from the start, initialisation included;
+    end; wall seconds to that point from the start, initialisation included; and the
+    occupied components of each chain at the last sweep (chains that settle with different
+    numbers of regimes do not meet: docs/benchmarks.md, the mixing analysis);
   - memory (first setting only): peak traced allocation of whole fits of 400 and 1,600 sweeps,
     both past the point where the bounded draw buffer is full.
 and prints them beside the authors' released R sampler (6 components, 3 nets, OpenBLAS on
@@ -81,17 +83,18 @@ def _chain(args):
             state, info = kernel.step(rng, state, data)
             loglik[t] = info.log_likelihood[0]
             stamps[t] = time.time() - start
-    return loglik, stamps
+    return loglik, stamps, int((info.counts > 0).sum())
 
 
 def two_chains(data, params, n_sweeps, seeds=(0, 1)):
     """Two chains in two processes, one BLAS thread each, as ``run_chains`` runs a fit this
     large: per-sweep log-likelihoods and the wall seconds since the start (processes'
-    start-up included) at the end of each sweep, both (2, n_sweeps)."""
+    start-up included) at the end of each sweep, both (2, n_sweeps), and each chain's
+    occupied components at the end."""
     start = time.time()
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         out = pool.map(_chain, [(data, params, s, n_sweeps, start) for s in seeds])
-    return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+    return np.array([o[0] for o in out]), np.array([o[1] for o in out]), [o[2] for o in out]
 
 
 def batched_chains(data, params, n_sweeps, seed):
@@ -105,27 +108,29 @@ def batched_chains(data, params, n_sweeps, seed):
         state, info = kernel.step(rng, state, data)
         loglik[:, t] = info.log_likelihood
         stamps[:, t] = time.time() - start
-    return loglik, stamps
+    occupied = (info.counts.reshape(2, -1) > 0).sum(axis=1)
+    return loglik, stamps, [int(k) for k in occupied]
 
 
 def converged_fit(data, params, max_sweeps, threshold=1.05, check_every=10):
     """Two chains: on the CPU in two processes, on torch as one batched kernel. Returns
     (sweeps, wall seconds) at the first check from which R-hat stays below ``threshold``
-    (None if it never does), the final R-hat, and the wall seconds per sweep."""
+    (None if it never does), the final R-hat, the wall seconds per sweep and each chain's
+    occupied components at the end."""
     seeds = np.random.SeedSequence(1).spawn(2)
     if data.backend.name == "numpy":
-        loglik, stamps = two_chains(data, params, max_sweeps, seeds)
+        loglik, stamps, occupied = two_chains(data, params, max_sweeps, seeds)
     else:
-        loglik, stamps = batched_chains(data, params, max_sweeps, seeds[0])
+        loglik, stamps, occupied = batched_chains(data, params, max_sweeps, seeds[0])
     checks = np.arange(2 * check_every, max_sweeps + 1, check_every)
     rhat = np.array([split_rhat(loglik[:, T // 2 : T]) for T in checks])
     below = rhat < threshold
     stays = np.flatnonzero(below[::-1].cumprod()[::-1])  # checks from which it stays below
     wall_per_sweep = float(stamps[:, -1].max() / max_sweeps)
     if stays.size == 0:
-        return None, None, float(rhat[-1]), wall_per_sweep
+        return None, None, float(rhat[-1]), wall_per_sweep, occupied
     T = int(checks[stays[0]])
-    return T, float(stamps[:, T - 1].max()), float(rhat[-1]), wall_per_sweep
+    return T, float(stamps[:, T - 1].max()), float(rhat[-1]), wall_per_sweep, occupied
 
 
 def peak_memory(X, y, J, dtype, n_sweeps):
@@ -156,7 +161,9 @@ def main():
         for dtype in args.dtypes:
             data, params = prepare(X, y, J, dtype, args.device)
             sps, occupied = seconds_per_sweep(data, params)
-            sweeps, wall, final_rhat, wall_per_sweep = converged_fit(data, params, args.max_sweeps)
+            sweeps, wall, final_rhat, wall_per_sweep, last = converged_fit(
+                data, params, args.max_sweeps
+            )
             row = dict(
                 components=J,
                 dtype=dtype,
@@ -167,6 +174,7 @@ def main():
                 sweeps_to_rhat_1_05=sweeps,
                 seconds_to_converge=wall,
                 rhat_at_max_sweeps=final_rhat,
+                occupied_per_chain_at_max_sweeps=last,
                 max_sweeps=args.max_sweeps,
             )
             rows.append(row)
@@ -192,9 +200,9 @@ def main():
     print(
         f"| components | dtype | {per_sweep} | x faster than R | occupied |"
         f" {two_chains_head} | sweeps to R-hat < 1.05 (stays) | s to converge |"
-        " R-hat at the last sweep |"
+        " R-hat at the last sweep | occupied per chain at the last sweep |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         stop = r["sweeps_to_rhat_1_05"]
         conv = f"not within {r['max_sweeps']}" if stop is None else stop
@@ -204,6 +212,7 @@ def main():
             f" {R_SECONDS_PER_SWEEP / r['cpu_s_per_sweep']:.0f} | {r['occupied']} |"
             f" {r['wall_s_per_sweep_2chains']:.3f} | {conv} | {secs} |"
             f" {r['rhat_at_max_sweeps']:.3f} |"
+            f" {', '.join(map(str, r['occupied_per_chain_at_max_sweeps']))} |"
         )
     if memory:
         print(
