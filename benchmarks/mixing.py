@@ -40,7 +40,7 @@ def frozen_partition_ess(data, labels, priors_kw, params_kw, n_sweeps=400):
     params = kernel.SamplerParams(
         kernel.Priors(n_components=5, **priors_kw), init=labels, fixed_labels=True, **params_kw
     )
-    loglik, _ = two_chains(data, params, n_sweeps)
+    loglik, _, _ = two_chains(data, params, n_sweeps)
     kept = loglik[:, n_sweeps // 2 :]
     return float(effective_sample_size(kept)), float(split_rhat(kept)), kept.size
 
