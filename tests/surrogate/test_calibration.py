@@ -48,10 +48,11 @@ def draw_prior(rng):
     return np.array([b0, *beta, s2, lam1, lam2])
 
 
-def replications(seeds, Z, censored, woodbury_ratio):
+def replications(seeds, kernel_seed, Z, censored, woodbury_ratio):
     """Ranks (len(seeds), 6) of one replication per seed, their chains run as one kernel:
     each replication draws its parameters and responses with its own seed; all share the
-    design Z (a fixed covariate, so the ranks are uniform all the same) and one chain each."""
+    design Z (a fixed covariate, so the ranks are uniform all the same) and one chain each;
+    the kernel draws from ``kernel_seed``, a seed of no replication."""
     truths, ys = [], []
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -68,7 +69,7 @@ def replications(seeds, Z, censored, woodbury_ratio):
         bounds = {"lower": np.where(odd, -np.inf, 0.0), "upper": np.where(odd, 0.0, np.inf)}
     data = kernel.GibbsData.build(Z, np.array(ys), make_backend(), not censored, **bounds)
     params = kernel.SamplerParams(priors=PRIORS, woodbury_ratio=woodbury_ratio)
-    rng = np.random.default_rng(seeds[0])
+    rng = np.random.default_rng(kernel_seed)
     state = kernel.init(rng, data, params, n_chains=R)
     post = []
     for t in range(BURN + N_POST * THIN):
@@ -85,13 +86,14 @@ def replications(seeds, Z, censored, woodbury_ratio):
 def sbc_ranks(n_reps, seed, censored=False):
     """Half the replications draw the coefficients through the Cholesky factor of the
     precision, half by the n < P algorithm (10 rows < 2 x 7 columns)."""
-    seeds = np.random.SeedSequence(seed).generate_state(n_reps + 1).tolist()
+    seeds = np.random.SeedSequence(seed).generate_state(n_reps + 3).tolist()
+    first, second = seeds.pop(), seeds.pop()  # the two kernels'
     Z = np.random.default_rng(seeds.pop()).standard_normal((N_ROWS, N_FEATURES))
     half = n_reps // 2
     return np.concatenate(
         [
-            replications(seeds[:half], Z, censored, woodbury_ratio=0.55),
-            replications(seeds[half:], Z, censored, woodbury_ratio=2.0),
+            replications(seeds[:half], first, Z, censored, woodbury_ratio=0.55),
+            replications(seeds[half:], second, Z, censored, woodbury_ratio=2.0),
         ]
     )
 
