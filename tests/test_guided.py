@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from scrutiny.guided import refine
+from scrutiny.guided import EXTRA_OFF, refine, thompson_deletions
 
 rng = np.random.default_rng(0)
 Q = 40
@@ -49,3 +49,30 @@ def test_posterior_sd_is_calibrated():
         mean, sd, _, _ = refine(K, y, prior_mean=mu0, lambdas=[1.0])
         z.append((mean[0] - truth[0]) / sd[0])
     assert 0.85 < np.std(z) < 1.2
+
+
+def test_the_posterior_mean_is_the_closed_form_at_a_fixed_penalty():
+    """mu0 + (Kc' Kc + lam I)^-1 Kc' (r - mean r), r = y - K mu0, for n < q and n > q."""
+    for n in (25, 90):
+        K, y = data(n)
+        mu0, lam = rng.normal(size=Q), 0.7
+        mean, sd, _, chosen = refine(K, y, prior_mean=mu0, lambdas=[lam])
+        Kc = K - K.mean(axis=0)
+        r = y - K @ mu0
+        A = Kc.T @ Kc + lam * np.eye(Q)
+        np.testing.assert_allclose(mean, mu0 + np.linalg.solve(A, Kc.T @ (r - r.mean())))
+        assert chosen == lam and np.all(sd > 0)
+
+
+def test_designed_perturbations_switch_off_the_top_effects():
+    """With a posterior that is all but certain, each designed perturbation switches off
+    the truly largest effects, as many as a random one would (U(0, 0.4) of the 40 features:
+    8 on average), and each other feature with probability EXTRA_OFF."""
+    K, y = data(2000, noise=0.01)
+    keep = thompson_deletions(K, y, np.zeros(Q), 400, 0.4, np.random.default_rng(1))
+    order = np.argsort(-TRUE)
+    off = ~keep[:, order]
+    prefix = np.argmin(off, axis=1)  # how many of the largest effects are all off
+    assert prefix.min() >= 1 and 6.5 < prefix.mean() < 9.5  # sd of the mean about 0.25
+    rest = np.arange(Q) > prefix[:, None] + 16  # beyond any row's own deletions
+    assert abs(off[rest].mean() - EXTRA_OFF) < 0.02  # thousands of draws: sd about 0.005

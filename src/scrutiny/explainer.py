@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
 from scrutiny.explanation import Explanation
-from scrutiny.guided import refine
+from scrutiny.guided import refine, thompson_deletions
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import make_representation
 from scrutiny.surrogate import DPMixtureRegression
@@ -45,11 +45,17 @@ _SAMPLES = {"global": 1000, "local": 1000, "guided": 100}  # perturbations per i
 GUIDED_MAX_RATE = 0.4
 # Guided perturbations switch off only the present features the global fit ranks highest,
 # this many per perturbation: a budget spread over every present feature leaves most of
-# them to the prior. On the MNIST MLP (100 perturbations) deduction PCR at k=20 was 0.30
-# over all ~150 present pixels, 0.18-0.19 over the top 60, 0.20-0.21 over the top 80 or
-# 100, 0.24 over the top 40, and 0.25 over the top 60 by |contribution|
-# (docs/benchmarks.md).
-GUIDED_CANDIDATES_PER_SAMPLE = 0.6
+# them to the prior. On the MNIST MLP (100 random perturbations) deduction PCR at k=20 was
+# 0.30 over all ~150 present pixels, 0.18-0.19 over the top 60, 0.20-0.21 over the top 80
+# or 100; with the designed rounds below, 0.135 over the top 80, 0.145 over 100, 0.16 over
+# 60, 0.165 over 150 (docs/benchmarks.md).
+GUIDED_CANDIDATES_PER_SAMPLE = 0.8
+# A guided budget starts with this share of random perturbations; the rest comes in rounds,
+# each designed on the posterior so far (``guided.thompson_deletions``). On the MNIST MLP
+# (100 perturbations, 80 candidates) deduction PCR at k=20 was 0.19 all random, 0.135 with
+# 40 random and 6 rounds of 10.
+GUIDED_FIRST = 0.4
+GUIDED_ROUNDS = 6
 
 
 def class_logit(log_proba, c):
@@ -77,7 +83,8 @@ class Explainer:
         Inputs the global surrogates are fitted on (and the tabular baseline is taken from).
     mode : "global", "local" or "guided"
         Guided: the global fit, then per input a Bayesian linear update of its component's
-        effects on ``n_samples`` perturbations (``scrutiny.guided``).
+        effects on ``n_samples`` perturbations, most of them designed in rounds on the
+        posterior so far (``scrutiny.guided``).
     outputs : "probabilities" or "logits"
         What the model returns.
     representation : None, "image", "tabular" or a ``Representation``
@@ -297,7 +304,7 @@ class Explainer:
         candidates : None or int
             Guided mode: perturb only this many of each input's present features, those
             with the largest contributions in its global regime; the others keep their
-            global coefficients. Default: 0.6 x n_samples (60 for 100 perturbations).
+            global coefficients. Default: 0.8 x n_samples (80 for 100 perturbations).
         """
         mode = self.mode if mode is None else mode
         if mode not in ("global", "local", "guided"):
@@ -388,7 +395,9 @@ class Explainer:
 
     def _explain_guided(self, X, log_p, targets, n_samples, max_off, candidates, chunk=32):
         """Global component as the prior, corrected by ``n_samples`` perturbations per input
-        of its top ``candidates`` present features (``scrutiny.guided.refine``)."""
+        of its top ``candidates`` present features (``scrutiny.guided.refine``): a random
+        first share, then rounds designed on the posterior so far (``thompson_deletions``).
+        A round queries the model once for a chunk of inputs."""
         rep = self.representation
         g = self._global_parts(X, log_p, targets)
         Z, coef, lo, hi = g["Z"], g["coef"], g["lo"], g["hi"]
@@ -398,28 +407,35 @@ class Explainer:
             on[np.argsort(-(coef[i, on] * Z[i, on]), kind="stable")[:candidates]]
             for i, on in enumerate(present)
         ]
+        prior = [coef[i, on] * Z[i, on] for i, on in enumerate(cands)]
+        n_first = max(2, round(GUIDED_FIRST * n_samples))
+        rounds = [r.size for r in np.array_split(np.arange(n_samples - n_first), GUIDED_ROUNDS)]
         for lo_i in tqdm(
             range(0, len(X), chunk),
             desc="guided refits",
             disable=not self.progress or len(X) <= chunk,
         ):
             idx = range(lo_i, min(lo_i + chunk, len(X)))
-            keeps, crafted = [], []
+            keep, rate, rng = {}, {}, {}
             for i in idx:
-                on = cands[i]
                 key = (3, zlib.crc32(np.ascontiguousarray(X[i]).tobytes()), int(targets[i]))
-                rate = GUIDED_MAX_RATE if max_off is None else min(1.0, max_off / on.size)
-                keep = self._perturbations(on.size, key, n_samples, rate)
-                full = np.zeros((len(keep), rep.n_features), dtype=bool)
-                full[:, present[i]] = True  # the features that are not candidates stay
-                full[:, on] = keep
-                keeps.append(keep)
-                crafted.append(rep.switch_off(X[i], full))
-            log_pp = self.model.log_proba(np.concatenate(crafted)).reshape(len(idx), n_samples, -1)
-            for i, keep, lp in zip(idx, keeps, log_pp, strict=True):
+                rate[i] = GUIDED_MAX_RATE if max_off is None else min(1.0, max_off / cands[i].size)
+                keep[i] = self._perturbations(cands[i].size, key, n_first, rate[i])
+                seed = np.random.SeedSequence(self._entropy, spawn_key=(4, *key[1:]))
+                rng[i] = np.random.default_rng(seed)
+            y = self._guided_logits(X, idx, keep, present, cands, targets)
+            for size in filter(None, rounds):
+                new = {
+                    i: thompson_deletions(keep[i], y[i], prior[i], size, rate[i], rng[i])
+                    for i in idx
+                }
+                y_new = self._guided_logits(X, idx, new, present, cands, targets)
+                for i in idx:
+                    keep[i] = np.concatenate([keep[i], new[i]])
+                    y[i] = np.concatenate([y[i], y_new[i]])
+            for i in idx:
                 on, z = cands[i], Z[i, cands[i]]
-                y = np.clip(class_logit(lp, targets[i]), -self.logit_limit, self.logit_limit)
-                mean, sd, intercept, _ = refine(keep.astype(float), y, coef[i, on] * z)
+                mean, sd, intercept, _ = refine(keep[i].astype(float), y[i], prior[i])
                 absent = np.ones(rep.n_features, dtype=bool)
                 absent[present[i]] = False
                 coef[i, absent], lo[i, absent], hi[i, absent] = 0.0, 0.0, 0.0
@@ -427,6 +443,25 @@ class Explainer:
                 lo[i, on], hi[i, on] = (mean - 1.96 * sd) / z, (mean + 1.96 * sd) / z
                 s0[i] = intercept + mean.sum()
         return self._explanation(X, coef, lo, hi, targets, g["comp"], g["prob"], g["y"], s0)
+
+    def _guided_logits(self, X, idx, keep, present, cands, targets):
+        """{i: the model's clipped logit of targets[i] on X[i] with the candidates that
+        keep[i] does not keep switched off}, in one model call for all of idx."""
+        rep = self.representation
+        crafted = []
+        for i in idx:
+            full = np.zeros((len(keep[i]), rep.n_features), dtype=bool)
+            full[:, present[i]] = True  # the features that are not candidates stay
+            full[:, cands[i]] = keep[i]
+            crafted.append(rep.switch_off(X[i], full))
+        log_p = np.split(
+            self.model.log_proba(np.concatenate(crafted)),
+            np.cumsum([len(keep[i]) for i in idx])[:-1],
+        )
+        return {
+            i: np.clip(class_logit(lp, targets[i]), -self.logit_limit, self.logit_limit)
+            for i, lp in zip(idx, log_p, strict=True)
+        }
 
     def _explanation(self, X, coef, lo, hi, targets, comp, prob, y, surrogate_logit):
         rep = self.representation

@@ -8,15 +8,59 @@ correct that guess with a Bayesian linear regression on the presence indicators 
 
 The intercept is flat (the data are centred), s2 is profiled out, and lam, how far the local
 effects may stray from the global ones, is chosen by maximising the marginal likelihood
-over a grid. With n perturbations and q features everything goes through the n x n matrix
-K K' (one eigendecomposition), so it costs O(n^2 q) whatever q is.
+over a grid. One eigendecomposition of the q x q matrix Kc' Kc serves every lam, so a fit
+of n perturbations of q features costs O(n q^2 + q^3).
+
+The perturbations need not be fixed in advance: ``thompson_deletions`` designs the next
+ones from the posterior so far (Thompson sampling), each switching off the top features of
+one posterior draw of the effects, so that queries go to the features whose rank at the
+top is still in doubt. The posterior stays exact: the design depends only on responses
+already seen.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 LAMBDAS = np.logspace(-3, 4, 29)
+# A designed perturbation also switches off each other feature with this probability, so
+# that features ranked together are not always removed together.
+EXTRA_OFF = 0.05
+
+
+class _Posterior(NamedTuple):
+    mean: np.ndarray  # (q,)
+    V: np.ndarray  # (q, q) eigenvectors of Kc' Kc
+    e: np.ndarray  # (q,) its eigenvalues
+    lam: float
+    s2: float
+
+
+def _posterior(K, y, prior_mean, lambdas):
+    """The posterior of gamma at the lam of largest evidence: its covariance is
+    s2 (lam I + Kc' Kc)^-1 = s2 V diag(1 / (e + lam)) V'."""
+    K = np.asarray(K, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    mu0 = np.asarray(prior_mean, dtype=np.float64)
+    Kc = K - K.mean(axis=0)
+    r = y - K @ mu0
+    rc = r - r.mean()
+    e, V = np.linalg.eigh(Kc.T @ Kc)
+    e = np.maximum(e, 0.0)
+    t = V.T @ (Kc.T @ rc)
+    rr = rc @ rc
+    dof = len(y) - 1  # one direction (the constant) is taken by the intercept
+    best = None
+    for lam in lambdas:
+        # rc' (I + Kc Kc' / lam)^-1 rc and log det(I + Kc Kc' / lam), through Kc' Kc
+        s2 = max(rr - (t**2 / (e + lam)).sum(), 1e-300) / dof
+        log_ev = -0.5 * dof * np.log(s2) - 0.5 * np.log1p(e / lam).sum()
+        if best is None or log_ev > best[0]:
+            best = (log_ev, float(lam), s2)
+    _, lam, s2 = best
+    return _Posterior(mu0 + V @ (t / (e + lam)), V, e, lam, s2)
 
 
 def refine(K, y, prior_mean, lambdas=LAMBDAS):
@@ -27,30 +71,20 @@ def refine(K, y, prior_mean, lambdas=LAMBDAS):
     Returns (mean, sd, intercept, lam): posterior mean and sd of gamma, the fitted
     intercept, and the chosen prior precision ratio.
     """
-    K = np.asarray(K, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    mu0 = np.asarray(prior_mean, dtype=np.float64)
-    n = len(y)
-    Kc = K - K.mean(axis=0)
-    r = y - K @ mu0
-    rc = r - r.mean()
-    e, U = np.linalg.eigh(Kc @ Kc.T)
-    e = np.maximum(e, 0.0)
-    proj2 = (U.T @ rc) ** 2
-    dof = n - 1  # one direction (the constant) is taken by the intercept
-    best = None
-    for lam in lambdas:
-        shrink = 1.0 + e / lam
-        s2 = (proj2 / shrink).sum() / dof
-        log_ev = -0.5 * dof * np.log(max(s2, 1e-300)) - 0.5 * np.log(shrink).sum()
-        if best is None or log_ev > best[0]:
-            best = (log_ev, lam, s2)
-    _, lam, s2 = best
-    w = U @ ((U.T @ rc) / (e + lam))  # (Kc Kc' + lam I)^-1 rc
-    delta = Kc.T @ w
-    mean = mu0 + delta
-    # posterior covariance (s2 / lam) (I - Kc' (Kc Kc' + lam I)^-1 Kc): its diagonal
-    V = Kc.T @ U
-    var = (s2 / lam) * (1.0 - (V**2 / (e + lam)).sum(axis=1))
-    intercept = float((y - K @ mean).mean())
-    return mean, np.sqrt(np.maximum(var, 0.0)), intercept, float(lam)
+    p = _posterior(K, y, prior_mean, lambdas)
+    var = p.s2 * (p.V**2 / (p.e + p.lam)).sum(axis=1)
+    intercept = float((np.asarray(y, float) - np.asarray(K, float) @ p.mean).mean())
+    return p.mean, np.sqrt(var), intercept, p.lam
+
+
+def thompson_deletions(K, y, prior_mean, n, max_rate, rng, lambdas=LAMBDAS):
+    """(n, q) bool: which features each of n new perturbations keeps. Each draws the effects
+    from the posterior given (K, y) and switches off its top ones, as many as a random
+    perturbation would (a share ~ U(0, max_rate) of the q, at least one), and each other
+    feature with probability ``EXTRA_OFF``."""
+    p = _posterior(K, y, prior_mean, lambdas)
+    q = p.mean.size
+    draws = p.mean + (rng.standard_normal((n, q)) * np.sqrt(p.s2 / (p.e + p.lam))) @ p.V.T
+    n_off = np.maximum(1, np.rint(max_rate * q * rng.uniform(size=n))).astype(np.int64)
+    rank = np.argsort(np.argsort(-draws, axis=1, kind="stable"), axis=1, kind="stable")
+    return (rank >= n_off[:, None]) & (rng.uniform(size=(n, q)) >= EXTRA_OFF)
