@@ -94,12 +94,12 @@ def run_benchmark(args):
             fitted[seed] = (ex, fit_s)
         return ex.explain(X_test), fit_s, ex.fit_queries_
 
-    def guided_run(seed):
+    def guided_run(seed, n_samples=None):
         """Guided explanations from the default global fit: its cost counts here too."""
         if seed not in fitted:
             global_run(surrogate, seed)
         ex, fit_s = fitted[seed]
-        return ex.explain(X_test, mode="guided"), fit_s, ex.fit_queries_
+        return ex.explain(X_test, mode="guided", n_samples=n_samples), fit_s, ex.fit_queries_
 
     def local_run(seed, m, settings=None):
         ex = Explainer(
@@ -120,6 +120,9 @@ def run_benchmark(args):
         ),
         "DMM-MEN global, 2x2 superpixels": lambda seed, m: global_run(surrogate, seed, 0, 2),
         "DMM-MEN guided (100 queries)": lambda seed, m: guided_run(seed),
+        f"DMM-MEN guided ({args.samples:,} queries)": lambda seed, m: guided_run(
+            seed, args.samples
+        ),
         "DMM-MEN local": local_run,
         "LIME": lambda seed, m: (
             lime_image(

@@ -101,7 +101,12 @@ def main(argv=None):
     bench.add_argument("--n-test", type=int, default=200, help="test inputs explained")
     bench.add_argument("--n-fit", type=int, default=1000, help="inputs the global fit uses")
     bench.add_argument("--n-stability", type=int, default=50, help="inputs re-explained")
-    bench.add_argument("--samples", type=int, default=1000, help="LIME / local perturbations")
+    bench.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        help="perturbations of LIME, local and the second guided row",
+    )
     bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
     bench.add_argument(
         "--paper-k",
