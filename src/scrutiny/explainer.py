@@ -408,7 +408,7 @@ class Explainer:
             for i, on in enumerate(present)
         ]
         prior = [coef[i, on] * Z[i, on] for i, on in enumerate(cands)]
-        n_first = max(2, round(GUIDED_FIRST * n_samples))
+        n_first = round(GUIDED_FIRST * n_samples)  # n_samples >= 20: at least 8
         rounds = [r.size for r in np.array_split(np.arange(n_samples - n_first), GUIDED_ROUNDS)]
         for lo_i in tqdm(
             range(0, len(X), chunk),
