@@ -105,7 +105,7 @@ def main(argv=None):
         "--samples",
         type=int,
         default=1000,
-        help="perturbations of LIME, local and the second guided row",
+        help="perturbations per input of LIME, local mode and the guided row at this budget",
     )
     bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
     bench.add_argument(
