@@ -166,3 +166,25 @@ def test_guided_perturbations_switch_each_feature_off_25_times_on_average():
     assert _guided_samples(rows(400), 20) == 1000
     assert _guided_samples(rows(10), 20) == 300  # at least 300
     assert _guided_samples(rows(784), 20) == 1000  # at most 1,000
+
+
+def test_designed_transplants_overrule_a_prior_that_ranks_the_right_pixels_last(fitted):
+    """A class-1 donor's pixels into a host of class h: what makes the model call the host 1
+    is its three class-1 pixels brightened and the host's three class-h pixels dimmed. A prior
+    that ranks those six last (the gain of the class-1 pixels set below every other) must be
+    overruled by the pair's own transplants: with 256 of them every one of the 64 elements is
+    a candidate, and the model here is noiseless and, given which class leads, linear."""
+    from scrutiny.scrutinize import _designed_transplants
+
+    ex, X, labels = fitted
+    donors = X[labels == 1][:30].reshape(30, -1)
+    host_labels = labels[labels != 1][:30]
+    hosts = X[labels != 1][:30].reshape(30, -1)
+    decisive = [set(OWN[1]) | set(OWN[h]) for h in host_labels]
+    wrong = np.where(np.isin(np.arange(64), OWN[1]), -1.0, 0.0) * np.ones((30, 1))
+    assert all(not set(np.argsort(-g, kind="stable")[:6]) & set(OWN[1]) for g in wrong)
+    seed = np.random.SeedSequence(0)
+    top = _designed_transplants(ex, donors, hosts, wrong, 1, 256, 6, seed)
+    assert [set(t) for t in top] == decisive
+    again = _designed_transplants(ex, donors, hosts, wrong, 1, 256, 6, np.random.SeedSequence(0))
+    np.testing.assert_array_equal(top, again)

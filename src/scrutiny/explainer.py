@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
 from scrutiny.explanation import Explanation
-from scrutiny.guided import refine, thompson_deletions
+from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import make_representation
 from scrutiny.surrogate import DPMixtureRegression
@@ -395,8 +395,8 @@ class Explainer:
 
     def _explain_guided(self, X, log_p, targets, n_samples, max_off, candidates, chunk=32):
         """Global component as the prior, corrected by ``n_samples`` perturbations per input
-        of its top ``candidates`` present features (``scrutiny.guided.refine``): a random
-        first share, then rounds designed on the posterior so far (``thompson_deletions``).
+        of its top ``candidates`` present features: a random first share, then rounds
+        designed on the posterior so far (``scrutiny.guided.designed_fits``).
         A round queries the model once for a chunk of inputs."""
         rep = self.representation
         g = self._global_parts(X, log_p, targets)
@@ -416,26 +416,31 @@ class Explainer:
             disable=not self.progress or len(X) <= chunk,
         ):
             idx = range(lo_i, min(lo_i + chunk, len(X)))
-            keep, rate, rng = {}, {}, {}
-            for i in idx:
-                key = (3, zlib.crc32(np.ascontiguousarray(X[i]).tobytes()), int(targets[i]))
-                rate[i] = GUIDED_MAX_RATE if max_off is None else min(1.0, max_off / cands[i].size)
-                keep[i] = self._perturbations(cands[i].size, key, n_first, rate[i])
-                seed = np.random.SeedSequence(self._entropy, spawn_key=(4, *key[1:]))
-                rng[i] = np.random.default_rng(seed)
-            y = self._guided_logits(X, idx, keep, present, cands, targets)
-            for size in filter(None, rounds):
-                new = {
-                    i: thompson_deletions(keep[i], y[i], prior[i], size, rate[i], rng[i])
-                    for i in idx
-                }
-                y_new = self._guided_logits(X, idx, new, present, cands, targets)
-                for i in idx:
-                    keep[i] = np.concatenate([keep[i], new[i]])
-                    y[i] = np.concatenate([y[i], y_new[i]])
-            for i in idx:
+            keys = [
+                (zlib.crc32(np.ascontiguousarray(X[i]).tobytes()), int(targets[i])) for i in idx
+            ]
+            rate = [
+                GUIDED_MAX_RATE if max_off is None else min(1.0, max_off / cands[i].size)
+                for i in idx
+            ]
+            first = [
+                self._perturbations(cands[i].size, (3, *key), n_first, r)
+                for i, key, r in zip(idx, keys, rate, strict=True)
+            ]
+            rngs = [
+                np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(4, *key)))
+                for key in keys
+            ]
+            fits = designed_fits(
+                first,
+                [prior[i] for i in idx],
+                rate,
+                rngs,
+                rounds,
+                lambda keeps, idx=idx: self._guided_logits(X, idx, keeps, present, cands, targets),
+            )
+            for i, (mean, sd, intercept, _) in zip(idx, fits, strict=True):
                 on, z = cands[i], Z[i, cands[i]]
-                mean, sd, intercept, _ = refine(keep[i].astype(float), y[i], prior[i])
                 absent = np.ones(rep.n_features, dtype=bool)
                 absent[present[i]] = False
                 coef[i, absent], lo[i, absent], hi[i, absent] = 0.0, 0.0, 0.0
@@ -444,24 +449,24 @@ class Explainer:
                 s0[i] = intercept + mean.sum()
         return self._explanation(X, coef, lo, hi, targets, g["comp"], g["prob"], g["y"], s0)
 
-    def _guided_logits(self, X, idx, keep, present, cands, targets):
-        """{i: the model's clipped logit of targets[i] on X[i] with the candidates that
-        keep[i] does not keep switched off}, in one model call for all of idx."""
+    def _guided_logits(self, X, idx, keeps, present, cands, targets):
+        """[the model's clipped logit of targets[i] on X[i] with the candidates that keeps
+        does not keep switched off, for i in idx], in one model call."""
         rep = self.representation
         crafted = []
-        for i in idx:
-            full = np.zeros((len(keep[i]), rep.n_features), dtype=bool)
+        for i, keep in zip(idx, keeps, strict=True):
+            full = np.zeros((len(keep), rep.n_features), dtype=bool)
             full[:, present[i]] = True  # the features that are not candidates stay
-            full[:, cands[i]] = keep[i]
+            full[:, cands[i]] = keep
             crafted.append(rep.switch_off(X[i], full))
         log_p = np.split(
-            self.model.log_proba(np.concatenate(crafted)),
-            np.cumsum([len(keep[i]) for i in idx])[:-1],
+            self.model.log_proba(np.concatenate(crafted)), np.cumsum([len(k) for k in keeps])[:-1]
         )
-        return {
-            i: np.clip(class_logit(lp, targets[i]), -self.logit_limit, self.logit_limit)
-            for i, lp in zip(idx, log_p, strict=True)
-        }
+        return [self.clipped_logit(lp, targets[i]) for i, lp in zip(idx, log_p, strict=True)]
+
+    def clipped_logit(self, log_proba, c):
+        """``class_logit`` of class c, censored at +-logit_limit like every fit's response."""
+        return np.clip(class_logit(log_proba, c), -self.logit_limit, self.logit_limit)
 
     def _explanation(self, X, coef, lo, hi, targets, comp, prob, y, surrogate_logit):
         rep = self.representation
@@ -529,10 +534,7 @@ class Explainer:
         the input itself; each other row switches features off with its own rate
         ~ U(0, max_rate), so small and large deletions are both seen."""
         rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=key))
-        rate = max_rate * rng.uniform(size=(n_samples, 1))
-        keep = rng.uniform(size=(n_samples, n_on)) >= rate
-        keep[0] = True
-        return keep
+        return random_deletions(n_on, n_samples, max_rate, rng)
 
 
 def summarize_local(reg):

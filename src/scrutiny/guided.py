@@ -77,6 +77,34 @@ def refine(K, y, prior_mean, lambdas=LAMBDAS):
     return p.mean, np.sqrt(var), intercept, p.lam
 
 
+def random_deletions(q, n, max_rate, rng):
+    """(n, q) bool: which features each of n random perturbations keeps. Row 0 keeps all
+    (the input itself); each other row switches features off with its own rate
+    ~ U(0, max_rate), so that small and large deletions are both seen."""
+    rate = max_rate * rng.uniform(size=(n, 1))
+    keep = rng.uniform(size=(n, q)) >= rate
+    keep[0] = True
+    return keep
+
+
+def designed_fits(first, prior, max_rate, rngs, rounds, respond):
+    """``refine`` results (mean, sd, intercept, lam) for several inputs at once. Input i
+    starts from the perturbations ``first[i]`` ((n, q_i) bool keeps); then, for each size in
+    ``rounds``, that many more designed by ``thompson_deletions`` (share ``max_rate[i]``,
+    generator ``rngs[i]``). ``respond(keeps)`` returns the responses to a list of keeps, one
+    per input, so that each round can query the model once for all of them."""
+    keep = list(first)
+    y = respond(keep)
+    for size in filter(None, rounds):
+        new = [
+            thompson_deletions(k, r, p, size, m, g)
+            for k, r, p, m, g in zip(keep, y, prior, max_rate, rngs, strict=True)
+        ]
+        keep = [np.concatenate(pair) for pair in zip(keep, new, strict=True)]
+        y = [np.concatenate(pair) for pair in zip(y, respond(new), strict=True)]
+    return [refine(k.astype(float), r, p) for k, r, p in zip(keep, y, prior, strict=True)]
+
+
 def thompson_deletions(K, y, prior_mean, n, max_rate, rng, lambdas=LAMBDAS):
     """(n, q) bool: which features each of n new perturbations keeps. Each draws the effects
     from the posterior given (K, y) and switches off its top ones, as many as a random
