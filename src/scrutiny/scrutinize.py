@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS
 from scrutiny.fidelity import K_GRID, _put, bootstrap_interval
@@ -353,7 +354,11 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
         return np.split(y, np.cumsum([len(k) for k in keeps])[:-1])
 
     top = order[:, :kmax].copy()
-    for lo in range(0, len(fitted), chunk):
+    for lo in tqdm(
+        range(0, len(fitted), chunk),
+        desc="designed transplants",
+        disable=not explainer.progress or len(fitted) <= chunk,
+    ):
         idx = fitted[lo : lo + chunk]
         rate = [min(1.0, PATHOLOGICAL_K / cands[i].size) for i in idx]
         first = [
