@@ -530,9 +530,8 @@ class Explainer:
         return self._explanation(X, coef, lo, hi, targets, comp, prob, y0, s0)
 
     def _perturbations(self, n_on, key, n_samples, max_rate=1.0):
-        """(n_samples, n_on) bool: which present features each perturbation keeps. Row 0 is
-        the input itself; each other row switches features off with its own rate
-        ~ U(0, max_rate), so small and large deletions are both seen."""
+        """``guided.random_deletions`` of n_on present features, drawn from this
+        explainer's generator for ``key``: the same input gets the same perturbations."""
         rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=key))
         return random_deletions(n_on, n_samples, max_rate, rng)
 
