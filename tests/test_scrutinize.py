@@ -102,12 +102,16 @@ def test_same_seed_same_samples(fitted):
     a = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=30, random_state=5)
     b = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=30, random_state=5)
     c = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=30, random_state=6)
+    gen = np.random.default_rng(5)  # a generator seeded alike draws alike
+    d = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=30, random_state=gen)
     for x, y in zip(a.attacks().values(), b.attacks().values(), strict=True):
         np.testing.assert_array_equal(x.samples(3, random=True), y.samples(3, random=True))
         np.testing.assert_array_equal(x.predictions, y.predictions)
     assert not np.array_equal(
         a.adversarial.samples(3, random=True), c.adversarial.samples(3, random=True)
     )
+    for x, y in zip(a.attacks().values(), d.attacks().values(), strict=True):
+        np.testing.assert_array_equal(x.samples(3), y.samples(3))
 
 
 def test_without_labels_class_means_called(fitted):

@@ -278,7 +278,8 @@ def scrutinize(
         gain = np.nan_to_num(coef * (P - H))  # the surrogate's rise of logit c per element
         h_top = np.argsort(-gain, axis=1, kind="stable")[:, :kmax]
         if mode == "guided":
-            seed = np.random.SeedSequence(random_state, spawn_key=(h,))
+            parent = rng.bit_generator.seed_seq  # of an int, None or a Generator given
+            seed = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, h))
             h_top = _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed)
         h_rand = _random_present(P, H, kmax, rng)
 
