@@ -276,11 +276,12 @@ def scrutinize(
     for h, (name, hosts_in) in enumerate(hosts.items()):
         H = hosts_in.reshape(index.size, -1)
         gain = np.nan_to_num(coef * (P - H))  # the surrogate's rise of logit c per element
-        h_top = np.argsort(-gain, axis=1, kind="stable")[:, :kmax]
         if mode == "guided":
             parent = rng.bit_generator.seed_seq  # of an int, None or a Generator given
             seed = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, h))
             h_top = _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed)
+        else:
+            h_top = np.argsort(-gain, axis=1, kind="stable")[:, :kmax]
         h_rand = _random_present(P, H, kmax, rng)
 
         def craft(k, random, H=H, h_top=h_top, h_rand=h_rand):
