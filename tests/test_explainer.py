@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from scrutiny import Explainer
+from scrutiny.explainer import GUIDED_LOGIT_LIMIT, guided_logit
 from scrutiny.models import ModelError
 
 torch = pytest.importorskip("torch")
@@ -242,6 +243,25 @@ def test_guided_mode_corrects_the_global_effects_with_few_queries():
     assert again.method == "dmm-men-guided" and again.meta["model_queries"] == 5 + 5 * 40
     with pytest.raises(ValueError, match="no global surrogates"):
         Explainer(logistic, X_TAB, mode="local").explain(X_TAB[:2], mode="guided")
+
+
+def test_guided_fits_see_logits_beyond_the_censoring_limit():
+    """Global fits censor logits at +-logit_limit; a guided fit around one input is
+    Gaussian, so it takes the exact logit: with a limit of 1, inputs of logit 3-10 still get
+    the true effects, which clipped responses would flatten."""
+    z = sum(w * X_TAB[:, j] for j, w in TRUE.items())
+    confident = np.flatnonzero((np.abs(z) > 3) & (np.abs(z) < 10))[:5]
+    ex = Explainer(logistic, X_TAB, surrogate=FAST, logit_limit=1.0, random_state=0, progress=False)
+    exp = ex.fit().explain(X_TAB[confident], mode="guided", n_samples=40)
+    sign = np.where(exp.target == 1, 1.0, -1.0)
+    for j, w in TRUE.items():
+        effect = sign * w * (X_TAB[confident, j] - X_TAB[:, j].mean())
+        np.testing.assert_allclose(exp.values[:, j], effect, atol=0.1)
+    # a probability output that underflowed to 0 still gives a finite response
+    certain = np.array([[0.0, np.log(1e-30)], [0.0, -np.inf], [-np.inf, 0.0]])  # log p
+    np.testing.assert_allclose(
+        guided_logit(certain, 0), [30 * np.log(10), GUIDED_LOGIT_LIMIT, -GUIDED_LOGIT_LIMIT]
+    )
 
 
 def test_guided_mode_perturbs_only_the_top_candidates():

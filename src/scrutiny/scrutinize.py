@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS
+from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
 from scrutiny.fidelity import K_GRID, _put, bootstrap_interval
 from scrutiny.guided import designed_fits, random_deletions
 
@@ -342,7 +342,7 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
     rngs = [np.random.default_rng(s) for s in seed.spawn(len(P))]
 
     def respond(idx, keeps):
-        """The model's clipped logit of target, negated (the effect of keeping a host
+        """The model's ``guided_logit`` of target, negated (the effect of keeping a host
         element is minus its transplant's gain), on each host with the candidates that a
         keep does not keep copied from its donor; one model call for all of idx."""
         crafted = []
@@ -352,7 +352,7 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
             out[rows, cands[i][cols]] = P[i, cands[i][cols]]
             crafted.append(out.reshape(shape))
         log_p = explainer.model.log_proba(np.concatenate(crafted))
-        y = -explainer.clipped_logit(log_p, target)
+        y = -guided_logit(log_p, target)
         return np.split(y, np.cumsum([len(k) for k in keeps])[:-1])
 
     top = order[:, :kmax].copy()
