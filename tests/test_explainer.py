@@ -170,6 +170,10 @@ def test_bad_input_is_named():
         ex.explain(X_TAB[:5], target=2)
     with pytest.raises(ValueError, match="mode must be"):
         Explainer(logistic, X_TAB, mode="lemna")
+    with pytest.raises(ValueError, match=r"unknown surrogate setting\(s\) \['n_comps'\]"):
+        Explainer(logistic, X_TAB, surrogate={"n_comps": 3})
+    with pytest.raises(ValueError, match=r"set \['lambda1'\] as arguments"):
+        Explainer(logistic, X_TAB, surrogate={"priors": {"lambda1": 0.0}})
     with pytest.raises(ModelError, match="not probabilities"):
         Explainer(lambda x: 5 * logistic(x), X_TAB, progress=False).fit()
 

@@ -25,6 +25,7 @@ from scrutiny.models import ModelAdapter
 from scrutiny.representations import make_representation
 from scrutiny.surrogate import DPMixtureRegression
 from scrutiny.surrogate.driver import chains_run_separately
+from scrutiny.surrogate.estimator import check_settings
 
 GLOBAL_SURROGATE = {"n_components": 10, "n_sweeps": 300, "dtype": "float32"}
 # Small global fits of several classes share one batched kernel, up to this many classes:
@@ -174,6 +175,7 @@ class Explainer:
         self.classes = None if classes is None else [int(c) for c in classes]
         defaults = LOCAL_SURROGATE if mode == "local" else GLOBAL_SURROGATE
         self.surrogate = {**defaults, **(surrogate or {})}
+        check_settings(self.surrogate)
         if not logit_limit > 0:
             raise ValueError(f"logit_limit must be positive, got {logit_limit!r}")
         self.logit_limit = float(logit_limit)

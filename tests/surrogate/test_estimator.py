@@ -129,6 +129,20 @@ def test_get_set_params_round_trip():
     assert "n_components=5" in repr(m)
 
 
+def test_bad_priors_are_named_before_sampling(small):
+    Z, y = small
+    with pytest.raises(ValueError, match=r"set \['n_components'\] as arguments"):
+        DPMixtureRegression(3, n_sweeps=5, priors={"n_components": 4}, progress=False).fit(Z, y)
+    with pytest.raises(ValueError, match=r"unknown prior\(s\) \['alpha'\]; valid ones are"):
+        DPMixtureRegression(3, n_sweeps=5, priors={"alpha": 2.0}, progress=False).fit(Z, y)
+    with pytest.raises(TypeError, match="priors must be a dict or None, got list"):
+        DPMixtureRegression(3, n_sweeps=5, priors=[2.0], progress=False).fit(Z, y)
+    fit = DPMixtureRegression(
+        3, n_sweeps=5, priors={"concentration_shape": 2.0}, progress=False
+    ).fit(Z, y)
+    assert fit.coef_.shape == (3, 3)
+
+
 # -- bad input ------------------------------------------------------------------------
 
 

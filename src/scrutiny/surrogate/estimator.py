@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import numpy as np
@@ -11,6 +12,9 @@ from scrutiny._validation import as_float_matrix, as_float_vector
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
+
+# Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
+_ARGUMENT_PRIORS = frozenset({"n_components", "n_nets", "lambda1", "lambda2"})
 
 
 class DPMixtureRegression:
@@ -323,7 +327,7 @@ def _fit_together(estimators, Z, ys, lower, upper):
         n_nets=int(first.n_nets),
         lambda1=first.lambda1,
         lambda2=first.lambda2,
-        **(first.priors or {}),
+        **prior_settings(first.priors),
     )
     params = SamplerParams(priors=priors, init=first.init)
     lower_s, upper_s = np.array(bounds).T
@@ -358,3 +362,31 @@ def _same(a, b):
         return bool(a == b) if not isinstance(a, np.ndarray) else False
     except (TypeError, ValueError):
         return False
+
+
+def check_settings(settings):
+    """Raise a ValueError naming any key of ``settings`` (keyword arguments meant for
+    ``DPMixtureRegression``) that it does not take, or any bad entry of their ``priors``:
+    callers that fit in worker processes check before they start them."""
+    valid = set(DPMixtureRegression._param_names())
+    unknown = sorted(set(settings) - valid)
+    if unknown:
+        raise ValueError(f"unknown surrogate setting(s) {unknown}; valid ones are {sorted(valid)}")
+    prior_settings(settings.get("priors"))
+
+
+def prior_settings(priors):
+    """``priors`` as keyword arguments of ``Priors``, checked: a dict (or None) of its fields
+    other than those the estimator's own arguments set."""
+    if priors is None:
+        return {}
+    if not isinstance(priors, dict):
+        raise TypeError(f"priors must be a dict or None, got {type(priors).__name__}")
+    own = sorted(set(priors) & _ARGUMENT_PRIORS)
+    if own:
+        raise ValueError(f"set {own} as arguments of DPMixtureRegression, not in priors")
+    fields = {f.name for f in dataclasses.fields(Priors)} - _ARGUMENT_PRIORS
+    unknown = sorted(set(priors) - fields)
+    if unknown:
+        raise ValueError(f"unknown prior(s) {unknown}; valid ones are {sorted(fields)}")
+    return priors
