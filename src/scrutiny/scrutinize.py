@@ -328,7 +328,7 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
     of up to PATHOLOGICAL_K of them (the scale of the question): a random first share, then
     rounds designed on the posterior so far. The global gain alone often picks elements
     that move a CNN only together with others: on Fashion-MNIST it made 0.13 of hosts be
-    called c at k = 40, the designed fits 0.57 (docs/benchmarks.md)."""
+    called c at k = 40, the designed fits 0.61 (docs/benchmarks.md)."""
     shape = (-1, *explainer.representation.input_shape)
     order = np.argsort(-gain, axis=1, kind="stable")
     n_cands = max(2, n_samples // TRANSPLANTS_PER_CANDIDATE)
