@@ -67,3 +67,28 @@ def test_random_explanation_is_seeded_and_keeps_targets():
 def test_lime_refuses_colour_images():
     with pytest.raises(ValueError, match="grey"):
         lime_image(lambda x: np.full((len(x), 2), 0.5), np.zeros((2, 3, 8, 8)), progress=False)
+
+
+@pytest.mark.parametrize("explain", [lime_image, kernel_shap])
+def test_bad_targets_are_named(explain):
+    with pytest.raises(ValueError, match=r"target classes must be in 0\.\.2"):
+        explain(model, X, target=-1, progress=False)
+    with pytest.raises(ValueError, match=r"target has shape \(2,\)"):
+        explain(model, X, target=[0, 1], progress=False)
+
+
+def test_lime_hides_pixels_with_the_baseline_given():
+    """A baseline that varies from pixel to pixel: every query LIME makes holds each pixel
+    either at the input's value or at the baseline's, never at another value."""
+    base = np.linspace(0.2, 0.8, 64).reshape(8, 8)
+    seen = []
+
+    def recording(images):
+        seen.append(np.array(images))
+        return model(images)
+
+    lime_image(recording, X[:1], num_samples=40, baseline=base, progress=False)
+    queried = np.concatenate(seen[1:])  # the first call asks for the target
+    at_input, at_base = np.isclose(queried, X[0]), np.isclose(queried, base)
+    assert (at_input | at_base).all()
+    assert at_base[~np.isclose(X[0], base)[None].repeat(len(queried), 0)].any()

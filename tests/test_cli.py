@@ -184,6 +184,16 @@ def test_explain_errors_are_one_clear_line(tmp_path):
     done = scrutiny(*base, "--model", f"{tmp_path / 'm.py'}:f")
     assert done.returncode == 2 and "NaN or inf values, the first at (1, 2)" in done.stderr
     assert "Traceback" not in done.stderr
+    done = scrutiny(*base, "--model", f"{tmp_path / 'm.py'}:predcit")
+    assert done.returncode == 2 and "has no attribute 'predcit'" in done.stderr
+    fit = base.index("--fit-data") + 1
+    np.savez(tmp_path / "fit.npz", X=np.zeros((5, 2)))
+    (tmp_path / "empty.npy").write_bytes(b"")
+    for name, message in [("fit.npz", ".npz archive"), ("empty.npy", "not a plain .npy array")]:
+        args = [*base[:fit], tmp_path / name, *base[fit + 1 :]]
+        done = scrutiny(*args, "--model", f"{tmp_path / 'm.py'}:f")
+        assert done.returncode == 2 and message in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def test_cli_without_a_command_explains_usage():
@@ -254,3 +264,8 @@ def test_scrutinize_errors_are_one_clear_line(tmp_path):
     done = scrutiny(*base, "--class", 7)
     assert done.returncode == 2 and "the model calls no input of --data class [7]" in done.stderr
     assert "Traceback" not in done.stderr
+    bad = np.load(tmp_path / "data.npy")
+    bad[2, 1] = np.nan
+    np.save(tmp_path / "data.npy", bad)
+    done = scrutiny(*base, "--class", 1)  # the data's fault, not the model's
+    assert done.returncode == 2 and "--data holds 1 NaN or inf values" in done.stderr

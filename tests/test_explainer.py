@@ -168,6 +168,18 @@ def test_bad_input_is_named():
         Explainer(logistic, np.where(np.arange(12) == 0, np.nan, X_TAB))
     with pytest.raises(ValueError, match=r"target classes must be in 0\.\.1"):
         ex.explain(X_TAB[:5], target=2)
+    with pytest.raises(ValueError, match=r"target has shape \(3,\); expected one class"):
+        ex.explain(X_TAB[:5], target=[0, 1, 1])
+    with pytest.raises(TypeError, match="target must be class numbers"):
+        ex.explain(X_TAB[:5], target=0.9)
+    with pytest.raises(ValueError, match=r"baseline has shape \(3,\); expected a number"):
+        Explainer(logistic, X_TAB, baseline=np.zeros(3))
+    with pytest.raises(ValueError, match="baseline holds NaN"):
+        Explainer(logistic, X_TAB, baseline=np.nan)
+    with pytest.raises(ValueError, match="random_state must be a non-negative int"):
+        Explainer(logistic, X_TAB, random_state=-1)
+    with pytest.raises(TypeError, match="random_state must be None, an int"):
+        Explainer(logistic, X_TAB, random_state=1.5)
     with pytest.raises(ValueError, match="mode must be"):
         Explainer(logistic, X_TAB, mode="lemna")
     with pytest.raises(ValueError, match=r"unknown surrogate setting\(s\) \['n_comps'\]"):
@@ -190,8 +202,49 @@ def test_bad_input_is_named():
 def test_inputs_are_not_modified():
     X = X_TAB.copy()
     ex = Explainer(logistic, X, surrogate=FAST, random_state=0, progress=False)
-    ex.explain(X[:5])
+    exp = ex.explain(X[:5])
     np.testing.assert_array_equal(X, X_TAB)
+    # nor shared: writing into the caller's arrays later changes neither the explainer,
+    # whose fit runs on first use, nor the explanation
+    X[:] = 0.0
+    assert not np.shares_memory(exp.inputs, X)
+    np.testing.assert_array_equal(exp.inputs, X_TAB[:5])
+    again = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    np.testing.assert_array_equal(again.explain(X_TAB[:5]).values, exp.values)
+
+
+def test_hard_outputs_are_named():
+    """Probabilities of exactly 0 or 1 everywhere give a regression nothing to learn."""
+
+    def hard(X):
+        return np.eye(2)[(X[:, 2] > 0).astype(int)]
+
+    with pytest.raises(ValueError, match="probability of class 0 on every fit input is 0 or 1"):
+        Explainer(hard, X_TAB, surrogate=FAST, progress=False).fit()
+    local = Explainer(hard, X_TAB, mode="local", n_samples=20, progress=False)
+    with pytest.raises(ValueError, match="every perturbation of input 0 is 0 or 1"):
+        local.explain(X_TAB[:1])
+
+
+def test_features_the_fit_never_saw_vary_get_no_effect():
+    """A column constant in X_fit: the fit knows nothing of its effect, so an input that
+    differs there must not have it ranked (its coefficient would be a prior draw)."""
+    X = X_TAB.copy()
+    X[:, 0] = 5.0
+    x = X[:3].copy()
+    x[:, 0] = 15.0
+    for seed in range(3):
+        exp = Explainer(logistic, X, surrogate=FAST, random_state=seed, progress=False).explain(x)
+        assert (exp.values[:, 0] == 0).all() and (exp.coefficients[:, 0] == 0).all()
+        assert set(np.argsort(-np.abs(exp.coefficients).mean(axis=0))[:3]) == set(TRUE)
+
+
+def test_legacy_random_state_is_accepted():
+    a, b = (
+        Explainer(logistic, X_TAB, surrogate=FAST, random_state=rs, progress=False)
+        for rs in (np.random.RandomState(3), np.random.RandomState(3))
+    )
+    np.testing.assert_array_equal(a.explain(X_TAB[:4]).values, b.explain(X_TAB[:4]).values)
 
 
 def test_saturated_probabilities_are_censored_not_fatal():

@@ -88,6 +88,9 @@ def test_bad_arguments_are_named():
     e = explanation(True)
     with pytest.raises(ValueError, match="k must be between 1 and 36"):
         deduction(model, e, ks=[40])
+    for ks in ([], [2.5], 3):
+        with pytest.raises(ValueError, match="ks must be a non-empty list of integers"):
+            synthetic(model, e, ks=ks)
     with pytest.raises(ValueError, match="donors have 35 elements"):
         augmentation(model, e, np.zeros((3, 35)), ks=[3])
     with pytest.raises(ValueError, match="no donor"):

@@ -53,6 +53,10 @@ def test_binary_scores_become_two_classes():
         (lambda x: probs(x) * 0.5, "sums to"),
         (lambda x: probs(x)[:-1], "returned shape"),
         (lambda x: np.zeros((len(x), 2, 2)), "returned shape"),
+        (lambda x: 0.5, r"returned shape \(\)"),
+        (lambda x: np.zeros((len(x), 0)), "returned no classes"),
+        (lambda x: [[0.5, 0.5]] * (len(x) - 1) + [[1.0]], "list that is not an array of numbers"),
+        (lambda x: "yes", "str that is not an array of numbers"),
     ],
 )
 def test_bad_outputs_are_named(fn, message):
@@ -80,6 +84,20 @@ def test_not_a_model():
         ModelAdapter(3)
     with pytest.raises(ValueError, match="outputs must be"):
         ModelAdapter(probs, outputs="scores")
+
+
+def test_a_torch_tensor_that_requires_grad_is_read():
+    w = torch.ones(2, 3, requires_grad=True)
+    adapter = ModelAdapter(lambda x: torch.softmax(torch.as_tensor(x).float() @ w, 1))
+    assert adapter.log_proba(X).shape == (10, 3)
+
+
+def test_a_one_class_classifier_is_named():
+    from sklearn.dummy import DummyClassifier
+
+    one = DummyClassifier().fit(X, np.full(len(X), 7))
+    with pytest.raises(ModelError, match="knows one class only"):
+        ModelAdapter(one).predict(X)
 
 
 def test_sklearn_classifier_uses_predict_proba():
@@ -150,7 +168,7 @@ def test_load_callable_from_file(tmp_path):
     src.write_text("import numpy as np\ndef predict(x):\n    return np.full((len(x), 2), 0.5)\n")
     fn = load_callable(f"{src}:predict")
     assert fn(X).shape == (10, 2)
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+    with pytest.raises(ValueError, match="no attribute 'nope'"):
         load_callable(f"{src}:nope")
     with pytest.raises(ValueError, match="module:function"):
         load_callable("just_a_name")

@@ -133,6 +133,27 @@ def test_bad_requests_are_named(fitted):
         scrutinize(ex, X[labels == 1], 1, labels=labels[labels == 1])
     with pytest.raises(ValueError, match="samples of shape"):
         scrutinize(ex, X.reshape(len(X), -1), 0)
+    with pytest.raises(ValueError, match="max_inputs must be None or at least 1"):
+        scrutinize(ex, X, 0, max_inputs=0)
+
+
+def test_samples_outside_the_kept_rankings_are_refused(fitted):
+    ex, X, labels = fitted
+    s = scrutinize(ex, X, 0, labels=labels, ks=(1, 3), max_inputs=5, mode="global")
+    assert (s.adversarial.samples(2) != s.adversarial.originals).sum(axis=(1, 2)).max() <= 2
+    for k in (0, 4):
+        with pytest.raises(ValueError, match=r"outside the rankings kept: 1\.\.3"):
+            s.adversarial.samples(k)
+
+
+def test_local_explanations_keep_the_global_regimes_for_patterns(fitted):
+    """A global explainer asked for local explanations: the patterns count the inputs of
+    each global component by their global regime, not by a local fit's labels."""
+    ex, X, labels = fitted
+    a = scrutinize(ex, X, 0, labels=labels, max_inputs=6, mode="global")
+    b = scrutinize(ex, X, 0, labels=labels, max_inputs=6, mode="local", n_samples=40)
+    np.testing.assert_array_equal(a.regime.component, b.regime.component)
+    assert [p.n_inputs for p in a.patterns] == [p.n_inputs for p in b.patterns]
 
 
 def test_tabular_rows_and_their_report_sections():

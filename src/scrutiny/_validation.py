@@ -37,6 +37,24 @@ def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
     return arr
 
 
+def class_targets(target, log_p):
+    """(n,) int64 classes to explain for the n rows of ``log_p`` (n, C): the predicted ones
+    for None, else one class for all or one per row, each in 0..C-1."""
+    n, C = log_p.shape
+    if target is None:
+        return log_p.argmax(axis=1)
+    t = np.asarray(target)
+    numeric = np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
+    if t.dtype == bool or not numeric or (t != np.round(t)).any():
+        raise TypeError(f"target must be class numbers (integers), got {target!r:.60}")
+    if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != n):
+        raise ValueError(f"target has shape {t.shape}; expected one class, or one per input ({n},)")
+    t = np.broadcast_to(t, (n,)).astype(np.int64)
+    if ((t < 0) | (t >= C)).any():
+        raise ValueError(f"target classes must be in 0..{C - 1}, got {np.unique(t).tolist()}")
+    return t
+
+
 def _check_finite(arr, name):
     bad = ~np.isfinite(arr)
     if bad.any():

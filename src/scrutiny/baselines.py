@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import numpy as np
 from tqdm.auto import tqdm
 
+from scrutiny._validation import class_targets
 from scrutiny.explainer import target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
@@ -62,20 +63,20 @@ def lime_image(
     segments = rep.groups.reshape(rep.input_shape)
     explainer = lime.LimeImageExplainer(random_state=random_state)
 
-    def classify(images):  # lime passes RGB copies of the grey image
-        return adapter.proba(images[..., 0])
+    def classify(images):  # lime passes RGB copies of the grey image, less the baseline
+        return adapter.proba(images[..., 0] + rep.baseline)
 
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
         with contextlib.redirect_stderr(io.StringIO()):  # lime's own bar, one per input
-            e = explainer.explain_instance(
-                X[i],
+            e = explainer.explain_instance(  # lime hides with one value: 0, off the baseline
+                X[i] - rep.baseline,
                 classify,
                 labels=(int(targets[i]),),
                 top_labels=None,
-                hide_color=float(rep.baseline.flat[0]),
+                hide_color=0.0,
                 num_samples=num_samples,
                 batch_size=batch_size,
                 segmentation_fn=lambda image: segments,
@@ -148,9 +149,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
 
 def _targets(adapter, X, target):
     log_p = adapter.log_proba(X)
-    if target is None:
-        return log_p, log_p.argmax(axis=1)
-    return log_p, np.broadcast_to(np.asarray(target, dtype=np.int64), (len(X),)).copy()
+    return log_p, class_targets(target, log_p)
 
 
 def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method, meta):

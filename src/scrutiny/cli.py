@@ -159,11 +159,12 @@ def run_explain(args):
 def run_scrutinize(args):
     import numpy as np
 
+    from scrutiny.explainer import _check_inputs
     from scrutiny.job import explain_and_report
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
-    X = _load_array(args.data)
+    X = explainer.representation.check(_check_inputs(_load_array(args.data), "--data"), "--data")
     labels = None if args.labels is None else _load_array(args.labels)
     predicted = explainer.model.predict(X)
     if labels is not None:
@@ -233,11 +234,15 @@ def _load_array(path):
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
         raise ValueError(
             f"{path} is not a plain .npy array (pickled objects are refused): {exc}"
         ) from exc
+    if not isinstance(array, np.ndarray):  # an .npz archive
+        array.close()
+        raise ValueError(f"{path} is an .npz archive; save the one array with numpy.save")
+    return array
 
 
 if __name__ == "__main__":

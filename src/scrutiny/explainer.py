@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
+from scrutiny._validation import class_targets
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
@@ -109,6 +110,9 @@ class Explainer:
         Square blocks of this many pixels a side as the image features.
     classes : None or list of int
         Classes to fit in global mode; None fits each class the first time it is explained.
+        Small fits share batched kernels, so a class's fit depends on the classes fitted
+        with it: call ``fit()`` first (every class at once) to make explanations independent
+        of the order in which inputs are explained.
     surrogate : dict
         Settings of ``DPMixtureRegression`` (defaults: ``GLOBAL_SURROGATE`` or
         ``LOCAL_SURROGATE``).
@@ -225,6 +229,8 @@ class Explainer:
         jobs = []
         for block in self._class_blocks(todo, Z):
             Y = np.column_stack([class_logit(log_p, c) for c in block])
+            for c, y in zip(block, Y.T, strict=True):
+                _require_graded(y, self.logit_limit, f"class {c} on every fit input")
             jobs.append((block, Z, Y, self._settings((0, *block))))
         keys = {}
         if self.cache_fits:  # a block is loaded only whole: its classes share one kernel
@@ -329,11 +335,12 @@ class Explainer:
         X = self.representation.check(_check_inputs(X, "X"))
         t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
         log_p = self.model.log_proba(X)
-        targets = _targets(target, log_p)
+        targets = class_targets(target, log_p)
         if n_samples is None:
             n_samples = self.n_samples if mode == self.mode else _SAMPLES[mode]
         if int(n_samples) < 20:
             raise ValueError(f"n_samples must be at least 20, got {n_samples!r}")
+        n_samples = int(n_samples)
         if max_off is not None and not int(max_off) >= 1:
             raise ValueError(f"max_off must be a positive number of features, got {max_off!r}")
         if candidates is None:
@@ -516,6 +523,9 @@ class Explainer:
                 full = np.zeros((len(keep), F), dtype=bool)
                 full[:, on] = keep
                 y = class_logit(self.model.log_proba(rep.switch_off(x, full)), targets[i])
+                _require_graded(
+                    y, self.logit_limit, f"class {targets[i]} on every perturbation of input {i}"
+                )
                 y0[i] = y[0]
                 yield i, keep.astype(np.float64), y, self._settings(key, local=True)
 
@@ -556,6 +566,17 @@ def summarize_local(reg):
     return j, reg.label_probabilities_[0, j], reg.intercept_[j], reg.coef_[j], lower[j], upper[j]
 
 
+def _require_graded(y, limit, where):
+    """Refuse responses that are all censored: a model whose probability is 0 or 1 (to
+    within e^-limit) everywhere gives a regression on its logit nothing to learn."""
+    if not (np.abs(y) < limit).any():
+        raise ValueError(
+            f"the model's probability of {where} is 0 or 1 (its logit is beyond "
+            f"+-{limit:g}): nothing to regress. A model with hard outputs, such as a tree "
+            "with pure leaves, needs inputs on which it is less than certain"
+        )
+
+
 def _require_present(on, i):
     if on.size == 0:
         raise ValueError(f"input {i} equals the baseline everywhere: nothing to explain")
@@ -569,32 +590,35 @@ def _intervals(reg):
     return np.nan_to_num(lo), np.nan_to_num(hi)
 
 
-def _targets(target, log_p):
-    n, C = log_p.shape
-    if target is None:
-        return log_p.argmax(axis=1)
-    t = np.broadcast_to(np.asarray(target), (n,)).astype(np.int64)
-    if ((t < 0) | (t >= C)).any():
-        raise ValueError(f"target classes must be in 0..{C - 1}, got {np.unique(t).tolist()}")
-    return t
-
-
 def _check_inputs(X, name):
+    """A float64 copy of X, checked: the explainer and its explanations keep it, and a
+    caller who later writes into X must not change them."""
     X = np.asarray(X)
-    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
+        raise TypeError(f"{name} must be real numbers, got dtype {X.dtype}")
     if X.ndim < 2 or X.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty batch (n, *input_shape), got {X.shape}")
     bad = ~np.isfinite(X)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{name} holds {int(bad.sum())} NaN or inf values, the first at {where}")
-    return X.astype(np.float64, copy=False)
+    return np.array(X, dtype=np.float64)
 
 
 def _entropy(random_state):
+    """The root entropy of every seed an explainer derives: from an int >= 0, a Generator
+    or a legacy RandomState (a draw from it, as scikit-learn does), or fresh for None."""
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**63))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
     if random_state is None:
         return np.random.SeedSequence().entropy
+    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
+        raise TypeError(
+            "random_state must be None, an int, a numpy Generator or RandomState, got "
+            f"{random_state!r}"
+        )
+    if random_state < 0:
+        raise ValueError(f"random_state must be a non-negative int, got {random_state}")
     return int(random_state)

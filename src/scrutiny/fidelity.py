@@ -173,6 +173,9 @@ def _adapter(model, batch_size):
 
 
 def _flat(explanation, ks):
+    ks = np.asarray(ks)
+    if ks.ndim != 1 or ks.size == 0 or not np.issubdtype(ks.dtype, np.integer):
+        raise ValueError(f"ks must be a non-empty list of integers, got {ks.tolist()!r:.60}")
     m = len(explanation)
     X = explanation.inputs.reshape(m, -1)
     base = explanation.baseline.reshape(-1)

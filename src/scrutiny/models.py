@@ -81,14 +81,21 @@ class ModelAdapter:
             ) from exc
         self.n_calls += 1
         self.n_rows += len(xb)
-        out = np.asarray(out, dtype=np.float64)
-        if out.ndim == 2 and out.shape[1] == 1:
-            out = out[:, 0]
-        if out.shape[0] != len(xb) or out.ndim not in (1, 2):
+        out = _numeric(out)
+        expected = f"expected ({len(xb)}, n_classes) or ({len(xb)},)"
+        if out.ndim not in (1, 2) or out.shape[0] != len(xb):
             raise ModelError(
-                f"the model returned shape {out.shape} for {len(xb)} inputs; expected "
-                f"({len(xb)}, n_classes) or ({len(xb)},)"
+                f"the model returned shape {out.shape} for {len(xb)} inputs; {expected}"
             )
+        if out.ndim == 2 and out.shape[1] == 1:
+            if self.kind == "sklearn":  # predict_proba's one column is its only class
+                raise ModelError(
+                    "the classifier knows one class only (predict_proba has one column): "
+                    "there is no decision to explain"
+                )
+            out = out[:, 0]
+        if out.ndim == 2 and out.shape[1] == 0:
+            raise ModelError(f"the model returned no classes (shape {out.shape}); {expected}")
         bad = ~np.isfinite(out)
         if bad.any():
             row = int(np.argwhere(bad)[0][0])
@@ -131,6 +138,18 @@ class ModelAdapter:
             )
         with np.errstate(divide="ignore"):
             return np.log(out / sums[:, None])
+
+
+def _numeric(out):
+    """The model's output as a float64 array, or a ModelError saying what it was."""
+    if hasattr(out, "detach"):  # a torch tensor, perhaps one that requires grad
+        out = out.detach().cpu()
+    try:
+        return np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(
+            f"the model returned a {type(out).__name__} that is not an array of numbers: {exc}"
+        ) from exc
 
 
 def _wrap(model):
@@ -236,7 +255,7 @@ def load_callable(spec):
     try:
         fn = getattr(module, attr)
     except AttributeError as exc:
-        raise AttributeError(f"module {mod_name!r} has no attribute {attr!r}") from exc
+        raise ValueError(f"module {mod_name!r} has no attribute {attr!r}") from exc
     if not callable(fn):
         raise TypeError(f"{spec} is a {type(fn).__name__}, not a callable")
     return fn

@@ -66,7 +66,9 @@ class Attack:
         return self.random_success.mean(axis=1)
 
     def samples(self, k, random=False):
-        """The m inputs crafted with the top-k (or k random) elements."""
+        """The m inputs crafted with the top-k (or k random) elements, 1 <= k <= max(ks)."""
+        if not 1 <= int(k) <= max(self.ks):
+            raise ValueError(f"k={k} is outside the rankings kept: 1..{max(self.ks)}")
         return self.craft(int(k), bool(random))
 
     def at(self, k):
@@ -227,6 +229,8 @@ def scrutinize(
         negative = (labels != target) & (predicted != target)
     else:
         positive, negative = predicted == target, predicted != target
+    if max_inputs is not None and not int(max_inputs) >= 1:
+        raise ValueError(f"max_inputs must be None or at least 1, got {max_inputs!r}")
     index = np.flatnonzero(positive)[:max_inputs]
     if index.size == 0:
         raise ValueError(f"no input of X is a correctly classified member of class {target}")
@@ -254,7 +258,9 @@ def scrutinize(
         max_off=max_off,
         candidates=rep.n_features if mode == "guided" else None,
     )
-    regime = exp if mode != "guided" else explainer.explain(X[index], targets, mode="global")
+    # the inputs' global regimes, where the explainer has them (a local explainer has not)
+    own = mode == "global" or explainer.mode == "local"
+    regime = exp if own else explainer.explain(X[index], targets, mode="global")
     P = X[index].reshape(index.size, -1)
     base = rep.baseline.reshape(-1)
     top = exp.top(kmax)

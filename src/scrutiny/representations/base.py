@@ -35,9 +35,19 @@ class Representation:
     def __init__(self, input_shape, baseline, groups, scale):
         self.input_shape = tuple(int(s) for s in input_shape)
         size = int(np.prod(self.input_shape))
-        self.baseline = np.broadcast_to(
-            np.asarray(baseline, dtype=np.float64), self.input_shape
-        ).copy()
+        try:
+            b = np.asarray(baseline, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"baseline must be a number or an array of numbers: {exc}") from None
+        try:
+            self.baseline = np.broadcast_to(b, self.input_shape).copy()
+        except ValueError:
+            raise ValueError(
+                f"baseline has shape {b.shape}; expected a number or an input's shape "
+                f"{self.input_shape}"
+            ) from None
+        if not np.isfinite(self.baseline).all():
+            raise ValueError("baseline holds NaN or inf: it must be a value an input can take")
         self.groups = np.asarray(groups, dtype=np.int64).reshape(-1)
         if self.groups.size != size:
             raise ValueError(f"groups has {self.groups.size} entries for inputs of {size}")

@@ -23,6 +23,8 @@ class DPMixtureRegression:
     Each occupied component is one linear regime of y on Z; ``coef_`` are posterior means
     after label switching is resolved, averaged over the draws in which the component held
     rows (``occupancy_`` is the share of such draws; never-occupied components are NaN).
+    A feature that is 0 in every row never meets the likelihood: its ``coef_`` is its exact
+    posterior mean, the prior's 0, and its draws and intervals are the prior's.
     Fitted by Gibbs sampling (``scrutiny.surrogate.kernel``) over ``n_chains`` chains;
     memory does not grow with ``n_sweeps``.
 
@@ -353,8 +355,11 @@ def _fit_together(estimators, Z, ys, lower, upper):
         max_stored_draws=int(first.max_stored_draws),
         batched=first.batch_chains,
     )
+    unseen = ~(Z != 0).any(axis=0)
     for est, post in zip(estimators, posteriors, strict=True):
         est._set_fitted(post, Z.shape[1])
+        held = np.isfinite(est.coef_[:, unseen])  # components that never held rows stay NaN
+        est.coef_[:, unseen] = np.where(held, 0.0, np.nan)
 
 
 def _same(a, b):
