@@ -75,6 +75,10 @@ def test_bad_targets_are_named(explain):
         explain(model, X, target=-1, progress=False)
     with pytest.raises(ValueError, match=r"target has shape \(2,\)"):
         explain(model, X, target=[0, 1], progress=False)
+    bad = X.copy()
+    bad[1, 2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or inf values, the first at \(1, 2, 3\)"):
+        explain(model, bad, progress=False)
 
 
 def test_lime_hides_pixels_with_the_baseline_given():

@@ -37,6 +37,21 @@ def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
     return arr
 
 
+def as_input_batch(X, name):
+    """A checked float64 copy of a batch of inputs X (n, *input_shape): what keeps it (an
+    explainer, an explanation) is safe from a caller who later writes into X."""
+    X = np.asarray(X)
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
+        raise TypeError(f"{name} must be real numbers, got dtype {X.dtype}")
+    if X.ndim < 2 or X.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty batch (n, *input_shape), got {X.shape}")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} holds {int(bad.sum())} NaN or inf values, the first at {where}")
+    return np.array(X, dtype=np.float64)
+
+
 def class_targets(target, log_p):
     """(n,) int64 classes to explain for the n rows of ``log_p`` (n, C): the predicted ones
     for None, else one class for all or one per row, each in 0..C-1."""

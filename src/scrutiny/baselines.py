@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny._validation import class_targets
+from scrutiny._validation import as_input_batch, class_targets
 from scrutiny.explainer import target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
@@ -139,7 +139,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
     adapter = (
         model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
     )
-    X = np.asarray(X, dtype=np.float64)
+    X = as_input_batch(X, "X")
     if representation is None:
         if X.ndim not in (3, 4):
             raise ValueError(f"expected a batch of images (n, H, W[, C]), got shape {X.shape}")

@@ -159,12 +159,12 @@ def run_explain(args):
 def run_scrutinize(args):
     import numpy as np
 
-    from scrutiny.explainer import _check_inputs
+    from scrutiny._validation import as_input_batch
     from scrutiny.job import explain_and_report
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
-    X = explainer.representation.check(_check_inputs(_load_array(args.data), "--data"), "--data")
+    X = explainer.representation.check(as_input_batch(_load_array(args.data), "--data"), "--data")
     labels = None if args.labels is None else _load_array(args.labels)
     predicted = explainer.model.predict(X)
     if labels is not None:

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
-from scrutiny._validation import class_targets
+from scrutiny._validation import as_input_batch, class_targets
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
@@ -173,7 +173,7 @@ class Explainer:
         )
         if X_fit is None:
             raise ValueError("X_fit is required: inputs like the ones to explain")
-        X_fit = _check_inputs(X_fit, "X_fit")
+        X_fit = as_input_batch(X_fit, "X_fit")
         self.mode = mode
         self.representation = make_representation(representation, X_fit, baseline, superpixel)
         self.classes = None if classes is None else [int(c) for c in classes]
@@ -332,7 +332,7 @@ class Explainer:
             raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
         if mode != "local" and self.mode == "local":
             raise ValueError(f"a local explainer has no global surrogates for mode={mode!r}")
-        X = self.representation.check(_check_inputs(X, "X"))
+        X = self.representation.check(as_input_batch(X, "X"))
         t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
         log_p = self.model.log_proba(X)
         targets = class_targets(target, log_p)
@@ -588,21 +588,6 @@ def _intervals(reg):
     held rows, so that products stay finite)."""
     lo, hi = reg.coef_interval(0.95)
     return np.nan_to_num(lo), np.nan_to_num(hi)
-
-
-def _check_inputs(X, name):
-    """A float64 copy of X, checked: the explainer and its explanations keep it, and a
-    caller who later writes into X must not change them."""
-    X = np.asarray(X)
-    if X.dtype == object or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
-        raise TypeError(f"{name} must be real numbers, got dtype {X.dtype}")
-    if X.ndim < 2 or X.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty batch (n, *input_shape), got {X.shape}")
-    bad = ~np.isfinite(X)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} holds {int(bad.sum())} NaN or inf values, the first at {where}")
-    return np.array(X, dtype=np.float64)
 
 
 def _entropy(random_state):
