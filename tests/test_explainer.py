@@ -371,13 +371,22 @@ def test_cached_fits_are_loaded_and_give_the_same_explanations(tmp_path, monkeyp
     other = Explainer(logistic, X_TAB, **{**kw, "random_state": 1}).fit()
     assert other.cached_fits_ == []
     assert Explainer(logistic, X_TAB[:500], **kw).fit().cached_fits_ == []
-    # a damaged entry is a miss, refitted and written again
-    for f in (tmp_path / "fits").glob("*.npz"):
-        f.write_bytes(b"not a zip")
-    refit = Explainer(logistic, X_TAB, **kw).fit()
-    assert refit.cached_fits_ == []
-    np.testing.assert_array_equal(refit.explain(X_TAB[:30]).values, a.values)
+    # a damaged entry is a miss, refitted and written again: a broken zip, an empty file
+    # (as a power cut leaves one), metadata that is not an object
+    for damage in (b"not a zip", b""):
+        for f in (tmp_path / "fits").glob("*.npz"):
+            f.write_bytes(damage)
+        refit = Explainer(logistic, X_TAB, **kw).fit()
+        assert refit.cached_fits_ == []
+        np.testing.assert_array_equal(refit.explain(X_TAB[:30]).values, a.values)
+    for f in (tmp_path / "fits").glob("*.json"):
+        f.write_text("null")
+    assert Explainer(logistic, X_TAB, **kw).fit().cached_fits_ == []
     assert Explainer(logistic, X_TAB, **kw).fit().cached_fits_ == [0, 1]
+    # settings given as numpy numbers are kept too
+    numpy_kw = {**kw, "surrogate": {k: np.int64(v) for k, v in FAST.items()}}
+    Explainer(logistic, X_TAB, **numpy_kw).fit()
+    assert Explainer(logistic, X_TAB, **numpy_kw).fit().cached_fits_ == [0, 1]
 
 
 def test_max_off_sets_the_scale_of_the_perturbations():

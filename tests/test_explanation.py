@@ -92,6 +92,52 @@ def test_save_load_round_trip(tmp_path):
     assert back.meta == e.meta and back.method == e.method
 
 
+def test_names_with_dots_are_kept_whole(tmp_path):
+    a, b = make(seed=1), make(seed=2)
+    assert a.save(tmp_path / "run.v1").name == "run.v1.npz"
+    assert b.save(tmp_path / "run.v2.npz").name == "run.v2.npz"
+    assert {p.name for p in tmp_path.iterdir()} == {
+        f"run.v{i}.{ext}" for i in (1, 2) for ext in ("npz", "json")
+    }
+    np.testing.assert_array_equal(Explanation.load(tmp_path / "run.v1").values, a.values)
+    np.testing.assert_array_equal(Explanation.load(tmp_path / "run.v2.json").values, b.values)
+
+
+def test_numpy_numbers_in_meta_are_saved(tmp_path):
+    e = make()
+    e.meta.update(max_off=np.int64(3), rate=np.float32(0.5), grid=np.arange(3))
+    back = Explanation.load(e.save(tmp_path / "exp"))
+    assert back.meta["max_off"] == 3 and back.meta["rate"] == 0.5 and back.meta["grid"] == [0, 1, 2]
+
+
+def test_metadata_that_cannot_be_written_leaves_no_file(tmp_path):
+    make().save(tmp_path / "exp")
+    e = make(seed=3)
+    e.meta["model"] = object()
+    with pytest.raises(TypeError):
+        e.save(tmp_path / "exp")
+    np.testing.assert_array_equal(Explanation.load(tmp_path / "exp").values, make().values)
+
+
+def test_edited_metadata_is_refused(tmp_path):
+    make().save(tmp_path / "exp")
+    meta = json.loads((tmp_path / "exp.json").read_text())
+    meta["meta"]["mode"] = "local"
+    (tmp_path / "exp.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="metadata do not match"):
+        Explanation.load(tmp_path / "exp")
+
+
+def test_slices_are_copies():
+    e = make()
+    before = e.values.copy()
+    for part in (e[0:2], e[[0, 1]], e[0]):
+        part.values[0, 0, 0] = -99.0
+        part.meta["mode"] = "edited"
+    np.testing.assert_array_equal(e.values, before)
+    assert e.meta["mode"] == "global"
+
+
 def test_tampered_array_is_refused(tmp_path):
     make().save(tmp_path / "exp")
     with np.load(tmp_path / "exp.npz") as f:

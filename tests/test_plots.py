@@ -1,5 +1,10 @@
 """Every plot draws on the ax it is given and returns it."""
 
+import json
+import os
+import subprocess
+import sys
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -55,3 +60,18 @@ def test_a_random_curve_takes_its_method_colour_dashed():
     assert a_random.get_color() == a.get_color() != b.get_color()
     assert a_random.get_linestyle() == "--" and a.get_linestyle() == "-"
     plt.close(ax.figure)
+
+
+def test_reports_are_utf8_whatever_the_locale(tmp_path):
+    """The page declares utf-8, so it is written in utf-8 even under an ASCII locale."""
+    code = (
+        "import sys; from scrutiny.report import write_report; "
+        "write_report(sys.argv[1], 'scrutiny explain: mod\\u00e8le.onnx', [], "
+        "{'model': 'mod\\u00e8le'})"
+    )
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}
+    env["PYTHONCOERCECLOCALE"] = "0"
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "modèle.onnx" in (tmp_path / "index.html").read_bytes().decode("utf-8")
+    assert json.loads((tmp_path / "results.json").read_bytes())["model"] == "modèle"

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
+import warnings
 from functools import cache
 from pathlib import Path
+from zipfile import BadZipFile
 
 import numpy as np
 
 from scrutiny._cache import cache_dir
+from scrutiny._files import paired
 from scrutiny.surrogate.persist import load_regression, save_regression
 
 
@@ -30,19 +32,21 @@ def load(key):
     """The fitted surrogate stored under ``key``, or None (also for an entry that cannot be
     read: it is refitted and written again)."""
     path = _path(key)
-    if not (path.with_suffix(".npz").is_file() and path.with_suffix(".json").is_file()):
+    if not all(p.is_file() for p in paired(path)):
         return None
     try:
         return load_regression(path)
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, BadZipFile):
         return None
 
 
 def store(key, reg):
-    """Arrays first, metadata last: an interrupted write leaves no .json, so no entry."""
-    path = _path(key)
-    path.with_suffix(".json").unlink(missing_ok=True)
-    save_regression(reg, path)
+    """Arrays first, metadata last: an interrupted write leaves no .json, so no entry. A
+    cache that cannot be written (full, read-only) costs a warning, not the fit."""
+    try:
+        save_regression(reg, _path(key))
+    except OSError as exc:
+        warnings.warn(f"the fit could not be kept in the cache: {exc}", stacklevel=2)
 
 
 def _path(key):

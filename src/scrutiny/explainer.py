@@ -362,7 +362,7 @@ class Explainer:
             seconds=time.perf_counter() - t0,
             model_queries=self.model.n_rows - rows0,
             model_calls=self.model.n_calls - calls0,
-            max_off=max_off,
+            max_off=None if max_off is None else int(max_off),
             candidates=int(candidates) if mode == "guided" else None,
             fit_seconds=self.fit_seconds_,
             fit_queries=self.fit_queries_,

@@ -6,14 +6,17 @@ SHA-256, never as a pickle: loading runs no code, and a corrupted or edited file
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 
 import numpy as np
 
-FORMAT = "scrutiny.explanation/1"
+from scrutiny._files import paired, plain, to_json
+
+FORMAT = "scrutiny.explanation/2"
+_FORMAT_1 = "scrutiny.explanation/1"  # before the metadata had a checksum: still read
 _ARRAYS = (
     "inputs",
     "values",
@@ -122,8 +125,9 @@ class Explanation:
             index = [int(index)]
         kw = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in _ARRAYS:
-            kw[name] = kw[name][index]
-        kw["meta"] = dict(self.meta)
+            kw[name] = np.array(kw[name][index])  # a copy, whatever the index
+        kw["baseline"] = np.array(self.baseline)
+        kw["meta"] = copy.deepcopy(self.meta)
         return Explanation(**kw)
 
     def top(self, k):
@@ -185,35 +189,46 @@ class Explanation:
     # -- saving -----------------------------------------------------------------------------
 
     def save(self, path):
-        """Write ``path.npz`` (arrays) and ``path.json`` (metadata and checksums)."""
-        base = _stem(path)
-        base.parent.mkdir(parents=True, exist_ok=True)
+        """Write ``path.npz`` (arrays) and ``path.json`` (metadata and checksums of both);
+        the JSON is made first, so metadata that cannot be written leaves no file."""
+        npz, meta_path = paired(path)
         arrays = {name: getattr(self, name) for name in (*_ARRAYS, "baseline")}
-        np.savez(base.with_suffix(".npz"), **arrays)
-        meta = {
-            "format": FORMAT,
-            "method": self.method,
-            "meta": self.meta,
-            "sha256": {name: _digest(a) for name, a in arrays.items()},
-        }
-        base.with_suffix(".json").write_text(json.dumps(meta, indent=2))
-        return base.with_suffix(".npz")
+        described = {"method": self.method, "meta": plain(self.meta)}
+        text = to_json(
+            {
+                "format": FORMAT,
+                **described,
+                "sha256": {name: _digest(a) for name, a in arrays.items()},
+                "meta_sha256": _meta_digest(described),
+            },
+            indent=2,
+        )
+        npz.parent.mkdir(parents=True, exist_ok=True)
+        meta_path.unlink(missing_ok=True)  # no stale metadata beside new arrays
+        np.savez(npz, **arrays)
+        meta_path.write_text(text, encoding="utf-8")
+        return npz
 
     @classmethod
     def load(cls, path):
-        """Read an explanation written by ``save``; refuse a file whose arrays do not match
-        their recorded checksums."""
-        base = _stem(path)
-        npz, meta_path = base.with_suffix(".npz"), base.with_suffix(".json")
+        """Read an explanation written by ``save``; refuse a file whose arrays or metadata
+        do not match their recorded checksums (files of format /1 checked only arrays)."""
+        npz, meta_path = paired(path)
         for p in (npz, meta_path):
             if not p.is_file():
                 raise FileNotFoundError(f"{p} does not exist")
         try:
-            meta = json.loads(meta_path.read_text())
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, _FORMAT_1):
             raise ValueError(f"{meta_path} is not a scrutiny explanation ({FORMAT})")
+        described = {"method": meta.get("method"), "meta": meta.get("meta")}
+        if meta["format"] == FORMAT and meta.get("meta_sha256") != _meta_digest(described):
+            raise ValueError(
+                f"{meta_path} was modified or corrupted: its metadata do not match their "
+                "recorded checksum"
+            )
         try:
             with np.load(npz, allow_pickle=False) as f:
                 arrays = {name: f[name] for name in f.files}
@@ -232,9 +247,8 @@ class Explanation:
         return cls(**arrays, method=str(meta.get("method")), meta=meta.get("meta") or {})
 
 
-def _stem(path):
-    path = Path(path)
-    return path.with_suffix("") if path.suffix in (".npz", ".json") else path
+def _meta_digest(described):
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
 def _digest(a):

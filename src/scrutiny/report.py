@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from pathlib import Path
+
+from scrutiny._files import to_json
 
 
 def figure_png(fig):
@@ -26,7 +27,7 @@ def write_report(out_dir, title, sections, results):
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=_plain))
+    (out / "results.json").write_text(to_json(results, indent=2), encoding="utf-8")
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
@@ -49,15 +50,5 @@ def write_report(out_dir, title, sections, results):
                 f"<figcaption>{label}</figcaption></figure>"
             )
     parts.append("</body></html>")
-    (out / "index.html").write_text("\n".join(parts))
+    (out / "index.html").write_text("\n".join(parts), encoding="utf-8")
     return out / "index.html"
-
-
-def _plain(obj):
-    import numpy as np
-
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"cannot write {type(obj).__name__} to JSON")

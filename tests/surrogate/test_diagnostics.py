@@ -65,6 +65,15 @@ def test_thinning_buffer_stays_bounded_and_evenly_spaced():
     assert np.array_equal(buf.get("v")[:, 0], kept)
     with pytest.raises(ValueError):
         ThinningBuffer(5)
+    # it thins only when another draw is due: exactly `capacity` draws are all kept, and
+    # any number of them keeps more than half the capacity, evenly spaced from draw 0
+    for n in (8, 9, 16, 17, 100):
+        buf = ThinningBuffer(8)
+        for i in range(n):
+            buf.offer(i=i)
+        kept = buf.get("i")
+        assert kept[0] == 0 and np.all(np.diff(kept) == buf.stride) and 4 < len(kept) <= 8
+        assert n != 8 or np.array_equal(kept, np.arange(8))
 
 
 def test_match_labels_undoes_a_permutation():

@@ -248,3 +248,24 @@ def test_bad_settings_give_a_clear_error(small, kw, match):
     settings.update(kw)
     with pytest.raises(ValueError, match=match):
         DPMixtureRegression(**settings).fit(*small)
+
+
+def test_a_saved_fit_loads_whole(small, tmp_path):
+    """Plain files, names kept whole (dots included), settings given as numpy numbers or a
+    Generator, predictions identical after loading."""
+    from scrutiny.surrogate.persist import load_regression, save_regression
+
+    Z, y = small
+    fits = {
+        "fit.v1": DPMixtureRegression(
+            3, n_sweeps=10, progress=False, random_state=np.random.default_rng(0)
+        ).fit(Z, y),
+        "fit.v2": DPMixtureRegression(np.int64(3), n_sweeps=10, progress=False).fit(Z, y),
+    }
+    for name, reg in fits.items():
+        npz, meta = save_regression(reg, tmp_path / name)
+        assert (npz.name, meta.name) == (f"{name}.npz", f"{name}.json")
+    for name, reg in fits.items():
+        back = load_regression(tmp_path / name)
+        np.testing.assert_array_equal(back.predict(Z), reg.predict(Z))
+        assert back.n_components == 3

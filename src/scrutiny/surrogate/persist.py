@@ -5,10 +5,10 @@ scalars."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
+from scrutiny._files import paired, to_json
 from scrutiny.surrogate.estimator import DPMixtureRegression
 
 FORMAT = "scrutiny.dp-mixture-regression/1"
@@ -26,35 +26,36 @@ def save_regression(reg, path):
                 if isinstance(v, np.ndarray):
                     arrays[f"diagnostics/{key}"] = v
                 else:
-                    diagnostics[key] = _plain(v)
+                    diagnostics[key] = v
         elif isinstance(value, np.ndarray):
             arrays[name] = value
         else:
-            scalars[name] = _plain(value)
-    meta = {
-        "format": FORMAT,
-        "params": reg.get_params(),
-        "fitted": scalars,
-        "diagnostics": diagnostics,
-    }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path.with_suffix(".npz"), **arrays)
-    path.with_suffix(".json").write_text(json.dumps(meta))
-    return path.with_suffix(".npz"), path.with_suffix(".json")
+            scalars[name] = value
+    params = reg.get_params()
+    if isinstance(params["random_state"], np.random.Generator):
+        params["random_state"] = None  # its state is spent: the fit is what is saved
+    text = to_json(
+        {"format": FORMAT, "params": params, "fitted": scalars, "diagnostics": diagnostics}
+    )  # before any file is written: settings that JSON cannot hold leave none
+    npz, meta_path = paired(path)
+    npz.parent.mkdir(parents=True, exist_ok=True)
+    meta_path.unlink(missing_ok=True)  # no stale metadata beside new arrays
+    np.savez(npz, **arrays)
+    meta_path.write_text(text, encoding="utf-8")
+    return npz, meta_path
 
 
 def load_regression(path):
     """The fitted ``DPMixtureRegression`` written by ``save_regression``."""
-    path = Path(path)
-    meta = json.loads(path.with_suffix(".json").read_text())
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}.json is not a saved {FORMAT} surrogate")
+    npz, meta_path = paired(path)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{meta_path} is not a saved {FORMAT} surrogate")
     reg = DPMixtureRegression(**meta["params"])
     for name, value in meta["fitted"].items():
         setattr(reg, name, tuple(value) if isinstance(value, list) else value)
     diagnostics = dict(meta["diagnostics"])
-    with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
+    with np.load(npz, allow_pickle=False) as data:
         for key in data.files:
             if key.startswith("diagnostics/"):
                 diagnostics[key.removeprefix("diagnostics/")] = data[key]
@@ -62,11 +63,3 @@ def load_regression(path):
                 setattr(reg, key, data[key])
     reg.diagnostics_ = diagnostics
     return reg
-
-
-def _plain(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, tuple | list):
-        return [_plain(x) for x in v]
-    return v

@@ -25,8 +25,9 @@ def match_labels(reference_counts, counts):
 class ThinningBuffer:
     """Keeps at most ``capacity`` evenly spaced draws, whatever the number offered.
 
-    When full, every other stored draw is dropped and the stride doubles, so the kept draws
-    stay in order and equally spaced (usable for R-hat and ESS) and memory stays bounded.
+    When full and another draw is due, every other stored draw is dropped and the stride
+    doubles, so the kept draws stay in order and equally spaced (usable for R-hat and ESS)
+    and memory stays bounded; a run that offers exactly ``capacity`` draws keeps them all.
     """
 
     def __init__(self, capacity):
@@ -45,15 +46,15 @@ class ThinningBuffer:
                     k: np.empty((self.capacity, *np.shape(v)), dtype=np.asarray(v).dtype)
                     for k, v in values.items()
                 }
-            for k, v in values.items():
-                self.arrays[k][self.size] = v
-            self.size += 1
-            if self.size == self.capacity:
+            if self.size == self.capacity:  # offered = capacity x stride: due at 2 x stride
                 half = self.capacity // 2
                 for a in self.arrays.values():
                     a[:half] = a[0 : self.capacity : 2]
                 self.size = half
                 self.stride *= 2
+            for k, v in values.items():
+                self.arrays[k][self.size] = v
+            self.size += 1
         self.offered += 1
 
     def get(self, key):
