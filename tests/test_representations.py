@@ -51,6 +51,9 @@ def test_image_shape_errors():
         ImageRepresentation((5, 6, 7))
     with pytest.raises(ValueError, match="2 or 3 dimensions"):
         ImageRepresentation((2, 3, 4, 5))
+    with pytest.raises(ValueError, match="covers the whole 6x6 image"):
+        ImageRepresentation((6, 6), superpixel=6)
+    assert ImageRepresentation((6, 6), superpixel=5).n_features == 4
 
 
 def test_tabular_features_are_standardised_from_the_mean():

@@ -170,8 +170,13 @@ def test_tabular_rows_and_their_report_sections():
     # column 2 at the baseline -1 means class 0; a random column is column 2 one time in 6
     assert s.adversarial.rate[0] == 1.0 and s.adversarial.random_rate[0] < 0.4
     assert s.pathological["other classes"].rate[0] == 1.0  # column 2 carried over: class 1
-    from scrutiny.weakness_report import sections
+    from scrutiny.weakness_report import class_table, scrutinize_classes, sections
 
+    # six columns: the headline k (20 and 40) were never tested, the nearest ones report
+    said = []
+    scrutinies = scrutinize_classes(ex, X[:200], None, [1], say=said.append, mode="global")
+    assert "top-5 nullified fool" in said[0] and "top-5 transplanted fool" in said[0]
+    assert "adversarial k=5" in class_table(scrutinies)
     parts = sections(s, ex)
     headings = " ".join(h for h, _, _ in parts)
     assert "gallery" not in headings and "patterns" in headings  # no pictures of rows

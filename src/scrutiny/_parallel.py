@@ -69,13 +69,17 @@ def fit_many(
             bar.update()
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, main_not_rerun():
-        for key, Z, y, settings in jobs:
-            while len(pending) >= 2 * workers:
+        try:
+            for key, Z, y, settings in jobs:
+                while len(pending) >= 2 * workers:
+                    collect()
+                quiet = {**settings, "n_jobs": 1, "progress": False}
+                pending[pool.submit(fit_surrogate, Z, y, quiet, bounds, summarize)] = key
+            while pending:
                 collect()
-            quiet = {**settings, "n_jobs": 1, "progress": False}
-            pending[pool.submit(fit_surrogate, Z, y, quiet, bounds, summarize)] = key
-        while pending:
-            collect()
+        except BaseException:  # a fit failed, or Ctrl-C: cancel the queued fits (running ones end)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     bar.close()
     return results
 

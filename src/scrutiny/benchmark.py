@@ -63,13 +63,6 @@ def load_task(name, seed=0, progress=True):
 def run_benchmark(args):
     say = (lambda *a: None) if args.quiet else print
     progress = not args.quiet
-    model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
-    adapter = ModelAdapter(model, outputs="logits", batch_size=512)
-    X_pool, y_pool = X_test[:1000], y_test[:1000]  # scrutinized with, after the benchmark
-    X_fit, X_test = X_fit[: args.n_fit], X_test[: args.n_test]
-    donors = X_test[args.n_test :] if len(X_test) > args.n_test else X_fit[-1000:]
-    ks = [k for k in K_GRID if k <= int(np.prod(X_test.shape[1:]))]
-    say(f"{args.task}: {facts['model']}, test accuracy {facts['test_accuracy']:.3f}")
     surrogate = {"n_components": args.components, "n_sweeps": args.sweeps}
 
     fitted = {}  # seed -> the default global explainer, whose fits also serve guided mode
@@ -150,6 +143,19 @@ def run_benchmark(args):
             seed, m, {"n_sweeps": 200, **s}
         )
     only = set(args.methods or runs)
+    unknown = sorted(only - set(runs) - {"random"})  # random is always run
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {[*runs, 'random']}")
+    if not only - {"random"}:
+        raise ValueError("--methods needs a method besides random, which every run adds")
+    # the model and data, once the request is known to be sound (training takes minutes)
+    model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
+    adapter = ModelAdapter(model, outputs="logits", batch_size=512)
+    X_pool, y_pool = X_test[:1000], y_test[:1000]  # scrutinized with, after the benchmark
+    donors = X_test[args.n_test : 1000] if len(X_test) > args.n_test else X_fit[-1000:]
+    X_fit, X_test = X_fit[: args.n_fit], X_test[: args.n_test]
+    ks = [k for k in K_GRID if k <= int(np.prod(X_test.shape[1:]))]
+    say(f"{args.task}: {facts['model']}, test accuracy {facts['test_accuracy']:.3f}")
     rows, curves, exps = {}, {t: {} for t in TESTS}, {}
     for name, run in runs.items():
         if name not in only:

@@ -7,13 +7,33 @@ import sys
 from pathlib import Path
 
 
+def _at_least(minimum):
+    """An argparse type: an int >= minimum, so that nonsense is refused before any work."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def _surrogate_options(p, components, sweeps):
-    p.add_argument("--components", type=int, default=components, help="surrogate components")
-    p.add_argument("--sweeps", type=int, default=sweeps, help="Gibbs sweeps per chain")
     p.add_argument(
-        "--superpixel", type=int, default=None, help="square image blocks as features (0: pixels)"
+        "--components", type=_at_least(1), default=components, help="surrogate components"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sweeps", type=_at_least(1), default=sweeps, help="Gibbs sweeps per chain")
+    p.add_argument(
+        "--superpixel",
+        type=_at_least(0),
+        default=None,
+        help="square image blocks as features (0: pixels)",
+    )
+    p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     p.add_argument("--out", default="scrutiny-report", help="report folder")
 
@@ -28,7 +48,11 @@ def _cache_option(p):
 
 def _classes_option(p):
     p.add_argument(
-        "--classes", type=int, nargs="*", default=list(range(10)), help="classes to scrutinize"
+        "--classes",
+        type=_at_least(0),
+        nargs="*",
+        default=list(range(10)),
+        help="classes to scrutinize",
     )
 
 
@@ -43,7 +67,7 @@ def _model_options(p):
     p.add_argument("--outputs", default="probabilities", choices=["probabilities", "logits"])
     p.add_argument("--representation", default=None, choices=["image", "tabular"])
     p.add_argument("--baseline", type=float, default=None, help="value meaning 'absent'")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=_at_least(1), default=256)
 
 
 def main(argv=None):
@@ -51,9 +75,9 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="explain an MLP on real MNIST digits and write a report")
     _surrogate_options(demo, components=10, sweeps=300)
-    demo.add_argument("--n-fit", type=int, default=4000, help="training digits to fit on")
-    demo.add_argument("--n-explain", type=int, default=16, help="test digits to picture")
-    demo.add_argument("--n-test", type=int, default=200, help="test digits for deduction")
+    demo.add_argument("--n-fit", type=_at_least(2), default=4000, help="training digits to fit on")
+    demo.add_argument("--n-explain", type=_at_least(1), default=16, help="test digits to picture")
+    demo.add_argument("--n-test", type=_at_least(1), default=200, help="test digits for deduction")
     _classes_option(demo)
     _cache_option(demo)
     demo.set_defaults(superpixel=2)
@@ -63,7 +87,10 @@ def main(argv=None):
     ex.add_argument("--data", required=True, help=".npy of inputs to explain")
     ex.add_argument("--mode", default="global", choices=["global", "local", "guided"])
     ex.add_argument(
-        "--samples", type=int, default=None, help="perturbations per input (local 1000, guided 100)"
+        "--samples",
+        type=_at_least(20),
+        default=None,
+        help="perturbations per input (local 1000, guided 100)",
     )
     _surrogate_options(ex, components=10, sweeps=300)
     _cache_option(ex)
@@ -74,7 +101,12 @@ def main(argv=None):
     sc.add_argument("--data", required=True, help=".npy of inputs to scrutinize the model with")
     sc.add_argument("--labels", default=None, help=".npy of their true classes (optional)")
     sc.add_argument(
-        "--class", dest="classes", type=int, nargs="+", required=True, help="classes to scrutinize"
+        "--class",
+        dest="classes",
+        type=_at_least(0),
+        nargs="+",
+        required=True,
+        help="classes to scrutinize",
     )
     sc.add_argument(
         "--mode",
@@ -84,12 +116,14 @@ def main(argv=None):
     )
     sc.add_argument(
         "--samples",
-        type=int,
+        type=_at_least(20),
         default=None,
         help="perturbations per input (guided 300-1000, local 1000)",
     )
-    sc.add_argument("--max-inputs", type=int, default=None, help="class inputs scrutinized")
-    sc.add_argument("--examples", type=int, default=6, help="inputs pictured per gallery")
+    sc.add_argument(
+        "--max-inputs", type=_at_least(1), default=None, help="class inputs scrutinized"
+    )
+    sc.add_argument("--examples", type=_at_least(1), default=6, help="inputs pictured per gallery")
     _surrogate_options(sc, components=10, sweeps=300)
     _cache_option(sc)
     sc.set_defaults(out="scrutiny-report")
@@ -98,19 +132,21 @@ def main(argv=None):
     )
     bench.add_argument("task", choices=["mnist", "fashion"])
     _surrogate_options(bench, components=10, sweeps=200)
-    bench.add_argument("--n-test", type=int, default=200, help="test inputs explained")
-    bench.add_argument("--n-fit", type=int, default=1000, help="inputs the global fit uses")
-    bench.add_argument("--n-stability", type=int, default=50, help="inputs re-explained")
+    bench.add_argument("--n-test", type=_at_least(1), default=200, help="test inputs explained")
+    bench.add_argument(
+        "--n-fit", type=_at_least(2), default=1000, help="inputs the global fit uses"
+    )
+    bench.add_argument("--n-stability", type=_at_least(1), default=50, help="inputs re-explained")
     bench.add_argument(
         "--samples",
-        type=int,
+        type=_at_least(20),
         default=1000,
         help="perturbations per input of LIME, local mode and the guided row at this budget",
     )
     bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
     bench.add_argument(
         "--paper-k",
-        type=int,
+        type=_at_least(1),
         nargs="+",
         default=[20, 75],
         help="features in the authors' protocol's tests (75 in theirs)",

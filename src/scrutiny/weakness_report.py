@@ -37,10 +37,10 @@ def scrutinize_classes(explainer, X, labels, classes, say=print, **options):
     for c in classes:
         out[int(c)] = s = scrutinize(explainer, X, c, labels=labels, **options)
         a, o = s.adversarial, s.pathological["other classes"]
+        ka, ko = _k(a, ADVERSARIAL_K), _k(o, PATHOLOGICAL_K)  # the nearest k tested
         say(
-            f"class {c}: {len(s.index)} inputs; top-{_k(a, ADVERSARIAL_K)} nullified fool "
-            f"{_rate(a, ADVERSARIAL_K)}; top-{_k(o, PATHOLOGICAL_K)} transplanted fool "
-            f"{_rate(o, PATHOLOGICAL_K)} ({s.meta['seconds']:.1f} s)"
+            f"class {c}: {len(s.index)} inputs; top-{ka} nullified fool {_rate(a, ka)}; "
+            f"top-{ko} transplanted fool {_rate(o, ko)} ({s.meta['seconds']:.1f} s)"
         )
     return out
 

@@ -51,8 +51,11 @@ def read_idx(path):
     """An IDX file (optionally gzipped): byte 2 = data type 0x08 (uint8), byte 3 = number of
     dimensions, then one big-endian uint32 per dimension, then the data."""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise ValueError(f"{path} is damaged: {exc}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")
     ndim = raw[3]

