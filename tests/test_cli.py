@@ -201,6 +201,9 @@ def test_cli_without_a_command_explains_usage():
     assert done.returncode == 2 and "usage" in done.stderr
 
 
+SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data", "d.npy"]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -210,36 +213,8 @@ def test_cli_without_a_command_explains_usage():
         (["benchmark", "mnist", "--n-stability", "0"], "argument --n-stability: must be at"),
         (["benchmark", "mnist", "--methods", "LIEM"], "unknown methods ['LIEM']; choose from"),
         (["benchmark", "mnist", "--methods", "random"], "a method besides random"),
-        (
-            [
-                "scrutinize",
-                "--model",
-                "m.onnx",
-                "--fit-data",
-                "f.npy",
-                "--data",
-                "d.npy",
-                "--class",
-                "-1",
-            ],
-            "argument --class: must be at least 0, got -1",
-        ),
-        (
-            [
-                "scrutinize",
-                "--model",
-                "m.onnx",
-                "--fit-data",
-                "f.npy",
-                "--data",
-                "d.npy",
-                "--class",
-                "1",
-                "--examples",
-                "zero",
-            ],
-            "argument --examples: expected an integer",
-        ),
+        ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0, got -1"),
+        ([*SCRUTINIZE, "--class", "1", "--examples", "x"], "--examples: expected an integer"),
     ],
 )
 def test_nonsense_numbers_are_refused_before_any_work(tmp_path, args, message):
