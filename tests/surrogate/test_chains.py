@@ -36,6 +36,21 @@ def test_processes_give_the_draws_of_threads():
         np.testing.assert_allclose(a.coef_mean[main, 1:3], truth, atol=0.15)
 
 
+def test_torch_chains_run_in_processes_too():
+    """The torch backend travels to a chain's process (rebuilt there, as numpy's is)."""
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((100, 3))
+    data = kernel.GibbsData.build(
+        Z, [Z[:, 0] + 0.3 * rng.standard_normal(100)], make_backend("torch")
+    )
+    params = kernel.SamplerParams(kernel.Priors(n_components=2))
+    kw = dict(n_chains=2, n_sweeps=10, burn_in=2, random_state=0, progress=False, n_jobs=2)
+    (a,) = run_chains(data, params, processes=True, **kw)
+    (b,) = run_chains(data, params, processes=False, **kw)
+    np.testing.assert_array_equal(a.draws["log_likelihood"], b.draws["log_likelihood"])
+
+
 def test_a_failing_chain_process_names_the_chain_and_the_cause():
     data = small_problem()
     params = kernel.SamplerParams(kernel.Priors(n_components=4), init=np.full(200, 9))

@@ -37,6 +37,10 @@ def test_inverse_gaussian_extreme_mean_is_finite_and_levy():
     x = inverse_gaussian(rng, np.full(100_000, 1e12), 2.0)
     assert np.isfinite(x).all() and (x > 0).all()
     assert stats.kstest(x, stats.levy(scale=2.0).cdf).pvalue > KS_LEVEL
+    # beyond mean/shape ~ 1e154, r (r + 2) overflows: the draws were 0
+    x = inverse_gaussian(rng, np.full(100_000, 1e200), 1.0)
+    assert (x > 0).all()
+    assert stats.kstest(x, stats.levy(scale=1.0).cdf).pvalue > KS_LEVEL
 
 
 @pytest.mark.parametrize("rate", [1e-3, 0.3, 1.0, 7.0, 400.0])
@@ -114,6 +118,13 @@ def test_slice_sampler_targets_its_density_in_every_coordinate():
     draws = np.array(draws[1000::5])  # thin: slice draws are mildly autocorrelated
     for i, a in enumerate(shapes):
         assert stats.kstest(draws[:, i], stats.gamma(a).cdf).pvalue > KS_LEVEL / shapes.size
+
+
+def test_slice_sampling_from_a_point_of_no_density_is_an_error_not_a_hang():
+    rng = np.random.default_rng(0)
+    for bad in (np.nan, -np.inf, np.inf):
+        with pytest.raises(FloatingPointError, match="log density"):
+            slice_sample(rng, lambda x, bad=bad: np.where(x == 0.0, bad, -(x**2)), np.zeros(2))
 
 
 @pytest.mark.parametrize(

@@ -35,3 +35,36 @@ def test_fixed_labels_keep_the_partition():
         state, info = kernel.step(rng, state, data)
     assert np.array_equal(state.labels, z)
     assert np.array_equal(info.counts, np.bincount(z, minlength=3))
+
+
+def test_a_vague_noise_prior_keeps_every_draw_finite():
+    """Gamma(0.001) noise precisions of empty components underflow to 0 about half the
+    time: their s2 must stay finite, or NaN reaches the penalties' slice sampler (which
+    hung) and the labels (which all went to component 0)."""
+    data, _ = small_data()
+    priors = kernel.Priors(n_components=6, noise_shape=0.001, noise_scale=0.001)
+    rng = np.random.default_rng(3)
+    state = kernel.init(rng, data, kernel.SamplerParams(priors))
+    for _ in range(60):
+        state, info = kernel.step(rng, state, data)
+        assert np.isfinite(info.log_likelihood).all()
+        assert np.isfinite(state.noise_var).all() and np.isfinite(state.coef).all()
+    assert (info.counts > 0).sum() > 1
+
+
+def test_one_component_still_draws_the_concentration():
+    """With no sticks, alpha's conditional is its prior Gamma(e, f): it moves every sweep."""
+    data, _ = small_data()
+    rng = np.random.default_rng(4)
+    state = kernel.init(rng, data, kernel.SamplerParams(kernel.Priors(n_components=1)))
+    alphas = []
+    for _ in range(200):
+        state, _ = kernel.step(rng, state, data)
+        alphas.append(state.concentration[0])
+    pri = state.params.priors
+    mean = pri.concentration_shape / pri.concentration_rate
+    assert len(set(alphas)) == 200
+    # 200 independent prior draws: their mean is within 4 standard errors of the prior's
+    assert abs(np.mean(alphas) - mean) < 4 * np.sqrt(
+        pri.concentration_shape
+    ) / pri.concentration_rate / np.sqrt(200)

@@ -95,3 +95,25 @@ def test_cuda_request_is_honoured_or_explained():
     else:
         with pytest.raises(RuntimeError, match="no CUDA device"):
             make_backend("cuda")
+
+
+def test_devices_are_named_before_any_work():
+    """Settings are checked before worker processes start: a device or precision that does
+    not exist is refused there, and every spelling of numpy's device is numpy."""
+    from scrutiny.surrogate.backends import backend_name
+    from scrutiny.surrogate.estimator import check_settings
+
+    assert {backend_name(d) for d in (None, "cpu", "numpy")} == {"numpy"}
+    assert {backend_name(d) for d in ("torch", "cuda", "cuda:1", "torch:cpu")} == {"torch"}
+    for device in ("mps", "gpu", "cudafoo"):
+        with pytest.raises(ValueError, match="device must be"):
+            check_settings({"device": device})
+    with pytest.raises(ValueError, match="dtype must be"):
+        check_settings({"dtype": "float16"})
+
+
+def test_a_float32_factor_that_fails_advises_float64():
+    backend = make_backend("cpu", "float32")
+    singular = np.zeros((1, 3, 3), dtype=np.float32)
+    with pytest.raises(np.linalg.LinAlgError, match="dtype='float64'"):
+        backend.cholesky(singular)

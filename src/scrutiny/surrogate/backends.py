@@ -58,7 +58,7 @@ class NumpyBackend:
             # LAPACK is column-major: the upper factor of a C-ordered m^T is the lower one of m
             _, info = potrf(m.T, lower=0, overwrite_a=1, clean=0)
             if info != 0:
-                raise np.linalg.LinAlgError("matrix is not positive definite")
+                raise np.linalg.LinAlgError(_not_positive_definite(self.dtype.name))
         return a
 
     def solve_lower(self, low, b, transpose=False):
@@ -102,6 +102,9 @@ class TorchBackend:
             raise RuntimeError(f"device={device!r} requested but torch sees no CUDA device")
         self.dtype = getattr(torch, dtype)
 
+    def __reduce__(self):  # to a chain's process: the modules are imported there
+        return (TorchBackend, (str(self.dtype).removeprefix("torch."), str(self.device)))
+
     def generator(self, rng):
         """A device generator seeded from the kernel's numpy Generator (one per sweep)."""
         gen = self.torch.Generator(device=self.device)
@@ -130,7 +133,7 @@ class TorchBackend:
     def cholesky(self, a):
         low, info = self.torch.linalg.cholesky_ex(a)
         if bool((info != 0).any()):
-            raise np.linalg.LinAlgError("matrix is not positive definite")
+            raise np.linalg.LinAlgError(_not_positive_definite(str(self.dtype)))
         return low
 
     def solve_lower(self, low, b, transpose=False):
@@ -139,14 +142,28 @@ class TorchBackend:
         return self.torch.linalg.solve_triangular(low, b, upper=False)
 
 
+def _not_positive_definite(dtype):
+    advice = " (fit in dtype='float64', or centre and scale the features)"
+    return "a precision matrix is not positive definite" + (advice if "32" in dtype else "")
+
+
+def backend_name(device):
+    """ "numpy" or "torch", the backend that runs ``device`` (without importing torch)."""
+    if device in (None, "cpu", "numpy"):
+        return "numpy"
+    if device == "torch" or (
+        isinstance(device, str) and (device == "cuda" or device.startswith(("cuda:", "torch:")))
+    ):
+        return "torch"
+    raise ValueError(
+        f"device must be 'cpu', 'torch', 'cuda', 'cuda:N' or 'torch:DEVICE', got {device!r}"
+    )
+
+
 def make_backend(device="cpu", dtype="float64"):
     """Backend for ``device``: "cpu" runs numpy; "cuda", "cuda:N" or "torch" run torch."""
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
-    if device in (None, "cpu", "numpy"):
+    if backend_name(device) == "numpy":
         return NumpyBackend(dtype)
-    if device == "torch":
-        return TorchBackend(dtype, "cpu")
-    if isinstance(device, str) and (device.startswith("cuda") or device.startswith("torch:")):
-        return TorchBackend(dtype, device.removeprefix("torch:"))
-    raise ValueError(f"device must be 'cpu', 'torch', 'cuda' or 'cuda:N', got {device!r}")
+    return TorchBackend(dtype, "cpu" if device == "torch" else device.removeprefix("torch:"))

@@ -39,9 +39,12 @@ def inverse_gaussian(rng, mean, shape):
     mean, shape = np.broadcast_arrays(np.asarray(mean, float), np.asarray(shape, float))
     nu2 = rng.standard_normal(mean.shape) ** 2
     r = mean * nu2 / (2.0 * shape)
-    x = mean / (1.0 + r + np.sqrt(r * (r + 2.0)))
+    with np.errstate(over="ignore"):  # r (r + 2) overflows beyond r ~ 1e154: then split it
+        root = np.where(r < 1e150, np.sqrt(r * (r + 2.0)), np.sqrt(r) * np.sqrt(r + 2.0))
+    x = mean / (1.0 + r + root)
     flip = rng.random(mean.shape) * (mean + x) > mean
-    return np.where(flip, mean * (mean / x), x)
+    with np.errstate(over="ignore"):  # the branch not taken may overflow
+        return np.where(flip, mean * (mean / x), x)
 
 
 def truncated_gamma_excess(rng, rate):
@@ -131,13 +134,22 @@ def _tangent_point(A, B, p, c):
     return np.exp(hi)
 
 
+_MAX_SHRINKS = 2000  # halvings of the interval: far past float64's resolution of x0
+
+
 def slice_sample(rng, logf, x0, width=1.0, max_steps=50):
     """One univariate slice-sampling update (Neal 2003: stepping out, then shrinkage) of
     each element of ``x0``, independently; ``logf`` maps an array to its elements' log
     densities. All elements step together, so a sweep costs the slowest one's evaluations
-    of a vectorised ``logf``, not their sum."""
+    of a vectorised ``logf``, not their sum. A log density that is not finite at x0 is an
+    error: its slice has no point to find."""
     x0 = np.asarray(x0, dtype=float)
-    log_y = logf(x0) + np.log(rng.random(x0.shape))
+    f0 = logf(x0)
+    if not np.isfinite(f0).all():
+        raise FloatingPointError(
+            f"slice sampling from a point of log density {f0[~np.isfinite(f0)][0]}"
+        )
+    log_y = f0 + np.log(rng.random(x0.shape))
     left = x0 - width * rng.random(x0.shape)
     right = left + width
     steps_left = rng.integers(max_steps, size=x0.shape)
@@ -150,7 +162,9 @@ def slice_sample(rng, logf, x0, width=1.0, max_steps=50):
             steps -= out
             out &= steps > 0
     x1, todo = x0.copy(), np.ones(x0.shape, dtype=bool)
-    while todo.any():
+    for _ in range(_MAX_SHRINKS):  # the interval closes on x0, which is in the slice
+        if not todo.any():
+            break
         trial = left + (right - left) * rng.random(x0.shape)
         inside = todo & (logf(trial) > log_y)
         x1[inside] = trial[inside]

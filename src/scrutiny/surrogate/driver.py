@@ -262,7 +262,8 @@ def _in_processes(args, n_jobs, bar):
                 running.pop(c).join()
     finally:
         for proc in running.values():
-            proc.terminate()
+            if proc.is_alive():  # one that failed to start has nothing to stop
+                proc.terminate()
     return [results[c] for c in range(len(args))]
 
 

@@ -378,6 +378,7 @@ def check_settings(settings):
     if unknown:
         raise ValueError(f"unknown surrogate setting(s) {unknown}; valid ones are {sorted(valid)}")
     prior_settings(settings.get("priors"))
+    make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
 
 
 def prior_settings(priors):

@@ -61,6 +61,9 @@ from scrutiny.surrogate.stats import ComponentStats
 
 _MIN_ABS_COEF = 1e-150  # keeps the inverse-Gaussian mean finite when a coefficient is 0
 _MAX_SCALE = 1e15  # u beyond this makes a prior sd below 1e-7 s; capped to stay finite
+# An empty component's noise precision from a vague prior (shape 0.01) underflows to 0 about
+# once in 1,200 draws; floored here, its s2 stays finite (1e300) for a component no row uses.
+_MIN_EMPTY_PRECISION = 1e-300
 
 
 @dataclass(frozen=True)
@@ -329,7 +332,8 @@ def component_stats(data, labels, params):
 
 
 def step(rng, state, data):
-    """One Gibbs sweep; returns the new state and a GibbsInfo."""
+    """One Gibbs sweep; returns the new state and a GibbsInfo. (Stepping again from an
+    older state gives the same draws up to rounding: ``stats`` has moved on.)"""
     params, pri = state.params, state.params.priors
     gen = data.backend.generator(rng)
     labels, loglik, censored_means = _draw_labels(gen, data, state)
@@ -465,6 +469,11 @@ def _draw_labels(gen, data, state):
         tail = state.log_weights + special.log_ndtr(t)
         logp[ir] = be.asarray(np.where(sign != 0, tail, be.to_numpy(logp[ir])))
     logp = xp.reshape(logp, (n, C, J))
+    if bool(xp.any(xp.isnan(logp))):
+        raise FloatingPointError(
+            "a row's likelihood under a component is NaN: its noise variance or coefficients "
+            "overflowed (are the priors' noise_shape and noise_scale very small?)"
+        )
     top = xp.max(logp, axis=2, keepdims=True)
     lse = top + xp.log(xp.sum(xp.exp(logp - top), axis=2, keepdims=True))
     cum = xp.cumulative_sum(xp.exp(logp - lse), axis=2)
@@ -512,8 +521,8 @@ def _draw_weights(rng, counts, alpha, pri):
     C = alpha.size
     counts = counts.reshape(C, -1)
     J = counts.shape[1]
-    if J == 1:
-        return np.zeros(C), alpha
+    if J == 1:  # no sticks: alpha's conditional is its prior
+        return np.zeros(C), rng.gamma(pri.concentration_shape, 1.0 / pri.concentration_rate, C)
     tail = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:]
     la = log_gamma_variates(rng, 1.0 + counts[:, :-1])
     lb = log_gamma_variates(rng, alpha[:, None] + tail)
@@ -726,6 +735,7 @@ def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales
     noise_var = np.empty(J)
     if empty.any():  # s2 from its prior, then u given s2 from its prior
         t = rng.gamma(pri.noise_shape, 1.0 / pri.noise_scale, int(empty.sum()))
+        t = np.maximum(t, _MIN_EMPTY_PRECISION)
         noise_var[empty] = 1.0 / t
         e_el = empty & elastic
         if e_el.any():
