@@ -23,3 +23,30 @@ def write_softmax_regression(path, weights):
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
+
+
+def write_labelled_classifier(path, weights):
+    """As a converter such as skl2onnx writes a classifier: the predicted label (int64)
+    first, the probabilities second."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    p, c = weights.shape
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "W"], ["z"]),
+            helper.make_node("Softmax", ["z"], ["probabilities"], axis=1),
+            helper.make_node("ArgMax", ["z"], ["label"], axis=1, keepdims=0),
+        ],
+        "labelled_classifier",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, p])],
+        [
+            helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
+            helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, c]),
+        ],
+        [numpy_helper.from_array(np.asarray(weights, dtype=np.float32), "W")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path

@@ -1,5 +1,7 @@
 """Explainer end to end: torch, scikit-learn and plain callables; global and local modes."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -71,16 +73,50 @@ def test_same_seed_same_explanations_in_worker_processes_or_not():
     assert not np.array_equal(a.values, c.values)
 
 
+W7 = np.random.default_rng(1).normal(size=(12, 7))
+
+
+def softmax(X):
+    """A linear classifier of seven classes."""
+    z = X @ W7
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_the_two_classes_of_a_binary_model_share_one_fit_mirrored():
+    """Class 0's logit is minus class 1's: one fit, and explanations of either class that
+    are exact mirror images, intervals included."""
+    ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    zero = ex.explain(X_TAB[:20], target=0)
+    one = ex.explain(X_TAB[:20], target=1)
+    assert ex.surrogates_[0].regression is ex.surrogates_[1]
+    np.testing.assert_array_equal(zero.values, -one.values)
+    np.testing.assert_array_equal(zero.lower, -one.upper)
+    np.testing.assert_array_equal(zero.surrogate_logit, -one.surrogate_logit)
+    np.testing.assert_array_equal(zero.component, one.component)
+    reg = ex.surrogates_[1]
+    np.testing.assert_array_equal(ex.surrogates_[0].predict(X_TAB[:5]), -reg.predict(X_TAB[:5]))
+
+
+def test_an_input_explained_by_a_thin_regime_is_flagged():
+    """A regime of under 1% of the fit data is mostly prior draws: global explanations
+    that rest on one say so; guided ones, which correct it, do not."""
+    ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False).fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ex.explain(X_TAB[:5])
+    for reg in ex.surrogates_.values():
+        reg.weights_ = np.full_like(reg.weights_, 0.005)
+    with pytest.warns(UserWarning, match="5 of 5 inputs fit best in a regime of under 1%"):
+        ex.explain(X_TAB[:5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ex.explain(X_TAB[:5], mode="guided", n_samples=20)
+
+
 def test_classes_of_small_fits_share_kernels_in_blocks():
     """Seven classes of small fits run as two batched blocks (4 + 3), large fits one class
     at a time; worker processes change nothing."""
-    W = np.random.default_rng(1).normal(size=(12, 7))
-
-    def softmax(X):
-        z = X @ W
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
     kw = {"surrogate": {"n_sweeps": 30, "n_components": 3}, "random_state": 0, "progress": False}
     a = Explainer(softmax, X_TAB, n_jobs=1, **kw)
     assert a._class_blocks(list(range(7)), X_TAB) == [(0, 1, 2, 3), (4, 5, 6)]
@@ -91,6 +127,26 @@ def test_classes_of_small_fits_share_kernels_in_blocks():
     # 600 rows x 13 columns^2 x sweeps from 2e10 up: each chain runs on its own
     large = Explainer(softmax, X_TAB, **{**kw, "surrogate": {"n_sweeps": 200_000}})
     assert large._class_blocks([0, 1, 2], X_TAB) == [(0,), (1,), (2,)]
+
+
+def test_an_explanation_does_not_depend_on_the_inputs_explained_before_or_with_it():
+    """Classes are fitted lazily, in fixed blocks fitted whole: explaining one input alone,
+    among others, or after inputs of other classes gives it the same explanation."""
+    kw = {"surrogate": {"n_sweeps": 30, "n_components": 3}, "random_state": 0, "progress": False}
+    pred = softmax(X_TAB).argmax(axis=1)
+    one = np.flatnonzero(pred == pred[0])[:1]
+    other = np.flatnonzero(pred != pred[0])[:5]
+    first = Explainer(softmax, X_TAB, **kw)
+    alone = first.explain(X_TAB[one])
+    assert 1 < len(first.surrogates_) < 7  # its block of classes, fitted whole
+    late = Explainer(softmax, X_TAB, **kw)
+    late.explain(X_TAB[other])
+    after = late.explain(X_TAB[one])
+    among = Explainer(softmax, X_TAB, **kw).explain(X_TAB[np.r_[other, one]])[-1:]
+    whole = Explainer(softmax, X_TAB, **kw).fit().explain(X_TAB[one])
+    for exp in (after, among, whole):
+        np.testing.assert_array_equal(exp.values, alone.values)
+        np.testing.assert_array_equal(exp.lower, alone.lower)
 
 
 def pixel_model():
@@ -156,6 +212,42 @@ def test_sklearn_classifier_end_to_end():
     assert set(np.argsort(-np.abs(exp.coefficients).mean(axis=0))[:3]) == set(TRUE)
 
 
+def test_a_dataframe_and_a_model_fitted_on_one_keep_their_column_names():
+    """A pipeline that picks its columns by name gets DataFrames; explanations carry the
+    names (to_frame, to_dict, the report's bars); columns are matched by name."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    names = [f"c{j}" for j in range(12)]
+    frame = pd.DataFrame(X_TAB, columns=names)
+    labels = logistic(X_TAB).argmax(axis=1)
+    picked = ColumnTransformer([("own", "passthrough", [names[j] for j in TRUE])])
+    clf = make_pipeline(picked, LogisticRegression()).fit(frame, labels)
+    ex = Explainer(clf, frame, surrogate=FAST, random_state=0, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        exp = ex.explain(frame[:10])
+    np.testing.assert_array_equal(exp.target, clf.predict(frame[:10]))
+    assert exp.feature_names == names
+    assert set(np.argsort(-np.abs(exp.coefficients).mean(axis=0))[:3]) == set(TRUE)
+    assert exp.to_frame(k=3)["name"].tolist()[:3] == [names[j] for j in exp.top(3)[0]]
+    assert exp.to_dict(k=3)["samples"][0]["top_names"] == [names[j] for j in exp.top(3)[0]]
+    shuffled = ex.explain(frame[names[::-1]][:10])
+    np.testing.assert_array_equal(shuffled.values, exp.values)
+    with pytest.raises(ValueError, match=r"missing \['c0'\], unknown \['x'\]"):
+        ex.explain(frame.rename(columns={"c0": "x"})[:10])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scrutiny import plots
+
+    ax = plots.explanation_bars(exp, 0, k=3)
+    shown = [names[j] for j in exp.top(3, by="magnitude")[0]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == shown[::-1]
+
+
 def test_bad_input_is_named():
     ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False)
     with pytest.raises(ValueError, match=r"samples of shape \(11,\)"):
@@ -219,7 +311,7 @@ def test_hard_outputs_are_named():
     def hard(X):
         return np.eye(2)[(X[:, 2] > 0).astype(int)]
 
-    with pytest.raises(ValueError, match="probability of class 0 on every fit input is 0 or 1"):
+    with pytest.raises(ValueError, match="probability of class 1 on every fit input is 0 or 1"):
         Explainer(hard, X_TAB, surrogate=FAST, progress=False).fit()
     local = Explainer(hard, X_TAB, mode="local", n_samples=20, progress=False)
     with pytest.raises(ValueError, match="every perturbation of input 0 is 0 or 1"):
@@ -357,9 +449,10 @@ def test_cached_fits_are_loaded_and_give_the_same_explanations(tmp_path, monkeyp
     monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
     kw = {"surrogate": FAST, "random_state": 0, "progress": False, "cache_fits": True}
     first = Explainer(logistic, X_TAB, **kw).fit()
-    assert first.cached_fits_ == [] and len(list((tmp_path / "fits").glob("*.npz"))) == 2
+    # a binary model: one fit, of class 1 (class 0 reads it mirrored)
+    assert first.cached_fits_ == [] and len(list((tmp_path / "fits").glob("*.npz"))) == 1
     again = Explainer(logistic, X_TAB, **kw).fit()
-    assert again.cached_fits_ == [0, 1]
+    assert again.cached_fits_ == [1]
     a, b = first.explain(X_TAB[:30]), again.explain(X_TAB[:30])
     for name in ("values", "lower", "upper", "component", "component_probability"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
@@ -382,11 +475,11 @@ def test_cached_fits_are_loaded_and_give_the_same_explanations(tmp_path, monkeyp
     for f in (tmp_path / "fits").glob("*.json"):
         f.write_text("null")
     assert Explainer(logistic, X_TAB, **kw).fit().cached_fits_ == []
-    assert Explainer(logistic, X_TAB, **kw).fit().cached_fits_ == [0, 1]
+    assert Explainer(logistic, X_TAB, **kw).fit().cached_fits_ == [1]
     # settings given as numpy numbers are kept too
     numpy_kw = {**kw, "surrogate": {k: np.int64(v) for k, v in FAST.items()}}
     Explainer(logistic, X_TAB, **numpy_kw).fit()
-    assert Explainer(logistic, X_TAB, **numpy_kw).fit().cached_fits_ == [0, 1]
+    assert Explainer(logistic, X_TAB, **numpy_kw).fit().cached_fits_ == [1]
 
 
 def test_max_off_sets_the_scale_of_the_perturbations():

@@ -46,6 +46,17 @@ def test_top_ranks_by_value_and_breaks_ties_by_index():
     assert tied.top(3).tolist() == [[0, 1, 2]]
     with pytest.raises(ValueError, match="k must be between 1 and 9"):
         e.top(10)
+    signed = Explanation(
+        inputs=np.ones((1, 3)),
+        values=np.array([[0.5, -2.0, 1.0]]),
+        coefficients=np.ones((1, 3)),
+        target=[0],
+        baseline=0.0,
+    )
+    assert signed.top(2).tolist() == [[2, 0]]
+    assert signed.top(2, by="magnitude").tolist() == [[1, 2]]
+    with pytest.raises(ValueError, match="by must be"):
+        signed.top(2, by="abs")
 
 
 def test_slicing_keeps_everything_aligned():

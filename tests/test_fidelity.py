@@ -10,6 +10,7 @@ from scrutiny.fidelity import (
     augmentation,
     bootstrap_interval,
     deduction,
+    default_ks,
     paper_protocol,
     pcr,
     stability,
@@ -59,6 +60,28 @@ def test_deduction_synthetic_and_augmentation_score_a_right_explanation_perfectl
     donors[15:, 5, 3:] = 0.3  # class 1 donors
     aug = augmentation(model, right, donors, ks=[3])
     assert pcr(aug) > 0.5 and pcr(augmentation(model, wrong, donors, ks=[3])) == [0.0]
+
+
+def test_the_default_k_grid_fits_inputs_of_few_elements():
+    """A table of 30 columns is tested at k = 5, 10, 20; one of 4 at 1, 2 and 4."""
+    assert default_ks(784) == (5, 10, 20, 40, 80)
+    assert default_ks(30) == (5, 10, 20)
+    assert default_ks(4) == (1, 2, 4)
+    rows = rng.uniform(0.2, 1.0, size=(20, 4))
+
+    def small(R):  # class 0 when column 0 outweighs column 3
+        p0 = 1 / (1 + np.exp(-5 * (R[:, 0] - R[:, 3])))
+        return np.stack([p0, 1 - p0], axis=1)
+
+    exp = Explanation(
+        inputs=rows,
+        values=np.tile([1.0, 0.0, 0.0, 0.0], (20, 1)),
+        coefficients=np.tile([1.0, 0.0, 0.0, 0.0], (20, 1)),
+        target=small(rows).argmax(axis=1),
+        baseline=0.0,
+    )
+    assert deduction(small, exp).shape == synthetic(small, exp).shape == (3, 20)
+    assert augmentation(small, exp, rows).shape == (3, 20)
 
 
 def test_k_grid_is_monotone_for_a_right_explanation():

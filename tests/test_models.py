@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scrutiny.models import ModelAdapter, ModelError, load_callable
-from tests.onnx_models import write_softmax_regression
+from tests.onnx_models import write_labelled_classifier, write_softmax_regression
 
 torch = pytest.importorskip("torch")
 
@@ -152,6 +152,70 @@ def test_onnx_file(tmp_path):
     adapter = ModelAdapter(write_softmax_regression(tmp_path / "m.onnx", W))
     assert adapter.kind == "onnx"
     np.testing.assert_allclose(adapter.proba(X), probs(X), atol=1e-6)
+
+
+def test_onnx_classifier_with_its_label_first(tmp_path):
+    """skl2onnx and others put the predicted label (int64) before the probabilities: the
+    scores are read from the floating-point output."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    adapter = ModelAdapter(write_labelled_classifier(tmp_path / "m.onnx", W))
+    np.testing.assert_allclose(adapter.proba(X), probs(X), atol=1e-6)
+
+
+def test_the_model_gets_a_copy_of_the_inputs():
+    """A model that normalises its input in place edits neither the caller's array nor the
+    next call's."""
+
+    def in_place(x):
+        x -= 1.0
+        return probs(x + 1.0)
+
+    data = X.copy()
+    adapter = ModelAdapter(in_place, batch_size=4)
+    first, again = adapter.proba(data), adapter.proba(data)
+    np.testing.assert_array_equal(data, X)
+    np.testing.assert_array_equal(first, again)
+
+
+def test_probabilities_in_low_precision_are_accepted():
+    """bfloat16 probabilities sum to 1 within its rounding (0.4% a value), not 1e-3."""
+    torch = pytest.importorskip("torch")
+    logits = torch.as_tensor(np.random.default_rng(1).normal(size=(200, 10)))
+    p16 = torch.softmax(logits, dim=1).to(torch.bfloat16)
+    assert (p16.double().sum(1) - 1).abs().max() > 1e-3  # the old tolerance refused it
+    adapter = ModelAdapter(lambda x: p16[: len(x)], batch_size=200)
+    np.testing.assert_allclose(adapter.proba(np.zeros((200, 1))), p16.double(), atol=1e-2)
+    with pytest.raises(ModelError, match="sums to"):  # float64 rows still must sum to 1
+        ModelAdapter(lambda x: np.full((len(x), 2), 0.51)).log_proba(np.zeros((3, 1)))
+
+
+def test_a_binary_output_out_of_range_is_quoted_as_returned():
+    with pytest.raises(ModelError, match=r"range over \[0.2, 1.5\]"):
+        ModelAdapter(lambda x: np.linspace(0.2, 1.5, len(x))).log_proba(np.zeros((4, 1)))
+
+
+def test_true_labels_map_to_output_columns():
+    """A scikit-learn classifier's labels (1..3, strings) go through classes_; other
+    models' labels must be column numbers."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    Xs = rng.normal(size=(90, 2))
+    y = np.repeat(["setosa", "versicolor", "virginica"], 30)
+    Xs[y == "versicolor"] += 3.0
+    clf = LogisticRegression().fit(Xs, y)
+    adapter = ModelAdapter(clf)
+    assert adapter.label_columns(y[[0, 40, 80]]).tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"\['daisy'\] are not among"):
+        adapter.label_columns(np.array(["setosa", "daisy"]))
+    plain = ModelAdapter(probs)
+    plain.log_proba(X)
+    assert plain.label_columns([2, 0]).tolist() == [2, 0]
+    with pytest.raises(ValueError, match=r"output columns 0\.\.2"):
+        plain.label_columns([3])
+    with pytest.raises(ValueError, match="class numbers"):
+        plain.label_columns(["a"])
 
 
 def test_missing_or_unreadable_file(tmp_path):

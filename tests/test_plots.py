@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
 from scrutiny import Explanation, plots
 
@@ -40,6 +41,17 @@ def test_plots_return_the_axes_they_drew_on():
         assert draw(ax) is ax
         assert ax.images or ax.lines or ax.patches
         plt.close(fig)
+
+
+def test_a_coefficient_map_takes_the_shape_it_can_and_names_the_one_it_cannot():
+    fig, ax = plt.subplots()
+    assert plots.coefficient_map(np.arange(16.0), ax=ax).images[0].get_array().shape == (4, 4)
+    assert plots.coefficient_map(np.ones((2, 5)), ax=ax).images[1].get_array().shape == (2, 5)
+    with pytest.raises(ValueError, match="explanation_bars"):
+        plots.coefficient_map(np.arange(30.0), ax=ax)  # a table row's coefficients
+    with pytest.raises(ValueError, match=r"shape \(4, 4\) does not hold 30"):
+        plots.coefficient_map(np.arange(30.0), shape=(4, 4), ax=ax)
+    plt.close(fig)
 
 
 def test_bars_show_the_largest_contributions_with_names():

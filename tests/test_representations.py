@@ -46,6 +46,26 @@ def test_channels_share_a_pixel_feature(shape, n):
     assert off.sum() == np.prod(shape) - shape[0 if shape[0] in (1, 3) else 2]
 
 
+def test_effects_are_shared_by_departure_even_where_channels_cancel():
+    """Channels on either side of a grey baseline: the pixel is present though its mean
+    departure is 0 (or 1e-17), and its effect is shared by |departure|, bounded, adding
+    up to the effect; where departures share a sign the shares are the linear ones."""
+    rep = ImageRepresentation((2, 2, 3), baseline=0.5)
+    x = np.full((2, 2, 3), 0.5)
+    x[0, 0] = (0.25, 0.75, 0.5)  # mean departure exactly 0
+    x[0, 1] = (0.2, 0.8, 0.5)  # 1.85e-17 after rounding
+    x[1, 0] = (0.7, 0.9, 0.6)  # all above the baseline
+    assert rep.present(x).tolist() == [True, True, True, False]
+    effects = np.array([[2.0, -1.0, 0.6, 0.0]])
+    coef = rep.effect_coefficients(x[None], effects)
+    assert np.abs(coef).max() < 10
+    values = coef * (x - rep.baseline)
+    np.testing.assert_allclose(values[0].sum(axis=-1).reshape(-1), effects[0])
+    np.testing.assert_allclose(values[0, 0, 0], [1.0, 1.0, 0.0])
+    z = rep.features(x[None])[0, 2]  # one sign: the linear coefficients of effect / z
+    np.testing.assert_allclose(coef[0, 1, 0], rep.element_coefficients(effects / z)[0, 1, 0])
+
+
 def test_image_shape_errors():
     with pytest.raises(ValueError, match="channel axis"):
         ImageRepresentation((5, 6, 7))

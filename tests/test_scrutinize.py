@@ -183,6 +183,21 @@ def test_tabular_rows_and_their_report_sections():
     assert [name for _, _, images in parts for name, _ in images] == ["class_1_fooled.png"]
 
 
+def test_labels_of_a_scikit_learn_classifier_are_its_own_labels():
+    """Labels such as strings are matched through classes_, not taken for columns."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = np.where(X[:, 2] > 0, "high", "low")  # classes_: ["high", "low"]
+    ex = Explainer(LogisticRegression().fit(X, y), X, surrogate=FAST, progress=False)
+    s = scrutinize(ex, X[:200], 0, labels=y[:200], mode="global")
+    assert s.accuracy > 0.9
+    assert (y[s.index] == "high").all()
+    with pytest.raises(ValueError, match="not among the classifier's classes_"):
+        scrutinize(ex, X[:200], 0, labels=np.full(200, "medium"), mode="global")
+
+
 def test_guided_perturbations_switch_each_feature_off_25_times_on_average():
     from scrutiny.scrutinize import _guided_samples
 

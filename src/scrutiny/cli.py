@@ -206,7 +206,8 @@ def run_scrutinize(args):
     if labels is not None:
         if labels.shape != (len(X),):
             raise ValueError(f"--labels has shape {labels.shape}, expected ({len(X)},)")
-        facts["model_accuracy_on_data"] = float((predicted == labels).mean())
+        columns = explainer.model.label_columns(labels)
+        facts["model_accuracy_on_data"] = float((predicted == columns).mean())
         say(f"model accuracy on --data: {facts['model_accuracy_on_data']:.3f}")
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
     # pictured and deduction-tested: inputs called one of the classes (only those are fitted)

@@ -11,6 +11,7 @@ regressed on the presence indicators.
 from __future__ import annotations
 
 import time
+import warnings
 import zlib
 
 import numpy as np
@@ -25,8 +26,10 @@ from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import make_representation
 from scrutiny.surrogate import DPMixtureRegression
+from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.driver import chains_run_separately
 from scrutiny.surrogate.estimator import check_settings
+from scrutiny.surrogate.mirror import MirroredRegression
 
 GLOBAL_SURROGATE = {"n_components": 10, "n_sweeps": 300, "dtype": "float32"}
 # Small global fits of several classes share one batched kernel, up to this many classes:
@@ -34,6 +37,9 @@ GLOBAL_SURROGATE = {"n_components": 10, "n_sweeps": 300, "dtype": "float32"}
 # (MNIST 2x2 superpixels, 1,000 digits, one core: 6-8 ms per chain-sweep for one class's
 # 2 chains, 4-5 ms for 5 classes' 10). Blocks of 5 split 10 classes evenly over 2 cores.
 CLASSES_PER_KERNEL = 5
+# A global regime holding less than this share of the fit data explains an input mostly
+# with prior draws (on 1,000 MNIST digits, under 10 rows for 784 coefficients): say so.
+THIN_REGIME = 0.01
 # float32 like the global fits: on 50 MNIST digits the same deduction and synthetic PCR at
 # every k as float64, 11% less time; on 30 Fashion-MNIST images (470 present pixels) 19% less.
 # Local and guided fits are many and parallel over inputs: their chains always run as one
@@ -109,10 +115,10 @@ class Explainer:
     superpixel : int or None
         Square blocks of this many pixels a side as the image features.
     classes : None or list of int
-        Classes to fit in global mode; None fits each class the first time it is explained.
-        Small fits share batched kernels, so a class's fit depends on the classes fitted
-        with it: call ``fit()`` first (every class at once) to make explanations independent
-        of the order in which inputs are explained.
+        Classes to fit in global mode (default: every class). Each is fitted the first time
+        it is explained, or by ``fit()``. Small fits share batched kernels in fixed blocks
+        of these classes, fitted whole, so an explanation does not depend on the order in
+        which inputs are explained or on which others are explained with it.
     surrogate : dict
         Settings of ``DPMixtureRegression`` (defaults: ``GLOBAL_SURROGATE`` or
         ``LOCAL_SURROGATE``).
@@ -173,10 +179,13 @@ class Explainer:
         )
         if X_fit is None:
             raise ValueError("X_fit is required: inputs like the ones to explain")
+        self.feature_names_ = _column_names(X_fit)
         X_fit = as_input_batch(X_fit, "X_fit")
+        if self.feature_names_ is not None and self.model.input_names is None:
+            self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
         self.mode = mode
         self.representation = make_representation(representation, X_fit, baseline, superpixel)
-        self.classes = None if classes is None else [int(c) for c in classes]
+        self.classes = None if classes is None else sorted({int(c) for c in classes})
         defaults = LOCAL_SURROGATE if mode == "local" else GLOBAL_SURROGATE
         self.surrogate = {**defaults, **(surrogate or {})}
         check_settings(self.surrogate)
@@ -212,22 +221,31 @@ class Explainer:
 
     def fit(self, classes=None):
         """Fit the global surrogates of ``classes`` (default: the ``classes`` given, or
-        every class) that are not fitted yet. Returns self."""
+        every class) that are not fitted yet, each with the others of its block (see
+        ``_class_blocks``). Returns self."""
         if self.mode == "local":
             raise RuntimeError("fit() builds global surrogates; local mode fits per input")
         log_p = self._fit_outputs()
-        if classes is None:
-            classes = self.classes if self.classes is not None else range(log_p.shape[1])
+        every = self.classes if self.classes is not None else range(log_p.shape[1])
+        classes = every if classes is None else classes
         todo = sorted({int(c) for c in classes} - set(self.surrogates_))
-        for c in todo:
+        for c in {*todo, *every}:
             if not 0 <= c < log_p.shape[1]:
                 raise ValueError(f"class {c} does not exist: the model has {log_p.shape[1]}")
+        binary = log_p.shape[1] == 2  # class 0's logit is minus class 1's: fit class 1 only
+        if binary:
+            every, todo = [1], [1] if todo and 1 not in self.surrogates_ else []
         if not todo:
-            return self
+            return self._mirrored(binary)
         t0 = time.perf_counter()
         Z = self.representation.features(self._fit_X)
+        # blocks of the classes with something to learn (a class whose logit is censored
+        # on every fit input is refused below, when asked for)
+        graded = [c for c in every if (np.abs(class_logit(log_p, c)) < self.logit_limit).any()]
         jobs = []
-        for block in self._class_blocks(todo, Z):
+        for block in self._class_blocks(graded, Z) + [(c,) for c in todo if c not in graded]:
+            if not set(block) & set(todo):
+                continue
             Y = np.column_stack([class_logit(log_p, c) for c in block])
             for c, y in zip(block, Y.T, strict=True):
                 _require_graded(y, self.logit_limit, f"class {c} on every fit input")
@@ -251,20 +269,27 @@ class Explainer:
                 if self.cache_fits:
                     _fit_cache.store(keys[c], reg)
         self.fit_seconds_ += time.perf_counter() - t0
+        return self._mirrored(binary)
+
+    def _mirrored(self, binary):
+        """Self, with a binary model's class 0 read from the fit of class 1."""
+        if binary and 1 in self.surrogates_:
+            self.surrogates_.setdefault(0, MirroredRegression(self.surrogates_[1]))
         return self
 
     def _class_blocks(self, classes, Z):
         """``classes`` in blocks fitted as one: up to ``CLASSES_PER_KERNEL`` of them when
-        their fits are small enough to run batched, else one by one. The rule depends only
-        on the fit's size, so results do not depend on n_jobs (but a class's fit depends on
-        the classes fitted with it: fit the same classes in one call to reproduce it)."""
+        their fits are small enough to run batched, else one by one. The blocks depend only
+        on the fit's size and the explainer's classes, and a block is always fitted whole,
+        so a class's fit depends neither on n_jobs nor on which classes were asked for
+        first."""
         s = {**DPMixtureRegression().get_params(), **self.surrogate}
         n_cols = int((Z != 0).any(axis=0).sum()) + int(s["fit_intercept"])
-        backend = "numpy" if s["device"] == "cpu" else "torch"
+        backend = backend_name(s["device"])
         alone = chains_run_separately(len(Z), n_cols, s["n_sweeps"], backend)
         size = 1 if alone else CLASSES_PER_KERNEL
-        n_blocks = -(-len(classes) // size)
-        return [tuple(int(c) for c in b) for b in np.array_split(classes, n_blocks)]
+        n_blocks = max(1, -(-len(classes) // size))
+        return [tuple(int(c) for c in b) for b in np.array_split(classes, n_blocks) if b.size]
 
     def _fit_outputs(self):
         if self._fit_log_proba is None:
@@ -332,7 +357,7 @@ class Explainer:
             raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
         if mode != "local" and self.mode == "local":
             raise ValueError(f"a local explainer has no global surrogates for mode={mode!r}")
-        X = self.representation.check(as_input_batch(X, "X"))
+        X = self.representation.check(as_input_batch(self._in_fit_order(X), "X"))
         t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
         log_p = self.model.log_proba(X)
         targets = class_targets(target, log_p)
@@ -367,21 +392,39 @@ class Explainer:
             fit_seconds=self.fit_seconds_,
             fit_queries=self.fit_queries_,
         )
+        if self.feature_names_ is not None:
+            exp.meta["feature_names"] = list(self.feature_names_)
         return exp
+
+    def _in_fit_order(self, X):
+        """X, with a DataFrame's columns put in the order of X_fit's, matched by name."""
+        names = _column_names(X)
+        if names is None or self.feature_names_ is None or names == self.feature_names_:
+            return X
+        if sorted(names) != sorted(self.feature_names_):
+            missing = sorted(set(self.feature_names_) - set(names))
+            extra = sorted(set(names) - set(self.feature_names_))
+            raise ValueError(
+                f"X's columns are not X_fit's: missing {missing[:5]}, unknown {extra[:5]}"
+            )
+        position = {name: j for j, name in enumerate(names)}
+        return X.iloc[:, [position[name] for name in self.feature_names_]]
 
     def _explain_global(self, X, log_p, targets):
         g = self._global_parts(X, log_p, targets)
+        if g["thin"]:
+            warnings.warn(
+                f"{g['thin']} of {len(X)} inputs fit best in a regime of under "
+                f"{THIN_REGIME:.0%} of the fit data, whose coefficients are mostly the "
+                "prior's (their surrogate_logit shows how far off it is): fit on more inputs "
+                "like them, or explain them with mode='guided'",
+                stacklevel=3,
+            )
         surrogate_logit = g["intercept"] + np.einsum("ij,ij->i", g["coef"], g["Z"])
+        rep = self.representation
+        elements = [rep.element_coefficients(g[key]) for key in ("coef", "lo", "hi")]
         return self._explanation(
-            X,
-            g["coef"],
-            g["lo"],
-            g["hi"],
-            targets,
-            g["comp"],
-            g["prob"],
-            g["y"],
-            surrogate_logit,
+            X, elements, targets, g["comp"], g["prob"], g["y"], surrogate_logit
         )
 
     def _global_parts(self, X, log_p, targets):
@@ -400,6 +443,7 @@ class Explainer:
             "intercept": np.zeros(m),
             "y": np.zeros(m),
         }
+        thin = 0
         for c in np.unique(targets):
             rows = np.flatnonzero(targets == c)
             reg = self.surrogates_[int(c)]
@@ -407,12 +451,14 @@ class Explainer:
             resp = reg.responsibilities(Z[rows], g["y"][rows])
             resp[:, reg.occupancy_ == 0] = -1.0  # a component that never held rows
             j = resp.argmax(axis=1)
+            thin += int((reg.weights_[j] < THIN_REGIME).sum())
             g["comp"][rows], g["prob"][rows] = j, resp[np.arange(len(rows)), j]
             g["coef"][rows], g["intercept"][rows] = reg.coef_[j], reg.intercept_[j]
             if c not in self._intervals_:  # quantiles of every draw: once per class
                 self._intervals_[c] = _intervals(reg)
             lower, upper = self._intervals_[c]
             g["lo"][rows], g["hi"][rows] = lower[j], upper[j]
+        g["thin"] = thin
         return g
 
     def _explain_guided(self, X, log_p, targets, n_samples, max_off, candidates, chunk=32):
@@ -430,6 +476,9 @@ class Explainer:
             for i, on in enumerate(present)
         ]
         prior = [coef[i, on] * Z[i, on] for i, on in enumerate(cands)]
+        # effects of switching each feature off: the global regime's, then the fits' for
+        # the candidates
+        effect, e_lo, e_hi = coef * Z, lo * Z, hi * Z
         n_first = round(GUIDED_FIRST * n_samples)  # n_samples >= 20: at least 8
         rounds = [r.size for r in np.array_split(np.arange(n_samples - n_first), GUIDED_ROUNDS)]
         for lo_i in tqdm(
@@ -462,14 +511,12 @@ class Explainer:
                 lambda keeps, idx=idx: self._guided_logits(X, idx, keeps, present, cands, targets),
             )
             for i, (mean, sd, intercept, _) in zip(idx, fits, strict=True):
-                on, z = cands[i], Z[i, cands[i]]
-                absent = np.ones(rep.n_features, dtype=bool)
-                absent[present[i]] = False
-                coef[i, absent], lo[i, absent], hi[i, absent] = 0.0, 0.0, 0.0
-                coef[i, on] = mean / z
-                lo[i, on], hi[i, on] = (mean - 1.96 * sd) / z, (mean + 1.96 * sd) / z
+                on = cands[i]
+                effect[i, on] = mean
+                e_lo[i, on], e_hi[i, on] = mean - 1.96 * sd, mean + 1.96 * sd
                 s0[i] = intercept + mean.sum()
-        return self._explanation(X, coef, lo, hi, targets, g["comp"], g["prob"], g["y"], s0)
+        elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
+        return self._explanation(X, elements, targets, g["comp"], g["prob"], g["y"], s0)
 
     def _guided_logits(self, X, idx, keeps, present, cands, targets):
         """[the model's ``guided_logit`` of targets[i] on X[i] with the candidates that keeps
@@ -486,11 +533,13 @@ class Explainer:
         )
         return [guided_logit(lp, targets[i]) for i, lp in zip(idx, log_p, strict=True)]
 
-    def _explanation(self, X, coef, lo, hi, targets, comp, prob, y, surrogate_logit):
+    def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):
+        """The Explanation of per-element coefficients, lower and upper ends of their
+        intervals (``elements``: three arrays shaped like X)."""
         rep = self.representation
         d = X - rep.baseline
-        coef_el = rep.element_coefficients(coef)
-        a, b = rep.element_coefficients(lo) * d, rep.element_coefficients(hi) * d
+        coef_el, lo_el, hi_el = elements
+        a, b = lo_el * d, hi_el * d
         return Explanation(
             inputs=X,
             values=coef_el * d,
@@ -538,17 +587,15 @@ class Explainer:
             total=m,
             summarize=summarize_local,
         )
-        Z = rep.features(X)
-        coef, lo, hi = np.zeros((m, F)), np.zeros((m, F)), np.zeros((m, F))
+        # an indicator's coefficient is the effect of switching its feature off
+        effect, e_lo, e_hi = np.zeros((m, F)), np.zeros((m, F)), np.zeros((m, F))
         comp, prob, s0 = np.zeros(m, dtype=np.int64), np.zeros(m), np.zeros(m)
         for i, on in enumerate(present):
             comp[i], prob[i], intercept, beta, lower, upper = fits[i]
             s0[i] = intercept + beta.sum()
-            # an indicator's coefficient is the effect of moving z_f from z_f(x) to 0
-            coef[i, on] = beta / Z[i, on]
-            lo[i, on] = lower / Z[i, on]
-            hi[i, on] = upper / Z[i, on]
-        return self._explanation(X, coef, lo, hi, targets, comp, prob, y0, s0)
+            effect[i, on], e_lo[i, on], e_hi[i, on] = beta, lower, upper
+        elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
+        return self._explanation(X, elements, targets, comp, prob, y0, s0)
 
     def _perturbations(self, n_on, key, n_samples, max_rate=1.0):
         """``guided.random_deletions`` of n_on present features, drawn from this
@@ -564,6 +611,16 @@ def summarize_local(reg):
     j = int(reg.labels_[0])
     lower, upper = _intervals(reg)
     return j, reg.label_probabilities_[0, j], reg.intercept_[j], reg.coef_[j], lower[j], upper[j]
+
+
+def _column_names(X):
+    """The column names of a 2-D DataFrame, as strings; None for anything else."""
+    if getattr(X, "ndim", None) == 2 and hasattr(X, "columns") and hasattr(X, "iloc"):
+        names = [str(c) for c in X.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"column names must be distinct, got {names[:10]}")
+        return names
+    return None
 
 
 def _require_graded(y, limit, where):

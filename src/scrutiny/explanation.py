@@ -130,15 +130,24 @@ class Explanation:
         kw["meta"] = copy.deepcopy(self.meta)
         return Explanation(**kw)
 
-    def top(self, k):
-        """(m, k) flat indices of the k elements with the largest contributions, most
-        important first (ties broken by index, so the order is reproducible)."""
+    def top(self, k, by="value"):
+        """(m, k) flat indices of the k elements with the largest contributions (``by=
+        "value"``: those for the class, which the fidelity tests take) or the largest
+        |contributions| (``by="magnitude"``: for or against it, as the report's bars show),
+        most important first; ties broken by index, so the order is reproducible."""
         k = int(k)
         size = int(np.prod(self.shape))
         if not 1 <= k <= size:
             raise ValueError(f"k must be between 1 and {size}, got {k}")
+        if by not in ("value", "magnitude"):
+            raise ValueError(f"by must be 'value' or 'magnitude', got {by!r}")
         flat = self.values.reshape(len(self), -1)
-        return np.argsort(-flat, axis=1, kind="stable")[:, :k]
+        return np.argsort(-(flat if by == "value" else np.abs(flat)), axis=1, kind="stable")[:, :k]
+
+    @property
+    def feature_names(self):
+        """Names of the flat elements (the columns of a DataFrame explained), or None."""
+        return self.meta.get("feature_names")
 
     def to_frame(self, k=None):
         """A long pandas DataFrame: one row per (sample, element), or per top-k element."""
@@ -150,10 +159,12 @@ class Explanation:
         idx = self.top(k) if k is not None else np.tile(np.arange(flat["values"].shape[1]), (m, 1))
         rows = np.repeat(np.arange(m), idx.shape[1])
         cols = idx.reshape(-1)
+        names = {} if self.feature_names is None else {"name": np.array(self.feature_names)[cols]}
         return pd.DataFrame(
             {
                 "sample": rows,
                 "feature": cols,
+                **names,
                 "rank": np.tile(np.arange(idx.shape[1]), m),
                 "target": self.target[rows],
                 "value": flat["values"][rows, cols],
@@ -180,6 +191,11 @@ class Explanation:
                     "model_logit": _num(self.model_logit[i]),
                     "surrogate_logit": _num(self.surrogate_logit[i]),
                     "top_features": top[i].tolist(),
+                    **(
+                        {}
+                        if self.feature_names is None
+                        else {"top_names": [self.feature_names[j] for j in top[i]]}
+                    ),
                     "top_values": flat[i, top[i]].tolist(),
                 }
                 for i in range(len(self))

@@ -21,14 +21,22 @@ K_GRID = (5, 10, 20, 40, 80)
 PAPER_SCALES = {"deduction": -0.5, "augmentation": 5.0, "synthetic": 3.0}
 
 
-def deduction(model, explanation, ks=K_GRID, batch_size=256):
+def default_ks(size):
+    """The k grid for inputs of ``size`` elements: the values of K_GRID that fit, or, for
+    inputs smaller than its first (a table of 4 columns), a quarter, half and all of them."""
+    fit = tuple(k for k in K_GRID if k <= size)
+    return fit or tuple(sorted({max(1, size // 4), max(1, size // 2), size}))
+
+
+def deduction(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is each input still classified as its explained class after its
-    top-k elements are set to the baseline? PCR = the mean (lower = more faithful)."""
+    top-k elements are set to the baseline? PCR = the mean (lower = more faithful).
+    ``ks`` None: ``default_ks`` of the inputs' size, as in every test here."""
     X, base, top = _flat(explanation, ks)
     return _classify(model, explanation, ks, batch_size, lambda k: _put(X, top[:, :k], base))
 
 
-def augmentation(model, explanation, donors, ks=K_GRID, batch_size=256, random_state=0):
+def augmentation(model, explanation, donors, ks=None, batch_size=256, random_state=0):
     """(len(ks), m) bool: does an input of another class (drawn from ``donors``, inputs of
     the same shape) become x's class once x's top-k elements are copied into it? PCR =
     the mean (higher = more faithful)."""
@@ -49,7 +57,7 @@ def augmentation(model, explanation, donors, ks=K_GRID, batch_size=256, random_s
     return _classify(adapter, explanation, ks, batch_size, lambda k: _put(host, top[:, :k], X))
 
 
-def synthetic(model, explanation, ks=K_GRID, batch_size=256):
+def synthetic(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is the baseline carrying only x's top-k elements classified as x's
     class? PCR = the mean (higher = more faithful)."""
     X, base, top = _flat(explanation, ks)
@@ -173,7 +181,7 @@ def _adapter(model, batch_size):
 
 
 def _flat(explanation, ks):
-    ks = np.asarray(ks)
+    ks = np.asarray(default_ks(int(np.prod(explanation.shape))) if ks is None else ks)
     if ks.ndim != 1 or ks.size == 0 or not np.issubdtype(ks.dtype, np.integer):
         raise ValueError(f"ks must be a non-empty list of integers, got {ks.tolist()!r:.60}")
     m = len(explanation)
@@ -200,6 +208,7 @@ def _random_cols(rng, m, n, k):
 def _classify(model, explanation, ks, batch_size, craft):
     adapter = _adapter(model, batch_size)
     size = int(np.prod(explanation.shape))
+    ks = default_ks(size) if ks is None else ks
     out = np.zeros((len(ks), len(explanation)), dtype=bool)
     for i, k in enumerate(ks):
         if not 1 <= k <= size:

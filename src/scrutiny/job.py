@@ -9,12 +9,12 @@ import numpy as np
 
 from scrutiny import plots
 from scrutiny.baselines import random_explanation
-from scrutiny.fidelity import K_GRID, deduction, pcr
+from scrutiny.fidelity import deduction, default_ks, pcr
 from scrutiny.report import figure_png, write_report
 
 
 def explain_and_report(
-    explainer, X, out, title, facts, X_test=None, ks=K_GRID, seed=0, say=print, weakness=None
+    explainer, X, out, title, facts, X_test=None, ks=None, seed=0, say=print, weakness=None
 ):
     """Explain X, run the deduction test on the explanations of ``X_test`` (default: X),
     and write ``out``/index.html, results.json, one PNG per input and the explanation
@@ -41,7 +41,7 @@ def explain_and_report(
     )
     test = exp if X_test is None else explainer.explain(X_test)
     size = int(np.prod(test.shape))
-    ks = [k for k in ks if k <= size] or [size]
+    ks = default_ks(size) if ks is None else [k for k in ks if k <= size] or [size]
     methods = {"DMM-MEN": test, "random": random_explanation(test, seed)}
     rates = {name: pcr(deduction(explainer.model, e, ks)) for name, e in methods.items()}
     table = "\n".join(

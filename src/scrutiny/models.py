@@ -47,8 +47,14 @@ class ModelAdapter:
         self.outputs = outputs
         self.batch_size = int(batch_size)
         self.kind, self._call = _wrap(model)
+        self.classes_ = None  # a scikit-learn classifier's labels, one per output column
+        self._fitted_names = None  # the columns a scikit-learn model was fitted on, by name
+        self.input_names = None  # the names of the columns of the rows it is given, if known
         if self.kind == "sklearn":
             self.outputs = "probabilities"
+            self.classes_ = getattr(model, "classes_", None)
+            names = getattr(model, "feature_names_in_", None)
+            self._fitted_names = None if names is None else [str(n) for n in names]
         self.n_calls = 0
         self.n_rows = 0
         self.n_classes = None
@@ -70,9 +76,58 @@ class ModelAdapter:
         return np.exp(self.log_proba(X))
 
     def predict(self, X):
+        """The predicted output column of each input (a class index, not a label)."""
         return self.log_proba(X).argmax(axis=1)
 
+    def label_columns(self, labels):
+        """The output column of each true label: through ``classes_`` for a scikit-learn
+        classifier, whose labels may be anything; otherwise labels must be column numbers."""
+        labels = np.asarray(labels)
+        if labels.ndim != 1:
+            raise ValueError(f"labels must be one per input, got shape {labels.shape}")
+        if self.classes_ is not None:
+            known = {label: j for j, label in enumerate(np.asarray(self.classes_).tolist())}
+            unknown = sorted({str(v) for v in labels.tolist() if v not in known})
+            if unknown:
+                raise ValueError(
+                    f"labels {unknown[:5]} are not among the classifier's classes_ "
+                    f"{np.asarray(self.classes_).tolist()}"
+                )
+            return np.array([known[v] for v in labels.tolist()], dtype=np.int64)
+        if labels.dtype.kind not in "iub" and not (
+            labels.dtype.kind == "f" and np.all(labels == np.round(labels))
+        ):
+            raise ValueError(
+                f"labels must be class numbers (output columns), got {labels.dtype} values"
+            )
+        cols = labels.astype(np.int64)
+        if self.n_classes is not None and ((cols < 0) | (cols >= self.n_classes)).any():
+            raise ValueError(
+                f"labels must be output columns 0..{self.n_classes - 1}; got values from "
+                f"{cols.min()} to {cols.max()}"
+            )
+        return cols
+
+    def _as_frame(self, xb):
+        """Rows as the DataFrame a model fitted on one expects: its columns by name (from
+        ``input_names``, else in the order it was fitted on)."""
+        import pandas as pd
+
+        names = self.input_names or self._fitted_names
+        if xb.ndim != 2 or xb.shape[1] != len(names):
+            raise ValueError(
+                f"the model was fitted on {len(self._fitted_names)} named columns; got rows "
+                f"of shape {xb.shape[1:]}"
+            )
+        missing = sorted(set(self._fitted_names) - set(names))
+        if missing:
+            raise ValueError(f"the model needs columns {missing[:5]} that the data lacks")
+        return pd.DataFrame(xb, columns=names)[self._fitted_names]
+
     def _batch(self, xb):
+        xb = np.array(xb)  # a copy: a model that edits its input edits ours
+        if self._fitted_names is not None:
+            xb = self._as_frame(xb)
         try:
             out = self._call(xb)
         except Exception as exc:
@@ -81,7 +136,7 @@ class ModelAdapter:
             ) from exc
         self.n_calls += 1
         self.n_rows += len(xb)
-        out = _numeric(out)
+        out, eps = _numeric(out)
         expected = f"expected ({len(xb)}, n_classes) or ({len(xb)},)"
         if out.ndim not in (1, 2) or out.shape[0] != len(xb):
             raise ModelError(
@@ -103,7 +158,7 @@ class ModelAdapter:
                 f"the model returned {int(bad.sum())} non-finite values (NaN or inf), the "
                 f"first in row {row} of a batch"
             )
-        logp = self._to_log_proba(out)
+        logp = self._to_log_proba(out, eps)
         if self.n_classes is None:
             self.n_classes = logp.shape[1]
         elif logp.shape[1] != self.n_classes:
@@ -113,14 +168,12 @@ class ModelAdapter:
             )
         return logp
 
-    def _to_log_proba(self, out):
+    def _to_log_proba(self, out, eps):
         if self.outputs == "logits":
             if out.ndim == 1:
                 out = np.stack([np.zeros_like(out), out], axis=1)  # binary logit
             shifted = out - out.max(axis=1, keepdims=True)
             return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        if out.ndim == 1:
-            out = np.stack([1.0 - out, out], axis=1)
         lo, hi = out.min(), out.max()
         if lo < 0 or hi > 1:
             raise ModelError(
@@ -128,9 +181,13 @@ class ModelAdapter:
                 f"{hi:.4g}], outside [0, 1]; if it returns logits or scores, pass "
                 "outputs='logits'"
             )
+        if out.ndim == 1:
+            out = np.stack([1.0 - out, out], axis=1)
         sums = out.sum(axis=1)
         off = np.abs(sums - 1.0)
-        if out.shape[1] > 1 and off.max() > _SUM_TOLERANCE:
+        # rounding of each probability in the model's own precision (bfloat16: 0.4%)
+        tolerance = max(_SUM_TOLERANCE, out.shape[1] * eps)
+        if out.shape[1] > 1 and off.max() > tolerance:
             row = int(off.argmax())
             raise ModelError(
                 f"the model's outputs are not probabilities: row {row} of a batch sums to "
@@ -141,11 +198,21 @@ class ModelAdapter:
 
 
 def _numeric(out):
-    """The model's output as a float64 array, or a ModelError saying what it was."""
+    """The model's output as a float64 array and the relative precision it came in, or a
+    ModelError saying what it was."""
+    eps = 0.0
     if hasattr(out, "detach"):  # a torch tensor, perhaps one that requires grad
+        import torch
+
         out = out.detach().cpu()
+        if out.is_floating_point():
+            eps = torch.finfo(out.dtype).eps
+            out = out.to(torch.float64)
     try:
-        return np.asarray(out, dtype=np.float64)
+        arr = np.asarray(out)
+        if arr.dtype.kind == "f":
+            eps = max(eps, float(np.finfo(arr.dtype).eps))
+        return np.asarray(arr, dtype=np.float64), eps
     except (TypeError, ValueError) as exc:
         raise ModelError(
             f"the model returned a {type(out).__name__} that is not an array of numbers: {exc}"
@@ -188,7 +255,7 @@ def _torch_call(module):
     def call(xb):
         with torch.no_grad():
             out = module(torch.as_tensor(np.ascontiguousarray(xb), dtype=dtype, device=device))
-        return out.detach().to("cpu", torch.float64).numpy()
+        return out.detach().cpu()  # in the model's precision, which the checks allow for
 
     return call
 
@@ -207,9 +274,11 @@ def _wrap_file(path):
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         inp = session.get_inputs()[0]
         dtype = np.float64 if inp.type == "tensor(double)" else np.float32
+        names = [o.name for o in session.get_outputs()]
 
         def call(xb):
-            return session.run(None, {inp.name: np.ascontiguousarray(xb, dtype=dtype)})[0]
+            outs = session.run(None, {inp.name: np.ascontiguousarray(xb, dtype=dtype)})
+            return _onnx_scores(outs, names)
 
         return "onnx", call
     try:
@@ -231,6 +300,23 @@ def _wrap_file(path):
             f"load it as an exported program (.pt2) or TorchScript ({exc})"
         ) from exc
     return "torch-file", _torch_call(module)
+
+
+def _onnx_scores(outs, names):
+    """The output of an ONNX classifier that holds its scores: the first floating-point
+    one. Converters such as skl2onnx put the predicted label (integers) first and the
+    probabilities second, as a tensor or as one {class: probability} map per row."""
+    for out in outs:
+        if isinstance(out, list) and out and isinstance(out[0], dict):  # skl2onnx's ZipMap
+            keys = sorted(out[0])
+            out = np.array([[row[k] for k in keys] for row in out], dtype=np.float64)
+        out = np.asarray(out)
+        if out.dtype.kind == "f":
+            return out
+    kinds = ", ".join(f"{n} ({np.asarray(o).dtype})" for n, o in zip(names, outs, strict=True))
+    raise ModelError(
+        f"the ONNX model has no floating-point output to read scores from; its outputs: {kinds}"
+    )
 
 
 def load_callable(spec):

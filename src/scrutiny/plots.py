@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -13,11 +15,23 @@ def _axes(ax):
     return ax
 
 
-def coefficient_map(coef, shape=(28, 28), top=None, ax=None, title=None, colorbar=True):
-    """Heat map of a coefficient vector laid out as an image, on a diverging colour map
-    centred at 0; with ``top``, only the ``top`` largest |coef| are shown."""
+def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=True):
+    """Heat map of coefficients laid out as an image, on a diverging colour map centred at
+    0; with ``top``, only the ``top`` largest |coef| are shown. ``shape`` None: the array's
+    own if it is 2-D, a square if a flat vector's length is one (784 -> 28 x 28)."""
+    values = np.asarray(coef, dtype=float)
+    if shape is None:
+        side = math.isqrt(values.size)
+        if values.ndim != 2 and side * side != values.size:
+            raise ValueError(
+                f"cannot lay out {values.size} coefficients as a square image: pass shape=, "
+                "or draw the coefficients of table rows with explanation_bars"
+            )
+        shape = values.shape if values.ndim == 2 else (side, side)
+    elif int(np.prod(shape)) != values.size:
+        raise ValueError(f"shape {tuple(shape)} does not hold {values.size} coefficients")
     ax = _axes(ax)
-    values = np.asarray(coef, dtype=float).copy()
+    values = values.reshape(-1).copy()
     if top is not None and top < values.size:
         keep = np.argsort(-np.abs(np.nan_to_num(values)))[:top]
         mask = np.zeros(values.size, dtype=bool)
@@ -97,12 +111,14 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
 
 
 def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
-    """The k largest contributions (by absolute value) of input ``i`` as horizontal bars."""
+    """The k largest contributions (by absolute value) of input ``i`` as horizontal bars,
+    labelled with ``names`` (default: the explanation's feature names, if it has them)."""
     import numpy as np
 
     ax = _axes(ax)
     v = explanation.values[i].reshape(-1)
-    order = np.argsort(-np.abs(v), kind="stable")[:k][::-1]
+    order = explanation.top(min(k, v.size), by="magnitude")[i][::-1]
+    names = explanation.feature_names if names is None else names
     labels = [names[j] if names is not None else f"feature {j}" for j in order]
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8)

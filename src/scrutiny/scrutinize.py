@@ -24,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
-from scrutiny.fidelity import K_GRID, _put, bootstrap_interval
+from scrutiny.fidelity import _put, bootstrap_interval, default_ks
 from scrutiny.guided import designed_fits, random_deletions
 
 ADVERSARIAL_K = 20
@@ -192,7 +192,7 @@ def scrutinize(
     X,
     target,
     labels=None,
-    ks=K_GRID,
+    ks=None,
     mode=None,
     n_samples=None,
     max_inputs=None,
@@ -203,7 +203,10 @@ def scrutinize(
 
     X : inputs to scrutinize with, shaped like the explainer's; class-``target`` inputs
         the model gets right become adversarial samples, the others host pathological ones.
-    labels : optional true classes of X; without them, "class c" means "called c".
+    target : the class, as an output column of the model (for a scikit-learn classifier,
+        an index into its ``classes_``).
+    labels : optional true classes of X (for a scikit-learn classifier, its labels; for
+        other models, output columns); without them, "class c" means "called c".
     mode, n_samples : how the inputs are explained (default: guided mode, perturbations
         that switch off at most about ADVERSARIAL_K elements' worth of features, so that
         effects are measured at the scale of the question, as many as switch each present
@@ -224,6 +227,7 @@ def scrutinize(
         labels = np.asarray(labels).reshape(-1)
         if labels.shape != (len(X),):
             raise ValueError(f"labels has {labels.size} entries for {len(X)} inputs")
+        labels = explainer.model.label_columns(labels)
         accuracy = float((predicted == labels).mean())
         positive = (labels == target) & (predicted == target)
         negative = (labels != target) & (predicted != target)
@@ -237,6 +241,7 @@ def scrutinize(
     if not negative.any():
         raise ValueError(f"every input of X is class {target}: nothing to host pathological ones")
     size = int(np.prod(X.shape[1:]))
+    ks = default_ks(size) if ks is None else ks
     asked, ks = list(ks), tuple(int(k) for k in ks if 1 <= int(k) <= size)
     if not ks:
         raise ValueError(f"no k of {asked} is between 1 and {size}")

@@ -80,9 +80,24 @@ class Representation:
         coef = np.atleast_2d(coef)
         return (coef * self._weight)[:, self.groups].reshape(-1, *self.input_shape)
 
+    def effect_coefficients(self, X, effects):
+        """(m, *input_shape) per-element coefficients for per-feature effects (m, F), each
+        the change of the surrogate's logit from switching the feature off: shared among
+        its elements in proportion to |x_e - b_e|, so that the contributions
+        coefficient_e * (x_e - b_e) add up to the effect. Where departures all have one
+        sign this is ``element_coefficients(effects / features(X))``; where they cancel
+        (the channels of a pixel on either side of a grey baseline) the shares stay
+        bounded, where dividing by the feature's value would not."""
+        D = (np.asarray(X, dtype=np.float64) - self.baseline).reshape(len(X), -1)
+        total = np.zeros((len(X), self.n_features))
+        np.add.at(total.T, self.groups, np.abs(D).T)
+        per = np.divide(effects, total, out=np.zeros_like(total), where=total > 0)
+        return (per[:, self.groups] * np.sign(D)).reshape(-1, *self.input_shape)
+
     def present(self, x):
-        """(n_features,) bool: features of one input whose value is not the baseline's."""
-        return self.features(np.asarray(x)[None])[0] != 0
+        """(n_features,) bool: features of one input with an element off the baseline."""
+        off = (np.asarray(x, dtype=np.float64) != self.baseline).reshape(-1)
+        return np.bincount(self.groups, weights=off, minlength=self.n_features) > 0
 
     def switch_off(self, x, keep):
         """Copies of one input x with the features where ``keep`` (m, F) is False set to the
