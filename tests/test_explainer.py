@@ -8,6 +8,7 @@ import pytest
 from scrutiny import Explainer
 from scrutiny.explainer import GUIDED_LOGIT_LIMIT, guided_logit
 from scrutiny.models import ModelError
+from scrutiny.scrutinize import scrutinize
 
 torch = pytest.importorskip("torch")
 
@@ -112,6 +113,8 @@ def test_an_input_explained_by_a_thin_regime_is_flagged():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ex.explain(X_TAB[:5], mode="guided", n_samples=20)
+        # scrutinize's global regimes are the prior of guided transplants: no warning
+        scrutinize(ex, X_TAB[:100], 1, ks=(1, 2), max_inputs=3, n_samples=20)
 
 
 def test_classes_of_small_fits_share_kernels_in_blocks():

@@ -18,6 +18,7 @@ setting a background pixel to the background changes nothing, so that would be n
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,7 +266,9 @@ def scrutinize(
     )
     # the inputs' global regimes, where the explainer has them (a local explainer has not)
     own = mode == "global" or explainer.mode == "local"
-    regime = exp if own else explainer.explain(X[index], targets, mode="global")
+    with warnings.catch_warnings():  # a thin regime is only the prior of the transplants
+        warnings.filterwarnings("ignore", message=r".* fit best in a regime of under")
+        regime = exp if own else explainer.explain(X[index], targets, mode="global")
     P = X[index].reshape(index.size, -1)
     base = rep.baseline.reshape(-1)
     top = exp.top(kmax)
