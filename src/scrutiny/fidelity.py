@@ -32,7 +32,7 @@ def deduction(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is each input still classified as its explained class after its
     top-k elements are set to the baseline? PCR = the mean (lower = more faithful).
     ``ks`` None: ``default_ks`` of the inputs' size, as in every test here."""
-    X, base, top = _flat(explanation, ks)
+    X, base, top, ks = _flat(explanation, ks)
     return _classify(model, explanation, ks, batch_size, lambda k: _put(X, top[:, :k], base))
 
 
@@ -41,7 +41,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     the same shape) become x's class once x's top-k elements are copied into it? PCR =
     the mean (higher = more faithful)."""
     adapter = _adapter(model, batch_size)
-    X, _, top = _flat(explanation, ks)
+    X, _, top, ks = _flat(explanation, ks)
     D = np.asarray(donors, dtype=np.float64).reshape(len(donors), -1)
     if D.shape[1] != X.shape[1]:
         raise ValueError(f"donors have {D.shape[1]} elements per input, explanations {X.shape[1]}")
@@ -60,7 +60,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
 def synthetic(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is the baseline carrying only x's top-k elements classified as x's
     class? PCR = the mean (higher = more faithful)."""
-    X, base, top = _flat(explanation, ks)
+    X, base, top, ks = _flat(explanation, ks)
     empty = np.broadcast_to(base, X.shape)
     return _classify(model, explanation, ks, batch_size, lambda k: _put(empty, top[:, :k], X))
 
@@ -181,6 +181,8 @@ def _adapter(model, batch_size):
 
 
 def _flat(explanation, ks):
+    """The inputs and baseline as rows, the rankings up to max(ks), and ks itself
+    (``default_ks`` for None), checked."""
     ks = np.asarray(default_ks(int(np.prod(explanation.shape))) if ks is None else ks)
     if ks.ndim != 1 or ks.size == 0 or not np.issubdtype(ks.dtype, np.integer):
         raise ValueError(f"ks must be a non-empty list of integers, got {ks.tolist()!r:.60}")
@@ -188,7 +190,7 @@ def _flat(explanation, ks):
     X = explanation.inputs.reshape(m, -1)
     base = explanation.baseline.reshape(-1)
     top = explanation.top(min(int(np.prod(explanation.shape)), max(ks)))
-    return X, base, top
+    return X, base, top, ks
 
 
 def _put(host, cols, source):
@@ -208,7 +210,6 @@ def _random_cols(rng, m, n, k):
 def _classify(model, explanation, ks, batch_size, craft):
     adapter = _adapter(model, batch_size)
     size = int(np.prod(explanation.shape))
-    ks = default_ks(size) if ks is None else ks
     out = np.zeros((len(ks), len(explanation)), dtype=bool)
     for i, k in enumerate(ks):
         if not 1 <= k <= size:
