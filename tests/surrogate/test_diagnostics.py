@@ -84,3 +84,32 @@ def test_match_labels_undoes_a_permutation():
     new = np.eye(4)[np.argsort(perm)[labels]]  # the same partition under other names
     back = match_labels(ref, new)
     assert np.array_equal(back[np.argsort(perm)[labels]], labels)
+
+
+def _reference_rhat(x):
+    """Rank-normalised split R-hat of one parameter, written out from Vehtari et al. (2021):
+    the tail's draws are folded about the median of all of them, then split."""
+    from scipy.stats import norm, rankdata
+
+    def split(a):
+        half = a.shape[1] // 2
+        return np.concatenate([a[:, :half], a[:, a.shape[1] - half :]])
+
+    def z(a):
+        return norm.ppf((rankdata(a).reshape(a.shape) - 0.375) / (a.size + 0.25))
+
+    def basic(a):
+        n = a.shape[1]
+        between, within = n * a.mean(axis=1).var(ddof=1), a.var(axis=1, ddof=1).mean()
+        return np.sqrt((between / within + n - 1) / n)
+
+    return max(basic(z(split(x))), basic(z(split(np.abs(x - np.median(x))))))
+
+
+@pytest.mark.parametrize("n", [9, 31, 200])
+def test_rhat_matches_the_definition_for_odd_and_even_chains(n):
+    # an odd chain's middle draw is left out of the split but not of the tail's median
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        x = ar1(rng, 0.3, 3, n)
+        assert split_rhat(x) == pytest.approx(_reference_rhat(x), rel=1e-12)

@@ -61,10 +61,11 @@ def split_rhat(x):
     x = np.asarray(x, dtype=float)
     if x.shape[1] < 4:
         raise ValueError("R-hat needs at least 4 draws per chain")
-    s = _split(x)
-    bulk = _rhat_basic(_rank_normalize(s))
-    folded = np.abs(s - np.median(s.reshape(-1, *s.shape[2:]), axis=0))
-    tail = _rhat_basic(_rank_normalize(folded))
+    bulk = _rhat_basic(_rank_normalize(_split(x)))
+    # folded about the median of every draw, the middle one of an odd chain too (which
+    # the split leaves out), as Vehtari et al. and arviz define it
+    folded = np.abs(x - np.median(x.reshape(-1, *x.shape[2:]), axis=0))
+    tail = _rhat_basic(_rank_normalize(_split(folded)))
     return np.maximum(bulk, tail)
 
 
