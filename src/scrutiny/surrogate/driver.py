@@ -100,6 +100,8 @@ def run_chains(
             f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains={n_chains},"
             f" n_sweeps={n_sweeps}, burn_in={burn_in}, thin={thin}"
         )
+    if max_stored_draws < 2 or max_stored_draws % 2:  # the buffer halves itself when full
+        raise ValueError(f"max_stored_draws must be an even number >= 2, got {max_stored_draws}")
     if batched and processes is not None:
         raise ValueError("batched chains run as one kernel: give processes=None with batched")
     R = data.n_responses

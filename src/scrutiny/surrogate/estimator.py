@@ -51,7 +51,8 @@ class DPMixtureRegression:
     priors : dict or None
         Other hyperparameters of ``scrutiny.surrogate.kernel.Priors``.
     max_stored_draws : int
-        Thinned draws kept per chain for intervals, responsibilities and diagnostics.
+        Thinned draws kept per chain for intervals, responsibilities and diagnostics (an
+        even number: when full, every other one is dropped).
     device : "cpu", "torch" or "cuda[:N]"
         Where the linear algebra runs; "cpu" uses numpy, the others torch.
     dtype : "float64" or "float32"
