@@ -15,14 +15,15 @@ from zipfile import BadZipFile
 import numpy as np
 
 from scrutiny._cache import cache_dir
-from scrutiny._files import paired
+from scrutiny._files import paired, plain
 from scrutiny.surrogate.persist import load_regression, save_regression
 
 
 def fit_key(Z, y, settings, bounds):
     h = hashlib.sha256(_sampler_digest())
     spec = {"settings": settings, "bounds": list(bounds), "Z": Z.shape, "y": y.shape}
-    h.update(json.dumps(spec, sort_keys=True, default=str).encode())
+    # arrays in full (str() would elide the middle of a long one, such as init labels)
+    h.update(json.dumps(plain(spec), sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(Z, dtype=np.float64).tobytes())
     h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
     return h.hexdigest()
