@@ -129,6 +129,25 @@ def test_get_set_params_round_trip():
     assert "n_components=5" in repr(m)
 
 
+def test_scikit_learn_model_selection_takes_it(small):
+    from sklearn.base import is_regressor
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    from scrutiny.surrogate.mirror import MirroredRegression
+
+    Z, y = small
+    model = quick()
+    assert is_regressor(model)
+    assert np.isfinite(cross_val_score(model, Z, y, cv=2)).all()  # scored by score()
+    search = GridSearchCV(model, {"n_components": [2, 3]}, cv=2).fit(Z, y)
+    assert search.best_estimator_.n_components in (2, 3)
+    fit = model.fit(Z, y)
+    assert fit.score(Z, y) == pytest.approx(r2_score(y, fit.predict(Z)), rel=1e-12)
+    assert MirroredRegression(fit).score(Z, -y) == pytest.approx(fit.score(Z, y), rel=1e-12)
+    assert fit.score(Z, np.full(40, 2.0)) == 0.0  # a constant y, missed: r2_score's 0
+
+
 def test_bad_priors_are_named_before_sampling(small):
     Z, y = small
     with pytest.raises(ValueError, match=r"set \['n_components'\] as arguments"):

@@ -133,6 +133,19 @@ class DPMixtureRegression:
             setattr(self, key, value)
         return self
 
+    def __sklearn_tags__(self):
+        """A regressor, to scikit-learn's model selection (GridSearchCV, cross_val_score):
+        only scikit-learn calls this, so only then is it imported."""
+        from sklearn.utils import RegressorTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="regressor",
+            target_tags=TargetTags(required=True),
+            transformer_tags=None,
+            classifier_tags=None,
+            regressor_tags=RegressorTags(),
+        )
+
     def __repr__(self):
         defaults = {
             k: v.default for k, v in inspect.signature(type(self).__init__).parameters.items()
@@ -248,6 +261,16 @@ class DPMixtureRegression:
         pred = self.predict_components(Z)
         used = self.occupancy_ > 0
         return pred[:, used] @ (self.weights_[used] / self.weights_[used].sum())
+
+    def score(self, Z, y):
+        """R^2 of ``predict(Z)`` against y: scikit-learn's score of a regressor, which its
+        model selection maximises (1 for a perfect fit, 0 for predicting the mean)."""
+        pred = self.predict(Z)
+        y = as_float_vector(y, "y", n=pred.shape[0])
+        ss_res, ss_tot = np.sum((y - pred) ** 2), np.sum((y - y.mean()) ** 2)
+        if ss_tot == 0:  # a constant y: as scikit-learn's r2_score, 1 if matched, else 0
+            return float(ss_res == 0)
+        return float(1.0 - ss_res / ss_tot)
 
     def responsibilities(self, Z, y, batch_size=256):
         """(n, J) posterior probability that each row belongs to each component, given its

@@ -35,6 +35,9 @@ class MirroredRegression:
     def predict_components(self, Z):
         return -self.regression.predict_components(Z)
 
+    def score(self, Z, y):
+        return self.regression.score(Z, -np.asarray(y))
+
     def responsibilities(self, Z, y, batch_size=256):
         return self.regression.responsibilities(Z, -np.asarray(y), batch_size=batch_size)
 
