@@ -118,6 +118,24 @@ def test_generator_random_state_is_accepted():
     assert m.fit(Z, y).coef_.shape == (3, 5)
 
 
+def test_a_random_state_is_taken_as_scikit_learn_takes_it(small, tmp_path):
+    from scrutiny.surrogate.persist import load_regression, save_regression
+
+    Z, y = small
+
+    def seeded(random_state):
+        return DPMixtureRegression(3, n_sweeps=10, progress=False, random_state=random_state)
+
+    a, b = (seeded(np.random.RandomState(7)).fit(Z, y) for _ in range(2))
+    np.testing.assert_array_equal(a.predict(Z), b.predict(Z))  # same state, same fit
+    save_regression(a, tmp_path / "fit")  # its state is spent: the fit is what is saved
+    assert load_regression(tmp_path / "fit").random_state is None
+    with pytest.raises(ValueError, match="random_state must be a non-negative int, got -1"):
+        seeded(-1).fit(Z, y)
+    with pytest.raises(TypeError, match="random_state must be None, an int or a numpy"):
+        seeded(True).fit(Z, y)
+
+
 def test_get_set_params_round_trip():
     m = DPMixtureRegression(5, n_sweeps=50)
     params = m.get_params()

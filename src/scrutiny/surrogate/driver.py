@@ -53,13 +53,24 @@ class Posterior:
 
 
 def _seed_sequence(random_state):
+    """The root seed of a fit: from a Generator or a legacy RandomState (scikit-learn's
+    kind) a draw from it, as the explainer takes them."""
     if isinstance(random_state, np.random.Generator):
         return np.random.SeedSequence(int(random_state.integers(2**63)))
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.SeedSequence(int(random_state.randint(2**31 - 1)))
     if isinstance(random_state, np.random.SeedSequence):
         return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.SeedSequence(random_state)
-    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
+    if random_state is None:
+        return np.random.SeedSequence()
+    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
+        raise TypeError(
+            "random_state must be None, an int or a numpy Generator or RandomState, got "
+            f"{random_state!r}"
+        )
+    if random_state < 0:
+        raise ValueError(f"random_state must be a non-negative int, got {random_state}")
+    return np.random.SeedSequence(int(random_state))
 
 
 # chains run separately (in processes of their own, given spare cores) from this much work,

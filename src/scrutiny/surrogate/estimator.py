@@ -69,7 +69,7 @@ class DPMixtureRegression:
         fit can use a core each. The draws depend on it, not on ``n_jobs``.
     progress : bool
         Show a progress bar.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
     """
 
     def __init__(

@@ -32,7 +32,7 @@ def save_regression(reg, path):
         else:
             scalars[name] = value
     params = reg.get_params()
-    if isinstance(params["random_state"], np.random.Generator):
+    if isinstance(params["random_state"], np.random.Generator | np.random.RandomState):
         params["random_state"] = None  # its state is spent: the fit is what is saved
     text = to_json(
         {"format": FORMAT, "params": params, "fitted": scalars, "diagnostics": diagnostics}
