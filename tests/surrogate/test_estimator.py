@@ -166,6 +166,18 @@ def test_scikit_learn_model_selection_takes_it(small):
     assert fit.score(Z, np.full(40, 2.0)) == 0.0  # a constant y, missed: r2_score's 0
 
 
+def test_a_mirrored_fit_reports_the_centre_and_bounds_of_minus_y(small):
+    # the centring and censoring of a fit are functions of the data alone: the mirrored
+    # fit of y must report what the fit of -y has
+    from scrutiny.surrogate.mirror import MirroredRegression
+
+    Z, y = small
+    mirrored = MirroredRegression(quick().fit(Z, y + 3.0, lower=2.0))
+    direct = quick().fit(Z, -(y + 3.0), upper=-2.0)
+    for name in ("y_center_", "y_scale_", "censoring_", "n_censored_"):
+        assert getattr(mirrored, name) == pytest.approx(getattr(direct, name), rel=1e-12)
+
+
 def test_bad_priors_are_named_before_sampling(small):
     Z, y = small
     with pytest.raises(ValueError, match=r"set \['n_components'\] as arguments"):

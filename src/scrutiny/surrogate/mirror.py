@@ -15,7 +15,7 @@ class MirroredRegression:
     the log-odds) instead of two Monte-Carlo estimates that differ.
     """
 
-    _NEGATED = frozenset({"coef_", "intercept_", "coef_draws_", "intercept_draws_"})
+    _NEGATED = frozenset({"coef_", "intercept_", "coef_draws_", "intercept_draws_", "y_center_"})
 
     def __init__(self, regression):
         self.regression = regression
@@ -24,6 +24,8 @@ class MirroredRegression:
         if name == "regression":  # not set yet (while unpickling)
             raise AttributeError(name)
         value = getattr(self.regression, name)
+        if name == "censoring_":  # -y is censored below at -upper and above at -lower
+            return -value[1], -value[0]
         return -value if name in self._NEGATED else value
 
     def __repr__(self):
