@@ -236,6 +236,18 @@ def test_input_arrays_are_not_modified(small):
     assert np.array_equal(Z, Z0) and np.array_equal(y, y0)
 
 
+def test_a_failed_refit_leaves_the_last_fit_whole(small):
+    Z, y = small
+    model = quick().fit(Z, y)
+    before = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    with pytest.raises(ValueError, match="noise_shape must be positive"):
+        model.set_params(priors={"noise_shape": 0.0}).fit(10 * Z, 100 * y + 5, lower=0.0)
+    after = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    assert after.keys() == before.keys()
+    for name, value in before.items():  # the same objects: nothing was rewritten
+        assert after[name] is value, name
+
+
 def test_more_features_than_rows_fits():
     rng = np.random.default_rng(1)
     Z = rng.standard_normal((30, 200))

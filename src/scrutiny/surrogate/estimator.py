@@ -334,18 +334,17 @@ def _fit_together(estimators, Z, ys, lower, upper):
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
-    scaled, bounds = [], []
+    scaled, bounds, units = [], [], []
     for est, y in zip(estimators, ys, strict=True):
         inside = (y > lo) & (y < hi)
         if not inside.any():
             raise ValueError("every response is censored: nothing lies between lower and upper")
-        est.censoring_ = (lo, hi)
-        est.n_censored_ = int((~inside).sum())
         yc = np.clip(y, lo, hi)
-        est.y_center_ = float(yc.mean()) if (est.standardize and est.fit_intercept) else 0.0
-        spread = float(np.sqrt(np.mean((yc - est.y_center_) ** 2)))
-        est.y_scale_ = spread if (est.standardize and spread > 0) else 1.0
-        c, sc = est.y_center_, est.y_scale_
+        c = float(yc.mean()) if (est.standardize and est.fit_intercept) else 0.0
+        spread = float(np.sqrt(np.mean((yc - c) ** 2)))
+        sc = spread if (est.standardize and spread > 0) else 1.0
+        n_censored = int((~inside).sum())
+        units.append(dict(censoring_=(lo, hi), n_censored_=n_censored, y_center_=c, y_scale_=sc))
         scaled.append((yc - c) / sc)
         bounds.append(((lo - c) / sc, (hi - c) / sc))
     priors = Priors(
@@ -380,7 +379,8 @@ def _fit_together(estimators, Z, ys, lower, upper):
         batched=first.batch_chains,
     )
     unseen = ~(Z != 0).any(axis=0)
-    for est, post in zip(estimators, posteriors, strict=True):
+    for est, post, fitted in zip(estimators, posteriors, units, strict=True):
+        vars(est).update(fitted)  # only now: a fit that fails leaves the last one whole
         est._set_fitted(post, Z.shape[1])
         held = np.isfinite(est.coef_[:, unseen])  # components that never held rows stay NaN
         est.coef_[:, unseen] = np.where(held, 0.0, np.nan)
