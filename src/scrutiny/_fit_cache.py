@@ -16,12 +16,17 @@ import numpy as np
 
 from scrutiny._cache import cache_dir
 from scrutiny._files import paired, plain
+from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.persist import load_regression, save_regression
 
 
 def fit_key(Z, y, settings, bounds):
     h = hashlib.sha256(_sampler_digest())
     spec = {"settings": settings, "bounds": list(bounds), "Z": Z.shape, "y": y.shape}
+    if backend_name(settings.get("device")) == "torch":  # its linear algebra draws the fit
+        import torch
+
+        spec["torch"] = torch.__version__
     # arrays in full (str() would elide the middle of a long one, such as init labels)
     h.update(json.dumps(plain(spec), sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(Z, dtype=np.float64).tobytes())
@@ -56,7 +61,16 @@ def _path(key):
 
 @cache
 def _sampler_digest():
-    h = hashlib.sha256()
-    for f in sorted((Path(__file__).parent / "surrogate").glob("*.py")):
+    """The sampler's code (with the input checks and files it reads data through) and the
+    versions of numpy and scipy: an upgrade may change the draws, so it refits."""
+    import scipy
+
+    here = Path(__file__).parent
+    h = hashlib.sha256(f"numpy {np.__version__} scipy {scipy.__version__}".encode())
+    for f in [
+        *sorted((here / "surrogate").glob("*.py")),
+        here / "_validation.py",
+        here / "_files.py",
+    ]:
         h.update(f.read_bytes())
     return h.digest()
