@@ -76,6 +76,11 @@ def test_frame_and_dict():
     assert len(df) == 8 and set(df["rank"]) == {0, 1}
     row = df.iloc[0]
     assert row["value"] == e.values[0].reshape(-1)[e.top(1)[0, 0]]
+    full = e.to_frame()  # every element, in element order, ranked as top ranks it
+    assert len(full) == 36 and full["feature"].tolist()[:9] == list(range(9))
+    for i in range(4):
+        mine = full[full["sample"] == i]
+        assert mine.sort_values("rank")["feature"].tolist() == e.top(9)[i].tolist()
     d = e.to_dict(k=3)
     json.dumps(d)
     assert d["samples"][1]["top_features"] == e.top(3)[1].tolist()

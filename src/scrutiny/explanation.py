@@ -150,13 +150,21 @@ class Explanation:
         return self.meta.get("feature_names")
 
     def to_frame(self, k=None):
-        """A long pandas DataFrame: one row per (sample, element), or per top-k element."""
+        """A long pandas DataFrame: one row per (sample, element) in element order, or per
+        top-k element in rank order; ``rank`` is the element's place in ``top`` either way."""
         import pandas as pd
 
         m = len(self)
         flat = {n: getattr(self, n).reshape(m, -1) for n in ("values", "coefficients")}
         lo, hi, x = (getattr(self, n).reshape(m, -1) for n in ("lower", "upper", "inputs"))
-        idx = self.top(k) if k is not None else np.tile(np.arange(flat["values"].shape[1]), (m, 1))
+        size = flat["values"].shape[1]
+        order = self.top(size if k is None else k)
+        rank = np.tile(np.arange(order.shape[1]), (m, 1))
+        if k is None:  # every element, in element order: each one's place in the ranking
+            idx = np.tile(np.arange(size), (m, 1))
+            np.put_along_axis(rank, order, rank.copy(), axis=1)
+        else:
+            idx = order
         rows = np.repeat(np.arange(m), idx.shape[1])
         cols = idx.reshape(-1)
         names = {} if self.feature_names is None else {"name": np.array(self.feature_names)[cols]}
@@ -165,7 +173,7 @@ class Explanation:
                 "sample": rows,
                 "feature": cols,
                 **names,
-                "rank": np.tile(np.arange(idx.shape[1]), m),
+                "rank": rank.reshape(-1),
                 "target": self.target[rows],
                 "value": flat["values"][rows, cols],
                 "lower": lo[rows, cols],
