@@ -81,8 +81,11 @@ def test_frame_and_dict():
     for i in range(4):
         mine = full[full["sample"] == i]
         assert mine.sort_values("rank")["feature"].tolist() == e.top(9)[i].tolist()
+    e.meta.update(superpixel=np.int64(2), grid=np.arange(2))
     d = e.to_dict(k=3)
-    json.dumps(d)
+    json.dumps(d)  # JSON-ready, numpy numbers in meta included
+    d["meta"]["seconds"] = 9.0
+    assert e.meta["seconds"] == 0.5  # the summary is a copy
     assert d["samples"][1]["top_features"] == e.top(3)[1].tolist()
 
 

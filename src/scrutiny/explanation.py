@@ -190,7 +190,7 @@ class Explanation:
         return {
             "method": self.method,
             "input_shape": list(self.shape),
-            "meta": self.meta,
+            "meta": plain(self.meta),  # a copy, numpy numbers as Python ones
             "samples": [
                 {
                     "target": int(self.target[i]),
