@@ -76,6 +76,17 @@ def test_image_shape_errors():
     assert ImageRepresentation((6, 6), superpixel=5).n_features == 4
 
 
+def test_superpixel_is_recorded_as_the_whole_size_used():
+    """An explanation's metadata says which block size ran, as a plain int (JSON-ready);
+    a size that is not a whole number of pixels is refused rather than truncated."""
+    rep = ImageRepresentation((8, 8), superpixel=np.int64(3))
+    assert type(rep.to_json()["superpixel"]) is int and rep.n_features == 9
+    assert ImageRepresentation((8, 8), superpixel=3.0).superpixel == 3
+    for bad in (2.5, 0, True, float("nan"), "two"):
+        with pytest.raises(ValueError, match="positive whole block size"):
+            ImageRepresentation((8, 8), superpixel=bad)
+
+
 def test_tabular_features_are_standardised_from_the_mean():
     X = rng.normal(loc=[1.0, 10.0, 5.0], scale=[1.0, 100.0, 0.0], size=(50, 3))
     rep = TabularRepresentation.from_data(X)

@@ -35,9 +35,7 @@ class ImageRepresentation(Representation):
             raise ValueError(f"images have 2 or 3 dimensions per sample, got shape {shape}")
         axis = channel_axis(shape)
         height, width = [n for d, n in enumerate(shape) if d != axis]
-        s = 1 if superpixel is None else int(superpixel)
-        if s < 1:
-            raise ValueError(f"superpixel must be a positive block size, got {superpixel!r}")
+        s = 1 if superpixel is None else _block_size(superpixel)
         if s > 1 and s >= max(height, width):
             raise ValueError(
                 f"superpixel {s} covers the whole {height}x{width} image in one block: "
@@ -51,9 +49,21 @@ class ImageRepresentation(Representation):
             groups = np.broadcast_to(pixel[:, :, None], (height, width, shape[2]))
         else:
             groups = pixel
-        self.superpixel = superpixel
+        self.superpixel = None if superpixel is None else s  # what ran, a plain int
         self.channel_axis = axis
         super().__init__(shape, baseline, np.ascontiguousarray(groups).reshape(-1), 1.0)
 
     def to_json(self):
         return {**super().to_json(), "superpixel": self.superpixel}
+
+
+def _block_size(superpixel):
+    """A superpixel's side as a plain int: a whole number of pixels, at least 1."""
+    try:
+        s = int(superpixel)
+        whole = s == superpixel or str(s) == superpixel
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or isinstance(superpixel, bool) or s < 1:
+        raise ValueError(f"superpixel must be a positive whole block size, got {superpixel!r}")
+    return s
