@@ -295,6 +295,26 @@ def test_bad_input_is_named():
         local.explain(np.tile(X_TAB.mean(axis=0), (1, 1)))
 
 
+def test_counts_that_are_not_whole_numbers_are_refused_before_any_query():
+    """max_off=1.5 used to run at rates of 1.5 / n while the metadata said 1; a string or
+    inf failed deep inside with an unrelated message. Each is named before the model runs."""
+    model = Counting(logistic)
+    ex = Explainer(model, X_TAB, mode="local", progress=False)
+    for name, bad in [
+        ("max_off", 1.5),
+        ("max_off", "3"),
+        ("max_off", float("inf")),
+        ("candidates", 2.7),
+        ("n_samples", 20.5),
+        ("n_samples", float("nan")),
+    ]:
+        with pytest.raises(ValueError, match=f"{name} must be a positive number of"):
+            ex.explain(X_TAB[:1], **{name: bad})
+    assert model.calls == 0
+    with pytest.raises(ValueError, match="n_samples must be a positive number of pert"):
+        Explainer(logistic, X_TAB, n_samples=10)
+
+
 def test_inputs_are_not_modified():
     X = X_TAB.copy()
     ex = Explainer(logistic, X, surrogate=FAST, random_state=0, progress=False)

@@ -192,10 +192,9 @@ class Explainer:
         if not logit_limit > 0:
             raise ValueError(f"logit_limit must be positive, got {logit_limit!r}")
         self.logit_limit = float(logit_limit)
-        n_samples = _SAMPLES[mode] if n_samples is None else n_samples
-        if int(n_samples) < 20:
-            raise ValueError(f"n_samples must be at least 20, got {n_samples!r}")
-        self.n_samples = int(n_samples)
+        self.n_samples = _count(
+            _SAMPLES[mode] if n_samples is None else n_samples, "n_samples", 20, "perturbations"
+        )
         self.n_jobs = n_jobs
         self.progress = progress
         self._entropy = _entropy(random_state)
@@ -358,26 +357,21 @@ class Explainer:
         if mode != "local" and self.mode == "local":
             raise ValueError(f"a local explainer has no global surrogates for mode={mode!r}")
         X = self.representation.check(as_input_batch(self._in_fit_order(X), "X"))
+        if n_samples is None:
+            n_samples = self.n_samples if mode == self.mode else _SAMPLES[mode]
+        n_samples = _count(n_samples, "n_samples", 20, "perturbations")
+        if max_off is not None:
+            max_off = _count(max_off, "max_off", 1)
+        if candidates is None:
+            candidates = max(1, round(GUIDED_CANDIDATES_PER_SAMPLE * n_samples))
+        candidates = _count(candidates, "candidates", 1)
         t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
         log_p = self.model.log_proba(X)
         targets = class_targets(target, log_p)
-        if n_samples is None:
-            n_samples = self.n_samples if mode == self.mode else _SAMPLES[mode]
-        if int(n_samples) < 20:
-            raise ValueError(f"n_samples must be at least 20, got {n_samples!r}")
-        n_samples = int(n_samples)
-        if max_off is not None and not int(max_off) >= 1:
-            raise ValueError(f"max_off must be a positive number of features, got {max_off!r}")
-        if candidates is None:
-            candidates = max(1, round(GUIDED_CANDIDATES_PER_SAMPLE * int(n_samples)))
-        if not int(candidates) >= 1:
-            raise ValueError(
-                f"candidates must be a positive number of features, got {candidates!r}"
-            )
         if mode == "global":
             exp = self._explain_global(X, log_p, targets)
         elif mode == "guided":
-            exp = self._explain_guided(X, log_p, targets, n_samples, max_off, int(candidates))
+            exp = self._explain_guided(X, log_p, targets, n_samples, max_off, candidates)
         else:
             exp = self._explain_local(X, targets, n_samples, max_off)
         exp.method = f"dmm-men-{mode}"
@@ -387,8 +381,8 @@ class Explainer:
             seconds=time.perf_counter() - t0,
             model_queries=self.model.n_rows - rows0,
             model_calls=self.model.n_calls - calls0,
-            max_off=None if max_off is None else int(max_off),
-            candidates=int(candidates) if mode == "guided" else None,
+            max_off=max_off,
+            candidates=candidates if mode == "guided" else None,
             fit_seconds=self.fit_seconds_,
             fit_queries=self.fit_queries_,
         )
@@ -621,6 +615,19 @@ def _column_names(X):
             raise ValueError(f"column names must be distinct, got {names[:10]}")
         return names
     return None
+
+
+def _count(value, name, least, unit="features"):
+    """``value`` as an int of at least ``least``; a fraction, NaN, inf, bool or string is
+    refused, not truncated, so that what runs (and the metadata records) is what was asked."""
+    whole = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    if not (whole and np.isfinite(value) and value == int(value) and value >= least):
+        raise ValueError(
+            f"{name} must be a positive number of {unit} (whole, at least {least}), got {value!r}"
+        )
+    return int(value)
 
 
 def _require_graded(y, limit, where):
