@@ -76,6 +76,15 @@ def test_image_shape_errors():
     assert ImageRepresentation((6, 6), superpixel=5).n_features == 4
 
 
+def test_one_input_without_its_batch_axis_is_named():
+    """LIME explains one instance at a time; an image passed that way is not read as a
+    batch of rows of the wrong shape."""
+    rep = ImageRepresentation((3, 4, 5))
+    with pytest.raises(ValueError, match=r"X is one input of shape \(3, 4, 5\).*X\[None\]"):
+        rep.check(np.zeros((3, 4, 5)))
+    assert rep.check(np.zeros((1, 3, 4, 5))).shape == (1, 3, 4, 5)
+
+
 def test_superpixel_is_recorded_as_the_whole_size_used():
     """An explanation's metadata says which block size ran, as a plain int (JSON-ready);
     a size that is not a whole number of pixels is refused rather than truncated."""

@@ -62,6 +62,11 @@ class Representation:
 
     def check(self, X, name="X"):
         X = np.asarray(X)
+        if X.shape == self.input_shape:  # one input, as LIME's explain_instance takes it
+            raise ValueError(
+                f"{name} is one input of shape {X.shape}; pass a batch of inputs, shaped "
+                f"(n, *{self.input_shape}): {name}[None] for this one"
+            )
         if X.shape[1:] != self.input_shape:
             raise ValueError(
                 f"{name} has samples of shape {X.shape[1:]}, expected {self.input_shape}"
