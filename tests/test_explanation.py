@@ -81,6 +81,12 @@ def test_frame_and_dict():
     for i in range(4):
         mine = full[full["sample"] == i]
         assert mine.sort_values("rank")["feature"].tolist() == e.top(9)[i].tolist()
+    against = e.to_frame(k=2, by="magnitude")  # evidence against the class ranks too
+    np.testing.assert_array_equal(against["feature"], e.top(2, by="magnitude").reshape(-1))
+    assert (
+        e.to_dict(k=2, by="magnitude")["samples"][3]["top_features"]
+        == against["feature"].tolist()[6:]
+    )
     e.meta.update(superpixel=np.int64(2), grid=np.arange(2))
     d = e.to_dict(k=3)
     json.dumps(d)  # JSON-ready, numpy numbers in meta included

@@ -149,16 +149,17 @@ class Explanation:
         """Names of the flat elements (the columns of a DataFrame explained), or None."""
         return self.meta.get("feature_names")
 
-    def to_frame(self, k=None):
+    def to_frame(self, k=None, by="value"):
         """A long pandas DataFrame: one row per (sample, element) in element order, or per
-        top-k element in rank order; ``rank`` is the element's place in ``top`` either way."""
+        top-k element in rank order; ``rank`` is the element's place in ``top(k, by)``
+        either way (``by="magnitude"`` ranks evidence against the class too)."""
         import pandas as pd
 
         m = len(self)
         flat = {n: getattr(self, n).reshape(m, -1) for n in ("values", "coefficients")}
         lo, hi, x = (getattr(self, n).reshape(m, -1) for n in ("lower", "upper", "inputs"))
         size = flat["values"].shape[1]
-        order = self.top(size if k is None else k)
+        order = self.top(size if k is None else k, by)
         rank = np.tile(np.arange(order.shape[1]), (m, 1))
         if k is None:  # every element, in element order: each one's place in the ranking
             idx = np.tile(np.arange(size), (m, 1))
@@ -183,9 +184,10 @@ class Explanation:
             }
         )
 
-    def to_dict(self, k=20):
-        """A JSON-ready summary: per sample, the target, component and top-k elements."""
-        top = self.top(min(k, int(np.prod(self.shape))))
+    def to_dict(self, k=20, by="value"):
+        """A JSON-ready summary: per sample, the target, component and top-k elements
+        (ranked as ``top(k, by)`` ranks them)."""
+        top = self.top(min(k, int(np.prod(self.shape))), by)
         flat = self.values.reshape(len(self), -1)
         return {
             "method": self.method,
