@@ -196,6 +196,25 @@ def test_explain_errors_are_one_clear_line(tmp_path):
         assert "Traceback" not in done.stderr
 
 
+def test_a_report_never_writes_over_the_users_files(tmp_path):
+    tabular_problem(tmp_path)
+    (tmp_path / "m.py").write_text("def f(x):\n    return x[:, :2] * 0 + 0.5\n")
+    base = ["explain", "--model", f"{tmp_path / 'm.py'}:f", "--quiet", "--sweeps", 20]
+    base += ["--components", 2, "--fit-data", tmp_path / "fit.npy", "--data", tmp_path / "data.npy"]
+    cache = tmp_path / "cache"  # a fit would write here: the folder is refused before it
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "index.html").write_text("my page")
+    done = scrutiny(*base, "--out", tmp_path, cache=cache)
+    assert done.returncode == 2 and "holds files that are not a scrutiny report" in done.stderr
+    assert (tmp_path / "index.html").read_text() == "my page" and not cache.exists()
+    done = scrutiny(*base, "--out", tmp_path / "notes.txt", cache=cache)
+    assert done.returncode == 2 and "notes.txt is a file, not a folder" in done.stderr
+    assert "Traceback" not in done.stderr and not cache.exists()
+    for _ in range(2):  # a folder holding an earlier report is written over
+        done = scrutiny(*base, "--out", tmp_path / "report", cache=cache)
+        assert done.returncode == 0, done.stderr
+
+
 def test_cli_without_a_command_explains_usage():
     done = scrutiny()
     assert done.returncode == 2 and "usage" in done.stderr

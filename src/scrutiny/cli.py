@@ -35,7 +35,9 @@ def _surrogate_options(p, components, sweeps):
     )
     p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
-    p.add_argument("--out", default="scrutiny-report", help="report folder")
+    p.add_argument(
+        "--out", default="scrutiny-report", help="report folder: new, empty or an earlier report"
+    )
 
 
 def _cache_option(p):
@@ -156,6 +158,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.superpixel = args.superpixel or None
     try:
+        _check_out(Path(args.out))
         if args.command == "demo":
             from scrutiny.demo import run_demo
 
@@ -168,7 +171,7 @@ def main(argv=None):
             run_scrutinize(args)
         else:
             run_explain(args)
-    except (ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"scrutiny {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -258,6 +261,29 @@ def _explainer(args, mode):
     )
     facts = {"model": spec, "fit_inputs": len(X_fit), "model_kind": adapter.kind}
     return explainer, facts
+
+
+REPORT_FILES = ("index.html", "results.json")
+
+
+def _check_out(out):
+    """Refuse, before any work, a report folder that cannot be written or that holds files
+    of the user's (a folder holding an earlier report is written over)."""
+    import os
+
+    if out.exists():
+        if not out.is_dir():
+            raise ValueError(f"--out {out} is a file, not a folder")
+        if any(out.iterdir()) and not all((out / f).is_file() for f in REPORT_FILES):
+            raise ValueError(
+                f"--out {out} holds files that are not a scrutiny report; give a new or "
+                "empty folder, so that none of them is overwritten"
+            )
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write the report to --out {out}: {parent} is not writable")
 
 
 def _name(spec):
