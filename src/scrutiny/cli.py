@@ -54,7 +54,7 @@ def _classes_option(p):
         type=_at_least(0),
         nargs="*",
         default=list(range(10)),
-        help="classes to scrutinize",
+        help="classes to scrutinize (none: no scrutiny)",
     )
 
 
@@ -108,7 +108,7 @@ def main(argv=None):
         type=_at_least(0),
         nargs="+",
         required=True,
-        help="classes to scrutinize",
+        help="classes to scrutinize: output columns (for scikit-learn, indices into classes_)",
     )
     sc.add_argument(
         "--mode",
@@ -200,6 +200,7 @@ def run_scrutinize(args):
 
     from scrutiny._validation import as_input_batch
     from scrutiny.job import explain_and_report
+    from scrutiny.weakness_report import check_classes
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
@@ -212,6 +213,7 @@ def run_scrutinize(args):
         columns = explainer.model.label_columns(labels)
         facts["model_accuracy_on_data"] = float((predicted == columns).mean())
         say(f"model accuracy on --data: {facts['model_accuracy_on_data']:.3f}")
+    check_classes(args.classes, explainer.model.n_classes, "--class")
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
     # pictured and deduction-tested: inputs called one of the classes (only those are fitted)
     mine = X[np.isin(predicted, args.classes)]

