@@ -324,3 +324,37 @@ def test_scrutinize_errors_are_one_clear_line(tmp_path):
     np.save(tmp_path / "data.npy", bad)
     done = scrutiny(*base, "--class", 1)  # the data's fault, not the model's
     assert done.returncode == 2 and "--data holds 1 NaN or inf values" in done.stderr
+
+
+def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):
+    """The classifier a user's module loads (joblib, pickle) is used as one, its string
+    labels mapped through classes_."""
+    W = tabular_problem(tmp_path)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 6))
+    names = np.array(["ant", "bee", "cat"])
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", names[(X @ W).argmax(axis=1)])
+    (tmp_path / "clf.py").write_text(
+        "import numpy as np\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "clf = LogisticRegression().fit(np.load('X.npy'), np.load('y.npy'))\n"
+    )
+    done = scrutiny(
+        *["scrutinize", "--model", "clf.py:clf", "--fit-data", "X.npy", "--data", "X.npy"],
+        *["--labels", "y.npy", "--class", 1, "--mode", "global", "--max-inputs", 3],
+        *["--sweeps", 20, "--components", 2, "--quiet", "--out", tmp_path / "out"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["model_kind"] == "sklearn"
+    assert results["model_accuracy_on_data"] > 0.9  # labels matched by name, not refused
+    assert results["scrutiny"]["1"]["n_inputs"] == 3
+    (tmp_path / "clf.joblib").write_bytes(b"\x80\x04pickle")
+    done = scrutiny(
+        *["explain", "--model", "clf.joblib", "--fit-data", "X.npy", "--data", "X.npy"],
+        *["--out", tmp_path / "out2"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and "pass file.py:clf" in done.stderr

@@ -62,8 +62,9 @@ def _model_options(p):
     p.add_argument(
         "--model",
         required=True,
-        help="an .onnx file, a TorchScript or exported (.pt2) torch file, or a "
-        "module:function Python callable (module may be a .py file)",
+        help="an .onnx file, a TorchScript or exported (.pt2) torch file, or module:name "
+        "(module may be a .py file) naming a callable, a torch module or a scikit-learn "
+        "classifier",
     )
     p.add_argument("--fit-data", required=True, help=".npy of inputs to fit the surrogates on")
     p.add_argument("--outputs", default="probabilities", choices=["probabilities", "logits"])

@@ -295,9 +295,15 @@ def _wrap_file(path):
             else:
                 module = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
+        hint = ""
+        if path.suffix.lower() in (".pkl", ".pickle", ".joblib"):
+            hint = (
+                "; pickles are never loaded by path: load it in a .py file of yours "
+                "(clf = joblib.load(...)) and pass file.py:clf"
+            )
         raise ValueError(
             f"cannot read {path} as a model: it is not an .onnx file, and torch could not "
-            f"load it as an exported program (.pt2) or TorchScript ({exc})"
+            f"load it as an exported program (.pt2) or TorchScript ({exc}){hint}"
         ) from exc
     return "torch-file", _torch_call(module)
 
@@ -320,7 +326,8 @@ def _onnx_scores(outs, names):
 
 
 def load_callable(spec):
-    """The Python callable named by ``module:function`` (``module`` may be a .py file)."""
+    """The model named by ``module:name`` (``module`` may be a .py file): a callable, a
+    torch module or a scikit-learn classifier, such as one the module loads with joblib."""
     import importlib
     import importlib.util
 
@@ -342,6 +349,8 @@ def load_callable(spec):
         fn = getattr(module, attr)
     except AttributeError as exc:
         raise ValueError(f"module {mod_name!r} has no attribute {attr!r}") from exc
-    if not callable(fn):
-        raise TypeError(f"{spec} is a {type(fn).__name__}, not a callable")
+    if not callable(fn) and not hasattr(fn, "predict_proba"):  # a scikit-learn classifier
+        raise TypeError(
+            f"{spec} is a {type(fn).__name__}, not a callable or a classifier with predict_proba"
+        )
     return fn
