@@ -200,7 +200,12 @@ def test_explain_errors_are_one_clear_line(tmp_path):
     fit = base.index("--fit-data") + 1
     np.savez(tmp_path / "fit.npz", X=np.zeros((5, 2)))
     (tmp_path / "empty.npy").write_bytes(b"")
-    for name, message in [("fit.npz", ".npz archive"), ("empty.npy", "not a plain .npy array")]:
+    np.savetxt(tmp_path / "fit.csv", np.zeros((5, 2)), delimiter=",")
+    for name, message in [
+        ("fit.npz", ".npz archive"),
+        ("empty.npy", "not a plain .npy array"),
+        ("fit.csv", "fit.csv is not a .npy file; save the array with numpy.save"),
+    ]:
         args = [*base[:fit], tmp_path / name, *base[fit + 1 :]]
         done = scrutiny(*args, "--model", f"{tmp_path / 'm.py'}:f")
         assert done.returncode == 2 and message in done.stderr

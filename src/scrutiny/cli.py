@@ -299,6 +299,13 @@ def _load_array(path):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic and magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
+        raise ValueError(  # numpy would call any other file a refused pickle
+            f"{path} is not a .npy file; save the array with numpy.save (a CSV: "
+            f"numpy.save('X.npy', numpy.loadtxt('{path.name}', delimiter=',')))"
+        )
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
