@@ -136,8 +136,9 @@ class Scrutiny:
 
     def summary(self):
         """A plain-text table of every rate beside its random chance level."""
+        which = "correctly classified" if self.accuracy is not None else "(no labels) called"
         lines = [
-            f"class {self.target}: {len(self.index)} correctly classified inputs scrutinized",
+            f"class {self.target}: {len(self.index)} inputs {which} {self.target} scrutinized",
             f"{'k':>5}" + "".join(f"{n:>30}" for n in self.attacks()),
         ]
         for i, k in enumerate(self.ks):
