@@ -118,6 +118,10 @@ def test_bad_arguments_are_named():
         augmentation(model, e, np.zeros((3, 35)), ks=[3])
     with pytest.raises(ValueError, match="no donor"):
         augmentation(model, e, X[TARGET == 0][:1].repeat(3, axis=0), ks=[3])
+    with pytest.raises(ValueError, match=r"donors must be a non-empty batch .* shape \(0, 6, 6\)"):
+        augmentation(model, e, X[:0], ks=[3])
+    with pytest.raises(ValueError, match="negatives must be a non-empty batch"):
+        paper_protocol(model, class_zero(True), NEGATIVES[:0], k=3)
 
 
 def class_zero(right):

@@ -42,7 +42,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     the mean (higher = more faithful)."""
     adapter = _adapter(model, batch_size)
     X, _, top, ks = _flat(explanation, ks)
-    D = np.asarray(donors, dtype=np.float64).reshape(len(donors), -1)
+    D = _rows(donors, "donors")
     if D.shape[1] != X.shape[1]:
         raise ValueError(f"donors have {D.shape[1]} elements per input, explanations {X.shape[1]}")
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
@@ -109,7 +109,7 @@ def paper_protocol(
     X = explanation.inputs.reshape(len(explanation), -1)
     base = explanation.baseline.reshape(-1)
     top = explanation.top(k)
-    N = np.asarray(negatives, dtype=np.float64).reshape(len(negatives), -1)
+    N = _rows(negatives, "negatives")
     if N.shape[1] != X.shape[1]:
         raise ValueError(
             f"negatives have {N.shape[1]} elements per input, explanations {X.shape[1]}"
@@ -178,6 +178,14 @@ def stability(a, b, k=20):
 
 def _adapter(model, batch_size):
     return model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
+
+
+def _rows(inputs, name):
+    """A batch of inputs as float rows (n, elements); an empty one is named."""
+    A = np.asarray(inputs, dtype=np.float64)
+    if A.ndim == 0 or len(A) == 0:
+        raise ValueError(f"{name} must be a non-empty batch of inputs, got shape {A.shape}")
+    return A.reshape(len(A), -1)
 
 
 def _flat(explanation, ks):
