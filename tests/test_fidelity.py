@@ -124,6 +124,19 @@ def test_bad_arguments_are_named():
         paper_protocol(model, class_zero(True), NEGATIVES[:0], k=3)
 
 
+def test_deduction_warns_of_inputs_not_of_their_explained_class():
+    """Explaining the other class, every input is 'changed' before anything is removed:
+    a perfect PCR of 0 at every k, even for a wrong explanation, so the test says so."""
+    e = explanation(False)
+    e.target = 1 - e.target
+    with pytest.warns(UserWarning, match=r"40 of 40 inputs \(the first: #0\) are not classified"):
+        assert pcr(deduction(model, e, ks=[1, 3])).tolist() == [0.0, 0.0]
+    pos = class_zero(True)
+    pos.target[:] = 1
+    with pytest.warns(UserWarning, match="the protocol's deduction counts them"):
+        paper_protocol(model, pos, X[TARGET == 0], k=3, n_boot=1)
+
+
 def class_zero(right):
     e = explanation(right)
     return e[np.flatnonzero(e.target == 0)]
@@ -180,7 +193,8 @@ def test_paper_protocol_writes_scaled_reference_values():
     pos = class_zero(True)
     own = pos.inputs.reshape(len(pos), -1)[:, A]
     paper_protocol(recording, pos, NEGATIVES, k=3, n_boot=1, share=0.5)
-    deduction_in, augmentation_in, synthetic_in = seen[2:5]  # after the filter and the scores
+    # after the filter, the check of the positives' class and the scores
+    deduction_in, augmentation_in, synthetic_in = seen[3:6]
     refs = []
     for crafted, scale in ((deduction_in, -0.5), (augmentation_in, 5.0), (synthetic_in, 3.0)):
         written = crafted[:, A] / scale

@@ -13,6 +13,8 @@ bootstraps, and crafted values scaled from a reference input.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from scrutiny.models import ModelAdapter
@@ -31,9 +33,13 @@ def default_ks(size):
 def deduction(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is each input still classified as its explained class after its
     top-k elements are set to the baseline? PCR = the mean (lower = more faithful).
-    ``ks`` None: ``default_ks`` of the inputs' size, as in every test here."""
+    ``ks`` None: ``default_ks`` of the inputs' size, as in every test here. An input the
+    model does not call its explained class to begin with counts as changed at every k,
+    which flatters the rate: a warning says how many there are."""
+    adapter = _adapter(model, batch_size)
     X, base, top, ks = _flat(explanation, ks)
-    return _classify(model, explanation, ks, batch_size, lambda k: _put(X, top[:, :k], base))
+    _warn_unclassified(adapter, explanation, explanation.target, "deduction")
+    return _classify(adapter, explanation, ks, batch_size, lambda k: _put(X, top[:, :k], base))
 
 
 def augmentation(model, explanation, donors, ks=None, batch_size=256, random_state=0):
@@ -117,6 +123,7 @@ def paper_protocol(
     N = N[adapter.predict(N.reshape(-1, *shape)) != c]
     if len(N) == 0:
         raise ValueError(f"no negative is classified as anything but class {c}")
+    _warn_unclassified(adapter, explanation, c, "the protocol's deduction")
 
     def rate(Z):
         return float(np.mean(adapter.predict(Z.reshape(-1, *shape)) == c))
@@ -186,6 +193,19 @@ def _rows(inputs, name):
     if A.ndim == 0 or len(A) == 0:
         raise ValueError(f"{name} must be a non-empty batch of inputs, got shape {A.shape}")
     return A.reshape(len(A), -1)
+
+
+def _warn_unclassified(adapter, explanation, target, test):
+    """Warns when inputs are not classified as their explained class before any change."""
+    off = np.flatnonzero(adapter.predict(explanation.inputs) != target)
+    if off.size:
+        warnings.warn(
+            f"{off.size} of {len(explanation)} inputs (the first: #{off[0]}) are not classified "
+            f"as their explained class to begin with, so {test} counts them as changed at "
+            "every k and its PCR looks better than it is: test only those the model calls "
+            "their explained class",
+            stacklevel=3,
+        )
 
 
 def _flat(explanation, ks):
