@@ -60,6 +60,14 @@ def load_task(name, seed=0, progress=True):
     raise ValueError(f"unknown task {name!r}: choose 'mnist' or 'fashion'")
 
 
+def donor_pool(X_fit, X_test, n_test, size=800):
+    """Augmentation's hosts: up to ``size`` test inputs after the ``n_test`` explained (test
+    digits 200-999 by default), or, when fewer than 100 are left, the last 1,000 of
+    ``X_fit`` (the global fits take its first)."""
+    rest = X_test[n_test : n_test + size]
+    return rest if len(rest) >= 100 else X_fit[-1000:]
+
+
 def run_benchmark(args):
     say = (lambda *a: None) if args.quiet else print
     progress = not args.quiet
@@ -152,7 +160,7 @@ def run_benchmark(args):
     model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
     adapter = ModelAdapter(model, outputs="logits", batch_size=512)
     X_pool, y_pool = X_test[:1000], y_test[:1000]  # scrutinized with, after the benchmark
-    donors = X_test[args.n_test : 1000] if len(X_test) > args.n_test else X_fit[-1000:]
+    donors = donor_pool(X_fit, X_test, args.n_test)
     X_fit, X_test = X_fit[: args.n_fit], X_test[: args.n_test]
     ks = [k for k in K_GRID if k <= int(np.prod(X_test.shape[1:]))]
     say(f"{args.task}: {facts['model']}, test accuracy {facts['test_accuracy']:.3f}")
