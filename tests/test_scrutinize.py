@@ -119,7 +119,7 @@ def test_without_labels_class_means_called(fitted):
     s = scrutinize(ex, X, 0, ks=(3,), max_inputs=10)
     assert s.accuracy is None and len(s.index) == 10
     assert (pixel_logits(X[s.index]).argmax(axis=1) == 0).all()
-    assert "10 inputs (no labels) called 0 scrutinized" in s.summary()  # not "correctly"
+    assert "10 inputs scrutinized, called it (no labels)" in s.summary()  # not "correctly"
 
 
 def test_bad_requests_are_named(fitted):

@@ -136,9 +136,9 @@ class Scrutiny:
 
     def summary(self):
         """A plain-text table of every rate beside its random chance level."""
-        which = "correctly classified" if self.accuracy is not None else "(no labels) called"
+        which = "correctly classified" if self.accuracy is not None else "called it (no labels)"
         lines = [
-            f"class {self.target}: {len(self.index)} inputs {which} {self.target} scrutinized",
+            f"class {self.target}: {len(self.index)} inputs scrutinized, {which}",
             f"{'k':>5}" + "".join(f"{n:>30}" for n in self.attacks()),
         ]
         for i, k in enumerate(self.ks):
