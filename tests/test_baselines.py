@@ -42,6 +42,7 @@ def test_competitors_find_the_model_pixels_and_count_their_queries(explain, quer
     assert (exp.values[X == 0] == 0).all()  # absent pixels get no share
     assert exp.meta["queries_per_explanation"] <= queries + 3  # + target, shap: x, background
     np.testing.assert_array_equal(exp.values, explain(ModelAdapter(model)).values)  # seeded
+    assert exp.meta["scale"] == "probability"  # their values add up to the probability
 
 
 def test_shap_default_l1_keeps_ten_features():
@@ -96,3 +97,9 @@ def test_lime_hides_pixels_with_the_baseline_given():
     at_input, at_base = np.isclose(queried, X[0]), np.isclose(queried, base)
     assert (at_input | at_base).all()
     assert at_base[~np.isclose(X[0], base)[None].repeat(len(queried), 0)].any()
+
+
+def test_lime_explains_an_input_alike_whatever_comes_before_it():
+    alone = lime_image(model, X[1:2], num_samples=100, progress=False)
+    second = lime_image(model, X[:2], num_samples=100, progress=False)
+    np.testing.assert_array_equal(second.values[1], alone.values[0])

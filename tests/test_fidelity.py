@@ -11,6 +11,7 @@ from scrutiny.fidelity import (
     bootstrap_interval,
     deduction,
     default_ks,
+    heldout_error,
     paper_protocol,
     pcr,
     stability,
@@ -101,6 +102,10 @@ def test_stability_and_approximation_error():
     a = explanation(True)
     assert stability(a, a, k=3) == 1.0
     assert stability(a, explanation(False), k=3) == 0.0
+    # past its 3 non-zero values an explanation's top 6 are zeros in index order, the same
+    # for any two such explanations: they name 3 elements each, and agree on those only
+    assert stability(a, a, k=6) == 0.5
+    assert stability(a, explanation(False), k=6) == 0.0
     assert approximation_error(a) == 0.0
     off = explanation(True)
     off.surrogate_logit = np.full(40, np.log(3.0))  # p = 0.75 against the model's 0.5
@@ -203,3 +208,38 @@ def test_paper_protocol_writes_scaled_reference_values():
         assert match.size == 1
         refs.append(match[0])
     assert refs[0] == refs[1] == refs[2]
+
+
+def additive(scale, factor=1.0):
+    """The model's own class logit (or, on the probability scale, its tangent at x) as an
+    explanation, times ``factor``."""
+    flat = X.reshape(40, -1)
+    sign = np.where(TARGET == 0, 1.0, -1.0)[:, None]
+    values = np.zeros((40, 36))
+    values[:, A], values[:, B] = 5 * sign * flat[:, A], -5 * sign * flat[:, B]
+    logit = values.sum(axis=1)
+    if scale == "probability":
+        p = 1 / (1 + np.exp(-logit))
+        values *= (p * (1 - p))[:, None]
+    return Explanation(
+        inputs=X,
+        values=factor * values.reshape(X.shape),
+        coefficients=np.zeros(X.shape),
+        target=TARGET,
+        baseline=0.0,
+        model_logit=logit,
+        surrogate_logit=logit,
+        meta={"scale": scale},
+    )
+
+
+def test_heldout_error_reads_an_explanation_as_an_additive_model_off_the_input():
+    # the class logit is exactly additive in the pixels: its own terms predict every deletion
+    assert heldout_error(model, additive("logit"), random_state=1) < 1e-12
+    assert heldout_error(model, additive("logit", 2.0), random_state=1) > 0.05
+    # right at x (approximation_error 0) but linear in the probability: off by the curvature
+    tangent = additive("probability")
+    assert approximation_error(tangent) == 0.0
+    assert heldout_error(model, tangent, random_state=1) > 0.05
+    with pytest.raises(ValueError, match="meta\\['scale'\\] must be"):
+        heldout_error(model, Explanation(**{**vars(tangent), "meta": {"scale": "odds"}}))

@@ -61,7 +61,6 @@ def lime_image(
         raise ValueError("the LIME baseline explains grey (H, W) images")
     log_p, targets = _targets(adapter, X, target)
     segments = rep.groups.reshape(rep.input_shape)
-    explainer = lime.LimeImageExplainer(random_state=random_state)
 
     def classify(images):  # lime passes RGB copies of the grey image, less the baseline
         return adapter.proba(images[..., 0] + rep.baseline)
@@ -70,6 +69,10 @@ def lime_image(
     local_pred = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
+        # an explainer per input, seeded alike (as KernelSHAP's generator is): one shared
+        # explainer's generator runs on, so an input's explanation would depend on the
+        # inputs before it in the batch
+        explainer = lime.LimeImageExplainer(random_state=random_state)
         with contextlib.redirect_stderr(io.StringIO()):  # lime's own bar, one per input
             e = explainer.explain_instance(  # lime hides with one value: 0, off the baseline
                 X[i] - rep.baseline,
@@ -181,6 +184,7 @@ def _costs(t0, adapter, rows0, m, **settings):
     queries = adapter.n_rows - rows0
     return {
         **settings,
+        "scale": "probability",  # the values add up to the class probability
         "seconds": seconds,
         "model_queries": queries,
         "seconds_per_explanation": seconds / m,

@@ -139,7 +139,12 @@ def main(argv=None):
     bench.add_argument(
         "--n-fit", type=_at_least(2), default=1000, help="inputs the global fit uses"
     )
-    bench.add_argument("--n-stability", type=_at_least(1), default=50, help="inputs re-explained")
+    bench.add_argument(
+        "--n-stability",
+        type=_at_least(1),
+        default=50,
+        help="inputs re-explained (stability) and perturbed (held-out RMSE)",
+    )
     bench.add_argument(
         "--samples",
         type=_at_least(20),

@@ -174,13 +174,51 @@ def approximation_error(explanation):
     return float(np.sqrt(np.mean((p_model - p_surrogate) ** 2)))
 
 
+def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random_state=0):
+    """RMSE on the probability scale between the model and the explanation read as an
+    additive model, on inputs no method was fitted on: per input, ``n_perturbations`` random
+    deletions (a share U(0, 1) of its elements off the baseline set to it), each predicted
+    as the explanation's output at x less the values of the elements deleted. The output at
+    x alone is in-sample for local methods (KernelSHAP's is exact by construction).
+    Values are on the scale of ``meta["scale"]``: "logit" (the class logit, scrutiny's)
+    or "probability" (LIME's and KernelSHAP's)."""
+    adapter = _adapter(model, batch_size)
+    scale = explanation.meta.get("scale", "logit")
+    if scale not in ("logit", "probability"):
+        raise ValueError(f"meta['scale'] must be 'logit' or 'probability', got {scale!r}")
+    m, R = len(explanation), int(n_perturbations)
+    X = explanation.inputs.reshape(m, -1).astype(np.float64)
+    base = np.broadcast_to(explanation.baseline.reshape(-1), X.shape[1:])
+    values = explanation.values.reshape(m, -1)
+    rng = np.random.default_rng(random_state)
+    rate = rng.uniform(size=(m, R, 1))
+    off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & (X != base)[:, None, :]
+    Z = np.where(off, base, X[:, None, :]).reshape(m * R, *explanation.shape)
+    p_model = np.exp(adapter.log_proba(Z)[np.arange(m * R), np.repeat(explanation.target, R)])
+    at_x = np.asarray(explanation.surrogate_logit, dtype=np.float64)
+    if scale == "probability":
+        at_x = _sigmoid(at_x)
+    pred = (at_x[:, None] - np.einsum("mrn,mn->mr", off, values)).reshape(-1)
+    p_pred = _sigmoid(pred) if scale == "logit" else np.clip(pred, 0.0, 1.0)
+    return float(np.sqrt(np.mean((p_model - p_pred) ** 2)))
+
+
 def stability(a, b, k=20):
     """Mean share of top-k elements two explanations of the same inputs agree on (1 = the
-    same sets, e.g. across two seeds)."""
+    same sets, e.g. across two seeds). Only elements an explanation gives a non-zero value
+    count: past its non-zero ones, a sparse explanation's top k are zeros in index order,
+    the same in both, which would pass for agreement."""
     if a.values.shape != b.values.shape:
         raise ValueError(f"explanations of different inputs: {a.values.shape}, {b.values.shape}")
-    ta, tb = a.top(k), b.top(k)
-    return float(np.mean([np.intersect1d(x, y).size / k for x, y in zip(ta, tb, strict=True)]))
+    named = [_named_top(e, k) for e in (a, b)]
+    return float(np.mean([np.intersect1d(x, y).size / k for x, y in zip(*named, strict=True)]))
+
+
+def _named_top(explanation, k):
+    """Each input's top-k elements that have a non-zero value."""
+    top = explanation.top(k)
+    values = np.take_along_axis(explanation.values.reshape(len(top), -1), top, axis=1)
+    return [t[v != 0] for t, v in zip(top, values, strict=True)]
 
 
 def _adapter(model, batch_size):
