@@ -87,3 +87,14 @@ def test_reports_are_utf8_whatever_the_locale(tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     assert "modèle.onnx" in (tmp_path / "index.html").read_bytes().decode("utf-8")
     assert json.loads((tmp_path / "results.json").read_bytes())["model"] == "modèle"
+
+
+def test_a_report_written_over_another_removes_only_that_reports_images(tmp_path):
+    from scrutiny.report import write_report
+
+    (tmp_path / "mine.png").write_bytes(b"the user's")
+    write_report(tmp_path, "first", [("s", "", [("a.png", b"1"), ("b.png", b"2")])], {})
+    write_report(tmp_path, "second", [("s", "", [("a.png", b"3")])], {})
+    assert (tmp_path / "a.png").read_bytes() == b"3"
+    assert not (tmp_path / "b.png").exists()  # the first report's class 7, say, is gone
+    assert (tmp_path / "mine.png").read_bytes() == b"the user's"

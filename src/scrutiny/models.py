@@ -179,7 +179,7 @@ class ModelAdapter:
             raise ModelError(
                 f"the model's outputs are not probabilities: values range over [{lo:.4g}, "
                 f"{hi:.4g}], outside [0, 1]; if it returns logits or scores, pass "
-                "outputs='logits'"
+                "outputs='logits' (on the command line: --outputs logits)"
             )
         if out.ndim == 1:
             out = np.stack([1.0 - out, out], axis=1)
@@ -191,7 +191,8 @@ class ModelAdapter:
             row = int(off.argmax())
             raise ModelError(
                 f"the model's outputs are not probabilities: row {row} of a batch sums to "
-                f"{sums[row]:.6g}, not 1; if it returns logits or scores, pass outputs='logits'"
+                f"{sums[row]:.6g}, not 1; if it returns logits or scores, pass outputs='logits' "
+                "(on the command line: --outputs logits)"
             )
         with np.errstate(divide="ignore"):
             return np.log(out / sums[:, None])

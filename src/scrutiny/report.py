@@ -9,6 +9,8 @@ from pathlib import Path
 
 from scrutiny._files import to_json
 
+MANIFEST = ".scrutiny-images"  # the images a report wrote, for the next one in its folder
+
 
 def figure_png(fig):
     """PNG bytes of a matplotlib figure (closed afterwards)."""
@@ -21,12 +23,21 @@ def figure_png(fig):
 
 
 def write_report(out_dir, title, sections, results):
-    """Write ``index.html``, ``results.json`` and every image as its own PNG.
+    """Write ``index.html``, ``results.json`` and every image as its own PNG. Images an
+    earlier report in the folder wrote (listed in its ``MANIFEST``) and this one does not
+    are removed, so the folder shows only this report's.
 
     sections: list of (heading, text, [(image_name, png_bytes), ...]).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    written = {name for _, _, images in sections for name, _ in images}
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        for name in set(manifest.read_text(encoding="utf-8").split("\n")) - written - {""}:
+            if Path(name).name == name:  # only files of this folder, as written
+                (out / name).unlink(missing_ok=True)
+    manifest.write_text("\n".join(sorted(written)), encoding="utf-8")
     (out / "results.json").write_text(to_json(results, indent=2), encoding="utf-8")
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
