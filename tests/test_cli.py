@@ -251,6 +251,8 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0, got -1"),
         (["demo", "--classes", "3", "12"], "--classes 12: the model has 10 classes, 0..9"),
         ([*SCRUTINIZE, "--class", "1", "--examples", "x"], "--examples: expected an integer"),
+        ([*SCRUTINIZE, "--class", "1", "--mode", "global", "--samples", "50"], "--mode local or"),
+        (["explain", *SCRUTINIZE[1:], "--samples", "50"], "perturbations per input: --mode"),
     ],
 )
 def test_nonsense_numbers_are_refused_before_any_work(tmp_path, args, message):

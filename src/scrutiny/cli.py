@@ -162,6 +162,8 @@ def main(argv=None):
     _classes_option(bench)
     bench.set_defaults(out="benchmark-report")
     args = parser.parse_args(argv)
+    if getattr(args, "samples", None) is not None and getattr(args, "mode", None) == "global":
+        parser.error("--samples sets perturbations per input: --mode local or guided only")
     args.superpixel = args.superpixel or None
     try:
         _check_out(Path(args.out))
