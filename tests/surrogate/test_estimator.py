@@ -331,3 +331,11 @@ def test_a_saved_fit_loads_whole(small, tmp_path):
         back = load_regression(tmp_path / name)
         np.testing.assert_array_equal(back.predict(Z), reg.predict(Z))
         assert back.n_components == 3
+
+
+@pytest.mark.parametrize("setting", [{"n_sweeps": 2.5}, {"n_components": True}, {"thin": "2"}])
+def test_counts_must_be_whole_numbers_not_cut_to_one(setting):
+    Z, y = np.random.default_rng(0).normal(size=(30, 2)), np.zeros(30)
+    name = next(iter(setting))
+    with pytest.raises(ValueError, match=f"{name} must be a whole number"):
+        DPMixtureRegression(**setting).fit(Z, y)

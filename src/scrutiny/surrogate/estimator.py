@@ -15,6 +15,9 @@ from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
 _ARGUMENT_PRIORS = frozenset({"n_components", "n_nets", "lambda1", "lambda2"})
+_COUNTS = frozenset(
+    {"n_components", "n_nets", "n_sweeps", "burn_in", "thin", "n_chains", "max_stored_draws"}
+)
 
 
 class DPMixtureRegression:
@@ -329,6 +332,7 @@ def _fit_together(estimators, Z, ys, lower, upper):
     """Fit ``estimators[r]`` (all with the same settings) to ``ys[r]``: one run of chains,
     with the first one's random_state. Each response is centred and scaled on its own."""
     first = estimators[0]
+    check_settings(first.get_params())
     if first.batch_chains not in (None, True, False):
         raise ValueError(f"batch_chains must be None, True or False, got {first.batch_chains!r}")
     lo, hi = _bounds(lower, upper)
@@ -401,6 +405,11 @@ def check_settings(settings):
     unknown = sorted(set(settings) - valid)
     if unknown:
         raise ValueError(f"unknown surrogate setting(s) {unknown}; valid ones are {sorted(valid)}")
+    for name in _COUNTS & set(settings):
+        value = settings[name]
+        whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+        if not (whole or (name == "burn_in" and value is None)):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")  # not cut to one
     prior_settings(settings.get("priors"))
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
 
