@@ -527,3 +527,29 @@ def test_max_off_sets_the_scale_of_the_perturbations():
     assert abs(off[2].mean() - 1.0) < 0.3
     with pytest.raises(ValueError, match="max_off must be a positive number"):
         Explainer(recording, X_TAB, **kw).explain(x, max_off=0)
+
+
+def test_guided_perturbations_switch_off_at_most_a_few_tens_of_features(monkeypatch):
+    """Rates ~ U(0, min(40%, GUIDED_MAX_OFF / candidates)): with many candidates the cap,
+    not the 40%, sets the scale (here the cap is lowered to 2 of the 12 columns)."""
+    import scrutiny.explainer as explainer_module
+
+    seen = []
+
+    def recording(X):
+        seen.append(np.array(X))
+        return logistic(X)
+
+    glob = Explainer(recording, X_TAB, surrogate=FAST, random_state=0, progress=False).fit()
+    n_first = round(explainer_module.GUIDED_FIRST * 400)
+    off = {}
+    for cap in (40, 2):
+        monkeypatch.setattr(explainer_module, "GUIDED_MAX_OFF", cap)
+        seen.clear()
+        glob.explain(X_TAB[:1], mode="guided", n_samples=400, candidates=12)
+        first = np.concatenate(seen)[1 : 1 + n_first]  # the random perturbations
+        off[cap] = (~np.isclose(first, X_TAB[0])).sum(axis=1).mean()
+    # 12 x E[U(0, 0.4)] = 2.4 and 12 x E[U(0, 2/12)] = 1.0 features off on average; the
+    # standard error of either mean over 160 perturbations is about 0.1
+    assert abs(off[40] - 2.4) < 0.4
+    assert abs(off[2] - 1.0) < 0.3
