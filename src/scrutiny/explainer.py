@@ -27,7 +27,7 @@ from scrutiny.models import ModelAdapter
 from scrutiny.representations import make_representation
 from scrutiny.surrogate import DPMixtureRegression
 from scrutiny.surrogate.backends import backend_name
-from scrutiny.surrogate.driver import chains_run_separately
+from scrutiny.surrogate.driver import chains_run_separately, seed_sequence
 from scrutiny.surrogate.estimator import check_settings
 from scrutiny.surrogate.mirror import MirroredRegression
 
@@ -205,7 +205,7 @@ class Explainer:
         )
         self.n_jobs = n_jobs
         self.progress = progress
-        self._entropy = _entropy(random_state)
+        self._entropy = seed_sequence(random_state).entropy
         if int(fit_perturbations) < 0:
             raise ValueError(f"fit_perturbations must be >= 0, got {fit_perturbations!r}")
         self.fit_perturbations = int(fit_perturbations)
@@ -663,22 +663,3 @@ def _intervals(reg):
     held rows, so that products stay finite)."""
     lo, hi = reg.coef_interval(0.95)
     return np.nan_to_num(lo), np.nan_to_num(hi)
-
-
-def _entropy(random_state):
-    """The root entropy of every seed an explainer derives: from an int >= 0, a Generator
-    or a legacy RandomState (a draw from it, as scikit-learn does), or fresh for None."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**63))
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(2**31 - 1))
-    if random_state is None:
-        return np.random.SeedSequence().entropy
-    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
-        raise TypeError(
-            "random_state must be None, an int, a numpy Generator or RandomState, got "
-            f"{random_state!r}"
-        )
-    if random_state < 0:
-        raise ValueError(f"random_state must be a non-negative int, got {random_state}")
-    return int(random_state)

@@ -52,9 +52,9 @@ class Posterior:
     diagnostics: dict
 
 
-def _seed_sequence(random_state):
-    """The root seed of a fit: from a Generator or a legacy RandomState (scikit-learn's
-    kind) a draw from it, as the explainer takes them."""
+def seed_sequence(random_state):
+    """The root seed of a fit (and of an explainer's draws): from an int >= 0, a Generator or
+    a legacy RandomState (scikit-learn's kind; a draw from it), or fresh for None."""
     if isinstance(random_state, np.random.Generator):
         return np.random.SeedSequence(int(random_state.integers(2**63)))
     if isinstance(random_state, np.random.RandomState):
@@ -116,7 +116,7 @@ def run_chains(
     if batched and processes is not None:
         raise ValueError("batched chains run as one kernel: give processes=None with batched")
     R = data.n_responses
-    seeds = _seed_sequence(random_state).spawn(R * n_chains)
+    seeds = seed_sequence(random_state).spawn(R * n_chains)
     n_jobs = min(R * n_chains, n_jobs or os.cpu_count() or 1)
     if batched is None:
         batched = processes is None and not run_separately(data, n_sweeps)
