@@ -3,6 +3,7 @@ explanations and fitted surrogates are saved: the names, and JSON for numpy valu
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -34,3 +35,17 @@ def plain(v):
 def to_json(obj, **kw):
     """JSON text of ``obj`` with numpy values converted; a TypeError names anything else."""
     return json.dumps(plain(obj), **kw)
+
+
+def array_digest(a):
+    """SHA-256 of an array's dtype, shape and bytes: checksums that make a modified file
+    refused, not read."""
+    a = np.ascontiguousarray(a)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def json_digest(obj):
+    """SHA-256 of JSON-ready metadata, independent of key order."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()

@@ -211,6 +211,7 @@ class Explainer:
         self.fit_perturbations = int(fit_perturbations)
         self._X_fit = X_fit
         self._fit_log_proba = None
+        self.n_classes_ = None  # the model's, once it was queried on the fit data
         self.cache_fits = bool(cache_fits)
         self.cached_fits_ = []
         self.surrogates_ = {}
@@ -232,6 +233,8 @@ class Explainer:
         ``_class_blocks``). Returns self."""
         if self.mode == "local":
             raise RuntimeError("fit() builds global surrogates; local mode fits per input")
+        if self._X_fit is None:
+            return self._fitted_only(classes)
         log_p = self._fit_outputs()
         every = self.classes if self.classes is not None else range(log_p.shape[1])
         classes = every if classes is None else classes
@@ -278,6 +281,21 @@ class Explainer:
         self.fit_seconds_ += time.perf_counter() - t0
         return self._mirrored(binary)
 
+    def _fitted_only(self, classes):
+        """Self, if ``classes`` (default: all) were fitted before this explainer was saved
+        without its fit data; else a ValueError naming those that were not."""
+        every = self.classes if self.classes is not None else range(self.n_classes_ or 0)
+        missing = sorted(
+            {int(c) for c in (every if classes is None else classes)} - set(self.surrogates_)
+        )
+        if missing:
+            raise ValueError(
+                f"class(es) {missing} were not fitted when this explainer was saved without "
+                "its fit data (save(fit_data=False)): fit() them before saving, or save "
+                "with the fit data"
+            )
+        return self
+
     def _mirrored(self, binary):
         """Self, with a binary model's class 0 read from the fit of class 1."""
         if binary and 1 in self.surrogates_:
@@ -303,6 +321,7 @@ class Explainer:
             t0, rows = time.perf_counter(), self.model.n_rows
             self._fit_X = self._fit_inputs()
             self._fit_log_proba = self.model.log_proba(self._fit_X)
+            self.n_classes_ = self._fit_log_proba.shape[1]
             self.fit_queries_ += self.model.n_rows - rows
             self.fit_seconds_ += time.perf_counter() - t0
         return self._fit_log_proba
@@ -334,6 +353,31 @@ class Explainer:
             "progress": False,
             "random_state": int(seed[0]) << 32 | int(seed[1]),
         }
+
+    # -- saving -------------------------------------------------------------------------
+
+    def save(self, path, fit_data=True):
+        """Write ``path.npz`` and ``path.json``: the settings, the representation, every
+        surrogate fitted so far and (``fit_data``) X_fit with the model's outputs on it, so
+        that ``Explainer.load`` gives back an explainer whose explanations are identical
+        and that fits any other class as this one would, with no new query of the fit
+        data. Without the fit data only the classes fitted so far can be explained (call
+        ``fit()`` first for all). Plain arrays and JSON with checksums: loading refuses a
+        modified file and never unpickles. Returns the .npz path."""
+        from scrutiny.saved_explainer import save_explainer
+
+        return save_explainer(self, path, fit_data=fit_data)
+
+    @classmethod
+    def load(cls, path, model, *, outputs=None, batch_size=None, n_jobs=None, progress=None):
+        """The explainer written by ``save``, explaining ``model`` (which is not saved;
+        its settings ``outputs`` and ``batch_size`` default to the saved ones). A model
+        that does not give the saved outputs on the first fit inputs is refused (when the
+        fit data were saved)."""
+        from scrutiny.saved_explainer import load_explainer
+
+        overrides = {"outputs": outputs, "batch_size": batch_size, "n_jobs": n_jobs}
+        return load_explainer(cls, path, model, {**overrides, "progress": progress})
 
     # -- explaining ----------------------------------------------------------------------
 

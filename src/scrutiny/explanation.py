@@ -7,13 +7,12 @@ SHA-256, never as a pickle: loading runs no code, and a corrupted or edited file
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from scrutiny._files import paired, plain, to_json
+from scrutiny._files import array_digest, json_digest, paired, plain, to_json
 
 FORMAT = "scrutiny.explanation/2"
 _FORMAT_1 = "scrutiny.explanation/1"  # before the metadata had a checksum: still read
@@ -224,8 +223,8 @@ class Explanation:
             {
                 "format": FORMAT,
                 **described,
-                "sha256": {name: _digest(a) for name, a in arrays.items()},
-                "meta_sha256": _meta_digest(described),
+                "sha256": {name: array_digest(a) for name, a in arrays.items()},
+                "meta_sha256": json_digest(described),
             },
             indent=2,
         )
@@ -250,7 +249,7 @@ class Explanation:
         if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, _FORMAT_1):
             raise ValueError(f"{meta_path} is not a scrutiny explanation ({FORMAT})")
         described = {"method": meta.get("method"), "meta": meta.get("meta")}
-        if meta["format"] == FORMAT and meta.get("meta_sha256") != _meta_digest(described):
+        if meta["format"] == FORMAT and meta.get("meta_sha256") != json_digest(described):
             raise ValueError(
                 f"{meta_path} was modified or corrupted: its metadata do not match their "
                 "recorded checksum"
@@ -265,23 +264,12 @@ class Explanation:
         if set(arrays) != missing or set(expected) != missing:
             raise ValueError(f"{npz} does not hold the arrays of an explanation")
         for name, a in arrays.items():
-            if _digest(a) != expected[name]:
+            if array_digest(a) != expected[name]:
                 raise ValueError(
                     f"{npz} was modified or corrupted: array {name!r} does not match the "
                     f"checksum recorded in {meta_path.name}"
                 )
         return cls(**arrays, method=str(meta.get("method")), meta=meta.get("meta") or {})
-
-
-def _meta_digest(described):
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
-
-
-def _digest(a):
-    a = np.ascontiguousarray(a)
-    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
-    h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _num(x):

@@ -8,14 +8,16 @@ import json
 
 import numpy as np
 
-from scrutiny._files import paired, to_json
+from scrutiny._files import paired, plain, to_json
 from scrutiny.surrogate.estimator import DPMixtureRegression
 
 FORMAT = "scrutiny.dp-mixture-regression/1"
 
 
-def save_regression(reg, path):
-    """Write ``path``.npz and ``path``.json; returns the two paths."""
+def regression_parts(reg):
+    """(arrays, description) of a fitted regression: its array attributes by name and a
+    JSON-ready dict of its parameters and other fitted values (what ``save_regression``
+    writes, and what a saved explainer holds of each surrogate)."""
     reg._check_fitted()
     arrays, scalars, diagnostics = {}, {}, {}
     for name, value in vars(reg).items():
@@ -34,10 +36,32 @@ def save_regression(reg, path):
     params = reg.get_params()
     if isinstance(params["random_state"], np.random.Generator | np.random.RandomState):
         params["random_state"] = None  # its state is spent: the fit is what is saved
-    text = to_json(
-        {"format": FORMAT, "params": params, "fitted": scalars, "diagnostics": diagnostics}
-    )  # before any file is written: settings that JSON cannot hold leave none
-    npz, meta_path = paired(path)
+    description = {"format": FORMAT, "params": params, "fitted": scalars}
+    return arrays, plain({**description, "diagnostics": diagnostics})
+
+
+def regression_from_parts(description, arrays):
+    """The fitted ``DPMixtureRegression`` of ``regression_parts``."""
+    if not isinstance(description, dict) or description.get("format") != FORMAT:
+        raise ValueError(f"not a saved {FORMAT} surrogate")
+    reg = DPMixtureRegression(**description["params"])
+    for name, value in description["fitted"].items():
+        setattr(reg, name, tuple(value) if isinstance(value, list) else value)
+    diagnostics = dict(description["diagnostics"])
+    for key, value in arrays.items():
+        if key.startswith("diagnostics/"):
+            diagnostics[key.removeprefix("diagnostics/")] = value
+        else:
+            setattr(reg, key, value)
+    reg.diagnostics_ = diagnostics
+    return reg
+
+
+def save_regression(reg, path):
+    """Write ``path``.npz and ``path``.json; returns the two paths."""
+    arrays, description = regression_parts(reg)
+    text = to_json(description)  # before any file is written: settings that JSON cannot
+    npz, meta_path = paired(path)  # hold leave none
     npz.parent.mkdir(parents=True, exist_ok=True)
     meta_path.unlink(missing_ok=True)  # no stale metadata beside new arrays
     np.savez(npz, **arrays)
@@ -49,17 +73,9 @@ def load_regression(path):
     """The fitted ``DPMixtureRegression`` written by ``save_regression``."""
     npz, meta_path = paired(path)
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{meta_path} is not a saved {FORMAT} surrogate")
-    reg = DPMixtureRegression(**meta["params"])
-    for name, value in meta["fitted"].items():
-        setattr(reg, name, tuple(value) if isinstance(value, list) else value)
-    diagnostics = dict(meta["diagnostics"])
-    with np.load(npz, allow_pickle=False) as data:
-        for key in data.files:
-            if key.startswith("diagnostics/"):
-                diagnostics[key.removeprefix("diagnostics/")] = data[key]
-            else:
-                setattr(reg, key, data[key])
-    reg.diagnostics_ = diagnostics
-    return reg
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        return regression_from_parts(meta, arrays)
+    except ValueError as exc:
+        raise ValueError(f"{meta_path}: {exc}") from exc

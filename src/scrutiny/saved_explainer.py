@@ -1,0 +1,172 @@
+"""A fitted ``Explainer`` as plain files: ``name.npz`` of arrays (its surrogates, its
+representation, and by default the fit data with the model's outputs on them) beside
+``name.json`` of its settings, with the checksums of both. Loading refuses a modified file
+and runs no code (``allow_pickle=False``); the model is not saved but passed to ``load``,
+which checks that it gives the outputs the explainer was fitted on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from scrutiny._files import array_digest, json_digest, paired, plain, to_json
+from scrutiny.representations import ImageRepresentation, TabularRepresentation
+from scrutiny.surrogate.mirror import MirroredRegression
+from scrutiny.surrogate.persist import regression_from_parts, regression_parts
+
+FORMAT = "scrutiny.explainer/1"
+# How far the probabilities of the model given to ``load`` may stray from those saved on
+# the fit data: rounding of another BLAS or thread count moves a float32 network's by
+# ~1e-7; a retrained or different model moves some by far more.
+MODEL_TOLERANCE = 1e-4
+PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model
+
+
+def save_explainer(ex, path, fit_data=True):
+    """See ``Explainer.save``; returns the .npz path."""
+    rep = ex.representation
+    if type(rep) not in (ImageRepresentation, TabularRepresentation):
+        raise TypeError(
+            f"a custom representation ({type(rep).__name__}) cannot be saved as plain "
+            "arrays; save the explanations instead, or use representation='image' or "
+            "'tabular'"
+        )
+    arrays = {"representation/baseline": rep.baseline, "representation/scale": rep.scale}
+    surrogates, mirrored = {}, []
+    for c, reg in sorted(ex.surrogates_.items()):
+        if isinstance(reg, MirroredRegression):
+            mirrored.append(c)  # read from the fit it mirrors, as fit() made it
+            continue
+        parts, surrogates[str(c)] = regression_parts(reg)
+        arrays.update({f"surrogate/{c}/{name}": a for name, a in parts.items()})
+    has_fit_data = fit_data and ex._X_fit is not None
+    if has_fit_data:
+        arrays["fit/X"] = ex._X_fit
+        if ex._fit_log_proba is not None:
+            arrays["fit/log_proba"] = ex._fit_log_proba
+    described = plain(
+        {
+            "settings": {
+                "mode": ex.mode,
+                "outputs": ex.model.outputs,
+                "batch_size": ex.model.batch_size,
+                "representation": rep.to_json(),
+                "classes": ex.classes,
+                "surrogate": ex.surrogate,
+                "logit_limit": ex.logit_limit,
+                "fit_perturbations": ex.fit_perturbations,
+                "n_samples": ex.n_samples,
+                "n_jobs": ex.n_jobs,
+                "progress": ex.progress,
+                "random_state": ex._entropy,
+                "cache_fits": ex.cache_fits,
+            },
+            "feature_names": ex.feature_names_,
+            "n_classes": ex.n_classes_,
+            "fit_seconds": ex.fit_seconds_,
+            "fit_queries": ex.fit_queries_,
+            "surrogates": surrogates,
+            "mirrored": mirrored,
+        }
+    )
+    text = to_json(  # before any file is written: what JSON cannot hold leaves none
+        {
+            "format": FORMAT,
+            **described,
+            "sha256": {name: array_digest(a) for name, a in arrays.items()},
+            "meta_sha256": json_digest(described),
+        },
+        indent=1,
+    )
+    npz, meta_path = paired(path)
+    npz.parent.mkdir(parents=True, exist_ok=True)
+    meta_path.unlink(missing_ok=True)  # no stale metadata beside new arrays
+    np.savez(npz, **arrays)
+    meta_path.write_text(text, encoding="utf-8")
+    return npz
+
+
+def load_explainer(cls, path, model, overrides):
+    """See ``Explainer.load``."""
+    meta, arrays = _read(path)
+    settings = {**meta["settings"], **{k: v for k, v in overrides.items() if v is not None}}
+    spec = settings.pop("representation")
+    baseline, scale = arrays["representation/baseline"], arrays["representation/scale"]
+    if spec["kind"] == "image":
+        rep = ImageRepresentation(spec["input_shape"], baseline, spec.get("superpixel"))
+    else:
+        rep = TabularRepresentation(spec["input_shape"][0], baseline, scale)
+    X_fit = arrays.get("fit/X", baseline[None])  # without fit data: a stand-in, set aside
+    ex = cls(model, X_fit, representation=rep, **settings)
+    if "fit/X" not in arrays:
+        ex._X_fit = None
+    ex.feature_names_ = meta["feature_names"]
+    if ex.feature_names_ is not None and ex.model.input_names is None:
+        ex.model.input_names = ex.feature_names_
+    ex.n_classes_ = meta["n_classes"]
+    ex.fit_seconds_, ex.fit_queries_ = meta["fit_seconds"], meta["fit_queries"]
+    if "fit/log_proba" in arrays:
+        ex._fit_X = ex._fit_inputs()  # X_fit and its seeded perturbed copies
+        ex._fit_log_proba = arrays["fit/log_proba"]
+        _check_model(ex, path)
+    for c, description in meta["surrogates"].items():
+        prefix = f"surrogate/{c}/"
+        parts = {k.removeprefix(prefix): a for k, a in arrays.items() if k.startswith(prefix)}
+        ex.surrogates_[int(c)] = regression_from_parts(description, parts)
+    ex._mirrored(bool(meta["mirrored"]))
+    return ex
+
+
+def _read(path):
+    npz, meta_path = paired(path)
+    for p in (npz, meta_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} does not exist")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{meta_path} is not a saved scrutiny explainer ({FORMAT})")
+    described = {k: v for k, v in meta.items() if k not in ("format", "sha256", "meta_sha256")}
+    if meta.get("meta_sha256") != json_digest(described):
+        raise ValueError(
+            f"{meta_path} was modified or corrupted: its settings do not match their "
+            "recorded checksum"
+        )
+    try:
+        with np.load(npz, allow_pickle=False) as f:
+            arrays = {name: f[name] for name in f.files}
+    except Exception as exc:
+        raise ValueError(f"{npz} is corrupted: {exc}") from exc
+    expected = meta.get("sha256") or {}
+    if set(arrays) != set(expected):
+        raise ValueError(f"{npz} does not hold the arrays recorded in {meta_path.name}")
+    for name, a in arrays.items():
+        if array_digest(a) != expected[name]:
+            raise ValueError(
+                f"{npz} was modified or corrupted: array {name!r} does not match the "
+                f"checksum recorded in {meta_path.name}"
+            )
+    return meta, arrays
+
+
+def _check_model(ex, path):
+    """Refuse a model that does not give the saved outputs on the first fit inputs: the
+    surrogates would explain another model's decisions."""
+    n = min(PROBE_ROWS, len(ex._fit_X))
+    saved = np.exp(ex._fit_log_proba[:n])
+    now = np.exp(ex.model.log_proba(ex._fit_X[:n]))
+    if now.shape != saved.shape:
+        raise ValueError(
+            f"the model gives {now.shape[1]} classes; the explainer saved in {path} was "
+            f"fitted to a model of {saved.shape[1]}"
+        )
+    gap = float(np.abs(now - saved).max())
+    if gap > MODEL_TOLERANCE:
+        raise ValueError(
+            f"the model is not the one the explainer saved in {path} was fitted to: its "
+            f"probabilities on the first {n} fit inputs differ from the saved ones by up to "
+            f"{gap:.3g} (tolerance {MODEL_TOLERANCE:g})"
+        )

@@ -1,0 +1,173 @@
+"""Explainer.save and Explainer.load: a loaded explainer explains exactly as the saved one,
+fits any class it had not fitted as the saved one would, and reads plain files only."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scrutiny import Explainer
+from scrutiny.representations import Representation
+from scrutiny.surrogate.mirror import MirroredRegression
+
+FAST = {"n_sweeps": 60, "n_components": 3}
+KW = {"surrogate": FAST, "random_state": 5, "progress": False}
+X = np.random.default_rng(0).normal(size=(400, 12))
+W7 = np.random.default_rng(1).normal(size=(12, 7))
+EXPLAINED = ("values", "lower", "upper", "component", "component_probability", "surrogate_logit")
+
+
+def softmax(X):
+    """A linear classifier of seven classes (fitted in two blocks: 0-3 and 4-6)."""
+    z = np.asarray(X) @ W7
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def logistic(X):
+    z = 3.0 * np.asarray(X)[:, 2] - 2.0 * np.asarray(X)[:, 5]
+    p = 1 / (1 + np.exp(-z))
+    return np.stack([1 - p, p], axis=1)
+
+
+class Counting:
+    def __init__(self, fn):
+        self.fn, self.rows = fn, 0
+
+    def __call__(self, X):
+        self.rows += len(X)
+        return self.fn(X)
+
+
+def same(a, b):
+    for name in EXPLAINED:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_a_loaded_explainer_explains_identically_and_fits_the_rest_as_the_saved_one(tmp_path):
+    ex = Explainer(softmax, X, **KW).fit([0])  # the block of classes 0-3
+    npz = ex.save(tmp_path / "ex")
+    assert npz == tmp_path / "ex.npz" and (tmp_path / "ex.json").is_file()
+    model = Counting(softmax)
+    back = Explainer.load(tmp_path / "ex", model)
+    assert model.rows == 16  # only the check that this is the model it was fitted to
+    assert sorted(back.surrogates_) == [0, 1, 2, 3] and back.n_classes_ == 7
+    assert (back.fit_seconds_, back.fit_queries_) == (ex.fit_seconds_, ex.fit_queries_)
+    low = X[:40][softmax(X[:40]).argmax(axis=1) < 4]
+    same(ex.explain(low), back.explain(low))
+    # guided mode draws its perturbations from the explainer's seed
+    guided = {"mode": "guided", "n_samples": 30, "candidates": 4}
+    same(ex.explain(low[:5], **guided), back.explain(low[:5], **guided))
+    # classes 4-6 were not fitted: both fit them from the same data and seeds, and the
+    # loaded one does not query the fit data again
+    high = X[:60][softmax(X[:60]).argmax(axis=1) >= 4]
+    before = model.rows
+    b = back.explain(high)
+    assert model.rows - before == len(high)
+    same(ex.explain(high), b)
+    for c in range(7):
+        np.testing.assert_array_equal(
+            ex.surrogates_[c].coef_draws_, back.surrogates_[c].coef_draws_
+        )
+
+
+def test_a_binary_model_keeps_one_fit_read_mirrored(tmp_path):
+    ex = Explainer(logistic, X, **KW).fit()
+    ex.save(tmp_path / "bin.npz")
+    back = Explainer.load(tmp_path / "bin.npz", logistic)
+    assert isinstance(back.surrogates_[0], MirroredRegression)
+    assert back.surrogates_[0].regression is back.surrogates_[1]
+    for target in (0, 1):
+        same(ex.explain(X[:20], target=target), back.explain(X[:20], target=target))
+
+
+def test_without_its_fit_data_only_the_fitted_classes_can_be_explained(tmp_path):
+    ex = Explainer(softmax, X, **KW).fit([5])  # the block of classes 4-6
+    ex.save(tmp_path / "small", fit_data=False)
+    with np.load(tmp_path / "small.npz") as f:
+        assert not any(name.startswith("fit/") for name in f.files)
+    back = Explainer.load(tmp_path / "small", softmax)
+    assert back._X_fit is None
+    same(ex.explain(X[:30], target=6), back.explain(X[:30], target=6))
+    back.fit([4, 5, 6])
+    with pytest.raises(ValueError, match=r"class\(es\) \[0, 1, 2, 3\] were not fitted"):
+        back.fit()
+    with pytest.raises(ValueError, match=r"class\(es\) \[2\] were not fitted"):
+        back.explain(X[:3], target=2)
+
+
+def test_local_mode_and_its_seed_are_kept(tmp_path):
+    ex = Explainer(logistic, X, mode="local", n_samples=60, **KW)
+    ex.save(tmp_path / "local")
+    back = Explainer.load(tmp_path / "local", logistic)
+    assert back.mode == "local" and back.n_samples == 60
+    same(ex.explain(X[:2]), back.explain(X[:2]))
+
+
+def test_images_and_their_superpixels_come_back(tmp_path):
+    images = np.random.default_rng(2).uniform(size=(300, 8, 8))
+
+    def model(batch):
+        z = 4 * (batch[:, 1, 1:3].sum(axis=1) - batch[:, 6, 5:7].sum(axis=1))
+        p = 1 / (1 + np.exp(-z))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(model, images, superpixel=2, baseline=0.25, **KW)
+    ex.save(tmp_path / "img")
+    back = Explainer.load(tmp_path / "img", model)
+    assert back.representation.superpixel == 2 and back.representation.n_features == 16
+    np.testing.assert_array_equal(back.representation.groups, ex.representation.groups)
+    np.testing.assert_array_equal(back.representation.baseline, ex.representation.baseline)
+    same(ex.explain(images[:10]), back.explain(images[:10]))
+
+
+def test_a_dataframe_explainer_keeps_its_column_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    names = [f"col {j} é" for j in range(12)]
+    frame = pd.DataFrame(X, columns=names)
+    ex = Explainer(logistic, frame, **KW)
+    a = ex.explain(frame[:10])
+    ex.save(tmp_path / "frame")
+    back = Explainer.load(tmp_path / "frame", logistic)
+    b = back.explain(frame[names[::-1]][:10])  # columns matched by name, as before
+    assert back.feature_names_ == names and b.feature_names == names
+    same(a, b)
+
+
+def test_another_model_is_refused(tmp_path):
+    Explainer(softmax, X, **KW).fit([0]).save(tmp_path / "ex")
+    with pytest.raises(ValueError, match="not the one the explainer saved"):
+        Explainer.load(tmp_path / "ex", lambda X: softmax(1.01 * X))
+    with pytest.raises(ValueError, match="the model gives 2 classes.*a model of 7"):
+        Explainer.load(tmp_path / "ex", logistic)
+
+
+def test_a_modified_or_foreign_file_is_refused(tmp_path):
+    Explainer(softmax, X, **KW).fit([0]).save(tmp_path / "ex")
+    meta_path, npz = tmp_path / "ex.json", tmp_path / "ex.npz"
+    meta = json.loads(meta_path.read_text())
+    with np.load(npz) as f:
+        arrays = dict(f)
+    arrays["surrogate/2/coef_"] = arrays["surrogate/2/coef_"] * 1.5
+    np.savez(tmp_path / "edited.npz", **arrays)
+    (tmp_path / "edited.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="'surrogate/2/coef_' does not match"):
+        Explainer.load(tmp_path / "edited", softmax)
+    meta["settings"]["logit_limit"] = 30.0
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="settings do not match their recorded checksum"):
+        Explainer.load(tmp_path / "ex", softmax)
+    exp = Explainer(logistic, X, **KW).explain(X[:3])
+    exp.save(tmp_path / "explanation")
+    with pytest.raises(ValueError, match="is not a saved scrutiny explainer"):
+        Explainer.load(tmp_path / "explanation", logistic)
+    with pytest.raises(FileNotFoundError, match="nothing.npz does not exist"):
+        Explainer.load(tmp_path / "nothing", logistic)
+
+
+def test_a_custom_representation_is_refused_before_any_file_is_written(tmp_path):
+    rep = Representation((12,), np.zeros(12), np.arange(12) // 2, 1.0)
+    ex = Explainer(logistic, X, representation=rep, **KW)
+    with pytest.raises(TypeError, match="custom representation"):
+        ex.save(tmp_path / "custom")
+    assert list(tmp_path.iterdir()) == []
