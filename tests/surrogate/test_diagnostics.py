@@ -113,3 +113,36 @@ def test_rhat_matches_the_definition_for_odd_and_even_chains(n):
     for _ in range(6):
         x = ar1(rng, 0.3, 3, n)
         assert split_rhat(x) == pytest.approx(_reference_rhat(x), rel=1e-12)
+
+
+def _reference_ess(x):
+    """Bulk ESS of one parameter, written out from Vehtari et al. (2021) with loops: Geyer's
+    initial positive and monotone sequences over pairs of autocorrelations, and the even
+    lag of the first pair that is not positive counted once if it is positive."""
+    from scipy.stats import norm, rankdata
+
+    half = x.shape[1] // 2
+    a = np.concatenate([x[:, :half], x[:, x.shape[1] - half :]])
+    z = norm.ppf((rankdata(a).reshape(a.shape) - 0.375) / (a.size + 0.25))
+    m, n = z.shape
+    d = z - z.mean(axis=1, keepdims=True)
+    acov = np.array([[d[j, : n - t] @ d[j, t:] / n for t in range(n)] for j in range(m)])
+    within = acov[:, 0].mean() * n / (n - 1)
+    var_plus = within * (n - 1) / n + z.mean(axis=1).var(ddof=1)
+    rho = 1 - (within - acov.mean(axis=0)) / var_plus
+    rho[0] = 1.0
+    pairs, k = [], 0
+    while 2 * k + 1 < n and rho[2 * k] + rho[2 * k + 1] > 0:
+        pairs.append(min(rho[2 * k] + rho[2 * k + 1], pairs[-1] if pairs else np.inf))
+        k += 1
+    tau = -1 + 2 * sum(pairs) + (rho[2 * k] if 2 * k + 1 < n and rho[2 * k] > 0 else 0.0)
+    return m * n / max(tau, 1 / np.log10(m * n))
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.9, 0.97])
+def test_ess_matches_the_definition(rho):
+    """Short chains, where the truncation of the autocorrelations matters most."""
+    rng = np.random.default_rng(6)
+    for n in (20, 51, 300):
+        x = ar1(rng, rho, 3, n)
+        assert effective_sample_size(x) == pytest.approx(_reference_ess(x), rel=1e-10)
