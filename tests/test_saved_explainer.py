@@ -138,7 +138,7 @@ def test_another_model_is_refused(tmp_path):
     Explainer(softmax, X, **KW).fit([0]).save(tmp_path / "ex")
     with pytest.raises(ValueError, match="not the one the explainer saved"):
         Explainer.load(tmp_path / "ex", lambda X: softmax(1.01 * X))
-    with pytest.raises(ValueError, match="the model gives 2 classes.*a model of 7"):
+    with pytest.raises(ValueError, match=r"the model gives 2 classes.*a model of 7"):
         Explainer.load(tmp_path / "ex", logistic)
 
 
@@ -161,7 +161,7 @@ def test_a_modified_or_foreign_file_is_refused(tmp_path):
     exp.save(tmp_path / "explanation")
     with pytest.raises(ValueError, match="is not a saved scrutiny explainer"):
         Explainer.load(tmp_path / "explanation", logistic)
-    with pytest.raises(FileNotFoundError, match="nothing.npz does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"nothing\.npz does not exist"):
         Explainer.load(tmp_path / "nothing", logistic)
 
 
