@@ -103,3 +103,25 @@ def test_lime_explains_an_input_alike_whatever_comes_before_it():
     alone = lime_image(model, X[1:2], num_samples=100, progress=False)
     second = lime_image(model, X[:2], num_samples=100, progress=False)
     np.testing.assert_array_equal(second.values[1], alone.values[0])
+
+
+def test_kernel_shap_explains_a_dataframe_by_column_name():
+    """A pipeline that picks its columns by name gets DataFrames, and the explanation keeps
+    the names; the baseline is the training mean, as the Explainer's."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    table = np.random.default_rng(1).normal(size=(300, 6))
+    names = [f"f{j}" for j in range(6)]
+    frame = pd.DataFrame(table, columns=names)
+    labels = (2 * table[:, 1] - 3 * table[:, 4] > 0).astype(int)
+    picked = ColumnTransformer([("own", "passthrough", ["f1", "f4"])])
+    clf = make_pipeline(picked, LogisticRegression()).fit(frame, labels)
+    exp = kernel_shap(
+        clf, frame[:5], nsamples=200, l1_reg=False, baseline=frame.mean(), progress=False
+    )
+    assert exp.feature_names == names and exp.values.shape == (5, 6)
+    assert all(set(top) == {1, 4} for top in exp.top(2, by="magnitude"))
+    np.testing.assert_allclose(exp.baseline, table.mean(axis=0), rtol=1e-12)

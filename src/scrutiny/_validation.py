@@ -80,3 +80,13 @@ def _check_finite(arr, name):
             f"{name} contains {kind} at index {where if len(where) > 1 else where[0]}"
             f" ({count} non-finite value{'s' if count > 1 else ''} in all)"
         )
+
+
+def column_names(X):
+    """The column names of a 2-D DataFrame, as strings; None for anything else."""
+    if getattr(X, "ndim", None) == 2 and hasattr(X, "columns") and hasattr(X, "iloc"):
+        names = [str(c) for c in X.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"column names must be distinct, got {names[:10]}")
+        return names
+    return None

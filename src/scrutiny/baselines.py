@@ -17,11 +17,11 @@ from contextlib import contextmanager
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny._validation import as_input_batch, class_targets
+from scrutiny._validation import as_input_batch, class_targets, column_names
 from scrutiny.explainer import target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
-from scrutiny.representations import ImageRepresentation
+from scrutiny.representations import ImageRepresentation, TabularRepresentation
 
 
 def random_explanation(explanation, random_state=None):
@@ -56,7 +56,7 @@ def lime_image(
     superpixels; perturbations set segments to ``baseline``; ``num_samples`` queries each."""
     from lime import lime_image as lime
 
-    adapter, X, rep = _setup(model, X, baseline, superpixel, batch_size)
+    adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size)
     if rep.channel_axis is not None:
         raise ValueError("the LIME baseline explains grey (H, W) images")
     log_p, targets = _targets(adapter, X, target)
@@ -107,10 +107,13 @@ def kernel_shap(
 ):
     """KernelSHAP (``shap.KernelExplainer``) of the class probability over the features that
     are present in each input, with an all-absent background (zero background for images).
-    ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all."""
+    ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all. Table
+    rows (n, columns), a DataFrame's too, are explained column by column against
+    ``baseline`` (pass the training mean, as the ``Explainer`` uses, or
+    ``representation=explainer.representation``); a DataFrame's column names are kept."""
     import shap
 
-    adapter, X, rep = _setup(model, X, baseline, superpixel, batch_size, representation)
+    adapter, X, rep, names = _setup(model, X, baseline, superpixel, batch_size, representation)
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     fitted = np.zeros(len(X))
@@ -134,6 +137,8 @@ def kernel_shap(
     meta = _costs(
         t0, adapter, rows0, len(X), nsamples=nsamples, l1_reg=str(l1_reg), superpixel=superpixel
     )
+    if names is not None:
+        meta["feature_names"] = names
     name = "kernel-shap" if l1_reg is not False else "kernel-shap-no-l1"
     return _explanation(rep, X, feature_values, targets, log_p, _logit(fitted), name, meta)
 
@@ -142,12 +147,20 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
     adapter = (
         model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
     )
+    names = column_names(X)
+    if names is not None and adapter.input_names is None:
+        adapter.input_names = names  # a model fitted on a DataFrame is queried with one
     X = as_input_batch(X, "X")
+    if representation is None and X.ndim == 2 and superpixel is None:  # table rows
+        representation = TabularRepresentation(X.shape[1], baseline, 1.0)
     if representation is None:
         if X.ndim not in (3, 4):
-            raise ValueError(f"expected a batch of images (n, H, W[, C]), got shape {X.shape}")
+            raise ValueError(
+                f"expected a batch of images (n, H, W[, C]) or table rows (n, columns), got "
+                f"shape {X.shape}"
+            )
         representation = ImageRepresentation(X.shape[1:], baseline=baseline, superpixel=superpixel)
-    return adapter, representation.check(X), representation
+    return adapter, representation.check(X), representation, names
 
 
 def _targets(adapter, X, target):

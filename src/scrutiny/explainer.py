@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
-from scrutiny._validation import as_input_batch, class_targets
+from scrutiny._validation import as_input_batch, class_targets, column_names
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
@@ -187,7 +187,7 @@ class Explainer:
         )
         if X_fit is None:
             raise ValueError("X_fit is required: inputs like the ones to explain")
-        self.feature_names_ = _column_names(X_fit)
+        self.feature_names_ = column_names(X_fit)
         X_fit = as_input_batch(X_fit, "X_fit")
         if self.feature_names_ is not None and self.model.input_names is None:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
@@ -445,7 +445,7 @@ class Explainer:
 
     def _in_fit_order(self, X):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name."""
-        names = _column_names(X)
+        names = column_names(X)
         if names is None or self.feature_names_ is None or names == self.feature_names_:
             return X
         if sorted(names) != sorted(self.feature_names_):
@@ -660,16 +660,6 @@ def summarize_local(reg):
     j = int(reg.labels_[0])
     lower, upper = _intervals(reg)
     return j, reg.label_probabilities_[0, j], reg.intercept_[j], reg.coef_[j], lower[j], upper[j]
-
-
-def _column_names(X):
-    """The column names of a 2-D DataFrame, as strings; None for anything else."""
-    if getattr(X, "ndim", None) == 2 and hasattr(X, "columns") and hasattr(X, "iloc"):
-        names = [str(c) for c in X.columns]
-        if len(set(names)) != len(names):
-            raise ValueError(f"column names must be distinct, got {names[:10]}")
-        return names
-    return None
 
 
 def _count(value, name, least, unit="features"):
