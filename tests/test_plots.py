@@ -32,6 +32,7 @@ def test_plots_return_the_axes_they_drew_on():
         lambda ax: plots.explanation_image(exp, 1, ax=ax),
         lambda ax: plots.explanation_image(image_explanation((3, 6, 6)), 0, ax=ax),
         lambda ax: plots.explanation_bars(image_explanation((7,)), 0, k=4, ax=ax),
+        lambda ax: plots.importance_bars(image_explanation((6, 6)), k=4, ax=ax),
         lambda ax: plots.pcr_curve([5, 10], {"a": [0.9, 0.5], "b": [1, 1]}, ax=ax),
         lambda ax: plots.pattern_map(np.arange(36.0).reshape(6, 6), top=5, ax=ax),
         lambda ax: plots.pattern_map(np.ones((6, 6, 3)), top=5, ax=ax),
@@ -62,6 +63,21 @@ def test_bars_show_the_largest_contributions_with_names():
     shown = {t.get_text() for t in ax.get_yticklabels()}
     v = exp.values[0]
     assert shown == {names[j] for j in np.argsort(-np.abs(v))[:3]}
+    plt.close(fig)
+
+
+def test_importance_bars_rank_the_mean_absolute_contribution_over_inputs():
+    exp = image_explanation((7,))
+    exp.values[:, 2] = [5.0, -5.0]  # large in both inputs, of either sign
+    exp.values[0, 4] = 8.0  # larger in one input, 0 in the other: mean 4
+    exp.values[1, 4] = 0.0
+    fig, ax = plt.subplots()
+    plots.importance_bars(exp, k=2, names=[f"col{j}" for j in range(7)], ax=ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["col4", "col2"]  # largest on top
+    assert [p.get_width() for p in ax.patches] == [4.0, 5.0]
+    assert "logit" in ax.get_xlabel()
+    exp.meta["scale"] = "probability"  # LIME's and KernelSHAP's values
+    assert "probability" in plots.explanation_bars(exp, 0, ax=ax).get_xlabel()
     plt.close(fig)
 
 

@@ -123,10 +123,33 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8)
     ax.axvline(0, color="k", lw=0.6)
-    ax.set_xlabel("contribution to logit")
+    ax.set_xlabel(f"contribution to {_scale(explanation)}")
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+def importance_bars(explanation, k=10, names=None, ax=None, title=None):
+    """The k features with the largest mean |contribution| over the explained inputs, as
+    horizontal bars (a global view of many local explanations, as shap's bar summary),
+    labelled with ``names`` (default: the explanation's feature names, if it has them)."""
+    ax = _axes(ax)
+    mean = np.abs(explanation.values.reshape(len(explanation.values), -1)).mean(axis=0)
+    order = np.argsort(-mean, kind="stable")[: min(k, mean.size)][::-1]
+    names = explanation.feature_names if names is None else names
+    labels = [names[j] if names is not None else f"feature {j}" for j in order]
+    ax.barh(range(len(order)), mean[order], color="#7f8c8d")
+    ax.set_yticks(range(len(order)), labels, fontsize=8)
+    ax.set_xlabel(f"mean |contribution to {_scale(explanation)}|, {len(explanation.values)} inputs")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def _scale(explanation):
+    """What the values add up to: the class logit (scrutiny's) or its probability
+    (LIME's, KernelSHAP's)."""
+    return "probability" if explanation.meta.get("scale") == "probability" else "logit"
 
 
 def pcr_curve(ks, rates, ax=None, title="feature deduction", intervals=None, ylabel="PCR"):
