@@ -1,5 +1,7 @@
 """Representations: features, the map back to inputs, baselines."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -44,6 +46,20 @@ def test_channels_share_a_pixel_feature(shape, n):
     assert present.sum() == 1 and present[1 * 4 + 2]
     off = rep.switch_off(np.ones(shape), ~np.eye(n, dtype=bool)[[6]])
     assert off.sum() == np.prod(shape) - shape[0 if shape[0] in (1, 3) else 2]
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 3), (3, 5, 6), (5, 6, 3)])
+def test_a_baseline_of_one_value_per_channel_lies_along_the_channels(shape):
+    """(3,) is one value per channel in either layout, also where the width is 3 too (numpy
+    alone would lay it along the width); a shape that fits neither says which would."""
+    axis = 0 if shape[0] == 3 else 2
+    rep = ImageRepresentation(shape, baseline=[0.1, 0.2, 0.3])
+    np.testing.assert_allclose(np.moveaxis(rep.baseline, axis, -1)[2, 1], [0.1, 0.2, 0.3])
+    along = "(3, 1, 1)" if axis == 0 else "(1, 1, 3)"
+    with pytest.raises(
+        ValueError, match=rf"one value per channel, shaped \(3,\) or {re.escape(along)}"
+    ):
+        ImageRepresentation(shape, baseline=[0.1, 0.2])
 
 
 def test_effects_are_shared_by_departure_even_where_channels_cancel():

@@ -119,7 +119,8 @@ class Explainer:
     representation : None, "image", "tabular" or a ``Representation``
         None: images when samples have 2 or 3 dimensions, tabular when they are flat.
     baseline : None, scalar or array of the input shape
-        The value meaning "absent": 0 for images, the training mean for tabular data.
+        The value meaning "absent": 0 for images, the training mean for tabular data. An
+        image's may also be one value per channel, (C,), in either channel layout.
     superpixel : int or None
         Square blocks of this many pixels a side as the image features.
     classes : None or list of int

@@ -44,7 +44,7 @@ class Representation:
         except ValueError:
             raise ValueError(
                 f"baseline has shape {b.shape}; expected a number or an input's shape "
-                f"{self.input_shape}"
+                f"{self.input_shape}{self._baseline_hint()}"
             ) from None
         if not np.isfinite(self.baseline).all():
             raise ValueError("baseline holds NaN or inf: it must be a value an input can take")
@@ -59,6 +59,10 @@ class Representation:
         if not (np.isfinite(self.scale).all() and (self.scale > 0).all()):
             raise ValueError("feature scales must be finite and positive")
         self._weight = 1.0 / (self.group_sizes * self.scale)
+
+    def _baseline_hint(self):
+        """More shapes a baseline may have, for the error that refuses one."""
+        return ""
 
     def check(self, X, name="X"):
         X = np.asarray(X)

@@ -25,7 +25,8 @@ def channel_axis(shape):
 class ImageRepresentation(Representation):
     """Pixels or ``superpixel`` x ``superpixel`` blocks of an image of shape (H, W),
     (C, H, W) or (H, W, C) (see ``channel_axis``).
-    The baseline defaults to 0, a black image."""
+    The baseline defaults to 0, a black image; a scalar, an array of the image's shape or
+    one value per channel, (C,) or C along the channel axis, overrides it."""
 
     kind = "image"
 
@@ -51,10 +52,31 @@ class ImageRepresentation(Representation):
             groups = pixel
         self.superpixel = None if superpixel is None else s  # what ran, a plain int
         self.channel_axis = axis
+        baseline = _per_channel(baseline, shape, axis)
         super().__init__(shape, baseline, np.ascontiguousarray(groups).reshape(-1), 1.0)
+
+    def _baseline_hint(self):
+        if self.channel_axis is None:
+            return ""
+        c = self.input_shape[self.channel_axis]
+        along = tuple(c if d == self.channel_axis else 1 for d in range(3))
+        return f", or one value per channel, shaped ({c},) or {along}"
 
     def to_json(self):
         return {**super().to_json(), "superpixel": self.superpixel}
+
+
+def _per_channel(baseline, shape, axis):
+    """A baseline of one value per channel, (C,), laid along the channel axis: numpy would
+    lay it along the last axis, the width of a (C, H, W) image (refused, or silently wrong
+    where the width is C)."""
+    try:
+        b = np.asarray(baseline, dtype=np.float64)
+    except (TypeError, ValueError):
+        return baseline  # refused, with its reason, by Representation
+    if axis is None or b.shape != (shape[axis],):
+        return baseline
+    return b.reshape([-1 if d == axis else 1 for d in range(3)])
 
 
 def _block_size(superpixel):
