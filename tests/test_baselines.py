@@ -65,9 +65,21 @@ def test_random_explanation_is_seeded_and_keeps_targets():
     np.testing.assert_array_equal(a.target, exp.target)
 
 
-def test_lime_refuses_colour_images():
-    with pytest.raises(ValueError, match="grey"):
-        lime_image(lambda x: np.full((len(x), 2), 0.5), np.zeros((2, 3, 8, 8)), progress=False)
+def test_lime_explains_colour_images_in_either_layout_by_pixel():
+    """The grey inputs in colour (channels adding up to them) for a model of the channels'
+    sum: a pixel is one segment, all its channels, so LIME fits the grey weights again,
+    each shared by the pixel's three channels; a grey (1, H, W) input is a grey one."""
+    tint = np.array([0.2, 0.3, 0.5])
+    first, last = X[:, None] * tint[:, None, None], X[..., None] * tint
+    grey = lime_image(model, X, num_samples=200, progress=False)
+    for C, model_c in ((first, lambda x: model(x.sum(axis=1))), (last, lambda x: model(x.sum(-1)))):
+        exp = lime_image(model_c, C, num_samples=200, progress=False)
+        assert exp.values.shape == C.shape
+        axis = 1 if C is first else -1
+        np.testing.assert_allclose(exp.values.sum(axis=axis), grey.values, atol=1e-12)
+        np.testing.assert_allclose(exp.values, np.stack([grey.values / 3] * 3, axis=axis))
+    one = lime_image(lambda x: model(x[:, 0]), X[:, None], num_samples=200, progress=False)
+    np.testing.assert_allclose(one.values[:, 0], grey.values)
 
 
 @pytest.mark.parametrize("explain", [lime_image, kernel_shap])

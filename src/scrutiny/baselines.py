@@ -52,18 +52,24 @@ def lime_image(
     random_state=0,
     progress=True,
 ):
-    """LIME's image explainer (``lime.lime_image``) with one segment per pixel, or square
-    superpixels; perturbations set segments to ``baseline``; ``num_samples`` queries each."""
+    """LIME's image explainer (``lime.lime_image``) with one segment per pixel (all its
+    channels), or square superpixels; perturbations set segments to ``baseline``;
+    ``num_samples`` queries each. Images may be grey or have channels in either layout."""
     from lime import lime_image as lime
 
     adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size)
-    if rep.channel_axis is not None:
-        raise ValueError("the LIME baseline explains grey (H, W) images")
     log_p, targets = _targets(adapter, X, target)
+    axis = rep.channel_axis
     segments = rep.groups.reshape(rep.input_shape)
+    if axis is not None:  # lime takes (H, W, C) images and (H, W) segments
+        segments = segments.take(0, axis=axis)
+        X_lime = np.moveaxis(X - rep.baseline, axis + 1, -1)
+    else:
+        X_lime = X - rep.baseline
 
-    def classify(images):  # lime passes RGB copies of the grey image, less the baseline
-        return adapter.proba(images[..., 0] + rep.baseline)
+    def classify(images):  # lime passes RGB copies of a grey image, less the baseline
+        images = images[..., 0] if axis is None else np.moveaxis(images, -1, axis + 1)
+        return adapter.proba(images + rep.baseline)
 
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
@@ -75,7 +81,7 @@ def lime_image(
         explainer = lime.LimeImageExplainer(random_state=random_state)
         with contextlib.redirect_stderr(io.StringIO()):  # lime's own bar, one per input
             e = explainer.explain_instance(  # lime hides with one value: 0, off the baseline
-                X[i] - rep.baseline,
+                X_lime[i],
                 classify,
                 labels=(int(targets[i]),),
                 top_labels=None,
