@@ -119,7 +119,7 @@ def test_bad_arguments_are_named():
     for ks in ([], [2.5], 3):
         with pytest.raises(ValueError, match="ks must be a non-empty list of integers"):
             synthetic(model, e, ks=ks)
-    with pytest.raises(ValueError, match="donors have 35 elements"):
+    with pytest.raises(ValueError, match=r"donors have samples of shape \(35,\)"):
         augmentation(model, e, np.zeros((3, 35)), ks=[3])
     with pytest.raises(ValueError, match="no donor"):
         augmentation(model, e, X[TARGET == 0][:1].repeat(3, axis=0), ks=[3])
@@ -127,6 +127,26 @@ def test_bad_arguments_are_named():
         augmentation(model, e, X[:0], ks=[3])
     with pytest.raises(ValueError, match="negatives must be a non-empty batch"):
         paper_protocol(model, class_zero(True), NEGATIVES[:0], k=3)
+
+
+def test_donors_in_the_other_channel_layout_are_refused():
+    """(n, 6, 6, 3) donors hold as many elements as (3, 6, 6) inputs: read as rows, they
+    would be scrambled images; flat rows of as many elements are still taken."""
+    C = np.repeat(X[:, None], 3, axis=1)
+
+    def colour(Z):
+        return model(Z.reshape(len(Z), 3, 6, 6).mean(axis=1))
+
+    e = Explanation(
+        inputs=C, values=C, coefficients=C, target=TARGET, baseline=0.0, model_logit=TARGET
+    )
+    for name, test in (
+        ("donors", lambda D: augmentation(colour, e, D, ks=[3])),
+        ("negatives", lambda D: paper_protocol(colour, e[TARGET == 0], D, k=3, n_boot=1)),
+    ):
+        with pytest.raises(ValueError, match=rf"{name} have samples of shape \(6, 6, 3\)"):
+            test(C.transpose(0, 2, 3, 1))
+        test(C.reshape(len(C), -1))
 
 
 def test_deduction_warns_of_inputs_not_of_their_explained_class():

@@ -48,9 +48,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     the mean (higher = more faithful)."""
     adapter = _adapter(model, batch_size)
     X, _, top, ks = _flat(explanation, ks)
-    D = _rows(donors, "donors")
-    if D.shape[1] != X.shape[1]:
-        raise ValueError(f"donors have {D.shape[1]} elements per input, explanations {X.shape[1]}")
+    D = _rows(donors, "donors", explanation.shape)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
     rng = np.random.default_rng(random_state)
     picks = np.empty(len(X), dtype=np.int64)
@@ -115,11 +113,7 @@ def paper_protocol(
     X = explanation.inputs.reshape(len(explanation), -1)
     base = explanation.baseline.reshape(-1)
     top = explanation.top(k)
-    N = _rows(negatives, "negatives")
-    if N.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"negatives have {N.shape[1]} elements per input, explanations {X.shape[1]}"
-        )
+    N = _rows(negatives, "negatives", shape)
     N = N[adapter.predict(N.reshape(-1, *shape)) != c]
     if len(N) == 0:
         raise ValueError(f"no negative is classified as anything but class {c}")
@@ -225,11 +219,17 @@ def _adapter(model, batch_size):
     return model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
 
 
-def _rows(inputs, name):
-    """A batch of inputs as float rows (n, elements); an empty one is named."""
+def _rows(inputs, name, shape):
+    """A batch of inputs of ``shape`` (or flat rows of as many elements) as float rows (n,
+    elements); an empty one is named, and so is one of another shape: images of as many
+    elements in the other channel layout would otherwise be read as scrambled inputs."""
     A = np.asarray(inputs, dtype=np.float64)
     if A.ndim == 0 or len(A) == 0:
         raise ValueError(f"{name} must be a non-empty batch of inputs, got shape {A.shape}")
+    if A.shape[1:] not in (tuple(shape), (int(np.prod(shape)),)):
+        raise ValueError(
+            f"{name} have samples of shape {A.shape[1:]}, the explanations' {tuple(shape)}"
+        )
     return A.reshape(len(A), -1)
 
 
