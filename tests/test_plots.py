@@ -81,6 +81,19 @@ def test_importance_bars_rank_the_mean_absolute_contribution_over_inputs():
     plt.close(fig)
 
 
+def test_contributions_are_labelled_in_the_units_they_add_up_to():
+    """LIME's and KernelSHAP's values add up to the class probability, not its logit."""
+    exp = image_explanation((3, 6, 6))
+    exp.meta["scale"] = "probability"
+    fig, (a, b) = plt.subplots(1, 2)
+    plots.explanation_image(exp, 0, ax=a)
+    plots.explanation_bars(exp, 0, ax=b)
+    assert fig.axes[-1].get_ylabel() == b.get_xlabel() == "contribution to probability"
+    plots.explanation_image(image_explanation((6, 6)), 0, ax=a)  # scrutiny's: the logit
+    assert fig.axes[-1].get_ylabel() == "contribution to logit"
+    plt.close(fig)
+
+
 def test_a_random_curve_takes_its_method_colour_dashed():
     _, ax = plt.subplots()
     plots.pcr_curve([5, 10], {"a": [0.9, 0.5], "a, random": [1, 1], "b": [1, 0]}, ax=ax)

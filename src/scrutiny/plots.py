@@ -87,7 +87,9 @@ def input_image(x, ax=None, title=None):
 
 def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     """Input ``i`` of an image explanation in grey with its contributions overlaid on a
-    diverging colour map centred at 0 (red supports the explained class, blue opposes it)."""
+    diverging colour map centred at 0 (red supports the explained class, blue opposes it),
+    in the units of ``meta["scale"]``: the logit (scrutiny's), the probability (LIME's,
+    KernelSHAP's)."""
     import numpy as np
 
     ax = _axes(ax)
@@ -106,7 +108,9 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     if title:
         ax.set_title(title, fontsize=9)
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="contribution to logit")
+        ax.figure.colorbar(
+            im, ax=ax, fraction=0.046, pad=0.04, label=f"contribution to {_scale(explanation)}"
+        )
     return ax
 
 
