@@ -65,12 +65,7 @@ def explain_and_report(
         if image:
             fig, axes = plt.subplots(1, 2, figsize=(6.2, 3))
             plots.explanation_image(exp[i], 0, ax=axes[1], title="contributions")
-            x = exp.inputs[i]
-            axes[0].imshow(
-                x if x.ndim == 2 else x.mean(axis=0 if x.shape[0] <= 4 else -1), cmap="gray_r"
-            )
-            axes[0].set_axis_off()
-            axes[0].set_title("input", fontsize=9)
+            plots.input_image(exp.inputs[i], ax=axes[0], title="input")
             fig.suptitle(title_i, fontsize=9)
         else:
             fig, ax = plt.subplots(figsize=(5, 3.2))
