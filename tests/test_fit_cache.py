@@ -37,3 +37,23 @@ def test_torch_fits_are_keyed_by_torch_version(monkeypatch):
     assert fit_key(Z, Y, {"device": "cpu"}, (None, None)) != key
     monkeypatch.setattr(torch, "__version__", "0.0.0")
     assert fit_key(Z, Y, {"device": "torch"}, (None, None)) != key
+
+
+def test_a_cache_folder_that_cannot_be_made_costs_a_warning_not_the_fit(tmp_path, monkeypatch):
+    # as in a read-only home: the fit is made (and is the one made without a cache)
+    from scrutiny import Explainer
+
+    (tmp_path / "file").write_text("")
+    X = np.random.default_rng(0).normal(size=(200, 4))
+
+    def model(X):
+        p = 1 / (1 + np.exp(-2 * X[:, 0]))
+        return np.stack([1 - p, p], axis=1)
+
+    kw = {"surrogate": {"n_sweeps": 20, "n_components": 2}, "random_state": 0, "progress": False}
+    plain = Explainer(model, X, n_jobs=1, **kw).fit()
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "file" / "cache"))
+    with pytest.warns(UserWarning, match="could not be kept in the cache"):
+        ex = Explainer(model, X, n_jobs=1, cache_fits=True, **kw).fit()
+    assert ex.cached_fits_ == []
+    np.testing.assert_array_equal(ex.explain(X[:5]).values, plain.explain(X[:5]).values)

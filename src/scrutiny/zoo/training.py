@@ -71,7 +71,8 @@ def cached(name, recipe, build, fit, progress=True):
     warning, not the trained model."""
     import torch
 
-    weights, info = cache_dir() / f"{name}.npz", cache_dir() / f"{name}.json"
+    folder = cache_dir(create=False)  # made when the model is cached
+    weights, info = folder / f"{name}.npz", folder / f"{name}.json"
     module = build()
     recipe = {**recipe, "architecture": repr(module), "torch": torch.__version__}
     if weights.is_file() and info.is_file():
@@ -98,6 +99,7 @@ def cached(name, recipe, build, fit, progress=True):
     )
     tmp = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=weights.parent, suffix=".npz", delete=False) as f:
             tmp = Path(f.name)  # a name of its own: two trainings at once do not mix
         np.savez(tmp, **{k: v.detach().cpu().numpy() for k, v in module.state_dict().items()})
