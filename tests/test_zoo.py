@@ -82,3 +82,27 @@ def test_a_cache_folder_that_cannot_be_made_costs_a_warning(tmp_path, monkeypatc
     with pytest.warns(UserWarning, match="could not cache the trained model"):
         module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
     assert float(module.weight[0, 0].detach()) == 0.5
+
+
+def test_a_cache_entry_that_fails_to_load_is_trained_from_the_seeded_start(tmp_path, monkeypatch):
+    # weights of the right names but a wrong shape, or facts that are not an object: the
+    # model is trained again as it would be without a cache, not from half-loaded weights
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    starts = []
+
+    def build():
+        torch.manual_seed(0)
+        return torch.nn.Linear(3, 2)
+
+    def fit(module):
+        starts.append(module.weight.detach().clone())
+        return {}
+
+    cached("tiny", {}, build, fit, progress=False)
+    np.savez(tmp_path / "tiny.npz", weight=np.full((2, 3), 9.0, np.float32), bias=np.zeros(5))
+    cached("tiny", {}, build, fit, progress=False)
+    (tmp_path / "tiny.json").write_text("null")
+    cached("tiny", {}, build, fit, progress=False)
+    assert len(starts) == 3
+    for start in starts[1:]:
+        torch.testing.assert_close(start, starts[0], rtol=0, atol=0)

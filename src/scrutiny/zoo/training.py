@@ -78,6 +78,8 @@ def cached(name, recipe, build, fit, progress=True):
     if weights.is_file() and info.is_file():
         try:
             facts = json.loads(info.read_text())
+            if not isinstance(facts, dict):
+                raise ValueError(f"{info} does not hold a JSON object")
             if facts.get("recipe") == recipe:
                 with np.load(weights, allow_pickle=False) as f:
                     state = {k: torch.from_numpy(f[k]) for k in f.files}
@@ -89,6 +91,7 @@ def cached(name, recipe, build, fit, progress=True):
         except (ValueError, KeyError, RuntimeError, OSError, EOFError, zipfile.BadZipFile):
             if progress:
                 print(f"cached {weights} is unreadable; training again")
+            module = build()  # a failed load_state_dict has set the weights it could
     t0 = time.perf_counter()
     facts = fit(module)
     module.eval()
