@@ -1,6 +1,11 @@
 """Explanation: ranking, slicing, export, and save/load that refuses tampered files."""
 
+import errno
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,6 +146,29 @@ def test_metadata_that_cannot_be_written_leaves_no_file(tmp_path):
     e.meta["model"] = object()
     with pytest.raises(TypeError):
         e.save(tmp_path / "exp")
+    np.testing.assert_array_equal(Explanation.load(tmp_path / "exp").values, make().values)
+
+
+def test_a_save_that_fails_leaves_the_explanation_saved_before(tmp_path):
+    # a full disk, as a limit on the size of files makes one (in a process of its own):
+    # the earlier explanation stays whole and alone, not deleted beside a truncated .npz
+    make().save(tmp_path / "exp")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    script = f"""
+import resource, signal
+from tests.test_explanation import make
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
+try:
+    make(m=100, shape=(28, 28)).save({str(tmp_path / "exp")!r})
+except OSError as exc:
+    print(exc.errno)
+"""
+    root = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.stdout.strip() == str(errno.EFBIG), done.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     np.testing.assert_array_equal(Explanation.load(tmp_path / "exp").values, make().values)
 
 

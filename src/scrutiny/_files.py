@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +50,26 @@ def array_digest(a):
 def json_digest(obj):
     """SHA-256 of JSON-ready metadata, independent of key order."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def write_pair(path, arrays, text):
+    """Write ``path``'s .npz of ``arrays`` and .json of ``text``; returns (npz, json).
+
+    Each is written under a temporary name beside it and then renamed over it, so a write
+    that fails (a full disk) leaves the files that were there whole, and two writers at once
+    never mix their bytes in one file. The old .json goes first: new arrays never sit
+    beside stale metadata."""
+    npz, meta_path = paired(path)
+    npz.parent.mkdir(parents=True, exist_ok=True)
+    tmp = [p.with_name(f".{p.name}.{uuid.uuid4().hex}.tmp") for p in (npz, meta_path)]
+    try:
+        with open(tmp[0], "xb") as f:  # a file, not a name: savez would add ".npz"
+            np.savez(f, **arrays)
+        tmp[1].write_text(text, encoding="utf-8")
+        meta_path.unlink(missing_ok=True)
+        tmp[0].replace(npz)
+        tmp[1].replace(meta_path)
+    finally:
+        for t in tmp:
+            t.unlink(missing_ok=True)
+    return npz, meta_path

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from scrutiny._files import array_digest, json_digest, paired, plain, to_json
+from scrutiny._files import array_digest, json_digest, paired, plain, to_json, write_pair
 
 FORMAT = "scrutiny.explanation/2"
 _FORMAT_1 = "scrutiny.explanation/1"  # before the metadata had a checksum: still read
@@ -215,8 +215,8 @@ class Explanation:
 
     def save(self, path):
         """Write ``path.npz`` (arrays) and ``path.json`` (metadata and checksums of both);
-        the JSON is made first, so metadata that cannot be written leaves no file."""
-        npz, meta_path = paired(path)
+        the JSON is made first, so metadata that cannot be written leaves no file, and a
+        save that fails leaves an explanation saved there before whole."""
         arrays = {name: getattr(self, name) for name in (*_ARRAYS, "baseline")}
         described = {"method": self.method, "meta": plain(self.meta)}
         text = to_json(
@@ -228,11 +228,7 @@ class Explanation:
             },
             indent=2,
         )
-        npz.parent.mkdir(parents=True, exist_ok=True)
-        meta_path.unlink(missing_ok=True)  # no stale metadata beside new arrays
-        np.savez(npz, **arrays)
-        meta_path.write_text(text, encoding="utf-8")
-        return npz
+        return write_pair(path, arrays, text)[0]
 
     @classmethod
     def load(cls, path):

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from scrutiny._files import array_digest, json_digest, paired, plain, to_json
+from scrutiny._files import array_digest, json_digest, paired, plain, to_json, write_pair
 from scrutiny.representations import ImageRepresentation, TabularRepresentation
 from scrutiny.surrogate.mirror import MirroredRegression
 from scrutiny.surrogate.persist import regression_from_parts, regression_parts
@@ -79,12 +79,7 @@ def save_explainer(ex, path, fit_data=True):
         },
         indent=1,
     )
-    npz, meta_path = paired(path)
-    npz.parent.mkdir(parents=True, exist_ok=True)
-    meta_path.unlink(missing_ok=True)  # no stale metadata beside new arrays
-    np.savez(npz, **arrays)
-    meta_path.write_text(text, encoding="utf-8")
-    return npz
+    return write_pair(path, arrays, text)[0]  # a failed save leaves an earlier one whole
 
 
 def load_explainer(cls, path, model, overrides):

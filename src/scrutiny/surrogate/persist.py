@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from scrutiny._files import paired, plain, to_json
+from scrutiny._files import paired, plain, to_json, write_pair
 from scrutiny.surrogate.estimator import DPMixtureRegression
 
 FORMAT = "scrutiny.dp-mixture-regression/1"
@@ -60,13 +60,8 @@ def regression_from_parts(description, arrays):
 def save_regression(reg, path):
     """Write ``path``.npz and ``path``.json; returns the two paths."""
     arrays, description = regression_parts(reg)
-    text = to_json(description)  # before any file is written: settings that JSON cannot
-    npz, meta_path = paired(path)  # hold leave none
-    npz.parent.mkdir(parents=True, exist_ok=True)
-    meta_path.unlink(missing_ok=True)  # no stale metadata beside new arrays
-    np.savez(npz, **arrays)
-    meta_path.write_text(text, encoding="utf-8")
-    return npz, meta_path
+    text = to_json(description)  # before any file is written: what JSON cannot hold
+    return write_pair(path, arrays, text)  # leaves none
 
 
 def load_regression(path):
