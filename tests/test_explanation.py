@@ -191,6 +191,18 @@ def test_slices_are_copies():
     assert e.meta["mode"] == "global"
 
 
+def test_a_file_of_a_newer_format_is_named_as_such(tmp_path):
+    make().save(tmp_path / "exp")
+    meta = json.loads((tmp_path / "exp.json").read_text())
+    meta["format"] = "scrutiny.explanation/3"
+    (tmp_path / "exp.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"explanation/3 file, which this version .* a newer"):
+        Explanation.load(tmp_path / "exp")
+    (tmp_path / "exp.json").write_text(json.dumps({**meta, "format": "other/1"}))
+    with pytest.raises(ValueError, match="is not a scrutiny explanation"):
+        Explanation.load(tmp_path / "exp")
+
+
 def test_tampered_array_is_refused(tmp_path):
     make().save(tmp_path / "exp")
     with np.load(tmp_path / "exp.npz") as f:

@@ -16,6 +16,7 @@ from scrutiny._files import array_digest, json_digest, paired, plain, to_json, w
 
 FORMAT = "scrutiny.explanation/2"
 _FORMAT_1 = "scrutiny.explanation/1"  # before the metadata had a checksum: still read
+_FAMILY = "scrutiny.explanation/"
 _ARRAYS = (
     "inputs",
     "values",
@@ -242,8 +243,13 @@ class Explanation:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
-        if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, _FORMAT_1):
+        if not isinstance(meta, dict) or not str(meta.get("format")).startswith(_FAMILY):
             raise ValueError(f"{meta_path} is not a scrutiny explanation ({FORMAT})")
+        if meta["format"] not in (FORMAT, _FORMAT_1):
+            raise ValueError(
+                f"{meta_path} is a {meta['format']} file, which this version of scrutiny "
+                f"cannot read (it reads {_FORMAT_1} and {FORMAT}): a newer one wrote it"
+            )
         described = {"method": meta.get("method"), "meta": meta.get("meta")}
         if meta["format"] == FORMAT and meta.get("meta_sha256") != json_digest(described):
             raise ValueError(
