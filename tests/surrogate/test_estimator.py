@@ -333,6 +333,24 @@ def test_a_saved_fit_loads_whole(small, tmp_path):
         assert back.n_components == 3
 
 
+def test_a_mirrored_fit_is_saved_and_loads_mirrored(small, tmp_path):
+    """Class 0 of a binary model reads class 1's fit mirrored: saving it wrote no arrays,
+    and the file loaded as an estimator that was not fitted."""
+    from scrutiny.surrogate.mirror import MirroredRegression
+    from scrutiny.surrogate.persist import load_regression, save_regression
+
+    Z, y = small
+    reg = DPMixtureRegression(3, n_sweeps=10, progress=False, random_state=0).fit(Z, y, -1, 1)
+    mirror = MirroredRegression(reg)
+    save_regression(mirror, tmp_path / "class0")
+    back = load_regression(tmp_path / "class0")
+    assert isinstance(back, MirroredRegression) and back.censoring_ == mirror.censoring_
+    np.testing.assert_array_equal(back.predict(Z), -reg.predict(Z))
+    np.testing.assert_array_equal(back.responsibilities(Z, -y), reg.responsibilities(Z, y))
+    np.testing.assert_array_equal(back.coef_interval()[0], mirror.coef_interval()[0])
+    assert isinstance(load_regression(save_regression(reg, tmp_path / "c1")[0]), type(reg))
+
+
 @pytest.mark.parametrize("setting", [{"n_sweeps": 2.5}, {"n_components": True}, {"thin": "2"}])
 def test_counts_must_be_whole_numbers_not_cut_to_one(setting):
     Z, y = np.random.default_rng(0).normal(size=(30, 2)), np.zeros(30)

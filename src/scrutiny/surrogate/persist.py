@@ -10,6 +10,7 @@ import numpy as np
 
 from scrutiny._files import paired, plain, to_json, write_pair
 from scrutiny.surrogate.estimator import DPMixtureRegression
+from scrutiny.surrogate.mirror import MirroredRegression
 
 FORMAT = "scrutiny.dp-mixture-regression/1"
 
@@ -17,7 +18,11 @@ FORMAT = "scrutiny.dp-mixture-regression/1"
 def regression_parts(reg):
     """(arrays, description) of a fitted regression: its array attributes by name and a
     JSON-ready dict of its parameters and other fitted values (what ``save_regression``
-    writes, and what a saved explainer holds of each surrogate)."""
+    writes, and what a saved explainer holds of each surrogate). A ``MirroredRegression``
+    (class 0 of a binary model) is described as the fit it reads, marked mirrored."""
+    mirrored = isinstance(reg, MirroredRegression)
+    if mirrored:  # it has no fitted attributes of its own: they are its regression's
+        reg = reg.regression
     reg._check_fitted()
     arrays, scalars, diagnostics = {}, {}, {}
     for name, value in vars(reg).items():
@@ -36,12 +41,13 @@ def regression_parts(reg):
     params = reg.get_params()
     if isinstance(params["random_state"], np.random.Generator | np.random.RandomState):
         params["random_state"] = None  # its state is spent: the fit is what is saved
-    description = {"format": FORMAT, "params": params, "fitted": scalars}
+    description = {"format": FORMAT, "mirrored": mirrored, "params": params, "fitted": scalars}
     return arrays, plain({**description, "diagnostics": diagnostics})
 
 
 def regression_from_parts(description, arrays):
-    """The fitted ``DPMixtureRegression`` of ``regression_parts``."""
+    """The fitted ``DPMixtureRegression`` (or ``MirroredRegression``) of
+    ``regression_parts``."""
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         raise ValueError(f"not a saved {FORMAT} surrogate")
     reg = DPMixtureRegression(**description["params"])
@@ -54,7 +60,7 @@ def regression_from_parts(description, arrays):
         else:
             setattr(reg, key, value)
     reg.diagnostics_ = diagnostics
-    return reg
+    return MirroredRegression(reg) if description.get("mirrored") else reg
 
 
 def save_regression(reg, path):
@@ -65,7 +71,8 @@ def save_regression(reg, path):
 
 
 def load_regression(path):
-    """The fitted ``DPMixtureRegression`` written by ``save_regression``."""
+    """The fitted ``DPMixtureRegression`` (or ``MirroredRegression``) written by
+    ``save_regression``."""
     npz, meta_path = paired(path)
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     try:
