@@ -240,6 +240,16 @@ def test_pickled_objects_are_never_loaded(tmp_path):
         Explanation.load(tmp_path / "exp")
 
 
+def test_classes_and_components_that_are_not_whole_numbers_are_errors():
+    kw = {"inputs": np.ones((2, 3)), "values": np.ones((2, 3)), "coefficients": np.ones((2, 3))}
+    with pytest.raises(ValueError, match=r"target must hold whole numbers, got \[0.7 2.9\]"):
+        Explanation(**kw, target=[0.7, 2.9], baseline=0.0)  # was read as classes 0 and 2
+    with pytest.raises(ValueError, match=r"component must hold whole numbers, got \[nan\]"):
+        Explanation(**kw, target=[0, 1], component=[np.nan, 1], baseline=0.0)
+    e = Explanation(**kw, target=np.array([1.0, 3.0]), component=[True, 2], baseline=0.0)
+    assert e.target.tolist() == [1, 3] and e.component.tolist() == [1, 2]
+
+
 def test_inconsistent_shapes_are_errors():
     with pytest.raises(ValueError, match="coefficients has shape"):
         Explanation(

@@ -101,7 +101,11 @@ class Explanation:
             v = np.full(m, defaults.get(name, np.nan)) if v is None else np.asarray(v)
             if v.shape != (m,):
                 raise ValueError(f"{name} has shape {v.shape}, expected ({m},)")
-            setattr(self, name, v.astype(dtype))
+            with np.errstate(invalid="ignore"):
+                cast = v.astype(dtype)
+            if dtype is np.int64 and not np.array_equal(cast, v):  # a class is not cut to one
+                raise ValueError(f"{name} must hold whole numbers, got {v[cast != v][:3]}")
+            setattr(self, name, cast)
 
     # -- reading --------------------------------------------------------------------------
 
