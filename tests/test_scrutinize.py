@@ -234,3 +234,27 @@ def test_designed_transplants_overrule_a_prior_that_ranks_the_right_pixels_last(
     assert [set(t) for t in top] == decisive
     again = _designed_transplants(ex, donors, hosts, wrong, 1, 256, 6, np.random.SeedSequence(0))
     np.testing.assert_array_equal(top, again)
+
+
+def test_random_features_change_as_many_elements_as_the_explained_ones():
+    """Half of the pixels at the baseline: a top-k that ranks some of them changes fewer
+    than k elements, and its chance level must change as many, not k, or random features
+    get more of the input to work with (a pattern's one mask hit about half as many)."""
+    X, labels = class_images(400, seed=2)
+    X = np.where(np.random.default_rng(3).random(X.shape) < 0.5, 0.0, X)
+    for c, p in enumerate(OWN):  # the class's own pixels stay bright
+        X[np.ix_(labels == c, [q // 8 for q in p], [q % 8 for q in p])] = 0.95
+    ex = Explainer(
+        pixel_logits, X, outputs="logits", surrogate=FAST, random_state=0, progress=False
+    )
+    s = scrutinize(ex, X, 1, labels=labels, ks=(3, 20, 40), mode="global")
+    attacks = [*s.attacks().values(), *(p.nullified for p in s.patterns if p.nullified)]
+    fewer = 0
+    for a in attacks:
+        o = a.originals.reshape(len(a.originals), -1)
+        for k in a.ks:
+            top = (a.samples(k).reshape(len(o), -1) != o).sum(axis=1)
+            rand = (a.samples(k, random=True).reshape(len(o), -1) != o).sum(axis=1)
+            np.testing.assert_array_equal(rand, top, err_msg=f"{a.name}, k={k}")
+            fewer += int((top < k).sum())
+    assert fewer > 0  # the case in question arose

@@ -13,6 +13,8 @@ ranks first, each beside the same crafting with random features (its chance leve
 
 Random features are drawn among the elements of the input that differ from the baseline:
 setting a background pixel to the background changes nothing, so that would be no test.
+Each input's random crafting changes as many elements as its explained one does (k, less
+any of the top k that already held the value), so that the two differ only in which.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ TRANSPLANTS_PER_CANDIDATE = 4
 @dataclass(eq=False)
 class Attack:
     """Inputs crafted at each k from explanations (``success``, ``predictions``) and from
-    random features (``random_success``, ``random_predictions``); arrays (len(ks), m).
+    as many random features changed (``random_success``, ``random_predictions``); arrays
+    (len(ks), m).
 
     ``success`` means misclassified for adversarial samples and called the scrutinized
     class for pathological ones. ``samples(k)`` rebuilds the crafted inputs."""
@@ -276,7 +279,8 @@ def scrutinize(
     rand = _random_present(P, base, kmax, rng)
 
     def adversarial_craft(k, random):
-        return _put(P, (rand if random else top)[:, :k], base).reshape(-1, *X.shape[1:])
+        cols = _matched(P, base, top[:, :k], rand) if random else top[:, :k]
+        return _put(P, cols, base).reshape(-1, *X.shape[1:])
 
     adversarial = _attack(
         explainer.model, "adversarial", ks, X[index], adversarial_craft, lambda p: p != target
@@ -300,7 +304,7 @@ def scrutinize(
         h_rand = _random_present(P, H, kmax, rng)
 
         def craft(k, random, H=H, h_top=h_top, h_rand=h_rand):
-            cols = (h_rand if random else h_top)[:, :k]
+            cols = _matched(H, P, h_top[:, :k], h_rand) if random else h_top[:, :k]
             return _put(H, cols, P).reshape(-1, *X.shape[1:])
 
         pathological[name] = _attack(
@@ -420,6 +424,19 @@ def _random_present(P, ref, k, rng):
     return np.argsort(keys, axis=1)[:, :k]
 
 
+def _matched(host, source, cols, rand):
+    """(m, k) random columns per row that change as many elements of ``host`` as ``cols``
+    do when taken from ``source``: the first that many of ``rand`` (``_random_present``: the
+    differing ones first), padded with the row's own unchanged columns of ``cols``."""
+    src = np.broadcast_to(source, host.shape)
+    same = np.take_along_axis(host, cols, axis=1) == np.take_along_axis(src, cols, axis=1)
+    k = cols.shape[1]
+    n = k - same.sum(axis=1, keepdims=True)  # elements cols change, per row
+    unchanged = np.argsort(~same, axis=1, kind="stable")  # their places, unchanged first
+    pad = np.take_along_axis(unchanged, np.maximum(np.arange(k) - n, 0), axis=1)
+    return np.where(np.arange(k) < n, rand[:, :k], np.take_along_axis(cols, pad, axis=1))
+
+
 def _noise_hosts(model, X, m, target, rng, rounds=10):
     """m noise inputs the model does not call ``target``, and the share of noise it does
     call ``target``. Every element is drawn independently from that element's values in X:
@@ -459,7 +476,8 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
             rand = _random_present(Pj, base, max(ks), rng)
 
             def craft(k, random, Pj=Pj, order=order, rand=rand):
-                cols = rand[:, :k] if random else np.broadcast_to(order[:k], (len(Pj), k))
+                cols = np.broadcast_to(order[:k], (len(Pj), k))
+                cols = _matched(Pj, base, cols, rand) if random else cols
                 return _put(Pj, cols, base).reshape(-1, *exp.shape)
 
             nullified = _attack(
