@@ -258,3 +258,21 @@ def test_random_features_change_as_many_elements_as_the_explained_ones():
             np.testing.assert_array_equal(rand, top, err_msg=f"{a.name}, k={k}")
             fewer += int((top < k).sum())
     assert fewer > 0  # the case in question arose
+
+
+def test_rate_intervals_are_wide_for_few_inputs(fitted):
+    """Three inputs all fooled is no certainty: the Wilson interval of 3 of 3 is [0.44, 1]
+    (a percentile bootstrap said [1, 1]); 0 of 1 is [0, 0.79]."""
+    ex, X, labels = fitted
+    s = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=3, mode="global")
+    d = s.adversarial.to_dict()
+    assert d["rate"] == [1.0]
+    np.testing.assert_allclose(d["rate_interval"], [[0.438], [1.0]], atol=1e-3)
+    from scrutiny.scrutinize import wilson_interval
+
+    (lo,), (hi,) = wilson_interval([[False]])
+    assert lo == 0.0 and hi == pytest.approx(0.793, abs=1e-3)
+    # many inputs: close to the normal approximation, p +- 1.96 sqrt(p (1 - p) / n)
+    (lo,), (hi,) = wilson_interval(np.arange(1000) < 300)
+    assert lo == pytest.approx(0.3 - 0.0284, abs=2e-3)
+    assert hi == pytest.approx(0.3 + 0.0284, abs=2e-3)

@@ -27,7 +27,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
-from scrutiny.fidelity import _put, bootstrap_interval, default_ks
+from scrutiny.fidelity import _put, default_ks
 from scrutiny.guided import designed_fits, random_deletions
 
 ADVERSARIAL_K = 20
@@ -89,9 +89,9 @@ class Attack:
             out.append({str(c): int(v) for c, v in zip(classes, n, strict=True)})
         return out
 
-    def to_dict(self, random_state=0):
-        lo, hi = bootstrap_interval(self.success, random_state=random_state)
-        rlo, rhi = bootstrap_interval(self.random_success, random_state=random_state)
+    def to_dict(self):
+        lo, hi = wilson_interval(self.success)
+        rlo, rhi = wilson_interval(self.random_success)
         return {
             "name": self.name,
             "n_inputs": int(self.success.shape[1]),
@@ -103,6 +103,17 @@ class Attack:
             "new_predictions": self.new_predictions(),
             "untouched_rate": self.untouched_rate,
         }
+
+
+def wilson_interval(success, z=1.959964):
+    """95% Wilson score interval of each row's share of successes: (lower, upper). A
+    percentile bootstrap of 0/1 outcomes is [1, 1] when every input is fooled, from 3
+    inputs as from 3,000; this one narrows with the number of inputs (3 of 3: [0.44, 1])."""
+    s = np.atleast_2d(np.asarray(success, dtype=float))
+    n, p = s.shape[1], s.mean(axis=1)
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 @dataclass(eq=False)
