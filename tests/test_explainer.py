@@ -64,6 +64,16 @@ def test_global_mode_queries_the_model_once_per_explained_batch():
         assert exp.meta["model_queries"] == m and exp.meta["model_calls"] == 1
 
 
+def test_explanation_costs_leave_out_the_fit_the_first_call_makes():
+    model = Counting(logistic)
+    ex = Explainer(model, X_TAB, surrogate=FAST, batch_size=1000, random_state=0, progress=False)
+    exp = ex.explain(X_TAB[:50])  # fits first: 600 fit rows in one call, then 50 rows
+    assert (model.calls, model.rows) == (2, 650)
+    assert exp.meta["model_queries"] == 50 and exp.meta["model_calls"] == 1
+    assert exp.meta["fit_queries"] == 600
+    assert 0 < exp.meta["seconds"] < exp.meta["fit_seconds"]
+
+
 def test_same_seed_same_explanations_in_worker_processes_or_not():
     kw = {"surrogate": FAST, "random_state": 3, "progress": False}
     a = Explainer(logistic, X_TAB, n_jobs=1, **kw).fit().explain(X_TAB[:20])

@@ -219,6 +219,7 @@ class Explainer:
         self._intervals_ = {}
         self.fit_seconds_ = 0.0
         self.fit_queries_ = 0
+        self._fit_calls = 0
 
     def __repr__(self):
         return (
@@ -319,11 +320,12 @@ class Explainer:
 
     def _fit_outputs(self):
         if self._fit_log_proba is None:
-            t0, rows = time.perf_counter(), self.model.n_rows
+            t0, rows, calls = time.perf_counter(), self.model.n_rows, self.model.n_calls
             self._fit_X = self._fit_inputs()
             self._fit_log_proba = self.model.log_proba(self._fit_X)
             self.n_classes_ = self._fit_log_proba.shape[1]
             self.fit_queries_ += self.model.n_rows - rows
+            self._fit_calls += self.model.n_calls - calls
             self.fit_seconds_ += time.perf_counter() - t0
         return self._fit_log_proba
 
@@ -383,7 +385,10 @@ class Explainer:
     # -- explaining ----------------------------------------------------------------------
 
     def explain(self, X, target=None, mode=None, n_samples=None, max_off=None, candidates=None):
-        """Explain the model's outputs on X (n, *input_shape).
+        """Explain the model's outputs on X (n, *input_shape). The explanation's ``meta``
+        holds the costs of explaining (``seconds``, ``model_queries``, ``model_calls``)
+        apart from those of the global fits (``fit_seconds``, ``fit_queries``: all so far),
+        even when this call made them.
 
         target : None, int or (n,) ints
             Class to explain for each input; None = the model's predicted class.
@@ -419,6 +424,7 @@ class Explainer:
         if candidates is None:
             candidates = max(1, round(GUIDED_CANDIDATES_PER_SAMPLE * n_samples))
         candidates = _count(candidates, "candidates", 1)
+        fit0 = self._fit_costs()
         t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
         log_p = self.model.log_proba(X)
         targets = class_targets(target, log_p)
@@ -429,12 +435,15 @@ class Explainer:
         else:
             exp = self._explain_local(X, targets, n_samples, max_off)
         exp.method = f"dmm-men-{mode}"
+        # the costs of explaining only: a fit this call made is counted in fit_seconds and
+        # fit_queries, once
+        fit_s, fit_q, fit_c = (a - b for a, b in zip(self._fit_costs(), fit0, strict=True))
         exp.meta.update(
             mode=mode,
             representation=self.representation.to_json(),
-            seconds=time.perf_counter() - t0,
-            model_queries=self.model.n_rows - rows0,
-            model_calls=self.model.n_calls - calls0,
+            seconds=time.perf_counter() - t0 - fit_s,
+            model_queries=self.model.n_rows - rows0 - fit_q,
+            model_calls=self.model.n_calls - calls0 - fit_c,
             max_off=max_off,
             candidates=candidates if mode == "guided" else None,
             fit_seconds=self.fit_seconds_,
@@ -443,6 +452,9 @@ class Explainer:
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
         return exp
+
+    def _fit_costs(self):
+        return self.fit_seconds_, self.fit_queries_, self._fit_calls
 
     def _in_fit_order(self, X):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name."""
