@@ -236,6 +236,24 @@ def test_cli_without_a_command_explains_usage():
     assert done.returncode == 2 and "usage" in done.stderr
 
 
+@pytest.mark.parametrize("command", [["demo"], ["explain"], ["scrutinize"], ["benchmark"]])
+def test_help_describes_every_option_and_its_default(command):
+    import re
+
+    done = scrutiny(*command, "--help")
+    assert done.returncode == 0, done.stderr
+    options = re.split(r"\n  (?=-)", done.stdout.split("options:", 1)[1].strip())
+    for block in options:
+        name, _, rest = block.partition("  ")  # the option, then its description
+        assert rest.strip(), f"{name} is not described"
+        takes_value = re.match(r"--[\w-]+ [A-Z{]", name)
+        if takes_value and "required" not in block and name.split()[0] not in REQUIRED:
+            assert "default" in rest, f"{name} does not say its default"
+    if command == ["demo"]:
+        assert re.search(r"--superpixel[^-]+default: 2\)", done.stdout)
+
+
+REQUIRED = {"--model", "--fit-data", "--data", "--class", "--labels"}
 SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data", "d.npy"]
 
 

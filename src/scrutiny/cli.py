@@ -24,19 +24,36 @@ def _at_least(minimum):
 
 def _surrogate_options(p, components, sweeps):
     p.add_argument(
-        "--components", type=_at_least(1), default=components, help="surrogate components"
+        "--components",
+        type=_at_least(1),
+        default=components,
+        help="surrogate components (default: %(default)s)",
     )
-    p.add_argument("--sweeps", type=_at_least(1), default=sweeps, help="Gibbs sweeps per chain")
+    p.add_argument(
+        "--sweeps",
+        type=_at_least(1),
+        default=sweeps,
+        help="Gibbs sweeps per chain (default: %(default)s)",
+    )
     p.add_argument(
         "--superpixel",
         type=_at_least(0),
-        default=None,
-        help="square image blocks as features (0: pixels)",
+        default=0,
+        help="square image blocks of this many pixels a side as features (0: pixels; "
+        "default: %(default)s)",
     )
-    p.add_argument("--seed", type=_at_least(0), default=0)
+    p.add_argument(
+        "--seed",
+        type=_at_least(0),
+        default=0,
+        help="seed of the fits and perturbations: the same seed gives the same results "
+        "(default: %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     p.add_argument(
-        "--out", default="scrutiny-report", help="report folder: new, empty or an earlier report"
+        "--out",
+        default="scrutiny-report",
+        help="report folder: new, empty or an earlier report (default: %(default)s)",
     )
 
 
@@ -54,7 +71,7 @@ def _classes_option(p):
         type=_at_least(0),
         nargs="*",
         default=list(range(10)),
-        help="classes to scrutinize (none: no scrutiny)",
+        help="classes to scrutinize (none: no scrutiny; default: 0-9)",
     )
 
 
@@ -67,10 +84,28 @@ def _model_options(p):
         "classifier",
     )
     p.add_argument("--fit-data", required=True, help=".npy of inputs to fit the surrogates on")
-    p.add_argument("--outputs", default="probabilities", choices=["probabilities", "logits"])
-    p.add_argument("--representation", default=None, choices=["image", "tabular"])
-    p.add_argument("--baseline", type=float, default=None, help="value meaning 'absent'")
-    p.add_argument("--batch-size", type=_at_least(1), default=256)
+    p.add_argument(
+        "--outputs",
+        default="probabilities",
+        choices=["probabilities", "logits"],
+        help="what the model returns (default: %(default)s; scikit-learn: predict_proba)",
+    )
+    p.add_argument(
+        "--representation",
+        default=None,
+        choices=["image", "tabular"],
+        help="features: pixels or columns (default: image for inputs of 2 or 3 dimensions, "
+        "tabular for flat ones)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=float,
+        default=None,
+        help="value meaning 'absent' (default: 0 for images, the fit data's mean for tables)",
+    )
+    p.add_argument(
+        "--batch-size", type=_at_least(1), default=256, help="rows per model call (default: 256)"
+    )
 
 
 def main(argv=None):
@@ -78,9 +113,15 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="explain an MLP on real MNIST digits and write a report")
     _surrogate_options(demo, components=10, sweeps=300)
-    demo.add_argument("--n-fit", type=_at_least(2), default=4000, help="training digits to fit on")
-    demo.add_argument("--n-explain", type=_at_least(1), default=16, help="test digits to picture")
-    demo.add_argument("--n-test", type=_at_least(1), default=200, help="test digits for deduction")
+    demo.add_argument(
+        "--n-fit", type=_at_least(2), default=4000, help="training digits to fit on (default: 4000)"
+    )
+    demo.add_argument(
+        "--n-explain", type=_at_least(1), default=16, help="test digits to picture (default: 16)"
+    )
+    demo.add_argument(
+        "--n-test", type=_at_least(1), default=200, help="test digits for deduction (default: 200)"
+    )
     _classes_option(demo)
     _cache_option(demo)
     demo.set_defaults(superpixel=2)
@@ -88,12 +129,20 @@ def main(argv=None):
     ex = sub.add_parser("explain", help="explain your own model on your own data")
     _model_options(ex)
     ex.add_argument("--data", required=True, help=".npy of inputs to explain")
-    ex.add_argument("--mode", default="global", choices=["global", "local", "guided"])
+    ex.add_argument(
+        "--mode",
+        default="global",
+        choices=["global", "local", "guided"],
+        help="global: one fit per class, then one query per input; local: a fit per input on "
+        "its perturbations; guided: the global fit, corrected per input by perturbations "
+        "(default: global)",
+    )
     ex.add_argument(
         "--samples",
         type=_at_least(20),
         default=None,
-        help="perturbations per input (local 1000, guided 100)",
+        help="perturbations per input, --mode local or guided only (default: local 1000, "
+        "guided 100)",
     )
     _surrogate_options(ex, components=10, sweeps=300)
     _cache_option(ex)
@@ -121,12 +170,21 @@ def main(argv=None):
         "--samples",
         type=_at_least(20),
         default=None,
-        help="perturbations per input (guided 300-1000, local 1000)",
+        help="perturbations per input, --mode local or guided only (default: guided "
+        "300-1000, by the inputs' size; local 1000)",
     )
     sc.add_argument(
-        "--max-inputs", type=_at_least(1), default=None, help="class inputs scrutinized"
+        "--max-inputs",
+        type=_at_least(1),
+        default=None,
+        help="class inputs scrutinized, the first ones (default: all)",
     )
-    sc.add_argument("--examples", type=_at_least(1), default=6, help="inputs pictured per gallery")
+    sc.add_argument(
+        "--examples",
+        type=_at_least(1),
+        default=6,
+        help="inputs pictured per gallery (default: %(default)s)",
+    )
     _surrogate_options(sc, components=10, sweeps=300)
     _cache_option(sc)
     sc.set_defaults(out="scrutiny-report")
@@ -135,29 +193,41 @@ def main(argv=None):
     )
     bench.add_argument("task", choices=["mnist", "fashion"])
     _surrogate_options(bench, components=10, sweeps=200)
-    bench.add_argument("--n-test", type=_at_least(1), default=200, help="test inputs explained")
     bench.add_argument(
-        "--n-fit", type=_at_least(2), default=1000, help="inputs the global fit uses"
+        "--n-test", type=_at_least(1), default=200, help="test inputs explained (default: 200)"
+    )
+    bench.add_argument(
+        "--n-fit",
+        type=_at_least(2),
+        default=1000,
+        help="inputs the global fit uses (default: 1000)",
     )
     bench.add_argument(
         "--n-stability",
         type=_at_least(1),
         default=50,
-        help="inputs re-explained (stability) and perturbed (held-out RMSE)",
+        help="inputs re-explained (stability) and perturbed (held-out RMSE) (default: 50)",
     )
     bench.add_argument(
         "--samples",
         type=_at_least(20),
         default=1000,
-        help="perturbations per input of LIME, local mode and the guided row at this budget",
+        help="perturbations per input of LIME, local mode and the guided row at this budget "
+        "(default: 1000)",
     )
-    bench.add_argument("--methods", nargs="*", default=None, help="run only these methods")
+    bench.add_argument(
+        "--methods",
+        nargs="*",
+        default=None,
+        help="run only these methods, named as in the report's tables, such as 'DMM-MEN "
+        "global' or LIME (an unknown name lists them; default: all)",
+    )
     bench.add_argument(
         "--paper-k",
         type=_at_least(1),
         nargs="+",
         default=[20, 75],
-        help="features in the authors' protocol's tests (75 in theirs)",
+        help="features in the authors' protocol's tests (75 in theirs; default: 20 75)",
     )
     _classes_option(bench)
     bench.set_defaults(out="benchmark-report")
