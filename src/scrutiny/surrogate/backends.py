@@ -91,7 +91,7 @@ class TorchBackend:
             import torch
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "backend='torch' needs PyTorch: pip install 'scrutiny[torch]'"
+                "device='torch' or 'cuda' needs PyTorch: pip install 'scrutiny[torch]'"
             ) from exc
         import array_api_compat.torch as xp
 
