@@ -174,6 +174,28 @@ def test_explain_a_python_callable(tmp_path):
     assert (exp.top(1)[:, 0] == 1).all()
 
 
+def test_explain_in_local_mode_takes_the_local_surrogate_defaults(tmp_path):
+    tabular_problem(tmp_path)
+    (tmp_path / "mymodel.py").write_text(
+        "import numpy as np\n"
+        "def predict(x):\n"
+        "    p = 1 / (1 + np.exp(-2 * x[:, 1]))\n"
+        "    return np.stack([1 - p, p], axis=1)\n"
+    )
+    for mode, components in (("local", 5), ("global", 10)):  # as Explainer(mode=mode)
+        out = tmp_path / mode
+        done = scrutiny(
+            *("explain", "--model", "mymodel:predict", "--fit-data", "fit.npy"),
+            *("--data", "data.npy", "--out", out, "--quiet", "--mode", mode),
+            *(("--samples", 20) if mode == "local" else ()),
+            *("--sweeps", 20),
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        surrogate = json.loads((out / "results.json").read_text())["explainer"]["surrogate"]
+        assert surrogate["n_components"] == components and surrogate["n_sweeps"] == 20
+
+
 def test_explain_errors_are_one_clear_line(tmp_path):
     tabular_problem(tmp_path)
     base = [

@@ -22,18 +22,21 @@ def _at_least(minimum):
     return parse
 
 
-def _surrogate_options(p, components, sweeps):
+def _surrogate_options(p, components=None, sweeps=None):
+    """None: the Explainer's defaults, which differ between global and local fits."""
     p.add_argument(
         "--components",
         type=_at_least(1),
         default=components,
-        help="surrogate components (default: %(default)s)",
+        help="surrogate components (default: "
+        + ("%(default)s)" if components else "10 for global fits, 5 for local ones)"),
     )
     p.add_argument(
         "--sweeps",
         type=_at_least(1),
         default=sweeps,
-        help="Gibbs sweeps per chain (default: %(default)s)",
+        help="Gibbs sweeps per chain (default: "
+        + ("%(default)s)" if sweeps else "300 for global fits, 200 for local ones)"),
     )
     p.add_argument(
         "--superpixel",
@@ -144,7 +147,7 @@ def main(argv=None):
         help="perturbations per input, --mode local or guided only (default: local 1000, "
         "guided 100)",
     )
-    _surrogate_options(ex, components=10, sweeps=300)
+    _surrogate_options(ex)
     _cache_option(ex)
     sc = sub.add_parser(
         "scrutinize", help="adversarial and pathological samples of your model, from explanations"
@@ -185,7 +188,7 @@ def main(argv=None):
         default=6,
         help="inputs pictured per gallery (default: %(default)s)",
     )
-    _surrogate_options(sc, components=10, sweeps=300)
+    _surrogate_options(sc)
     _cache_option(sc)
     sc.set_defaults(out="scrutiny-report")
     bench = sub.add_parser(
@@ -333,7 +336,11 @@ def _explainer(args, mode):
         representation=args.representation,
         baseline=args.baseline,
         superpixel=args.superpixel,
-        surrogate={"n_components": args.components, "n_sweeps": args.sweeps},
+        surrogate={
+            key: value
+            for key, value in (("n_components", args.components), ("n_sweeps", args.sweeps))
+            if value is not None
+        },
         n_samples=args.samples if mode == args.mode else None,
         progress=not args.quiet,
         random_state=args.seed,
