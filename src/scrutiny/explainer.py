@@ -106,7 +106,8 @@ class Explainer:
 
     Parameters
     ----------
-    model : callable, torch.nn.Module, scikit-learn classifier, or .onnx / TorchScript path
+    model : callable, torch.nn.Module, scikit-learn classifier, or .onnx / TorchScript /
+        torch.export (.pt2) path
         See ``scrutiny.models.ModelAdapter``.
     X_fit : array (n, *input_shape)
         Inputs the global surrogates are fitted on (and the tabular baseline is taken from).
@@ -391,7 +392,9 @@ class Explainer:
         even when this call made them.
 
         target : None, int or (n,) ints
-            Class to explain for each input; None = the model's predicted class.
+            Class to explain for each input, as an output column of the model (for a
+            scikit-learn classifier, an index into its ``classes_``); None = the model's
+            predicted class.
         mode, n_samples : None or as in the constructor
             Override the explainer's for this call: a global explainer's surrogates also
             serve ``mode="guided"``.

@@ -37,13 +37,14 @@ class Explanation:
     """Explanations of m inputs of one shape.
 
     values : (m, *shape)
-        Contribution of every input element to the logit of the explained class, relative
-        to the baseline: ``coefficients * (inputs - baseline)``. Positive supports the
-        class; ``top(k)`` ranks by it.
+        Contribution of every input element to the logit of the explained class (to its
+        probability for LIME and KernelSHAP: ``meta["scale"]``), relative to the baseline:
+        ``coefficients * (inputs - baseline)``. Positive supports the class; ``top(k)``
+        ranks by it.
     coefficients : (m, *shape)
-        The surrogate's coefficient of every element (logit per unit of the input).
+        The surrogate's coefficient of every element (per unit of the input).
     lower, upper : (m, *shape)
-        Equal-tailed posterior credible interval of ``values`` (NaN where none exists).
+        Equal-tailed 95% posterior credible interval of ``values`` (NaN where none exists).
     target : (m,) int
         The class explained.
     component : (m,) int

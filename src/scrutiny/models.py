@@ -30,9 +30,10 @@ class ModelAdapter:
 
     Parameters
     ----------
-    model : callable, torch.nn.Module, scikit-learn estimator, or path to a .onnx / TorchScript
-        file. A callable returns (n, C) probabilities (or logits, with ``outputs="logits"``),
-        or (n,) probabilities of the positive class of a binary model.
+    model : callable, torch.nn.Module, scikit-learn estimator, or path to a .onnx,
+        TorchScript or torch.export (.pt2) file. A callable returns (n, C) probabilities
+        (or logits, with ``outputs="logits"``), or (n,) probabilities of the positive class
+        of a binary model.
     outputs : "probabilities" or "logits"
         What the model returns. Scikit-learn estimators are always asked for ``predict_proba``.
     batch_size : int
