@@ -1,9 +1,12 @@
 """The key of a cached surrogate fit: whatever changes the fit changes the key."""
 
+import os
+
 import numpy as np
 import pytest
 
-from scrutiny._fit_cache import _sampler_digest, fit_key
+from scrutiny import DPMixtureRegression
+from scrutiny._fit_cache import _sampler_digest, fit_key, load, store
 
 
 def test_settings_arrays_count_in_full():
@@ -57,3 +60,24 @@ def test_a_cache_folder_that_cannot_be_made_costs_a_warning_not_the_fit(tmp_path
         ex = Explainer(model, X, n_jobs=1, cache_fits=True, **kw).fit()
     assert ex.cached_fits_ == []
     np.testing.assert_array_equal(ex.explain(X[:5]).values, plain.explain(X[:5]).values)
+
+
+def test_the_least_recently_used_fits_go_when_the_cache_is_full(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(60, 3))
+    reg = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=0, progress=False)
+    reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+    store("a" * 40, reg)
+    entry = sum(f.stat().st_size for f in (tmp_path / "fits").iterdir())
+    monkeypatch.setenv("SCRUTINY_FIT_CACHE_MB", str(2.5 * entry / 2**20))  # room for two
+    store("b" * 40, reg)
+    old = (tmp_path / "fits" / ("a" * 40 + ".npz")).stat().st_mtime
+    for name, when in (("a", old - 100), ("b", old - 50)):  # a was written first
+        npz = tmp_path / "fits" / (name * 40 + ".npz")
+        os.utime(npz, (when, when))
+    assert load("a" * 40) is not None  # a used again: b is now the least recently used
+    store("c" * 40, reg)
+    left = sorted(f.name[0] for f in (tmp_path / "fits").glob("*.npz"))
+    assert left == ["a", "c"] and not (tmp_path / "fits" / ("b" * 40 + ".json")).exists()
+    np.testing.assert_array_equal(load("c" * 40).coef_, reg.coef_)

@@ -5,8 +5,10 @@ instead of sampling again. Entries are plain .npz + .json (see ``surrogate.persi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import warnings
 from functools import cache
 from pathlib import Path
@@ -18,6 +20,12 @@ from scrutiny._cache import cache_dir
 from scrutiny._files import paired, plain
 from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.persist import load_regression, save_regression
+
+# Fits are kept up to this many megabytes in all (``$SCRUTINY_FIT_CACHE_MB`` overrides it),
+# the least recently used removed first: every change of the sampler's code or of numpy,
+# scipy or torch makes new keys, so without a bound the folder only grows (one MNIST class
+# fit on 1,000 digits' pixels takes about 7 MB).
+MAX_MEGABYTES = 2048
 
 
 def fit_key(Z, y, settings, bounds):
@@ -41,18 +49,52 @@ def load(key):
     if not all(p.is_file() for p in paired(path)):
         return None
     try:
-        return load_regression(path)
+        reg = load_regression(path)
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, BadZipFile):
         return None
+    with contextlib.suppress(OSError):  # used now: the last to be removed
+        os.utime(paired(path)[0])
+    return reg
 
 
 def store(key, reg):
     """Arrays first, metadata last: an interrupted write leaves no .json, so no entry. A
     cache that cannot be written (full, read-only) costs a warning, not the fit."""
     try:
-        save_regression(reg, _path(key))
+        npz, _ = save_regression(reg, _path(key))
+        _prune(npz)
     except OSError as exc:
         warnings.warn(f"the fit could not be kept in the cache: {exc}", stacklevel=2)
+
+
+def _prune(kept):
+    """Remove the least recently used entries, whole, until the fits take at most
+    ``MAX_MEGABYTES`` (``kept``, the entry just written, stays)."""
+    limit = os.environ.get("SCRUTINY_FIT_CACHE_MB", MAX_MEGABYTES)
+    try:
+        limit = float(limit) * 2**20
+    except ValueError:
+        warnings.warn(
+            f"SCRUTINY_FIT_CACHE_MB must be a number of megabytes, got {limit!r}: using "
+            f"{MAX_MEGABYTES}",
+            stacklevel=3,
+        )
+        limit = MAX_MEGABYTES * 2**20
+    entries = []
+    for npz in kept.parent.glob("*.npz"):
+        meta = npz.with_suffix(".json")
+        with contextlib.suppress(OSError):  # removed meanwhile by another process
+            stat = npz.stat()
+            size = stat.st_size + (meta.stat().st_size if meta.exists() else 0)
+            entries.append((stat.st_mtime, size, npz, meta))
+    total = sum(size for _, size, _, _ in entries)
+    for _, size, npz, meta in sorted(entries):
+        if total <= limit:
+            break
+        if npz != kept:
+            meta.unlink(missing_ok=True)  # metadata first: no entry is read half removed
+            npz.unlink(missing_ok=True)
+            total -= size
 
 
 def _path(key):
