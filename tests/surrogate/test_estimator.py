@@ -281,6 +281,34 @@ def test_constant_response_fits():
     assert np.allclose(m.predict(Z), 2.5, atol=0.05)
 
 
+@pytest.mark.parametrize("scale", [1e-100, 1e-43, 1e40, 1e100])
+def test_responses_of_any_float64_scale_keep_their_draws(scale):
+    """The fit is on standardised y, so it is the same fit at every scale: only the units
+    of its outputs change. Draws kept in float32 once overflowed to inf (1e40: intervals
+    and responsibilities NaN) or rounded to 0 (1e-100: intervals [0, 0] around coef_)."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((100, 3))
+    y = Z @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(100)
+    ref = quick().fit(Z, y)
+    m = quick().fit(Z, scale * y)
+    held = m.occupancy_ > 0
+    np.testing.assert_allclose(m.coef_[held], scale * ref.coef_[held], rtol=1e-5)
+    lo, hi = m.coef_interval()
+    ref_lo, ref_hi = ref.coef_interval()
+    np.testing.assert_allclose(lo[held], scale * ref_lo[held], rtol=1e-5)
+    np.testing.assert_allclose(hi[held], scale * ref_hi[held], rtol=1e-5)
+    resp = m.responsibilities(Z, scale * y)
+    np.testing.assert_allclose(resp, ref.responsibilities(Z, y), atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e160])
+def test_responses_whose_variance_leaves_float64_are_refused(scale):
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((50, 2))
+    with pytest.raises(ValueError, match="variance is beyond float64's range; rescale y"):
+        quick().fit(Z, scale * (1.0 + Z[:, 0]))
+
+
 def test_unfitted_and_mismatched_use_is_explained(small):
     Z, y = small
     with pytest.raises(RuntimeError, match="not fitted"):

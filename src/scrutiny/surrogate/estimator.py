@@ -215,7 +215,7 @@ class DPMixtureRegression:
         self.label_probabilities_ = post.label_counts / post.label_counts.sum(axis=1, keepdims=True)
         coef = post.draws["coef"]  # (chains, draws, J, P), float32
         flat = coef.reshape(-1, *coef.shape[2:])
-        self.coef_draws_ = flat[..., off:] * np.float32(s)
+        self.coef_draws_ = _in_units(flat[..., off:], s)
         self.intercept_draws_ = (
             flat[..., 0].astype(np.float64) * s + c if off else np.full(flat.shape[:2], c)
         )
@@ -345,7 +345,7 @@ def _fit_together(estimators, Z, ys, lower, upper):
             raise ValueError("every response is censored: nothing lies between lower and upper")
         yc = np.clip(y, lo, hi)
         c = float(yc.mean()) if (est.standardize and est.fit_intercept) else 0.0
-        spread = float(np.sqrt(np.mean((yc - c) ** 2)))
+        spread = _spread(yc, c)
         sc = spread if (est.standardize and spread > 0) else 1.0
         n_censored = int((~inside).sum())
         units.append(dict(censoring_=(lo, hi), n_censored_=n_censored, y_center_=c, y_scale_=sc))
@@ -388,6 +388,32 @@ def _fit_together(estimators, Z, ys, lower, upper):
         est._set_fitted(post, Z.shape[1])
         held = np.isfinite(est.coef_[:, unseen])  # components that never held rows stay NaN
         est.coef_[:, unseen] = np.where(held, 0.0, np.nan)
+
+
+def _spread(y, c):
+    """Root mean square of y - c; a ValueError if its square (the scale of the noise
+    variances) overflows or underflows float64: the fit's outputs would be inf or 0."""
+    with np.errstate(over="ignore", under="ignore"):
+        var = float(np.mean((y - c) ** 2))
+    if not (var == 0 or np.finfo(np.float64).tiny <= var < np.inf):
+        with np.errstate(over="ignore"):
+            dev = float(np.max(np.abs(y - c)))
+        raise ValueError(
+            f"y varies too {'much' if var > 1 else 'little'} to fit (by up to {dev:.3g} "
+            f"around {c:.3g}): its variance is beyond float64's range; rescale y"
+        )
+    return float(np.sqrt(var))
+
+
+def _in_units(draws, scale):
+    """Standardised float32 coefficient draws in the units of y: kept in float32 (half the
+    memory) where float32 holds them, else in float64, not overflowed to inf or rounded to 0."""
+    exact = draws.astype(np.float64) * scale
+    size = np.abs(exact[exact != 0])
+    tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
+    if size.size and not (tiny <= size.min() and size.max() <= huge):
+        return exact
+    return draws * np.float32(scale)
 
 
 def _same(a, b):
