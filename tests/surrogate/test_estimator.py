@@ -309,6 +309,19 @@ def test_responses_whose_variance_leaves_float64_are_refused(scale):
         quick().fit(Z, scale * (1.0 + Z[:, 0]))
 
 
+@pytest.mark.parametrize("dtype,scale", [("float32", 1e19), ("float64", 1e154)])
+def test_features_whose_squares_overflow_are_refused(small, dtype, scale):
+    """Their Gram matrix is inf: the sampler failed deep inside ("noise-precision
+    rejection sampler did not finish"). A hundredth of that (sums of squares of 40 rows at
+    1e-4 of the range) still fits."""
+    Z, y = small
+    with pytest.raises(ValueError, match=f"Z is too large for dtype='{dtype}'.*column 1"):
+        quick(dtype=dtype).fit(Z * [1.0, scale, 1.0], y)
+    inside = Z * [1.0, scale / 100, 1.0]
+    m = quick(dtype=dtype).fit(inside, y)
+    assert np.isfinite(m.coef_[m.occupancy_ > 0]).all() and np.isfinite(m.predict(inside)).all()
+
+
 def test_unfitted_and_mismatched_use_is_explained(small):
     Z, y = small
     with pytest.raises(RuntimeError, match="not fitted"):

@@ -338,6 +338,7 @@ def _fit_together(estimators, Z, ys, lower, upper):
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
+    _check_magnitude(Z, first.dtype)
     scaled, bounds, units = [], [], []
     for est, y in zip(estimators, ys, strict=True):
         inside = (y > lo) & (y < hi)
@@ -388,6 +389,27 @@ def _fit_together(estimators, Z, ys, lower, upper):
         est._set_fitted(post, Z.shape[1])
         held = np.isfinite(est.coef_[:, unseen])  # components that never held rows stay NaN
         est.coef_[:, unseen] = np.where(held, 0.0, np.nan)
+
+
+def _check_magnitude(Z, dtype):
+    """A ValueError if a column's or row's sum of squares overflows ``dtype``: the Gram
+    matrices (X'X) and X D^-1 X' would hold inf, and the sampler fail deep inside."""
+    big, limit = np.max(np.abs(Z)), np.finfo(dtype).max
+    if big == 0 or big <= np.sqrt(limit / max(Z.shape)):  # no sum can overflow
+        return
+    with np.errstate(under="ignore"):
+        sq = (Z / big) ** 2
+    col = sq.sum(axis=0)
+    worst = max(col.max(), sq.sum(axis=1).max())
+    with np.errstate(over="ignore"):
+        too_big = big**2 * worst > limit
+    if too_big:
+        k = int(col.argmax())
+        raise ValueError(
+            f"Z is too large for dtype={dtype!r}: values reach {big:.3g} (column {k}), and "
+            "their sums of squares overflow it; divide Z by a power of 10"
+            + (" or fit in dtype='float64'" if dtype == "float32" else "")
+        )
 
 
 def _spread(y, c):
