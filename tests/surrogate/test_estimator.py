@@ -1,6 +1,8 @@
 """DPMixtureRegression end to end: recovery of a known mixture, convergence, determinism,
 the fitted API, and clear errors on bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -320,6 +322,28 @@ def test_features_whose_squares_overflow_are_refused(small, dtype, scale):
     inside = Z * [1.0, scale / 100, 1.0]
     m = quick(dtype=dtype).fit(inside, y)
     assert np.isfinite(m.coef_[m.occupancy_ > 0]).all() and np.isfinite(m.predict(inside)).all()
+
+
+def test_columns_far_from_zero_are_warned_of():
+    """A column of mean 100 and sd 1 (300 rows): the intercept's N(0, 100 s2) prior cannot
+    absorb 100 x its coefficient, which the fit shrinks by about a quarter (0.01 * 100^2 /
+    (300 + 100)), its 95% interval missing the truth: said, not silent. Centred: no
+    warning, and the truth."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((300, 3))
+    y = Z @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(300)
+    one = DPMixtureRegression(1, n_sweeps=60, progress=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        centred = one.fit(Z, y).coef_[0, 0]
+    assert abs(centred - 1.0) < 0.02
+    with pytest.warns(UserWarning, match=r"column\(s\) \[0\] of Z lie far from 0.*\(by 2[4-6]%"):
+        m = one.fit(Z + np.array([100.0, 0.0, 0.0]), y)
+    assert 0.6 < m.coef_[0, 0] < 0.85 and m.coef_interval()[1][0, 0] < 1.0
+    # columns of noise, of 5 rows: some lie sqrt(5) sd from 0 by chance, none 10 sd
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quick().fit(rng.standard_normal((5, 400)), rng.standard_normal(5))
 
 
 def test_unfitted_and_mismatched_use_is_explained(small):

@@ -117,3 +117,10 @@ def test_a_float32_factor_that_fails_advises_float64():
     singular = np.zeros((1, 3, 3), dtype=np.float32)
     with pytest.raises(np.linalg.LinAlgError, match="dtype='float64'"):
         backend.cholesky(singular)
+
+
+def test_a_float64_factor_that_fails_advises_centring():
+    """In float64 it is the features (a column far from 0, say) that need fixing."""
+    singular = np.zeros((1, 3, 3))
+    with pytest.raises(np.linalg.LinAlgError, match=r"\(centre and scale the features\)"):
+        make_backend("cpu", "float64").cholesky(singular)

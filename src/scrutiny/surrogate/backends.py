@@ -143,8 +143,8 @@ class TorchBackend:
 
 
 def _not_positive_definite(dtype):
-    advice = " (fit in dtype='float64', or centre and scale the features)"
-    return "a precision matrix is not positive definite" + (advice if "32" in dtype else "")
+    advice = "fit in dtype='float64', or " if "32" in dtype else ""
+    return f"a precision matrix is not positive definite ({advice}centre and scale the features)"
 
 
 def backend_name(device):
