@@ -121,6 +121,16 @@ def test_tabular_features_are_standardised_from_the_mean():
     assert (Z[:, 2] == 0).all()  # a constant column never moves
 
 
+def test_a_column_constant_to_rounding_is_constant():
+    """0.1 stored as 0.1 and 0.1 + 1 ulp (a column computed, not typed): its sd, 3e-17,
+    once scaled its rounding into a feature of unit variance, with an effect of its own."""
+    X = rng.normal(size=(300, 2))
+    X[:, 1] = 0.1 * (1 + rng.integers(-1, 2, 300) * np.finfo(float).eps)
+    Z = TabularRepresentation.from_data(X).features(X)
+    np.testing.assert_allclose(Z[:, 0].std(), 1.0)
+    assert np.abs(Z[:, 1]).max() < 1e-15
+
+
 def test_default_representation_follows_the_sample_shape():
     assert make_representation(None, np.zeros((2, 8, 8)), None).kind == "image"
     tab = make_representation(None, np.arange(6.0).reshape(3, 2), None)

@@ -20,5 +20,10 @@ class TabularRepresentation(Representation):
         if X.ndim != 2:
             raise ValueError(f"tabular data must be 2-D (rows, columns), got shape {X.shape}")
         sd = X.std(axis=0)
-        scale = np.where(sd > 0, sd, 1.0)  # a constant column: its feature is always 0
+        # a column constant to rounding (0.1 stored as 0.1 and 0.1 + 1 ulp) is constant:
+        # scaled by its rounding it became noise of unit variance, with an effect of its own
+        # (scikit-learn's StandardScaler uses the same bound on the variance's rounding)
+        eps, n = np.finfo(np.float64).eps, X.shape[0]
+        constant = sd**2 <= n * eps * sd**2 + (n * X.mean(axis=0) * eps) ** 2
+        scale = np.where(constant, 1.0, sd)  # a constant column: its feature is (about) 0
         return cls(X.shape[1], X.mean(axis=0) if baseline is None else baseline, scale)
