@@ -64,6 +64,24 @@ def test_the_posterior_mean_is_the_closed_form_at_a_fixed_penalty():
         assert chosen == lam and np.all(sd > 0)
 
 
+def test_the_penalty_chosen_has_the_largest_evidence_on_the_grid():
+    """The grid is searched in one array: its choice is the lam of largest marginal
+    likelihood computed one lam at a time, in n x n form, with s2 profiled out."""
+    K, y = data(50, noise=0.5)
+    mu0 = TRUE + 0.3 * rng.normal(size=Q)
+    lambdas = np.logspace(-2, 3, 11)
+    mean, _, _, chosen = refine(K, y, prior_mean=mu0, lambdas=lambdas)
+    Kc, r = K - K.mean(axis=0), y - K @ mu0
+    rc, dof = r - r.mean(), len(y) - 1
+    evidence = []
+    for lam in lambdas:
+        M = np.eye(len(y)) + Kc @ Kc.T / lam
+        s2 = rc @ np.linalg.solve(M, rc) / dof
+        evidence.append(-0.5 * dof * np.log(s2) - 0.5 * np.linalg.slogdet(M)[1])
+    assert chosen == lambdas[np.argmax(evidence)]
+    np.testing.assert_array_equal(mean, refine(K, y, prior_mean=mu0, lambdas=[chosen])[0])
+
+
 def test_designed_perturbations_switch_off_the_top_effects():
     """With a posterior that is all but certain, each designed perturbation switches off
     the truly largest effects, between half and all of the most a random one may (U(0.2,

@@ -58,15 +58,14 @@ def _posterior(K, y, prior_mean, lambdas):
     t = V.T @ (Kc.T @ rc)
     rr = rc @ rc
     dof = len(y) - 1  # one direction (the constant) is taken by the intercept
-    best = None
-    for lam in lambdas:
-        # rc' (I + Kc Kc' / lam)^-1 rc and log det(I + Kc Kc' / lam), through Kc' Kc
-        s2 = max(rr - (t**2 / (e + lam)).sum(), 1e-300) / dof
-        log_ev = -0.5 * dof * np.log(s2) - 0.5 * np.log1p(e / lam).sum()
-        if best is None or log_ev > best[0]:
-            best = (log_ev, float(lam), s2)
-    _, lam, s2 = best
-    return _Posterior(mu0 + V @ (t / (e + lam)), V, e, lam, s2)
+    # every lam at once (a row each: a loop over them was half the time of a guided fit);
+    # rc' (I + Kc Kc' / lam)^-1 rc and log det(I + Kc Kc' / lam), through Kc' Kc
+    lams = np.asarray(lambdas, dtype=np.float64)[:, None]
+    s2 = np.maximum(rr - (t**2 / (e + lams)).sum(axis=1), 1e-300) / dof
+    log_ev = -0.5 * dof * np.log(s2) - 0.5 * np.log1p(e / lams).sum(axis=1)
+    best = int(np.argmax(log_ev))  # the first of equals, as the loop over lam kept it
+    lam = float(lams[best, 0])
+    return _Posterior(mu0 + V @ (t / (e + lam)), V, e, lam, s2[best])
 
 
 def refine(K, y, prior_mean, lambdas=LAMBDAS):
