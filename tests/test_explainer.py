@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scrutiny import Explainer
-from scrutiny.explainer import GUIDED_LOGIT_LIMIT, guided_logit
+from scrutiny.explainer import GUIDED_LOGIT_LIMIT, class_logit, guided_logit
 from scrutiny.models import ModelError
 from scrutiny.scrutinize import scrutinize
 
@@ -445,6 +445,20 @@ def test_guided_fits_see_logits_beyond_the_censoring_limit():
     np.testing.assert_allclose(
         guided_logit(certain, 0), [30 * np.log(10), GUIDED_LOGIT_LIMIT, -GUIDED_LOGIT_LIMIT]
     )
+
+
+def test_class_logit_of_a_class_per_row_is_that_of_each_class_on_its_rows():
+    """Guided rounds take the logits of a chunk of inputs, each of its own class, in one
+    call: bit for bit what one call per class gives."""
+    rng = np.random.default_rng(0)
+    log_p = rng.normal(scale=20.0, size=(60, 7))
+    log_p -= np.logaddexp.reduce(log_p, axis=1, keepdims=True)
+    log_p[rng.uniform(size=log_p.shape) < 0.1] = -np.inf
+    c = rng.integers(0, 7, size=60)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_row = class_logit(log_p, c)
+        for k in range(7):
+            assert class_logit(log_p[c == k], k).tobytes() == per_row[c == k].tobytes()
 
 
 def test_guided_mode_perturbs_only_the_top_candidates():

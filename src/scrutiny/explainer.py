@@ -83,9 +83,12 @@ GUIDED_LOGIT_LIMIT = 100.0
 
 
 def class_logit(log_proba, c):
-    """log p_c - log(1 - p_c), from log-probabilities: exact for confident classes."""
-    others = np.delete(log_proba, c, axis=1)
-    return log_proba[:, c] - logsumexp(others, axis=1)
+    """log p_c - log(1 - p_c), from log-probabilities: exact for confident classes. c is
+    one class, or one per row (rows of several inputs in one call)."""
+    n, C = log_proba.shape
+    c = np.broadcast_to(c, (n,))
+    others = log_proba[np.arange(C) != c[:, None]].reshape(n, C - 1)
+    return log_proba[np.arange(n), c] - logsumexp(others, axis=1)
 
 
 def guided_logit(log_proba, c):
@@ -593,10 +596,11 @@ class Explainer:
             full[:, present[i]] = True  # the features that are not candidates stay
             full[:, cands[i]] = keep
             crafted.append(rep.switch_off(X[i], full))
-        log_p = np.split(
-            self.model.log_proba(np.concatenate(crafted)), np.cumsum([len(k) for k in keeps])[:-1]
+        sizes = [len(k) for k in keeps]
+        y = guided_logit(
+            self.model.log_proba(np.concatenate(crafted)), np.repeat(targets[idx], sizes)
         )
-        return [guided_logit(lp, targets[i]) for i, lp in zip(idx, log_p, strict=True)]
+        return np.split(y, np.cumsum(sizes)[:-1])
 
     def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):
         """The Explanation of per-element coefficients, lower and upper ends of their
