@@ -269,8 +269,10 @@ def _put(host, cols, source):
 
 
 def _random_cols(rng, m, n, k):
-    """(m, k) distinct random elements per row."""
-    return np.argsort(rng.random((m, n)), axis=1)[:, :k]
+    """(m, k) distinct random elements per row: those of the k smallest of n uniform draws,
+    in no particular order (``_put`` takes them as a set; a full sort of the n was a third
+    of the protocol's time)."""
+    return np.argpartition(rng.random((m, n)), k - 1, axis=1)[:, :k]
 
 
 def _classify(model, explanation, ks, batch_size, craft):
