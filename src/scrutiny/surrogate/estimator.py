@@ -297,8 +297,10 @@ class DPMixtureRegression:
             res = yb - mu
             logp = log_w - 0.5 * np.log(2 * np.pi * s2) - res**2 / (2 * s2)
             sd = np.sqrt(s2)
-            logp = np.where(yb <= lower, log_w + log_ndtr((lower - mu) / sd), logp)
-            logp = np.where(yb >= upper, log_w + log_ndtr((mu - upper) / sd), logp)
+            # log_ndtr of the censored rows only: of every row, it took a third of the time
+            low, high = yb[:, 0, 0] <= lower, yb[:, 0, 0] >= upper
+            logp[low] = log_w + log_ndtr((lower - mu[low]) / sd)
+            logp[high] = log_w + log_ndtr((mu[high] - upper) / sd)
             logp -= logp.max(axis=2, keepdims=True)
             prob = np.exp(logp)
             out[lo : lo + batch_size] = (prob / prob.sum(axis=2, keepdims=True)).mean(axis=1)
