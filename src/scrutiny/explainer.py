@@ -486,9 +486,10 @@ class Explainer:
                 "like them, or explain them with mode='guided'",
                 stacklevel=3,
             )
-        surrogate_logit = g["intercept"] + np.einsum("ij,ij->i", g["coef"], g["Z"])
+        surrogate_logit = g["intercept"] + np.einsum("ij,ij->i", g["coef"], g.pop("Z"))
         rep = self.representation
-        elements = [rep.element_coefficients(g[key]) for key in ("coef", "lo", "hi")]
+        # each (m, F) array let go once mapped to elements: they are the size of the result
+        elements = [rep.element_coefficients(g.pop(key)) for key in ("coef", "lo", "hi")]
         return self._explanation(
             X, elements, targets, g["comp"], g["prob"], g["y"], surrogate_logit
         )
@@ -604,17 +605,19 @@ class Explainer:
 
     def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):
         """The Explanation of per-element coefficients, lower and upper ends of their
-        intervals (``elements``: three arrays shaped like X)."""
+        intervals (``elements``: three new arrays shaped like X; the ends are overwritten,
+        so that no more arrays of X's size are alive than the result holds, and one)."""
         rep = self.representation
         d = X - rep.baseline
         coef_el, lo_el, hi_el = elements
-        a, b = lo_el * d, hi_el * d
+        a, b = np.multiply(lo_el, d, out=lo_el), np.multiply(hi_el, d, out=hi_el)
+        lower = np.minimum(a, b)
         return Explanation(
             inputs=X,
             values=coef_el * d,
             coefficients=coef_el,
-            lower=np.minimum(a, b),
-            upper=np.maximum(a, b),
+            lower=lower,
+            upper=np.maximum(a, b, out=b),
             target=targets,
             component=comp,
             component_probability=prob,
