@@ -521,12 +521,23 @@ class Explainer:
             thin += int((reg.weights_[j] < THIN_REGIME).sum())
             g["comp"][rows], g["prob"][rows] = j, resp[np.arange(len(rows)), j]
             g["coef"][rows], g["intercept"][rows] = reg.coef_[j], reg.intercept_[j]
-            if c not in self._intervals_:  # quantiles of every draw: once per class
-                self._intervals_[c] = _intervals(reg)
-            lower, upper = self._intervals_[c]
+            lower, upper = self._class_intervals(c, reg, j)
             g["lo"][rows], g["hi"][rows] = lower[j], upper[j]
         g["thin"] = thin
         return g
+
+    def _class_intervals(self, c, reg, components):
+        """Class c's 95% intervals, computed for each of ``components`` the first time it is
+        asked: they are quantiles of every draw, and inputs fall in few components (200
+        MNIST digits in 14 of the 100 of 10 classes)."""
+        lower, upper, done = self._intervals_.setdefault(
+            int(c), (np.zeros(reg.coef_.shape), np.zeros(reg.coef_.shape), set())
+        )
+        todo = sorted(set(np.unique(components).tolist()) - done)
+        if todo:
+            lower[todo], upper[todo] = (end[todo] for end in _intervals(reg, todo))
+            done.update(todo)
+        return lower, upper
 
     def _explain_guided(self, X, log_p, targets, n_samples, max_off, candidates, chunk=32):
         """Global component as the prior, corrected by ``n_samples`` perturbations per input
@@ -681,7 +692,7 @@ def summarize_local(reg):
     arrays travel back): the component of the unperturbed input (row 0), its posterior
     probability, intercept, coefficients and their 95% intervals."""
     j = int(reg.labels_[0])
-    lower, upper = _intervals(reg)
+    lower, upper = _intervals(reg, [j])
     return j, reg.label_probabilities_[0, j], reg.intercept_[j], reg.coef_[j], lower[j], upper[j]
 
 
@@ -715,8 +726,8 @@ def _require_present(on, i):
     return on
 
 
-def _intervals(reg):
-    """95% credible intervals of a surrogate's coefficients (0 where a component never
-    held rows, so that products stay finite)."""
-    lo, hi = reg.coef_interval(0.95)
+def _intervals(reg, components):
+    """95% credible intervals of a surrogate's coefficients, of ``components`` (0 where a
+    component never held rows, so that products stay finite, and for the others)."""
+    lo, hi = reg.coef_interval(0.95, components)
     return np.nan_to_num(lo), np.nan_to_num(hi)

@@ -275,6 +275,12 @@ def test_constant_and_zero_columns_fit():
     main = m.weights_.argmax()
     assert (lo[held, 2] < 0).all() and (hi[held, 2] > 0).all()
     assert hi[main, 2] - lo[main, 2] > 3 * (hi[main, 0] - lo[main, 0])
+    # the intervals of some components only (what an explanation asks): the same numbers
+    some = [main, int(np.flatnonzero(~held)[0]) if (~held).any() else main]
+    part = m.coef_interval(0.95, components=some)
+    for full, ends in zip((lo, hi), part, strict=True):
+        np.testing.assert_array_equal(ends[some], full[some])
+        assert np.isnan(np.delete(ends, some, axis=0)).all()
 
 
 def test_constant_response_fits():

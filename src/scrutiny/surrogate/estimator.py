@@ -310,15 +310,18 @@ class DPMixtureRegression:
         """(n,) component of each row given its response, by posterior responsibility."""
         return self.responsibilities(Z, y).argmax(axis=1)
 
-    def coef_interval(self, level=0.95):
+    def coef_interval(self, level=0.95, components=None):
         """Equal-tailed credible intervals of ``coef_``: (lower, upper), each (J, p), from
-        the stored draws in which the component held rows (NaN if it never did)."""
+        the stored draws in which the component held rows (NaN if it never did).
+        ``components``: only these (the others NaN), as each costs quantiles of all its
+        draws and an explanation needs those of the components its inputs are in."""
         self._check_fitted()
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level}")
         q = [(1 - level) / 2, (1 + level) / 2]
         lo, hi = np.full((2, *self.coef_.shape), np.nan)
-        for j in range(self.coef_.shape[0]):  # per component: a plain quantile of its draws
+        every = range(self.coef_.shape[0])
+        for j in every if components is None else components:  # a quantile of its draws
             held = self.counts_draws_[:, j] > 0
             if held.any():
                 lo[j], hi[j] = np.quantile(self.coef_draws_[held, j].astype(np.float64), q, axis=0)

@@ -46,6 +46,6 @@ class MirroredRegression:
     def assign(self, Z, y):
         return self.regression.assign(Z, -np.asarray(y))
 
-    def coef_interval(self, level=0.95):
-        lower, upper = self.regression.coef_interval(level)
+    def coef_interval(self, level=0.95, components=None):
+        lower, upper = self.regression.coef_interval(level, components)
         return -upper, -lower
