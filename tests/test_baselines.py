@@ -94,6 +94,13 @@ def test_bad_targets_are_named(explain):
         explain(model, bad, progress=False)
 
 
+def test_lime_refuses_table_rows_by_name():
+    """Table rows are KernelSHAP's (by column), not lime_image's: a clear error, not an
+    AttributeError from inside."""
+    with pytest.raises(ValueError, match=r"explains images.*shape \(3, 8\).*kernel_shap"):
+        lime_image(lambda R: np.full((len(R), 2), 0.5), X[:3, 0], progress=False)
+
+
 def test_lime_hides_pixels_with_the_baseline_given():
     """A baseline that varies from pixel to pixel: every query LIME makes holds each pixel
     either at the input's value or at the baseline's, never at another value."""

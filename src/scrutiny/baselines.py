@@ -58,6 +58,11 @@ def lime_image(
     from lime import lime_image as lime
 
     adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size)
+    if not isinstance(rep, ImageRepresentation):  # lime_image segments pixels only
+        raise ValueError(
+            f"the LIME baseline explains images (n, H, W[, C]), got table rows of shape "
+            f"{X.shape}: explain them with kernel_shap"
+        )
     log_p, targets = _targets(adapter, X, target)
     axis = rep.channel_axis
     segments = rep.groups.reshape(rep.input_shape)
