@@ -1,6 +1,7 @@
 """The key of a cached surrogate fit: whatever changes the fit changes the key."""
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -81,3 +82,24 @@ def test_the_least_recently_used_fits_go_when_the_cache_is_full(tmp_path, monkey
     left = sorted(f.name[0] for f in (tmp_path / "fits").glob("*.npz"))
     assert left == ["a", "c"] and not (tmp_path / "fits" / ("b" * 40 + ".json")).exists()
     np.testing.assert_array_equal(load("c" * 40).coef_, reg.coef_)
+
+
+@pytest.mark.parametrize("value", ["", "-1", "nan"])
+def test_an_empty_limit_is_unset_and_a_negative_one_is_refused(tmp_path, monkeypatch, value):
+    """An empty $SCRUTINY_FIT_CACHE_MB is the default, silently (an empty $SCRUTINY_CACHE
+    is unset too); a negative or NaN one is named and the default used, instead of every
+    other fit being removed at each store."""
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    monkeypatch.setenv("SCRUTINY_FIT_CACHE_MB", value)
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(60, 3))
+    reg = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=0, progress=False)
+    reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        store("a" * 40, reg)
+        store("b" * 40, reg)
+    named = [str(w.message) for w in caught if "SCRUTINY_FIT_CACHE_MB" in str(w.message)]
+    assert len(named) == (2 if value else 0)
+    assert all(repr(value) in message for message in named)
+    assert load("a" * 40) is not None and load("b" * 40) is not None

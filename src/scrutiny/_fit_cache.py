@@ -69,13 +69,17 @@ def store(key, reg):
 
 def _prune(kept):
     """Remove the least recently used entries, whole, until the fits take at most
-    ``MAX_MEGABYTES`` (``kept``, the entry just written, stays)."""
-    limit = os.environ.get("SCRUTINY_FIT_CACHE_MB", MAX_MEGABYTES)
+    ``MAX_MEGABYTES`` (``kept``, the entry just written, stays). An empty
+    ``$SCRUTINY_FIT_CACHE_MB`` is unset, as an empty ``$SCRUTINY_CACHE``; a negative or NaN
+    one is refused, not read as "remove every other fit"."""
+    text = os.environ.get("SCRUTINY_FIT_CACHE_MB") or str(MAX_MEGABYTES)
     try:
-        limit = float(limit) * 2**20
+        limit = float(text) * 2**20
     except ValueError:
+        limit = float("nan")
+    if not limit >= 0:
         warnings.warn(
-            f"SCRUTINY_FIT_CACHE_MB must be a number of megabytes, got {limit!r}: using "
+            f"SCRUTINY_FIT_CACHE_MB must be a number of megabytes, got {text!r}: using "
             f"{MAX_MEGABYTES}",
             stacklevel=3,
         )
