@@ -96,6 +96,15 @@ def test_without_its_fit_data_only_the_fitted_classes_can_be_explained(tmp_path)
         back.explain(X[:3], target=2)
 
 
+def test_saved_before_any_fit_without_its_fit_data_fit_says_nothing_can_be_fitted(tmp_path):
+    """fit() returned as if it had fitted every class, though it fitted none and none could
+    then be explained."""
+    Explainer(softmax, X, **KW).save(tmp_path / "bare", fit_data=False)
+    back = Explainer.load(tmp_path / "bare", softmax)
+    with pytest.raises(ValueError, match="no class was fitted when this explainer was saved"):
+        back.fit()
+
+
 def test_local_mode_and_its_seed_are_kept(tmp_path):
     ex = Explainer(logistic, X, mode="local", n_samples=60, **KW)
     ex.save(tmp_path / "local")

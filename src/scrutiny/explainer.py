@@ -289,16 +289,17 @@ class Explainer:
 
     def _fitted_only(self, classes):
         """Self, if ``classes`` (default: all) were fitted before this explainer was saved
-        without its fit data; else a ValueError naming those that were not."""
+        without its fit data; else a ValueError naming those that were not (or that none
+        was: saved before any fit, it cannot tell its model's classes, and can explain none)."""
         every = self.classes if self.classes is not None else range(self.n_classes_ or 0)
         missing = sorted(
             {int(c) for c in (every if classes is None else classes)} - set(self.surrogates_)
         )
-        if missing:
+        if missing or not self.surrogates_:
+            what = f"class(es) {missing} were not fitted" if missing else "no class was fitted"
             raise ValueError(
-                f"class(es) {missing} were not fitted when this explainer was saved without "
-                "its fit data (save(fit_data=False)): fit() them before saving, or save "
-                "with the fit data"
+                f"{what} when this explainer was saved without its fit data "
+                "(save(fit_data=False)): fit() them before saving, or save with the fit data"
             )
         return self
 
