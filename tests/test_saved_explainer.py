@@ -174,6 +174,16 @@ def test_a_modified_or_foreign_file_is_refused(tmp_path):
         Explainer.load(tmp_path / "nothing", logistic)
 
 
+def test_a_file_of_a_newer_format_is_named_as_such(tmp_path):
+    """Not called 'not a saved scrutiny explainer', which is false and does not say that
+    upgrading reads it (as Explanation.load)."""
+    Explainer(logistic, X, **KW).save(tmp_path / "ex")
+    meta = json.loads((tmp_path / "ex.json").read_text())
+    (tmp_path / "ex.json").write_text(json.dumps({**meta, "format": "scrutiny.explainer/2"}))
+    with pytest.raises(ValueError, match=r"is a scrutiny\.explainer/2 file.*a newer one wrote"):
+        Explainer.load(tmp_path / "ex", logistic)
+
+
 def test_a_custom_representation_is_refused_before_any_file_is_written(tmp_path):
     rep = Representation((12,), np.zeros(12), np.arange(12) // 2, 1.0)
     ex = Explainer(logistic, X, representation=rep, **KW)

@@ -16,6 +16,7 @@ from scrutiny.surrogate.mirror import MirroredRegression
 from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 
 FORMAT = "scrutiny.explainer/1"
+_FAMILY = "scrutiny.explainer/"
 # How far the probabilities of the model given to ``load`` may stray from those saved on
 # the fit data: rounding of another BLAS or thread count moves a float32 network's by
 # ~1e-7; a retrained or different model moves some by far more.
@@ -122,8 +123,13 @@ def _read(path):
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or not str(meta.get("format")).startswith(_FAMILY):
         raise ValueError(f"{meta_path} is not a saved scrutiny explainer ({FORMAT})")
+    if meta["format"] != FORMAT:  # as Explanation.load: say that upgrading reads it
+        raise ValueError(
+            f"{meta_path} is a {meta['format']} file, which this version of scrutiny cannot "
+            f"read (it reads {FORMAT}): a newer one wrote it"
+        )
     described = {k: v for k, v in meta.items() if k not in ("format", "sha256", "meta_sha256")}
     if meta.get("meta_sha256") != json_digest(described):
         raise ValueError(
