@@ -101,6 +101,12 @@ def test_lime_refuses_table_rows_by_name():
         lime_image(lambda R: np.full((len(R), 2), 0.5), X[:3, 0], progress=False)
 
 
+def test_superpixels_of_table_rows_are_refused_by_name():
+    """The error said 'expected ... or table rows (n, columns)' of table rows."""
+    with pytest.raises(ValueError, match=r"superpixel groups the pixels of images"):
+        kernel_shap(lambda R: np.full((len(R), 2), 0.5), X[:3, 0], superpixel=2, progress=False)
+
+
 def test_lime_hides_pixels_with_the_baseline_given():
     """A baseline that varies from pixel to pixel: every query LIME makes holds each pixel
     either at the input's value or at the baseline's, never at another value."""

@@ -162,7 +162,12 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
     if names is not None and adapter.input_names is None:
         adapter.input_names = names  # a model fitted on a DataFrame is queried with one
     X = as_input_batch(X, "X")
-    if representation is None and X.ndim == 2 and superpixel is None:  # table rows
+    if representation is None and X.ndim == 2:  # table rows
+        if superpixel is not None:
+            raise ValueError(
+                f"superpixel groups the pixels of images; table rows (shape {X.shape}) are "
+                "explained column by column"
+            )
         representation = TabularRepresentation(X.shape[1], baseline, 1.0)
     if representation is None:
         if X.ndim not in (3, 4):
