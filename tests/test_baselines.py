@@ -150,3 +150,16 @@ def test_kernel_shap_explains_a_dataframe_by_column_name():
     assert exp.feature_names == names and exp.values.shape == (5, 6)
     assert all(set(top) == {1, 4} for top in exp.top(2, by="magnitude"))
     np.testing.assert_allclose(exp.baseline, table.mean(axis=0), rtol=1e-12)
+    # columns in another order meet their own baseline values, matched by name
+    shuffled = kernel_shap(
+        clf,
+        frame[names[::-1]][:5],
+        nsamples=200,
+        l1_reg=False,
+        baseline=frame.mean(),
+        progress=False,
+    )
+    np.testing.assert_allclose(shuffled.baseline, table.mean(axis=0)[::-1], rtol=1e-12)
+    np.testing.assert_allclose(shuffled.values[:, ::-1], exp.values, atol=1e-9)
+    with pytest.raises(ValueError, match=r"no value of X's columns \['f0'\]"):
+        kernel_shap(clf, frame[:2], baseline=frame.mean().drop("f0"), progress=False)

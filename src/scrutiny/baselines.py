@@ -168,7 +168,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
                 f"superpixel groups the pixels of images; table rows (shape {X.shape}) are "
                 "explained column by column"
             )
-        representation = TabularRepresentation(X.shape[1], baseline, 1.0)
+        representation = TabularRepresentation(X.shape[1], _by_name(baseline, names), 1.0)
     if representation is None:
         if X.ndim not in (3, 4):
             raise ValueError(
@@ -177,6 +177,20 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
             )
         representation = ImageRepresentation(X.shape[1:], baseline=baseline, superpixel=superpixel)
     return adapter, representation.check(X), representation, names
+
+
+def _by_name(baseline, names):
+    """A pandas baseline (``frame.mean()``) in the order of X's columns, matched by name:
+    taken by position, a DataFrame's reordered columns would meet other columns' values."""
+    index = getattr(baseline, "index", None)
+    if names is None or index is None:
+        return baseline
+    index = [str(i) for i in index]
+    missing = sorted(set(names) - set(index))
+    if missing:
+        raise ValueError(f"the baseline has no value of X's columns {missing[:5]}")
+    values = dict(zip(index, np.asarray(baseline, dtype=np.float64), strict=True))
+    return np.array([values[name] for name in names])
 
 
 def _targets(adapter, X, target):
