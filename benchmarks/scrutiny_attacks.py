@@ -93,7 +93,8 @@ def main():
     print(head)
     print("|---" * head.count("|") + "|")
     rows = []
-    for c in range(adapter.n_classes):
+    n_classes = adapter.n_classes or adapter.log_proba(X[:1]).shape[1]  # local: not queried yet
+    for c in range(n_classes):
         s = scrutinize(
             ex, X, c, labels=y, mode=args.mode, n_samples=args.samples,
             max_inputs=args.max_inputs, random_state=args.seed,
