@@ -91,7 +91,7 @@ def main():
     if args.oracle:
         head += f" greedy adversarial k={ka} | greedy pathological k={kp} |"
     print(head)
-    print("|---" * head.count("|") + "|")
+    print("|---" * (head.count("|") - 1) + "|")  # one cell per column of the head
     rows = []
     n_classes = adapter.n_classes or adapter.log_proba(X[:1]).shape[1]  # local: not queried yet
     for c in range(n_classes):
