@@ -38,7 +38,7 @@ def global_explainer(model, X_fit, args, seed=0):
 
 def clipped_surrogates(explainer, limit):
     """Each class's surrogate fitted to logits clipped at +-limit, treated as observed."""
-    log_p = explainer.model.log_proba(explainer._X_fit)
+    log_p = explainer._fit_outputs()  # kept: explaining then queries X_fit no more
     Z = explainer.representation.features(explainer._X_fit)
     for c in range(log_p.shape[1]):
         y = np.clip(class_logit(log_p, c), -limit, limit)
@@ -81,15 +81,17 @@ def main():
     print(row("random features", ex, random_explanation(exp, 0), 0.0, 0))
 
     clipped = global_explainer(model, X_fit, args)
-    clipped_surrogates(clipped, clipped.logit_limit)
+    t0 = time.perf_counter()
+    clipped_surrogates(clipped, clipped.logit_limit)  # its own fit, class after class
+    clip_s = time.perf_counter() - t0
     exp_c = clipped.explain(X_test)
     print(
         row(
             "global, logits clipped at +-16 (ablation)",
             clipped,
             exp_c,
-            per,
-            1 + args.n_fit / len(exp),
+            (clip_s + exp_c.meta["seconds"]) / len(exp_c),
+            1 + args.n_fit / len(exp_c),
         )
     )
 
