@@ -11,8 +11,9 @@ demo's seeded 4,000-digit split. For each setting it measures
     end; wall seconds to that point from the start, initialisation included; and the
     occupied components of each chain at the last sweep (chains that settle with different
     numbers of regimes do not meet: docs/benchmarks.md, the mixing analysis);
-  - memory (first setting only): peak traced allocation of whole fits of 400 and 1,600 sweeps,
-    both past the point where the bounded draw buffer is full.
+  - memory (the first --components with the last --dtypes: 10, float32 by default): peak
+    traced allocation of whole fits of 400 and 1,600 sweeps, both past the point where the
+    bounded draw buffer is full.
 and prints them beside the authors' released R sampler (6 components, 3 nets, OpenBLAS on
 one thread: 2.5 s per sweep at p = 784, 20,000 sweeps, every sweep kept in memory).
 
