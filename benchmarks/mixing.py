@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--max-sweeps", type=int, default=1500)
     args = ap.parse_args()
+    if args.max_sweeps < 20:
+        ap.error("--max-sweeps must be at least 20: R-hat is first checked there")
     X, y = mnist_logits()
     data, _ = prepare(X, y, 10, args.dtype, "cpu")  # the data do not depend on the priors
     labels = kernel._kmeans_labels(np.random.default_rng(5), data, data.y_np[0], 5)

@@ -155,6 +155,8 @@ def main():
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--out", default="benchmarks/results/sampler_speed.json")
     args = ap.parse_args()
+    if args.max_sweeps < 20:
+        ap.error("--max-sweeps must be at least 20: R-hat is first checked there")
 
     X, y = mnist_logits()
     rows = []
