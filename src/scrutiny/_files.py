@@ -73,3 +73,42 @@ def write_pair(path, arrays, text):
         for t in tmp:
             t.unlink(missing_ok=True)
     return npz, meta_path
+
+
+def read_pair(path, formats, what):
+    """(metadata, arrays) of a pair written with the arrays' checksums (``sha256`` in the
+    JSON) in one of ``formats`` ("family/version"), read without unpickling anything. A
+    missing file, invalid JSON, a file of another kind or of a newer version, and arrays
+    that are unreadable or do not match their checksums are refused by name; the caller
+    checks the metadata's own checksum, which differs between kinds."""
+    npz, meta_path = paired(path)
+    for p in (npz, meta_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} does not exist")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
+    family = formats[-1].rsplit("/", 1)[0] + "/"
+    if not isinstance(meta, dict) or not str(meta.get("format")).startswith(family):
+        raise ValueError(f"{meta_path} is not {what} ({formats[-1]})")
+    if meta["format"] not in formats:
+        raise ValueError(
+            f"{meta_path} is a {meta['format']} file, which this version of scrutiny cannot "
+            f"read (it reads {' and '.join(formats)}): a newer one wrote it"
+        )
+    try:
+        with np.load(npz, allow_pickle=False) as f:
+            arrays = {name: f[name] for name in f.files}
+    except Exception as exc:
+        raise ValueError(f"{npz} is corrupted: {exc}") from exc
+    expected = meta.get("sha256") or {}
+    if set(arrays) != set(expected):
+        raise ValueError(f"{npz} does not hold the arrays recorded in {meta_path.name}")
+    for name, a in arrays.items():
+        if array_digest(a) != expected[name]:
+            raise ValueError(
+                f"{npz} was modified or corrupted: array {name!r} does not match the "
+                f"checksum recorded in {meta_path.name}"
+            )
+    return meta, arrays

@@ -7,16 +7,22 @@ SHA-256, never as a pickle: loading runs no code, and a corrupted or edited file
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from scrutiny._files import array_digest, json_digest, paired, plain, to_json, write_pair
+from scrutiny._files import (
+    array_digest,
+    json_digest,
+    paired,
+    plain,
+    read_pair,
+    to_json,
+    write_pair,
+)
 
 FORMAT = "scrutiny.explanation/2"
 _FORMAT_1 = "scrutiny.explanation/1"  # before the metadata had a checksum: still read
-_FAMILY = "scrutiny.explanation/"
 _ARRAYS = (
     "inputs",
     "values",
@@ -240,42 +246,15 @@ class Explanation:
     def load(cls, path):
         """Read an explanation written by ``save``; refuse a file whose arrays or metadata
         do not match their recorded checksums (files of format /1 checked only arrays)."""
-        npz, meta_path = paired(path)
-        for p in (npz, meta_path):
-            if not p.is_file():
-                raise FileNotFoundError(f"{p} does not exist")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
-        if not isinstance(meta, dict) or not str(meta.get("format")).startswith(_FAMILY):
-            raise ValueError(f"{meta_path} is not a scrutiny explanation ({FORMAT})")
-        if meta["format"] not in (FORMAT, _FORMAT_1):
-            raise ValueError(
-                f"{meta_path} is a {meta['format']} file, which this version of scrutiny "
-                f"cannot read (it reads {_FORMAT_1} and {FORMAT}): a newer one wrote it"
-            )
+        meta, arrays = read_pair(path, (_FORMAT_1, FORMAT), "a scrutiny explanation")
+        if set(arrays) != set(_ARRAYS) | {"baseline"}:
+            raise ValueError(f"{paired(path)[0]} does not hold the arrays of an explanation")
         described = {"method": meta.get("method"), "meta": meta.get("meta")}
         if meta["format"] == FORMAT and meta.get("meta_sha256") != json_digest(described):
             raise ValueError(
-                f"{meta_path} was modified or corrupted: its metadata do not match their "
-                "recorded checksum"
+                f"{paired(path)[1]} was modified or corrupted: its metadata do not match "
+                "their recorded checksum"
             )
-        try:
-            with np.load(npz, allow_pickle=False) as f:
-                arrays = {name: f[name] for name in f.files}
-        except Exception as exc:
-            raise ValueError(f"{npz} is corrupted: {exc}") from exc
-        expected = meta.get("sha256", {})
-        missing = set(_ARRAYS) | {"baseline"}
-        if set(arrays) != missing or set(expected) != missing:
-            raise ValueError(f"{npz} does not hold the arrays of an explanation")
-        for name, a in arrays.items():
-            if array_digest(a) != expected[name]:
-                raise ValueError(
-                    f"{npz} was modified or corrupted: array {name!r} does not match the "
-                    f"checksum recorded in {meta_path.name}"
-                )
         return cls(**arrays, method=str(meta.get("method")), meta=meta.get("meta") or {})
 
 

@@ -6,17 +6,22 @@ which checks that it gives the outputs the explainer was fitted on."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from scrutiny._files import array_digest, json_digest, paired, plain, to_json, write_pair
+from scrutiny._files import (
+    array_digest,
+    json_digest,
+    paired,
+    plain,
+    read_pair,
+    to_json,
+    write_pair,
+)
 from scrutiny.representations import ImageRepresentation, TabularRepresentation
 from scrutiny.surrogate.mirror import MirroredRegression
 from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 
 FORMAT = "scrutiny.explainer/1"
-_FAMILY = "scrutiny.explainer/"
 # How far the probabilities of the model given to ``load`` may stray from those saved on
 # the fit data: rounding of another BLAS or thread count moves a float32 network's by
 # ~1e-7; a retrained or different model moves some by far more.
@@ -115,41 +120,13 @@ def load_explainer(cls, path, model, overrides):
 
 
 def _read(path):
-    npz, meta_path = paired(path)
-    for p in (npz, meta_path):
-        if not p.is_file():
-            raise FileNotFoundError(f"{p} does not exist")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{meta_path} is not valid JSON: {exc}") from exc
-    if not isinstance(meta, dict) or not str(meta.get("format")).startswith(_FAMILY):
-        raise ValueError(f"{meta_path} is not a saved scrutiny explainer ({FORMAT})")
-    if meta["format"] != FORMAT:  # as Explanation.load: say that upgrading reads it
-        raise ValueError(
-            f"{meta_path} is a {meta['format']} file, which this version of scrutiny cannot "
-            f"read (it reads {FORMAT}): a newer one wrote it"
-        )
+    meta, arrays = read_pair(path, (FORMAT,), "a saved scrutiny explainer")
     described = {k: v for k, v in meta.items() if k not in ("format", "sha256", "meta_sha256")}
     if meta.get("meta_sha256") != json_digest(described):
         raise ValueError(
-            f"{meta_path} was modified or corrupted: its settings do not match their "
+            f"{paired(path)[1]} was modified or corrupted: its settings do not match their "
             "recorded checksum"
         )
-    try:
-        with np.load(npz, allow_pickle=False) as f:
-            arrays = {name: f[name] for name in f.files}
-    except Exception as exc:
-        raise ValueError(f"{npz} is corrupted: {exc}") from exc
-    expected = meta.get("sha256") or {}
-    if set(arrays) != set(expected):
-        raise ValueError(f"{npz} does not hold the arrays recorded in {meta_path.name}")
-    for name, a in arrays.items():
-        if array_digest(a) != expected[name]:
-            raise ValueError(
-                f"{npz} was modified or corrupted: array {name!r} does not match the "
-                f"checksum recorded in {meta_path.name}"
-            )
     return meta, arrays
 
 
