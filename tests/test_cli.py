@@ -273,6 +273,13 @@ def test_help_describes_every_option_and_its_default(command):
             assert "default" in rest, f"{name} does not say its default"
     if command == ["demo"]:
         assert re.search(r"--superpixel[^-]+default: 2\)", done.stdout)
+    if command[0] in ("explain", "scrutinize"):  # the help states the explainer's defaults
+        from scrutiny.explainer import GLOBAL_SURROGATE as G
+        from scrutiny.explainer import LOCAL_SURROGATE as L
+
+        text = " ".join(done.stdout.split())
+        for key in ("n_components", "n_sweeps"):
+            assert f"{G[key]} for global fits, {L[key]} for local ones" in text
 
 
 REQUIRED = {"--model", "--fit-data", "--data", "--class", "--labels"}
