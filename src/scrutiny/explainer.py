@@ -531,9 +531,9 @@ class Explainer:
         """Class c's 95% intervals, computed for each of ``components`` the first time it is
         asked: they are quantiles of every draw, and inputs fall in few components (200
         MNIST digits in 14 of the 100 of 10 classes)."""
-        lower, upper, done = self._intervals_.setdefault(
-            int(c), (np.zeros(reg.coef_.shape), np.zeros(reg.coef_.shape), set())
-        )
+        if int(c) not in self._intervals_:
+            self._intervals_[int(c)] = np.zeros(reg.coef_.shape), np.zeros(reg.coef_.shape), set()
+        lower, upper, done = self._intervals_[int(c)]
         todo = sorted(set(np.unique(components).tolist()) - done)
         if todo:
             lower[todo], upper[todo] = (end[todo] for end in _intervals(reg, todo))
