@@ -139,14 +139,19 @@ def test_explain_an_onnx_model(tmp_path):
     np.testing.assert_array_equal(np.abs(exp.coefficients).argmax(axis=1), 2 * exp.target)
 
 
-def test_explain_a_python_callable(tmp_path):
-    tabular_problem(tmp_path)
+def write_logistic_module(tmp_path):
+    """mymodel.py, whose predict is a binary logistic model of column 1."""
     (tmp_path / "mymodel.py").write_text(
         "import numpy as np\n"
         "def predict(x):\n"
         "    p = 1 / (1 + np.exp(-2 * x[:, 1]))\n"
         "    return np.stack([1 - p, p], axis=1)\n"
     )
+
+
+def test_explain_a_python_callable(tmp_path):
+    tabular_problem(tmp_path)
+    write_logistic_module(tmp_path)
     out = tmp_path / "out"
     done = scrutiny(
         "explain",
@@ -176,12 +181,7 @@ def test_explain_a_python_callable(tmp_path):
 
 def test_explain_in_local_mode_takes_the_local_surrogate_defaults(tmp_path):
     tabular_problem(tmp_path)
-    (tmp_path / "mymodel.py").write_text(
-        "import numpy as np\n"
-        "def predict(x):\n"
-        "    p = 1 / (1 + np.exp(-2 * x[:, 1]))\n"
-        "    return np.stack([1 - p, p], axis=1)\n"
-    )
+    write_logistic_module(tmp_path)
     for mode, components in (("local", 5), ("global", 10)):  # as Explainer(mode=mode)
         out = tmp_path / mode
         done = scrutiny(

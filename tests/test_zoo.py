@@ -53,19 +53,21 @@ def test_cache_round_trip_and_recovery(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.npz"]
 
 
+def half_weights(module):
+    """A "training" that sets every weight to 0.5: what a cached model must keep."""
+    with torch.no_grad():
+        module.weight.fill_(0.5)
+    return {}
+
+
 def test_a_cache_that_cannot_be_written_keeps_the_trained_model(tmp_path, monkeypatch):
     monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
     monkeypatch.setattr(
         np, "savez", lambda *a, **k: (_ for _ in ()).throw(OSError("No space left on device"))
     )
 
-    def fit(module):
-        with torch.no_grad():
-            module.weight.fill_(0.5)
-        return {}
-
     with pytest.warns(UserWarning, match="could not cache the trained model"):
-        module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
+        module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), half_weights, progress=False)
     assert float(module.weight[0, 0].detach()) == 0.5
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
 
@@ -74,13 +76,8 @@ def test_a_cache_folder_that_cannot_be_made_costs_a_warning(tmp_path, monkeypatc
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "file" / "cache"))  # below a file
 
-    def fit(module):
-        with torch.no_grad():
-            module.weight.fill_(0.5)
-        return {}
-
     with pytest.warns(UserWarning, match="could not cache the trained model"):
-        module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
+        module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), half_weights, progress=False)
     assert float(module.weight[0, 0].detach()) == 0.5
 
 
