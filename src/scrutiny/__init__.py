@@ -10,6 +10,7 @@ _LAZY = {
     "Explainer": "scrutiny.explainer",
     "Explanation": "scrutiny.explanation",
     "ModelAdapter": "scrutiny.models",
+    "TextEncoder": "scrutiny.text",
 }
 
 __all__ = sorted(_LAZY)

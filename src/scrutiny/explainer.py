@@ -120,8 +120,9 @@ class Explainer:
         posterior so far (``scrutiny.guided``).
     outputs : "probabilities" or "logits"
         What the model returns.
-    representation : None, "image", "tabular" or a ``Representation``
+    representation : None, "image", "tabular", "tokens" or a ``Representation``
         None: images when samples have 2 or 3 dimensions, tabular when they are flat.
+        "tokens": texts as rows of ``scrutiny.text.TextEncoder`` (local mode only).
     baseline : None, scalar or array of the input shape
         The value meaning "absent": 0 for images, the training mean for tabular data. An
         image's may also be one value per channel, (C,), in either channel layout.
@@ -198,6 +199,11 @@ class Explainer:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
         self.mode = mode
         self.representation = make_representation(representation, X_fit, baseline, superpixel)
+        if self.representation.kind == "tokens" and mode != "local":
+            raise ValueError(
+                f"tokens are explained in mode='local', not {mode!r}: a position holds "
+                "different words in different texts, so no global surrogate fits them"
+            )
         self.classes = None if classes is None else sorted({int(c) for c in classes})
         defaults = LOCAL_SURROGATE if mode == "local" else GLOBAL_SURROGATE
         self.surrogate = {**defaults, **(surrogate or {})}

@@ -114,6 +114,40 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     return ax
 
 
+def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, width=60):
+    """Text ``i`` of a text explanation, each word on a background from a diverging colour
+    map centred at 0 (red supports the explained class, blue opposes it), lines wrapped at
+    ``width`` characters. ``words``: the word at each position (``TextEncoder.words``)."""
+    import matplotlib as mpl
+
+    ax = _axes(ax)
+    v = np.asarray(explanation.values[i], dtype=float).reshape(-1)
+    if len(words) != v.size:
+        raise ValueError(f"{len(words)} words for an explanation of {v.size} positions")
+    lim = float(np.abs(v).max()) or 1.0
+    norm, cmap = mpl.colors.Normalize(-lim, lim), mpl.colormaps["RdBu_r"]
+    col, line = 0, 0
+    for word, value in zip(words, v, strict=True):
+        if not word:
+            continue
+        if col and col + len(word) > width:
+            col, line = 0, line + 1
+        box = {"facecolor": cmap(norm(value)), "edgecolor": "none", "pad": 1.0}
+        ax.text(col / width, -line, word, family="monospace", fontsize=8, va="top", bbox=box)
+        col += len(word) + 1
+    ax.set_xlim(0, 1.05)
+    ax.set_ylim(-line - 1, 0.2)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+        ax.figure.colorbar(
+            sm, ax=ax, fraction=0.046, pad=0.04, label=f"contribution to {_scale(explanation)}"
+        )
+    return ax
+
+
 def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     """The k largest contributions (by absolute value) of input ``i`` as horizontal bars,
     labelled with ``names`` (default: the explanation's feature names, if it has them)."""

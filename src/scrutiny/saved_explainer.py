@@ -17,7 +17,11 @@ from scrutiny._files import (
     to_json,
     write_pair,
 )
-from scrutiny.representations import ImageRepresentation, TabularRepresentation
+from scrutiny.representations import (
+    ImageRepresentation,
+    TabularRepresentation,
+    TokenRepresentation,
+)
 from scrutiny.surrogate.mirror import MirroredRegression
 from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 
@@ -32,11 +36,11 @@ PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model
 def save_explainer(ex, path, fit_data=True):
     """See ``Explainer.save``; returns the .npz path."""
     rep = ex.representation
-    if type(rep) not in (ImageRepresentation, TabularRepresentation):
+    if type(rep) not in (ImageRepresentation, TabularRepresentation, TokenRepresentation):
         raise TypeError(
             f"a custom representation ({type(rep).__name__}) cannot be saved as plain "
-            "arrays; save the explanations instead, or use representation='image' or "
-            "'tabular'"
+            "arrays; save the explanations instead, or use representation='image', "
+            "'tabular' or 'tokens'"
         )
     arrays = {"representation/baseline": rep.baseline, "representation/scale": rep.scale}
     surrogates, mirrored = {}, []
@@ -96,6 +100,8 @@ def load_explainer(cls, path, model, overrides):
     baseline, scale = arrays["representation/baseline"], arrays["representation/scale"]
     if spec["kind"] == "image":
         rep = ImageRepresentation(spec["input_shape"], baseline, spec.get("superpixel"))
+    elif spec["kind"] == "tokens":
+        rep = TokenRepresentation(spec["input_shape"][0], baseline)
     else:
         rep = TabularRepresentation(spec["input_shape"][0], baseline, scale)
     X_fit = arrays.get("fit/X", baseline[None])  # without fit data: a stand-in, set aside

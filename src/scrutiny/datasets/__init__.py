@@ -2,5 +2,6 @@
 
 from scrutiny.datasets.fashion import load_fashion_mnist
 from scrutiny.datasets.mnist import load_mnist, split
+from scrutiny.datasets.reviews import load_food_reviews
 
-__all__ = ["load_fashion_mnist", "load_mnist", "split"]
+__all__ = ["load_fashion_mnist", "load_food_reviews", "load_mnist", "split"]

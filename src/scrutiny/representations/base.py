@@ -121,9 +121,11 @@ class Representation:
 
 def make_representation(representation, X_fit, baseline=None, superpixel=None):
     """The representation for samples shaped like ``X_fit``'s: images when a sample has 2 or
-    3 dimensions, tabular columns when it is flat; ``representation`` forces one."""
+    3 dimensions, tabular columns when it is flat; ``representation`` forces one ("tokens":
+    rows of ``scrutiny.text.TextEncoder``)."""
     from scrutiny.representations.image import ImageRepresentation
     from scrutiny.representations.tabular import TabularRepresentation
+    from scrutiny.representations.tokens import TokenRepresentation
 
     if isinstance(representation, Representation):
         return representation
@@ -138,6 +140,14 @@ def make_representation(representation, X_fit, baseline=None, superpixel=None):
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")
         return TabularRepresentation.from_data(X_fit, baseline=baseline)
+    if representation == "tokens":
+        if superpixel is not None or len(shape) != 1:
+            raise ValueError(
+                f"tokens are rows of word ids (n, length), with no superpixels; got samples "
+                f"of shape {shape}" + (" and a superpixel" if superpixel is not None else "")
+            )
+        return TokenRepresentation(shape[0], 0.0 if baseline is None else baseline)
     raise ValueError(
-        f"representation must be 'image', 'tabular' or a Representation, got {representation!r}"
+        "representation must be 'image', 'tabular', 'tokens' or a Representation, got "
+        f"{representation!r}"
     )

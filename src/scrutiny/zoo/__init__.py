@@ -1,6 +1,7 @@
-"""Reference models, trained reproducibly with torch on the CPU and cached."""
+"""Reference models, trained reproducibly on the CPU (the torch ones cached)."""
 
 from scrutiny.zoo.fashion_cnn import fashion_cnn
 from scrutiny.zoo.mnist_mlp import mnist_mlp
+from scrutiny.zoo.review_classifier import review_classifier
 
-__all__ = ["fashion_cnn", "mnist_mlp"]
+__all__ = ["fashion_cnn", "mnist_mlp", "review_classifier"]

@@ -1,0 +1,109 @@
+"""Texts as rows of word ids, so that the Explainer can switch words off.
+
+A text is cut into pieces, one per word (a run of word characters) with the characters that
+follow it up to the next word; characters before the first word join the first piece.
+Joining the pieces gives the text back exactly (a text with no word at all becomes an
+empty row, read as ""), so the model sees the user's own string when nothing is switched off, and a text with a word switched off is the text without
+that piece (LIME's text explainer with ``bow=False`` also removes words by position).
+
+Each row holds a piece's id per position and 0 (no piece) after the text's end: the
+``"tokens"`` representation reads a position as present when it is not 0, and 0 is the
+baseline, so switching a position off removes its piece.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+_WORD = re.compile(r"\w+")
+
+
+def pieces(text):
+    """The pieces of ``text`` (a str), one per word, which join to ``text``."""
+    if not isinstance(text, str):
+        raise TypeError(f"texts must be str, got {type(text).__name__}")
+    starts = [m.start() for m in _WORD.finditer(text)]
+    if not starts:
+        return []
+    starts[0] = 0
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+class TextEncoder:
+    """Maps texts to (n, length) rows of piece ids and back.
+
+    Parameters
+    ----------
+    length : int or None
+        Positions per row: the most words a text may have. None: the word count of the
+        longest text of the first ``encode``. A longer text is refused, not cut: the model
+        must see the whole text.
+
+    The vocabulary of pieces grows as texts are encoded; one encoder serves an explainer's
+    fit data, the inputs it explains and the model it calls (``wrap``).
+    """
+
+    def __init__(self, length=None):
+        if length is not None and not (isinstance(length, int | np.integer) and length >= 1):
+            raise ValueError(f"length must be a positive int or None, got {length!r}")
+        self.length = None if length is None else int(length)
+        self._pieces = [""]  # id 0: no piece
+        self._ids = {}
+
+    def encode(self, texts):
+        """(n, length) float64 rows of piece ids of a list of texts."""
+        if isinstance(texts, str):
+            raise TypeError("encode takes a list of texts; wrap one text in a list")
+        split = [pieces(t) for t in texts]
+        if not split:
+            raise ValueError("no texts to encode")
+        if self.length is None:  # a text with no words is a row of 0: nothing to explain
+            self.length = max(1, *(len(p) for p in split))
+        rows = np.zeros((len(split), self.length))
+        for i, p in enumerate(split):
+            if len(p) > self.length:
+                raise ValueError(
+                    f"text {i} has {len(p)} words, more than the {self.length} positions of "
+                    "this encoder's rows: make it with a larger length"
+                )
+            rows[i, : len(p)] = [self._id(piece) for piece in p]
+        return rows
+
+    def _id(self, piece):
+        if piece not in self._ids:
+            self._ids[piece] = len(self._pieces)
+            self._pieces.append(piece)
+        return self._ids[piece]
+
+    def decode(self, rows):
+        """The texts of rows of piece ids (switched-off positions left out)."""
+        ids = self._checked(rows)
+        return ["".join(self._pieces[j] for j in row if j) for row in ids]
+
+    def words(self, row):
+        """The word at each position of one row ('' where there is none)."""
+        ids = self._checked(np.asarray(row)[None])[0]
+        return [_WORD.search(self._pieces[j]).group() if j else "" for j in ids]
+
+    def wrap(self, model):
+        """A model of rows of piece ids, calling ``model`` (a callable taking a list of
+        texts, such as a scikit-learn text pipeline's ``predict_proba``) on their texts."""
+        if not callable(model):
+            raise TypeError(f"model must be callable on a list of texts, got {model!r}")
+
+        def on_rows(rows):
+            return model(self.decode(rows))
+
+        on_rows.__name__ = f"texts of {getattr(model, '__name__', type(model).__name__)}"
+        return on_rows
+
+    def _checked(self, rows):
+        rows = np.asarray(rows)
+        if rows.ndim != 2 or (self.length is not None and rows.shape[1] != self.length):
+            raise ValueError(f"expected rows (n, {self.length}) of piece ids, got {rows.shape}")
+        ids = np.rint(rows).astype(np.int64)
+        if not (np.array_equal(ids, rows) and ((ids >= 0) & (ids < len(self._pieces))).all()):
+            raise ValueError("rows hold values that are not ids of this encoder's pieces")
+        return ids

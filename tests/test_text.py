@@ -1,0 +1,193 @@
+"""Texts: word rows that give the text back exactly, local explanations of a model of
+strings, LIME's text explainer on the same removals, and the real food reviews."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+from scrutiny import Explainer, TextEncoder
+from scrutiny.datasets import load_food_reviews
+from scrutiny.datasets.reviews import DEFAULT_DIR
+from scrutiny.fidelity import deduction
+from scrutiny.text import pieces
+
+TRICKY = [
+    "  I really loved this great product!",
+    "awful taste, never again.",
+    "Don't buy it -- café au lait\nwas flat;   sad ",
+    "great",
+    "...",  # no word: a row of zeros
+]
+WEIGHTS = {"great": 2.0, "awful": -3.0, "loved": 0.5}
+
+
+def word_model(texts):
+    """Logistic in the presence of three words: the effect of removing one is its weight."""
+    logit = np.array([sum(WEIGHTS.get(w, 0.0) for w in re.findall(r"\w+", t)) for t in texts])
+    p = 1.0 / (1.0 + np.exp(-(logit - 1.0)))
+    return np.column_stack([1.0 - p, p])
+
+
+def test_rows_give_every_text_back_exactly_and_switching_off_removes_the_word():
+    enc = TextEncoder()
+    X = enc.encode(TRICKY)
+    assert enc.decode(X[:4]) == TRICKY[:4] and enc.decode(X[4:]) == [""]  # no word, no piece
+    assert X.shape == (5, max(len(pieces(t)) for t in TRICKY)) and not X[4].any()
+    assert enc.words(X[2])[:4] == ["Don", "t", "buy", "it"]
+    assert "".join(pieces(TRICKY[0])) == TRICKY[0]
+    off = X[1].copy()
+    off[1] = 0  # "taste, "
+    assert enc.decode(off[None]) == ["awful never again."]
+    again = enc.encode(["awful taste, great"])  # known pieces keep their ids
+    assert (
+        enc.decode(again) == ["awful taste, great"] and (again[0, :3] == [*X[1, :2], X[3, 0]]).all()
+    )
+
+
+def test_encoder_refuses_what_it_cannot_encode_whole():
+    enc = TextEncoder(length=3)
+    with pytest.raises(ValueError, match="text 1 has 4 words, more than the 3"):
+        enc.encode(["one two", "one two three four"])
+    with pytest.raises(TypeError, match="list of texts"):
+        enc.encode("one text")
+    with pytest.raises(TypeError, match="must be str"):
+        enc.encode([3.5])
+    with pytest.raises(ValueError, match="not ids of this encoder"):
+        enc.decode(np.array([[1.5, 0, 0]]))
+    with pytest.raises(ValueError, match=r"expected rows \(n, 3\)"):
+        enc.decode(np.zeros((2, 4)))
+
+
+def test_local_mode_finds_the_exact_effect_of_removing_each_word():
+    enc = TextEncoder()
+    X = enc.encode(TRICKY[:4])
+    ex = Explainer(
+        enc.wrap(word_model),
+        X,
+        mode="local",
+        representation="tokens",
+        n_samples=300,
+        random_state=0,
+        progress=False,
+    )
+    exp = ex.explain(X)
+    # the model is additive in the words' presence with no noise: each fit recovers the
+    # effects up to its posterior spread, which a noise-free response makes tiny (0.05 is
+    # over ten times what the fits show, and a twentieth of the smallest effect)
+    for i in range(4):
+        words = enc.words(X[i])
+        sign = 1.0 if exp.target[i] == 1 else -1.0
+        for j, word in enumerate(words):
+            expected = sign * WEIGHTS.get(word, 0.0) if word else 0.0
+            assert exp.values[i, j] == pytest.approx(expected, abs=0.05), (i, word)
+    assert [enc.words(X[i])[exp.top(1)[i, 0]] for i in (0, 1, 3)] == ["great", "awful", "great"]
+    assert exp.meta["model_queries"] == 4 + 4 * 300  # the targets' query, then the samples
+    # removing the top word of texts 0 and 3 changes their class (logit 1.5 and 1 to -0.5
+    # and -1), as their explanations say
+    assert not deduction(enc.wrap(word_model), exp[[0, 3]], ks=[1]).any()
+
+
+def test_tokens_are_refused_outside_local_mode():
+    enc = TextEncoder()
+    X = enc.encode(TRICKY[:2])
+    for mode in ("global", "guided"):
+        with pytest.raises(ValueError, match="mode='local'"):
+            Explainer(enc.wrap(word_model), X, mode=mode, representation="tokens")
+    with pytest.raises(ValueError, match="baseline is 0"):
+        Explainer(enc.wrap(word_model), X, mode="local", representation="tokens", baseline=3)
+    ex = Explainer(enc.wrap(word_model), X, mode="local", representation="tokens")
+    with pytest.raises(ValueError, match="equals the baseline everywhere"):
+        ex.explain(enc.encode(["..."]))
+
+
+def test_lime_text_removes_the_same_words_and_finds_the_decisive_one():
+    pytest.importorskip("lime")
+    from scrutiny.baselines import lime_text
+
+    enc = TextEncoder()
+    X = enc.encode(TRICKY[:2])
+    exp = lime_text(enc.wrap(word_model), X, enc, num_samples=200, progress=False)
+    assert [enc.words(X[i])[exp.top(1)[i, 0]] for i in range(2)] == ["great", "awful"]
+    assert exp.meta["model_queries"] == 2 * 200 and exp.meta["scale"] == "probability"
+    assert not exp.values[:, (X == 0).all(axis=0)].any()  # nothing past the texts' ends
+    again = lime_text(enc.wrap(word_model), X, enc, num_samples=200, progress=False)
+    np.testing.assert_array_equal(exp.values, again.values)
+
+
+def test_missing_reviews_name_the_debian_package(tmp_path):
+    with pytest.raises(FileNotFoundError, match="r-cran-modeldata"):
+        load_food_reviews("train", directory=tmp_path)
+    with pytest.raises(ValueError, match="split"):
+        load_food_reviews("validation", directory=tmp_path)
+
+
+@pytest.mark.skipif(
+    not (DEFAULT_DIR / "Rdata.rdx").is_file() and not os.environ.get("SCRUTINY_MODELDATA"),
+    reason="Debian's r-cran-modeldata is not installed (.ci/run installs it)",
+)
+def test_real_reviews_and_the_reference_classifier():
+    pytest.importorskip("rdata")
+    pytest.importorskip("sklearn")
+    from scrutiny.zoo import review_classifier
+
+    texts, labels = load_food_reviews("test")
+    assert len(texts) == 1000 and labels.sum() == 658  # 658 "great", as packaged
+    model, facts = review_classifier()
+    assert facts["test_accuracy"] >= 0.78  # 0.809 measured; a majority vote gets 0.658
+    enc = TextEncoder()
+    X = enc.encode(texts[:2])
+    np.testing.assert_allclose(enc.wrap(model.predict_proba)(X), model.predict_proba(texts[:2]))
+
+
+def test_text_plot_colours_each_word_on_the_axes_it_is_given():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scrutiny import plots
+
+    enc = TextEncoder()
+    X = enc.encode(TRICKY[:2])
+    ex = Explainer(
+        enc.wrap(word_model),
+        X,
+        mode="local",
+        representation="tokens",
+        n_samples=100,
+        random_state=0,
+        progress=False,
+    )
+    exp = ex.explain(X[:1])
+    fig, ax = plt.subplots()
+    assert plots.explanation_text(exp, 0, enc.words(X[0]), ax=ax, width=12) is ax
+    shown = {t.get_text(): t for t in ax.texts}
+    assert list(shown) == [w for w in enc.words(X[0]) if w]
+    red, neutral = shown["great"].get_bbox_patch(), shown["this"].get_bbox_patch()
+    r, g, b, _ = red.get_facecolor()
+    assert r > b + 0.2 and r > g + 0.2  # supports the class: red
+    assert max(neutral.get_facecolor()[:3]) - min(neutral.get_facecolor()[:3]) < 0.1  # ~0: white
+    assert len({t.get_position()[1] for t in ax.texts}) > 1  # wrapped at 12 characters
+    with pytest.raises(ValueError, match="3 words for an explanation of"):
+        plots.explanation_text(exp, 0, ["a", "b", "c"], ax=ax)
+    plt.close(fig)
+
+
+def test_a_saved_local_text_explainer_explains_as_before(tmp_path):
+    enc = TextEncoder()
+    X = enc.encode(TRICKY[:2])
+    ex = Explainer(
+        enc.wrap(word_model),
+        X,
+        mode="local",
+        representation="tokens",
+        n_samples=100,
+        random_state=0,
+        progress=False,
+    )
+    path = ex.save(tmp_path / "ex")
+    back = Explainer.load(path, enc.wrap(word_model))
+    assert back.representation.kind == "tokens"
+    np.testing.assert_array_equal(back.explain(X[:1]).values, ex.explain(X[:1]).values)
