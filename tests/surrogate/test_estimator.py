@@ -309,6 +309,23 @@ def test_responses_of_any_float64_scale_keep_their_draws(scale):
     np.testing.assert_allclose(resp, ref.responsibilities(Z, y), atol=1e-6)
 
 
+def test_responsibilities_survive_prior_draws_beyond_float64():
+    """y at 1e152 fits (its variance is within float64), but an empty component's prior
+    draw of the noise variance, and of its intercept's squared residual, overflow to inf:
+    inf / inf made every row's responsibilities NaN and ``assign`` say 0. A variance beyond
+    float64 now counts as infinite (density 0), which moves no row's component."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((100, 3))
+    y = Z @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow itself
+        m = quick().fit(Z, 1e152 * y)
+    assert np.isinf(m.noise_var_draws_).any()  # the case this test is about
+    resp = m.responsibilities(Z, 1e152 * y)
+    assert np.isfinite(resp).all() and np.allclose(resp.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(m.assign(Z, 1e152 * y), quick().fit(Z, y).assign(Z, y))
+
+
 @pytest.mark.parametrize("scale", [1e-160, 1e160])
 def test_responses_whose_variance_leaves_float64_are_refused(scale):
     rng = np.random.default_rng(0)

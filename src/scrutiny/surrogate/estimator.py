@@ -294,9 +294,10 @@ class DPMixtureRegression:
             zb = Z[lo : lo + batch_size].astype(np.float32)
             mu = (zb @ W).reshape(-1, D, J) + self.intercept_draws_
             yb = y[lo : lo + batch_size, None, None]
-            res = yb - mu
-            logp = log_w - 0.5 * np.log(2 * np.pi * s2) - res**2 / (2 * s2)
             sd = np.sqrt(s2)
+            # (res / sd)^2, not res^2 / s2: at large scales an empty component's prior
+            # draws overflow both to inf, and inf / inf made the row NaN
+            logp = log_w - 0.5 * np.log(2 * np.pi * s2) - 0.5 * ((yb - mu) / sd) ** 2
             # log_ndtr of the censored rows only: of every row, it took a third of the time
             low, high = yb[:, 0, 0] <= lower, yb[:, 0, 0] >= upper
             logp[low] = log_w + log_ndtr((lower - mu[low]) / sd)
