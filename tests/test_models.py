@@ -236,3 +236,20 @@ def test_load_callable_from_file(tmp_path):
         load_callable(f"{src}:nope")
     with pytest.raises(ValueError, match="module:function"):
         load_callable("just_a_name")
+
+
+def test_bool_inputs_and_dataframes_with_bool_columns_are_numbers():
+    """pandas.get_dummies makes bool columns; a frame mixing them with floats converts to an
+    object array, which was refused as not numbers. Non-numeric columns are named."""
+    import pandas as pd
+
+    from scrutiny._validation import as_input_batch
+
+    frame = pd.get_dummies(pd.DataFrame({"age": [30.0, 41.5, 50.0], "city": ["a", "b", "a"]}))
+    expected = [[30.0, 1.0, 0.0], [41.5, 0.0, 1.0], [50.0, 1.0, 0.0]]
+    np.testing.assert_array_equal(as_input_batch(frame, "X"), expected)
+    np.testing.assert_array_equal(as_input_batch(np.eye(2, dtype=bool), "X"), np.eye(2))
+    with pytest.raises(TypeError, match=r"columns \['city'\] are not numbers"):
+        as_input_batch(pd.DataFrame({"age": [30.0], "city": ["a"]}), "X")
+    with pytest.raises(ValueError, match="1 NaN or inf values, the first at \\(1, 0\\)"):
+        as_input_batch(pd.DataFrame({"n": pd.array([1, None], dtype="Int64")}), "X")

@@ -39,8 +39,19 @@ def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
 
 def as_input_batch(X, name):
     """A checked float64 copy of a batch of inputs X (n, *input_shape): what keeps it (an
-    explainer, an explanation) is safe from a caller who later writes into X."""
+    explainer, an explanation) is safe from a caller who later writes into X. Bools are
+    0/1, also in a DataFrame's columns (pandas.get_dummies), which ``np.asarray`` would
+    turn into an object array next to float columns."""
+    if column_names(X) is not None:
+        from pandas.api.types import is_numeric_dtype
+
+        text = [str(c) for c, dtype in X.dtypes.items() if not is_numeric_dtype(dtype)]
+        if text:
+            raise TypeError(f"{name}'s columns {text[:5]} are not numbers")
+        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
     X = np.asarray(X)
+    if X.dtype == bool:
+        X = X.astype(np.float64)
     if X.dtype == object or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
         raise TypeError(f"{name} must be real numbers, got dtype {X.dtype}")
     if X.ndim < 2 or X.shape[0] == 0:
