@@ -3,21 +3,23 @@
 import numpy as np
 
 
-def write_softmax_regression(path, weights):
-    """x (n, p) float32 -> softmax(x @ weights): a linear classifier saved as ONNX."""
+def write_softmax_regression(path, weights, dtype=np.float32, batch=None):
+    """x (n, p) -> softmax(x @ weights) in ``dtype``: a linear classifier saved as ONNX,
+    for any n, or only n = ``batch`` (as torch.onnx.export writes without dynamic axes)."""
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     p, c = weights.shape
+    kind = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     graph = helper.make_graph(
         [
             helper.make_node("MatMul", ["x", "W"], ["z"]),
             helper.make_node("Softmax", ["z"], ["p"], axis=1),
         ],
         "softmax_regression",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, p])],
-        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, c])],
-        [numpy_helper.from_array(np.asarray(weights, dtype=np.float32), "W")],
+        [helper.make_tensor_value_info("x", kind, [batch, p])],
+        [helper.make_tensor_value_info("p", kind, [batch, c])],
+        [numpy_helper.from_array(np.asarray(weights, dtype=dtype), "W")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8

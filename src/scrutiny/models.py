@@ -275,7 +275,8 @@ def _wrap_file(path):
             ) from exc
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         inp = session.get_inputs()[0]
-        dtype = np.float64 if inp.type == "tensor(double)" else np.float32
+        floats = {"tensor(double)": np.float64, "tensor(float16)": np.float16}
+        dtype = floats.get(inp.type, np.float32)
         names = [o.name for o in session.get_outputs()]
 
         def call(xb):
