@@ -264,3 +264,20 @@ def test_bool_inputs_and_dataframes_with_bool_columns_are_numbers():
         as_input_batch(pd.DataFrame({"age": [30.0], "city": ["a"]}), "X")
     with pytest.raises(ValueError, match="1 NaN or inf values, the first at \\(1, 0\\)"):
         as_input_batch(pd.DataFrame({"n": pd.array([1, None], dtype="Int64")}), "X")
+
+
+def test_a_torch_module_whose_weights_are_buffers_gets_their_dtype():
+    """A module without parameters (frozen weights kept as buffers) in float64 was fed
+    float32 rows; its first floating-point buffer says what it takes."""
+
+    class Frozen(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("steps", torch.tensor(0))  # an integer buffer is skipped
+            self.register_buffer("W", torch.as_tensor(W))
+
+        def forward(self, x):
+            return x @ self.W
+
+    adapter = ModelAdapter(Frozen(), outputs="logits")
+    np.testing.assert_allclose(adapter.proba(X), probs(X), rtol=1e-12)

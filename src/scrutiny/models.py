@@ -248,11 +248,14 @@ def _torch_call(module):
         module.eval()
     except NotImplementedError:  # an exported program: its mode was fixed when exported
         pass
-    try:
-        first = next(module.parameters())
-        device, dtype = first.device, first.dtype
-    except StopIteration:
+    # the first floating-point weight, a parameter or else a buffer (frozen weights), says
+    # what the model takes
+    tensors = (*module.parameters(), *module.buffers())
+    first = next((t for t in tensors if t.is_floating_point()), None)
+    if first is None:
         device, dtype = torch.device("cpu"), torch.get_default_dtype()
+    else:
+        device, dtype = first.device, first.dtype
 
     def call(xb):
         with torch.no_grad():
