@@ -281,3 +281,23 @@ def test_a_torch_module_whose_weights_are_buffers_gets_their_dtype():
 
     adapter = ModelAdapter(Frozen(), outputs="logits")
     np.testing.assert_allclose(adapter.proba(X), probs(X), rtol=1e-12)
+
+
+def test_a_bad_output_names_the_input_row_not_its_place_in_a_batch():
+    """With batches of 4, input 7 is row 3 of the second batch: the message names 7."""
+
+    def nan_at_7(x):
+        p = probs(x)
+        p[x[:, 0] == X[7, 0]] = np.nan
+        return p
+
+    with pytest.raises(ModelError, match="the first for input 7"):
+        ModelAdapter(nan_at_7, batch_size=4).log_proba(X)
+
+    def off_at_9(x):
+        p = probs(x)
+        p[x[:, 0] == X[9, 0]] *= 0.5
+        return p
+
+    with pytest.raises(ModelError, match="output for input 9 sums to"):
+        ModelAdapter(off_at_9, batch_size=4).log_proba(X)

@@ -69,7 +69,8 @@ class ModelAdapter:
         if X.ndim < 1 or X.shape[0] == 0:
             raise ValueError(f"need a non-empty batch of inputs, got shape {X.shape}")
         parts = [
-            self._batch(X[lo : lo + self.batch_size]) for lo in range(0, len(X), self.batch_size)
+            self._batch(X[lo : lo + self.batch_size], lo)
+            for lo in range(0, len(X), self.batch_size)
         ]
         return np.concatenate(parts)
 
@@ -125,7 +126,8 @@ class ModelAdapter:
             raise ValueError(f"the model needs columns {missing[:5]} that the data lacks")
         return pd.DataFrame(xb, columns=names)[self._fitted_names]
 
-    def _batch(self, xb):
+    def _batch(self, xb, start):
+        """Log-probabilities of rows ``start``, ``start + 1``, ... of the inputs."""
         xb = np.array(xb)  # a copy: a model that edits its input edits ours
         if self._fitted_names is not None:
             xb = self._as_frame(xb)
@@ -157,9 +159,9 @@ class ModelAdapter:
             row = int(np.argwhere(bad)[0][0])
             raise ModelError(
                 f"the model returned {int(bad.sum())} non-finite values (NaN or inf), the "
-                f"first in row {row} of a batch"
+                f"first for input {start + row}"
             )
-        logp = self._to_log_proba(out, eps)
+        logp = self._to_log_proba(out, eps, start)
         if self.n_classes is None:
             self.n_classes = logp.shape[1]
         elif logp.shape[1] != self.n_classes:
@@ -169,7 +171,7 @@ class ModelAdapter:
             )
         return logp
 
-    def _to_log_proba(self, out, eps):
+    def _to_log_proba(self, out, eps, start):
         if self.outputs == "logits":
             if out.ndim == 1:
                 out = np.stack([np.zeros_like(out), out], axis=1)  # binary logit
@@ -191,9 +193,9 @@ class ModelAdapter:
         if out.shape[1] > 1 and off.max() > tolerance:
             row = int(off.argmax())
             raise ModelError(
-                f"the model's outputs are not probabilities: row {row} of a batch sums to "
-                f"{sums[row]:.6g}, not 1; if it returns logits or scores, pass outputs='logits' "
-                "(on the command line: --outputs logits)"
+                f"the model's outputs are not probabilities: its output for input {start + row} "
+                f"sums to {sums[row]:.6g}, not 1; if it returns logits or scores, pass "
+                "outputs='logits' (on the command line: --outputs logits)"
             )
         with np.errstate(divide="ignore"):
             return np.log(out / sums[:, None])
