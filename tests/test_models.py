@@ -165,6 +165,18 @@ def test_onnx_file_in_other_precisions(tmp_path, dtype, atol):
     np.testing.assert_allclose(adapter.proba(X), probs(X), atol=atol)
 
 
+@pytest.mark.parametrize("fixed", [1, 3])
+def test_onnx_file_with_a_fixed_batch_size(tmp_path, fixed):
+    """torch.onnx.export without dynamic axes fixes the batch size to the example's (often
+    1): the model is called on batches of exactly that many rows, the last one padded."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    path = write_softmax_regression(tmp_path / "m.onnx", W, batch=fixed)
+    adapter = ModelAdapter(path, batch_size=4)  # 10 rows: batches of 4, 4, 2
+    np.testing.assert_allclose(adapter.proba(X), probs(X), atol=1e-6)
+    assert adapter.n_rows == len(X)
+
+
 def test_onnx_classifier_with_its_label_first(tmp_path):
     """skl2onnx and others put the predicted label (int64) before the probabilities: the
     scores are read from the floating-point output."""

@@ -283,10 +283,23 @@ def _wrap_file(path):
         floats = {"tensor(double)": np.float64, "tensor(float16)": np.float16}
         dtype = floats.get(inp.type, np.float32)
         names = [o.name for o in session.get_outputs()]
+        # exported without a dynamic batch axis (torch.onnx.export's default), the model
+        # takes exactly this many rows
+        fixed = inp.shape[0] if isinstance(inp.shape[0], int) and inp.shape[0] > 0 else None
 
-        def call(xb):
+        def run(xb):
             outs = session.run(None, {inp.name: np.ascontiguousarray(xb, dtype=dtype)})
             return _onnx_scores(outs, names)
+
+        def call(xb):
+            if fixed is None or len(xb) == fixed:
+                return run(xb)
+            parts = []
+            for lo in range(0, len(xb), fixed):
+                chunk = xb[lo : lo + fixed]
+                padded = np.concatenate([chunk, np.repeat(chunk[-1:], fixed - len(chunk), 0)])
+                parts.append(run(padded)[: len(chunk)])  # the copies of the last row dropped
+            return np.concatenate(parts)
 
         return "onnx", call
     try:
