@@ -313,3 +313,16 @@ def test_a_bad_output_names_the_input_row_not_its_place_in_a_batch():
 
     with pytest.raises(ModelError, match="output for input 9 sums to"):
         ModelAdapter(off_at_9, batch_size=4).log_proba(X)
+
+
+def test_low_precision_scores_of_many_classes_must_still_sum_to_1():
+    """Rounding each probability to a relative 2**-11 (float16) moves a row's sum by at most
+    that much, whatever the number of classes; a slack of n_classes x eps (0.98 for 1000
+    float16 classes) let a sigmoid head whose rows sum to 1.5 pass as probabilities."""
+    scores = torch.full((3, 1000), 0.0015, dtype=torch.float16)  # rows sum to 1.5
+    with pytest.raises(ModelError, match=r"sums to 1\.50"):
+        ModelAdapter(lambda x: scores[: len(x)]).log_proba(np.zeros((3, 1)))
+    logits = torch.as_tensor(np.random.default_rng(2).normal(scale=5, size=(200, 1000)))
+    softmax16 = torch.softmax(logits, 1).to(torch.float16)  # rows off 1 by up to 0.4 eps
+    adapter = ModelAdapter(lambda x: softmax16[: len(x)], batch_size=200)
+    assert adapter.log_proba(np.zeros((200, 1))).shape == (200, 1000)
