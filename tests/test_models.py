@@ -326,3 +326,19 @@ def test_low_precision_scores_of_many_classes_must_still_sum_to_1():
     softmax16 = torch.softmax(logits, 1).to(torch.float16)  # rows off 1 by up to 0.4 eps
     adapter = ModelAdapter(lambda x: softmax16[: len(x)], batch_size=200)
     assert adapter.log_proba(np.zeros((200, 1))).shape == (200, 1000)
+
+
+def test_a_torch_module_put_back_in_train_mode_is_still_queried_in_eval_mode():
+    """A user who trains on after making the adapter switches the module back to train
+    mode: queries then updated BatchNorm's running statistics (the user's model changed by
+    being explained) and dropped units at random."""
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4), torch.nn.Dropout(0.5), torch.nn.Linear(4, 3)
+    )
+    adapter = ModelAdapter(module, outputs="logits")
+    module.train()
+    stats = module[1].running_mean.clone()
+    a, b = adapter.log_proba(X + 5.0), adapter.log_proba(X + 5.0)
+    torch.testing.assert_close(module[1].running_mean, stats, rtol=0, atol=0)
+    np.testing.assert_array_equal(a, b)

@@ -248,10 +248,13 @@ def _wrap(model):
 def _torch_call(module):
     import torch
 
-    try:
-        module.eval()
-    except NotImplementedError:  # an exported program: its mode was fixed when exported
-        pass
+    def to_eval():
+        try:
+            module.eval()
+        except NotImplementedError:  # an exported program: its mode was fixed when exported
+            pass
+
+    to_eval()
     # the first floating-point weight, a parameter or else a buffer (frozen weights), says
     # what the model takes
     tensors = (*module.parameters(), *module.buffers())
@@ -262,6 +265,9 @@ def _torch_call(module):
         device, dtype = first.device, first.dtype
 
     def call(xb):
+        # at every call: a module switched back to train() since would update BatchNorm's
+        # statistics and drop units
+        to_eval()
         with torch.no_grad():
             out = module(torch.as_tensor(np.ascontiguousarray(xb), dtype=dtype, device=device))
         return out.detach().cpu()  # in the model's precision, which the checks allow for
