@@ -146,6 +146,15 @@ def test_exported_program_file(tmp_path):
     np.testing.assert_allclose(adapter.log_proba(X), ModelAdapter(module, "logits").log_proba(X))
 
 
+def test_exported_program_file_with_a_fixed_batch_size(tmp_path):
+    """torch.export without dynamic shapes takes batches of the example's size only."""
+    module = torch_model().eval()
+    path = tmp_path / "model.pt2"
+    torch.export.save(torch.export.export(module, (torch.zeros(4, 2),)), str(path))
+    adapter = ModelAdapter(path, outputs="logits", batch_size=3)  # 10 rows: 3, 3, 3, 1
+    np.testing.assert_allclose(adapter.log_proba(X), ModelAdapter(module, "logits").log_proba(X))
+
+
 def test_onnx_file(tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")

@@ -291,25 +291,12 @@ def _wrap_file(path):
         floats = {"tensor(double)": np.float64, "tensor(float16)": np.float16}
         dtype = floats.get(inp.type, np.float32)
         names = [o.name for o in session.get_outputs()]
-        # exported without a dynamic batch axis (torch.onnx.export's default), the model
-        # takes exactly this many rows
-        fixed = inp.shape[0] if isinstance(inp.shape[0], int) and inp.shape[0] > 0 else None
 
-        def run(xb):
+        def call(xb):
             outs = session.run(None, {inp.name: np.ascontiguousarray(xb, dtype=dtype)})
             return _onnx_scores(outs, names)
 
-        def call(xb):
-            if fixed is None or len(xb) == fixed:
-                return run(xb)
-            parts = []
-            for lo in range(0, len(xb), fixed):
-                chunk = xb[lo : lo + fixed]
-                padded = np.concatenate([chunk, np.repeat(chunk[-1:], fixed - len(chunk), 0)])
-                parts.append(run(padded)[: len(chunk)])  # the copies of the last row dropped
-            return np.concatenate(parts)
-
-        return "onnx", call
+        return "onnx", _in_batches_of(inp.shape[0], call)
     try:
         import torch
     except ImportError as exc:
@@ -319,8 +306,10 @@ def _wrap_file(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is still common
+            fixed = None
             if path.suffix.lower() == ".pt2":
-                module = torch.export.load(str(path)).module()
+                program = torch.export.load(str(path))
+                module, fixed = program.module(), _exported_batch(program)
             else:
                 module = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
@@ -334,7 +323,41 @@ def _wrap_file(path):
             f"cannot read {path} as a model: it is not an .onnx file, and torch could not "
             f"load it as an exported program (.pt2) or TorchScript ({exc}){hint}"
         ) from exc
-    return "torch-file", _torch_call(module)
+    return "torch-file", _in_batches_of(fixed, _torch_call(module))
+
+
+def _in_batches_of(fixed, call):
+    """``call`` on any number of rows, for a model exported without a dynamic batch axis
+    (the default of torch.onnx.export and torch.export) that takes exactly ``fixed`` rows:
+    the last batch is padded with copies of its last row, their outputs dropped."""
+    if not isinstance(fixed, int) or fixed < 1:  # a symbolic or unknown size: any
+        return call
+
+    def in_batches(xb):
+        if len(xb) == fixed:
+            return call(xb)
+        parts = []
+        for lo in range(0, len(xb), fixed):
+            chunk = xb[lo : lo + fixed]
+            padded = np.concatenate([chunk, np.repeat(chunk[-1:], fixed - len(chunk), 0)])
+            parts.append(call(padded)[: len(chunk)])
+        if hasattr(parts[0], "detach"):  # torch tensors, perhaps bfloat16, which numpy lacks
+            import torch
+
+            return torch.cat(parts)
+        return np.concatenate(parts)
+
+    return in_batches
+
+
+def _exported_batch(program):
+    """The batch size an exported program was specialised to (an int), else None."""
+    try:
+        inputs = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
+        shape = inputs[program.graph_signature.user_inputs[0]].meta["val"].shape
+    except (KeyError, IndexError, AttributeError):
+        return None
+    return shape[0] if len(shape) and isinstance(shape[0], int) else None  # not a SymInt
 
 
 def _onnx_scores(outs, names):
