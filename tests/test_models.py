@@ -283,6 +283,8 @@ def test_bool_inputs_and_dataframes_with_bool_columns_are_numbers():
     np.testing.assert_array_equal(as_input_batch(np.eye(2, dtype=bool), "X"), np.eye(2))
     with pytest.raises(TypeError, match=r"columns \['city'\] are not numbers"):
         as_input_batch(pd.DataFrame({"age": [30.0], "city": ["a"]}), "X")
+    codes = pd.DataFrame({"age": [30.0, 41.5], "code": pd.Categorical([3, 5])})
+    np.testing.assert_array_equal(as_input_batch(codes, "X"), [[30.0, 3.0], [41.5, 5.0]])
     with pytest.raises(ValueError, match="1 NaN or inf values, the first at \\(1, 0\\)"):
         as_input_batch(pd.DataFrame({"n": pd.array([1, None], dtype="Int64")}), "X")
 

@@ -45,7 +45,11 @@ def as_input_batch(X, name):
     if column_names(X) is not None:
         from pandas.api.types import is_numeric_dtype
 
-        text = [str(c) for c, dtype in X.dtypes.items() if not is_numeric_dtype(dtype)]
+        text = [  # a categorical of numbers is numbers
+            str(c)
+            for c, col in X.items()
+            if not is_numeric_dtype(col.dtype) and np.asarray(col).dtype.kind not in "biuf"
+        ]
         if text:
             raise TypeError(f"{name}'s columns {text[:5]} are not numbers")
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)
