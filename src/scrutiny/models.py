@@ -218,6 +218,13 @@ def _numeric(out):
         arr = np.asarray(out)
         if arr.dtype.kind == "f":
             eps = max(eps, float(np.finfo(arr.dtype).eps))
+        elif "ml_dtypes" in sys.modules:  # JAX's and TensorFlow's bfloat16 (numpy kind "V")
+            import ml_dtypes
+
+            try:
+                eps = max(eps, float(ml_dtypes.finfo(arr.dtype).eps))
+            except ValueError:  # not a floating-point type
+                pass
         return np.asarray(arr, dtype=np.float64), eps
     except (TypeError, ValueError) as exc:
         raise ModelError(
