@@ -95,3 +95,13 @@ def test_designed_perturbations_switch_off_the_top_effects():
     assert prefix.min() >= 8 and 11 < prefix.mean() < 13  # sd of the mean about 0.12
     rest = np.arange(Q) > prefix[:, None] + 16  # beyond any row's own deletions
     assert abs(off[rest].mean() - EXTRA_OFF) < 0.02  # thousands of draws: sd about 0.005
+
+
+def test_designed_perturbations_stay_at_the_scale_of_their_share():
+    """A share of 5% of 40 features: at most 2 off at the top, and the extras a small part of
+    that (each other feature with probability at most max_rate / 8, about 0.24 of them), not
+    EXTRA_OFF of all the others (1.9): on average at most the 2 a random one may switch off.
+    400 rows, off counts of sd under 1: the mean is within about 0.05."""
+    K, y = data(2000, noise=0.01)
+    keep = thompson_deletions(K, y, np.zeros(Q), 400, 0.05, np.random.default_rng(1))
+    assert (~keep).sum(axis=1).mean() <= 0.05 * Q
