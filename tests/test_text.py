@@ -191,3 +191,15 @@ def test_a_saved_local_text_explainer_explains_as_before(tmp_path):
     back = Explainer.load(path, enc.wrap(word_model))
     assert back.representation.kind == "tokens"
     np.testing.assert_array_equal(back.explain(X[:1]).values, ex.explain(X[:1]).values)
+
+
+def test_lime_text_puts_each_value_at_its_words_position_in_a_row_with_a_gap():
+    pytest.importorskip("lime")
+    from scrutiny.baselines import lime_text
+
+    enc = TextEncoder()
+    X = enc.encode(["this is a great thing"])
+    X[0, 1] = 0  # "is " switched off, as deduction and local mode's perturbations do
+    exp = lime_text(enc.wrap(word_model), X, enc, num_samples=200, progress=False)
+    assert enc.words(X[0])[exp.top(1)[0, 0]] == "great"
+    assert exp.values[0, 1] == 0.0  # no word there, so no value

@@ -135,7 +135,7 @@ def lime_text(
     local_pred = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
-        text, n_words = encoder.decode(X[i : i + 1])[0], int(rep.present(X[i]).sum())
+        text, on = encoder.decode(X[i : i + 1])[0], np.flatnonzero(rep.present(X[i]))
         explainer = LimeTextExplainer(  # one per input, seeded alike, as in lime_image
             bow=False, split_expression=pieces, mask_string="", random_state=random_state
         )
@@ -143,11 +143,11 @@ def lime_text(
             text,
             lambda texts: adapter.proba(encoder.encode(texts)),
             labels=(int(targets[i]),),
-            num_features=n_words,
+            num_features=on.size,
             num_samples=num_samples,
         )
         for f, w in e.local_exp[int(targets[i])]:
-            feature_values[i, f] = w  # the f-th piece, which sits at position f
+            feature_values[i, on[f]] = w  # the text's f-th piece: the row's f-th present one
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples)
     return _explanation(
