@@ -10,7 +10,7 @@ import pytest
 from scrutiny import Explainer, TextEncoder
 from scrutiny.datasets import load_food_reviews
 from scrutiny.datasets.reviews import DEFAULT_DIR
-from scrutiny.fidelity import deduction
+from scrutiny.fidelity import augmentation, deduction
 from scrutiny.text import pieces
 
 TRICKY = [
@@ -203,3 +203,26 @@ def test_lime_text_puts_each_value_at_its_words_position_in_a_row_with_a_gap():
     exp = lime_text(enc.wrap(word_model), X, enc, num_samples=200, progress=False)
     assert enc.words(X[0])[exp.top(1)[0, 0]] == "great"
     assert exp.values[0, 1] == 0.0  # no word there, so no value
+
+
+def test_augmentation_copies_a_texts_last_word_in_as_a_word_of_its_own():
+    enc = TextEncoder()
+    X = enc.encode(["so great", "bad bad bad", "bad"])
+    ex = Explainer(
+        enc.wrap(word_model),
+        X,
+        mode="local",
+        representation="tokens",
+        n_samples=100,
+        random_state=0,
+        progress=False,
+    )
+    exp = ex.explain(X[:1])
+    assert exp.top(1)[0, 0] == 1  # "great", the text's last piece: nothing follows its word
+    # copied into a donor, it meets the donor's next word, or its last one before it
+    crafted = X[1:].copy()
+    crafted[:, 1] = X[0, 1]
+    assert enc.decode(crafted) == ["bad great bad", "bad great"]  # not "greatbad", "badgreat"
+    assert augmentation(enc.wrap(word_model), exp, X[1:], ks=[1]).all()
+    enc = TextEncoder()
+    assert enc.decode(enc.encode(TRICKY)) == [*TRICKY[:4], ""]  # texts still come back exactly

@@ -3,8 +3,11 @@
 A text is cut into pieces, one per word (a run of word characters) with the characters that
 follow it up to the next word; characters before the first word join the first piece.
 Joining the pieces gives the text back exactly (a text with no word at all becomes an
-empty row, read as ""), so the model sees the user's own string when nothing is switched off, and a text with a word switched off is the text without
-that piece (LIME's text explainer with ``bow=False`` also removes words by position).
+empty row, read as ""), so the model sees the user's own string when nothing is switched
+off, and a text with a word switched off is the text without that piece (LIME's text
+explainer with ``bow=False`` also removes words by position). A row mixing texts (the
+fidelity tests' augmentation) may put a text's last piece, which ends in its word, before
+another word: a space is put between them, so that they stay two words.
 
 Each row holds a piece's id per position and 0 (no piece) after the text's end: the
 ``"tokens"`` representation reads a position as present when it is not 0, and 0 is the
@@ -80,7 +83,18 @@ class TextEncoder:
     def decode(self, rows):
         """The texts of rows of piece ids (switched-off positions left out)."""
         ids = self._checked(rows)
-        return ["".join(self._pieces[j] for j in row if j) for row in ids]
+        return [self._joined([self._pieces[j] for j in row if j]) for row in ids]
+
+    @staticmethod
+    def _joined(parts):
+        """Pieces joined, with a space after one ending in a word before one starting with
+        a word (never so within a text), lest the two words fuse into one."""
+        out = parts[:1]
+        for p in parts[1:]:
+            if _WORD.match(out[-1], len(out[-1]) - 1) and _WORD.match(p):
+                out.append(" ")
+            out.append(p)
+        return "".join(out)
 
     def words(self, row):
         """The word at each position of one row ('' where there is none)."""
