@@ -226,3 +226,13 @@ def test_augmentation_copies_a_texts_last_word_in_as_a_word_of_its_own():
     assert augmentation(enc.wrap(word_model), exp, X[1:], ks=[1]).all()
     enc = TextEncoder()
     assert enc.decode(enc.encode(TRICKY)) == [*TRICKY[:4], ""]  # texts still come back exactly
+
+
+def test_lime_text_names_an_input_with_no_word():
+    pytest.importorskip("lime")
+    from scrutiny.baselines import lime_text
+
+    enc = TextEncoder()
+    X = enc.encode(["great", "..."])
+    with pytest.raises(ValueError, match="input 1 equals the baseline everywhere"):
+        lime_text(enc.wrap(word_model), X, enc, num_samples=50, progress=False)

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scrutiny._validation import as_input_batch, class_targets, column_names
-from scrutiny.explainer import target_logit
+from scrutiny.explainer import _require_present, target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
@@ -135,7 +135,8 @@ def lime_text(
     local_pred = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
-        text, on = encoder.decode(X[i : i + 1])[0], np.flatnonzero(rep.present(X[i]))
+        on = _require_present(np.flatnonzero(rep.present(X[i])), i)  # lime: "low >= high"
+        text = encoder.decode(X[i : i + 1])[0]
         explainer = LimeTextExplainer(  # one per input, seeded alike, as in lime_image
             bow=False, split_expression=pieces, mask_string="", random_state=random_state
         )
