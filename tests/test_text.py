@@ -236,3 +236,21 @@ def test_lime_text_names_an_input_with_no_word():
     X = enc.encode(["great", "..."])
     with pytest.raises(ValueError, match="input 1 equals the baseline everywhere"):
         lime_text(enc.wrap(word_model), X, enc, num_samples=50, progress=False)
+
+
+def test_the_text_benchmarks_random_words_are_words_not_padding():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "text_sentiment.py"
+    spec = importlib.util.spec_from_file_location("text_sentiment", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    enc = TextEncoder(length=40)  # padded to a longer review, as the benchmark's rows are
+    X = enc.encode(TRICKY[:2])
+    ex = Explainer(enc.wrap(word_model), X, mode="local", representation="tokens")
+    exp = ex.explain(X, n_samples=50)
+    rand = bench.random_words(exp, 0)
+    top = rand.top(3)
+    assert (np.take_along_axis(X, top, axis=1) != 0).all()  # 3 of the texts' 6 and 4 words
+    assert rand.method == "random" and rand.values.shape == exp.values.shape
