@@ -254,3 +254,21 @@ def test_the_text_benchmarks_random_words_are_words_not_padding():
     top = rand.top(3)
     assert (np.take_along_axis(X, top, axis=1) != 0).all()  # 3 of the texts' 6 and 4 words
     assert rand.method == "random" and rand.values.shape == exp.values.shape
+
+
+def test_lime_text_queries_the_text_less_whole_pieces_each_at_its_own_position():
+    pytest.importorskip("lime")
+    from scrutiny.baselines import lime_text
+
+    text = "great food, great price"  # a repeated word: two positions, not one feature
+    asked = []
+
+    def recording(texts):
+        asked.extend(texts)
+        return word_model(texts)
+
+    enc = TextEncoder()
+    X = enc.encode([text])
+    exp = lime_text(enc.wrap(recording), X, enc, num_samples=200, progress=False)
+    assert set(exp.top(2)[0]) == {0, 2}  # both "great"s, each credited where it stands
+    assert len(asked) == 1 + 200 and all(set(pieces(t)) <= set(pieces(text)) for t in asked)
