@@ -272,3 +272,36 @@ def test_lime_text_queries_the_text_less_whole_pieces_each_at_its_own_position()
     exp = lime_text(enc.wrap(recording), X, enc, num_samples=200, progress=False)
     assert set(exp.top(2)[0]) == {0, 2}  # both "great"s, each credited where it stands
     assert len(asked) == 1 + 200 and all(set(pieces(t)) <= set(pieces(text)) for t in asked)
+
+
+def test_a_saved_encoder_reads_its_rows_as_before(tmp_path):
+    enc = TextEncoder()
+    X = enc.encode(TRICKY)
+    back = TextEncoder.load(enc.save(tmp_path / "enc.json"))
+    assert back.length == enc.length and back.decode(X) == enc.decode(X)
+    np.testing.assert_array_equal(back.encode(TRICKY[:2]), X[:2])
+    (tmp_path / "bad.json").write_text(
+        '{"format": "scrutiny.text-encoder/1", "length": 3, "pieces": ["a ", "a "]}'
+    )
+    with pytest.raises(ValueError, match="damaged"):
+        TextEncoder.load(tmp_path / "bad.json")
+    (tmp_path / "other.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a saved TextEncoder"):
+        TextEncoder.load(tmp_path / "other.json")
+
+
+def test_strings_given_as_inputs_point_to_the_encoder():
+    with pytest.raises(TypeError, match="TextEncoder"):
+        Explainer(word_model, ["great", "awful"], mode="local")
+
+
+def test_kernel_shap_takes_the_representation_by_name():
+    pytest.importorskip("shap")
+    from scrutiny.baselines import kernel_shap
+
+    enc = TextEncoder()
+    X = enc.encode(TRICKY[:1])
+    exp = kernel_shap(
+        enc.wrap(word_model), X, representation="tokens", l1_reg=False, progress=False
+    )
+    assert enc.words(X[0])[exp.top(1)[0, 0]] == "great"

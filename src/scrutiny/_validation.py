@@ -56,6 +56,11 @@ def as_input_batch(X, name):
     X = np.asarray(X)
     if X.dtype == bool:
         X = X.astype(np.float64)
+    if X.dtype.kind in "US" or (X.dtype == object and X.size and isinstance(X.flat[0], str)):
+        raise TypeError(
+            f"{name} holds strings: encode texts as rows of word ids with "
+            "scrutiny.TextEncoder, and explain them with representation='tokens'"
+        )
     if X.dtype == object or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
         raise TypeError(f"{name} must be real numbers, got dtype {X.dtype}")
     if X.ndim < 2 or X.shape[0] == 0:

@@ -25,6 +25,7 @@ from scrutiny.representations import (
     ImageRepresentation,
     TabularRepresentation,
     TokenRepresentation,
+    make_representation,
 )
 from scrutiny.text import pieces
 
@@ -215,6 +216,8 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
     if names is not None and adapter.input_names is None:
         adapter.input_names = names  # a model fitted on a DataFrame is queried with one
     X = as_input_batch(X, "X")
+    if isinstance(representation, str):  # "image", "tabular", "tokens", as the Explainer's
+        representation = make_representation(representation, X, baseline, superpixel)
     if representation is None and X.ndim == 2:  # table rows
         if superpixel is not None:
             raise ValueError(

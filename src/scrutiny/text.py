@@ -16,11 +16,15 @@ baseline, so switching a position off removes its piece.
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
+from pathlib import Path
 
 import numpy as np
 
 _WORD = re.compile(r"\w+")
+FORMAT = "scrutiny.text-encoder/1"
 
 
 def pieces(text):
@@ -112,6 +116,37 @@ class TextEncoder:
 
         on_rows.__name__ = f"texts of {getattr(model, '__name__', type(model).__name__)}"
         return on_rows
+
+    def save(self, path):
+        """Write the encoder as JSON (its length and pieces, in id order): the rows it made,
+        and explanations of them, mean the same with the encoder ``load`` gives back."""
+        path = Path(path)
+        text = json.dumps({"format": FORMAT, "length": self.length, "pieces": self._pieces[1:]})
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:  # under another name first: a failed write leaves the old file whole
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """The encoder ``save`` wrote, with the same ids."""
+        try:
+            meta = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path} is not a saved TextEncoder: {exc}") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a saved TextEncoder ({FORMAT})")
+        kept = meta.get("pieces")
+        ok = isinstance(kept, list) and all(isinstance(p, str) and _WORD.search(p) for p in kept)
+        if not ok or len(set(kept)) != len(kept):
+            raise ValueError(f"{path} is damaged: its pieces are not distinct pieces of words")
+        enc = cls(meta["length"])
+        for piece in kept:
+            enc._id(piece)
+        return enc
 
     def _checked(self, rows):
         rows = np.asarray(rows)
