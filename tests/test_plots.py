@@ -127,3 +127,23 @@ def test_a_report_written_over_another_removes_only_that_reports_images(tmp_path
     assert (tmp_path / "a.png").read_bytes() == b"3"
     assert not (tmp_path / "b.png").exists()  # the first report's class 7, say, is gone
     assert (tmp_path / "mine.png").read_bytes() == b"the user's"
+
+
+def test_feature_names_are_drawn_as_written_not_as_tex():
+    """A DataFrame column may hold dollar signs: matplotlib would parse a pair of them as
+    mathtext, mangling the name or refusing to draw it at all."""
+    import io
+
+    exp = image_explanation((3,))
+    names = ["spend_$_per_$_user", "Amount ($) / Budget ($)", "rate"]
+    for draw in (
+        lambda ax: plots.explanation_bars(exp, 0, names=names, ax=ax),
+        lambda ax: plots.importance_bars(exp, names=names, ax=ax),
+    ):
+        fig, ax = plt.subplots()
+        draw(ax)
+        fig.savefig(io.BytesIO(), format="png")  # mathtext raised ValueError here
+        labels = ax.get_yticklabels()
+        assert {t.get_text() for t in labels} == set(names)
+        assert not any(t.get_parse_math() for t in labels)
+        plt.close(fig)

@@ -159,7 +159,7 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     names = explanation.feature_names if names is None else names
     labels = [names[j] if names is not None else f"feature {j}" for j in order]
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
-    ax.set_yticks(range(len(order)), labels, fontsize=8)
+    ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.axvline(0, color="k", lw=0.6)
     ax.set_xlabel(f"contribution to {_scale(explanation)}")
     if title:
@@ -177,7 +177,7 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None):
     names = explanation.feature_names if names is None else names
     labels = [names[j] if names is not None else f"feature {j}" for j in order]
     ax.barh(range(len(order)), mean[order], color="#7f8c8d")
-    ax.set_yticks(range(len(order)), labels, fontsize=8)
+    ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.set_xlabel(f"mean |contribution to {_scale(explanation)}|, {len(explanation.values)} inputs")
     if title:
         ax.set_title(title, fontsize=9)
