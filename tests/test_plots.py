@@ -147,3 +147,15 @@ def test_feature_names_are_drawn_as_written_not_as_tex():
         assert {t.get_text() for t in labels} == set(names)
         assert not any(t.get_parse_math() for t in labels)
         plt.close(fig)
+
+
+def test_a_missing_contribution_leaves_the_colour_scale_to_the_others():
+    """One NaN value (a coefficient with no posterior draws) must not collapse the scale:
+    it was (-0.1, 0.1), saturating every other contribution."""
+    exp = image_explanation((4, 4))
+    exp.values[0] = (np.arange(16.0) - 3).reshape(4, 4)
+    exp.values[0, 0, 2] = np.nan
+    fig, (a, b) = plt.subplots(1, 2)
+    assert plots.explanation_image(exp, 0, ax=a).images[1].get_clim() == (-12.0, 12.0)
+    assert plots.coefficient_map(exp.values[0], ax=b).images[0].get_clim() == (-12.0, 12.0)
+    plt.close(fig)

@@ -15,6 +15,13 @@ def _axes(ax):
     return ax
 
 
+def _limit(values):
+    """Half-width of a colour scale centred at 0: the largest finite |value| (1 if none), so
+    that a NaN (a coefficient without draws) does not make matplotlib's (-0.1, 0.1)."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
 def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=True):
     """Heat map of coefficients laid out as an image, on a diverging colour map centred at
     0; with ``top``, only the ``top`` largest |coef| are shown. ``shape`` None: the array's
@@ -37,7 +44,7 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
         mask = np.zeros(values.size, dtype=bool)
         mask[keep] = True
         values[~mask] = 0.0
-    lim = float(np.nanmax(np.abs(values))) or 1.0
+    lim = _limit(values)
     im = ax.imshow(values.reshape(shape), cmap="RdBu_r", vmin=-lim, vmax=lim)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -99,7 +106,7 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     axis = channel_axis(x.shape)
     if axis is not None:  # show brightness; sum contributions over channels
         x, v = x.mean(axis=axis), v.sum(axis=axis)
-    lim = float(np.abs(v).max()) or 1.0
+    lim = _limit(v)
     ax.imshow(x, cmap="gray_r", alpha=0.45)
     shown = np.ma.masked_where(v == 0, v)
     im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, alpha=0.85)
