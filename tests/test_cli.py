@@ -282,6 +282,8 @@ def test_help_describes_every_option_and_its_default(command):
             assert f"{G[key]} for global fits, {L[key]} for local ones" in text
 
 
+# cheap settings: a demo that is not refused fails the test in a minute, not an hour
+TINY_DEMO = ["--sweeps", "5", "--components", "2", "--n-explain", "1", "--classes"]
 REQUIRED = {"--model", "--fit-data", "--data", "--class", "--labels"}
 SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data", "d.npy"]
 
@@ -297,6 +299,8 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         (["benchmark", "mnist", "--methods", "random"], "a method besides random"),
         ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0, got -1"),
         (["demo", "--classes", "3", "12"], "--classes 12: the model has 10 classes, 0..9"),
+        (["demo", "--n-test", "2000", "--n-fit", "50", *TINY_DEMO], "--n-test 2000: the demo"),
+        (["demo", "--n-fit", "5000", *TINY_DEMO], "--n-fit 5000: the demo has 4000 training"),
         ([*SCRUTINIZE, "--class", "1", "--examples", "x"], "--examples: expected an integer"),
         ([*SCRUTINIZE, "--class", "1", "--mode", "global", "--samples", "50"], "--mode local or"),
         (["explain", *SCRUTINIZE[1:], "--samples", "50"], "perturbations per input: --mode"),
