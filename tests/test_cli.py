@@ -384,6 +384,39 @@ def test_scrutinize_errors_are_one_clear_line(tmp_path):
     assert done.returncode == 2 and "--data holds 1 NaN or inf values" in done.stderr
 
 
+def test_scrutinize_refuses_a_class_it_cannot_scrutinize_before_any_fit(tmp_path):
+    """A class with no correctly classified input failed only after the classes before it
+    were scrutinized (minutes on an image model), and no report was written."""
+    W = tabular_problem(tmp_path)
+    (tmp_path / "lin.py").write_text(
+        f"import numpy as np\ndef logits(x):\n    return x @ np.array({W.tolist()})\n"
+    )
+    X = np.load(tmp_path / "fit.npy")
+    labels = (X @ W).argmax(axis=1)
+    labels[labels == 2] = 0  # class 2 is never right
+    np.save(tmp_path / "labels.npy", labels)
+    cache = tmp_path / "cache"  # a fit would write here
+    done = scrutiny(
+        *["scrutinize", "--model", "lin.py:logits", "--outputs", "logits", "--quiet"],
+        *["--fit-data", "fit.npy", "--data", "fit.npy", "--labels", "labels.npy"],
+        *["--class", 0, 2, "--out", tmp_path / "out"],
+        cache=cache,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and not cache.exists(), done.stderr  # class 0 was fitted
+    assert "--class 2: no input of --data is correctly classified" in done.stderr
+    np.save(tmp_path / "labels.npy", np.zeros(len(X), dtype=np.int64))  # all class 0
+    done = scrutiny(
+        *["scrutinize", "--model", "lin.py:logits", "--outputs", "logits", "--quiet"],
+        *["--fit-data", "fit.npy", "--data", "fit.npy", "--labels", "labels.npy"],
+        *["--class", 0, "--out", tmp_path / "out"],
+        cache=cache,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and "every input of --data is class 0" in done.stderr
+    assert not cache.exists()
+
+
 def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):
     """The classifier a user's module loads (joblib, pickle) is used as one, its string
     labels mapped through classes_."""

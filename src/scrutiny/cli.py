@@ -287,19 +287,25 @@ def run_scrutinize(args):
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
     X = explainer.representation.check(as_input_batch(_load_array(args.data), "--data"), "--data")
     labels = None if args.labels is None else _load_array(args.labels)
-    predicted = explainer.model.predict(X)
+    predicted = truth = explainer.model.predict(X)
     if labels is not None:
         if labels.shape != (len(X),):
             raise ValueError(f"--labels has shape {labels.shape}, expected ({len(X)},)")
-        columns = explainer.model.label_columns(labels)
-        facts["model_accuracy_on_data"] = float((predicted == columns).mean())
+        truth = explainer.model.label_columns(labels)
+        facts["model_accuracy_on_data"] = float((predicted == truth).mean())
         say(f"model accuracy on --data: {facts['model_accuracy_on_data']:.3f}")
     check_classes(args.classes, explainer.model.n_classes, "--class")
+    for c in args.classes:  # as scrutinize needs them, before any fit, not after a class's
+        if not ((predicted == c) & (truth == c)).any():
+            how = "correctly classified as" if labels is not None else "called"
+            raise ValueError(f"--class {c}: no input of --data is {how} class {c}")
+        if not ((predicted != c) & (truth != c)).any():
+            raise ValueError(
+                f"--class {c}: every input of --data is class {c}: none hosts pathological ones"
+            )
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
     # pictured and deduction-tested: inputs called one of the classes (only those are fitted)
     mine = X[np.isin(predicted, args.classes)]
-    if len(mine) == 0:
-        raise ValueError(f"the model calls no input of --data class {args.classes}")
     options = {"mode": args.mode, "n_samples": args.samples, "max_inputs": args.max_inputs}
     return explain_and_report(
         explainer,
