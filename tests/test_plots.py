@@ -159,3 +159,16 @@ def test_a_missing_contribution_leaves_the_colour_scale_to_the_others():
     assert plots.explanation_image(exp, 0, ax=a).images[1].get_clim() == (-12.0, 12.0)
     assert plots.coefficient_map(exp.values[0], ax=b).images[0].get_clim() == (-12.0, 12.0)
     plt.close(fig)
+
+
+def test_results_json_holds_no_nan_that_a_browser_would_refuse(tmp_path):
+    from scrutiny.report import write_report
+
+    results = {"ess": float("nan"), "rates": np.array([np.inf, 0.5]), "n": np.int64(3)}
+    write_report(tmp_path, "t", [("s", "text", [])], results)
+
+    def refuse(token):
+        raise ValueError(f"{token} is not JSON")
+
+    back = json.loads((tmp_path / "results.json").read_text(), parse_constant=refuse)
+    assert back == {"ess": None, "rates": [None, 0.5], "n": 3}

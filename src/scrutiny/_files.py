@@ -20,22 +20,25 @@ def paired(path):
     return path.with_name(path.name + ".npz"), path.with_name(path.name + ".json")
 
 
-def plain(v):
-    """``v`` with numpy scalars and arrays as Python numbers and lists, for JSON."""
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
+def plain(v, null_nan=False):
+    """``v`` with numpy scalars and arrays as Python numbers and lists, for JSON; with
+    ``null_nan``, NaN and infinities as None (null), which strict parsers require."""
+    if isinstance(v, np.generic | np.ndarray):
+        v = v.tolist()
     if isinstance(v, dict):
-        return {str(k): plain(x) for k, x in v.items()}
+        return {str(k): plain(x, null_nan) for k, x in v.items()}
     if isinstance(v, tuple | list):
-        return [plain(x) for x in v]
+        return [plain(x, null_nan) for x in v]
+    if null_nan and isinstance(v, float) and not np.isfinite(v):
+        return None
     return v
 
 
-def to_json(obj, **kw):
-    """JSON text of ``obj`` with numpy values converted; a TypeError names anything else."""
-    return json.dumps(plain(obj), **kw)
+def to_json(obj, null_nan=False, **kw):
+    """JSON text of ``obj`` with numpy values converted; a TypeError names anything else.
+    ``null_nan``: NaN and infinities written as null (JavaScript's JSON.parse refuses the
+    NaN and Infinity that Python writes)."""
+    return json.dumps(plain(obj, null_nan), allow_nan=not null_nan, **kw)
 
 
 def array_digest(a):

@@ -131,7 +131,7 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
     v = np.asarray(explanation.values[i], dtype=float).reshape(-1)
     if len(words) != v.size:
         raise ValueError(f"{len(words)} words for an explanation of {v.size} positions")
-    lim = float(np.abs(v).max()) or 1.0
+    lim = _limit(v)
     norm, cmap = mpl.colors.Normalize(-lim, lim), mpl.colormaps["RdBu_r"]
     col, line = 0, 0
     for word, value in zip(words, v, strict=True):

@@ -38,7 +38,7 @@ def write_report(out_dir, title, sections, results):
             if Path(name).name == name:  # only files of this folder, as written
                 (out / name).unlink(missing_ok=True)
     manifest.write_text("\n".join(sorted(written)), encoding="utf-8")
-    (out / "results.json").write_text(to_json(results, indent=2), encoding="utf-8")
+    (out / "results.json").write_text(to_json(results, null_nan=True, indent=2), encoding="utf-8")
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
