@@ -1,8 +1,11 @@
-"""The benchmark's choice of augmentation donors."""
+"""The benchmark's choice of augmentation donors and its refusal of sizes it cannot run."""
 
 import numpy as np
+import pytest
 
+from scrutiny import benchmark
 from scrutiny.benchmark import donor_pool
+from scrutiny.cli import main
 
 
 def test_donors_are_test_inputs_not_explained_whatever_the_number_explained():
@@ -13,3 +16,26 @@ def test_donors_are_test_inputs_not_explained_whatever_the_number_explained():
     np.testing.assert_array_equal(donor_pool(X_fit, X_test, 2000), np.arange(2000, 2800))
     np.testing.assert_array_equal(donor_pool(X_fit, X_test[:1000], 999), X_fit[-1000:])
     np.testing.assert_array_equal(donor_pool(X_fit, X_test[:1000], 1000), X_fit[-1000:])
+
+
+@pytest.mark.parametrize(
+    "task, n_fit, n_test, message",
+    [
+        ("mnist", 4001, 200, "--n-fit 4001: mnist has 4000 training"),
+        ("mnist", 1000, 1001, "--n-test 1001: mnist has 1000 test"),
+        ("fashion", 60001, 200, "--n-fit 60001: fashion has 60000 training"),
+        ("fashion", 1000, 10001, "--n-test 10001: fashion has 10000 test"),
+    ],
+)
+def test_more_inputs_than_the_task_has_are_refused_before_any_work(
+    monkeypatch, capsys, tmp_path, task, n_fit, n_test, message
+):
+    """Cut short to the data, they ran on fewer inputs than results.json's n_test said."""
+
+    def load_task(*args, **kwargs):
+        raise AssertionError("the model and data were loaded")
+
+    monkeypatch.setattr(benchmark, "load_task", load_task)
+    argv = ["benchmark", task, "--n-fit", str(n_fit), "--n-test", str(n_test), "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "bench")]) == 2
+    assert message in capsys.readouterr().err

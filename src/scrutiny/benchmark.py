@@ -39,6 +39,7 @@ from scrutiny.report import figure_png, write_report
 from scrutiny.weakness_report import scrutiny_sections
 
 TESTS = {"deduction": "lower", "augmentation": "higher", "synthetic": "higher"}
+SIZES = {"mnist": (4000, 1000), "fashion": (60000, 10000)}  # training and test inputs
 ABLATIONS = {"one elastic net": {"n_components": 1}, "ridge": {"n_components": 1, "lambda1": 0.0}}
 
 
@@ -159,6 +160,13 @@ def run_benchmark(args):
         raise ValueError(f"unknown methods {unknown}; choose from {[*runs, 'random']}")
     if not only - {"random"}:
         raise ValueError("--methods needs a method besides random, which every run adds")
+    n_train, n_test = SIZES[args.task]
+    for option, n, have, what in (
+        ("--n-fit", args.n_fit, n_train, "training"),
+        ("--n-test", args.n_test, n_test, "test"),
+    ):
+        if n > have:  # refused, not cut short under results claiming n
+            raise ValueError(f"{option} {n}: {args.task} has {have} {what} inputs")
     # the model and data, once the request is known to be sound (training takes minutes)
     model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
     adapter = ModelAdapter(model, outputs="logits", batch_size=512)
