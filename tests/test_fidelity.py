@@ -263,3 +263,30 @@ def test_heldout_error_reads_an_explanation_as_an_additive_model_off_the_input()
     assert heldout_error(model, tangent, random_state=1) > 0.05
     with pytest.raises(ValueError, match="meta\\['scale'\\] must be"):
         heldout_error(model, Explanation(**{**vars(tangent), "meta": {"scale": "odds"}}))
+
+
+def test_augmentation_copies_no_filler_that_x_lacks():
+    """x (class 0) has feature 0 and none of 1 and 2, its explanation names feature 0 only:
+    its top 3 go on with 1 and 2, zeros in index order. Copied, those absences deleted the
+    host's evidence for class 1 and turned it to class 0, as if the explanation had named
+    them; elements it does rank (random ones, say) are copied, absent in x or not."""
+
+    def rows(R):  # class 0 when feature 0 outweighs features 1 and 2
+        p0 = 1 / (1 + np.exp(-5 * (R[:, 0] - R[:, 1] - R[:, 2])))
+        return np.stack([p0, 1 - p0], axis=1)
+
+    x = np.array([[1.0, 0.0, 0.0, 0.5, 0.5, 0.5]])
+    host = np.array([[0.6, 0.8, 0.8, 0.0, 0.0, 0.0]])  # class 1: 0.6 < 1.6
+
+    def named(values):
+        values = np.array([values])
+        return Explanation(inputs=x, values=values, coefficients=values, target=[0], baseline=0.0)
+
+    assert augmentation(rows, named([3.0, 0, 0, 0, 0, 0]), host, ks=[1, 3]).tolist() == [
+        [False],
+        [False],
+    ]
+    assert augmentation(rows, named([3.0, 2, 1, 0, 0, 0]), host, ks=[1, 3]).tolist() == [
+        [False],
+        [True],
+    ]

@@ -45,9 +45,12 @@ def deduction(model, explanation, ks=None, batch_size=256):
 def augmentation(model, explanation, donors, ks=None, batch_size=256, random_state=0):
     """(len(ks), m) bool: does an input of another class (drawn from ``donors``, inputs of
     the same shape) become x's class once x's top-k elements are copied into it? PCR =
-    the mean (higher = more faithful)."""
+    the mean (higher = more faithful). A top-k element the explanation gives no value and
+    x has at the baseline (a filler past what it ranks, as in deduction and synthetic,
+    where it changes nothing) is left as the host has it: copied, it would delete the
+    host's element."""
     adapter = _adapter(model, batch_size)
-    X, _, top, ks = _flat(explanation, ks)
+    X, base, top, ks = _flat(explanation, ks)
     D = _rows(donors, "donors", explanation.shape)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
     rng = np.random.default_rng(random_state)
@@ -58,7 +61,9 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
             raise ValueError(f"no donor is classified as anything but class {t}")
         picks[i] = rng.choice(other)
     host = D[picks]
-    return _classify(adapter, explanation, ks, batch_size, lambda k: _put(host, top[:, :k], X))
+    filler = (explanation.values.reshape(X.shape) == 0) & (X == base)
+    source = np.where(filler, host, X)
+    return _classify(adapter, explanation, ks, batch_size, lambda k: _put(host, top[:, :k], source))
 
 
 def synthetic(model, explanation, ks=None, batch_size=256):
