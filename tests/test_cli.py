@@ -433,12 +433,13 @@ def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):
     )
     done = scrutiny(
         *["scrutinize", "--model", "clf.py:clf", "--fit-data", "X.npy", "--data", "X.npy"],
-        *["--labels", "y.npy", "--class", 1, "--mode", "global", "--max-inputs", 3],
+        *["--labels", "y.npy", "--class", 1, 1, "--mode", "global", "--max-inputs", 3],
         *["--sweeps", 20, "--components", 2, "--quiet", "--out", tmp_path / "out"],
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["classes"] == [1]  # --class 1 1 is class 1 once
     assert results["model_kind"] == "sklearn"
     assert results["model_accuracy_on_data"] > 0.9  # labels matched by name, not refused
     assert results["scrutiny"]["1"]["n_inputs"] == 3

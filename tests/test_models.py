@@ -364,3 +364,24 @@ def test_bfloat16_probabilities_from_numpy_are_accepted():
     assert np.abs(p16.astype(np.float64).sum(1) - 1).max() > 1e-3  # beyond float slack
     adapter = ModelAdapter(lambda x: p16[: len(x)], batch_size=200)
     np.testing.assert_allclose(adapter.proba(np.zeros((200, 1))), softmax(logits), atol=1e-2)
+
+
+def test_job_and_batch_counts_are_whole_and_negative_jobs_count_back_from_the_cores():
+    import os
+
+    from scrutiny import DPMixtureRegression, Explainer
+    from scrutiny._validation import job_count
+
+    cores = os.cpu_count() or 1
+    assert job_count(None) == cores and job_count(-1) == cores and job_count(3) == 3
+    assert job_count(-cores - 5) == 1
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n_jobs"):
+            job_count(bad)
+    Z = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(ValueError, match="n_jobs"):
+        DPMixtureRegression(n_jobs=0, n_sweeps=20).fit(Z, Z[:, 0])
+    with pytest.raises(ValueError, match="n_jobs"):
+        Explainer(lambda X: np.full((len(X), 2), 0.5), Z, n_jobs=0.5)
+    with pytest.raises(ValueError, match="batch_size must be a whole number"):
+        ModelAdapter(lambda X: np.full((len(X), 2), 0.5), batch_size=2.5)

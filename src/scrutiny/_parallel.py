@@ -8,12 +8,13 @@ runs one fit with one BLAS thread, so fits, not threads, share the cores.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 
 from tqdm.auto import tqdm
+
+from scrutiny._validation import job_count
 
 
 def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
@@ -50,7 +51,7 @@ def fit_many(
     fork: forking a process that holds torch or OpenMP threads can deadlock).
     """
     total = len(jobs) if total is None and hasattr(jobs, "__len__") else total
-    workers = min(total or 1 << 30, n_jobs or os.cpu_count() or 1)
+    workers = min(total or 1 << 30, job_count(n_jobs))
     bar = tqdm(total=total, desc=desc, disable=not progress or (total or 2) < 2)
     results = {}
     if workers <= 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 
@@ -110,3 +112,18 @@ def column_names(X):
             raise ValueError(f"column names must be distinct, got {names[:10]}")
         return names
     return None
+
+
+def job_count(n_jobs):
+    """Processes or threads to use for ``n_jobs``: None = one per core, -1 = all cores and
+    -2 all but one (scikit-learn's and joblib's convention); 0, fractions and bools are
+    refused, so that no setting silently runs everything in one process."""
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return cores
+    whole = isinstance(n_jobs, int | np.integer) and not isinstance(n_jobs, bool | np.bool_)
+    if not whole or n_jobs == 0:
+        raise ValueError(
+            f"n_jobs must be a whole number other than 0 (or None: one per core), got {n_jobs!r}"
+        )
+    return int(n_jobs) if n_jobs > 0 else max(1, cores + 1 + int(n_jobs))

@@ -238,6 +238,8 @@ def main(argv=None):
     if getattr(args, "samples", None) is not None and getattr(args, "mode", None) == "global":
         parser.error("--samples sets perturbations per input: --mode local or guided only")
     args.superpixel = args.superpixel or None
+    if getattr(args, "classes", None):  # --class 1 1: scrutinized and reported once
+        args.classes = list(dict.fromkeys(args.classes))
     try:
         _check_out(Path(args.out))
         if args.command == "demo":

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
-from scrutiny._validation import as_input_batch, class_targets, column_names
+from scrutiny._validation import as_input_batch, class_targets, column_names, job_count
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
@@ -151,9 +151,9 @@ class Explainer:
     batch_size : int
         Rows per model call.
     n_jobs : int or None
-        Surrogate fits run at once in worker processes; None = one per core. Results do not
-        depend on it. Small global fits run up to ``CLASSES_PER_KERNEL`` classes as one
-        job, their chains in one batched kernel.
+        Surrogate fits run at once in worker processes; None = one per core, -1 all cores,
+        -2 all but one. Results do not depend on it. Small global fits run up to
+        ``CLASSES_PER_KERNEL`` classes as one job, their chains in one batched kernel.
     progress : bool
     random_state : None, int or numpy.random.Generator
     cache_fits : bool
@@ -214,6 +214,7 @@ class Explainer:
         self.n_samples = _count(
             _SAMPLES[mode] if n_samples is None else n_samples, "n_samples", 20, "perturbations"
         )
+        job_count(n_jobs)  # refused here, before any query, if it is no number of jobs
         self.n_jobs = n_jobs
         self.progress = progress
         self._entropy = seed_sequence(random_state).entropy

@@ -43,8 +43,9 @@ class ModelAdapter:
     def __init__(self, model, outputs="probabilities", batch_size=256):
         if outputs not in ("probabilities", "logits"):
             raise ValueError(f"outputs must be 'probabilities' or 'logits', got {outputs!r}")
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
+        whole = isinstance(batch_size, int | np.integer) and not isinstance(batch_size, bool)
+        if not whole or batch_size < 1:  # 2.5 is refused, not cut to 2
+            raise ValueError(f"batch_size must be a whole number, at least 1, got {batch_size!r}")
         self.outputs = outputs
         self.batch_size = int(batch_size)
         self.kind, self._call = _wrap(model)

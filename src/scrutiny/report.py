@@ -17,8 +17,10 @@ def figure_png(fig):
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    finally:  # also when saving fails: a long-lived process would keep it
+        plt.close(fig)
     return buf.getvalue()
 
 

@@ -15,7 +15,6 @@ seed, so results do not depend on n_jobs, threads or processes.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 import threading
 import time
@@ -28,6 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from scrutiny._parallel import main_not_rerun
+from scrutiny._validation import job_count
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
 from scrutiny.surrogate.summaries import ChainSummary, match_labels
@@ -117,7 +117,7 @@ def run_chains(
         raise ValueError("batched chains run as one kernel: give processes=None with batched")
     R = data.n_responses
     seeds = seed_sequence(random_state).spawn(R * n_chains)
-    n_jobs = min(R * n_chains, n_jobs or os.cpu_count() or 1)
+    n_jobs = min(R * n_chains, job_count(n_jobs))
     if batched is None:
         batched = processes is None and not run_separately(data, n_sweeps)
     if processes is None:

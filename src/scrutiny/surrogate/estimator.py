@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 from scipy.special import log_ndtr
 
-from scrutiny._validation import as_float_matrix, as_float_vector
+from scrutiny._validation import as_float_matrix, as_float_vector, job_count
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
@@ -65,8 +65,9 @@ class DPMixtureRegression:
         Precision of the data-sized linear algebra.
     n_jobs : int or None
         Chains of large fits run at once, in processes of their own (threads would take
-        turns on the GIL); None = as many as there are cores. Small fits run all their
-        chains as one batched kernel in the calling thread. Results do not depend on it.
+        turns on the GIL); None = as many as there are cores, -1 too, -2 one fewer. Small
+        fits run all their chains as one batched kernel in the calling thread. Results do
+        not depend on it.
     batch_chains : bool or None
         Run all chains as one batched kernel (True), each on its own (False), or decide by
         the fit's size (None: batched when its time is calls rather than arithmetic).
@@ -495,6 +496,7 @@ def check_settings(settings):
         whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
         if not (whole or (name == "burn_in" and value is None)):
             raise ValueError(f"{name} must be a whole number, got {value!r}")  # not cut to one
+    job_count(settings.get("n_jobs"))
     prior_settings(settings.get("priors"))
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
 
