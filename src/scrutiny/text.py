@@ -49,7 +49,9 @@ class TextEncoder:
         must see the whole text.
 
     The vocabulary of pieces grows as texts are encoded; one encoder serves an explainer's
-    fit data, the inputs it explains and the model it calls (``wrap``).
+    fit data, the inputs it explains and the model it calls (``wrap``). Ids follow the order
+    in which pieces were first seen, so keep the encoder (``save``) with rows or
+    explanations made from it: another encoder reads them as other pieces.
     """
 
     def __init__(self, length=None):
