@@ -1,15 +1,16 @@
 """The kernel's contract: init/step are pure in the state's values, and options hold."""
 
 import numpy as np
+import pytest
 
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.backends import make_backend
 from tests.surrogate.synthetic import sparse_mixture
 
 
-def small_data():
+def small_data(dtype="float64"):
     Z, y, z, *_ = sparse_mixture(seed=4, n=300, p=8, n_active=3)
-    return kernel.GibbsData.build(Z, (y - y.mean()) / y.std(), make_backend()), z
+    return kernel.GibbsData.build(Z, (y - y.mean()) / y.std(), make_backend("cpu", dtype)), z
 
 
 def test_step_leaves_the_old_state_untouched_and_is_reproducible():
@@ -37,11 +38,13 @@ def test_fixed_labels_keep_the_partition():
     assert np.array_equal(info.counts, np.bincount(z, minlength=3))
 
 
-def test_a_vague_noise_prior_keeps_every_draw_finite():
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_vague_noise_prior_keeps_every_draw_finite(dtype):
     """Gamma(0.001) noise precisions of empty components underflow to 0 about half the
     time: their s2 must stay finite, or NaN reaches the penalties' slice sampler (which
-    hung) and the labels (which all went to component 0)."""
-    data, _ = small_data()
+    hung) and the labels (which all went to component 0). Such a component's s2 (1e300)
+    and coefficients (1e150) overflow float32: its likelihood must not be NaN there."""
+    data, _ = small_data(dtype)
     priors = kernel.Priors(n_components=6, noise_shape=0.001, noise_scale=0.001)
     rng = np.random.default_rng(3)
     state = kernel.init(rng, data, kernel.SamplerParams(priors))

@@ -448,19 +448,27 @@ def _draw_labels(gen, data, state):
     """z_i ~ Cat(responsibilities) in every chain; also each chain's observed-data
     log-likelihood and, for the censored rows, every component's mean (n_censored, C J)."""
     be, xp = data.backend, data.backend.xp
-    C, J, n = state.n_chains, state.params.priors.n_components, data.n_rows
-    B = be.asarray(state.coef[:, data.columns])
-    s2 = be.asarray(state.noise_var)
+    C, J, n, R = state.n_chains, state.params.priors.n_components, data.n_rows, data.n_responses
+    # components whose squared residuals could overflow the backend's floats (an empty one
+    # drawn from a vague noise prior: s2 up to 1e300 beside float32's 3e38) work in units of
+    # their sd; dividing the others by 1 leaves them exactly as they are
+    wide = state.noise_var > np.sqrt(np.finfo(str(be.dtype).removeprefix("torch.")).max)
+    unit = np.where(wide, np.sqrt(state.noise_var), 1.0)
+    B = be.asarray(state.coef[:, data.columns] / unit[:, None])
+    s2 = be.asarray(np.where(wide, 1.0, state.noise_var))
     const = be.asarray(state.log_weights - 0.5 * np.log(2.0 * np.pi * state.noise_var))
     mean = data.X @ B.T
+    y = data.y[:, :, None]
+    if wide.any():
+        y = y / be.asarray(unit.reshape(R, -1))
     # each chain's components against its own response: (n, R, C J / R)
-    res = data.y[:, :, None] - xp.reshape(mean, (n, data.n_responses, -1))
+    res = y - xp.reshape(mean, (n, R, -1))
     logp = const - xp.reshape(res * res, (n, C * J)) / (2.0 * s2)
     censored_means = None
     if data.censored is not None:  # likelihood of "beyond the bound": a normal tail
         rows = np.flatnonzero(data.censored.any(axis=0))
         ir = be.index(rows)
-        censored_means = be.to_numpy(mean[ir])
+        censored_means = be.to_numpy(mean[ir]) * unit
         sign, bound = (
             np.repeat(_chain_rows(data, a, C)[:, rows].T, J, axis=1)
             for a in (data.censored, data.bounds)
