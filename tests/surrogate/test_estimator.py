@@ -390,6 +390,8 @@ def test_unfitted_and_mismatched_use_is_explained(small):
         (dict(init="spectral"), "init must be"),
         (dict(lambda1=-1.0), "lambda1 must be >= 0"),
         (dict(priors={"noise_shape": 0.0}), "noise_shape must be positive"),
+        (dict(priors={"net_concentration": 0.0}), "net_concentration must be positive"),
+        (dict(priors={"net_concentration": -0.5}), "net_concentration must be positive"),
         (dict(max_stored_draws=101), "max_stored_draws must be an even number >= 2, got 101"),
     ],
 )

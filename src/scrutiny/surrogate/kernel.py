@@ -95,6 +95,8 @@ class Priors:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.net_concentration is not None and not self.net_concentration > 0:
+            raise ValueError(f"net_concentration must be positive, got {self.net_concentration!r}")
         if self.lambda1 is not None and not self.lambda1 >= 0:
             raise ValueError(f"lambda1 must be >= 0, got {self.lambda1!r}")
         if self.lambda2 is not None and not self.lambda2 > 0:
