@@ -30,6 +30,22 @@ def word_model(texts):
     return np.column_stack([1.0 - p, p])
 
 
+def local_explainer(texts, n_samples):
+    """(encoder, rows of ``texts``, a seeded local explainer of ``word_model`` on them)."""
+    enc = TextEncoder()
+    X = enc.encode(texts)
+    ex = Explainer(
+        enc.wrap(word_model),
+        X,
+        mode="local",
+        representation="tokens",
+        n_samples=n_samples,
+        random_state=0,
+        progress=False,
+    )
+    return enc, X, ex
+
+
 def test_rows_give_every_text_back_exactly_and_switching_off_removes_the_word():
     enc = TextEncoder()
     X = enc.encode(TRICKY)
@@ -61,17 +77,7 @@ def test_encoder_refuses_what_it_cannot_encode_whole():
 
 
 def test_local_mode_finds_the_exact_effect_of_removing_each_word():
-    enc = TextEncoder()
-    X = enc.encode(TRICKY[:4])
-    ex = Explainer(
-        enc.wrap(word_model),
-        X,
-        mode="local",
-        representation="tokens",
-        n_samples=300,
-        random_state=0,
-        progress=False,
-    )
+    enc, X, ex = local_explainer(TRICKY[:4], n_samples=300)
     exp = ex.explain(X)
     # the model is additive in the words' presence with no noise: each fit recovers the
     # effects up to its posterior spread, which a noise-free response makes tiny (0.05 is
@@ -149,17 +155,7 @@ def test_text_plot_colours_each_word_on_the_axes_it_is_given():
 
     from scrutiny import plots
 
-    enc = TextEncoder()
-    X = enc.encode(TRICKY[:2])
-    ex = Explainer(
-        enc.wrap(word_model),
-        X,
-        mode="local",
-        representation="tokens",
-        n_samples=100,
-        random_state=0,
-        progress=False,
-    )
+    enc, X, ex = local_explainer(TRICKY[:2], n_samples=100)
     exp = ex.explain(X[:1])
     fig, ax = plt.subplots()
     assert plots.explanation_text(exp, 0, enc.words(X[0]), ax=ax, width=12) is ax
@@ -176,17 +172,7 @@ def test_text_plot_colours_each_word_on_the_axes_it_is_given():
 
 
 def test_a_saved_local_text_explainer_explains_as_before(tmp_path):
-    enc = TextEncoder()
-    X = enc.encode(TRICKY[:2])
-    ex = Explainer(
-        enc.wrap(word_model),
-        X,
-        mode="local",
-        representation="tokens",
-        n_samples=100,
-        random_state=0,
-        progress=False,
-    )
+    enc, X, ex = local_explainer(TRICKY[:2], n_samples=100)
     path = ex.save(tmp_path / "ex")
     back = Explainer.load(path, enc.wrap(word_model))
     assert back.representation.kind == "tokens"
@@ -206,17 +192,7 @@ def test_lime_text_puts_each_value_at_its_words_position_in_a_row_with_a_gap():
 
 
 def test_augmentation_copies_a_texts_last_word_in_as_a_word_of_its_own():
-    enc = TextEncoder()
-    X = enc.encode(["so great", "bad bad bad", "bad"])
-    ex = Explainer(
-        enc.wrap(word_model),
-        X,
-        mode="local",
-        representation="tokens",
-        n_samples=100,
-        random_state=0,
-        progress=False,
-    )
+    enc, X, ex = local_explainer(["so great", "bad bad bad", "bad"], n_samples=100)
     exp = ex.explain(X[:1])
     assert exp.top(1)[0, 0] == 1  # "great", the text's last piece: nothing follows its word
     # copied into a donor, it meets the donor's next word, or its last one before it
