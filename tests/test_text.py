@@ -1,6 +1,7 @@
 """Texts: word rows that give the text back exactly, local explanations of a model of
 strings, LIME's text explainer on the same removals, and the real food reviews."""
 
+import itertools
 import os
 import re
 
@@ -166,6 +167,15 @@ def test_text_plot_colours_each_word_on_the_axes_it_is_given():
     assert r > b + 0.2 and r > g + 0.2  # supports the class: red
     assert max(neutral.get_facecolor()[:3]) - min(neutral.get_facecolor()[:3]) < 0.1  # ~0: white
     assert len({t.get_position()[1] for t in ax.texts}) > 1  # wrapped at 12 characters
+    small, narrow = plt.subplots(figsize=(3.2, 3))  # wrapped where the axes end
+    plots.explanation_text(exp, 0, enc.words(X[0]), ax=narrow)
+    for figure, axes in ((fig, ax), (small, narrow)):
+        figure.canvas.draw()  # words of a line stand side by side, not on top of each other
+        boxes = [t.get_window_extent() for t in axes.texts]
+        for a, b in itertools.pairwise(boxes):
+            assert b.y0 < a.y0 - 1 or b.x0 >= a.x1 - 0.5, (a, b)
+        assert max(b.x1 for b in boxes) <= axes.get_window_extent().x1 + 2
+    plt.close(small)
     with pytest.raises(ValueError, match="3 words for an explanation of"):
         plots.explanation_text(exp, 0, ["a", "b", "c"], ax=ax)
     plt.close(fig)

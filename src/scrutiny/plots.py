@@ -121,37 +121,50 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     return ax
 
 
-def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, width=60):
+def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, width=None):
     """Text ``i`` of a text explanation, each word on a background from a diverging colour
-    map centred at 0 (red supports the explained class, blue opposes it), lines wrapped at
-    ``width`` characters. ``words``: the word at each position (``TextEncoder.words``)."""
+    map centred at 0 (red supports the explained class, blue opposes it). Lines are wrapped
+    at ``width`` characters, or (None) where the axes end; without ``ax``, a figure tall
+    enough for every line. ``words``: the word at each position (``TextEncoder.words``)."""
     import matplotlib as mpl
+    import matplotlib.pyplot as plt
 
-    ax = _axes(ax)
     v = np.asarray(explanation.values[i], dtype=float).reshape(-1)
     if len(words) != v.size:
         raise ValueError(f"{len(words)} words for an explanation of {v.size} positions")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 1.0))
     lim = _limit(v)
     norm, cmap = mpl.colors.Normalize(-lim, lim), mpl.colormaps["RdBu_r"]
-    col, line = 0, 0
-    for word, value in zip(words, v, strict=True):
-        if not word:
-            continue
-        if col and col + len(word) > width:
-            col, line = 0, line + 1
-        box = {"facecolor": cmap(norm(value)), "edgecolor": "none", "pad": 1.0}
-        ax.text(col / width, -line, word, family="monospace", fontsize=8, va="top", bbox=box)
-        col += len(word) + 1
-    ax.set_xlim(0, 1.05)
-    ax.set_ylim(-line - 1, 0.2)
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=9)
-    if colorbar:
+    if colorbar:  # first: it takes its share of the axes' width
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
         ax.figure.colorbar(
             sm, ax=ax, fraction=0.046, pad=0.04, label=f"contribution to {_scale(explanation)}"
         )
+    fontsize = 8
+    char = 0.6 * fontsize / 72 * ax.figure.dpi  # a monospace character's advance, in pixels
+    fits = max(1, int(ax.get_window_extent().width / char))
+    per_line = fits if width is None else min(int(width), fits)
+    placed, col, line = [], 0, 0
+    for word, value in zip(words, v, strict=True):
+        if not word:
+            continue
+        if col and col + len(word) > per_line:
+            col, line = 0, line + 1
+        placed.append((col, line, word, value))
+        col += len(word) + 1
+    if ax.figure.get_figheight() < 0.2 * (line + 1) + 0.5 and len(ax.figure.axes) <= 2:
+        ax.figure.set_figheight(0.2 * (line + 1) + 0.5)  # one line of 8-point text: 0.2 in
+    for col, line_i, word, value in placed:
+        box = {"facecolor": cmap(norm(value)), "edgecolor": "none", "pad": 1.0}
+        ax.text(
+            col / fits, -line_i, word, family="monospace", fontsize=fontsize, va="top", bbox=box
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-line - 1, 0.2)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
     return ax
 
 
