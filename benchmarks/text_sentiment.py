@@ -23,7 +23,6 @@ from scrutiny.baselines import kernel_shap, lime_text, random_explanation
 from scrutiny.benchmark import _score, tables
 from scrutiny.datasets import load_food_reviews
 from scrutiny.fidelity import approximation_error, heldout_error, stability
-from scrutiny.representations import TokenRepresentation
 from scrutiny.text import pieces
 from scrutiny.zoo import review_classifier
 
@@ -58,8 +57,6 @@ def main():
         f"{words.min()}-{words.max()} words (median {np.median(words):.0f})"
     )
 
-    words_rep = TokenRepresentation(encoder.length)
-
     def local(seed, m, settings=None):
         ex = Explainer(
             adapter,
@@ -84,7 +81,7 @@ def main():
             adapter, X[:m], encoder, num_samples=5000, random_state=seed
         ),
         "KernelSHAP l1_reg=False": lambda seed, m: kernel_shap(
-            adapter, X[:m], l1_reg=False, representation=words_rep, random_state=seed
+            adapter, X[:m], l1_reg=False, representation="tokens", random_state=seed
         ),
     }
     rows, first = {}, None
