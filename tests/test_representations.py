@@ -8,6 +8,7 @@ import pytest
 from scrutiny.representations import (
     ImageRepresentation,
     TabularRepresentation,
+    TokenRepresentation,
     make_representation,
 )
 
@@ -140,3 +141,26 @@ def test_default_representation_follows_the_sample_shape():
         make_representation("tabular", np.zeros((3, 2)), None, superpixel=2)
     with pytest.raises(ValueError, match="samples of shape"):
         ImageRepresentation((8, 8)).check(np.zeros((2, 8, 7)))
+
+
+def test_a_token_window_makes_features_of_its_positions_only():
+    rep = TokenRepresentation(10, window=(3, 7))
+    X = np.array([[5, 6, 0, 7, 0, 8, 9, 1, 2, 3], [0] * 10])
+    assert rep.n_features == 4 and rep.window == (3, 7)
+    np.testing.assert_array_equal(rep.features(X), [[1, 0, 1, 1], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(rep.present(X[0]), [True, False, True, True])
+    # switching every feature off leaves the context untouched
+    off = rep.switch_off(X[0], np.zeros((1, 4), dtype=bool))[0]
+    np.testing.assert_array_equal(off, [5, 6, 0, 0, 0, 0, 0, 1, 2, 3])
+    # coefficients and effects reach the window's elements only
+    coef = rep.element_coefficients(np.array([1.0, 2.0, 3.0, 4.0]))[0]
+    np.testing.assert_array_equal(coef, [0, 0, 0, 1, 2, 3, 4, 0, 0, 0])
+    effects = rep.effect_coefficients(X[:1], np.array([[1.0, 2.0, 3.0, 4.0]]))[0]
+    np.testing.assert_array_equal(effects * (X[0] != 0), [0, 0, 0, 1 / 7, 0, 3 / 8, 4 / 9, 0, 0, 0])
+    assert rep.to_json()["window"] == [3, 7]
+
+
+@pytest.mark.parametrize("window", [(0, 0), (5, 3), (-1, 4), (2, 11)])
+def test_a_window_outside_the_sequence_is_refused(window):
+    with pytest.raises(ValueError, match="window must be positions"):
+        TokenRepresentation(10, window=window)

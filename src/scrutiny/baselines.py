@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import time
 from contextlib import contextmanager
 
@@ -157,6 +158,68 @@ def lime_text(
     )
 
 
+def lime_tokens(
+    model,
+    X,
+    representation,
+    target=None,
+    num_samples=1000,
+    batch_size=256,
+    random_state=0,
+    progress=True,
+):
+    """LIME's text explainer (``lime.lime_text``) on the positions of a
+    ``TokenRepresentation`` (bytes in a window, as LEMNA compares with LIME): each present
+    position is one of its words, named by its place, and a word LIME removes is switched
+    off in its place (id 0), as local mode and the fidelity tests remove it. ``num_samples``
+    queries each."""
+    from lime.lime_text import LimeTextExplainer
+
+    if not isinstance(representation, TokenRepresentation):
+        raise TypeError(
+            "lime_tokens explains the positions of a TokenRepresentation; got "
+            f"{type(representation).__name__} (images: lime_image; texts: lime_text)"
+        )
+    adapter, X, rep, _ = _setup(model, X, 0.0, None, batch_size, representation)
+    log_p, targets = _targets(adapter, X, target)
+    feature_values = np.zeros((len(X), rep.n_features))
+    local_pred = np.zeros(len(X))
+    t0, rows0 = time.perf_counter(), adapter.n_rows
+    for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
+        on = _require_present(np.flatnonzero(rep.present(X[i])), i)
+
+        def classify(texts, x=X[i]):
+            keep = np.zeros((len(texts), rep.n_features), dtype=bool)
+            for row, text in enumerate(texts):
+                keep[row, [int(j) for j in _POSITION.findall(text)]] = True
+            return adapter.proba(rep.switch_off(x, keep))
+
+        explainer = LimeTextExplainer(  # one per input, seeded alike, as in lime_image
+            bow=False,
+            split_expression=_POSITION_PIECE.findall,
+            mask_string="",
+            random_state=random_state,
+        )
+        e = explainer.explain_instance(
+            "".join(f"p{j} " for j in on),
+            classify,
+            labels=(int(targets[i]),),
+            num_features=on.size,
+            num_samples=num_samples,
+        )
+        for f, w in e.local_exp[int(targets[i])]:
+            feature_values[i, on[f]] = w
+        local_pred[i] = float(np.ravel(e.local_pred)[0])
+    meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples)
+    return _explanation(
+        rep, X, feature_values, targets, log_p, _logit(local_pred), "lime-tokens", meta
+    )
+
+
+_POSITION_PIECE = re.compile(r"p\d+ ")  # a position's word, with the space that ends it
+_POSITION = re.compile(r"p(\d+) ")
+
+
 def kernel_shap(
     model,
     X,
@@ -257,14 +320,12 @@ def _targets(adapter, X, target):
 def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method, meta):
     """Per-feature effects spread equally over the feature's elements that differ from the
     baseline."""
-    d = (X - rep.baseline).reshape(len(X), -1)
-    moved = (d != 0).astype(float)
-    share = np.zeros((len(X), rep.n_features))
-    np.add.at(share.T, rep.groups, moved.T)
+    moved = (X != rep.baseline).astype(float)
+    share = rep.group_sum(moved)
     per_element = np.where(share > 0, feature_values / np.maximum(share, 1), 0.0)
-    values = (per_element[:, rep.groups] * moved).reshape(X.shape)
+    values = rep.spread(per_element) * moved
     with np.errstate(divide="ignore", invalid="ignore"):
-        coef = np.where(moved.reshape(X.shape) > 0, values / (X - rep.baseline), 0.0)
+        coef = np.where(moved > 0, values / (X - rep.baseline), 0.0)
     return Explanation(
         inputs=X,
         values=values,

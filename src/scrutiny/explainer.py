@@ -355,7 +355,7 @@ class Explainer:
         for _ in range(self.fit_perturbations):
             rate = rng.uniform(size=(len(X), 1))
             keep = rng.uniform(size=(len(X), rep.n_features)) >= rate
-            copies.append(np.where(keep[:, rep.groups].reshape(X.shape), X, rep.baseline))
+            copies.append(np.where(rep.spread(keep, context=True), X, rep.baseline))
         return np.concatenate(copies)
 
     def _settings(self, key, local=False):

@@ -101,7 +101,7 @@ def load_explainer(cls, path, model, overrides):
     if spec["kind"] == "image":
         rep = ImageRepresentation(spec["input_shape"], baseline, spec.get("superpixel"))
     elif spec["kind"] == "tokens":
-        rep = TokenRepresentation(spec["input_shape"][0], baseline)
+        rep = TokenRepresentation(spec["input_shape"][0], baseline, spec.get("window"))
     else:
         rep = TabularRepresentation(spec["input_shape"][0], baseline, scale)
     X_fit = arrays.get("fit/X", baseline[None])  # without fit data: a stand-in, set aside

@@ -1,7 +1,9 @@
 """A representation maps inputs to interpretable features and feature effects back to inputs.
 
-Every feature is a group of input elements (a pixel, a superpixel, a table column). Its value
-is the group's mean departure from the baseline, in units of ``scale``:
+Every feature is a group of input elements (a pixel, a superpixel, a table column). Elements
+of group -1 belong to no feature: they are context that is never switched off (the bytes
+around a window). A feature's value is its group's mean departure from the baseline, in
+units of ``scale``:
 
     z_f = mean_{e in f} (x_e - b_e) / scale_f
 
@@ -25,7 +27,8 @@ class Representation:
     baseline : array of ``input_shape``
         The value of every element when its feature is absent.
     groups : (prod(input_shape),) int array
-        Feature of each (flattened) input element; features are 0 .. n_features - 1.
+        Feature of each (flattened) input element; features are 0 .. n_features - 1, and
+        -1 marks context, in no feature.
     scale : (n_features,) array
         Units of each feature.
     """
@@ -51,8 +54,15 @@ class Representation:
         self.groups = np.asarray(groups, dtype=np.int64).reshape(-1)
         if self.groups.size != size:
             raise ValueError(f"groups has {self.groups.size} entries for inputs of {size}")
-        self.n_features = int(self.groups.max()) + 1
-        self.group_sizes = np.bincount(self.groups, minlength=self.n_features).astype(float)
+        if self.groups.min(initial=0) < -1:
+            raise ValueError("groups are feature numbers from 0, or -1 for context")
+        self._owned = self.groups >= 0
+        self.n_features = int(self.groups.max(initial=-1)) + 1
+        if self.n_features == 0:
+            raise ValueError("a representation needs at least one feature")
+        self.group_sizes = np.bincount(
+            self.groups[self._owned], minlength=self.n_features
+        ).astype(float)
         if (self.group_sizes == 0).any():
             raise ValueError("every feature must own at least one input element")
         self.scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (self.n_features,))
@@ -79,15 +89,29 @@ class Representation:
 
     def features(self, X):
         """(n, n_features) interpretable features of inputs X (n, *input_shape)."""
-        D = (np.asarray(X, dtype=np.float64) - self.baseline).reshape(len(X), -1)
-        Z = np.zeros((len(X), self.n_features))
-        np.add.at(Z.T, self.groups, D.T)
-        return Z * self._weight
+        return self.group_sum(np.asarray(X, dtype=np.float64) - self.baseline) * self._weight
+
+    def group_sum(self, E):
+        """(n, F): the sum of per-element values E (n, *input_shape) over each feature's
+        elements, context left out."""
+        E = np.asarray(E, dtype=np.float64).reshape(len(E), -1)
+        total = np.zeros((len(E), self.n_features))
+        np.add.at(total.T, self.groups[self._owned], E[:, self._owned].T)
+        return total
+
+    def spread(self, per_feature, context=0):
+        """(m, *input_shape): each element takes its feature's entry of ``per_feature``
+        (m, F); context elements take ``context``."""
+        per_feature = np.asarray(per_feature)
+        padded = np.concatenate(  # the last column, which group -1 picks, is the context's
+            [per_feature, np.full((len(per_feature), 1), context, dtype=per_feature.dtype)],
+            axis=1,
+        )
+        return padded[:, self.groups].reshape(-1, *self.input_shape)
 
     def element_coefficients(self, coef):
         """(m, *input_shape) per-element coefficients of per-feature coefficients (m, F)."""
-        coef = np.atleast_2d(coef)
-        return (coef * self._weight)[:, self.groups].reshape(-1, *self.input_shape)
+        return self.spread(np.atleast_2d(coef) * self._weight)
 
     def effect_coefficients(self, X, effects):
         """(m, *input_shape) per-element coefficients for per-feature effects (m, F), each
@@ -97,23 +121,21 @@ class Representation:
         sign this is ``element_coefficients(effects / features(X))``; where they cancel
         (the channels of a pixel on either side of a grey baseline) the shares stay
         bounded, where dividing by the feature's value would not."""
-        D = (np.asarray(X, dtype=np.float64) - self.baseline).reshape(len(X), -1)
-        total = np.zeros((len(X), self.n_features))
-        np.add.at(total.T, self.groups, np.abs(D).T)
+        D = np.asarray(X, dtype=np.float64) - self.baseline
+        total = self.group_sum(np.abs(D))
         per = np.divide(effects, total, out=np.zeros_like(total), where=total > 0)
-        return (per[:, self.groups] * np.sign(D)).reshape(-1, *self.input_shape)
+        return self.spread(per) * np.sign(D)
 
     def present(self, x):
         """(n_features,) bool: features of one input with an element off the baseline."""
-        off = (np.asarray(x, dtype=np.float64) != self.baseline).reshape(-1)
-        return np.bincount(self.groups, weights=off, minlength=self.n_features) > 0
+        off = np.asarray(x, dtype=np.float64) != self.baseline
+        return self.group_sum(off[None])[0] > 0
 
     def switch_off(self, x, keep):
         """Copies of one input x with the features where ``keep`` (m, F) is False set to the
         baseline: (m, *input_shape)."""
-        keep_el = np.asarray(keep, dtype=bool)[:, self.groups].reshape(-1, *self.input_shape)
         x = np.asarray(x, dtype=np.float64)
-        return np.where(keep_el, x, self.baseline)
+        return np.where(self.spread(np.asarray(keep, dtype=bool), context=True), x, self.baseline)
 
     def to_json(self):
         return {"kind": self.kind, "input_shape": list(self.input_shape)}

@@ -1,8 +1,11 @@
-"""Sequences of tokens (``scrutiny.text.TextEncoder`` rows of word ids): one feature per
-position, present when its id is not the baseline's (0, no token). A token id is a name,
-not a quantity, so a feature's value is its presence, 1 or 0, and its effect is that of
-removing the token. Positions hold different words in different texts, so these features
-serve local explanations (LIME-style, per input), not global surrogates."""
+"""Sequences of tokens (``scrutiny.text.TextEncoder`` rows of word ids, or bytes as ids
+1-256): one feature per position, present when its id is not the baseline's (0, no token).
+A token id is a name, not a quantity, so a feature's value is its presence, 1 or 0, and its
+effect is that of removing the token. Positions hold different tokens in different inputs,
+so these features serve local explanations (LIME-style, per input), not global surrogates.
+
+A ``window`` (start, stop) makes only those positions features, the rest context that is
+never removed: LEMNA's 41 bytes around the byte whose label is explained."""
 
 from __future__ import annotations
 
@@ -14,8 +17,18 @@ from scrutiny.representations.base import Representation
 class TokenRepresentation(Representation):
     kind = "tokens"
 
-    def __init__(self, length, baseline=0.0):
-        super().__init__((int(length),), baseline, np.arange(int(length)), 1.0)
+    def __init__(self, length, baseline=0.0, window=None):
+        length = int(length)
+        start, stop = (0, length) if window is None else (int(w) for w in window)
+        if not 0 <= start < stop <= length:
+            raise ValueError(
+                f"window must be positions (start, stop) with 0 <= start < stop <= {length}, "
+                f"got {window!r}"
+            )
+        groups = np.full(length, -1)
+        groups[start:stop] = np.arange(stop - start)
+        super().__init__((length,), baseline, groups, 1.0)
+        self.window = (start, stop)
         if (self.baseline != 0).any():
             raise ValueError(
                 "a token's baseline is 0, no token: switching a position off removes its "
@@ -23,5 +36,8 @@ class TokenRepresentation(Representation):
             )
 
     def features(self, X):
-        """(n, length) presence of each position's token."""
-        return (np.asarray(X, dtype=np.float64) != self.baseline).astype(np.float64)
+        """(n, stop - start) presence of each window position's token."""
+        return (self.group_sum(np.asarray(X, dtype=np.float64) != self.baseline) > 0) * 1.0
+
+    def to_json(self):
+        return {**super().to_json(), "window": list(self.window)}

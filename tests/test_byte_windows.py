@@ -1,0 +1,91 @@
+"""Explaining the label of one byte from the bytes around it (LEMNA's window): local mode
+and the baselines switch window bytes off in place and leave the context alone."""
+
+import numpy as np
+import pytest
+
+from scrutiny import Explainer
+from scrutiny.representations import TokenRepresentation
+
+LENGTH, WINDOW = 30, (10, 21)
+WEIGHTS = np.zeros(LENGTH)
+WEIGHTS[[12, 15, 18]] = [3.0, -2.0, 1.5]  # window positions that matter
+WEIGHTS[[2, 27]] = [4.0, 4.0]  # context that matters, never switched off
+
+
+def presence_model(X):
+    """(n, 2) probabilities, additive in the logit over which positions hold a byte."""
+    z = (np.asarray(X) != 0) @ WEIGHTS - 5.0
+    p = 1 / (1 + np.exp(-z))
+    return np.column_stack([1 - p, p])
+
+
+def byte_rows(n, seed=0):
+    return np.random.default_rng(seed).integers(1, 257, size=(n, LENGTH))
+
+
+def test_local_mode_explains_the_window_and_recovers_each_bytes_effect():
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X = byte_rows(3)
+    ex = Explainer(presence_model, X[:1], mode="local", representation=rep, n_samples=300)
+    exp = ex.explain(X, target=1)
+    outside = np.r_[: WINDOW[0], WINDOW[1] : LENGTH]
+    assert (exp.values[:, outside] == 0).all()
+    # the logit is linear in presence, so each byte's effect is its weight
+    np.testing.assert_allclose(
+        exp.values[:, WINDOW[0] : WINDOW[1]],
+        np.broadcast_to(WEIGHTS[WINDOW[0] : WINDOW[1]], (3, 11)),
+        atol=0.1,
+    )
+    assert [sorted(t) for t in exp.top(2)] == [[12, 18]] * 3
+
+
+def test_lime_tokens_removes_window_bytes_in_place_and_finds_the_decisive_ones():
+    from scrutiny.baselines import lime_tokens
+
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X = byte_rows(2)
+    X[1, 13] = 0  # a window byte already absent: LIME's words are the present ones
+    seen = []
+
+    def model(rows):
+        seen.append(np.asarray(rows).copy())
+        return presence_model(rows)
+
+    exp = lime_tokens(model, X, rep, target=1, num_samples=300, progress=False)
+    queried = np.concatenate(seen)
+    assert (queried[:, : WINDOW[0]] != 0).all() and (queried[:, WINDOW[1] :] != 0).all()
+    for row in queried:  # every query is one of the inputs less some window bytes
+        source = X[np.argmin([(row != x)[row != 0].sum() for x in X])]
+        assert ((row == source) | (row == 0)).all()
+    assert exp.values[1, 13] == 0
+    assert [set(t[:1]) for t in exp.top(1)] == [{12}, {12}]
+    assert exp.meta["queries_per_explanation"] == pytest.approx(301, abs=1)
+    again = lime_tokens(model, X, rep, target=1, num_samples=300, progress=False)
+    np.testing.assert_array_equal(again.values, exp.values)
+
+
+def test_lime_tokens_refuses_another_representation():
+    from scrutiny.baselines import lime_tokens
+    from scrutiny.representations import TabularRepresentation
+
+    with pytest.raises(TypeError, match="TokenRepresentation"):
+        lime_tokens(presence_model, byte_rows(1), TabularRepresentation(LENGTH, 0.0, 1.0))
+
+
+def test_kernel_shap_on_a_window_gives_exact_shapley_values_of_an_additive_probability():
+    from scrutiny.baselines import kernel_shap
+
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X = byte_rows(1)
+    w = np.zeros(LENGTH)
+    w[[11, 16]] = [0.2, 0.1]
+
+    def additive(rows):  # a probability additive in presence: its Shapley values are w
+        p = 0.3 + (np.asarray(rows) != 0) @ w
+        return np.column_stack([1 - p, p])
+
+    exp = kernel_shap(additive, X, target=1, l1_reg=False, representation=rep, progress=False)
+    np.testing.assert_allclose(
+        exp.values[0], np.where(np.isin(np.arange(LENGTH), [11, 16]), w, 0.0), atol=1e-6
+    )
