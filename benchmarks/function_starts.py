@@ -1,0 +1,140 @@
+"""Explaining a function-start finder, head to head (LEMNA's security case): DMM-MEN in
+local mode against LEMNA, LIME, KernelSHAP and random bytes, on the same inputs, model and
+removals.
+
+The model is the zoo's bidirectional RNN (LEMNA's architecture) trained on Debian's
+coreutils built here at -O2; the inputs are function starts it finds in the other programs
+of the corpus (diffutils, grep, sed, hello), each a 200-byte sequence with the byte in
+question in the middle. Features are the 41 bytes around it (LEMNA's window); switching one
+off sets it to "no byte", as the authors' code does, for every method and every fidelity
+test. Augmentation copies bytes into sequences whose middle byte is no start. k counts bytes.
+
+    benchmarks/build_binaries.sh                      # once: the corpus (root, ~6 minutes)
+    SCRUTINY_BINARIES=~/.cache/scrutiny/binaries/O2 python benchmarks/function_starts.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from scrutiny import Explainer, ModelAdapter
+from scrutiny.baselines import kernel_shap, lemna, lime_tokens, random_explanation
+from scrutiny.benchmark import _score, tables
+from scrutiny.datasets.binaries import centred, load_programs
+from scrutiny.fidelity import approximation_error, heldout_error, stability
+from scrutiny.representations import TokenRepresentation
+from scrutiny.zoo.function_start_rnn import LENGTH, at_position, function_start_rnn
+
+KS = [1, 3, 5, 10, 15, 25, 35]
+HALF_WINDOW = 20  # LEMNA's 41 bytes
+
+
+def random_bytes(explanation, rep, seed):
+    """``random_explanation`` over each input's window bytes that are present."""
+    r = random_explanation(explanation, seed)
+    inside = rep.spread(np.ones((1, rep.n_features)))[0] > 0
+    return replace(r, values=np.where(inside & (explanation.inputs != 0), r.values, 0.0))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-test", type=int, default=200, help="function starts explained")
+    parser.add_argument("--n-stability", type=int, default=20, help="inputs explained twice")
+    parser.add_argument("--samples", type=int, default=500, help="perturbations (LEMNA's 500)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--methods", nargs="+", default=None)
+    args = parser.parse_args()
+
+    programs = load_programs()
+    train = [p for p in programs if p.name.startswith("coreutils-")]
+    test = [p for p in programs if not p.name.startswith("coreutils-")]
+    if not train or not test:
+        raise SystemExit("the corpus needs coreutils-* programs to train on and others to test")
+    rnn, facts = function_start_rnn(train, test, name="function_start_rnn_coreutils")
+    s = facts["test"]
+    print(
+        f"{facts['model']}: trained on {len(train)} coreutils programs "
+        f"({facts['train_sequences']} sequences); on {len(test)} other programs precision "
+        f"{s['precision']:.3f}, recall {s['recall']:.3f}, F1 {s['f1']:.3f}"
+    )
+    adapter = ModelAdapter(at_position(rnn, LENGTH // 2), outputs="logits", batch_size=2048)
+    ids, labels, _ = centred(test, 4 * args.n_test, 4 * args.n_test, LENGTH, args.seed)
+    pred = adapter.proba(ids).argmax(axis=1)
+    X = ids[(labels == 1) & (pred == 1)][: args.n_test]
+    donors = ids[(labels == 0) & (pred == 0)][:400]
+    if len(X) < args.n_test:
+        raise SystemExit(f"only {len(X)} function starts found; asked for {args.n_test}")
+    mid = LENGTH // 2
+    rep = TokenRepresentation(LENGTH, window=(mid - HALF_WINDOW, mid + HALF_WINDOW + 1))
+    print(f"{len(X)} function starts the model finds; {len(donors)} donors; window {rep.window}")
+
+    def local(seed, m, settings=None):
+        ex = Explainer(
+            adapter,
+            X[:1],
+            mode="local",
+            representation=rep,
+            n_samples=args.samples,
+            surrogate=settings,
+            random_state=seed,
+        )
+        return ex.explain(X[:m])
+
+    runs = {
+        "DMM-MEN local": local,
+        "ablation: local, ridge": lambda seed, m: local(
+            seed, m, {"n_components": 1, "lambda1": 0.0}
+        ),
+        "LEMNA (3 fused-lasso regressions)": lambda seed, m: lemna(
+            adapter, X[:m], rep, num_samples=args.samples, random_state=seed
+        ),
+        "LIME": lambda seed, m: lime_tokens(
+            adapter, X[:m], rep, num_samples=args.samples, random_state=seed
+        ),
+        "KernelSHAP l1_reg=False": lambda seed, m: kernel_shap(
+            adapter, X[:m], l1_reg=False, representation=rep, random_state=seed
+        ),
+        "KernelSHAP (default l1_reg)": lambda seed, m: kernel_shap(
+            adapter, X[:m], representation=rep, random_state=seed
+        ),
+    }
+    rows, first = {}, None
+    for name, run in runs.items():
+        if args.methods and name not in args.methods:
+            continue
+        print(f"-- {name}")
+        t0 = time.perf_counter()
+        exp = run(args.seed, len(X))
+        first = first or exp
+        again = run(args.seed + 1, args.n_stability)
+        row = _score(adapter, exp, donors, KS, args.seed)
+        n = args.n_stability
+        row.update(
+            rmse=approximation_error(exp),
+            heldout_rmse=heldout_error(adapter, exp[:n], random_state=args.seed),
+            stability_top20=stability(exp[:n], again, 5),
+            fit_seconds=0.0,
+            fit_queries=0,
+            seconds_per_explanation=exp.meta["seconds"] / len(exp),
+            queries_per_explanation=exp.meta["model_queries"] / len(exp),
+            seconds_for_1000=1000 * exp.meta["seconds"] / len(exp),
+            queries_for_1000=1000 * exp.meta["model_queries"] / len(exp),
+        )
+        rows[name] = row
+        print(f"   {time.perf_counter() - t0:.0f} s")
+    rows["random"] = {
+        **_score(adapter, random_bytes(first, rep, args.seed), donors, KS, args.seed),
+        "seconds_per_explanation": 0.0,
+        "queries_per_explanation": 0,
+    }
+    print(f"\n{platform.machine()}, Python {platform.python_version()}; k counts bytes")
+    print(tables(rows, KS).replace("top-20 stability", "top-5 stability"))
+
+
+if __name__ == "__main__":
+    main()

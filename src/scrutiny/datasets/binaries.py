@@ -1,0 +1,146 @@
+"""Function starts in x86-64 ELF programs: the task of ByteWeight (Bao et al. 2014) and of
+LEMNA's bidirectional RNN. Each byte of a program's ``.text`` is labelled 1 where a
+function begins.
+
+The ground truth is the FUNC symbols of an unstripped build that fall inside ``.text``.
+gcc at -O2 also names two kinds of fragments as FUNC symbols:
+- ``.part.N``, ``.isra.N``, ``.constprop.N`` clones are functions in their own right, entered
+  by ``call``: they count;
+- ``.cold`` fragments are the unlikely branches of a function moved out of line, entered by a
+  jump from its body, never called: they do not count (their bytes are labelled 0).
+
+Bytes become ids as the RNN reads them: byte b is b + 1, and 0 means "no byte" (padding
+beyond the ends of ``.text``, and a byte removed by an explanation's perturbation).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ENV = "SCRUTINY_BINARIES"
+
+
+@dataclass
+class Program:
+    """One program's ``.text``: ``code`` (n,) uint8 and ``starts`` (n,) bool."""
+
+    name: str
+    code: np.ndarray
+    starts: np.ndarray
+
+
+def read_program(path):
+    """The ``.text`` bytes of an unstripped x86-64 ELF file and its function starts."""
+    try:
+        from elftools.common.exceptions import ELFError
+        from elftools.elf.elffile import ELFFile
+    except ImportError:
+        raise ImportError(
+            "reading ELF programs needs pyelftools: pip install pyelftools (or "
+            "'scrutiny[security]')"
+        ) from None
+    path = Path(path)
+    with open(path, "rb") as f:
+        try:
+            elf = ELFFile(f)
+        except ELFError as exc:
+            raise ValueError(f"{path} is not an ELF file: {exc}") from None
+        if elf["e_machine"] != "EM_X86_64":
+            raise ValueError(f"{path} is {elf['e_machine']}, not x86-64")
+        text = elf.get_section_by_name(".text")
+        symtab = elf.get_section_by_name(".symtab")
+        if text is None:
+            raise ValueError(f"{path} has no .text section")
+        if symtab is None:
+            raise ValueError(
+                f"{path} is stripped (no .symtab): function starts need an unstripped build"
+            )
+        code = np.frombuffer(text.data(), dtype=np.uint8).copy()
+        start, size = text["sh_addr"], text["sh_size"]
+        offsets = {
+            s["st_value"] - start
+            for s in symtab.iter_symbols()
+            if s["st_info"]["type"] == "STT_FUNC"
+            and start <= s["st_value"] < start + size
+            and not _is_cold(s.name)
+        }
+    starts = np.zeros(code.size, dtype=bool)
+    starts[sorted(offsets)] = True
+    return Program(path.name, code, starts)
+
+
+def _is_cold(name):
+    """``f.cold`` and ``f.cold.N``: an out-of-line part of f, not a function."""
+    return ".cold" in name
+
+
+def load_programs(paths=None):
+    """Programs from ELF files, or from every unstripped x86-64 ELF file in the folder
+    ``$SCRUTINY_BINARIES`` (the one ``benchmarks/build_binaries.sh`` fills), by name."""
+    if paths is None:
+        folder = os.environ.get(ENV)
+        if not folder or not Path(folder).is_dir():
+            raise FileNotFoundError(
+                f"no programs given and ${ENV} is not a folder: build some with "
+                "benchmarks/build_binaries.sh (Debian's coreutils, grep, sed, diffutils "
+                f"at -O2) and set {ENV} to its output"
+            )
+        paths = sorted(p for p in Path(folder).iterdir() if _is_elf(p))
+    programs = [read_program(p) for p in paths]
+    if not programs:
+        raise ValueError("no programs to read")
+    return programs
+
+
+def _is_elf(path):
+    if not path.is_file():
+        return False
+    with open(path, "rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def byte_ids(code):
+    """Ids of bytes as the RNN reads them: byte b is b + 1, 0 is no byte."""
+    return np.asarray(code, dtype=np.int64) + 1
+
+
+def chunks(programs, length=200):
+    """(ids, labels): every program's ``.text`` cut into consecutive sequences of
+    ``length`` bytes, the last padded with id 0 (label 0); (n, length) each. Training data
+    for a sequence labeller."""
+    ids, labels = [], []
+    for p in programs:
+        n = -(-p.code.size // length) * length
+        ids.append(np.pad(byte_ids(p.code), (0, n - p.code.size)).reshape(-1, length))
+        labels.append(np.pad(p.starts, (0, n - p.code.size)).reshape(-1, length))
+    return np.concatenate(ids), np.concatenate(labels).astype(np.int64)
+
+
+def centred(programs, n_starts, n_other, length=200, random_state=0):
+    """(ids, labels, where): sequences of ``length`` bytes with the byte in question at
+    position ``length // 2``, padded with 0 past the ends of ``.text``; ``labels`` (n,) is 1
+    for a function start. ``n_starts`` starts and ``n_other`` other bytes are drawn at
+    random without replacement (all there are when fewer); ``where`` is (program index,
+    offset) of each. The inputs to explain, one question each, as LEMNA explains them."""
+    rng = np.random.default_rng(random_state)
+    places = [
+        np.column_stack([np.full(p.code.size, i), np.arange(p.code.size)])
+        for i, p in enumerate(programs)
+    ]
+    places = np.concatenate(places)
+    is_start = np.concatenate([p.starts for p in programs])
+    picked = []
+    for want, pool in ((n_starts, np.flatnonzero(is_start)), (n_other, np.flatnonzero(~is_start))):
+        picked.append(rng.choice(pool, size=min(int(want), pool.size), replace=False))
+    where = places[np.sort(np.concatenate(picked))]
+    half = length // 2
+    ids = np.zeros((len(where), length), dtype=np.int64)
+    padded = [np.pad(byte_ids(p.code), (half, length)) for p in programs]
+    for row, (i, offset) in enumerate(where):
+        ids[row] = padded[i][offset : offset + length]
+    labels = np.array([programs[i].starts[o] for i, o in where], dtype=np.int64)
+    return ids, labels, where

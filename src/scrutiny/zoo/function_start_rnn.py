@@ -1,0 +1,138 @@
+"""The reference function-start finder: LEMNA's bidirectional RNN over the bytes of
+``.text`` (as its authors released it: an embedding of 257 ids in 16 dimensions, a
+bidirectional ReLU RNN of 8 units a direction, dropout 0.5, a dense layer to 2 classes at
+every position), trained on sequences of 200 bytes of x86-64 programs.
+
+``FunctionStartRNN`` labels every byte of a sequence; ``AtPosition`` asks it about one
+position, as the explanations do: a classifier of (n, length) byte ids into "not a start"
+and "a start", returning logits (``outputs="logits"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scrutiny.datasets.binaries import chunks
+from scrutiny.zoo.training import cached
+
+EPOCHS = 30
+LENGTH = 200
+
+
+def _modules():
+    import torch
+    from torch import nn
+
+    class FunctionStartRNN(nn.Module):
+        """(n, length) byte ids (0 = no byte) -> (n, length, 2) logits."""
+
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(257, 16, padding_idx=0)
+            self.rnn = nn.RNN(16, 8, nonlinearity="relu", bidirectional=True, batch_first=True)
+            self.drop = nn.Dropout(0.5)
+            self.out = nn.Linear(16, 2)
+
+        def forward(self, ids):
+            hidden, _ = self.rnn(self.embed(ids.long()))
+            return self.out(self.drop(hidden))
+
+    class AtPosition(nn.Module):
+        """The RNN's (n, 2) logits at one position of (n, length) byte ids: the classifier
+        an explanation of that byte's label queries."""
+
+        def __init__(self, rnn, position):
+            super().__init__()
+            self.rnn, self.position = rnn, int(position)
+
+        def forward(self, ids):
+            return self.rnn(ids)[:, self.position]
+
+    return torch, FunctionStartRNN, AtPosition
+
+
+def build():
+    torch, FunctionStartRNN, _ = _modules()
+    torch.manual_seed(0)
+    return FunctionStartRNN()
+
+
+def at_position(rnn, position=LENGTH // 2):
+    """The classifier of one position's label (logits), for ``Explainer(...,
+    outputs="logits")``, the fidelity tests and the baselines."""
+    _, _, AtPosition = _modules()
+    return AtPosition(rnn, position).eval()
+
+
+def train_labeller(module, ids, labels, *, epochs, seed, lr=3e-3, batch_size=100, progress=True):
+    """Adam on every real byte's cross-entropy (padding left out), seeded as
+    ``training.train``."""
+    import torch
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    X = torch.as_tensor(ids, dtype=torch.int64)
+    y = torch.as_tensor(labels, dtype=torch.int64)
+    opt = torch.optim.Adam(module.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    module.train()
+    for _ in tqdm(range(epochs), desc="training the function-start RNN", disable=not progress):
+        for idx in torch.randperm(len(X), generator=gen).split(batch_size):
+            opt.zero_grad()
+            real = X[idx] > 0
+            loss = torch.nn.functional.cross_entropy(module(X[idx])[real], y[idx][real])
+            loss.backward()
+            opt.step()
+    module.eval()
+    return module
+
+
+def labelling_scores(module, ids, labels, batch_size=500):
+    """Precision, recall and F1 of "a start" over every real byte, as ByteWeight and LEMNA
+    report them."""
+    import torch
+
+    module.eval()
+    with torch.no_grad():
+        pred = np.concatenate(
+            [
+                module(torch.as_tensor(ids[i : i + batch_size])).argmax(-1).numpy()
+                for i in range(0, len(ids), batch_size)
+            ]
+        )
+    real = ids > 0
+    p, t = pred[real] == 1, labels[real] == 1
+    tp = float((p & t).sum())
+    precision = tp / max(p.sum(), 1)
+    recall = tp / max(t.sum(), 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-12)
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCHS, progress=True):
+    """(module, facts): the RNN trained on ``train_programs`` (``datasets.binaries``
+    ``Program``s) cut into 200-byte sequences, cached under ``name`` (say which programs
+    and compiler), and facts including precision, recall and F1 on ``test_programs``."""
+    ids, labels = chunks(train_programs, LENGTH)
+    test_ids, test_labels = chunks(test_programs, LENGTH)
+    recipe = {
+        "epochs": int(epochs),
+        "seed": int(seed),
+        "lr": 3e-3,
+        "batch_size": 100,
+        "data": [[p.name, int(p.code.size), int(p.starts.sum())] for p in train_programs],
+        "test_data": [[p.name, int(p.code.size)] for p in test_programs],
+    }
+
+    def fit(module):
+        train_labeller(module, ids, labels, epochs=epochs, seed=seed, progress=progress)
+        return {
+            "model": "function-start-birnn-257-16-8x2-2",
+            "seed": seed,
+            "epochs": epochs,
+            "train_sequences": len(ids),
+            "train": labelling_scores(module, ids, labels),
+            "test": labelling_scores(module, test_ids, test_labels),
+        }
+
+    return cached(f"{name}_seed{seed}", recipe, build, fit, progress=progress)

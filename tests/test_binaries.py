@@ -1,0 +1,132 @@
+"""Function starts read from real ELF programs, compiled here by the machine's gcc."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+pytest.importorskip("elftools")
+
+from scrutiny.datasets.binaries import byte_ids, centred, chunks, load_programs, read_program
+
+SOURCE = __import__("pathlib").Path(__file__).parent / "data" / "functions.c"
+needs_gcc = pytest.mark.skipif(
+    shutil.which("gcc") is None or shutil.which("nm") is None, reason="needs gcc and binutils"
+)
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    """The test program at -O0 and -O2: unstripped."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    folder = tmp_path_factory.mktemp("bin")
+    for level in ("O0", "O2"):
+        subprocess.run(
+            ["gcc", f"-{level}", "-o", str(folder / f"functions-{level}"), str(SOURCE)],
+            check=True,
+        )
+    return folder
+
+
+def _nm_functions(path):
+    """{name: address} of the local and global text symbols, by binutils' nm."""
+    out = subprocess.run(["nm", str(path)], capture_output=True, text=True, check=True).stdout
+    return {
+        line.split()[2]: int(line.split()[0], 16)
+        for line in out.splitlines()
+        if len(line.split()) == 3 and line.split()[1] in "tT"
+    }
+
+
+def _text_address(path):
+    out = subprocess.run(
+        ["readelf", "-SW", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    line = next(x for x in out.splitlines() if " .text " in x)
+    return int(line.split(".text")[1].split()[1], 16)
+
+
+@needs_gcc
+def test_starts_are_the_functions_nm_names_inside_text_and_cold_fragments_are_not(programs):
+    path = programs / "functions-O2"
+    program = read_program(path)
+    symbols = _nm_functions(path)
+    base = _text_address(path)
+    size = program.code.size
+    expected = {
+        a - base for name, a in symbols.items() if ".cold" not in name and 0 <= a - base < size
+    }
+    assert set(np.flatnonzero(program.starts)) == expected
+    # the source's functions are all there, a .constprop clone counts, .cold fragments not
+    for name in ("insert", "depth", "checksum", "classify", "gcd", "main", "fail"):
+        assert program.starts[symbols[name] - base], name
+    clones = [n for n in symbols if ".constprop" in n or ".isra" in n or ".part" in n]
+    colds = [n for n in symbols if ".cold" in n]
+    assert clones and colds  # gcc 12 at -O2 makes both from this source
+    assert all(program.starts[symbols[n] - base] for n in clones)
+    assert not any(program.starts[symbols[n] - base] for n in colds)
+    # .init and .fini are outside .text
+    assert not 0 <= symbols["_init"] - base < size
+
+
+@needs_gcc
+def test_the_code_is_the_text_sections_bytes(programs):
+    path = programs / "functions-O0"
+    out = subprocess.run(
+        ["objcopy", "-O", "binary", "--only-section=.text", str(path), "/dev/stdout"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert read_program(path).code.tobytes() == out
+
+
+@needs_gcc
+def test_a_stripped_program_and_a_file_that_is_not_elf_are_refused(programs, tmp_path):
+    stripped = tmp_path / "stripped"
+    subprocess.run(["strip", "-o", str(stripped), str(programs / "functions-O2")], check=True)
+    with pytest.raises(ValueError, match="stripped"):
+        read_program(stripped)
+    with pytest.raises(ValueError, match="not an ELF file"):
+        read_program(SOURCE)
+
+
+def test_without_programs_the_error_says_how_to_build_them(monkeypatch):
+    monkeypatch.delenv("SCRUTINY_BINARIES", raising=False)
+    with pytest.raises(FileNotFoundError, match=r"build_binaries\.sh"):
+        load_programs()
+
+
+@needs_gcc
+def test_the_folder_in_the_environment_gives_its_elf_files(programs, monkeypatch):
+    (programs / "notes.txt").write_text("not a program")
+    monkeypatch.setenv("SCRUTINY_BINARIES", str(programs))
+    assert [p.name for p in load_programs()] == ["functions-O0", "functions-O2"]
+
+
+@needs_gcc
+def test_chunks_cover_every_byte_once_and_pad_with_no_byte(programs):
+    progs = load_programs([programs / "functions-O0", programs / "functions-O2"])
+    ids, labels = chunks(progs, length=64)
+    real = ids > 0
+    assert real.sum() == sum(p.code.size for p in progs)
+    assert labels.sum() == sum(p.starts.sum() for p in progs)
+    assert (labels[~real] == 0).all()
+    np.testing.assert_array_equal(ids[real][: progs[0].code.size], byte_ids(progs[0].code))
+
+
+@needs_gcc
+def test_centred_sequences_hold_the_byte_in_question_in_the_middle(programs):
+    progs = load_programs([programs / "functions-O0", programs / "functions-O2"])
+    ids, labels, where = centred(progs, n_starts=10, n_other=15, length=41, random_state=3)
+    assert ids.shape == (25, 41) and labels.sum() == 10
+    for row, (i, offset) in enumerate(where):
+        code = byte_ids(progs[i].code)
+        assert ids[row, 20] == code[offset]
+        lo = max(offset - 20, 0)
+        np.testing.assert_array_equal(ids[row, 20 - (offset - lo) : 21], code[lo : offset + 1])
+        assert (ids[row, : 20 - (offset - lo)] == 0).all()  # before .text: no byte
+        assert labels[row] == progs[i].starts[offset]
+    again = centred(progs, n_starts=10, n_other=15, length=41, random_state=3)
+    np.testing.assert_array_equal(again[0], ids)
