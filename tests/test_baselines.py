@@ -1,4 +1,5 @@
-"""LIME and KernelSHAP through the real packages, on a model whose pixels are known."""
+"""LIME and KernelSHAP through the real packages, and LEMNA, on models whose decisive pixels
+and tokens are known."""
 
 import numpy as np
 import pytest
@@ -6,8 +7,9 @@ import pytest
 pytest.importorskip("lime")
 pytest.importorskip("shap")
 
-from scrutiny.baselines import kernel_shap, lime_image, random_explanation
+from scrutiny.baselines import kernel_shap, lemna, lime_image, random_explanation
 from scrutiny.models import ModelAdapter
+from scrutiny.representations import TokenRepresentation
 
 OWN = [(9, 10, 11), (27, 28, 29), (50, 51, 52)]
 
@@ -163,3 +165,101 @@ def test_kernel_shap_explains_a_dataframe_by_column_name():
     np.testing.assert_allclose(shuffled.values[:, ::-1], exp.values, atol=1e-9)
     with pytest.raises(ValueError, match=r"no value of X's columns \['f0'\]"):
         kernel_shap(clf, frame[:2], baseline=frame.mean().drop("f0"), progress=False)
+
+
+LENGTH, DECISIVE = 16, [[5, 6, 7], [0, 1, 2], [12, 13, 14]]
+WEIGHT = np.random.default_rng(0).uniform(-0.3, 0.3, size=21)
+WEIGHT[0], WEIGHT[17:20] = 0.0, 2.0  # id 0 is no token; ids 17-19 decide
+TOKENS = rng.integers(1, 17, size=(3, LENGTH)) * (rng.uniform(size=(3, LENGTH)) < 0.8)
+for row, own in zip(TOKENS, DECISIVE, strict=True):
+    row[own] = [17, 18, 19]
+
+
+def token_model(T):
+    """Additive in the presence of tokens: probability sigmoid(sum of present weights - 3)."""
+    p = 1 / (1 + np.exp(3.0 - WEIGHT[np.asarray(T, dtype=int)].sum(axis=1)))
+    return np.stack([1 - p, p], axis=1)
+
+
+def explain_tokens(model, T=TOKENS, representation="tokens", **kw):
+    kw = {"target": 1, "num_samples": 300, "fusion": 1.0, "progress": False, **kw}
+    return lemna(model, T, representation, **kw)
+
+
+def test_lemna_finds_the_decisive_tokens_and_counts_its_queries():
+    """fusion 1: the authors' sqrt(n log p) fuses every presence coefficient of a
+    probability into one block here (see the report of this baseline)."""
+    adapter = ModelAdapter(token_model)
+    exp = explain_tokens(adapter, representation=TokenRepresentation(LENGTH))
+    for i, own in enumerate(DECISIVE):
+        assert set(exp.top(3)[i]) == set(own)
+    assert (exp.values[TOKENS == 0] == 0).all()  # absent tokens are no features
+    assert exp.meta["queries_per_explanation"] == 301  # the perturbations and the input
+    assert exp.method == "lemna" and exp.meta["scale"] == "probability"
+    again = explain_tokens(token_model)  # seeded; a name serves as the instance
+    np.testing.assert_array_equal(exp.values, again.values)
+    alone = explain_tokens(token_model, TOKENS[2:])  # an input's own seed, whatever precedes
+    np.testing.assert_array_equal(alone.values[0], exp.values[2])
+    other = explain_tokens(token_model, random_state=1)
+    assert not np.array_equal(other.values, exp.values)
+
+
+def test_lemna_perturbs_as_the_authors_code():
+    """Row 0 is the input; each other row switches off m ~ U{1..present} present tokens."""
+    seen = []
+
+    def recording(T):
+        seen.append(np.array(T))
+        return token_model(T)
+
+    x = TOKENS[:1]
+    explain_tokens(recording, x, num_samples=2000, n_components=1)
+    queried = np.concatenate(seen[1:])  # the first call asks for the target
+    np.testing.assert_array_equal(queried[0], x[0])
+    present = x[0] != 0
+    assert ((queried == x) | (queried == 0)).all() and (queried[:, ~present] == 0).all()
+    off = (queried[1:, present] == 0).sum(axis=1)
+    counts = np.bincount(off, minlength=present.sum() + 1)
+    assert counts[0] == 0 and len(counts) == present.sum() + 1
+    expected = 2000 / present.sum()  # 15 present: about 133 each, 6 sd about 67
+    assert (np.abs(counts[1:] - expected) < 6 * np.sqrt(expected)).all()
+
+
+def test_lemna_explains_by_the_component_holding_the_input():
+    """The mixture refitted on the queries LEMNA made, from the generator it used: the
+    values are the coefficients of row 0's component, not of the heaviest one."""
+    from scrutiny.baselines import _lemna_perturbations
+    from scrutiny.surrogate.lemna import LemnaMixture
+
+    seen = []
+
+    def recording(T):
+        seen.append(np.array(T))
+        return token_model(T)
+
+    x = TOKENS[1:2]
+    exp = explain_tokens(recording, x, random_state=7)
+    queried = np.concatenate(seen[1:])
+    on = np.flatnonzero(x[0])
+    rng = np.random.default_rng(7)
+    Z = _lemna_perturbations(rng, on.size, 300).astype(float)
+    np.testing.assert_array_equal(Z, queried[:, on] != 0)
+    mix = LemnaMixture(3, 1.0, random_state=rng).fit(Z, token_model(queried)[:, 1])
+    k = mix.labels_[0]
+    assert mix.weights_[k] < 0.5  # at this seed the input is in the lighter component
+    np.testing.assert_array_equal(exp.values[0, on], mix.coef_[k])
+    p = mix.predict(Z[:1])[0, k]
+    np.testing.assert_allclose(exp.surrogate_logit[0], np.log(p / (1 - p)))
+
+
+def test_lemna_explains_images_by_pixel():
+    exp = lemna(model, X, "image", num_samples=300, fusion=1.0, progress=False)
+    for i in range(3):
+        assert set(exp.top(3)[i]) == set(OWN[exp.target[i]])
+
+
+def test_lemna_refuses_an_input_with_no_present_feature_as_lime_text_does():
+    T = TOKENS.copy()
+    T[1] = 0
+    with pytest.raises(ValueError, match="input 1 equals the baseline everywhere"):
+        explain_tokens(token_model, T)

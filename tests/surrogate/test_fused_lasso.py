@@ -116,6 +116,10 @@ def test_huge_fusion_gives_one_block_the_least_squares_of_the_row_sums():
     assert np.ptp(b) < 1e-6
     slope, intercept = np.polyfit(Z.sum(axis=1), y, 1)
     np.testing.assert_allclose([a, b.mean()], [intercept, slope], atol=1e-6)
+    a, b = fused_lasso(Z, y, fusion=1e5, sparsity=20.0)  # one block, shrunk towards 0
+    assert np.ptp(b) < 1e-6 and 0 < b[0] / slope < 1
+    gap, intercept_gap = subgradient_gap(Z, y, np.ones(len(y)), a, b, 1e5, 20.0)
+    assert gap < 1e-6 and abs(intercept_gap) < 1e-6
 
 
 def test_integer_weights_are_repeated_rows():

@@ -23,9 +23,9 @@ class LemnaMixture:
 
     ``fusion=None`` is the authors' released default, genlasso's ``fusedlasso1d`` read at
     lambda = sqrt(n log p), n the rows of that component's fit. EM starts from a random
-    assignment of the rows to the components (a numpy Generator seeded by
-    ``random_state``) and stops when the log-likelihood is within ``tol`` of each of the
-    last 3 values, or after ``max_iter`` iterations.
+    assignment of the rows to the components (``random_state``: a seed or a numpy
+    Generator) and stops when the log-likelihood is within ``tol`` of each of the last 3
+    values, or after ``max_iter`` iterations.
 
     A component left without assigned rows keeps its last regression (at the start: the
     mean of y, zero coefficients); one whose weight falls to 0 (as one assigned no rows at
