@@ -13,7 +13,9 @@ their weighted means (a = ybar - zbar.b holds at every optimum), and b is found 
 
 The proximal term delta (b - b_old) (Deng & Yin 2016) keeps the system positive definite
 when H + rho D'D is singular (constant columns, fewer rows than columns, no penalty) and
-leaves the fixed points unchanged, so the matrix is factorised once per call.
+leaves the fixed points unchanged, so the matrix is factorised once per call. The c and
+u steps take D b over-relaxed (Boyd et al. section 3.4.3); when one block of equal
+coefficients meets the optimality conditions (large fusions) it is returned directly.
 """
 
 from __future__ import annotations
