@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds the function-start corpus: Debian bookworm's sources of coreutils, diffutils, grep,
-# sed and hello, compiled here at one optimisation level (default -O2) with the machine's gcc,
-# unstripped. Their x86-64 ELF programs are copied into OUT (default
+# Builds the function-start corpus: Debian bookworm's sources of coreutils, grep, sed and
+# hello (or the source packages in $PACKAGES), compiled here at one optimisation level
+# (default -O2) with the machine's gcc, unstripped. Their x86-64 ELF programs are copied into OUT (default
 # ~/.cache/scrutiny/binaries/O2) as PACKAGE-PROGRAM; set SCRUTINY_BINARIES to OUT to use it.
 # Needs root once, to add Debian's source archive beside the existing sources (not instead of
 # them); about 6 minutes on 2 cores.
+# Packages whose build fails part-way (manuals that need makeinfo) give the programs they built.
 #   usage: benchmarks/build_binaries.sh [-O0|-O1|-O2|-O3] [OUT]
 set -euo pipefail
 level="${1:--O2}"
@@ -18,7 +19,7 @@ if ! apt-get source --download-only -q -s hello >/dev/null 2>&1; then
 fi
 mkdir -p "$out"
 cd "$work"
-for package in coreutils diffutils grep sed hello; do
+for package in ${PACKAGES:-coreutils grep sed hello}; do
   echo "building $package at $level"
   apt-get source -q "$package" >/dev/null 2>&1
   src="$(find . -maxdepth 1 -type d -name "$package-*" | head -1)"

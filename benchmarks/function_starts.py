@@ -4,7 +4,7 @@ removals.
 
 The model is the zoo's bidirectional RNN (LEMNA's architecture) trained on Debian's
 coreutils built here at -O2; the inputs are function starts it finds in the other programs
-of the corpus (diffutils, grep, sed, hello), each a 200-byte sequence with the byte in
+of the corpus (grep, sed, hello), each a 200-byte sequence with the byte in
 question in the middle. Features are the 41 bytes around it (LEMNA's window); switching one
 off sets it to "no byte", as the authors' code does, for every method and every fidelity
 test. Augmentation copies bytes into sequences whose middle byte is no start. k counts bytes.

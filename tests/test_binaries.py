@@ -130,3 +130,26 @@ def test_centred_sequences_hold_the_byte_in_question_in_the_middle(programs):
         assert labels[row] == progs[i].starts[offset]
     again = centred(progs, n_starts=10, n_other=15, length=41, random_state=3)
     np.testing.assert_array_equal(again[0], ids)
+
+
+@needs_gcc
+def test_the_rnn_labels_every_byte_and_at_position_asks_about_one(programs, tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from scrutiny.zoo.function_start_rnn import at_position, function_start_rnn
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    progs = load_programs([programs / "functions-O0", programs / "functions-O2"])
+    rnn, facts = function_start_rnn(progs[:1], progs[1:], "fixture", epochs=1, progress=False)
+    assert set(facts["test"]) == {"precision", "recall", "f1"}
+    ids = torch.as_tensor(centred(progs, 3, 3, length=200)[0])
+    with torch.no_grad():
+        full = rnn(ids)
+        assert full.shape == (6, 200, 2)
+        np.testing.assert_array_equal(at_position(rnn, 100)(ids.float()), full[:, 100])
+    # cached: the same weights come back without training; another recipe trains again
+    again, facts_again = function_start_rnn(progs[:1], progs[1:], "fixture", epochs=1)
+    assert facts_again["train_seconds"] == facts["train_seconds"]
+    for a, b in zip(rnn.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    _, other = function_start_rnn(progs[1:], progs[:1], "fixture", epochs=1, progress=False)
+    assert other["recipe"]["data"][0][0] == "functions-O2"

@@ -89,3 +89,12 @@ def test_kernel_shap_on_a_window_gives_exact_shapley_values_of_an_additive_proba
     np.testing.assert_allclose(
         exp.values[0], np.where(np.isin(np.arange(LENGTH), [11, 16]), w, 0.0), atol=1e-6
     )
+
+
+def test_a_saved_window_explainer_keeps_its_window(tmp_path):
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X = byte_rows(2)
+    ex = Explainer(presence_model, X[:1], mode="local", representation=rep, n_samples=100)
+    back = Explainer.load(ex.save(tmp_path / "ex"), presence_model)
+    assert back.representation.window == WINDOW
+    np.testing.assert_array_equal(back.explain(X).values, ex.explain(X).values)

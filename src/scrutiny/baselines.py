@@ -287,8 +287,11 @@ def lemna(
 ):
     """LEMNA (Guo et al., CCS 2018): a mixture of ``n_components`` fused-lasso regressions
     (``scrutiny.surrogate.lemna.LemnaMixture``, ``fusion=None``: the authors' sqrt(n log p))
-    of the class probability on the presence of the input's present features, adjacent
-    features sharing coefficients. As in the authors' code, each of ``num_samples``
+    of the class probability on the input's present features, adjacent features sharing
+    coefficients. As in the authors' code a feature's regressor is its raw value (a byte's
+    id, 0 when switched off; a pixel's departure from the baseline): on 0/1 presence the
+    authors' fusion merges every coefficient into one. A feature's value in the explanation
+    is its contribution, coefficient times value. As in the authors' code, each of ``num_samples``
     perturbations switches off m ~ U{1..present} random present features, and row 0 is the
     input itself: ``num_samples + 1`` queries each. The explanation is the coefficients of
     the component holding the input (row 0's largest responsibility, as the reimplementation
@@ -308,10 +311,11 @@ def lemna(
         full = np.zeros((len(keep), rep.n_features), dtype=bool)
         full[:, on] = keep
         y = adapter.proba(rep.switch_off(X[i], full))[:, int(targets[i])]
-        Z = keep.astype(np.float64)
+        value = rep.group_sum((X[i] - rep.baseline)[None])[0, on]  # a byte's id, as LEMNA
+        Z = keep * value
         mix = LemnaMixture(n_components, fusion, random_state=rng).fit(Z, y)
         k = mix.labels_[0]  # the component of the input itself
-        feature_values[i, on] = mix.coef_[k]
+        feature_values[i, on] = mix.coef_[k] * value  # a feature's contribution
         local_pred[i] = mix.predict(Z[:1])[0, k]
     settings = {"num_samples": num_samples, "n_components": n_components, "fusion": fusion}
     meta = _costs(t0, adapter, rows0, len(X), **settings)

@@ -86,7 +86,7 @@ def load_programs(paths=None):
         if not folder or not Path(folder).is_dir():
             raise FileNotFoundError(
                 f"no programs given and ${ENV} is not a folder: build some with "
-                "benchmarks/build_binaries.sh (Debian's coreutils, grep, sed, diffutils "
+                "benchmarks/build_binaries.sh (Debian's coreutils, grep, sed, hello "
                 f"at -O2) and set {ENV} to its output"
             )
         paths = sorted(p for p in Path(folder).iterdir() if _is_elf(p))

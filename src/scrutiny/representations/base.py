@@ -60,9 +60,8 @@ class Representation:
         self.n_features = int(self.groups.max(initial=-1)) + 1
         if self.n_features == 0:
             raise ValueError("a representation needs at least one feature")
-        self.group_sizes = np.bincount(
-            self.groups[self._owned], minlength=self.n_features
-        ).astype(float)
+        sizes = np.bincount(self.groups[self._owned], minlength=self.n_features)
+        self.group_sizes = sizes.astype(float)
         if (self.group_sizes == 0).any():
             raise ValueError("every feature must own at least one input element")
         self.scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (self.n_features,))

@@ -15,7 +15,7 @@ import numpy as np
 from scrutiny.datasets.binaries import chunks
 from scrutiny.zoo.training import cached
 
-EPOCHS = 30
+EPOCHS = 20
 LENGTH = 200
 
 
