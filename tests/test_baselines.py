@@ -265,3 +265,11 @@ def test_lemna_refuses_an_input_with_no_present_feature_as_lime_text_does():
     T[1] = 0
     with pytest.raises(ValueError, match="input 1 equals the baseline everywhere"):
         explain_tokens(token_model, T)
+
+
+def test_lemna_at_the_authors_fusion_ranks_raw_values_as_their_code_does():
+    """With the authors' sqrt(n log p) on 0/1 presence every coefficient fuses into one and
+    nothing is ranked; on the raw values (token ids) the decisive tokens come first."""
+    exp = explain_tokens(token_model, fusion=None)
+    for i, own in enumerate(DECISIVE):
+        assert set(exp.top(3)[i]) == set(own)

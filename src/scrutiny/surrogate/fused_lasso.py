@@ -5,17 +5,18 @@ Minimises over (a, b)
     0.5 sum_i w_i (y_i - a - z_i.b)^2 + fusion sum_l |b_l - b_{l-1}| + sparsity sum_l |b_l|
 
 with the intercept a unpenalised. The intercept is profiled out by centring Z and y at
-their weighted means (a = ybar - zbar.b holds at every optimum), and b is found by ADMM
-(Boyd et al. 2011) on the split D b = c, where D stacks the differences and the identity:
+their weighted means (a = ybar - zbar.b holds at every optimum). With H = Z'WZ, g = Z'Wy and
+D stacking the differences and the identity, each row with its penalty t_j, b solves the
+dual, a quadratic programme in a box:
 
-    b <- (H + rho D'D + delta I)^-1 (g + rho D'(c - u) + delta b),  H = Z'WZ, g = Z'Wy
-    c <- soft-threshold(D b + u, penalty / rho),  u <- u + D b - c.
+    v = argmin_{|v_j| <= t_j} 0.5 (g - D'v)' H^-1 (g - D'v),    b = H^-1 (g - D'v),
 
-The proximal term delta (b - b_old) (Deng & Yin 2016) keeps the system positive definite
-when H + rho D'D is singular (constant columns, fewer rows than columns, no penalty) and
-leaves the fixed points unchanged, so the matrix is factorised once per call. The c and
-u steps take D b over-relaxed (Boyd et al. section 3.4.3); when one block of equal
-coefficients meets the optimality conditions (large fusions) it is returned directly.
+by projected Newton steps (Bertsekas 1982), exact once the binding constraints are found.
+ADMM on the primal (Boyd et al. 2011) took 10^3-10^4 steps, 0.3 s, on 41 bytes' ids, whose
+columns' scales differ by 256; L-BFGS-B on the dual took hundreds of steps. When H is
+singular (a component with fewer rows than features, a constant column) there is no H^-1,
+and ADMM solves the primal. When one block of equal coefficients meets the optimality
+conditions (large fusions) it is returned directly.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 _RELAX = 1.6  # ADMM's over-relaxation, in Boyd et al.'s range 1.5-1.8
+_ADMM_TOL, _ADMM_STEPS = 1e-8, 20000
 
 
-def fused_lasso(Z, y, fusion, sparsity=0.0, weights=None, tol=1e-8, max_iter=20000):
-    """(intercept, coef) of the fused-lasso fit above; ``tol`` is the relative tolerance
-    of the primal and dual residuals (Boyd et al. 2011, section 3.3), ``max_iter`` a cap.
+def fused_lasso(Z, y, fusion, sparsity=0.0, weights=None, tol=1e-10, max_iter=500):
+    """(intercept, coef) of the fused-lasso fit above; ``tol`` bounds the dual's projected
+    gradient relative to its largest gradient at 0, ``max_iter`` caps the Newton steps.
 
     With fewer than two rows of positive weight a constant fits exactly: the weighted
     mean and zero coefficients (the plain mean, or 0 without rows, when no weight is
@@ -43,7 +45,7 @@ def fused_lasso(Z, y, fusion, sparsity=0.0, weights=None, tol=1e-8, max_iter=200
         return _mean(y, w), np.zeros(p)
     z_bar, y_bar = w @ Z / w.sum(), w @ y / w.sum()
     Zc, yc = Z - z_bar, y - y_bar
-    b = _admm(Zc.T @ (w[:, None] * Zc), Zc.T @ (w * yc), fusion, sparsity, tol, max_iter)
+    b = _solve(Zc.T @ (w[:, None] * Zc), Zc.T @ (w * yc), fusion, sparsity, tol, max_iter)
     return float(y_bar - z_bar @ b), b
 
 
@@ -53,19 +55,68 @@ def _mean(y, w):
     return float(y.mean()) if y.size else 0.0
 
 
-def _admm(H, g, fusion, sparsity, tol, max_iter):
+def _solve(H, g, fusion, sparsity, tol, max_iter):
     """b minimising 0.5 b'Hb - g'b + the penalties; H, g are the centred Z'WZ and Z'Wy."""
     p = len(g)
-    scale = np.trace(H) / p  # H's typical curvature: rho and delta in its units
+    scale = np.trace(H) / p  # H's typical curvature
     if scale <= 0 or not g.any():  # b = 0 meets the optimality conditions exactly
         return np.zeros(p)
     flat = _single_block(H, g, fusion, sparsity)
     if flat is not None:
         return flat
     D, thresholds = _penalty_rows(p, fusion, sparsity)
+    if not len(D):  # least squares; a constant column (a zero row of H) gets 0
+        return cho_solve(cho_factor(H + 1e-10 * scale * np.eye(p)), g)
+    curvature = np.linalg.eigvalsh(H)
+    if curvature[0] <= 1e-8 * curvature[-1]:  # no H^-1: fewer rows than columns, a constant
+        return _admm(H, g, D, thresholds, scale, _ADMM_TOL, _ADMM_STEPS)
+    factor = cho_factor(H)
+    A = cho_solve(factor, D.T)  # H^-1 D'
+    v = _box_qp(D @ A, A.T @ g, thresholds, tol, max_iter)
+    return cho_solve(factor, g - D.T @ v)
+
+
+def _box_qp(Q, q, t, tol, max_iter):
+    """v minimising f(v) = 0.5 v'Qv - q'v over |v| <= t (the dual of the penalised fit):
+    Bertsekas' (1982) projected Newton method. Bounds that the gradient pushes against are
+    held; a Newton step on the others, projected on the box, with an Armijo search along
+    the projection arc. On a quadratic it ends exactly once the binding set is found."""
+    v = np.zeros(len(q))
+    f = lambda v: 0.5 * v @ Q @ v - q @ v  # noqa: E731
+    ridge = 1e-12 * max(np.abs(np.diag(Q)).max(), 1e-300)  # Q is singular with sparsity
+    for _ in range(max_iter):
+        r = Q @ v - q
+        step = np.clip(v - r, -t, t) - v  # the projected gradient
+        if np.abs(step).max() <= tol * max(np.abs(q).max(), 1e-300):
+            break
+        eps = min(np.linalg.norm(step), 1e-3 * t.min())
+        held = ((v >= t - eps) & (r < 0)) | ((v <= -t + eps) & (r > 0))
+        free = ~held
+        d = -r * held / np.maximum(np.diag(Q), ridge)  # scaled gradient on the held
+        if free.any():
+            Qf = Q[np.ix_(free, free)] + ridge * np.eye(free.sum())
+            d[free] = -cho_solve(cho_factor(Qf), r[free])
+        f0, alpha = f(v), 1.0
+        while True:
+            trial = np.clip(v + alpha * d, -t, t)
+            # Armijo on the arc: the held coordinates by the gradient, the free by Newton
+            gain = r[free] @ (v - trial)[free] + r[held] @ (v - trial)[held]
+            if f(trial) <= f0 - 1e-4 * gain or alpha < 1e-12:
+                break
+            alpha *= 0.5
+        v = trial
+    return v
+
+
+def _admm(H, g, D, thresholds, scale, tol, max_iter):
+    """The same minimum by ADMM on the split D b = c (Boyd et al. 2011), for a singular H:
+    b <- (H + rho D'D + delta I)^-1 (g + rho D'(c - u) + delta b), c <- soft(D b + u),
+    u <- u + D b - c, with D b over-relaxed (3.4.3). The proximal term delta (b - b_old)
+    (Deng & Yin 2016) keeps the system positive definite and the fixed points unchanged."""
+    p = len(g)
     # a heuristic: a large penalty takes a larger rho, so that the dual variable reaches
     # it in fewer steps (rho is fixed, so that H + rho D'D is factorised once)
-    rho = scale * max(1.0, np.sqrt(max(fusion, sparsity) * p / np.abs(g).sum()))
+    rho = scale * max(1.0, np.sqrt(thresholds.max() * p / np.abs(g).sum()))
     delta = 1e-6 * scale
     factor = cho_factor(H + rho * D.T @ D + delta * np.eye(p))
     b, c, u = np.zeros(p), np.zeros(len(D)), np.zeros(len(D))

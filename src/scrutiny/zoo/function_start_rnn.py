@@ -106,7 +106,7 @@ def labelling_scores(module, ids, labels, batch_size=500):
     precision = tp / max(p.sum(), 1)
     recall = tp / max(t.sum(), 1)
     f1 = 2 * precision * recall / max(precision + recall, 1e-12)
-    return {"precision": precision, "recall": recall, "f1": f1}
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
 
 
 def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCHS, progress=True):
