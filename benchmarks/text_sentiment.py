@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 from dataclasses import replace
 
 import numpy as np
 
 from scrutiny import Explainer, ModelAdapter, TextEncoder
 from scrutiny.baselines import kernel_shap, lime_text, random_explanation
-from scrutiny.benchmark import _score, tables
+from scrutiny.benchmark import _score, local_head_to_head, tables
 from scrutiny.datasets import load_food_reviews
-from scrutiny.fidelity import approximation_error, heldout_error, stability
 from scrutiny.text import pieces
 from scrutiny.zoo import review_classifier
 
@@ -84,30 +82,9 @@ def main():
             adapter, X[:m], l1_reg=False, representation="tokens", random_state=seed
         ),
     }
-    rows, first = {}, None
-    for name, run in runs.items():
-        if args.methods and name not in args.methods:
-            continue
-        print(f"-- {name}")
-        t0 = time.perf_counter()
-        exp = run(args.seed, len(X))
-        first = first or exp
-        again = run(args.seed + 1, args.n_stability)
-        row = _score(adapter, exp, donors, KS, args.seed)
-        n = args.n_stability
-        row.update(
-            rmse=approximation_error(exp),
-            heldout_rmse=heldout_error(adapter, exp[:n], random_state=args.seed),
-            stability_top20=stability(exp[:n], again, 5),
-            fit_seconds=0.0,
-            fit_queries=0,
-            seconds_per_explanation=exp.meta["seconds"] / len(exp),
-            queries_per_explanation=exp.meta["model_queries"] / len(exp),
-            seconds_for_1000=1000 * exp.meta["seconds"] / len(exp),
-            queries_for_1000=1000 * exp.meta["model_queries"] / len(exp),
-        )
-        rows[name] = row
-        print(f"   {time.perf_counter() - t0:.0f} s")
+    rows, first = local_head_to_head(
+        runs, adapter, len(X), donors, KS, args.seed, args.n_stability, 5, args.methods
+    )
     rows["random"] = {
         **_score(adapter, random_words(first, args.seed), donors, KS, args.seed),
         "seconds_per_explanation": 0.0,

@@ -98,3 +98,60 @@ def test_a_saved_window_explainer_keeps_its_window(tmp_path):
     back = Explainer.load(ex.save(tmp_path / "ex"), presence_model)
     assert back.representation.window == WINDOW
     np.testing.assert_array_equal(back.explain(X).values, ex.explain(X).values)
+
+
+def _function_starts_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "function_starts.py"
+    spec = importlib.util.spec_from_file_location("function_starts", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_the_benchmarks_random_bytes_are_present_window_bytes():
+    pytest.importorskip("elftools")
+    bench = _function_starts_benchmark()
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X = byte_rows(4)
+    X[:, 12:16] = 0  # bytes already absent
+    ex = Explainer(presence_model, X[:1], mode="local", representation=rep, n_samples=50)
+    rand = bench.random_bytes(ex.explain(X), rep, 0)
+    top = rand.top(7)
+    assert ((top >= WINDOW[0]) & (top < WINDOW[1])).all()  # the 7 present of the window
+    assert (np.take_along_axis(X, top, axis=1) != 0).all()
+
+
+def test_local_head_to_head_scores_every_run_on_the_same_inputs():
+    from scrutiny.benchmark import local_head_to_head
+
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X, donors = byte_rows(4), byte_rows(6, seed=1)
+    donors[:, [2, 27]] = 0  # without the context that makes "1", the model says 0
+    calls = []
+
+    def local(seed, m):
+        calls.append((seed, m))
+        ex = Explainer(
+            presence_model, X[:1], mode="local", representation=rep, n_samples=60, random_state=seed
+        )
+        return ex.explain(X[:m], target=1)
+
+    rows, first = local_head_to_head(
+        {"local": local, "skipped": local},
+        presence_model,
+        4,
+        donors,
+        [1, 3],
+        0,
+        2,
+        2,
+        only=["local"],
+    )
+    assert list(rows) == ["local"] and calls == [(0, 4), (1, 2)]
+    row = rows["local"]
+    assert len(row["deduction"]["pcr"]) == 2 and row["queries_per_explanation"] == 61
+    assert row["stability_top20"] == 1.0  # the two decisive window bytes, whatever the seed
+    assert first.inputs.shape == (4, LENGTH)

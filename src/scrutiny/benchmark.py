@@ -236,6 +236,38 @@ def run_benchmark(args):
     return results
 
 
+def local_head_to_head(runs, adapter, n, donors, ks, seed, n_stability, stability_k, only=None):
+    """Rows of ``tables`` for per-input explainers, none with a fit of its own: each of
+    ``runs`` (name -> ``run(seed, m)``, explaining the first m of the same inputs) explains
+    n inputs with ``seed`` and the first ``n_stability`` again with ``seed + 1``; the
+    fidelity tests, approximation errors, stability of the top ``stability_k`` and costs.
+    ``only`` names the runs to do. Also returns the first explanation made."""
+    rows, first = {}, None
+    for name, run in runs.items():
+        if only and name not in only:
+            continue
+        print(f"-- {name}")
+        t0 = time.perf_counter()
+        exp = run(seed, n)
+        first = first or exp
+        again = run(seed + 1, n_stability)
+        row = _score(adapter, exp, donors, ks, seed)
+        row.update(
+            rmse=approximation_error(exp),
+            heldout_rmse=heldout_error(adapter, exp[:n_stability], random_state=seed),
+            stability_top20=stability(exp[:n_stability], again, stability_k),
+            fit_seconds=0.0,
+            fit_queries=0,
+            seconds_per_explanation=exp.meta["seconds"] / len(exp),
+            queries_per_explanation=exp.meta["model_queries"] / len(exp),
+            seconds_for_1000=1000 * exp.meta["seconds"] / len(exp),
+            queries_for_1000=1000 * exp.meta["model_queries"] / len(exp),
+        )
+        rows[name] = row
+        print(f"   {time.perf_counter() - t0:.0f} s")
+    return rows, first
+
+
 def _score(adapter, exp, donors, ks, seed):
     out = {}
     for test, fn in (
