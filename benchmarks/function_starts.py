@@ -63,6 +63,8 @@ def main():
     adapter = ModelAdapter(at_position(rnn, LENGTH // 2), outputs="logits", batch_size=2048)
     ids, labels, _ = centred(test, 4 * args.n_test, 4 * args.n_test, LENGTH, args.seed)
     pred = adapter.proba(ids).argmax(axis=1)
+    order = np.random.default_rng(args.seed).permutation(len(ids))  # ids come program by program
+    ids, labels, pred = ids[order], labels[order], pred[order]
     X = ids[(labels == 1) & (pred == 1)][: args.n_test]
     donors = ids[(labels == 0) & (pred == 0)][:400]
     if len(X) < args.n_test:
