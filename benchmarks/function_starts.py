@@ -93,9 +93,6 @@ def main():
         "LEMNA (3 fused-lasso regressions)": lambda seed, m: lemna(
             adapter, X[:m], rep, num_samples=args.samples, random_state=seed
         ),
-        "LEMNA, fusion 1 (a tenth of the authors' or less)": lambda seed, m: lemna(
-            adapter, X[:m], rep, num_samples=args.samples, fusion=1.0, random_state=seed
-        ),
         "LIME": lambda seed, m: lime_tokens(
             adapter, X[:m], rep, num_samples=args.samples, random_state=seed
         ),
