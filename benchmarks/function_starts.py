@@ -21,9 +21,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from scrutiny import Explainer, ModelAdapter
+from scrutiny import ModelAdapter
 from scrutiny.baselines import kernel_shap, lemna, lime_tokens, random_explanation
-from scrutiny.benchmark import _score, local_head_to_head, tables
+from scrutiny.benchmark import _score, local_head_to_head, local_runs, tables
 from scrutiny.datasets.binaries import centred, load_programs
 from scrutiny.representations import TokenRepresentation
 from scrutiny.zoo.function_start_rnn import LENGTH, at_position, function_start_rnn
@@ -73,23 +73,8 @@ def main():
     rep = TokenRepresentation(LENGTH, window=(mid - HALF_WINDOW, mid + HALF_WINDOW + 1))
     print(f"{len(X)} function starts the model finds; {len(donors)} donors; window {rep.window}")
 
-    def local(seed, m, settings=None):
-        ex = Explainer(
-            adapter,
-            X[:1],
-            mode="local",
-            representation=rep,
-            n_samples=args.samples,
-            surrogate=settings,
-            random_state=seed,
-        )
-        return ex.explain(X[:m])
-
     runs = {
-        "DMM-MEN local": local,
-        "ablation: local, ridge": lambda seed, m: local(
-            seed, m, {"n_components": 1, "lambda1": 0.0}
-        ),
+        **local_runs(adapter, X, rep, args.samples),
         "LEMNA (3 fused-lasso regressions)": lambda seed, m: lemna(
             adapter, X[:m], rep, num_samples=args.samples, random_state=seed
         ),

@@ -17,9 +17,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from scrutiny import Explainer, ModelAdapter, TextEncoder
+from scrutiny import ModelAdapter, TextEncoder
 from scrutiny.baselines import kernel_shap, lime_text, random_explanation
-from scrutiny.benchmark import _score, local_head_to_head, tables
+from scrutiny.benchmark import _score, local_head_to_head, local_runs, tables
 from scrutiny.datasets import load_food_reviews
 from scrutiny.text import pieces
 from scrutiny.zoo import review_classifier
@@ -55,23 +55,8 @@ def main():
         f"{words.min()}-{words.max()} words (median {np.median(words):.0f})"
     )
 
-    def local(seed, m, settings=None):
-        ex = Explainer(
-            adapter,
-            X[:1],
-            mode="local",
-            representation="tokens",
-            n_samples=args.samples,
-            surrogate=settings,
-            random_state=seed,
-        )
-        return ex.explain(X[:m])
-
     runs = {
-        "DMM-MEN local": local,
-        "ablation: local, ridge": lambda seed, m: local(
-            seed, m, {"n_components": 1, "lambda1": 0.0}
-        ),
+        **local_runs(adapter, X, "tokens", args.samples),
         "LIME (text)": lambda seed, m: lime_text(
             adapter, X[:m], encoder, num_samples=args.samples, random_state=seed
         ),

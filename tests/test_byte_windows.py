@@ -125,19 +125,18 @@ def test_the_benchmarks_random_bytes_are_present_window_bytes():
 
 
 def test_local_head_to_head_scores_every_run_on_the_same_inputs():
-    from scrutiny.benchmark import local_head_to_head
+    from scrutiny.benchmark import local_head_to_head, local_runs
 
     rep = TokenRepresentation(LENGTH, window=WINDOW)
     X, donors = byte_rows(4), byte_rows(6, seed=1)
     donors[:, [2, 27]] = 0  # without the context that makes "1", the model says 0
     calls = []
+    runs = local_runs(presence_model, X, rep, 60)
+    assert list(runs) == ["DMM-MEN local", "ablation: local, ridge"]
 
     def local(seed, m):
         calls.append((seed, m))
-        ex = Explainer(
-            presence_model, X[:1], mode="local", representation=rep, n_samples=60, random_state=seed
-        )
-        return ex.explain(X[:m], target=1)
+        return runs["DMM-MEN local"](seed, m)
 
     rows, first = local_head_to_head(
         {"local": local, "skipped": local},

@@ -236,6 +236,30 @@ def run_benchmark(args):
     return results
 
 
+def local_runs(adapter, X, representation, n_samples):
+    """Local mode and its ridge ablation as runs of ``local_head_to_head``: each input of
+    X explained on ``n_samples`` perturbations."""
+
+    def local(seed, m, settings=None):
+        ex = Explainer(
+            adapter,
+            X[:1],
+            mode="local",
+            representation=representation,
+            n_samples=n_samples,
+            surrogate=settings,
+            random_state=seed,
+        )
+        return ex.explain(X[:m])
+
+    return {
+        "DMM-MEN local": local,
+        "ablation: local, ridge": lambda seed, m: local(
+            seed, m, {"n_components": 1, "lambda1": 0.0}
+        ),
+    }
+
+
 def local_head_to_head(runs, adapter, n, donors, ks, seed, n_stability, stability_k, only=None):
     """Rows of ``tables`` for per-input explainers, none with a fit of its own: each of
     ``runs`` (name -> ``run(seed, m)``, explaining the first m of the same inputs) explains
