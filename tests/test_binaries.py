@@ -1,5 +1,6 @@
 """Function starts read from real ELF programs, compiled here by the machine's gcc."""
 
+import os
 import shutil
 import subprocess
 
@@ -11,16 +12,15 @@ pytest.importorskip("elftools")
 from scrutiny.datasets.binaries import byte_ids, centred, chunks, load_programs, read_program
 
 SOURCE = __import__("pathlib").Path(__file__).parent / "data" / "functions.c"
-needs_gcc = pytest.mark.skipif(
-    shutil.which("gcc") is None or shutil.which("nm") is None, reason="needs gcc and binutils"
-)
+HAVE_GCC = all(shutil.which(tool) for tool in ("gcc", "nm", "readelf", "objcopy", "strip"))
+if not HAVE_GCC and os.environ.get("SCRUTINY_REQUIRE_GCC"):
+    raise RuntimeError("SCRUTINY_REQUIRE_GCC is set but gcc or binutils is not on the PATH")
+needs_gcc = pytest.mark.skipif(not HAVE_GCC, reason="needs gcc and binutils")
 
 
 @pytest.fixture(scope="module")
 def programs(tmp_path_factory):
-    """The test program at -O0 and -O2: unstripped."""
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
+    """The test program at -O0 and -O2: unstripped (only tests marked needs_gcc use it)."""
     folder = tmp_path_factory.mktemp("bin")
     for level in ("O0", "O2"):
         subprocess.run(
