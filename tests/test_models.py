@@ -120,7 +120,8 @@ def test_torch_module_runs_in_eval_mode_without_grad():
     adapter = ModelAdapter(module, outputs="logits", batch_size=3)
     a, b = adapter.log_proba(X), adapter.log_proba(X)
     np.testing.assert_array_equal(a, b)  # dropout off
-    assert not module.training
+    assert module.training  # left as the user had it
+    module.eval()
     with torch.no_grad():
         ref = torch.log_softmax(module(torch.as_tensor(X, dtype=torch.float32)), 1)
     np.testing.assert_allclose(a, ref.double().numpy(), atol=1e-6)
@@ -353,6 +354,18 @@ def test_a_torch_module_put_back_in_train_mode_is_still_queried_in_eval_mode():
     a, b = adapter.log_proba(X + 5.0), adapter.log_proba(X + 5.0)
     torch.testing.assert_close(module[1].running_mean, stats, rtol=0, atol=0)
     np.testing.assert_array_equal(a, b)
+
+
+def test_each_submodule_is_left_in_the_mode_the_user_set():
+    """Explaining a model between training steps must not change how it trains: a layer
+    the user froze in eval mode inside a training model stays frozen, the rest trains."""
+    module = torch.nn.Sequential(
+        torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4), torch.nn.Dropout(0.5)
+    )
+    module.train()
+    module[1].eval()
+    ModelAdapter(module, outputs="logits").log_proba(X)
+    assert [m.training for m in module.modules()] == [True, True, False, True]
 
 
 def test_bfloat16_probabilities_from_numpy_are_accepted():

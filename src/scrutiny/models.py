@@ -12,6 +12,7 @@ rounded probability would be -inf.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -256,13 +257,6 @@ def _wrap(model):
 def _torch_call(module):
     import torch
 
-    def to_eval():
-        try:
-            module.eval()
-        except NotImplementedError:  # an exported program: its mode was fixed when exported
-            pass
-
-    to_eval()
     # the first floating-point weight, a parameter or else a buffer (frozen weights), says
     # what the model takes
     tensors = (*module.parameters(), *module.buffers())
@@ -273,14 +267,28 @@ def _torch_call(module):
         device, dtype = first.device, first.dtype
 
     def call(xb):
-        # at every call: a module switched back to train() since would update BatchNorm's
-        # statistics and drop units
-        to_eval()
-        with torch.no_grad():
+        # in eval mode (no dropout, BatchNorm's statistics left alone), then each submodule
+        # back in the mode the user left it in: a model explained between training steps
+        # trains on as before
+        with _in_eval_mode(module), torch.no_grad():
             out = module(torch.as_tensor(np.ascontiguousarray(xb), dtype=dtype, device=device))
         return out.detach().cpu()  # in the model's precision, which the checks allow for
 
     return call
+
+
+@contextlib.contextmanager
+def _in_eval_mode(module):
+    modes = [(m, m.training) for m in module.modules()]
+    try:
+        module.eval()
+    except NotImplementedError:  # an exported program: its mode was fixed when exported
+        modes = []
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def _wrap_file(path):
