@@ -222,15 +222,74 @@ def test_explain_errors_are_one_clear_line(tmp_path):
     fit = base.index("--fit-data") + 1
     np.savez(tmp_path / "fit.npz", X=np.zeros((5, 2)))
     (tmp_path / "empty.npy").write_bytes(b"")
-    np.savetxt(tmp_path / "fit.csv", np.zeros((5, 2)), delimiter=",")
+    np.savetxt(tmp_path / "fit.npz.txt", np.zeros((5, 2)), delimiter=",")
     for name, message in [
         ("fit.npz", ".npz archive"),
         ("empty.npy", "not a plain .npy array"),
-        ("fit.csv", "fit.csv is not a .npy file; save the array with numpy.save"),
+        ("fit.npz.txt", "fit.npz.txt is not a .npy or .csv file"),
     ]:
         args = [*base[:fit], tmp_path / name, *base[fit + 1 :]]
         done = scrutiny(*args, "--model", f"{tmp_path / 'm.py'}:f")
         assert done.returncode == 2 and message in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
+    """A CSV whose first row names the columns is a DataFrame: a pipeline that picks its
+    columns by name gets them, --data's columns are matched to --fit-data's by name, the
+    explanations keep the names, and --labels may be class names under a header."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    names = ["age", "income", "debt", "rate"]
+    fit = pd.DataFrame(rng.normal(size=(300, 4)), columns=names)
+    labels = np.where(fit["debt"] > 0, "late", "paid")  # only "debt" matters
+    fit.to_csv(tmp_path / "fit.csv", index=False)
+    fit[names[::-1]].to_csv(tmp_path / "data.csv", index=False)  # other column order
+    pd.DataFrame({"status": labels}).to_csv(tmp_path / "y.csv", index=False)
+    np.savetxt(tmp_path / "y_unnamed.csv", labels, fmt="%s")  # no header: first row eaten
+    (tmp_path / "clf.py").write_text(
+        "import pandas as pd\n"
+        "from sklearn.compose import make_column_transformer\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "fit = pd.read_csv('fit.csv')\n"
+        "y = pd.read_csv('y.csv')['status']\n"
+        "clf = make_pipeline(make_column_transformer(('passthrough', ['debt', 'rate'])),\n"
+        "                    LogisticRegression(C=100)).fit(fit, y)\n"
+    )
+    common = ["--model", "clf.py:clf", "--fit-data", "fit.csv", "--data", "data.csv"]
+    tiny = ["--sweeps", 20, "--components", 2, "--quiet"]
+    done = scrutiny(
+        *["scrutinize", *common, "--labels", "y.csv", "--class", 0, "--mode", "global"],
+        *["--max-inputs", 3, *tiny, "--out", tmp_path / "out"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["model_accuracy_on_data"] > 0.95  # names mapped through classes_
+    exp = Explanation.load(tmp_path / "out" / "explanation")
+    assert exp.meta["feature_names"] == names  # the fit data's order
+    assert (exp.top(1)[:, 0] == names.index("debt")).all()  # data.csv's columns matched
+    done = scrutiny(
+        *["scrutinize", *common, "--labels", "y_unnamed.csv", "--class", 0],
+        *[*tiny, "--out", tmp_path / "out2"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and "write a first row naming the column" in done.stderr
+    # without a header, a table is its numbers, as a .npy would be
+    np.savetxt(tmp_path / "fit_numbers.csv", fit.to_numpy(), delimiter=",")
+    (tmp_path / "text.csv").write_text("age,city\n30,Lyon\n41,Oslo\n")
+    (tmp_path / "gap.csv").write_text("1.0,2.0\n3.0,\n")
+    for data, message in [
+        ("text.csv", "--data's columns ['city'] are not numbers"),
+        ("gap.csv", "gap.csv: could not convert string '' to float64"),
+    ]:
+        done = scrutiny(
+            *["explain", "--model", "clf.py:clf", "--fit-data", "fit_numbers.csv"],
+            *["--data", data, *tiny, "--out", tmp_path / "out3"],
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2 and message in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
 
 

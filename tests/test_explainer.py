@@ -250,6 +250,8 @@ def test_a_dataframe_and_a_model_fitted_on_one_keep_their_column_names():
     assert exp.to_dict(k=3)["samples"][0]["top_names"] == [names[j] for j in exp.top(3)[0]]
     shuffled = ex.explain(frame[names[::-1]][:10])
     np.testing.assert_array_equal(shuffled.values, exp.values)
+    # as scrutinize and the command line take their inputs
+    np.testing.assert_array_equal(ex.check_inputs(frame[names[::-1]][:10]), X_TAB[:10])
     with pytest.raises(ValueError, match=r"missing \['c0'\], unknown \['x'\]"):
         ex.explain(frame.rename(columns={"c0": "x"})[:10])
     import matplotlib

@@ -86,7 +86,12 @@ def _model_options(p):
         "(module may be a .py file) naming a callable, a torch module or a scikit-learn "
         "classifier",
     )
-    p.add_argument("--fit-data", required=True, help=".npy of inputs to fit the surrogates on")
+    p.add_argument(
+        "--fit-data",
+        required=True,
+        help=".npy or .csv of inputs to fit the surrogates on (a CSV whose first row names "
+        "the columns keeps the names, and a model fitted on a DataFrame gets one)",
+    )
     p.add_argument(
         "--outputs",
         default="probabilities",
@@ -131,7 +136,7 @@ def main(argv=None):
 
     ex = sub.add_parser("explain", help="explain your own model on your own data")
     _model_options(ex)
-    ex.add_argument("--data", required=True, help=".npy of inputs to explain")
+    ex.add_argument("--data", required=True, help=".npy or .csv of inputs to explain")
     ex.add_argument(
         "--mode",
         default="global",
@@ -153,8 +158,15 @@ def main(argv=None):
         "scrutinize", help="adversarial and pathological samples of your model, from explanations"
     )
     _model_options(sc)
-    sc.add_argument("--data", required=True, help=".npy of inputs to scrutinize the model with")
-    sc.add_argument("--labels", default=None, help=".npy of their true classes (optional)")
+    sc.add_argument(
+        "--data", required=True, help=".npy or .csv of inputs to scrutinize the model with"
+    )
+    sc.add_argument(
+        "--labels",
+        default=None,
+        help=".npy or one-column .csv of their true classes (optional; a CSV of class names "
+        "needs a first row naming the column, as pandas writes it)",
+    )
     sc.add_argument(
         "--class",
         dest="classes",
@@ -265,7 +277,7 @@ def run_explain(args):
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, args.mode)
-    X = _load_array(args.data)
+    X = explainer.check_inputs(_load_array(args.data), "--data")
     facts["explained_inputs"] = len(X)
     return explain_and_report(
         explainer,
@@ -281,18 +293,15 @@ def run_explain(args):
 def run_scrutinize(args):
     import numpy as np
 
-    from scrutiny._validation import as_input_batch
     from scrutiny.job import explain_and_report
     from scrutiny.weakness_report import check_classes
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
-    X = explainer.representation.check(as_input_batch(_load_array(args.data), "--data"), "--data")
-    labels = None if args.labels is None else _load_array(args.labels)
+    X = explainer.check_inputs(_load_array(args.data), "--data")
+    labels = None if args.labels is None else _load_labels(args.labels, len(X))
     predicted = truth = explainer.model.predict(X)
     if labels is not None:
-        if labels.shape != (len(X),):
-            raise ValueError(f"--labels has shape {labels.shape}, expected ({len(X)},)")
         truth = explainer.model.label_columns(labels)
         facts["model_accuracy_on_data"] = float((predicted == truth).mean())
         say(f"model accuracy on --data: {facts['model_accuracy_on_data']:.3f}")
@@ -386,17 +395,19 @@ def _name(spec):
 
 
 def _load_array(path):
+    """The array of a .npy file, or the table of a .csv file (``_load_csv``)."""
     import numpy as np
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
+    if path.suffix.lower() == ".csv":
+        return _load_csv(path)
     with open(path, "rb") as f:
         magic = f.read(6)
     if magic and magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
         raise ValueError(  # numpy would call any other file a refused pickle
-            f"{path} is not a .npy file; save the array with numpy.save (a CSV: "
-            f"numpy.save('X.npy', numpy.loadtxt('{path.name}', delimiter=',')))"
+            f"{path} is not a .npy or .csv file; save the array with numpy.save"
         )
     try:
         array = np.load(path, allow_pickle=False)
@@ -408,6 +419,62 @@ def _load_array(path):
         array.close()
         raise ValueError(f"{path} is an .npz archive; save the one array with numpy.save")
     return array
+
+
+def _load_csv(path):
+    """A comma-separated table: a DataFrame when its first row names the columns (any cell
+    of it not a number), so that explanations keep the names and the columns are matched
+    by name; else an array of its numbers."""
+    import csv
+
+    import numpy as np
+
+    with open(path, newline="") as f:
+        first = next(csv.reader(f), None)
+    if not first:
+        raise ValueError(f"{path} is empty")
+    if all(_is_number(cell) for cell in first):
+        try:
+            return np.loadtxt(path, delimiter=",", ndmin=2)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError(
+            f"{path} names its columns in its first row; reading it needs pandas: "
+            "pip install pandas"
+        ) from exc
+    return pd.read_csv(path)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _load_labels(path, n):
+    """The (n,) classes of --labels: a .npy array, or a one-column CSV."""
+    import numpy as np
+
+    labels = _load_array(path)
+    if Path(path).suffix.lower() == ".csv":
+        if labels.shape[1] != 1:
+            raise ValueError(f"--labels {path} has {labels.shape[1]} columns, expected one")
+        labels = np.asarray(labels).ravel()
+        if labels.dtype == object:  # class names, as pandas reads them
+            labels = labels.astype(str)
+        if labels.shape == (n - 1,):
+            raise ValueError(
+                f"--labels has {n - 1} rows for {n} inputs: its first row was read as the "
+                "column's name, since it is not a number; write a first row naming the column"
+            )
+    if labels.shape != (n,):
+        raise ValueError(f"--labels has shape {labels.shape}, expected ({n},)")
+    return labels
 
 
 if __name__ == "__main__":

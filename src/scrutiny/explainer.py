@@ -429,7 +429,7 @@ class Explainer:
             raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
         if mode != "local" and self.mode == "local":
             raise ValueError(f"a local explainer has no global surrogates for mode={mode!r}")
-        X = self.representation.check(as_input_batch(self._in_fit_order(X), "X"))
+        X = self.check_inputs(X)
         if n_samples is None:
             n_samples = self.n_samples if mode == self.mode else _SAMPLES[mode]
         n_samples = _count(n_samples, "n_samples", 20, "perturbations")
@@ -469,6 +469,11 @@ class Explainer:
 
     def _fit_costs(self):
         return self.fit_seconds_, self.fit_queries_, self._fit_calls
+
+    def check_inputs(self, X, name="X"):
+        """X as the float64 batch the explainer works on, checked: a DataFrame's columns
+        are put in X_fit's order, matched by name."""
+        return self.representation.check(as_input_batch(self._in_fit_order(X), name), name)
 
     def _in_fit_order(self, X):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name."""

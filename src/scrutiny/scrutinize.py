@@ -232,7 +232,7 @@ def scrutinize(
     max_inputs : scrutinize at most this many class-c inputs (the first ones).
     """
     t0, calls0, rows0 = time.perf_counter(), explainer.model.n_calls, explainer.model.n_rows
-    X = explainer.representation.check(np.asarray(X, dtype=np.float64))
+    X = explainer.check_inputs(X)
     target = int(target)
     predicted = explainer.model.predict(X)
     n_classes = explainer.model.n_classes
