@@ -199,6 +199,20 @@ def test_labels_of_a_scikit_learn_classifier_are_its_own_labels():
         scrutinize(ex, X[:200], 0, labels=np.full(200, "medium"), mode="global")
 
 
+def test_a_dataframes_columns_are_matched_by_name():
+    """Inputs to scrutinize with the columns in another order than the fit data's."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 4)), columns=["a", "b", "c", "d"])
+    y = (frame["c"] > 0).astype(int)
+    clf = LogisticRegression().fit(frame, y)
+    ex = Explainer(clf, frame, surrogate=FAST, progress=False)
+    s = scrutinize(ex, frame[["d", "c", "b", "a"]][:200], 1, labels=y[:200], mode="global")
+    assert s.accuracy > 0.9  # by position, column "c" would be read as "b"
+
+
 def test_guided_perturbations_switch_each_feature_off_25_times_on_average():
     from scrutiny.scrutinize import _guided_samples
 
