@@ -273,6 +273,99 @@ def kernel_shap(
     return _explanation(rep, X, feature_values, targets, log_p, _logit(fitted), name, meta)
 
 
+def lime_tabular(
+    model,
+    X,
+    X_train,
+    target=None,
+    num_samples=5000,
+    discretize_continuous=True,
+    batch_size=256,
+    random_state=0,
+    progress=True,
+):
+    """LIME's tabular explainer (``lime.lime_tabular``) as its users run it: perturbations
+    drawn from ``X_train``'s distribution (each continuous column in its quartile bins with
+    ``discretize_continuous``, the default; 0/1 columns as categories), weights for the
+    input's own bin or value of each column; ``num_samples`` queries each (lime's default
+    5,000). Effects are against the training mean, the baseline the Explainer and the
+    fidelity tests use for tables; a DataFrame's column names are kept."""
+    from lime.lime_tabular import LimeTabularExplainer
+
+    train = as_input_batch(X_train, "X_train")
+    adapter, X, rep, names = _setup(model, X, train.mean(axis=0), None, batch_size)
+    if not isinstance(rep, TabularRepresentation) or train.shape[1:] != X.shape[1:]:
+        raise ValueError(
+            f"lime_tabular explains table rows (n, columns) like X_train's {train.shape[1:]}, "
+            f"got shape {X.shape}"
+        )
+    log_p, targets = _targets(adapter, X, target)
+    binary = [j for j in range(train.shape[1]) if np.isin(train[:, j], (0.0, 1.0)).all()]
+    feature_values = np.zeros((len(X), rep.n_features))
+    local_pred = np.zeros(len(X))
+    t0, rows0 = time.perf_counter(), adapter.n_rows
+    for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
+        explainer = LimeTabularExplainer(  # per input, seeded alike, as lime_image
+            train,
+            mode="classification",
+            feature_names=names,
+            categorical_features=binary,
+            discretize_continuous=discretize_continuous,
+            random_state=random_state,
+        )
+        e = explainer.explain_instance(
+            X[i],
+            adapter.proba,
+            labels=(int(targets[i]),),
+            top_labels=None,
+            num_features=rep.n_features,
+            num_samples=num_samples,
+        )
+        for f, w in e.local_exp[int(targets[i])]:
+            feature_values[i, f] = w
+        local_pred[i] = float(np.ravel(e.local_pred)[0])
+    meta = _costs(
+        t0, adapter, rows0, len(X), num_samples=num_samples, discretized=discretize_continuous
+    )
+    if names is not None:
+        meta["feature_names"] = names
+    name = "lime-tabular" if discretize_continuous else "lime-tabular-continuous"
+    return _explanation(rep, X, feature_values, targets, log_p, _logit(local_pred), name, meta)
+
+
+def tree_shap(model, X, baseline, target=None):
+    """Exact Shapley values of a tree ensemble's log-odds (``shap.TreeExplainer``,
+    interventional, one background row: ``baseline``, the training mean the Explainer
+    uses for tables), for the explained class: the game every fidelity test plays, each
+    column either the input's value or the baseline's. No model queries beyond the
+    predictions; binary classifiers only (one log-odds)."""
+    import shap
+
+    adapter, X, rep, names = _setup(model, X, baseline, None, 256)
+    log_p, targets = _targets(adapter, X, target)
+    if log_p.shape[1] != 2:
+        raise ValueError(f"tree_shap explains binary classifiers, got {log_p.shape[1]} classes")
+    background = rep.baseline[None, :]
+    frame = X
+    if names is not None:
+        import pandas as pd
+
+        background = pd.DataFrame(background, columns=names)
+        frame = pd.DataFrame(X, columns=names)
+    t0 = time.perf_counter()
+    explainer = shap.TreeExplainer(
+        model, data=background, feature_perturbation="interventional", model_output="raw"
+    )
+    phi = np.asarray(explainer.shap_values(frame), dtype=np.float64).reshape(X.shape)
+    phi *= np.where(targets == 1, 1.0, -1.0)[:, None]  # log-odds of class 1 -> of the target
+    base = float(np.ravel(explainer.expected_value)[0])
+    fitted = np.where(targets == 1, base, -base) + phi.sum(axis=1)
+    meta = {"scale": "logit", "seconds": time.perf_counter() - t0, "model_queries": 0}
+    if names is not None:
+        meta["feature_names"] = names
+    return _explanation(rep, X, phi, targets, log_p, fitted, "tree-shap-exact", meta)
+
+
 def lemna(
     model,
     X,

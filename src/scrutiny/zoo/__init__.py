@@ -1,7 +1,8 @@
 """Reference models, trained reproducibly on the CPU (the torch ones cached)."""
 
+from scrutiny.zoo.credit_model import credit_model
 from scrutiny.zoo.fashion_cnn import fashion_cnn
 from scrutiny.zoo.mnist_mlp import mnist_mlp
 from scrutiny.zoo.review_classifier import review_classifier
 
-__all__ = ["fashion_cnn", "mnist_mlp", "review_classifier"]
+__all__ = ["credit_model", "fashion_cnn", "mnist_mlp", "review_classifier"]
