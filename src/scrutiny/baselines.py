@@ -293,12 +293,12 @@ def lime_tabular(
     from lime.lime_tabular import LimeTabularExplainer
 
     train = as_input_batch(X_train, "X_train")
-    adapter, X, rep, names = _setup(model, X, train.mean(axis=0), None, batch_size)
-    if not isinstance(rep, TabularRepresentation) or train.shape[1:] != X.shape[1:]:
+    if train.ndim != 2 or np.shape(X)[1:] != train.shape[1:]:
         raise ValueError(
             f"lime_tabular explains table rows (n, columns) like X_train's {train.shape[1:]}, "
-            f"got shape {X.shape}"
+            f"got shape {np.shape(X)}"
         )
+    adapter, X, rep, names = _setup(model, X, train.mean(axis=0), None, batch_size)
     log_p, targets = _targets(adapter, X, target)
     binary = [j for j in range(train.shape[1]) if np.isin(train[:, j], (0.0, 1.0)).all()]
     feature_values = np.zeros((len(X), rep.n_features))

@@ -1,9 +1,10 @@
 """The reference tabular model: gradient-boosted trees (scikit-learn's
-HistGradientBoostingClassifier) on the credit data's 3,039 training rows, telling "good"
-payers from "bad". Nonlinear and full of interactions, as the models banks deploy, and
-still exactly explainable: TreeSHAP gives the exact Shapley values of its log-odds, the
-reference the benchmark holds every method to. Training takes under a second and is
-deterministic, so it is not cached."""
+GradientBoostingClassifier, 200 trees of depth 4) on the credit data's 3,039 training rows,
+telling "good" payers from "bad". Nonlinear and full of interactions, as the models banks
+deploy, and still exactly explainable: TreeSHAP gives the exact Shapley values of its
+log-odds, the reference the benchmark holds every method to. (Not the histogram-based
+booster: TreeSHAP's sums missed its log-odds by up to 0.25 on continuous columns.)
+Training takes about 2 seconds and is deterministic, so it is not cached."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ def credit_model():
     """(classifier, facts): the fitted classifier (``predict_proba`` takes a DataFrame of
     ``load_credit``'s columns) and facts including its ``test_accuracy`` on the 1,000 test
     rows."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble import GradientBoostingClassifier
 
     X, y = load_credit("train")
     X_test, y_test = load_credit("test")
-    clf = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=300, max_leaf_nodes=15, random_state=0
+    clf = GradientBoostingClassifier(
+        n_estimators=200, learning_rate=0.05, max_depth=4, random_state=0
     ).fit(X, y)
     facts = {
-        "model": "gradient-boosted-trees-300x15-leaves",
+        "model": "gradient-boosted-trees-200-depth-4",
         "classes": list(CLASSES),
         "test_accuracy": float((clf.predict(X_test) == y_test).mean()),
     }

@@ -1,0 +1,123 @@
+"""The tabular case: the real credit data, the reference gradient-boosted trees, LIME's
+tabular explainer and the exact Shapley values of the fidelity tests' game (TreeSHAP),
+checked against a brute-force sum over every coalition."""
+
+import itertools
+import math
+import os
+
+import numpy as np
+import pytest
+
+from scrutiny.datasets.modeldata import DEFAULT_DIR
+
+pytest.importorskip("sklearn")
+
+needs_modeldata = pytest.mark.skipif(
+    not (DEFAULT_DIR / "Rdata.rdx").is_file() and not os.environ.get("SCRUTINY_MODELDATA"),
+    reason="Debian's r-cran-modeldata is not installed (.ci/run installs it)",
+)
+
+
+def trees(seed=0):
+    """Boosted trees on 4 columns with an interaction (x0 * x1) and an additive x2; x3 is
+    noise the trees may still split on."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(600, 4))
+    y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int)
+    return GradientBoostingClassifier(n_estimators=50, random_state=0).fit(X, y), X
+
+
+def brute_force_shapley(f, x, b):
+    """Shapley values of v(S) = f(x on S, b elsewhere) by the sum over all coalitions."""
+    p = len(x)
+    phi = np.zeros(p)
+    for j in range(p):
+        others = [i for i in range(p) if i != j]
+        for size in range(p):
+            weight = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
+            for S in itertools.combinations(others, size):
+                on = np.zeros(p, dtype=bool)
+                on[list(S)] = True
+                without = np.where(on, x, b)
+                on[j] = True
+                phi[j] += weight * (f(np.where(on, x, b)) - f(without))
+    return phi
+
+
+def test_tree_shap_is_the_exact_shapley_value_of_the_tests_game():
+    pytest.importorskip("shap")
+    from scrutiny.baselines import tree_shap
+
+    clf, X = trees()
+    baseline = X.mean(axis=0)
+    exp = tree_shap(clf, X[:4], baseline)
+    assert set(exp.target) == {0, 1}  # both signs of the log-odds
+
+    def log_odds(row):
+        return float(clf.decision_function(row[None, :])[0])
+
+    for i in range(4):
+        sign = 1.0 if exp.target[i] == 1 else -1.0  # the explained class's log-odds
+        expected = sign * brute_force_shapley(log_odds, X[i], baseline)
+        np.testing.assert_allclose(exp.values[i], expected, rtol=1e-6, atol=1e-9)
+    assert exp.meta["model_queries"] == 0
+    np.testing.assert_allclose(exp.surrogate_logit, exp.model_logit, rtol=1e-6)
+
+
+def test_lime_tabular_finds_the_decisive_column_and_is_seeded():
+    pytest.importorskip("lime")
+    from scrutiny.baselines import lime_tabular
+    from scrutiny.models import ModelAdapter
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    X[:, 4] = rng.integers(2, size=400)  # a 0/1 column, taken as a category
+
+    def proba(X):  # column 2 decides, column 4 a little
+        z = 4.0 * X[:, 2] + 0.5 * X[:, 4]
+        p = 1 / (1 + np.exp(-z))
+        return np.stack([1 - p, p], axis=1)
+
+    rows = X[np.abs(X[:, 2]) > 1][:4]
+    adapter = ModelAdapter(proba)
+    exp = lime_tabular(adapter, rows, X, num_samples=300, progress=False)
+    assert (exp.top(1)[:, 0] == 2).all()
+    assert exp.meta["queries_per_explanation"] <= 300 + 1  # + the targets
+    again = lime_tabular(ModelAdapter(proba), rows, X, num_samples=300, progress=False)
+    np.testing.assert_array_equal(exp.values, again.values)
+    with pytest.raises(ValueError, match="table rows"):
+        lime_tabular(proba, rows[:, :3], X, num_samples=50, progress=False)
+
+
+def test_missing_credit_data_name_the_debian_package(tmp_path):
+    from scrutiny.datasets import load_credit
+
+    with pytest.raises(FileNotFoundError, match="r-cran-modeldata"):
+        load_credit("train", directory=tmp_path)
+    with pytest.raises(ValueError, match="split"):
+        load_credit("validation", directory=tmp_path)
+
+
+@needs_modeldata
+def test_real_credit_data_and_the_reference_model():
+    pytest.importorskip("rdata")
+    pytest.importorskip("pandas")
+    from scrutiny.datasets import load_credit
+    from scrutiny.zoo import credit_model
+
+    X, y = load_credit("train")
+    X_test, y_test = load_credit("test")
+    assert X.shape == (3039, 25) and X_test.shape == (1000, 25)  # the 4,039 complete rows
+    assert list(X.columns) == list(X_test.columns) and "Records=yes" in X.columns
+    assert int(y.sum() + y_test.sum()) == 3013  # good payers among the complete rows
+    for factor in ("Home", "Marital", "Job"):  # one-hot: one level per row
+        levels = [c for c in X.columns if c.startswith(f"{factor}=")]
+        np.testing.assert_array_equal(X[levels].sum(axis=1), 1.0)
+    assert np.isfinite(X.to_numpy()).all()
+    again, _ = load_credit("test")
+    np.testing.assert_array_equal(again.to_numpy(), X_test.to_numpy())  # a fixed split
+    _, facts = credit_model()
+    assert facts["test_accuracy"] >= 0.78  # 0.803 measured; a majority vote gets 0.742
