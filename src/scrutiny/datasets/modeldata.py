@@ -31,7 +31,8 @@ def read_modeldata(name, directory=None, what="the data"):
         import rdata
     except ImportError:
         raise ImportError(
-            f"reading {what} needs rdata: pip install rdata (or 'scrutiny[text]')"
+            f"reading {what} needs rdata: pip install rdata (or 'scrutiny[text]' or "
+            "'scrutiny[tabular]')"
         ) from None
     with warnings.catch_warnings():  # rdata names the R classes it reads as data frames
         warnings.simplefilter("ignore", UserWarning)
