@@ -64,10 +64,14 @@ def test_deduction_synthetic_and_augmentation_score_a_right_explanation_perfectl
 
 
 def test_the_default_k_grid_fits_inputs_of_few_elements():
-    """A table of 30 columns is tested at k = 5, 10, 20; one of 4 at 1, 2 and 4."""
+    """A table of 30 columns is tested at k = 1, 2, 3, 5, 10 (up to half of it); one of 4
+    at 1 and 2; an image at the issue's 5, 10, 20, 40, 80."""
     assert default_ks(784) == (5, 10, 20, 40, 80)
-    assert default_ks(30) == (5, 10, 20)
-    assert default_ks(4) == (1, 2, 4)
+    assert default_ks(100) == (5, 10, 20, 40, 80)
+    assert default_ks(99) == (1, 2, 3, 5, 10, 20, 40)
+    assert default_ks(30) == (1, 2, 3, 5, 10)
+    assert default_ks(4) == (1, 2)
+    assert default_ks(1) == (1,)
     rows = rng.uniform(0.2, 1.0, size=(20, 4))
 
     def small(R):  # class 0 when column 0 outweighs column 3
@@ -81,8 +85,8 @@ def test_the_default_k_grid_fits_inputs_of_few_elements():
         target=small(rows).argmax(axis=1),
         baseline=0.0,
     )
-    assert deduction(small, exp).shape == synthetic(small, exp).shape == (3, 20)
-    assert augmentation(small, exp, rows).shape == (3, 20)
+    assert deduction(small, exp).shape == synthetic(small, exp).shape == (2, 20)
+    assert augmentation(small, exp, rows).shape == (2, 20)
 
 
 def test_k_grid_is_monotone_for_a_right_explanation():

@@ -173,15 +173,25 @@ def test_tabular_rows_and_their_report_sections():
     assert s.pathological["other classes"].rate[0] == 1.0  # column 2 carried over: class 1
     from scrutiny.weakness_report import class_table, scrutinize_classes, sections
 
-    # six columns: the headline k (20 and 40) were never tested, the nearest ones report
+    # six columns: k = 1, 2, 3; the headline k are a fifth and two fifths of the columns
     said = []
     scrutinies = scrutinize_classes(ex, X[:200], None, [1], say=said.append, mode="global")
-    assert "top-5 nullified fool" in said[0] and "top-5 transplanted fool" in said[0]
-    assert "adversarial k=5" in class_table(scrutinies)
+    assert scrutinies[1].adversarial.ks == (1, 2, 3)
+    assert "top-1 nullified fool" in said[0] and "top-2 transplanted fool" in said[0]
+    assert "adversarial k=1" in class_table(scrutinies)
     parts = sections(s, ex)
     headings = " ".join(h for h, _, _ in parts)
     assert "gallery" not in headings and "patterns" in headings  # no pictures of rows
     assert [name for _, _, images in parts for name, _ in images] == ["class_1_fooled.png"]
+
+
+def test_headline_k_is_the_issues_k_on_images_and_the_same_share_of_a_table():
+    from scrutiny.scrutinize import ADVERSARIAL_K, PATHOLOGICAL_K, headline_k
+
+    assert headline_k(784, ADVERSARIAL_K) == 20 and headline_k(784, PATHOLOGICAL_K) == 40
+    assert headline_k(25, ADVERSARIAL_K) == 5 and headline_k(25, PATHOLOGICAL_K) == 10
+    assert headline_k(64, ADVERSARIAL_K) == 10 and headline_k(64, PATHOLOGICAL_K) == 20
+    assert headline_k(3, ADVERSARIAL_K) == headline_k(3, PATHOLOGICAL_K) == 1
 
 
 def test_labels_of_a_scikit_learn_classifier_are_its_own_labels():

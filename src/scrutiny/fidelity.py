@@ -20,14 +20,17 @@ import numpy as np
 from scrutiny.models import ModelAdapter
 
 K_GRID = (5, 10, 20, 40, 80)
+SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements: table rows
 PAPER_SCALES = {"deduction": -0.5, "augmentation": 5.0, "synthetic": 3.0}
 
 
 def default_ks(size):
-    """The k grid for inputs of ``size`` elements: the values of K_GRID that fit, or, for
-    inputs smaller than its first (a table of 4 columns), a quarter, half and all of them."""
-    fit = tuple(k for k in K_GRID if k <= size)
-    return fit or tuple(sorted({max(1, size // 4), max(1, size // 2), size}))
+    """The k grid for inputs of ``size`` elements: the values of K_GRID that fit (images,
+    of hundreds of pixels), or, for inputs of under 100 elements (table rows), the values
+    of SMALL_K_GRID up to half of them: 20 of 25 columns would ask little of a ranking."""
+    if size >= 100:
+        return tuple(k for k in K_GRID if k <= size)
+    return tuple(k for k in SMALL_K_GRID if k <= size / 2) or (1,)
 
 
 def deduction(model, explanation, ks=None, batch_size=256):

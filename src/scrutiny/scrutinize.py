@@ -30,6 +30,8 @@ from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
 from scrutiny.fidelity import _put, default_ks
 from scrutiny.guided import designed_fits, random_deletions
 
+# the headline k of each attack on inputs of 100 elements or more (a 784-pixel image: 2.5%
+# and 5% of it); smaller inputs take the same share of their size, ``headline_k``
 ADVERSARIAL_K = 20
 PATHOLOGICAL_K = 40
 PATTERN_TOP = 150
@@ -40,6 +42,16 @@ GUIDED_SAMPLES = (300, 1000)  # ... within these bounds on the perturbations per
 # classes) hosts called c: MNIST MLP (380 transplants) 0.78 with 200 elements, 0.82 with
 # 100 or 60; Fashion-MNIST CNN (1,000) 0.29 with 100, 0.39 with 200, 0.41 with 250 or 350.
 TRANSPLANTS_PER_CANDIDATE = 4
+
+
+def headline_k(size, preferred):
+    """``preferred`` (ADVERSARIAL_K or PATHOLOGICAL_K) for inputs of ``size`` >= 100
+    elements; for table rows, the largest k of their grid within preferred / 100 of the
+    size (of 25 columns: 5 nullified, 10 transplanted), at least its smallest."""
+    if size >= 100:
+        return preferred
+    grid = default_ks(size)
+    return max([k for k in grid if k <= preferred / 100 * size], default=grid[0])
 
 
 @dataclass(eq=False)
@@ -268,7 +280,7 @@ def scrutinize(
     targets = np.full(index.size, target)
     # perturb at the scale of the headline question: up to ADVERSARIAL_K elements off
     rep = explainer.representation
-    max_off = max(1, round(ADVERSARIAL_K / rep.group_sizes.mean()))
+    max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
     if mode == "guided" and n_samples is None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)
     exp = explainer.explain(  # many small perturbations, spread over every present feature
@@ -392,7 +404,8 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
         disable=not explainer.progress or len(fitted) <= chunk,
     ):
         idx = fitted[lo : lo + chunk]
-        rate = [min(1.0, PATHOLOGICAL_K / cands[i].size) for i in idx]
+        k = headline_k(P.shape[1], PATHOLOGICAL_K)
+        rate = [min(1.0, k / cands[i].size) for i in idx]
         first = [
             random_deletions(cands[i].size, n_first, r, rngs[i])
             for i, r in zip(idx, rate, strict=True)

@@ -4,11 +4,18 @@ adversarial and pathological samples with the model's new predictions. Shared by
 
 from __future__ import annotations
 
+import math
 import time
 
 from scrutiny import plots
 from scrutiny.report import figure_png
-from scrutiny.scrutinize import ADVERSARIAL_K, PATHOLOGICAL_K, PATTERN_TOP, scrutinize
+from scrutiny.scrutinize import (
+    ADVERSARIAL_K,
+    PATHOLOGICAL_K,
+    PATTERN_TOP,
+    headline_k,
+    scrutinize,
+)
 
 
 def scrutiny_sections(explainer, X, labels, classes, seed=0, say=print, examples=6, options=None):
@@ -207,8 +214,10 @@ def _called(pred, c, fooled_if_equal=False):
 
 
 def _k(attack, preferred):
-    """``preferred`` if it was tested, else the largest k below it (or the smallest)."""
-    below = [k for k in attack.ks if k <= preferred]
+    """The headline k of ``preferred`` for the attack's inputs (``headline_k``) if it was
+    tested, else the largest k below it (or the smallest)."""
+    k = headline_k(math.prod(attack.originals.shape[1:]), preferred)
+    below = [t for t in attack.ks if t <= k]
     return max(below) if below else min(attack.ks)
 
 
