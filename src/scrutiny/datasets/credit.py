@@ -1,8 +1,8 @@
 """Credit scoring: modeldata's ``credit_data`` (Debian's r-cran-modeldata, read by
-``datasets.modeldata``), 4,454 loan applicants of a Spanish bank, each a "good" or "bad"
-payer, with 13 attributes. The 4,039 rows with no missing value are kept, shuffled with a
-fixed seed and split into 3,039 training and 1,000 test rows. Factors become 0/1 columns,
-one per level (one for a factor of two levels), named ``factor=level``.
+``datasets.modeldata``), 4,454 loan applicants, each a "good" or "bad" payer, with 13
+attributes. The 4,039 rows with no missing value are kept, shuffled with a fixed seed and
+split into 3,039 training and 1,000 test rows. Factors become 0/1 columns, one per level
+(one for a factor of two levels), named ``factor=level``.
 """
 
 from __future__ import annotations
