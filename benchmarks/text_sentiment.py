@@ -2,11 +2,12 @@
 text explainer, KernelSHAP and random words, on the same reviews, model and removals.
 
 The model is the zoo's TF-IDF + logistic regression on Amazon food reviews (Debian's
-r-cran-modeldata). Features are the words of a review by position; switching one off
-removes it and the characters after it up to the next word (``scrutiny.text``), for every
-method and every fidelity test. k counts words.
+r-cran-modeldata), or with ``--model cnn`` its convolutional network over word embeddings,
+which is not additive in the words. Features are the words of a review by position;
+switching one off removes it and the characters after it up to the next word
+(``scrutiny.text``), for every method and every fidelity test. k counts words.
 
-    python benchmarks/text_sentiment.py [--n-test 100] [--samples 1000] [--seed 0]
+    python benchmarks/text_sentiment.py [--model {tfidf,cnn}] [--n-test 100] [--samples 1000]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from scrutiny.benchmark import _score, local_head_to_head, local_runs, tables
 from scrutiny.datasets import load_food_reviews
 from scrutiny.text import pieces
 from scrutiny.zoo import review_classifier
+from scrutiny.zoo.review_cnn import review_cnn
 
 KS = [1, 2, 3, 5, 10]
 
@@ -41,9 +43,10 @@ def main():
     parser.add_argument("--samples", type=int, default=1000, help="perturbations (local, LIME)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", nargs="+", default=None)
+    parser.add_argument("--model", choices=["tfidf", "cnn"], default="tfidf")
     args = parser.parse_args()
 
-    pipeline, facts = review_classifier()
+    pipeline, facts = review_classifier() if args.model == "tfidf" else review_cnn()
     texts, _ = load_food_reviews("test")
     explained, donors_text = texts[: args.n_test], texts[args.n_test : args.n_test + 400]
     encoder = TextEncoder(length=max(len(pieces(t)) for t in explained + donors_text))
