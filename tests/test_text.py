@@ -148,6 +148,24 @@ def test_real_reviews_and_the_reference_classifier():
     np.testing.assert_allclose(enc.wrap(model.predict_proba)(X), model.predict_proba(texts[:2]))
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (DEFAULT_DIR / "Rdata.rdx").is_file() and not os.environ.get("SCRUTINY_MODELDATA"),
+    reason="Debian's r-cran-modeldata is not installed (.ci/run installs it)",
+)
+def test_the_neural_review_classifier(tmp_path, monkeypatch):
+    """Trained from scratch (about 40 s), then read back from the cache."""
+    pytest.importorskip("torch")
+    from scrutiny.zoo.review_cnn import review_cnn
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    model, facts = review_cnn(progress=False)
+    assert facts["test_accuracy"] >= 0.75  # 0.774 measured; a majority vote gets 0.658
+    again, _ = review_cnn(progress=False)
+    texts, _ = load_food_reviews("test")
+    np.testing.assert_array_equal(again.predict_proba(texts[:5]), model.predict_proba(texts[:5]))
+
+
 def test_text_plot_colours_each_word_on_the_axes_it_is_given():
     import matplotlib
 

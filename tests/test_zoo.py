@@ -103,3 +103,23 @@ def test_a_cache_entry_that_fails_to_load_is_trained_from_the_seeded_start(tmp_p
     assert len(starts) == 3
     for start in starts[1:]:
         torch.testing.assert_close(start, starts[0], rtol=0, atol=0)
+
+
+def test_review_cnn_reads_words_and_ignores_padding():
+    """Its vocabulary is the training words seen twice, others one unknown id; a text's
+    probabilities do not depend on the longer texts padded beside it in a batch."""
+    from scrutiny.zoo.review_cnn import ReviewCNN, build, vocabulary, word_ids
+
+    texts = ["Great coffee, great price!", "Not great. Bad coffee.", "bad bad"]
+    vocab = vocabulary(texts)
+    assert vocab == {"bad": 2, "great": 3, "coffee": 4}  # by count, then alphabetically
+    np.testing.assert_array_equal(
+        word_ids(["Great tea", "bad"], vocab),
+        [[3, 1, 0], [2, 0, 0]],  # at least 3 columns
+    )
+    model = ReviewCNN(build(len(vocab) + 2), vocab)
+    alone = model.predict_proba(["not bad coffee"])
+    padded = model.predict_proba(["not bad coffee", " ".join(["great"] * 50)])
+    np.testing.assert_allclose(padded[:1], alone, rtol=1e-6)  # float32 sums
+    np.testing.assert_allclose(alone.sum(axis=1), 1.0)
+    assert model.predict_proba([]).shape == (0, 2)
