@@ -67,6 +67,24 @@ def test_tree_shap_is_the_exact_shapley_value_of_the_tests_game():
     np.testing.assert_allclose(exp.surrogate_logit, exp.model_logit, rtol=1e-6)
 
 
+def test_tree_shap_matches_a_dataframes_columns_to_the_models_by_name():
+    """shap reads columns by position: X with its columns in another order than the model
+    was fitted on must give each column its own value, not its neighbour's."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("shap")
+    from scrutiny.baselines import tree_shap
+
+    clf, X = trees()
+    names = ["a", "b", "c", "d"]
+    frame = pd.DataFrame(X, columns=names)
+    clf.fit(frame, (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int))
+    mean = frame.mean()
+    exp = tree_shap(clf, frame[:4], mean)
+    shuffled = tree_shap(clf, frame[names[::-1]][:4], mean)
+    np.testing.assert_allclose(shuffled.values, exp.values[:, ::-1], rtol=1e-9)
+    assert shuffled.feature_names == names[::-1]
+
+
 def test_lime_tabular_finds_the_decisive_column_and_is_seeded():
     pytest.importorskip("lime")
     from scrutiny.baselines import lime_tabular
@@ -88,6 +106,12 @@ def test_lime_tabular_finds_the_decisive_column_and_is_seeded():
     assert exp.meta["queries_per_explanation"] <= 300 + 1  # + the targets
     again = lime_tabular(ModelAdapter(proba), rows, X, num_samples=300, progress=False)
     np.testing.assert_array_equal(exp.values, again.values)
+    pd = pytest.importorskip("pandas")  # LIME reads columns by position: matched by name
+    names = ["a", "b", "c", "d", "e"]
+    train, table = pd.DataFrame(X, columns=names), pd.DataFrame(rows, columns=names)
+    aligned = lime_tabular(proba, table, train, num_samples=300, progress=False)
+    other = lime_tabular(proba, table, train[names[::-1]], num_samples=300, progress=False)
+    np.testing.assert_array_equal(other.values, aligned.values)
     with pytest.raises(ValueError, match="table rows"):
         lime_tabular(proba, rows[:, :3], X, num_samples=50, progress=False)
 

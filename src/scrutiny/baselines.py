@@ -292,6 +292,11 @@ def lime_tabular(
     fidelity tests use for tables; a DataFrame's column names are kept."""
     from lime.lime_tabular import LimeTabularExplainer
 
+    train_names, names = column_names(X_train), column_names(X)
+    if train_names is not None and names is not None and train_names != names:
+        if sorted(train_names) != sorted(names):
+            raise ValueError(f"X's columns {names[:5]} are not X_train's {train_names[:5]}")
+        X_train = X_train[names]  # LIME reads columns by position
     train = as_input_batch(X_train, "X_train")
     if train.ndim != 2 or np.shape(X)[1:] != train.shape[1:]:
         raise ValueError(
@@ -338,28 +343,46 @@ def tree_shap(model, X, baseline, target=None):
     interventional, one background row: ``baseline``, the training mean the Explainer
     uses for tables), for the explained class: the game every fidelity test plays, each
     column either the input's value or the baseline's. No model queries beyond the
-    predictions; binary classifiers only (one log-odds)."""
+    predictions; binary classifiers only (one log-odds). A DataFrame's columns are given to
+    shap in the order the model was fitted on, matched by name (shap reads them by
+    position), and values that do not add up to the model's log-odds are refused."""
     import shap
 
     adapter, X, rep, names = _setup(model, X, baseline, None, 256)
     log_p, targets = _targets(adapter, X, target)
     if log_p.shape[1] != 2:
         raise ValueError(f"tree_shap explains binary classifiers, got {log_p.shape[1]} classes")
-    background = rep.baseline[None, :]
-    frame = X
+    rows, background = X, rep.baseline[None, :]
+    order = np.arange(X.shape[1])  # the model's column j is X's column order[j]
     if names is not None:
         import pandas as pd
 
-        background = pd.DataFrame(background, columns=names)
-        frame = pd.DataFrame(X, columns=names)
+        fitted_on = [str(c) for c in getattr(model, "feature_names_in_", names)]
+        if sorted(fitted_on) != sorted(names):
+            raise ValueError(f"X's columns {names[:5]} are not the model's {fitted_on[:5]}")
+        order = np.array([names.index(c) for c in fitted_on])
+        rows = pd.DataFrame(X[:, order], columns=fitted_on)
+        background = pd.DataFrame(background[:, order], columns=fitted_on)
     t0 = time.perf_counter()
     explainer = shap.TreeExplainer(
         model, data=background, feature_perturbation="interventional", model_output="raw"
     )
-    phi = np.asarray(explainer.shap_values(frame), dtype=np.float64).reshape(X.shape)
-    phi *= np.where(targets == 1, 1.0, -1.0)[:, None]  # log-odds of class 1 -> of the target
-    base = float(np.ravel(explainer.expected_value)[0])
-    fitted = np.where(targets == 1, base, -base) + phi.sum(axis=1)
+    phi = np.zeros(X.shape)
+    phi[:, order] = np.asarray(explainer.shap_values(rows), dtype=np.float64).reshape(X.shape)
+    sign = np.where(targets == 1, 1.0, -1.0)  # log-odds of class 1 -> of the target
+    phi *= sign[:, None]
+    fitted = sign * float(np.ravel(explainer.expected_value)[0]) + phi.sum(axis=1)
+    if hasattr(model, "decision_function"):  # the log-odds themselves, not from rounded p
+        logit, ours = sign * np.ravel(model.decision_function(rows)), fitted
+    else:  # from probabilities, which lose the log-odds' digits beyond about +-20
+        logit = np.clip(target_logit(log_p, targets), -20.0, 20.0)
+        ours = np.clip(fitted, -20.0, 20.0)
+    off = np.abs(ours - logit).max()
+    if off > 1e-4 * max(1.0, np.abs(logit).max()):
+        raise ValueError(
+            f"TreeSHAP's values miss the model's log-odds by up to {off:.3g}: shap does not "
+            f"read this {type(model).__name__} exactly"
+        )
     meta = {"scale": "logit", "seconds": time.perf_counter() - t0, "model_queries": 0}
     if names is not None:
         meta["feature_names"] = names
