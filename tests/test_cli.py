@@ -246,7 +246,7 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
     fit.to_csv(tmp_path / "fit.csv", index=False)
     fit[names[::-1]].to_csv(tmp_path / "data.csv", index=False)  # other column order
     pd.DataFrame({"status": labels}).to_csv(tmp_path / "y.csv", index=False)
-    np.savetxt(tmp_path / "y_unnamed.csv", labels, fmt="%s")  # no header: first row eaten
+    np.savetxt(tmp_path / "y_short.csv", labels[:10], fmt="%s")
     (tmp_path / "clf.py").write_text(
         "import pandas as pd\n"
         "from sklearn.compose import make_column_transformer\n"
@@ -271,18 +271,18 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
     assert exp.meta["feature_names"] == names  # the fit data's order
     assert (exp.top(1)[:, 0] == names.index("debt")).all()  # data.csv's columns matched
     done = scrutiny(
-        *["scrutinize", *common, "--labels", "y_unnamed.csv", "--class", 0],
+        *["scrutinize", *common, "--labels", "y_short.csv", "--class", 0],
         *[*tiny, "--out", tmp_path / "out2"],
         cwd=tmp_path,
     )
-    assert done.returncode == 2 and "write a first row naming the column" in done.stderr
+    assert done.returncode == 2 and "has 10 rows for 300 inputs of --data" in done.stderr
     # without a header, a table is its numbers, as a .npy would be
     np.savetxt(tmp_path / "fit_numbers.csv", fit.to_numpy(), delimiter=",")
     (tmp_path / "text.csv").write_text("age,city\n30,Lyon\n41,Oslo\n")
     (tmp_path / "gap.csv").write_text("1.0,2.0\n3.0,\n")
     for data, message in [
         ("text.csv", "--data's columns ['city'] are not numbers"),
-        ("gap.csv", "gap.csv: could not convert string '' to float64"),
+        ("gap.csv", "--data holds 1 NaN or inf values, the first at (1, 1)"),
     ]:
         done = scrutiny(
             *["explain", "--model", "clf.py:clf", "--fit-data", "fit_numbers.csv"],
@@ -291,6 +291,37 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
         )
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
+    """Headers: pandas' 0, 1, ... over an array's columns, its index column, Excel's
+    byte-order mark; labels with or without a first row naming them."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny.cli import _load_csv, _load_labels
+
+    X = np.arange(6.0).reshape(2, 3)
+    pd.DataFrame(X).to_csv(tmp_path / "a.csv", index=False)  # header 0,1,2
+    np.testing.assert_array_equal(_load_csv(tmp_path / "a.csv").to_numpy(), X)
+    frame = pd.DataFrame(X, columns=["age", "debt", "rate"])
+    frame.to_csv(tmp_path / "b.csv")  # with pandas' index, an unnamed first column
+    frame.to_csv(tmp_path / "c.csv", index=False, encoding="utf-8-sig")  # Excel's BOM
+    for name in ("b.csv", "c.csv"):
+        read = _load_csv(tmp_path / name)
+        assert list(read.columns) == ["age", "debt", "rate"]
+        np.testing.assert_array_equal(read.to_numpy(), X)
+    (tmp_path / "d.csv").write_text('"1","2"\n"3","4"\n')  # quoted numbers, no header
+    np.testing.assert_array_equal(_load_csv(tmp_path / "d.csv"), [[1, 2], [3, 4]])
+    y = np.array([0, 1, 1])
+    pd.Series(y).to_csv(tmp_path / "y.csv", index=False)  # header "0", then 0, 1, 1
+    np.savetxt(tmp_path / "y_bare.csv", y, fmt="%d")
+    pd.DataFrame({"s": ["ant", "bee", "ant"]}).to_csv(tmp_path / "s.csv", index=False)
+    np.testing.assert_array_equal(_load_labels(tmp_path / "y.csv", 3), y)
+    np.testing.assert_array_equal(_load_labels(tmp_path / "y_bare.csv", 3), y)
+    np.testing.assert_array_equal(_load_labels(tmp_path / "s.csv", 3), ["ant", "bee", "ant"])
+    with pytest.raises(ValueError, match="has 3 rows for 5 inputs"):
+        _load_labels(tmp_path / "y_bare.csv", 5)
+    with pytest.raises(ValueError, match="one column"):
+        _load_labels(tmp_path / "a.csv", 2)
 
 
 def test_a_report_never_writes_over_the_users_files(tmp_path):

@@ -368,6 +368,34 @@ def test_each_submodule_is_left_in_the_mode_the_user_set():
     assert [m.training for m in module.modules()] == [True, True, False, True]
 
 
+def test_queries_from_several_threads_each_run_in_eval_mode():
+    """One thread's restore must not put the module back in train mode under another's
+    forward pass."""
+    import threading
+    import time
+
+    class Slow(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear, self.seen = torch.nn.Linear(2, 3), []
+
+        def forward(self, x):
+            self.seen.append(self.training)
+            time.sleep(0.01)  # long enough for the other thread to finish its call
+            self.seen.append(self.training)
+            return self.linear(x)
+
+    module = Slow().train()
+    adapter = ModelAdapter(module, outputs="logits", batch_size=1)
+    threads = [threading.Thread(target=adapter.log_proba, args=(X[:5],)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(module.seen) == 40 and not any(module.seen)
+    assert module.training
+
+
 def test_bfloat16_probabilities_from_numpy_are_accepted():
     """JAX and TensorFlow hand out bfloat16 as an ml_dtypes type, which numpy does not
     count as floating point: its rounding (0.4%) was not allowed for."""

@@ -164,8 +164,8 @@ def main(argv=None):
     sc.add_argument(
         "--labels",
         default=None,
-        help=".npy or one-column .csv of their true classes (optional; a CSV of class names "
-        "needs a first row naming the column, as pandas writes it)",
+        help=".npy or one-column .csv of their true classes (optional; the CSV may have a "
+        "first row naming the column)",
     )
     sc.add_argument(
         "--class",
@@ -422,30 +422,41 @@ def _load_array(path):
 
 
 def _load_csv(path):
-    """A comma-separated table: a DataFrame when its first row names the columns (any cell
-    of it not a number), so that explanations keep the names and the columns are matched
-    by name; else an array of its numbers."""
+    """A comma-separated table: a DataFrame when its first row names the columns, so that
+    explanations keep the names and the columns are matched by name; else an array of its
+    numbers. The first row names them when any cell of it is not a number, or when it is
+    0, 1, ..., as pandas writes an array's columns; a first name left empty marks the
+    index pandas writes (``to_csv`` without ``index=False``), which is left out. A UTF-8
+    byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
     import csv
 
     import numpy as np
 
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         first = next(csv.reader(f), None)
     if not first:
         raise ValueError(f"{path} is empty")
-    if all(_is_number(cell) for cell in first):
-        try:
-            return np.loadtxt(path, delimiter=",", ndmin=2)
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from exc
+    header = not all(_is_number(cell) for cell in first) or first == [
+        str(j) for j in range(len(first))
+    ]
     try:
         import pandas as pd
     except ImportError as exc:
-        raise ImportError(
-            f"{path} names its columns in its first row; reading it needs pandas: "
-            "pip install pandas"
-        ) from exc
-    return pd.read_csv(path)
+        if header:
+            raise ImportError(
+                f"{path} names its columns in its first row; reading it needs pandas: "
+                "pip install pandas"
+            ) from exc
+        pd = None
+    try:
+        if pd is None:
+            return np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8-sig")
+        if not header:
+            return pd.read_csv(path, header=None, encoding="utf-8-sig").to_numpy()
+        index = 0 if first[0] == "" else None
+        return pd.read_csv(path, index_col=index, encoding="utf-8-sig")
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
 
 
 def _is_number(text):
@@ -457,21 +468,31 @@ def _is_number(text):
 
 
 def _load_labels(path, n):
-    """The (n,) classes of --labels: a .npy array, or a one-column CSV."""
+    """The (n,) classes of --labels: a .npy array, or a one-column CSV whose first row is
+    the column's name when it has n + 1 rows (class names or numbers)."""
+    import csv
+
     import numpy as np
 
-    labels = _load_array(path)
-    if Path(path).suffix.lower() == ".csv":
-        if labels.shape[1] != 1:
-            raise ValueError(f"--labels {path} has {labels.shape[1]} columns, expected one")
-        labels = np.asarray(labels).ravel()
-        if labels.dtype == object:  # class names, as pandas reads them
-            labels = labels.astype(str)
-        if labels.shape == (n - 1,):
-            raise ValueError(
-                f"--labels has {n - 1} rows for {n} inputs: its first row was read as the "
-                "column's name, since it is not a number; write a first row naming the column"
-            )
+    if Path(path).suffix.lower() != ".csv":
+        labels = _load_array(path)
+    else:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path} does not exist")
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [row for row in csv.reader(f) if row]
+        if any(len(row) != 1 for row in rows):
+            raise ValueError(f"--labels {path} must have one column")
+        cells = [row[0] for row in rows]
+        if len(cells) == n + 1:  # a first row naming the column
+            cells = cells[1:]
+        if len(cells) != n:
+            raise ValueError(f"--labels {path} has {len(cells)} rows for {n} inputs of --data")
+        labels = np.array(cells)
+        if all(_is_number(c) for c in cells):
+            numbers = labels.astype(np.float64)
+            integral = np.all(numbers == np.round(numbers))
+            labels = numbers.astype(np.int64) if integral else numbers
     if labels.shape != (n,):
         raise ValueError(f"--labels has shape {labels.shape}, expected ({n},)")
     return labels

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -277,18 +279,28 @@ def _torch_call(module):
     return call
 
 
+_MODE_LOCKS = weakref.WeakKeyDictionary()  # module -> the lock its queries take turns on
+_LOCKS_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _in_eval_mode(module):
-    modes = [(m, m.training) for m in module.modules()]
-    try:
-        module.eval()
-    except NotImplementedError:  # an exported program: its mode was fixed when exported
-        modes = []
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
+    """The module in eval mode, then each submodule back in the mode it was in. Queries of
+    one module from several threads take turns: one thread's restore would otherwise put
+    the module back in train mode under another's forward pass."""
+    with _LOCKS_LOCK:
+        lock = _MODE_LOCKS.setdefault(module, threading.RLock())
+    with lock:
+        modes = [(m, m.training) for m in module.modules()]
+        try:
+            module.eval()
+        except NotImplementedError:  # an exported program: its mode was fixed when exported
+            modes = []
+        try:
+            yield
+        finally:
+            for m, training in modes:
+                m.training = training
 
 
 def _wrap_file(path):
