@@ -20,14 +20,15 @@ import numpy as np
 from scrutiny.models import ModelAdapter
 
 K_GRID = (5, 10, 20, 40, 80)
-SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements: table rows
+SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements (table rows)
 PAPER_SCALES = {"deduction": -0.5, "augmentation": 5.0, "synthetic": 3.0}
 
 
 def default_ks(size):
     """The k grid for inputs of ``size`` elements: the values of K_GRID that fit (images,
-    of hundreds of pixels), or, for inputs of under 100 elements (table rows), the values
-    of SMALL_K_GRID up to half of them: 20 of 25 columns would ask little of a ranking."""
+    of hundreds of pixels), or, for any input of under 100 elements (table rows, an 8x8
+    image, a short sequence), the values of SMALL_K_GRID up to half of them: 20 of 25
+    columns would ask little of a ranking."""
     if size >= 100:
         return tuple(k for k in K_GRID if k <= size)
     return tuple(k for k in SMALL_K_GRID if k <= size / 2) or (1,)

@@ -398,14 +398,14 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
         return np.split(y, np.cumsum([len(k) for k in keeps])[:-1])
 
     top = order[:, :kmax].copy()
+    k_off = headline_k(P.shape[1], PATHOLOGICAL_K)  # the most copied in one transplant
     for lo in tqdm(
         range(0, len(fitted), chunk),
         desc="designed transplants",
         disable=not explainer.progress or len(fitted) <= chunk,
     ):
         idx = fitted[lo : lo + chunk]
-        k = headline_k(P.shape[1], PATHOLOGICAL_K)
-        rate = [min(1.0, k / cands[i].size) for i in idx]
+        rate = [min(1.0, k_off / cands[i].size) for i in idx]
         first = [
             random_deletions(cands[i].size, n_first, r, rngs[i])
             for i, r in zip(idx, rate, strict=True)

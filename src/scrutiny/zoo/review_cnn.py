@@ -34,7 +34,7 @@ def vocabulary(texts, min_count=2):
 def word_ids(texts, vocab):
     """(n, longest) int64 rows of word ids, 0 after each text's end (at least 1 column)."""
     rows = [[vocab.get(w, 1) for w in _WORD.findall(t.lower())] for t in texts]
-    out = np.zeros((len(rows), max(WIDTH, *(len(r) for r in rows))), dtype=np.int64)
+    out = np.zeros((len(rows), max([WIDTH, *(len(r) for r in rows)])), dtype=np.int64)
     for i, r in enumerate(rows):
         out[i, : len(r)] = r
     return out
