@@ -260,12 +260,13 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
     common = ["--model", "clf.py:clf", "--fit-data", "fit.csv", "--data", "data.csv"]
     tiny = ["--sweeps", 20, "--components", 2, "--quiet"]
     done = scrutiny(
-        *["scrutinize", *common, "--labels", "y.csv", "--class", 0, "--mode", "global"],
+        *["scrutinize", *common, "--labels", "y.csv", "--class", "late", "--mode", "global"],
         *["--max-inputs", 3, *tiny, "--out", tmp_path / "out"],
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["classes"] == [0]  # "late", the first of classes_
     assert results["model_accuracy_on_data"] > 0.95  # names mapped through classes_
     exp = Explanation.load(tmp_path / "out" / "explanation")
     assert exp.meta["feature_names"] == names  # the fit data's order
@@ -276,6 +277,13 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 2 and "has 10 rows for 300 inputs of --data" in done.stderr
+    done = scrutiny(
+        *["scrutinize", *common, "--labels", "y.csv", "--class", "lost"],
+        *[*tiny, "--out", tmp_path / "out2"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--class lost: not one of the classifier's classes_ ['late', 'paid']" in done.stderr
     # without a header, a table is its numbers, as a .npy would be
     np.savetxt(tmp_path / "fit_numbers.csv", fit.to_numpy(), delimiter=",")
     (tmp_path / "text.csv").write_text("age,city\n30,Lyon\n41,Oslo\n")
@@ -387,7 +395,8 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         (["benchmark", "mnist", "--n-stability", "0"], "argument --n-stability: must be at"),
         (["benchmark", "mnist", "--methods", "LIEM"], "unknown methods ['LIEM']; choose from"),
         (["benchmark", "mnist", "--methods", "random"], "a method besides random"),
-        ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0, got -1"),
+        ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0 and whole"),
+        ([*SCRUTINIZE, "--class", "1.5"], "argument --class: must be at least 0 and whole"),
         (["demo", "--classes", "3", "12"], "--classes 12: the model has 10 classes, 0..9"),
         (["demo", "--n-test", "2000", "--n-fit", "50", *TINY_DEMO], "--n-test 2000: the demo"),
         (["demo", "--n-fit", "5000", *TINY_DEMO], "--n-fit 5000: the demo has 4000 training"),

@@ -60,6 +60,18 @@ def _surrogate_options(p, components=None, sweeps=None):
     )
 
 
+def _class_value(text):
+    """An argparse type for --class: a label (a name) or a column, whose number, if it is
+    one, is a whole number >= 0, refused before any work otherwise."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if not (number >= 0 and float(number).is_integer()):  # nan and inf too
+        raise argparse.ArgumentTypeError(f"must be at least 0 and whole, got {text}")
+    return text
+
+
 def _cache_option(p):
     p.add_argument(
         "--no-cache",
@@ -170,10 +182,11 @@ def main(argv=None):
     sc.add_argument(
         "--class",
         dest="classes",
-        type=_at_least(0),
+        type=_class_value,
         nargs="+",
         required=True,
-        help="classes to scrutinize: output columns (for scikit-learn, indices into classes_)",
+        help="classes to scrutinize: a scikit-learn classifier's labels (its classes_) or "
+        "output columns 0, 1, ...",
     )
     sc.add_argument(
         "--mode",
@@ -305,6 +318,7 @@ def run_scrutinize(args):
         truth = explainer.model.label_columns(labels)
         facts["model_accuracy_on_data"] = float((predicted == truth).mean())
         say(f"model accuracy on --data: {facts['model_accuracy_on_data']:.3f}")
+    args.classes = list(dict.fromkeys(_class_columns(args.classes, explainer.model)))
     check_classes(args.classes, explainer.model.n_classes, "--class")
     for c in args.classes:  # as scrutinize needs them, before any fit, not after a class's
         if not ((predicted == c) & (truth == c)).any():
@@ -335,6 +349,22 @@ def run_scrutinize(args):
             "examples": args.examples,
         },
     )
+
+
+def _class_columns(classes, model):
+    """Output columns of --class values: a scikit-learn classifier's labels by name (as
+    ``--labels`` gives them), else whole numbers >= 0 as columns."""
+    names = [] if model.classes_ is None else [str(c) for c in model.classes_]
+    out = []
+    for value in classes:
+        if value in names:
+            out.append(names.index(value))
+        elif _is_number(value):  # whole and >= 0, as _class_value let through
+            out.append(int(float(value)))
+        else:
+            known = f"the classifier's classes_ {names} or " if names else ""
+            raise ValueError(f"--class {value}: not one of {known}the output columns 0, 1, ...")
+    return out
 
 
 def _explainer(args, mode):
