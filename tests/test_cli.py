@@ -267,6 +267,7 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["classes"] == [0]  # "late", the first of classes_
+    assert "Class 0 (late): adversarial" in (tmp_path / "out" / "index.html").read_text()
     assert results["model_accuracy_on_data"] > 0.95  # names mapped through classes_
     exp = Explanation.load(tmp_path / "out" / "explanation")
     assert exp.meta["feature_names"] == names  # the fit data's order

@@ -108,6 +108,9 @@ def test_sklearn_classifier_uses_predict_proba():
     adapter = ModelAdapter(clf, outputs="logits")  # ignored: sklearn gives probabilities
     assert adapter.kind == "sklearn"
     np.testing.assert_allclose(adapter.proba(X), clf.predict_proba(X), rtol=1e-10)
+    assert adapter.class_name(1) == "1"  # its label is its column: said once
+    named = ModelAdapter(LogisticRegression().fit(X, np.where(y, "good", "bad")))
+    assert named.class_name(0) == "0 (bad)" and named.class_name(1) == "1 (good)"
 
 
 def torch_model():

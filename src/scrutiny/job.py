@@ -59,7 +59,8 @@ def explain_and_report(
     pictures = []
     for i in range(len(exp)):
         title_i = (
-            f"#{i}: class {exp.target[i]}, component {exp.component[i]} "
+            f"#{i}: class {explainer.model.class_name(exp.target[i])}, "
+            f"component {exp.component[i]} "
             f"(p={exp.component_probability[i]:.2f})"
         )
         if image:
@@ -128,7 +129,7 @@ def _diagnostics(explainer, plt):
         if "log_likelihood_trace" in d:
             fig, ax = plt.subplots(figsize=(4, 2.6))
             plots.trace(d["log_likelihood_trace"], ax=ax)
-            ax.set_title(f"class {c}", fontsize=9)
+            ax.set_title(f"class {explainer.model.class_name(c)}", fontsize=9)
             traces.append((f"trace_class_{c}.png", figure_png(fig)))
     return rows, traces
 

@@ -85,6 +85,14 @@ class ModelAdapter:
         """The predicted output column of each input (a class index, not a label)."""
         return self.log_proba(X).argmax(axis=1)
 
+    def class_name(self, column):
+        """How reports name an output column: ``"0 (bad)"`` for a scikit-learn classifier
+        whose label there is not the column's number, else ``"0"``."""
+        column = int(column)
+        if self.classes_ is None or str(self.classes_[column]) == str(column):
+            return str(column)
+        return f"{column} ({self.classes_[column]})"
+
     def label_columns(self, labels):
         """The output column of each true label: through ``classes_`` for a scikit-learn
         classifier, whose labels may be anything; otherwise labels must be column numbers."""

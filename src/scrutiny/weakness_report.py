@@ -56,7 +56,8 @@ def scrutinize_classes(explainer, X, labels, classes, say=print, **options):
         a, o = s.adversarial, s.pathological["other classes"]
         ka, ko = _k(a, ADVERSARIAL_K), _k(o, PATHOLOGICAL_K)  # the nearest k tested
         say(
-            f"class {c}: {len(s.index)} inputs; top-{ka} nullified fool {_rate(a, ka)}; "
+            f"class {explainer.model.class_name(c)}: {len(s.index)} inputs; top-{ka} nullified "
+            f"fool {_rate(a, ka)}; "
             f"top-{ko} transplanted fool {_rate(o, ko)} ({s.meta['seconds']:.1f} s)"
         )
     return out
@@ -90,6 +91,7 @@ def sections(scrutiny, explainer, n_examples=6):
     import matplotlib.pyplot as plt
 
     s, c = scrutiny, scrutiny.target
+    label = explainer.model.class_name(c)
     image = explainer.representation.kind == "image"
     curves = {}
     for name, a in s.attacks().items():
@@ -97,16 +99,16 @@ def sections(scrutiny, explainer, n_examples=6):
         curves[f"{name}, random"] = a.random_rate
     fig, ax = plt.subplots(figsize=(6, 4))
     plots.pcr_curve(
-        s.ks, curves, ax=ax, title=f"class {c}: share fooled", ylabel="share of inputs fooled"
+        s.ks, curves, ax=ax, title=f"class {label}: share fooled", ylabel="share of inputs fooled"
     )
     rate_png = [(f"class_{c}_fooled.png", figure_png(fig))]
-    out = [(f"Class {c}: adversarial and pathological samples", s.summary(), rate_png)]
-    out.append((f"Class {c}: new predictions", _new_predictions(s), []))
+    out = [(f"Class {label}: adversarial and pathological samples", s.summary(), rate_png)]
+    out.append((f"Class {label}: new predictions", _new_predictions(s), []))
     if image:
         n = min(n_examples, len(s.index))
         out.append(
             (
-                f"Class {c}: adversarial gallery (top-{_k(s.adversarial, ADVERSARIAL_K)} "
+                f"Class {label}: adversarial gallery (top-{_k(s.adversarial, ADVERSARIAL_K)} "
                 "features nullified, beside as many random ones)",
                 "",
                 [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt))],
@@ -114,23 +116,23 @@ def sections(scrutiny, explainer, n_examples=6):
         )
         out.append(
             (
-                f"Class {c}: pathological gallery (top-"
+                f"Class {label}: pathological gallery (top-"
                 f"{_k(s.pathological['other classes'], PATHOLOGICAL_K)} features of a "
                 f"class-{c} input transplanted)",
                 "",
                 [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt))],
             )
         )
-    out.append(_patterns_section(s, image, plt))
+    out.append(_patterns_section(s, label, image, plt))
     return out
 
 
-def _patterns_section(s, image, plt):
+def _patterns_section(s, label, image, plt):
     c = s.target
     if not s.patterns:
-        return (f"Class {c}: patterns", "local mode: no class-level surrogate", [])
+        return (f"Class {label}: patterns", "local mode: no class-level surrogate", [])
     lines = [
-        f"occupied components of class {c}'s surrogate, heaviest first; nullified: share of "
+        f"occupied components of class {label}'s surrogate, heaviest first; nullified: share of "
         "the component's inputs fooled when its top-k positive coefficients are set to the "
         "baseline, one mask for all (random k in brackets)"
     ]
@@ -155,7 +157,7 @@ def _patterns_section(s, image, plt):
                 title=f"component {p.component}: weight {p.weight:.2f}, {p.n_inputs} inputs",
             )
             pictures.append((f"class_{c}_pattern_{p.component}.png", figure_png(fig)))
-    heading = f"Class {c}: patterns (top {PATTERN_TOP} coefficients of each regime)"
+    heading = f"Class {label}: patterns (top {PATTERN_TOP} coefficients of each regime)"
     return (heading, "\n".join(lines), pictures)
 
 
