@@ -302,6 +302,43 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
         assert "Traceback" not in done.stderr
 
 
+def test_csv_columns_of_names_are_explained_by_level(tmp_path):
+    """A CSV column of words is a categorical column: the pipeline gets the words, the
+    explanation names each input's level, and a word the fit data never had is refused."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    city = rng.choice(["Lyon", "Oslo", "Riga"], 300)
+    fit = pd.DataFrame({"age": rng.normal(size=300), "city": city})
+    fit.to_csv(tmp_path / "fit.csv", index=False)
+    fit[["city", "age"]][:6].to_csv(tmp_path / "data.csv", index=False)
+    pd.DataFrame({"age": [0.0], "city": ["Paris"]}).to_csv(tmp_path / "new.csv", index=False)
+    (tmp_path / "clf.py").write_text(
+        "import pandas as pd\n"
+        "from sklearn.compose import make_column_transformer\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import OneHotEncoder\n"
+        "fit = pd.read_csv('fit.csv')\n"
+        "clf = make_pipeline(make_column_transformer((OneHotEncoder(), ['city']),\n"
+        "                    remainder='passthrough'), LogisticRegression())\n"
+        "clf.fit(fit, fit['city'] == 'Oslo')\n"
+    )
+    common = ["explain", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--mode", "local"]
+    done = scrutiny(
+        *[*common, "--data", "data.csv", "--quiet", "--out", tmp_path / "o"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    exp = Explanation.load(tmp_path / "o" / "explanation")
+    assert exp.meta["levels"] == {"city": ["Lyon", "Oslo", "Riga"]}
+    moved = city[:6] != "Riga"  # the most frequent city is the baseline
+    assert [exp.level(i, 1) for i in range(6)] == city[:6].tolist()
+    assert (np.abs(exp.values[moved, 1]) > np.abs(exp.values[moved, 0])).all()  # city decides
+    done = scrutiny(*[*common, "--data", "new.csv", "--out", tmp_path / "o2"], cwd=tmp_path)
+    assert done.returncode == 2 and "never held: ['Paris']" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
     """Headers: pandas' 0, 1, ... over an array's columns, its index column, Excel's
     byte-order mark; labels with or without a first row naming them."""

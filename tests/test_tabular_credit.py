@@ -145,3 +145,55 @@ def test_real_credit_data_and_the_reference_model():
     np.testing.assert_array_equal(again.to_numpy(), X_test.to_numpy())  # a fixed split
     _, facts = credit_model()
     assert facts["test_accuracy"] >= 0.78  # 0.803 measured; a majority vote gets 0.742
+
+
+def test_exact_shapley_queries_every_coalition_of_any_model():
+    """Exact by enumeration, for a model given only as probabilities: the values TreeSHAP
+    computes from the trees themselves, and they add up to the logit's departure."""
+    pytest.importorskip("shap")
+    from scrutiny.baselines import exact_shapley, tree_shap
+    from scrutiny.representations import TabularRepresentation
+
+    clf, X = trees()
+    baseline = X.mean(axis=0)
+    rep = TabularRepresentation(4, baseline, 1.0)
+    exp = exact_shapley(clf.predict_proba, X[:4], rep)
+    reference = tree_shap(clf, X[:4], baseline)
+    np.testing.assert_allclose(exp.values, reference.values, rtol=1e-6, atol=1e-9)
+    assert exp.meta["model_queries"] == 4 * 2**4  # every coalition of 4 features, once
+    with pytest.raises(ValueError, match="2\\^4 coalitions are too many"):
+        exact_shapley(clf.predict_proba, X[:1], rep, max_features=3)
+
+
+@needs_modeldata
+def test_real_credit_factors_are_explained_by_factor():
+    """The credit data's factors as categoricals, the same trees behind a one-hot encoder:
+    the explainer takes each factor as one feature and queries the pipeline with names."""
+    pytest.importorskip("rdata")
+    pd = pytest.importorskip("pandas")
+    from scrutiny import Explainer
+    from scrutiny.datasets import load_credit
+    from scrutiny.zoo import credit_model
+
+    X, _ = load_credit("train", factors=True)
+    onehot, _ = load_credit("train")
+    assert X.shape == (3039, 13)
+    assert X["Home"].cat.categories.tolist() == [
+        "ignore",
+        "other",
+        "owner",
+        "parents",
+        "priv",
+        "rent",
+    ]
+    np.testing.assert_array_equal(onehot["Home=owner"], X["Home"] == "owner")
+    assert np.array_equal(onehot["Records=yes"], X["Records"] == "yes")
+    clf, facts = credit_model(factors=True)
+    assert facts["test_accuracy"] >= 0.78  # 0.804 measured
+    ex = Explainer(clf, X, mode="local", n_samples=200, random_state=0, progress=False)
+    rep = ex.representation
+    assert [X.columns[j] for j in rep.categorical] == ["Home", "Marital", "Records", "Job"]
+    modal = [X[c].cat.categories.get_loc(X[c].mode()[0]) for c in ("Home", "Marital")]
+    assert rep.baseline[rep.categorical[:2]].tolist() == modal  # owner, married
+    exp = ex.explain(X.iloc[:3])
+    assert isinstance(exp.to_frame(), pd.DataFrame) and exp.level(0, 1) == X["Home"].iloc[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 import time
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scrutiny._validation import as_input_batch, class_targets, column_names
+from scrutiny.categories import Categories, is_categorical
 from scrutiny.explainer import _require_present, target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
@@ -267,8 +269,7 @@ def kernel_shap(
     meta = _costs(
         t0, adapter, rows0, len(X), nsamples=nsamples, l1_reg=str(l1_reg), superpixel=superpixel
     )
-    if names is not None:
-        meta["feature_names"] = names
+    _name_columns(meta, names, adapter)
     name = "kernel-shap" if l1_reg is not False else "kernel-shap-no-l1"
     return _explanation(rep, X, feature_values, targets, log_p, _logit(fitted), name, meta)
 
@@ -289,23 +290,37 @@ def lime_tabular(
     ``discretize_continuous``, the default; 0/1 columns as categories), weights for the
     input's own bin or value of each column; ``num_samples`` queries each (lime's default
     5,000). Effects are against the training mean, the baseline the Explainer and the
-    fidelity tests use for tables; a DataFrame's column names are kept."""
+    fidelity tests use for tables; a DataFrame's column names are kept, and its columns of
+    names (strings, categoricals) are categories to LIME, their baseline the most frequent
+    level, as the Explainer's."""
     from lime.lime_tabular import LimeTabularExplainer
 
+    adapter = (
+        model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
+    )
     train_names, names = column_names(X_train), column_names(X)
+    if train_names is not None and adapter.categories is None:
+        adapter.categories = Categories.from_frame(X_train, "X_train")
     if train_names is not None and names is not None and train_names != names:
         if sorted(train_names) != sorted(names):
             raise ValueError(f"X's columns {names[:5]} are not X_train's {train_names[:5]}")
         X_train = X_train[names]  # LIME reads columns by position
-    train = as_input_batch(X_train, "X_train")
+    cats = adapter.categories
+    train = as_input_batch(_encoded(adapter, X_train, train_names, "X_train"), "X_train")
     if train.ndim != 2 or np.shape(X)[1:] != train.shape[1:]:
         raise ValueError(
             f"lime_tabular explains table rows (n, columns) like X_train's {train.shape[1:]}, "
             f"got shape {np.shape(X)}"
         )
-    adapter, X, rep, names = _setup(model, X, train.mean(axis=0), None, batch_size)
+    named = () if cats is None else cats.columns
+    baseline = TabularRepresentation.from_data(train, categorical=named).baseline
+    adapter, X, rep, names = _setup(adapter, X, baseline, None, batch_size)
     log_p, targets = _targets(adapter, X, target)
     binary = [j for j in range(train.shape[1]) if np.isin(train[:, j], (0.0, 1.0)).all()]
+    binary = sorted({*binary, *named})  # 0/1 columns and columns of names are categories
+    level_names = None
+    if cats is not None:
+        level_names = {int(j): cats.level_names()[cats.names[j]] for j in cats.columns}
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
@@ -315,6 +330,7 @@ def lime_tabular(
             mode="classification",
             feature_names=names,
             categorical_features=binary,
+            categorical_names=level_names,
             discretize_continuous=discretize_continuous,
             random_state=random_state,
         )
@@ -332,8 +348,7 @@ def lime_tabular(
     meta = _costs(
         t0, adapter, rows0, len(X), num_samples=num_samples, discretized=discretize_continuous
     )
-    if names is not None:
-        meta["feature_names"] = names
+    _name_columns(meta, names, adapter)
     name = "lime-tabular" if discretize_continuous else "lime-tabular-continuous"
     return _explanation(rep, X, feature_values, targets, log_p, _logit(local_pred), name, meta)
 
@@ -384,9 +399,47 @@ def tree_shap(model, X, baseline, target=None):
             f"read this {type(model).__name__} exactly"
         )
     meta = {"scale": "logit", "seconds": time.perf_counter() - t0, "model_queries": 0}
-    if names is not None:
-        meta["feature_names"] = names
+    _name_columns(meta, names, adapter)
     return _explanation(rep, X, phi, targets, log_p, fitted, "tree-shap-exact", meta)
+
+
+def exact_shapley(model, X, representation, target=None, max_features=16, batch_size=1024):
+    """Exact Shapley values of the explained class's logit in the fidelity tests' game
+    (each feature the input's or the baseline's), by querying every coalition of the
+    features present in an input: 2^P queries for P of them, so for inputs of few features
+    (table rows), and any model. The reference KernelSHAP estimates, and TreeSHAP computes
+    for trees alone."""
+    adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation)
+    log_p, targets = _targets(adapter, X, target)
+    feature_values = np.zeros((len(X), rep.n_features))
+    t0, rows0 = time.perf_counter(), adapter.n_rows
+    for i, x in enumerate(X):
+        on = np.flatnonzero(rep.present(x))
+        P = on.size
+        if P > max_features:
+            raise ValueError(
+                f"input {i} has {P} features present: its 2^{P} coalitions are too many to "
+                f"query (max_features={max_features}); use kernel_shap"
+            )
+        ids = np.arange(2**P)
+        masks = (ids[:, None] >> np.arange(P)) & 1 == 1
+        keep = np.zeros((ids.size, rep.n_features), dtype=bool)
+        keep[:, on] = masks
+        rows = rep.switch_off(x, keep)
+        v = target_logit(adapter.log_proba(rows), np.full(ids.size, targets[i]))
+        sizes = masks.sum(axis=1)
+        weight = np.array(
+            [math.factorial(s) * math.factorial(P - s - 1) / math.factorial(P) for s in range(P)]
+        )
+        for f in range(P):
+            without = ids[~masks[:, f]]  # coalitions S without feature f; S + f is S | 2^f
+            gain = v[without | (1 << f)] - v[without]
+            feature_values[i, on[f]] = weight[sizes[without]] @ gain
+    meta = _costs(t0, adapter, rows0, len(X))
+    meta["scale"] = "logit"
+    _name_columns(meta, names, adapter)
+    fitted = target_logit(log_p, targets)  # efficiency: v(all) = v(none) + sum of values
+    return _explanation(rep, X, feature_values, targets, log_p, fitted, "exact-shapley", meta)
 
 
 def lemna(
@@ -435,8 +488,7 @@ def lemna(
         local_pred[i] = mix.predict(Z[:1])[0, k]
     settings = {"num_samples": num_samples, "n_components": n_components, "fusion": fusion}
     meta = _costs(t0, adapter, rows0, len(X), **settings)
-    if names is not None:
-        meta["feature_names"] = names
+    _name_columns(meta, names, adapter)
     return _explanation(rep, X, feature_values, targets, log_p, _logit(local_pred), "lemna", meta)
 
 
@@ -453,6 +505,8 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
         model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
     )
     names = column_names(X)
+    X = _encoded(adapter, X, names, "X")
+    names = adapter.categories.names if adapter.categories is not None and names else names
     if names is not None and adapter.input_names is None:
         adapter.input_names = names  # a model fitted on a DataFrame is queried with one
     X = as_input_batch(X, "X")
@@ -473,6 +527,36 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None):
             )
         representation = ImageRepresentation(X.shape[1:], baseline=baseline, superpixel=superpixel)
     return adapter, representation.check(X), representation, names
+
+
+def _encoded(adapter, X, names, name):
+    """DataFrame X with its columns of names as the codes of ``adapter.categories`` (an
+    Explainer's model knows them), in their order; refused when the adapter knows none."""
+    cats = adapter.categories
+    if names is None:
+        return X
+    if cats is None:
+        text = [c for c, col in X.items() if is_categorical(col)]
+        if text:
+            raise TypeError(
+                f"{name}'s columns {text[:5]} hold names, not numbers: pass "
+                "model=explainer.model, which knows their levels, and "
+                "representation=explainer.representation"
+            )
+        return X
+    if sorted(names) != sorted(cats.names):
+        raise ValueError(f"{name}'s columns {names[:5]} are not the explainer's {cats.names[:5]}")
+    position = {n: j for j, n in enumerate(names)}  # names as strings, as X_fit's were
+    return cats.encode(X.iloc[:, [position[n] for n in cats.names]], name)
+
+
+def _name_columns(meta, names, adapter):
+    """Explanations of a DataFrame's rows keep its column names, and the levels of its
+    columns of names."""
+    if names is not None:
+        meta["feature_names"] = names
+        if adapter.categories is not None:
+            meta["levels"] = adapter.categories.level_names()
 
 
 def _by_name(baseline, names):

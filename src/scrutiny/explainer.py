@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
 from scrutiny._validation import as_input_batch, class_targets, column_names, job_count
+from scrutiny.categories import Categories
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
@@ -112,8 +113,11 @@ class Explainer:
     model : callable, torch.nn.Module, scikit-learn classifier, or .onnx / TorchScript /
         torch.export (.pt2) path
         See ``scrutiny.models.ModelAdapter``.
-    X_fit : array (n, *input_shape)
+    X_fit : array (n, *input_shape), or a DataFrame of table rows
         Inputs the global surrogates are fitted on (and the tabular baseline is taken from).
+        A DataFrame's columns of names (strings, categoricals) are categorical
+        (``categories_``, ``scrutiny.categories``): carried as level codes, their levels
+        those of X_fit, and the model is queried with the names.
     mode : "global", "local" or "guided"
         Guided: the global fit, then per input a Bayesian linear update of its component's
         effects on ``n_samples`` perturbations, most of them designed in rounds on the
@@ -124,8 +128,10 @@ class Explainer:
         None: images when samples have 2 or 3 dimensions, tabular when they are flat.
         "tokens": texts as rows of ``scrutiny.text.TextEncoder`` (local mode only).
     baseline : None, scalar or array of the input shape
-        The value meaning "absent": 0 for images, the training mean for tabular data. An
-        image's may also be one value per channel, (C,), in either channel layout.
+        The value meaning "absent": 0 for images, the training mean for tabular data (for a
+        DataFrame's columns of names, strings or categoricals, their most frequent level,
+        as its code: the model is queried with the names). An image's may also be one value
+        per channel, (C,), in either channel layout.
     superpixel : int or None
         Square blocks of this many pixels a side as the image features.
     classes : None or list of int
@@ -194,11 +200,23 @@ class Explainer:
         if X_fit is None:
             raise ValueError("X_fit is required: inputs like the ones to explain")
         self.feature_names_ = column_names(X_fit)
+        self.categories_ = None if self.feature_names_ is None else Categories.from_frame(X_fit)
+        if self.categories_ is not None:
+            X_fit = self.categories_.encode(X_fit, "X_fit")
+            self.model.categories = self.categories_  # queried with the names, not the codes
         X_fit = as_input_batch(X_fit, "X_fit")
         if self.feature_names_ is not None and self.model.input_names is None:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
         self.mode = mode
-        self.representation = make_representation(representation, X_fit, baseline, superpixel)
+        cats = self.categories_
+        self.representation = make_representation(
+            representation,
+            X_fit,
+            baseline,
+            superpixel,
+            () if cats is None else cats.columns,
+            None if cats is None else cats.n_levels,
+        )
         if self.representation.kind == "tokens" and mode != "local":
             raise ValueError(
                 f"tokens are explained in mode='local', not {mode!r}: a position holds "
@@ -261,7 +279,7 @@ class Explainer:
         if not todo:
             return self._mirrored(binary)
         t0 = time.perf_counter()
-        Z = self.representation.features(self._fit_X)
+        Z = self.representation.design(self._fit_X)
         # blocks of the classes with something to learn (a class whose logit is censored
         # on every fit input is refused below, when asked for)
         graded = [c for c in every if (np.abs(class_logit(log_p, c)) < self.logit_limit).any()]
@@ -465,6 +483,8 @@ class Explainer:
         )
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
+        if self.categories_ is not None:
+            exp.meta["levels"] = self.categories_.level_names()
         return exp
 
     def _fit_costs(self):
@@ -473,7 +493,16 @@ class Explainer:
     def check_inputs(self, X, name="X"):
         """X as the float64 batch the explainer works on, checked: a DataFrame's columns
         are put in X_fit's order, matched by name."""
-        return self.representation.check(as_input_batch(self._in_fit_order(X), name), name)
+        X = self._in_fit_order(X)
+        if self.categories_ is not None and column_names(X) is None:
+            A = np.asarray(X)
+            if A.dtype == object and A.ndim == 2 and A.shape[1] == len(self.feature_names_):
+                import pandas as pd  # rows of names and numbers, in X_fit's order
+
+                X = pd.DataFrame(A, columns=self.feature_names_).infer_objects()
+        if self.categories_ is not None and column_names(X) is not None:
+            X = self.categories_.encode(X, name)
+        return self.representation.check(as_input_batch(X, name), name)
 
     def _in_fit_order(self, X):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name."""
@@ -502,7 +531,7 @@ class Explainer:
         surrogate_logit = g["intercept"] + np.einsum("ij,ij->i", g["coef"], g.pop("Z"))
         rep = self.representation
         # each (m, F) array let go once mapped to elements: they are the size of the result
-        elements = [rep.element_coefficients(g.pop(key)) for key in ("coef", "lo", "hi")]
+        elements = [rep.coefficients_at(X, g.pop(key)) for key in ("coef", "lo", "hi")]
         return self._explanation(
             X, elements, targets, g["comp"], g["prob"], g["y"], surrogate_logit
         )
@@ -511,7 +540,8 @@ class Explainer:
         """Each input's global component and its coefficients (per feature), intervals,
         intercept, posterior probability, and the model's logit."""
         self.fit(np.unique(targets))
-        Z = self.representation.features(X)
+        rep = self.representation
+        Z, design = rep.features(X), rep.design(X)
         m, F = Z.shape
         g = {
             "Z": Z,
@@ -528,14 +558,16 @@ class Explainer:
             rows = np.flatnonzero(targets == c)
             reg = self.surrogates_[int(c)]
             g["y"][rows] = class_logit(log_p[rows], c)
-            resp = reg.responsibilities(Z[rows], g["y"][rows])
+            resp = reg.responsibilities(design[rows], g["y"][rows])
             resp[:, reg.occupancy_ == 0] = -1.0  # a component that never held rows
             j = resp.argmax(axis=1)
             thin += int((reg.weights_[j] < THIN_REGIME).sum())
             g["comp"][rows], g["prob"][rows] = j, resp[np.arange(len(rows)), j]
-            g["coef"][rows], g["intercept"][rows] = reg.coef_[j], reg.intercept_[j]
+            g["coef"][rows] = rep.from_design(reg.coef_[j], X[rows])
+            g["intercept"][rows] = reg.intercept_[j]
             lower, upper = self._class_intervals(c, reg, j)
-            g["lo"][rows], g["hi"][rows] = lower[j], upper[j]
+            g["lo"][rows] = rep.from_design(lower[j], X[rows])
+            g["hi"][rows] = rep.from_design(upper[j], X[rows])
         g["thin"] = thin
         return g
 

@@ -160,10 +160,21 @@ class Explanation:
         """Names of the flat elements (the columns of a DataFrame explained), or None."""
         return self.meta.get("feature_names")
 
+    def level(self, i, j):
+        """The level (a name) input ``i`` holds in categorical column ``j``, or None where
+        column ``j`` holds numbers."""
+        levels = self.meta.get("levels") or {}
+        names = self.feature_names
+        if names is None or names[j] not in levels:
+            return None
+        return levels[names[j]][int(self.inputs.reshape(len(self), -1)[i, j])]
+
     def to_frame(self, k=None, by="value"):
         """A long pandas DataFrame: one row per (sample, element) in element order, or per
         top-k element in rank order; ``rank`` is the element's place in ``top(k, by)``
-        either way (``by="magnitude"`` ranks evidence against the class too)."""
+        either way (``by="magnitude"`` ranks evidence against the class too). ``input`` is
+        the element's value (a categorical column's code), ``level`` a categorical
+        column's level by name."""
         import pandas as pd
 
         m = len(self)
@@ -192,6 +203,11 @@ class Explanation:
                 "upper": hi[rows, cols],
                 "coefficient": flat["coefficients"][rows, cols],
                 "input": x[rows, cols],
+                **(
+                    {"level": [self.level(i, j) for i, j in zip(rows, cols, strict=True)]}
+                    if self.meta.get("levels")
+                    else {}
+                ),
             }
         )
 

@@ -232,7 +232,13 @@ def _rows(inputs, name, shape):
     """A batch of inputs of ``shape`` (or flat rows of as many elements) as float rows (n,
     elements); an empty one is named, and so is one of another shape: images of as many
     elements in the other channel layout would otherwise be read as scrambled inputs."""
-    A = np.asarray(inputs, dtype=np.float64)
+    try:
+        A = np.asarray(inputs, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be numbers ({exc}): pass a table with columns of names through "
+            "explainer.check_inputs first, which gives their levels' codes"
+        ) from None
     if A.ndim == 0 or len(A) == 0:
         raise ValueError(f"{name} must be a non-empty batch of inputs, got shape {A.shape}")
     if A.shape[1:] not in (tuple(shape), (int(np.prod(shape)),)):

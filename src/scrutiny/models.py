@@ -55,6 +55,7 @@ class ModelAdapter:
         self.classes_ = None  # a scikit-learn classifier's labels, one per output column
         self._fitted_names = None  # the columns a scikit-learn model was fitted on, by name
         self.input_names = None  # the names of the columns of the rows it is given, if known
+        self.categories = None  # columns of names given as codes (scrutiny.categories)
         if self.kind == "sklearn":
             self.outputs = "probabilities"
             self.classes_ = getattr(model, "classes_", None)
@@ -124,24 +125,31 @@ class ModelAdapter:
 
     def _as_frame(self, xb):
         """Rows as the DataFrame a model fitted on one expects: its columns by name (from
-        ``input_names``, else in the order it was fitted on)."""
+        ``input_names``, else in the order it was fitted on), and each categorical column's
+        codes as its names."""
         import pandas as pd
 
-        names = self.input_names or self._fitted_names
+        names = self.input_names or self._fitted_names or self.categories.names
         if xb.ndim != 2 or xb.shape[1] != len(names):
             raise ValueError(
-                f"the model was fitted on {len(self._fitted_names)} named columns; got rows "
-                f"of shape {xb.shape[1:]}"
+                f"the model takes rows of {len(names)} named columns; got rows of shape "
+                f"{xb.shape[1:]}"
             )
+        if self.categories is not None:
+            frame = self.categories.decode(xb)
+        else:
+            frame = pd.DataFrame(xb, columns=names)
+        if self._fitted_names is None:
+            return frame
         missing = sorted(set(self._fitted_names) - set(names))
         if missing:
             raise ValueError(f"the model needs columns {missing[:5]} that the data lacks")
-        return pd.DataFrame(xb, columns=names)[self._fitted_names]
+        return frame[self._fitted_names]
 
     def _batch(self, xb, start):
         """Log-probabilities of rows ``start``, ``start + 1``, ... of the inputs."""
         xb = np.array(xb)  # a copy: a model that edits its input edits ours
-        if self._fitted_names is not None:
+        if self._fitted_names is not None or self.categories is not None:
             xb = self._as_frame(xb)
         try:
             out = self._call(xb)

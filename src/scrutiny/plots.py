@@ -178,6 +178,8 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     order = explanation.top(min(k, v.size), by="magnitude")[i][::-1]
     names = explanation.feature_names if names is None else names
     labels = [names[j] if names is not None else f"feature {j}" for j in order]
+    levels = [explanation.level(i, j) for j in order]  # "home = rent" for a column of names
+    labels = [f"{t} = {lv}" if lv is not None else t for t, lv in zip(labels, levels, strict=True)]
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.axvline(0, color="k", lw=0.6)

@@ -17,6 +17,7 @@ from scrutiny._files import (
     to_json,
     write_pair,
 )
+from scrutiny.categories import Categories
 from scrutiny.representations import (
     ImageRepresentation,
     TabularRepresentation,
@@ -73,6 +74,7 @@ def save_explainer(ex, path, fit_data=True):
                 "cache_fits": ex.cache_fits,
             },
             "feature_names": ex.feature_names_,
+            "categories": None if ex.categories_ is None else ex.categories_.to_json(),
             "n_classes": ex.n_classes_,
             "fit_seconds": ex.fit_seconds_,
             "fit_queries": ex.fit_queries_,
@@ -103,7 +105,13 @@ def load_explainer(cls, path, model, overrides):
     elif spec["kind"] == "tokens":
         rep = TokenRepresentation(spec["input_shape"][0], baseline, spec.get("window"))
     else:
-        rep = TabularRepresentation(spec["input_shape"][0], baseline, scale)
+        rep = TabularRepresentation(
+            spec["input_shape"][0],
+            baseline,
+            scale,
+            spec.get("categorical", ()),
+            spec.get("n_levels"),
+        )
     X_fit = arrays.get("fit/X", baseline[None])  # without fit data: a stand-in, set aside
     ex = cls(model, X_fit, representation=rep, **settings)
     if "fit/X" not in arrays:
@@ -111,6 +119,8 @@ def load_explainer(cls, path, model, overrides):
     ex.feature_names_ = meta["feature_names"]
     if ex.feature_names_ is not None and ex.model.input_names is None:
         ex.model.input_names = ex.feature_names_
+    if meta.get("categories") is not None:  # the model is queried with the names
+        ex.categories_ = ex.model.categories = Categories.from_json(meta["categories"])
     ex.n_classes_ = meta["n_classes"]
     ex.fit_seconds_, ex.fit_queries_ = meta["fit_seconds"], meta["fit_queries"]
     if "fit/log_proba" in arrays:

@@ -314,10 +314,13 @@ def scrutinize(
         "noise": noise,
     }
     coef = regime.coefficients.reshape(index.size, -1)
+    values = regime.values.reshape(index.size, -1)
     pathological = {}
     for h, (name, hosts_in) in enumerate(hosts.items()):
         H = hosts_in.reshape(index.size, -1)
         gain = np.nan_to_num(coef * (P - H))  # the surrogate's rise of logit c per element
+        named = getattr(rep, "categorical", np.zeros(0, dtype=np.int64))  # codes: no units
+        gain[:, named] = np.where(P[:, named] != H[:, named], values[:, named], 0.0)
         if mode == "guided":
             parent = rng.bit_generator.seed_seq  # of an int, None or a Generator given
             seed = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, h))
@@ -487,7 +490,8 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
     if explainer.mode == "local":
         return []  # local mode has no class-level surrogate
     reg = explainer.fit([target]).surrogates_[target]
-    coef = explainer.representation.element_coefficients(reg.coef_)
+    rep = explainer.representation  # a column of names: its level most for the class
+    coef = rep.element_coefficients(rep.from_design(reg.coef_))
     out = []
     for j in np.argsort(-reg.weights_):
         if reg.component_sizes_[j] < 1:

@@ -112,6 +112,23 @@ class Representation:
         """(m, *input_shape) per-element coefficients of per-feature coefficients (m, F)."""
         return self.spread(np.atleast_2d(coef) * self._weight)
 
+    def design(self, X):
+        """(n, D) columns a global surrogate regresses inputs X on: their features, unless
+        a feature takes values that are names (a categorical column: one column per level)."""
+        return self.features(X)
+
+    def from_design(self, coef, X=None):
+        """(m, F) per-feature coefficients of design coefficients (m, D): of inputs X (each
+        categorical column's coefficient is that of the input's level), or with X None of
+        no input in particular (the level most for the class)."""
+        return np.atleast_2d(coef)
+
+    def coefficients_at(self, X, coef):
+        """(m, *input_shape) per-element coefficients of inputs X (m, ...) for their
+        per-feature coefficients (m, F): ``element_coefficients``, except where a feature's
+        value is not linear in its elements (a categorical column)."""
+        return self.element_coefficients(coef)
+
     def effect_coefficients(self, X, effects):
         """(m, *input_shape) per-element coefficients for per-feature effects (m, F), each
         the change of the surrogate's logit from switching the feature off: shared among
@@ -140,10 +157,13 @@ class Representation:
         return {"kind": self.kind, "input_shape": list(self.input_shape)}
 
 
-def make_representation(representation, X_fit, baseline=None, superpixel=None):
+def make_representation(
+    representation, X_fit, baseline=None, superpixel=None, categorical=(), n_levels=None
+):
     """The representation for samples shaped like ``X_fit``'s: images when a sample has 2 or
     3 dimensions, tabular columns when it is flat; ``representation`` forces one ("tokens":
-    rows of ``scrutiny.text.TextEncoder``)."""
+    rows of ``scrutiny.text.TextEncoder``). ``categorical``: the table's columns of level
+    codes, with ``n_levels`` levels each."""
     from scrutiny.representations.image import ImageRepresentation
     from scrutiny.representations.tabular import TabularRepresentation
     from scrutiny.representations.tokens import TokenRepresentation
@@ -153,6 +173,10 @@ def make_representation(representation, X_fit, baseline=None, superpixel=None):
     shape = X_fit.shape[1:]
     if representation is None:
         representation = "image" if len(shape) in (2, 3) else "tabular"
+    if len(categorical) and representation != "tabular":
+        raise ValueError(
+            f"categorical columns are table columns; representation={representation!r} has none"
+        )
     if representation == "image":
         return ImageRepresentation(
             shape, baseline=0.0 if baseline is None else baseline, superpixel=superpixel
@@ -160,7 +184,7 @@ def make_representation(representation, X_fit, baseline=None, superpixel=None):
     if representation == "tabular":
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")
-        return TabularRepresentation.from_data(X_fit, baseline=baseline)
+        return TabularRepresentation.from_data(X_fit, baseline, categorical, n_levels)
     if representation == "tokens":
         if superpixel is not None or len(shape) != 1:
             raise ValueError(

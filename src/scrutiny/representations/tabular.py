@@ -1,5 +1,10 @@
-"""Tabular rows: one feature per column, measured from the training mean in standard
-deviations (so one elastic-net prior suits columns of any units)."""
+"""Tabular rows: one feature per column. A numeric column is measured from the training mean
+in standard deviations (so one elastic-net prior suits columns of any units); a categorical
+column (level codes, ``scrutiny.categories``) is 1 where its level is not the baseline's
+(the most frequent in the training data) and 0 where it is, as a token's presence is: a
+level is a name, not a quantity, and switching the column off puts back the baseline level.
+Global surrogates regress on one 0/1 column per other level (``design``), so that each level
+has an effect of its own; an input's explanation takes its level's."""
 
 from __future__ import annotations
 
@@ -9,13 +14,34 @@ from scrutiny.representations.base import Representation
 
 
 class TabularRepresentation(Representation):
+    """``categorical``: the columns of level codes 0, 1, ...; ``n_levels``: how many levels
+    each has (default: one more than the largest baseline code)."""
+
     kind = "tabular"
 
-    def __init__(self, n_columns, baseline, scale):
+    def __init__(self, n_columns, baseline, scale, categorical=(), n_levels=None):
         super().__init__((int(n_columns),), baseline, np.arange(int(n_columns)), scale)
+        self.categorical = np.asarray(categorical, dtype=np.int64).reshape(-1)
+        c = self.categorical
+        if (np.diff(c) <= 0).any() or (c.size and not 0 <= c[0] <= c[-1] < self.n_features):
+            raise ValueError(
+                f"categorical columns must be increasing column numbers 0..{self.n_features - 1}"
+                f", got {c.tolist()}"
+            )
+        codes = self.baseline[c]
+        self.n_levels = (
+            codes.astype(np.int64) + 1
+            if n_levels is None
+            else np.asarray(n_levels, dtype=np.int64).reshape(-1)
+        )
+        if self.n_levels.shape != c.shape:
+            raise ValueError(f"n_levels has {self.n_levels.size} counts for {c.size} columns")
+        if (codes != np.round(codes)).any() or (codes < 0).any() or (codes >= self.n_levels).any():
+            raise ValueError("a categorical column's baseline must be one of its level codes")
+        self._numeric = np.setdiff1d(np.arange(self.n_features), c)
 
     @classmethod
-    def from_data(cls, X_fit, baseline=None):
+    def from_data(cls, X_fit, baseline=None, categorical=(), n_levels=None):
         X = np.asarray(X_fit, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"tabular data must be 2-D (rows, columns), got shape {X.shape}")
@@ -26,4 +52,79 @@ class TabularRepresentation(Representation):
         eps, n = np.finfo(np.float64).eps, X.shape[0]
         constant = sd**2 <= n * eps * sd**2 + (n * X.mean(axis=0) * eps) ** 2
         scale = np.where(constant, 1.0, sd)  # a constant column: its feature is (about) 0
-        return cls(X.shape[1], X.mean(axis=0) if baseline is None else baseline, scale)
+        categorical = np.asarray(categorical, dtype=np.int64).reshape(-1)
+        scale[categorical] = 1.0
+        if n_levels is None:
+            n_levels = X[:, categorical].max(axis=0, initial=0).astype(np.int64) + 1
+        if baseline is None:
+            baseline = X.mean(axis=0)
+            for j in categorical:  # the most frequent level; a tie goes to the first
+                baseline[j] = np.argmax(np.bincount(X[:, j].astype(np.int64)))
+        return cls(X.shape[1], baseline, scale, categorical, n_levels)
+
+    def features(self, X):
+        Z = super().features(X)
+        if self.categorical.size:
+            X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+            c = self.categorical
+            Z[:, c] = X[:, c] != self.baseline[c]
+        return Z
+
+    def design(self, X):
+        """The numeric columns' features, then for each categorical column a 0/1 column per
+        level but the baseline's, in code order."""
+        Z = self.features(X)
+        if not self.categorical.size:
+            return Z
+        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        parts = [Z[:, self._numeric]]
+        for j, others in zip(self.categorical, self._other_levels(), strict=True):
+            parts.append((X[:, j, None] == others).astype(np.float64))
+        return np.hstack(parts)
+
+    def from_design(self, coef, X=None):
+        coef = np.atleast_2d(coef)
+        if not self.categorical.size:
+            return coef
+        out = np.zeros((len(coef), self.n_features))
+        out[:, self._numeric] = coef[:, : self._numeric.size]
+        start = self._numeric.size
+        for j, others in zip(self.categorical, self._other_levels(), strict=True):
+            block = coef[:, start : start + others.size]
+            start += others.size
+            if not others.size:
+                continue
+            if X is None:
+                out[:, j] = block.max(axis=1)
+                continue
+            codes = np.asarray(X, dtype=np.float64).reshape(len(X), -1)[:, j]
+            pos = np.searchsorted(others, codes)  # the input's level among the others
+            known = (pos < others.size) & (others[np.minimum(pos, others.size - 1)] == codes)
+            picked = block[np.arange(len(block)), np.minimum(pos, others.size - 1)]
+            out[:, j] = np.where(known, picked, 0.0)  # its baseline level: no effect
+        return out
+
+    def _other_levels(self):
+        """Per categorical column, the codes of its levels but the baseline's."""
+        return [
+            np.setdiff1d(np.arange(n), [int(self.baseline[j])]).astype(np.float64)
+            for j, n in zip(self.categorical, self.n_levels, strict=True)
+        ]
+
+    def coefficients_at(self, X, coef):
+        """A categorical column's coefficient is its feature's per unit of code: the
+        contribution ``coefficient * (x - b)`` is then the feature's, the effect of
+        leaving the baseline level (and 0 at it)."""
+        out = self.element_coefficients(coef).reshape(len(coef), -1)
+        if self.categorical.size:
+            c = self.categorical
+            D = np.asarray(X, dtype=np.float64).reshape(len(X), -1)[:, c] - self.baseline[c]
+            out[:, c] = np.divide(coef[:, c], D, out=np.zeros_like(D), where=D != 0)
+        return out
+
+    def to_json(self):
+        return {
+            **super().to_json(),
+            "categorical": self.categorical.tolist(),
+            "n_levels": self.n_levels.tolist(),
+        }

@@ -1,0 +1,164 @@
+"""Categorical table columns (strings, pandas categoricals) as level codes and back.
+
+The explainer works on float rows; a column of names ("rent", "owner") is carried as the
+code of each name among the column's levels in the fit data, and turned back into the names
+whenever the model is queried, so a scikit-learn pipeline with its own encoder gets the
+table it was fitted on. A code is a name, not a quantity: ``TabularRepresentation`` makes a
+categorical column's feature its departure from the baseline level (1 or 0), and switching
+it off puts back the baseline level (by default the most frequent).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+MANY_LEVELS = 50  # more levels than this, and than a tenth of the rows: warned about
+
+
+def is_categorical(column):
+    """Whether a DataFrame column holds names rather than numbers (bools are numbers, 0/1,
+    and so is a pandas categorical of numbers)."""
+    from pandas.api.types import is_numeric_dtype
+
+    kind = np.asarray(column).dtype.kind  # times and complex numbers are refused as such
+    return not is_numeric_dtype(column.dtype) and kind not in "biufcmM"
+
+
+class Categories:
+    """The categorical columns of a table: their positions, and each one's levels in
+    order (a pandas categorical's own order, else sorted as in the fit data)."""
+
+    def __init__(self, names, levels, dtypes, categories=None):
+        self.names = [str(n) for n in names]
+        self.levels = {str(k): list(v) for k, v in levels.items()}
+        self.dtypes = {str(k): str(v) for k, v in dtypes.items()}
+        # a pandas categorical's own categories, unused ones too: the dtype the model gets
+        self.categories = {str(k): list(v) for k, v in (categories or {}).items()}
+        unknown = sorted(set(self.levels) - set(self.names))
+        if unknown:
+            raise ValueError(f"categorical columns {unknown[:5]} are not among the columns")
+        self.columns = np.array(
+            [j for j, n in enumerate(self.names) if n in self.levels], dtype=np.int64
+        )
+        self.n_levels = np.array([len(self.levels[self.names[j]]) for j in self.columns])
+        self._codes = {n: {level: i for i, level in enumerate(v)} for n, v in self.levels.items()}
+
+    @classmethod
+    def from_frame(cls, frame, name="X_fit"):
+        """The categorical columns of DataFrame ``frame``, or None when it has none."""
+        import pandas as pd
+
+        levels, dtypes, categories = {}, {}, {}
+        for col_name, col in frame.items():
+            if not is_categorical(col):
+                continue
+            key = str(col_name)
+            _refuse_gaps(col, col_name, name)
+            values = set(col.tolist())
+            kinds = {type(v).__name__ for v in values}
+            if len(kinds) > 1:  # True, 1 and 1.0 would be one level
+                raise TypeError(
+                    f"{name}'s column {col_name!r} mixes values of kinds {sorted(kinds)}: "
+                    "make it all names (strings) or all numbers"
+                )
+            if isinstance(col.dtype, pd.CategoricalDtype):  # its order; levels X_fit holds
+                categories[key] = col.cat.categories.tolist()
+                levels[key] = [v for v in categories[key] if v in values]
+                dtypes[key] = "category"
+            else:
+                levels[key] = sorted(values)
+                dtypes[key] = "string" if str(col.dtype) == "string" else "object"
+            if len(levels[key]) > max(MANY_LEVELS, len(frame) // 10):
+                warnings.warn(
+                    f"{name}'s column {col_name!r} has {len(levels[key])} distinct values in "
+                    f"{len(frame)} rows, each a level of its own (an identifier, or numbers "
+                    "stored as text?): convert it to numbers, or leave it out",
+                    stacklevel=3,
+                )
+        if not levels:
+            return None
+        return cls([str(c) for c in frame.columns], levels, dtypes, categories)
+
+    def encode(self, frame, name="X"):
+        """A copy of DataFrame ``frame`` (columns in this table's order) with each
+        categorical column's names replaced by their codes; a name the fit data never held,
+        or a gap, is refused by column."""
+        out = frame.copy()
+        for j, (col_name, col) in enumerate(frame.items()):
+            codes = self._codes.get(str(col_name))
+            if codes is None:
+                continue
+            _refuse_gaps(col, col_name, name)
+            values = col.tolist()
+            unseen = sorted({str(v) for v in values if v not in codes})
+            if unseen:
+                known = [str(v) for v in self.levels[str(col_name)]]
+                raise ValueError(
+                    f"{name}'s column {col_name!r} holds levels the fit data never held: "
+                    f"{unseen[:5]} (known: {known[:10]})"
+                )
+            out.isetitem(j, np.array([codes[v] for v in values], dtype=np.float64))
+        return out
+
+    def decode(self, rows):
+        """A DataFrame of float rows (n, p): each categorical column's codes back as its
+        names, in the column's original kind (object, string or categorical)."""
+        import pandas as pd
+
+        rows = np.asarray(rows, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != len(self.names):
+            raise ValueError(
+                f"rows of {len(self.names)} columns expected, got shape {rows.shape[1:]}"
+            )
+        columns = {}
+        for j, col_name in enumerate(self.names):
+            levels = self.levels.get(col_name)
+            if levels is None:
+                columns[col_name] = rows[:, j]
+                continue
+            codes = rows[:, j]
+            bad = (codes != np.round(codes)) | (codes < 0) | (codes >= len(levels))
+            if bad.any():
+                raise ValueError(
+                    f"column {col_name!r} holds {codes[bad][0]:g}, which is no level code "
+                    f"(0..{len(levels) - 1}): a categorical column takes only its levels"
+                )
+            values = np.empty(len(levels), dtype=object)
+            values[:] = levels
+            values = values[codes.astype(np.int64)]
+            dtype = self.dtypes[col_name]
+            if dtype == "category":
+                cats = self.categories.get(col_name, levels)
+                columns[col_name] = pd.Categorical(values, categories=cats)
+            else:
+                columns[col_name] = pd.array(
+                    values, dtype="string" if dtype == "string" else object
+                )
+        return pd.DataFrame(columns)
+
+    def level_names(self):
+        """{column: [level as text, ...]}: what explanations and reports name codes by."""
+        return {n: [str(v) for v in levels] for n, levels in self.levels.items()}
+
+    def to_json(self):
+        return {
+            "names": self.names,
+            "levels": self.levels,
+            "dtypes": self.dtypes,
+            "categories": self.categories,
+        }
+
+    @classmethod
+    def from_json(cls, spec):
+        return cls(spec["names"], spec["levels"], spec["dtypes"], spec.get("categories"))
+
+
+def _refuse_gaps(col, col_name, name):
+    gaps = int(col.isna().sum())
+    if gaps:
+        raise ValueError(
+            f"{name}'s categorical column {col_name!r} has {gaps} gaps (missing values): "
+            "fill them with a level of their own, or drop those rows"
+        )

@@ -1,0 +1,210 @@
+"""Columns of names (strings, pandas categoricals): carried as level codes, switched off to
+their most frequent level, and turned back into names whenever the model is queried, so a
+scikit-learn pipeline with its own encoder is explained on the table it was fitted on."""
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("sklearn")
+
+from scrutiny import Explainer, Explanation, fidelity  # noqa: E402
+from scrutiny.categories import Categories  # noqa: E402
+
+HOMES = ["other", "owner", "parents", "rent"]  # sorted: their codes are 0..3
+EFFECT = {"other": -1.0, "owner": 2.0, "parents": 0.0, "rent": 0.0}  # on the log-odds
+
+
+def table(n=1200, seed=0):
+    """A credit-like table with a column of strings, a pandas categorical and a number; the
+    label's log-odds are additive in them."""
+    rng = np.random.default_rng(seed)
+    home = rng.choice(HOMES, n, p=[0.1, 0.3, 0.2, 0.4])  # "rent" the most frequent
+    job = pd.Categorical(rng.choice(["fixed", "partime"], n, p=[0.6, 0.4]))
+    income = rng.normal(size=n)
+    frame = pd.DataFrame({"income": income, "home": home, "job": job})
+    logit = 1.5 * income + np.vectorize(EFFECT.get)(home) - 1.0 * (job == "partime")
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return frame, y
+
+
+def pipeline(frame, y):
+    """One-hot encoding and a logistic regression: its log-odds are exactly additive, and it
+    raises on level codes where it expects names."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = make_column_transformer((OneHotEncoder(), ["home", "job"]), remainder="passthrough")
+    return make_pipeline(encode, LogisticRegression(C=100.0)).fit(frame, y)
+
+
+def log_odds(clf, frame):
+    p = clf.predict_proba(frame)[:, 1]
+    return np.log(p / (1 - p))
+
+
+def test_codes_and_names_go_back_and_forth():
+    frame, _ = table(50)
+    frame["tier"] = pd.array(np.where(frame["income"] > 0, "high", "low"), dtype="string")
+    cats = Categories.from_frame(frame)
+    assert cats.names == ["income", "home", "job", "tier"]
+    assert cats.columns.tolist() == [1, 2, 3]
+    assert cats.levels["home"] == HOMES and cats.levels["job"] == ["fixed", "partime"]
+    codes = cats.encode(frame)
+    assert codes["home"].tolist() == [HOMES.index(h) for h in frame["home"]]
+    assert np.array_equal(codes["income"], frame["income"])  # numbers stay numbers
+    assert frame["home"].dtype != np.float64  # the caller's frame is untouched
+    back = cats.decode(codes.to_numpy(dtype=np.float64))
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert isinstance(back["job"].dtype, pd.CategoricalDtype)  # each column in its kind
+    assert back["job"].cat.categories.tolist() == ["fixed", "partime"]
+    assert str(back["tier"].dtype) == "string"
+    rows = codes.to_numpy(dtype=np.float64)
+    for bad in (4.0, 1.5, -1.0):
+        rows[0, 1] = bad
+        with pytest.raises(ValueError, match=f"'home' holds {bad:g}, which is no level"):
+            cats.decode(rows)
+    unseen = frame.assign(home=["castle", *frame["home"].tolist()[1:]])
+    with pytest.raises(ValueError, match=r"'home' holds levels the fit data never held: \['castle"):
+        cats.encode(unseen)
+    gap = frame.assign(home=[None, *frame["home"].tolist()[1:]])
+    with pytest.raises(ValueError, match="categorical column 'home' has 1 gaps"):
+        Categories.from_frame(gap)
+    assert Categories.from_frame(frame[["income"]]) is None
+    # a category the fit data never holds has no effect to learn: refused, as an unseen one;
+    # the model still gets its categorical with every category
+    wide = frame.assign(job=frame["job"].cat.add_categories(["retired"]))
+    cats = Categories.from_frame(wide)
+    assert cats.levels["job"] == ["fixed", "partime"]
+    assert cats.decode(cats.encode(wide).to_numpy(dtype=float))["job"].cat.categories.tolist() == [
+        "fixed",
+        "partime",
+        "retired",
+    ]
+    with pytest.raises(ValueError, match=r"never held: \['retired'\]"):
+        cats.encode(wide.assign(job=pd.Categorical(["retired"] * 50, categories=["retired"])))
+    mixed = frame.assign(home=["a", 1, 2.5, True] * 12 + ["a", "a"])
+    with pytest.raises(TypeError, match="'home' mixes values of kinds"):
+        Categories.from_frame(mixed)
+    assert Categories.from_json(cats.to_json()).levels == cats.levels
+
+
+def test_a_pipeline_is_queried_with_names_and_levels_are_switched_off_to_the_most_frequent():
+    frame, y = table()
+    clf = pipeline(frame, y)
+    with pytest.raises((TypeError, ValueError)):  # it cannot read codes: names must reach it
+        clf.predict_proba(frame.assign(home=1.0))
+    ex = Explainer(clf, frame, mode="local", n_samples=300, random_state=0, progress=False)
+    rep = ex.representation
+    assert rep.categorical.tolist() == [1, 2]
+    assert rep.baseline[1] == HOMES.index("rent") and rep.baseline[2] == 0  # most frequent
+    assert rep.baseline[0] == pytest.approx(frame["income"].mean())
+    # one regime, ridge-like prior: the local fit of an additive model is its exact effects
+    ex.surrogate.update(n_components=1, lambda1=0.0)
+    rows = frame.iloc[:12]
+    exp = ex.explain(rows[["job", "income", "home"]])  # columns matched by name
+    assert exp.meta["levels"] == {"home": HOMES, "job": ["fixed", "partime"]}
+    switched = rows.assign(home="rent")
+    effect = log_odds(clf, rows) - log_odds(clf, switched)
+    sign = np.where(exp.target == 1, 1.0, -1.0)
+    assert np.allclose(exp.values[:, 1], sign * effect, atol=0.05)  # home's exact effect
+    at_base = rows["home"].to_numpy() == "rent"
+    assert at_base.any() and (exp.values[at_base, 1] == 0).all()
+    x = ex.check_inputs(rows)
+    assert np.allclose(exp.coefficients * (x - rep.baseline), exp.values)  # the contract
+    assert exp.level(0, 1) == rows["home"].iloc[0] and exp.level(0, 0) is None
+    frame_out = exp.to_frame()
+    assert frame_out.loc[frame_out["name"] == "home", "level"].tolist() == rows["home"].tolist()
+
+
+def test_global_mode_gives_a_categorical_column_its_regime_effect():
+    frame, y = table()
+    clf = pipeline(frame, y)
+    ex = Explainer(
+        clf, frame, surrogate={"n_sweeps": 150, "n_components": 2}, random_state=0, progress=False
+    )
+    exp = ex.explain(frame.iloc[:200], target=1)
+    x = ex.check_inputs(frame.iloc[:200])
+    assert np.allclose(exp.coefficients * (x - ex.representation.baseline), exp.values)
+    home = frame["home"].iloc[:200].to_numpy()
+    assert (exp.values[home == "rent", 1] == 0).all()
+    # the model's log-odds are linear in one 0/1 column per level, as the global design is:
+    # each level gets its own effect (one 0/1 "not rent" feature would give them one), up to
+    # the prior's pull on 1,200 noiseless rows
+    rows = frame.iloc[:200]
+    effect = log_odds(clf, rows) - log_odds(clf, rows.assign(home="rent"))
+    assert np.ptp(effect) > 3.0  # owner about +2, other about -1
+    assert np.allclose(exp.values[:, 1], effect, atol=0.05)
+    # rows of names and numbers as a NumPy object array are read in X_fit's order
+    again = ex.explain(frame.iloc[:5].to_numpy(dtype=object), target=1)
+    assert np.array_equal(again.values, exp.values[:5])
+
+
+def test_fidelity_tests_switch_a_column_of_names_to_its_baseline_level():
+    frame, y = table()
+    clf = pipeline(frame, y)
+    seen = []
+
+    def model(rows):
+        seen.append(rows.copy())
+        return clf.predict_proba(rows)
+
+    ex = Explainer(model, frame, mode="local", n_samples=100, random_state=0, progress=False)
+    owners = frame[(frame["home"] == "owner") & (clf.predict(frame) == 1)].iloc[:10]
+    exp = ex.explain(owners, target=1)
+    assert (exp.top(1)[:, 0] == 1).all()  # owning a home is what makes these good payers
+    seen.clear()
+    still = fidelity.deduction(ex.model, exp, ks=(1,))
+    queried = pd.concat(seen)
+    assert set(queried["home"]) <= set(HOMES) and "rent" in set(queried["home"])
+    flipped = log_odds(clf, owners.assign(home="rent")) < 0
+    assert np.array_equal(~still[0], flipped)  # the model's own answer on the switched rows
+
+
+def test_a_saved_explainer_keeps_its_levels(tmp_path):
+    frame, y = table()
+    clf = pipeline(frame, y)
+    ex = Explainer(clf, frame, surrogate={"n_sweeps": 60}, random_state=0, progress=False)
+    exp = ex.explain(frame.iloc[:20])
+    ex.save(tmp_path / "ex")
+    loaded = Explainer.load(tmp_path / "ex", clf)  # checks the model on codes turned names
+    again = loaded.explain(frame.iloc[:20])
+    assert np.array_equal(again.values, exp.values)
+    assert loaded.representation.categorical.tolist() == [1, 2]
+    exp.save(tmp_path / "exp")
+    assert Explanation.load(tmp_path / "exp").level(0, 1) == frame["home"].iloc[0]
+
+
+def test_baselines_explain_columns_of_names():
+    pytest.importorskip("lime")
+    pytest.importorskip("shap")
+    from scrutiny.baselines import kernel_shap, lime_tabular
+
+    frame, y = table()
+    clf = pipeline(frame, y)
+    ex = Explainer(clf, frame, mode="local", random_state=0, progress=False)
+    rows = frame[frame["home"] != "rent"].iloc[:4]
+    lime = lime_tabular(clf, rows, frame, num_samples=500, progress=False)
+    assert np.array_equal(lime.baseline, ex.representation.baseline)  # the same game
+    assert lime.meta["levels"]["home"] == HOMES
+    shap = kernel_shap(
+        ex.model, rows, representation=ex.representation, l1_reg=False, progress=False
+    )
+    p = clf.predict_proba(rows)[np.arange(4), shap.target]
+    p0 = clf.predict_proba(rows.assign(home="rent", job="fixed", income=frame["income"].mean()))
+    assert np.allclose(shap.values.sum(axis=1), p - p0[np.arange(4), shap.target], atol=1e-6)
+    with pytest.raises(TypeError, match=r"columns \['home', 'job'\] hold names.*explainer.model"):
+        kernel_shap(clf, rows, baseline=0.0, progress=False)
+
+
+def test_donors_with_names_are_refused_with_the_way_to_their_codes():
+    frame, y = table(300)
+    clf = pipeline(frame, y)
+    ex = Explainer(clf, frame, mode="local", n_samples=50, random_state=0, progress=False)
+    exp = ex.explain(frame.iloc[:3])
+    with pytest.raises(TypeError, match=r"donors must be numbers .*explainer.check_inputs"):
+        fidelity.augmentation(ex.model, exp, frame.iloc[3:50], ks=(1,))
+    done = fidelity.augmentation(ex.model, exp, ex.check_inputs(frame.iloc[3:50]), ks=(1,))
+    assert done.shape == (1, 3)
