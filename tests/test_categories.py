@@ -85,6 +85,11 @@ def test_codes_and_names_go_back_and_forth():
     ]
     with pytest.raises(ValueError, match=r"never held: \['retired'\]"):
         cats.encode(wide.assign(job=pd.Categorical(["retired"] * 50, categories=["retired"])))
+    with pytest.raises(ValueError, match=r"as an array \(explainer.check_inputs"):  # codes
+        Categories.from_frame(frame).encode(Categories.from_frame(frame).encode(frame))
+    ranked = frame.assign(job=frame["job"].cat.as_ordered())
+    cats = Categories.from_frame(ranked)
+    assert cats.decode(cats.encode(ranked).to_numpy(dtype=float))["job"].cat.ordered
     mixed = frame.assign(home=["a", 1, 2.5, True] * 12 + ["a", "a"])
     with pytest.raises(TypeError, match="'home' mixes values of kinds"):
         Categories.from_frame(mixed)

@@ -299,12 +299,13 @@ def lime_tabular(
         model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
     )
     train_names, names = column_names(X_train), column_names(X)
-    if train_names is not None and adapter.categories is None:
-        adapter.categories = Categories.from_frame(X_train, "X_train")
     if train_names is not None and names is not None and train_names != names:
         if sorted(train_names) != sorted(names):
             raise ValueError(f"X's columns {names[:5]} are not X_train's {train_names[:5]}")
-        X_train = X_train[names]  # LIME reads columns by position
+        X_train = X_train.iloc[:, [train_names.index(n) for n in names]]  # LIME: by position
+        train_names = names
+    if train_names is not None and adapter.categories is None:
+        adapter.categories = Categories.from_frame(X_train, "X_train")
     cats = adapter.categories
     train = as_input_batch(_encoded(adapter, X_train, train_names, "X_train"), "X_train")
     if train.ndim != 2 or np.shape(X)[1:] != train.shape[1:]:

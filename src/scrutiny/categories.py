@@ -66,7 +66,7 @@ class Categories:
             if isinstance(col.dtype, pd.CategoricalDtype):  # its order; levels X_fit holds
                 categories[key] = col.cat.categories.tolist()
                 levels[key] = [v for v in categories[key] if v in values]
-                dtypes[key] = "category"
+                dtypes[key] = "ordered category" if col.cat.ordered else "category"
             else:
                 levels[key] = sorted(values)
                 dtypes[key] = "string" if str(col.dtype) == "string" else "object"
@@ -92,12 +92,19 @@ class Categories:
                 continue
             _refuse_gaps(col, col_name, name)
             values = col.tolist()
-            unseen = sorted({str(v) for v in values if v not in codes})
+            unseen = {v for v in values if v not in codes}
             if unseen:
                 known = [str(v) for v in self.levels[str(col_name)]]
+                codes_given = all(isinstance(v, int | float | np.number) for v in unseen)
                 raise ValueError(
                     f"{name}'s column {col_name!r} holds levels the fit data never held: "
-                    f"{unseen[:5]} (known: {known[:10]})"
+                    f"{sorted(str(v) for v in unseen)[:5]} (known: {known[:10]})"
+                    + (
+                        "; a table of the levels' codes goes in as an array "
+                        "(explainer.check_inputs gives one)"
+                        if codes_given
+                        else ""
+                    )
                 )
             out.isetitem(j, np.array([codes[v] for v in values], dtype=np.float64))
         return out
@@ -129,9 +136,10 @@ class Categories:
             values[:] = levels
             values = values[codes.astype(np.int64)]
             dtype = self.dtypes[col_name]
-            if dtype == "category":
+            if dtype.endswith("category"):
                 cats = self.categories.get(col_name, levels)
-                columns[col_name] = pd.Categorical(values, categories=cats)
+                ordered = dtype == "ordered category"
+                columns[col_name] = pd.Categorical(values, categories=cats, ordered=ordered)
             else:
                 columns[col_name] = pd.array(
                     values, dtype="string" if dtype == "string" else object
