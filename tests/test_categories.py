@@ -213,3 +213,24 @@ def test_donors_with_names_are_refused_with_the_way_to_their_codes():
         fidelity.augmentation(ex.model, exp, frame.iloc[3:50], ks=(1,))
     done = fidelity.augmentation(ex.model, exp, ex.check_inputs(frame.iloc[3:50]), ks=(1,))
     assert done.shape == (1, 3)
+
+
+def test_pathological_samples_transplant_the_decisive_level():
+    """Owning a home decides; transplanted into a host of any other home, it must be picked
+    first. A code is a name, so the host's level counts by whether it differs, not by how
+    far its code is (rent is code 3 and the baseline, other code 0, owner 1 in between)."""
+    from scrutiny.scrutinize import scrutinize
+
+    rng = np.random.default_rng(1)
+    frame, _ = table(1500)
+    logit = 4.0 * (frame["home"] == "owner") - 2.0 + 0.3 * frame["income"]
+    clf = pipeline(frame, (rng.uniform(size=len(frame)) < 1 / (1 + np.exp(-logit))).astype(int))
+    ex = Explainer(clf, frame, surrogate={"n_sweeps": 100}, random_state=0, progress=False)
+    found = scrutinize(ex, frame.iloc[:300], 1, mode="global", ks=(1,), max_inputs=40)
+    attack = found.pathological["other classes"]
+    hosts = ex.check_inputs(frame.iloc[:300])[clf.predict(frame.iloc[:300]) == 0]
+    crafted = attack.samples(1)
+    owner = HOMES.index("owner")
+    assert (crafted[:, 1] == owner).all()  # home transplanted into every host
+    assert set(hosts[:, 1]) >= {0.0, 2.0, 3.0}  # hosts of every other home were there
+    assert attack.success[0].mean() > 0.8  # and the model then calls them good payers
