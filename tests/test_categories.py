@@ -234,3 +234,34 @@ def test_pathological_samples_transplant_the_decisive_level():
     assert (crafted[:, 1] == owner).all()  # home transplanted into every host
     assert set(hosts[:, 1]) >= {0.0, 2.0, 3.0}  # hosts of every other home were there
     assert attack.success[0].mean() > 0.8  # and the model then calls them good payers
+
+
+def test_table_patterns_rank_columns_per_standard_deviation_and_name_levels():
+    """A class pattern of a table nullifies the columns of largest effect per standard
+    deviation, not per unit (income in thousands has a tiny coefficient per unit), and the
+    report names each regime's columns, a column of names by its level."""
+    from scrutiny.scrutinize import scrutinize
+    from scrutiny.weakness_report import _pattern_columns
+
+    frame, y = table(1500)
+    frame["income"] *= 1000.0  # sd 1,000: 1.5 on the log-odds per sd, 0.0015 per unit
+    frame["rate"] = np.random.default_rng(2).normal(size=len(frame))  # noise, sd 1
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    encode = make_column_transformer(
+        (OneHotEncoder(), ["home", "job"]), (StandardScaler(), ["income", "rate"])
+    )
+    clf = make_pipeline(encode, LogisticRegression(C=100.0)).fit(frame, y)
+    ex = Explainer(clf, frame, surrogate={"n_sweeps": 100}, random_state=0, progress=False)
+    found = scrutinize(ex, frame.iloc[:300], 1, mode="global", ks=(2,), max_inputs=60)
+    heaviest = found.patterns[0]
+    crafted = heaviest.nullified.samples(2)
+    mine = found.regime.component == heaviest.component
+    inputs = ex.check_inputs(frame.iloc[:300])[found.index][mine]
+    changed = np.flatnonzero((crafted != inputs).any(axis=0))
+    assert changed.tolist() == [0, 1]  # owner (+2), income (+1.5 per sd, 0.0015 per unit)
+    text = _pattern_columns(heaviest, ex)
+    assert text.startswith("home=owner +") and ", income +" in text

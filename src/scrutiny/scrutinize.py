@@ -138,6 +138,7 @@ class Pattern:
     n_inputs: int  # scrutinized inputs assigned to it
     coefficients: np.ndarray  # per input element, shaped like an input
     nullified: Attack | None  # its top-k positive elements off in its inputs (one mask)
+    levels: dict = field(default_factory=dict)  # a column of names: {column: level code}
 
     def top(self, k=PATTERN_TOP):
         """Flat indices of the k elements with the largest |coefficient|."""
@@ -492,6 +493,11 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
     reg = explainer.fit([target]).surrogates_[target]
     rep = explainer.representation  # a column of names: its level most for the class
     coef = rep.element_coefficients(rep.from_design(reg.coef_))
+    named = getattr(rep, "categorical", np.zeros(0, dtype=np.int64))
+    best = rep.best_levels(reg.coef_) if named.size else np.zeros((len(coef), 0))
+    # ranked by effect per unit of each feature (a table's column: per standard deviation),
+    # not of each element, whose units differ from column to column
+    unit = rep.spread(rep.scale[None])[0].reshape(-1)
     out = []
     for j in np.argsort(-reg.weights_):
         if reg.component_sizes_[j] < 1:
@@ -499,7 +505,7 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
         mine = np.flatnonzero(exp.component == j)
         nullified = None
         if len(mine):
-            order = np.argsort(-coef[j].reshape(-1), kind="stable")[: max(ks)]
+            order = np.argsort(-(coef[j].reshape(-1) * unit), kind="stable")[: max(ks)]
             Pj = P[mine]
             rand = _random_present(Pj, base, max(ks), rng)
 
@@ -524,6 +530,7 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
                 n_inputs=len(mine),
                 coefficients=coef[j],
                 nullified=nullified,
+                levels={int(c): int(code) for c, code in zip(named, best[j], strict=True)},
             )
         )
     return out

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 from scrutiny import plots
 from scrutiny.report import figure_png
 from scrutiny.scrutinize import (
@@ -16,6 +18,8 @@ from scrutiny.scrutinize import (
     headline_k,
     scrutinize,
 )
+
+TABLE_TOP = 5  # columns named per component of a table's class surrogate
 
 
 def scrutiny_sections(explainer, X, labels, classes, seed=0, say=print, examples=6, options=None):
@@ -123,11 +127,29 @@ def sections(scrutiny, explainer, n_examples=6):
                 [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt))],
             )
         )
-    out.append(_patterns_section(s, label, image, plt))
+    out.append(_patterns_section(s, label, image, plt, explainer))
     return out
 
 
-def _patterns_section(s, label, image, plt):
+def _pattern_columns(p, explainer, n=TABLE_TOP):
+    """A table's component by its n columns of largest positive effect: a numeric column's
+    per standard deviation, a column of names' for its level most for the class."""
+    rep = explainer.representation
+    names = explainer.feature_names_ or [f"column {j}" for j in range(rep.n_features)]
+    levels = {} if explainer.categories_ is None else explainer.categories_.level_names()
+    effect = p.coefficients.reshape(-1) * rep.scale
+    cells = []
+    for j in np.argsort(-effect, kind="stable")[:n]:
+        if not effect[j] > 0:
+            break
+        if j in p.levels:
+            cells.append(f"{names[j]}={levels[names[j]][p.levels[j]]} {effect[j]:+.2f}")
+        else:
+            cells.append(f"{names[j]} {effect[j]:+.2f} per sd")
+    return ", ".join(cells) or "none"
+
+
+def _patterns_section(s, label, image, plt, explainer):
     c = s.target
     if not s.patterns:
         return (f"Class {label}: patterns", "local mode: no class-level surrogate", [])
@@ -147,6 +169,8 @@ def _patterns_section(s, label, image, plt):
                 f"k={k}: {p.nullified.rate[i]:.2f} ({p.nullified.random_rate[i]:.2f})"
                 for i, k in enumerate(p.nullified.ks)
             )
+        if explainer.representation.kind == "tabular":
+            line += "; for the class: " + _pattern_columns(p, explainer)
         lines.append(line)
         if image and p.n_inputs:
             fig, ax = plt.subplots(figsize=(3.4, 3))
@@ -158,6 +182,8 @@ def _patterns_section(s, label, image, plt):
             )
             pictures.append((f"class_{c}_pattern_{p.component}.png", figure_png(fig)))
     heading = f"Class {label}: patterns (top {PATTERN_TOP} coefficients of each regime)"
+    if explainer.representation.kind == "tabular":
+        heading = f"Class {label}: patterns (the columns of each regime)"
     return (heading, "\n".join(lines), pictures)
 
 

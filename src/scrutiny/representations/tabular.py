@@ -104,6 +104,18 @@ class TabularRepresentation(Representation):
             out[:, j] = np.where(known, picked, 0.0)  # its baseline level: no effect
         return out
 
+    def best_levels(self, coef):
+        """(m, n_categorical) the code of each categorical column's level with the largest
+        design coefficient (m, D): the one ``from_design`` without inputs takes."""
+        coef = np.atleast_2d(coef)
+        out = np.zeros((len(coef), self.categorical.size))
+        start = self._numeric.size
+        for i, others in enumerate(self._other_levels()):
+            block = coef[:, start : start + others.size]
+            start += others.size
+            out[:, i] = others[block.argmax(axis=1)] if others.size else self.baseline[i]
+        return out
+
     def _other_levels(self):
         """Per categorical column, the codes of its levels but the baseline's."""
         return [
