@@ -122,6 +122,13 @@ def test_a_pipeline_is_queried_with_names_and_levels_are_switched_off_to_the_mos
     assert exp.level(0, 1) == rows["home"].iloc[0] and exp.level(0, 0) is None
     frame_out = exp.to_frame()
     assert frame_out.loc[frame_out["name"] == "home", "level"].tolist() == rows["home"].tolist()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scrutiny import plots
+
+    labels = [t.get_text() for t in plots.explanation_bars(exp, 0, k=3).get_yticklabels()]
+    assert f"home = {rows['home'].iloc[0]}" in labels  # the level by name, not its code
 
 
 def test_global_mode_gives_a_categorical_column_its_regime_effect():

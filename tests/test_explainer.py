@@ -260,7 +260,8 @@ def test_a_dataframe_and_a_model_fitted_on_one_keep_their_column_names():
     from scrutiny import plots
 
     ax = plots.explanation_bars(exp, 0, k=3)
-    shown = [names[j] for j in exp.top(3, by="magnitude")[0]]
+    top = exp.top(3, by="magnitude")[0]
+    shown = [f"{names[j]} = {exp.inputs[0, j]:.4g}" for j in top]  # each with its value
     assert [t.get_text() for t in ax.get_yticklabels()] == shown[::-1]
 
 

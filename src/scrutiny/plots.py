@@ -170,16 +170,21 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
 
 def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     """The k largest contributions (by absolute value) of input ``i`` as horizontal bars,
-    labelled with ``names`` (default: the explanation's feature names, if it has them)."""
+    labelled with ``names``, or by default with the explanation's feature names and the
+    input's values ("Home = rent", "Age = 42"), if it has names."""
     import numpy as np
 
     ax = _axes(ax)
     v = explanation.values[i].reshape(-1)
     order = explanation.top(min(k, v.size), by="magnitude")[i][::-1]
-    names = explanation.feature_names if names is None else names
-    labels = [names[j] if names is not None else f"feature {j}" for j in order]
-    levels = [explanation.level(i, j) for j in order]  # "home = rent" for a column of names
-    labels = [f"{t} = {lv}" if lv is not None else t for t, lv in zip(labels, levels, strict=True)]
+    x = explanation.inputs[i].reshape(-1)
+    if names is None and explanation.feature_names is not None:  # a table's row: its values
+        labels = [
+            f"{explanation.feature_names[j]} = {explanation.level(i, j) or format(x[j], '.4g')}"
+            for j in order
+        ]
+    else:
+        labels = [names[j] if names is not None else f"feature {j}" for j in order]
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.axvline(0, color="k", lw=0.6)
