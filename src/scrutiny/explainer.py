@@ -492,7 +492,8 @@ class Explainer:
 
     def check_inputs(self, X, name="X"):
         """X as the float64 batch the explainer works on, checked: a DataFrame's columns
-        are put in X_fit's order, matched by name."""
+        are put in X_fit's order, matched by name, and its columns of names become their
+        levels' codes."""
         X = self._in_fit_order(X)
         if self.categories_ is not None and column_names(X) is None:
             A = np.asarray(X)
