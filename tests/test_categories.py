@@ -110,7 +110,7 @@ def test_a_pipeline_is_queried_with_names_and_levels_are_switched_off_to_the_mos
     ex.surrogate.update(n_components=1, lambda1=0.0)
     rows = frame.iloc[:12]
     exp = ex.explain(rows[["job", "income", "home"]])  # columns matched by name
-    assert exp.meta["levels"] == {"home": HOMES, "job": ["fixed", "partime"]}
+    assert exp.meta["categories"]["levels"] == {"home": HOMES, "job": ["fixed", "partime"]}
     switched = rows.assign(home="rent")
     effect = log_odds(clf, rows) - log_odds(clf, switched)
     sign = np.where(exp.target == 1, 1.0, -1.0)
@@ -186,7 +186,12 @@ def test_a_saved_explainer_keeps_its_levels(tmp_path):
     assert np.array_equal(again.values, exp.values)
     assert loaded.representation.categorical.tolist() == [1, 2]
     exp.save(tmp_path / "exp")
-    assert Explanation.load(tmp_path / "exp").level(0, 1) == frame["home"].iloc[0]
+    saved = Explanation.load(tmp_path / "exp")
+    assert saved.level(0, 1) == frame["home"].iloc[0]
+    # the fidelity tests with the user's own pipeline: the explanation says which columns
+    # hold names, so the pipeline gets names, as through the explainer's model
+    with_names = fidelity.deduction(clf, saved, ks=(1, 2))
+    assert np.array_equal(with_names, fidelity.deduction(ex.model, exp, ks=(1, 2)))
 
 
 def test_baselines_explain_columns_of_names():
@@ -200,7 +205,7 @@ def test_baselines_explain_columns_of_names():
     rows = frame[frame["home"] != "rent"].iloc[:4]
     lime = lime_tabular(clf, rows, frame, num_samples=500, progress=False)
     assert np.array_equal(lime.baseline, ex.representation.baseline)  # the same game
-    assert lime.meta["levels"]["home"] == HOMES
+    assert lime.meta["categories"]["levels"]["home"] == HOMES
     shap = kernel_shap(
         ex.model, rows, representation=ex.representation, l1_reg=False, progress=False
     )

@@ -330,7 +330,7 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     exp = Explanation.load(tmp_path / "o" / "explanation")
-    assert exp.meta["levels"] == {"city": ["Lyon", "Oslo", "Riga"]}
+    assert exp.meta["categories"]["levels"] == {"city": ["Lyon", "Oslo", "Riga"]}
     moved = city[:6] != "Riga"  # the most frequent city is the baseline
     assert [exp.level(i, 1) for i in range(6)] == city[:6].tolist()
     assert (np.abs(exp.values[moved, 1]) > np.abs(exp.values[moved, 0])).all()  # city decides

@@ -552,12 +552,12 @@ def _encoded(adapter, X, names, name):
 
 
 def _name_columns(meta, names, adapter):
-    """Explanations of a DataFrame's rows keep its column names, and the levels of its
-    columns of names."""
+    """Explanations of a DataFrame's rows keep its column names, and its columns of names
+    with their levels."""
     if names is not None:
         meta["feature_names"] = names
         if adapter.categories is not None:
-            meta["levels"] = adapter.categories.level_names()
+            meta["categories"] = adapter.categories.to_json()
 
 
 def _by_name(baseline, names):

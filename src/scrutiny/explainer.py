@@ -484,7 +484,7 @@ class Explainer:
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
         if self.categories_ is not None:
-            exp.meta["levels"] = self.categories_.level_names()
+            exp.meta["categories"] = self.categories_.to_json()  # levels, for the model too
         return exp
 
     def _fit_costs(self):

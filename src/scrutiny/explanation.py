@@ -161,13 +161,14 @@ class Explanation:
         return self.meta.get("feature_names")
 
     def level(self, i, j):
-        """The level (a name) input ``i`` holds in categorical column ``j``, or None where
-        column ``j`` holds numbers."""
-        levels = self.meta.get("levels") or {}
+        """The level (a name, as text) input ``i`` holds in categorical column ``j``, or
+        None where column ``j`` holds numbers (``meta["categories"]``: the columns of
+        names and their levels, ``scrutiny.categories``)."""
+        levels = (self.meta.get("categories") or {}).get("levels", {})
         names = self.feature_names
         if names is None or names[j] not in levels:
             return None
-        return levels[names[j]][int(self.inputs.reshape(len(self), -1)[i, j])]
+        return str(levels[names[j]][int(self.inputs.reshape(len(self), -1)[i, j])])
 
     def to_frame(self, k=None, by="value"):
         """A long pandas DataFrame: one row per (sample, element) in element order, or per
@@ -205,7 +206,7 @@ class Explanation:
                 "input": x[rows, cols],
                 **(
                     {"level": [self.level(i, j) for i, j in zip(rows, cols, strict=True)]}
-                    if self.meta.get("levels")
+                    if self.meta.get("categories")
                     else {}
                 ),
             }

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from scrutiny.categories import Categories
 from scrutiny.models import ModelAdapter
 
 K_GRID = (5, 10, 20, 40, 80)
@@ -40,7 +41,7 @@ def deduction(model, explanation, ks=None, batch_size=256):
     ``ks`` None: ``default_ks`` of the inputs' size, as in every test here. An input the
     model does not call its explained class to begin with counts as changed at every k,
     which flatters the rate: a warning says how many there are."""
-    adapter = _adapter(model, batch_size)
+    adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     _warn_unclassified(adapter, explanation, explanation.target, "deduction")
     return _classify(adapter, explanation, ks, batch_size, lambda k: _put(X, top[:, :k], base))
@@ -53,7 +54,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     x has at the baseline (a filler past what it ranks, as in deduction and synthetic,
     where it changes nothing) is left as the host has it: copied, it would delete the
     host's element."""
-    adapter = _adapter(model, batch_size)
+    adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     D = _rows(donors, "donors", explanation.shape)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
@@ -107,7 +108,7 @@ def paper_protocol(
       reference's top-k elements at 3 x; random: |noise| with k random elements set to
       ``random_value`` (higher = more faithful).
     """
-    adapter = _adapter(model, batch_size)
+    adapter = _adapter(model, batch_size, explanation)
     classes = np.unique(explanation.target)
     if classes.size != 1:
         raise ValueError(
@@ -185,7 +186,7 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     x alone is in-sample for local methods (KernelSHAP's is exact by construction).
     Values are on the scale of ``meta["scale"]``: "logit" (the class logit, scrutiny's)
     or "probability" (LIME's and KernelSHAP's)."""
-    adapter = _adapter(model, batch_size)
+    adapter = _adapter(model, batch_size, explanation)
     scale = explanation.meta.get("scale", "logit")
     if scale not in ("logit", "probability"):
         raise ValueError(f"meta['scale'] must be 'logit' or 'probability', got {scale!r}")
@@ -224,8 +225,17 @@ def _named_top(explanation, k):
     return [t[v != 0] for t, v in zip(top, values, strict=True)]
 
 
-def _adapter(model, batch_size):
-    return model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
+def _adapter(model, batch_size, explanation):
+    """``model`` as a ModelAdapter; a new one is given the explanation's columns of names
+    (``Explanation.meta["categories"]``), so that a model taking them as names gets them."""
+    if isinstance(model, ModelAdapter):
+        return model
+    adapter = ModelAdapter(model, batch_size=batch_size)
+    spec = explanation.meta.get("categories")
+    if spec is not None:
+        adapter.categories = Categories.from_json(spec)
+        adapter.input_names = adapter.categories.names
+    return adapter
 
 
 def _rows(inputs, name, shape):
@@ -291,7 +301,7 @@ def _random_cols(rng, m, n, k):
 
 
 def _classify(model, explanation, ks, batch_size, craft):
-    adapter = _adapter(model, batch_size)
+    adapter = _adapter(model, batch_size, explanation)
     size = int(np.prod(explanation.shape))
     out = np.zeros((len(ks), len(explanation)), dtype=bool)
     for i, k in enumerate(ks):
