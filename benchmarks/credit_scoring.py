@@ -98,7 +98,7 @@ def main():
     X_fit, X = codes(frame).to_numpy(), codes(X_test[: args.n_test]).to_numpy()
     donors = codes(X_test[args.n_test :]).to_numpy()
     rep = TabularRepresentation.from_data(  # baseline: the training mean, or modal level
-        X_fit, None, *((cats.columns, cats.n_levels) if cats else ())
+        X_fit, None, *((cats.columns, [np.arange(n) for n in cats.n_levels]) if cats else ())
     )
     mean = rep.baseline
     print(

@@ -277,3 +277,51 @@ def test_table_patterns_rank_columns_per_standard_deviation_and_name_levels():
     assert changed.tolist() == [0, 1]  # owner (+2), income (+1.5 per sd, 0.0015 per unit)
     text = _pattern_columns(heaviest, ex)
     assert text.startswith("home=owner +") and ", income +" in text
+
+
+def test_numbers_that_name_things_are_categorical_when_asked():
+    """A column of codes the model reads as names (a zip code): asked to, the explainer
+    switches it off to its most frequent value, never to the mean (which is no zip code),
+    gives each value its own effect, and refuses one the fit data never held."""
+    rng = np.random.default_rng(3)
+    n = 1500
+    zips = rng.choice([10.0, 20.0, 30.0, 75.0], n, p=[0.2, 0.4, 0.2, 0.2])
+    X = np.column_stack([rng.normal(size=n), zips])
+    effect = {10.0: -1.0, 20.0: 0.0, 30.0: 0.5, 75.0: 2.0}
+    seen = []
+
+    def model(rows):
+        seen.append(rows[:, 1].copy())
+        z = rows[:, 0] + np.vectorize(effect.get)(rows[:, 1])  # raises on a non-zip
+        p = 1 / (1 + np.exp(-z))
+        return np.column_stack([1 - p, p])
+
+    ex = Explainer(
+        model, X, categorical=[1], surrogate={"n_sweeps": 100}, random_state=0, progress=False
+    )
+    rep = ex.representation
+    assert rep.categorical.tolist() == [1] and rep.baseline[1] == 20.0  # the most frequent
+    assert rep.levels[0].tolist() == [10.0, 20.0, 30.0, 75.0]
+    exp = ex.explain(X[:200], target=1)
+    truth = np.vectorize(effect.get)(X[:200, 1])  # against 20, whose effect is 0
+    assert np.allclose(exp.values[:, 1], truth, atol=0.05)
+    assert set(np.concatenate(seen)) <= set(effect)  # the model only ever saw zip codes
+    with pytest.raises(ValueError, match=r"categorical column 1 holds values the fit data never"):
+        ex.explain(np.array([[0.0, 99.0]]))
+    frame = pd.DataFrame(X, columns=["score", "zip"])
+    named = Explainer(
+        model, frame, categorical=["zip"], surrogate={"n_sweeps": 100}, progress=False
+    )
+    assert named.representation.categorical.tolist() == [1]
+    from scrutiny.scrutinize import scrutinize
+    from scrutiny.weakness_report import _pattern_columns
+
+    found = scrutinize(named, frame.iloc[:300], 1, mode="global", ks=(1,), max_inputs=40)
+    assert "zip=75 +" in _pattern_columns(found.patterns[0], named)  # by value, for class 1
+    pytest.importorskip("lime")
+    from scrutiny.baselines import lime_tabular
+
+    lime = lime_tabular(model, X[:3], X, categorical=[1], num_samples=300, progress=False)
+    assert np.array_equal(lime.baseline, rep.baseline)  # the same game: zip 20 when off
+    with pytest.raises(ValueError, match=r"categorical column 'city' is not one of X_fit's"):
+        Explainer(model, frame, categorical=["city"], progress=False)

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from scrutiny._validation import as_input_batch, class_targets, column_names
 from scrutiny.categories import Categories, is_categorical
-from scrutiny.explainer import _require_present, target_logit
+from scrutiny.explainer import _column_numbers, _require_present, target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
@@ -281,6 +281,7 @@ def lime_tabular(
     target=None,
     num_samples=5000,
     discretize_continuous=True,
+    categorical=None,
     batch_size=256,
     random_state=0,
     progress=True,
@@ -292,7 +293,8 @@ def lime_tabular(
     5,000). Effects are against the training mean, the baseline the Explainer and the
     fidelity tests use for tables; a DataFrame's column names are kept, and its columns of
     names (strings, categoricals) are categories to LIME, their baseline the most frequent
-    level, as the Explainer's."""
+    level, as the Explainer's; so are the ``categorical`` columns (names or numbers) of
+    numbers that name things, as the Explainer's ``categorical``."""
     from lime.lime_tabular import LimeTabularExplainer
 
     adapter = (
@@ -313,7 +315,10 @@ def lime_tabular(
             f"lime_tabular explains table rows (n, columns) like X_train's {train.shape[1:]}, "
             f"got shape {np.shape(X)}"
         )
-    named = () if cats is None else cats.columns
+    order = cats.names if cats is not None and train_names is not None else train_names
+    named = sorted(  # columns of strings, and of numbers that name things (as asked)
+        {*(() if cats is None else cats.columns), *_column_numbers(categorical, order, train)}
+    )
     baseline = TabularRepresentation.from_data(train, categorical=named).baseline
     adapter, X, rep, names = _setup(adapter, X, baseline, None, batch_size)
     log_p, targets = _targets(adapter, X, target)

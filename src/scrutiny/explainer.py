@@ -134,6 +134,10 @@ class Explainer:
         per channel, (C,), in either channel layout.
     superpixel : int or None
         Square blocks of this many pixels a side as the image features.
+    categorical : None or list of column names or numbers
+        Table columns of numbers that name something (a zip code, a level's code), to be
+        explained as columns of names are: switched off to their most frequent value, one
+        effect per value in global fits. The values X_fit holds are the only ones explained.
     classes : None or list of int
         Classes to fit in global mode (default: every class). Each is fitted the first time
         it is explained, or by ``fit()``. Small fits share batched kernels in fixed blocks
@@ -179,6 +183,7 @@ class Explainer:
         representation=None,
         baseline=None,
         superpixel=None,
+        categorical=None,
         classes=None,
         surrogate=None,
         logit_limit=16.0,
@@ -209,13 +214,16 @@ class Explainer:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
         self.mode = mode
         cats = self.categories_
+        named = set() if cats is None else set(cats.columns.tolist())
+        columns = sorted(named | set(_column_numbers(categorical, self.feature_names_, X_fit)))
+        levels = [  # a column of strings: its codes; numbers that name things: their values
+            np.arange(cats.n_levels[cats.columns.tolist().index(j)])
+            if j in named
+            else np.unique(X_fit[:, j])
+            for j in columns
+        ]
         self.representation = make_representation(
-            representation,
-            X_fit,
-            baseline,
-            superpixel,
-            () if cats is None else cats.columns,
-            None if cats is None else cats.n_levels,
+            representation, X_fit, baseline, superpixel, columns, levels
         )
         if self.representation.kind == "tokens" and mode != "local":
             raise ValueError(
@@ -764,6 +772,26 @@ def _require_graded(y, limit, where):
             f"+-{limit:g}): nothing to regress. A model with hard outputs, such as a tree "
             "with pure leaves, needs inputs on which it is less than certain"
         )
+
+
+def _column_numbers(categorical, names, X):
+    """The column numbers of ``categorical`` (names of a DataFrame's columns, or numbers)."""
+    if categorical is None:
+        return []
+    if isinstance(categorical, str | int | np.integer):
+        categorical = [categorical]
+    if X.ndim != 2:
+        raise ValueError(f"categorical columns are table columns; X_fit has shape {X.shape}")
+    out = []
+    for c in categorical:
+        if isinstance(c, int | np.integer) and not isinstance(c, bool) and 0 <= c < X.shape[1]:
+            out.append(int(c))
+        elif names is not None and str(c) in names:
+            out.append(names.index(str(c)))
+        else:
+            known = f"columns {names[:5]}..." if names else f"{X.shape[1]} columns"
+            raise ValueError(f"categorical column {c!r} is not one of X_fit's ({known})")
+    return out
 
 
 def _require_present(on, i):

@@ -110,7 +110,7 @@ def load_explainer(cls, path, model, overrides):
             baseline,
             scale,
             spec.get("categorical", ()),
-            spec.get("n_levels"),
+            spec.get("levels"),
         )
     X_fit = arrays.get("fit/X", baseline[None])  # without fit data: a stand-in, set aside
     ex = cls(model, X_fit, representation=rep, **settings)

@@ -138,7 +138,7 @@ class Pattern:
     n_inputs: int  # scrutinized inputs assigned to it
     coefficients: np.ndarray  # per input element, shaped like an input
     nullified: Attack | None  # its top-k positive elements off in its inputs (one mask)
-    levels: dict = field(default_factory=dict)  # a column of names: {column: level code}
+    levels: dict = field(default_factory=dict)  # a column of names: {column: its level}
 
     def top(self, k=PATTERN_TOP):
         """Flat indices of the k elements with the largest |coefficient|."""
@@ -530,7 +530,7 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
                 n_inputs=len(mine),
                 coefficients=coef[j],
                 nullified=nullified,
-                levels={int(c): int(code) for c, code in zip(named, best[j], strict=True)},
+                levels={int(c): float(v) for c, v in zip(named, best[j], strict=True)},
             )
         )
     return out

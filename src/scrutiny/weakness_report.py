@@ -142,8 +142,10 @@ def _pattern_columns(p, explainer, n=TABLE_TOP):
     for j in np.argsort(-effect, kind="stable")[:n]:
         if not effect[j] > 0:
             break
-        if j in p.levels:
-            cells.append(f"{names[j]}={levels[names[j]][p.levels[j]]} {effect[j]:+.2f}")
+        if j in p.levels:  # a code of a column of strings, or a number that names a thing
+            level = p.levels[j]
+            level = levels[names[j]][int(level)] if names[j] in levels else format(level, "g")
+            cells.append(f"{names[j]}={level} {effect[j]:+.2f}")
         else:
             cells.append(f"{names[j]} {effect[j]:+.2f} per sd")
     return ", ".join(cells) or "none"

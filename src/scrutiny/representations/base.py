@@ -158,12 +158,12 @@ class Representation:
 
 
 def make_representation(
-    representation, X_fit, baseline=None, superpixel=None, categorical=(), n_levels=None
+    representation, X_fit, baseline=None, superpixel=None, categorical=(), levels=None
 ):
     """The representation for samples shaped like ``X_fit``'s: images when a sample has 2 or
     3 dimensions, tabular columns when it is flat; ``representation`` forces one ("tokens":
-    rows of ``scrutiny.text.TextEncoder``). ``categorical``: the table's columns of level
-    codes, with ``n_levels`` levels each."""
+    rows of ``scrutiny.text.TextEncoder``). ``categorical``: the table's columns of
+    names, with their ``levels`` (default: those X_fit holds)."""
     from scrutiny.representations.image import ImageRepresentation
     from scrutiny.representations.tabular import TabularRepresentation
     from scrutiny.representations.tokens import TokenRepresentation
@@ -184,7 +184,7 @@ def make_representation(
     if representation == "tabular":
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")
-        return TabularRepresentation.from_data(X_fit, baseline, categorical, n_levels)
+        return TabularRepresentation.from_data(X_fit, baseline, categorical, levels)
     if representation == "tokens":
         if superpixel is not None or len(shape) != 1:
             raise ValueError(

@@ -14,12 +14,12 @@ from scrutiny.representations.base import Representation
 
 
 class TabularRepresentation(Representation):
-    """``categorical``: the columns of level codes 0, 1, ...; ``n_levels``: how many levels
-    each has (default: one more than the largest baseline code)."""
+    """``categorical``: the columns whose values are names (level codes 0, 1, ... of a
+    column of strings, or numbers that name something), with each one's ``levels``."""
 
     kind = "tabular"
 
-    def __init__(self, n_columns, baseline, scale, categorical=(), n_levels=None):
+    def __init__(self, n_columns, baseline, scale, categorical=(), levels=None):
         super().__init__((int(n_columns),), baseline, np.arange(int(n_columns)), scale)
         self.categorical = np.asarray(categorical, dtype=np.int64).reshape(-1)
         c = self.categorical
@@ -28,20 +28,35 @@ class TabularRepresentation(Representation):
                 f"categorical columns must be increasing column numbers 0..{self.n_features - 1}"
                 f", got {c.tolist()}"
             )
-        codes = self.baseline[c]
-        self.n_levels = (
-            codes.astype(np.int64) + 1
-            if n_levels is None
-            else np.asarray(n_levels, dtype=np.int64).reshape(-1)
-        )
-        if self.n_levels.shape != c.shape:
-            raise ValueError(f"n_levels has {self.n_levels.size} counts for {c.size} columns")
-        if (codes != np.round(codes)).any() or (codes < 0).any() or (codes >= self.n_levels).any():
-            raise ValueError("a categorical column's baseline must be one of its level codes")
+        if levels is None:  # level codes 0, 1, ... up to the baseline's
+            levels = [np.arange(int(b) + 1) for b in self.baseline[c]]
+        self.levels = [np.unique(np.asarray(lv, dtype=np.float64)) for lv in levels]
+        if len(self.levels) != c.size:
+            raise ValueError(f"levels has {len(self.levels)} lists for {c.size} columns")
+        for j, lv in zip(c, self.levels, strict=True):
+            if self.baseline[j] not in lv:
+                raise ValueError(
+                    f"column {j}'s baseline {self.baseline[j]:g} is none of its levels"
+                )
         self._numeric = np.setdiff1d(np.arange(self.n_features), c)
 
+    def check(self, X, name="X"):
+        """Also refuses a categorical column's value that is none of its levels: a global
+        surrogate knows no effect of it."""
+        X = super().check(X, name)
+        for j, lv in zip(self.categorical, self.levels, strict=True):
+            new = np.setdiff1d(np.asarray(X, dtype=np.float64)[:, j], lv)
+            if new.size:
+                raise ValueError(
+                    f"{name}'s categorical column {j} holds values the fit data never held "
+                    f"there: {[format(v, 'g') for v in new[:5]]}"
+                )
+        return X
+
     @classmethod
-    def from_data(cls, X_fit, baseline=None, categorical=(), n_levels=None):
+    def from_data(cls, X_fit, baseline=None, categorical=(), levels=None):
+        """``categorical``: columns whose values are names (level codes, or numbers that
+        name something: a zip code), with their ``levels`` (default: those X_fit holds)."""
         X = np.asarray(X_fit, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"tabular data must be 2-D (rows, columns), got shape {X.shape}")
@@ -54,13 +69,14 @@ class TabularRepresentation(Representation):
         scale = np.where(constant, 1.0, sd)  # a constant column: its feature is (about) 0
         categorical = np.asarray(categorical, dtype=np.int64).reshape(-1)
         scale[categorical] = 1.0
-        if n_levels is None:
-            n_levels = X[:, categorical].max(axis=0, initial=0).astype(np.int64) + 1
+        if levels is None:
+            levels = [np.unique(X[:, j]) for j in categorical]
         if baseline is None:
             baseline = X.mean(axis=0)
-            for j in categorical:  # the most frequent level; a tie goes to the first
-                baseline[j] = np.argmax(np.bincount(X[:, j].astype(np.int64)))
-        return cls(X.shape[1], baseline, scale, categorical, n_levels)
+            for j in categorical:  # the most frequent level; a tie goes to the smallest
+                values, counts = np.unique(X[:, j], return_counts=True)
+                baseline[j] = values[np.argmax(counts)]
+        return cls(X.shape[1], baseline, scale, categorical, levels)
 
     def features(self, X):
         Z = super().features(X)
@@ -105,7 +121,7 @@ class TabularRepresentation(Representation):
         return out
 
     def best_levels(self, coef):
-        """(m, n_categorical) the code of each categorical column's level with the largest
+        """(m, n_categorical) each categorical column's level (its value) with the largest
         design coefficient (m, D): the one ``from_design`` without inputs takes."""
         coef = np.atleast_2d(coef)
         out = np.zeros((len(coef), self.categorical.size))
@@ -113,14 +129,14 @@ class TabularRepresentation(Representation):
         for i, others in enumerate(self._other_levels()):
             block = coef[:, start : start + others.size]
             start += others.size
-            out[:, i] = others[block.argmax(axis=1)] if others.size else self.baseline[i]
+            j = self.categorical[i]
+            out[:, i] = others[block.argmax(axis=1)] if others.size else self.baseline[j]
         return out
 
     def _other_levels(self):
-        """Per categorical column, the codes of its levels but the baseline's."""
+        """Per categorical column, its levels but the baseline's, in order."""
         return [
-            np.setdiff1d(np.arange(n), [int(self.baseline[j])]).astype(np.float64)
-            for j, n in zip(self.categorical, self.n_levels, strict=True)
+            lv[lv != self.baseline[j]] for j, lv in zip(self.categorical, self.levels, strict=True)
         ]
 
     def coefficients_at(self, X, coef):
@@ -138,5 +154,5 @@ class TabularRepresentation(Representation):
         return {
             **super().to_json(),
             "categorical": self.categorical.tolist(),
-            "n_levels": self.n_levels.tolist(),
+            "levels": [lv.tolist() for lv in self.levels],
         }
