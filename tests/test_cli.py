@@ -3,6 +3,7 @@ models written by the tests; every output exists and parses."""
 
 import json
 import os
+from collections import Counter
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -308,10 +309,13 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     city = rng.choice(["Lyon", "Oslo", "Riga"], 300)
-    fit = pd.DataFrame({"age": rng.normal(size=300), "city": city})
+    zone = rng.choice([3, 7, 9], 300)  # a code: a number that names a thing
+    fit = pd.DataFrame({"age": rng.normal(size=300), "city": city, "zone": zone})
     fit.to_csv(tmp_path / "fit.csv", index=False)
-    fit[["city", "age"]][:6].to_csv(tmp_path / "data.csv", index=False)
-    pd.DataFrame({"age": [0.0], "city": ["Paris"]}).to_csv(tmp_path / "new.csv", index=False)
+    fit[["city", "zone", "age"]][:6].to_csv(tmp_path / "data.csv", index=False)
+    pd.DataFrame({"age": [0.0], "city": ["Paris"], "zone": [3]}).to_csv(
+        tmp_path / "new.csv", index=False
+    )
     (tmp_path / "clf.py").write_text(
         "import pandas as pd\n"
         "from sklearn.compose import make_column_transformer\n"
@@ -325,15 +329,19 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
     )
     common = ["explain", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--mode", "local"]
     done = scrutiny(
-        *[*common, "--data", "data.csv", "--quiet", "--out", tmp_path / "o"],
+        *[*common, "--data", "data.csv", "--categorical", "zone", "--quiet"],
+        *["--out", tmp_path / "o"],
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     exp = Explanation.load(tmp_path / "o" / "explanation")
     assert exp.meta["categories"]["levels"] == {"city": ["Lyon", "Oslo", "Riga"]}
-    moved = city[:6] != "Riga"  # the most frequent city is the baseline
+    assert exp.meta["representation"]["categorical"] == [1, 2]  # city, and zone as asked
+    assert exp.meta["representation"]["levels"][1] == [3, 7, 9]
     assert [exp.level(i, 1) for i in range(6)] == city[:6].tolist()
-    assert (np.abs(exp.values[moved, 1]) > np.abs(exp.values[moved, 0])).all()  # city decides
+    oslo = city[:6] == "Oslo"  # being Oslo, not the baseline city (Riga), is the class
+    assert Counter(city).most_common(1)[0][0] == "Riga"
+    assert oslo.any() and (np.abs(exp.values[oslo, 1]) > 1.0).all()
     done = scrutiny(*[*common, "--data", "new.csv", "--out", tmp_path / "o2"], cwd=tmp_path)
     assert done.returncode == 2 and "never held: ['Paris']" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr

@@ -124,6 +124,14 @@ def _model_options(p):
         help="value meaning 'absent' (default: 0 for images, the fit data's mean for tables)",
     )
     p.add_argument(
+        "--categorical",
+        nargs="+",
+        default=None,
+        metavar="COLUMN",
+        help="table columns of numbers that name things (a zip code), by name or number: "
+        "switched off to their most frequent value, as columns of words always are",
+    )
+    p.add_argument(
         "--batch-size", type=_at_least(1), default=256, help="rows per model call (default: 256)"
     )
 
@@ -383,6 +391,7 @@ def _explainer(args, mode):
         representation=args.representation,
         baseline=args.baseline,
         superpixel=args.superpixel,
+        categorical=[int(c) if c.isdigit() else c for c in args.categorical or ()],
         surrogate={
             key: value
             for key, value in (("n_components", args.components), ("n_sweeps", args.sweeps))
