@@ -3,9 +3,9 @@ models written by the tests; every output exists and parses."""
 
 import json
 import os
-from collections import Counter
 import subprocess
 import sys
+from collections import Counter
 from html.parser import HTMLParser
 
 import numpy as np
