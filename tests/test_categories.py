@@ -9,7 +9,7 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
 
 from scrutiny import Explainer, Explanation, fidelity  # noqa: E402
-from scrutiny.categories import Categories  # noqa: E402
+from scrutiny.categories import Categories, exact_text  # noqa: E402
 
 HOMES = ["other", "owner", "parents", "rent"]  # sorted: their codes are 0..3
 EFFECT = {"other": -1.0, "owner": 2.0, "parents": 0.0, "rent": 0.0}  # on the log-odds
@@ -306,6 +306,8 @@ def test_numbers_that_name_things_are_categorical_when_asked():
     truth = np.vectorize(effect.get)(X[:200, 1])  # against 20, whose effect is 0
     assert np.allclose(exp.values[:, 1], truth, atol=0.05)
     assert set(np.concatenate(seen)) <= set(effect)  # the model only ever saw zip codes
+    assert [exp.level(i, 1) for i in range(3)] == [str(int(z)) for z in X[:3, 1]]
+    assert exact_text(94110.0) == "94110" and exact_text(94112.5) == "94112.5"  # not 9.411e4
     with pytest.raises(ValueError, match=r"categorical column 1 holds values the fit data never"):
         ex.explain(np.array([[0.0, 99.0]]))
     frame = pd.DataFrame(X, columns=["score", "zip"])
@@ -325,3 +327,19 @@ def test_numbers_that_name_things_are_categorical_when_asked():
     assert np.array_equal(lime.baseline, rep.baseline)  # the same game: zip 20 when off
     with pytest.raises(ValueError, match=r"categorical column 'city' is not one of X_fit's"):
         Explainer(model, frame, categorical=["city"], progress=False)
+
+
+def test_fidelity_gives_a_models_columns_by_name_from_the_explanation():
+    """A DataFrame explained in another column order than the model was fitted on: the
+    fidelity tests with the raw model must give it each column by name."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(4)
+    f = pd.DataFrame(rng.normal(size=(400, 3)), columns=["a", "b", "c"])
+    clf = LogisticRegression().fit(f, (f["a"] - 2 * f["c"] > 0).astype(int))
+    g = f[["c", "b", "a"]]
+    ex = Explainer(clf, g, mode="local", n_samples=100, random_state=0, progress=False)
+    exp = ex.explain(g.iloc[:20])
+    assert np.array_equal(
+        fidelity.deduction(clf, exp, ks=(1,)), fidelity.deduction(ex.model, exp, ks=(1,))
+    )

@@ -180,6 +180,28 @@ def test_explain_a_python_callable(tmp_path):
     assert (exp.top(1)[:, 0] == 1).all()
 
 
+def test_explain_images_from_the_command_line(tmp_path):
+    """Images (n, 8, 8) of a callable: one feature per pixel, and a pixel's intensity decides."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "fit.npy", rng.uniform(size=(100, 8, 8)))
+    np.save(tmp_path / "data.npy", rng.uniform(size=(3, 8, 8)))
+    (tmp_path / "pixels.py").write_text(
+        "import numpy as np\n"
+        "def predict(x):\n"
+        "    p = 1 / (1 + np.exp(-8 * (x[:, 2, 5] - 0.5)))\n"
+        "    return np.stack([1 - p, p], axis=1)\n"
+    )
+    done = scrutiny(
+        *("explain", "--model", "pixels:predict", "--fit-data", "fit.npy", "--data"),
+        *("data.npy", "--out", tmp_path / "out", "--quiet", "--mode", "local"),
+        *("--samples", 200, "--sweeps", 40, "--components", 1),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    exp = Explanation.load(tmp_path / "out" / "explanation")
+    assert exp.shape == (8, 8) and (exp.top(1, by="magnitude")[:, 0] == 2 * 8 + 5).all()
+
+
 def test_explain_in_local_mode_takes_the_local_surrogate_defaults(tmp_path):
     tabular_problem(tmp_path)
     write_logistic_module(tmp_path)

@@ -26,6 +26,23 @@ def is_categorical(column):
     return not is_numeric_dtype(column.dtype) and kind not in "biufcmM"
 
 
+def exact_text(value):
+    """A number that names a thing, written out in full (zip 94110, not 9.411e+04)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def many_levels(n_levels, n_rows, what):
+    """Warns of a categorical column with more levels than MANY_LEVELS and than a tenth of
+    the rows: each level is a column of the global fits, and most are seen a few times."""
+    if n_levels > max(MANY_LEVELS, n_rows // 10):
+        warnings.warn(
+            f"{what} has {n_levels} distinct values in {n_rows} rows, each a level of its own "
+            "(an identifier, or numbers stored as text?): make it numbers, or leave it out",
+            stacklevel=3,
+        )
+
+
 class Categories:
     """The categorical columns of a table: their positions, and each one's levels in
     order (a pandas categorical's own order, else sorted as in the fit data)."""
@@ -70,13 +87,7 @@ class Categories:
             else:
                 levels[key] = sorted(values)
                 dtypes[key] = "string" if str(col.dtype) == "string" else "object"
-            if len(levels[key]) > max(MANY_LEVELS, len(frame) // 10):
-                warnings.warn(
-                    f"{name}'s column {col_name!r} has {len(levels[key])} distinct values in "
-                    f"{len(frame)} rows, each a level of its own (an identifier, or numbers "
-                    "stored as text?): convert it to numbers, or leave it out",
-                    stacklevel=3,
-                )
+            many_levels(len(levels[key]), len(frame), f"{name}'s column {col_name!r}")
         if not levels:
             return None
         return cls([str(c) for c in frame.columns], levels, dtypes, categories)

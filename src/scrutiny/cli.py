@@ -391,7 +391,7 @@ def _explainer(args, mode):
         representation=args.representation,
         baseline=args.baseline,
         superpixel=args.superpixel,
-        categorical=[int(c) if c.isdigit() else c for c in args.categorical or ()],
+        categorical=args.categorical,
         surrogate={
             key: value
             for key, value in (("n_components", args.components), ("n_sweeps", args.sweeps))

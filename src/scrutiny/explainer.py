@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
 from scrutiny._validation import as_input_batch, class_targets, column_names, job_count
-from scrutiny.categories import Categories
+from scrutiny.categories import Categories, many_levels
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
@@ -222,6 +222,9 @@ class Explainer:
             else np.unique(X_fit[:, j])
             for j in columns
         ]
+        for j, lv in zip(columns, levels, strict=True):
+            if j not in named:
+                many_levels(lv.size, len(X_fit), f"X_fit's column {j}")
         self.representation = make_representation(
             representation, X_fit, baseline, superpixel, columns, levels
         )
@@ -775,19 +778,21 @@ def _require_graded(y, limit, where):
 
 
 def _column_numbers(categorical, names, X):
-    """The column numbers of ``categorical`` (names of a DataFrame's columns, or numbers)."""
-    if categorical is None:
+    """The column numbers of ``categorical``: names of a DataFrame's columns (a name first,
+    so that a column named "1" is that column), or numbers (digits, on the command line)."""
+    if categorical is None or isinstance(categorical, str | int | np.integer):
+        categorical = [] if categorical is None else [categorical]
+    if not len(categorical):
         return []
-    if isinstance(categorical, str | int | np.integer):
-        categorical = [categorical]
     if X.ndim != 2:
         raise ValueError(f"categorical columns are table columns; X_fit has shape {X.shape}")
     out = []
     for c in categorical:
-        if isinstance(c, int | np.integer) and not isinstance(c, bool) and 0 <= c < X.shape[1]:
-            out.append(int(c))
-        elif names is not None and str(c) in names:
+        number = str(c).isdigit() and not isinstance(c, bool)
+        if names is not None and str(c) in names:
             out.append(names.index(str(c)))
+        elif number and int(c) < X.shape[1]:
+            out.append(int(c))
         else:
             known = f"columns {names[:5]}..." if names else f"{X.shape[1]} columns"
             raise ValueError(f"categorical column {c!r} is not one of X_fit's ({known})")

@@ -20,6 +20,7 @@ from scrutiny._files import (
     to_json,
     write_pair,
 )
+from scrutiny.categories import exact_text
 
 FORMAT = "scrutiny.explanation/2"
 _FORMAT_1 = "scrutiny.explanation/1"  # before the metadata had a checksum: still read
@@ -161,14 +162,23 @@ class Explanation:
         return self.meta.get("feature_names")
 
     def level(self, i, j):
-        """The level (a name, as text) input ``i`` holds in categorical column ``j``, or
-        None where column ``j`` holds numbers (``meta["categories"]``: the columns of
-        names and their levels, ``scrutiny.categories``)."""
+        """The level input ``i`` holds in categorical column ``j``, as text (a name, or a
+        number that names a thing, written out in full), or None where column ``j`` holds
+        quantities (``meta["categories"]``: the columns of names and their levels,
+        ``scrutiny.categories``; ``meta["representation"]["categorical"]``: every
+        categorical column)."""
+        x = self.inputs.reshape(len(self), -1)[i, j]
         levels = (self.meta.get("categories") or {}).get("levels", {})
         names = self.feature_names
-        if names is None or names[j] not in levels:
-            return None
-        return str(levels[names[j]][int(self.inputs.reshape(len(self), -1)[i, j])])
+        if names is not None and names[j] in levels:
+            return str(levels[names[j]][int(x)])
+        if j in self._categorical:
+            return exact_text(x)
+        return None
+
+    @property
+    def _categorical(self):
+        return (self.meta.get("representation") or {}).get("categorical") or []
 
     def to_frame(self, k=None, by="value"):
         """A long pandas DataFrame: one row per (sample, element) in element order, or per
@@ -206,7 +216,7 @@ class Explanation:
                 "input": x[rows, cols],
                 **(
                     {"level": [self.level(i, j) for i, j in zip(rows, cols, strict=True)]}
-                    if self.meta.get("categories")
+                    if self._categorical
                     else {}
                 ),
             }

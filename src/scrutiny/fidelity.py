@@ -226,15 +226,16 @@ def _named_top(explanation, k):
 
 
 def _adapter(model, batch_size, explanation):
-    """``model`` as a ModelAdapter; a new one is given the explanation's columns of names
-    (``Explanation.meta["categories"]``), so that a model taking them as names gets them."""
+    """``model`` as a ModelAdapter; a new one is told the explanation's column names and
+    columns of names (``Explanation.meta["categories"]``), so that a model fitted on a
+    DataFrame gets its columns by name, and names where it took names."""
     if isinstance(model, ModelAdapter):
         return model
     adapter = ModelAdapter(model, batch_size=batch_size)
+    adapter.input_names = explanation.feature_names  # a model fitted on a DataFrame: by name
     spec = explanation.meta.get("categories")
     if spec is not None:
         adapter.categories = Categories.from_json(spec)
-        adapter.input_names = adapter.categories.names
     return adapter
 
 

@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from scrutiny import plots
+from scrutiny.categories import exact_text
 from scrutiny.report import figure_png
 from scrutiny.scrutinize import (
     ADVERSARIAL_K,
@@ -144,7 +145,7 @@ def _pattern_columns(p, explainer, n=TABLE_TOP):
             break
         if j in p.levels:  # a code of a column of strings, or a number that names a thing
             level = p.levels[j]
-            level = levels[names[j]][int(level)] if names[j] in levels else format(level, "g")
+            level = levels[names[j]][int(level)] if names[j] in levels else exact_text(level)
             cells.append(f"{names[j]}={level} {effect[j]:+.2f}")
         else:
             cells.append(f"{names[j]} {effect[j]:+.2f} per sd")
