@@ -343,3 +343,24 @@ def test_fidelity_gives_a_models_columns_by_name_from_the_explanation():
     assert np.array_equal(
         fidelity.deduction(clf, exp, ks=(1,)), fidelity.deduction(ex.model, exp, ks=(1,))
     )
+
+
+def test_a_transplanted_level_is_weighed_against_the_hosts_own():
+    """Transplanting "parents" (+2.5) into a host that owns its home (+3) lowers the class:
+    its gain is the donor's level's effect less the host's, not the donor's alone."""
+    from scrutiny.scrutinize import scrutinize
+
+    rng = np.random.default_rng(5)
+    frame, _ = table(2000, seed=5)
+    home = frame["home"].to_numpy()
+    logit = 3.0 * (home == "owner") + 2.5 * (home == "parents") - 2.5 + frame["income"]
+    clf = pipeline(frame, (rng.uniform(size=len(frame)) < 1 / (1 + np.exp(-logit))).astype(int))
+    ex = Explainer(clf, frame, surrogate={"n_sweeps": 100}, random_state=0, progress=False)
+    found = scrutinize(ex, frame.iloc[:1500], 1, mode="global", ks=(1,), max_inputs=400)
+    attack = found.pathological["other classes"]
+    donors = ex.check_inputs(frame.iloc[:1500])[found.index]
+    hosts, crafted = attack.originals.reshape(len(donors), -1), attack.samples(1)
+    parents, owner = HOMES.index("parents"), HOMES.index("owner")
+    pairs = (donors[:, 1] == parents) & (hosts[:, 1] == owner)
+    assert pairs.sum() >= 3
+    assert (crafted[pairs, 1] == owner).all()  # the host keeps its better home

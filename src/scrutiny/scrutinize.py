@@ -321,7 +321,9 @@ def scrutinize(
         H = hosts_in.reshape(index.size, -1)
         gain = np.nan_to_num(coef * (P - H))  # the surrogate's rise of logit c per element
         named = getattr(rep, "categorical", np.zeros(0, dtype=np.int64))  # codes: no units
-        gain[:, named] = np.where(P[:, named] != H[:, named], values[:, named], 0.0)
+        if named.size:  # the donor's level's effect, less the host's level's
+            rise = values[:, named] - _level_effects(explainer, regime, target, H)[:, named]
+            gain[:, named] = np.where(P[:, named] != H[:, named], rise, 0.0)
         if mode == "guided":
             parent = rng.bit_generator.seed_seq  # of an int, None or a Generator given
             seed = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, h))
@@ -364,6 +366,16 @@ def scrutinize(
             "random_state": random_state,
         },
     )
+
+
+def _level_effects(explainer, regime, target, H):
+    """(m, F) the effect of each host's level in the donor's global regime (0 for numeric
+    columns, and where a local explainer has no global regime)."""
+    if regime.meta.get("mode") != "global" or explainer.mode == "local":
+        return np.zeros(H.shape)
+    rep = explainer.representation
+    coef = explainer.surrogates_[target].coef_[regime.component]
+    return rep.from_design(coef, H) * rep.features(H)
 
 
 def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, chunk=32):
