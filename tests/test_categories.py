@@ -277,6 +277,9 @@ def test_table_patterns_rank_columns_per_standard_deviation_and_name_levels():
     assert changed.tolist() == [0, 1]  # owner (+2), income (+1.5 per sd, 0.0015 per unit)
     text = _pattern_columns(heaviest, ex)
     assert text.startswith("home=owner +") and ", income +" in text
+    saved = found.to_dict()["patterns"][0]  # results.json ranks as the report does
+    assert saved["top_150_elements"][:2] == [1, 0]
+    assert saved["levels"]["1"] == HOMES.index("owner")
 
 
 def test_numbers_that_name_things_are_categorical_when_asked():

@@ -139,10 +139,14 @@ class Pattern:
     coefficients: np.ndarray  # per input element, shaped like an input
     nullified: Attack | None  # its top-k positive elements off in its inputs (one mask)
     levels: dict = field(default_factory=dict)  # a column of names: {column: its level}
+    unit: np.ndarray | None = None  # per element, its feature's unit (a column's sd)
 
     def top(self, k=PATTERN_TOP):
-        """Flat indices of the k elements with the largest |coefficient|."""
+        """Flat indices of the k elements with the largest |coefficient| per unit of their
+        feature (a table's columns per standard deviation, a pixel per unit)."""
         flat = np.nan_to_num(self.coefficients.reshape(-1))
+        if self.unit is not None:
+            flat = flat * self.unit
         return np.argsort(-np.abs(flat), kind="stable")[:k]
 
 
@@ -208,6 +212,7 @@ class Scrutiny:
                     "size": p.size,
                     "n_inputs": p.n_inputs,
                     f"top_{PATTERN_TOP}_elements": p.top().tolist(),
+                    "levels": {str(j): v for j, v in p.levels.items()},
                     "nullified": None if p.nullified is None else p.nullified.to_dict(),
                 }
                 for p in self.patterns
@@ -543,6 +548,7 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
                 coefficients=coef[j],
                 nullified=nullified,
                 levels={int(c): float(v) for c, v in zip(named, best[j], strict=True)},
+                unit=unit,
             )
         )
     return out

@@ -138,7 +138,7 @@ def _pattern_columns(p, explainer, n=TABLE_TOP):
     rep = explainer.representation
     names = explainer.feature_names_ or [f"column {j}" for j in range(rep.n_features)]
     levels = {} if explainer.categories_ is None else explainer.categories_.level_names()
-    effect = p.coefficients.reshape(-1) * rep.scale
+    effect = p.coefficients.reshape(-1) * p.unit
     cells = []
     for j in np.argsort(-effect, kind="stable")[:n]:
         if not effect[j] > 0:
