@@ -129,7 +129,8 @@ def _model_options(p):
         default=None,
         metavar="COLUMN",
         help="table columns of numbers that name things (a zip code), by name or number: "
-        "switched off to their most frequent value, as columns of words always are",
+        "switched off to their most frequent value, as columns of words always are "
+        "(default: none)",
     )
     p.add_argument(
         "--batch-size", type=_at_least(1), default=256, help="rows per model call (default: 256)"
