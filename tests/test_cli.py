@@ -178,6 +178,7 @@ def test_explain_a_python_callable(tmp_path):
     assert done.returncode == 0, done.stderr
     _, exp = check_report(out, 4)
     assert (exp.top(1)[:, 0] == 1).all()
+    assert (out / "overview.png").is_file()  # a table's rows at a glance
 
 
 def test_explain_images_from_the_command_line(tmp_path):

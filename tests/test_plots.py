@@ -172,3 +172,41 @@ def test_results_json_holds_no_nan_that_a_browser_would_refuse(tmp_path):
 
     back = json.loads((tmp_path / "results.json").read_text(), parse_constant=refuse)
     assert back == {"ess": None, "rates": [None, 0.5], "n": 3}
+
+
+def test_a_beeswarm_draws_every_input_in_the_rows_of_the_columns_that_matter():
+    rng = np.random.default_rng(0)
+    m = 120
+    x = rng.normal(size=(m, 5))
+    x[:, 3] = rng.integers(3, size=m)  # a categorical column, baseline level 0
+    c = np.array([0.1, 2.0, 0.0, 1.0, 0.5])
+    values = c * (x - np.array([0, 0, 0, 0, 0]))
+    exp = Explanation(
+        inputs=x,
+        values=values,
+        coefficients=np.broadcast_to(c, x.shape),
+        target=np.zeros(m, dtype=int),
+        baseline=0.0,
+        meta={"feature_names": list("abcde"), "representation": {"categorical": [3]}},
+    )
+    fig, ax = plt.subplots()
+    assert plots.beeswarm(exp, k=3, ax=ax) is ax
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    top = np.argsort(-np.abs(values).mean(axis=0))[:3][::-1]  # the largest on top
+    assert labels == [list("abcde")[j] for j in top]
+    assert len(ax.collections) == 3
+    for row, (dots, j) in enumerate(zip(ax.collections, top, strict=True)):
+        xy = dots.get_offsets()
+        assert np.allclose(xy[:, 0], values[:, j])  # every input, at its contribution
+        assert (np.abs(xy[:, 1] - row) <= 0.4 + 1e-9).all()  # within its row
+        if j == 3:  # off the baseline level: red (1), at it: blue (0)
+            assert np.array_equal(dots.get_array(), (x[:, 3] != 0).astype(float))
+        else:  # the value's rank: the largest input is the reddest
+            assert dots.get_array()[np.argmax(x[:, j])] == 1.0
+    one = plots.beeswarm(exp, k=2, target=0, ax=ax)  # those explained for class 0: all
+    assert one is ax
+    with pytest.raises(ValueError, match="no input is explained for class 1"):
+        plots.beeswarm(exp, target=1, ax=ax)
+    same = plots._swarm(np.zeros(7))
+    assert len(set(np.round(same, 9))) == 7  # equal contributions spread apart
+    plt.close(fig)

@@ -57,6 +57,15 @@ def explain_and_report(
     say(table)
     image = explainer.representation.kind == "image"
     pictures = []
+    if explainer.representation.kind == "tabular":  # the rows of the most common class
+        c = int(np.bincount(test.target).argmax())
+        title = (
+            f"class {explainer.model.class_name(c)}: the columns that matter most, "
+            f"{int((test.target == c).sum())} rows"
+        )
+        fig, ax = plt.subplots(figsize=(5.6, 3.8))
+        plots.beeswarm(test, target=c, ax=ax, title=title)
+        pictures.append(("overview.png", figure_png(fig)))
     for i in range(len(exp)):
         title_i = (
             f"#{i}: class {explainer.model.class_name(exp.target[i])}, "

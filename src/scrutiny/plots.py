@@ -211,6 +211,66 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None):
     return ax
 
 
+def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True):
+    """The k features of largest mean |contribution| over the explained inputs (those
+    explained for class ``target``, if given: a contribution is to its class's logit), one
+    row each: a dot per input at its contribution, coloured by the input's value of the
+    feature (its rank among the inputs, low blue to high red; a categorical column red where
+    it is off its baseline level), dots of like contribution spread apart, as shap's summary
+    plot draws them."""
+    ax = _axes(ax)
+    if target is not None:
+        explanation = explanation[np.flatnonzero(explanation.target == int(target)).tolist()]
+    m = len(explanation)
+    if m == 0:
+        raise ValueError(f"no input is explained for class {target}")
+    v = explanation.values.reshape(m, -1)
+    x = explanation.inputs.reshape(m, -1)
+    order = np.argsort(-np.abs(v).mean(axis=0), kind="stable")[: min(k, v.shape[1])][::-1]
+    named = set((explanation.meta.get("representation") or {}).get("categorical") or [])
+    base = explanation.baseline.reshape(-1)
+    names = explanation.feature_names
+    for row, j in enumerate(order):
+        if j in named:
+            colour = (x[:, j] != base[j]).astype(float)
+        else:  # the rank of each input's value, ties sharing theirs
+            colour = np.searchsorted(np.sort(x[:, j]), x[:, j]) / max(m - 1, 1)
+        dots = ax.scatter(
+            v[:, j], row + _swarm(v[:, j]), c=colour, cmap="coolwarm", vmin=0, vmax=1, s=9
+        )
+    ax.set_yticks(
+        range(len(order)),
+        [names[j] if names is not None else f"feature {j}" for j in order],
+        fontsize=8,
+        parse_math=False,
+    )
+    ax.axvline(0, color="k", lw=0.6)
+    ax.set_xlabel(f"contribution to {_scale(explanation)}, {m} inputs")
+    if colorbar and len(order):
+        bar = ax.figure.colorbar(dots, ax=ax, ticks=[0, 1], fraction=0.05)
+        bar.ax.set_yticklabels(["low", "high"], fontsize=8)
+        bar.set_label("feature value", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def _swarm(values, bins=60, width=0.4):
+    """Vertical offsets that spread dots of like value: within each of ``bins`` bins of the
+    values' range, 0, +d, -d, +2d, ... in the order of the values, the widest at ``width``."""
+    values = np.asarray(values, dtype=float)
+    lo, hi = values.min(initial=0.0), values.max(initial=0.0)
+    which = np.minimum(((values - lo) / ((hi - lo) or 1.0) * bins).astype(int), bins - 1)
+    place = np.zeros(values.size)
+    for b in np.unique(which):
+        members = np.flatnonzero(which == b)
+        members = members[np.argsort(values[members], kind="stable")]
+        steps = np.arange(members.size)
+        place[members] = np.where(steps % 2, -1.0, 1.0) * ((steps + 1) // 2)
+    biggest = np.abs(place).max(initial=0.0)
+    return place * (width / biggest) if biggest > 0 else place
+
+
 def _scale(explanation):
     """What the values add up to: the class logit (scrutiny's) or its probability
     (LIME's, KernelSHAP's)."""
