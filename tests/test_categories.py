@@ -367,3 +367,11 @@ def test_a_transplanted_level_is_weighed_against_the_hosts_own():
     pairs = (donors[:, 1] == parents) & (hosts[:, 1] == owner)
     assert pairs.sum() >= 3
     assert (crafted[pairs, 1] == owner).all()  # the host keeps its better home
+
+
+def test_one_row_of_a_dataframe_is_explained_as_shap_and_lime_users_pass_it():
+    frame, y = table(300)
+    clf = pipeline(frame, y)
+    ex = Explainer(clf, frame, surrogate={"n_sweeps": 40}, random_state=0, progress=False)
+    one = ex.explain(frame.iloc[3])  # a pandas Series: names and numbers
+    assert len(one) == 1 and np.array_equal(one.values, ex.explain(frame.iloc[[3]]).values)

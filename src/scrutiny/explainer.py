@@ -517,7 +517,11 @@ class Explainer:
         return self.representation.check(as_input_batch(X, name), name)
 
     def _in_fit_order(self, X):
-        """X, with a DataFrame's columns put in the order of X_fit's, matched by name."""
+        """X, with a DataFrame's columns put in the order of X_fit's, matched by name (a
+        pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one)."""
+        if self.feature_names_ is not None and getattr(X, "ndim", None) == 1:
+            if hasattr(X, "index") and hasattr(X, "to_frame"):
+                X = X.to_frame().T.infer_objects()
         names = column_names(X)
         if names is None or self.feature_names_ is None or names == self.feature_names_:
             return X
