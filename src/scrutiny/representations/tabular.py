@@ -28,9 +28,11 @@ class TabularRepresentation(Representation):
                 f"categorical columns must be increasing column numbers 0..{self.n_features - 1}"
                 f", got {c.tolist()}"
             )
-        if levels is None:  # level codes 0, 1, ... up to the baseline's
-            levels = [np.arange(int(b) + 1) for b in self.baseline[c]]
-        self.levels = [np.unique(np.asarray(lv, dtype=np.float64)) for lv in levels]
+        if levels is None and c.size:
+            raise ValueError("categorical columns need their levels (from_data finds them)")
+        self.levels = [
+            np.unique(np.asarray(lv, dtype=np.float64)) for lv in ([] if levels is None else levels)
+        ]
         if len(self.levels) != c.size:
             raise ValueError(f"levels has {len(self.levels)} lists for {c.size} columns")
         for j, lv in zip(c, self.levels, strict=True):
