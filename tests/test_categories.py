@@ -375,3 +375,30 @@ def test_one_row_of_a_dataframe_is_explained_as_shap_and_lime_users_pass_it():
     ex = Explainer(clf, frame, surrogate={"n_sweeps": 40}, random_state=0, progress=False)
     one = ex.explain(frame.iloc[3])  # a pandas Series: names and numbers
     assert len(one) == 1 and np.array_equal(one.values, ex.explain(frame.iloc[[3]]).values)
+
+
+def test_a_tables_baseline_is_given_by_column_name():
+    """ "Absent" by name: owning no home means renting, say, and income its median; the
+    columns not named keep their default, and a level or column that is not is refused."""
+    frame, y = table(400)
+    clf = pipeline(frame, y)
+    ex = Explainer(
+        clf,
+        frame,
+        baseline={"home": "other", "income": frame["income"].median()},
+        mode="local",
+        progress=False,
+    )
+    b = ex.representation.baseline
+    assert b[1] == HOMES.index("other") and b[0] == frame["income"].median()
+    assert b[2] == 0  # job: its most frequent level still
+    by_series = Explainer(clf, frame, baseline=frame.median(numeric_only=True), progress=False)
+    assert by_series.representation.baseline[0] == frame["income"].median()
+    with pytest.raises(ValueError, match="the baseline's 'home' is 'castle', not one of its"):
+        Explainer(clf, frame, baseline={"home": "castle"}, progress=False)
+    with pytest.raises(ValueError, match="the baseline names column 'city', which X_fit lacks"):
+        Explainer(clf, frame, baseline={"city": 1.0}, progress=False)
+    rows = frame[frame["home"] == "owner"].iloc[:3]
+    exp = ex.explain(rows, target=1)  # owner against other: the model's +3 (2 - -1)
+    effect = log_odds(clf, rows) - log_odds(clf, rows.assign(home="other"))
+    assert np.allclose(exp.values[:, 1], effect, atol=0.3)

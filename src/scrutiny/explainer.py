@@ -127,11 +127,13 @@ class Explainer:
     representation : None, "image", "tabular", "tokens" or a ``Representation``
         None: images when samples have 2 or 3 dimensions, tabular when they are flat.
         "tokens": texts as rows of ``scrutiny.text.TextEncoder`` (local mode only).
-    baseline : None, scalar or array of the input shape
+    baseline : None, scalar, array of the input shape, or {column name: value}
         The value meaning "absent": 0 for images, the training mean for tabular data (for a
         DataFrame's columns of names, strings or categoricals, their most frequent level,
         as its code: the model is queried with the names). An image's may also be one value
-        per channel, (C,), in either channel layout.
+        per channel, (C,), in either channel layout. A table's may be given by column name
+        (a dict, or a pandas Series such as ``X_fit.median(numeric_only=True)``; a column of
+        names takes a level's name), the columns not named keeping their default.
     superpixel : int or None
         Square blocks of this many pixels a side as the image features.
     categorical : None or list of column names or numbers
@@ -225,6 +227,10 @@ class Explainer:
         for j, lv in zip(columns, levels, strict=True):
             if j not in named:
                 many_levels(lv.size, len(X_fit), f"X_fit's column {j}")
+        if isinstance(baseline, dict) or (  # by column name: a dict, or a pandas Series
+            hasattr(baseline, "to_dict") and getattr(baseline, "ndim", 0) == 1
+        ):
+            baseline = self._baseline_by_name(baseline, X_fit, columns, levels)
         self.representation = make_representation(
             representation, X_fit, baseline, superpixel, columns, levels
         )
@@ -260,6 +266,31 @@ class Explainer:
         self.fit_seconds_ = 0.0
         self.fit_queries_ = 0
         self._fit_calls = 0
+
+    def _baseline_by_name(self, given, X_fit, columns, levels):
+        """A table's baseline from {column name: value} (a dict, or a pandas Series such as
+        ``frame.median()``): the named columns take their values (a column of names its
+        level, by name), the others their default (the mean, or the most frequent level)."""
+        names = self.feature_names_
+        if names is None:
+            raise ValueError("a baseline by column name needs X_fit as a DataFrame")
+        default = make_representation("tabular", X_fit, None, None, columns, levels).baseline
+        cats = self.categories_
+        for name, value in dict(given).items():
+            if str(name) not in names:
+                raise ValueError(f"the baseline names column {name!r}, which X_fit lacks")
+            j = names.index(str(name))
+            if cats is not None and j in cats.columns:
+                codes = cats._codes[str(name)]
+                if value not in codes:
+                    raise ValueError(
+                        f"the baseline's {name!r} is {value!r}, not one of its levels "
+                        f"{cats.level_names()[str(name)][:10]}"
+                    )
+                default[j] = codes[value]
+            else:
+                default[j] = float(value)
+        return default
 
     def __repr__(self):
         return (
