@@ -394,7 +394,9 @@ def test_a_tables_baseline_is_given_by_column_name():
     assert b[2] == 0  # job: its most frequent level still
     by_series = Explainer(clf, frame, baseline=frame.median(numeric_only=True), progress=False)
     assert by_series.representation.baseline[0] == frame["income"].median()
-    with pytest.raises(ValueError, match="the baseline's 'home' is 'castle', not one of its"):
+    with pytest.raises(
+        ValueError, match="the baseline of 'home' is 'castle', not one of its levels"
+    ):
         Explainer(clf, frame, baseline={"home": "castle"}, progress=False)
     with pytest.raises(ValueError, match="the baseline names column 'city', which X_fit lacks"):
         Explainer(clf, frame, baseline={"city": 1.0}, progress=False)

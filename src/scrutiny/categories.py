@@ -157,6 +157,17 @@ class Categories:
                 )
         return pd.DataFrame(columns)
 
+    def code(self, column, level, what="the level"):
+        """The code of ``level`` in categorical column ``column``; a level it never held is
+        refused by name."""
+        codes = self._codes[str(column)]
+        if level not in codes:
+            raise ValueError(
+                f"{what} of {column!r} is {level!r}, not one of its levels "
+                f"{self.level_names()[str(column)][:10]}"
+            )
+        return codes[level]
+
     def level_names(self):
         """{column: [level as text, ...]}: what explanations and reports name codes by."""
         return {n: [str(v) for v in levels] for n, levels in self.levels.items()}

@@ -281,13 +281,7 @@ class Explainer:
                 raise ValueError(f"the baseline names column {name!r}, which X_fit lacks")
             j = names.index(str(name))
             if cats is not None and j in cats.columns:
-                codes = cats._codes[str(name)]
-                if value not in codes:
-                    raise ValueError(
-                        f"the baseline's {name!r} is {value!r}, not one of its levels "
-                        f"{cats.level_names()[str(name)][:10]}"
-                    )
-                default[j] = codes[value]
+                default[j] = cats.code(name, value, "the baseline")
             else:
                 default[j] = float(value)
         return default
