@@ -19,6 +19,8 @@
 Tolerances: z-scores with a Bonferroni bound at family-wise level 1e-3 per test.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import special, stats
@@ -249,22 +251,38 @@ def test_elastic_net_posterior_matches_quadrature():
     assert abs(z_v) < bound
 
 
-def test_row_batches_are_padded_without_changing_any_posterior():
-    """Small components factored from their rows share one batch, zero-padded to the
-    largest: each one's ridge posterior (labels fixed) must still be its closed form."""
+def test_row_batches_group_small_components_and_on_torch_components_of_like_size():
+    counts = np.array([0, 5, 40, 60, 300, 31, 33, 900])
+    stats = SimpleNamespace(counts=counts, has_gram=counts > 500)
+    by_rule = [list(b) for b in kernel._row_batches(stats)]
+    assert by_rule == [[1, 5], [2], [3], [4], [6]]
+    by_size = [list(b) for b in kernel._row_batches(stats, by_size=True)]
+    assert by_size == [[1, 5], [2, 3, 6], [4]]  # (32, 64] and (256, 512] rows
+
+
+@pytest.mark.parametrize(
+    "device,sizes,p,batches,N",
+    [
+        # 7 rows: t with 8 dof, so the variances' errors are finite; one batch padded to 15
+        ("cpu", (15, 9, 7), 30, [[0, 1, 2]], 4000),
+        (TORCH, (40, 60, 9), 120, [[2], [0, 1]], 1500),  # 40 rows padded to 60 beside it
+    ],
+    ids=["numpy", "torch"],
+)
+def test_row_batches_are_padded_without_changing_any_posterior(device, sizes, p, batches, N):
+    """Components factored from their rows share batches, zero-padded to the largest: each
+    one's ridge posterior (labels fixed) must still be its closed form."""
     rng = np.random.default_rng(14)
-    sizes, p = (15, 9, 7), 30  # 7 rows: t with 8 dof, so the variances' errors are finite
     labels = np.repeat(np.arange(len(sizes)), sizes)
     Z = rng.standard_normal((labels.size, p))
     y = Z[:, :3] @ np.array([1.0, -0.5, 0.25]) + 0.3 * labels + 0.5 * rng.standard_normal(len(Z))
     priors = kernel.Priors(n_components=len(sizes), n_nets=1, lambda1=0.0, lambda2=2.0)
-    data = kernel.GibbsData.build(Z, y, make_backend())
+    data = kernel.GibbsData.build(Z, y, make_backend(device))
     params = kernel.SamplerParams(priors=priors, init=labels, fixed_labels=True)
     rng = np.random.default_rng(5)
     state = kernel.init(rng, data, params)
-    batches = kernel._row_batches(state.stats)
-    assert [list(b) for b in batches] == [[0, 1, 2]]  # one batch: rows padded to 15
-    N = 4000
+    by_size = data.backend.name == "torch"
+    assert [list(b) for b in kernel._row_batches(state.stats, by_size)] == batches
     coef, s2 = np.empty((N, len(sizes), p + 1)), np.empty((N, len(sizes)))
     for t in range(N):
         state, info = kernel.step(rng, state, data)
