@@ -326,6 +326,44 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
         assert "Traceback" not in done.stderr
 
 
+def test_a_regression_model_is_explained_and_tested_by_deletion(tmp_path):
+    """--outputs values: a scikit-learn regressor's predictions are explained as they are
+    (a price of 250, far past the +-16 at which class logits are censored), the report
+    tests them by deletion (the mean fall of the output), and scrutinize, which changes
+    classes, refuses it in one line."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    names = ["rooms", "area", "age"]
+    fit = pd.DataFrame(rng.normal(size=(300, 3)), columns=names)
+    fit.to_csv(tmp_path / "fit.csv", index=False)
+    fit[:6].to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "reg.py").write_text(
+        "import pandas as pd\n"
+        "from sklearn.linear_model import LinearRegression\n"
+        "fit = pd.read_csv('fit.csv')\n"
+        "reg = LinearRegression().fit(fit, 250 + 3 * fit['area'] - fit['age'])\n"
+    )
+    common = ["--model", "reg.py:reg", "--fit-data", "fit.csv", "--data", "data.csv"]
+    tiny = ["--sweeps", 40, "--components", 2, "--quiet", "--outputs", "values"]
+    done = scrutiny("explain", *common, *tiny, "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    results, exp = check_report(tmp_path / "out", 6)
+    drop = results["deletion"]["mean_drop"]
+    assert drop["DMM-MEN"][0] > drop["random"][0]
+    assert "deduction" not in results
+    assert "Fidelity: feature deletion" in (tmp_path / "out" / "index.html").read_text()
+    assert exp.meta["outputs"] == "values"
+    np.testing.assert_allclose(exp.model_logit, 250 + 3 * fit["area"][:6] - fit["age"][:6])
+    d = (fit[:6] - fit.mean()).to_numpy()
+    exact = d * np.array([0.0, 3.0, -1.0])  # each column's contribution to the price
+    assert np.abs(exp.values - exact).max() < 0.05 * np.abs(exact).max()
+    done = scrutiny(
+        "scrutinize", *common, *tiny, "--class", 0, "--out", tmp_path / "out2", cwd=tmp_path
+    )
+    assert done.returncode == 2 and "a regression model (--outputs values) has none" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_csv_columns_of_names_are_explained_by_level(tmp_path):
     """A CSV column of words is a categorical column: the pipeline gets the words, the
     explanation names each input's level, and a word the fit data never had is refused."""

@@ -74,12 +74,13 @@ def as_input_batch(X, name):
     return np.array(X, dtype=np.float64)
 
 
-def class_targets(target, log_p):
+def class_targets(target, log_p, regression=False):
     """(n,) int64 classes to explain for the n rows of ``log_p`` (n, C): the predicted ones
-    for None, else one class for all or one per row, each in 0..C-1."""
+    for None, else one class for all or one per row, each in 0..C-1. A regression's rows
+    are its values, and its target an output column: None = the first."""
     n, C = log_p.shape
     if target is None:
-        return log_p.argmax(axis=1)
+        return np.zeros(n, dtype=np.int64) if regression else log_p.argmax(axis=1)
     t = np.asarray(target)
     numeric = np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
     if t.dtype == bool or not numeric or (t != np.round(t)).any():

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from scrutiny._validation import as_input_batch, class_targets, column_names
 from scrutiny.categories import Categories, is_categorical
-from scrutiny.explainer import _column_numbers, _require_present, target_logit
+from scrutiny.explainer import _column_numbers, _require_present, output_response, target_logit
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
@@ -33,6 +33,8 @@ from scrutiny.representations import (
     make_representation,
 )
 from scrutiny.text import pieces
+
+_QUERY_META = ("outputs", "feature_names", "categories")
 
 
 def random_explanation(explanation, random_state=None):
@@ -48,7 +50,11 @@ def random_explanation(explanation, random_state=None):
         baseline=explanation.baseline,
         model_logit=explanation.model_logit,
         method="random",
-        meta={"seconds": 0.0, "model_queries": 0},
+        meta={  # and what the model is queried with, as for the explanation it mimics
+            "seconds": 0.0,
+            "model_queries": 0,
+            **{k: explanation.meta[k] for k in _QUERY_META if k in explanation.meta},
+        },
     )
 
 
@@ -237,8 +243,9 @@ def kernel_shap(
     random_state=0,
     progress=True,
 ):
-    """KernelSHAP (``shap.KernelExplainer``) of the class probability over the features that
-    are present in each input, with an all-absent background (zero background for images).
+    """KernelSHAP (``shap.KernelExplainer``) of the class probability (a regression model's
+    value) over the features that are present in each input, with an all-absent background
+    (zero background for images).
     ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all. Table
     rows (n, columns), a DataFrame's too, are explained column by column against
     ``baseline`` (pass the training mean, as the ``Explainer`` uses, or
@@ -257,7 +264,7 @@ def kernel_shap(
         def f(masks, x=X[i], on=on, c=c):
             keep = np.zeros((len(masks), rep.n_features), dtype=bool)
             keep[:, on] = masks > 0.5
-            return adapter.proba(rep.switch_off(x, keep))[:, c]
+            return _explained(adapter, rep.switch_off(x, keep), c)
 
         explainer = shap.KernelExplainer(f, np.zeros((1, on.size)))
         with _seeded_global_numpy(random_state):
@@ -271,7 +278,8 @@ def kernel_shap(
     )
     _name_columns(meta, names, adapter)
     name = "kernel-shap" if l1_reg is not False else "kernel-shap-no-l1"
-    return _explanation(rep, X, feature_values, targets, log_p, _logit(fitted), name, meta)
+    fitted = _from_scale(adapter, fitted)
+    return _explanation(rep, X, feature_values, targets, log_p, fitted, name, meta)
 
 
 def lime_tabular(
@@ -294,7 +302,8 @@ def lime_tabular(
     fidelity tests use for tables; a DataFrame's column names are kept, and its columns of
     names (strings, categoricals) are categories to LIME, their baseline the most frequent
     level, as the Explainer's; so are the ``categorical`` columns (names or numbers) of
-    numbers that name things, as the Explainer's ``categorical``."""
+    numbers that name things, as the Explainer's ``categorical``. A regression model
+    (``outputs="values"``) is explained in LIME's regression mode."""
     from lime.lime_tabular import LimeTabularExplainer
 
     adapter = (
@@ -333,22 +342,24 @@ def lime_tabular(
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
         explainer = LimeTabularExplainer(  # per input, seeded alike, as lime_image
             train,
-            mode="classification",
+            mode="regression" if adapter.regression else "classification",
             feature_names=names,
             categorical_features=binary,
             categorical_names=level_names,
             discretize_continuous=discretize_continuous,
             random_state=random_state,
         )
+        c = int(targets[i])
         e = explainer.explain_instance(
             X[i],
-            adapter.proba,
-            labels=(int(targets[i]),),
+            (lambda Z, c=c: _explained(adapter, Z, c)) if adapter.regression else adapter.proba,
+            labels=(c,),
             top_labels=None,
             num_features=rep.n_features,
             num_samples=num_samples,
         )
-        for f, w in e.local_exp[int(targets[i])]:
+        # in regression mode LIME keeps the weights under label 1 (label 0: their negatives)
+        for f, w in e.local_exp[1 if adapter.regression else c]:
             feature_values[i, f] = w
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(
@@ -356,23 +367,31 @@ def lime_tabular(
     )
     _name_columns(meta, names, adapter)
     name = "lime-tabular" if discretize_continuous else "lime-tabular-continuous"
-    return _explanation(rep, X, feature_values, targets, log_p, _logit(local_pred), name, meta)
+    local_pred = _from_scale(adapter, local_pred)
+    return _explanation(rep, X, feature_values, targets, log_p, local_pred, name, meta)
 
 
 def tree_shap(model, X, baseline, target=None):
     """Exact Shapley values of a tree ensemble's log-odds (``shap.TreeExplainer``,
     interventional, one background row: ``baseline``, the training mean the Explainer
-    uses for tables), for the explained class: the game every fidelity test plays, each
-    column either the input's value or the baseline's. No model queries beyond the
-    predictions; binary classifiers only (one log-odds). A DataFrame's columns are given to
-    shap in the order the model was fitted on, matched by name (shap reads them by
-    position), and values that do not add up to the model's log-odds are refused."""
+    uses for tables), for the explained class, or of a tree regressor's value: the game
+    every fidelity test plays, each column either the input's value or the baseline's. No
+    model queries beyond the predictions; binary classifiers (one log-odds) and regressors
+    of one output only. A DataFrame's columns are given to shap in the order the model was
+    fitted on, matched by name (shap reads them by position), and values that do not add up
+    to the model's log-odds (or predictions) are refused."""
     import shap
 
-    adapter, X, rep, names = _setup(model, X, baseline, None, 256)
+    outputs = "probabilities" if hasattr(model, "predict_proba") else "values"
+    adapter = ModelAdapter(model, outputs=outputs)
+    adapter, X, rep, names = _setup(adapter, X, baseline, None, 256)
     log_p, targets = _targets(adapter, X, target)
-    if log_p.shape[1] != 2:
-        raise ValueError(f"tree_shap explains binary classifiers, got {log_p.shape[1]} classes")
+    if log_p.shape[1] != (1 if adapter.regression else 2):
+        kind = "outputs" if adapter.regression else "classes"
+        raise ValueError(
+            "tree_shap explains binary classifiers and regressors of one output, got "
+            f"{log_p.shape[1]} {kind}"
+        )
     rows, background = X, rep.baseline[None, :]
     order = np.arange(X.shape[1])  # the model's column j is X's column order[j]
     if names is not None:
@@ -390,27 +409,37 @@ def tree_shap(model, X, baseline, target=None):
     )
     phi = np.zeros(X.shape)
     phi[:, order] = np.asarray(explainer.shap_values(rows), dtype=np.float64).reshape(X.shape)
-    sign = np.where(targets == 1, 1.0, -1.0)  # log-odds of class 1 -> of the target
+    # log-odds of class 1 -> of the target; a regressor's value as it is
+    sign = np.where((targets == 1) | adapter.regression, 1.0, -1.0)
     phi *= sign[:, None]
     fitted = sign * float(np.ravel(explainer.expected_value)[0]) + phi.sum(axis=1)
-    if hasattr(model, "decision_function"):  # the log-odds themselves, not from rounded p
+    if adapter.regression:
+        logit, ours = log_p[:, 0], fitted
+    elif hasattr(model, "decision_function"):  # the log-odds themselves, not from rounded p
         logit, ours = sign * np.ravel(model.decision_function(rows)), fitted
     else:  # from probabilities, which lose the log-odds' digits beyond about +-20
         logit = np.clip(target_logit(log_p, targets), -20.0, 20.0)
         ours = np.clip(fitted, -20.0, 20.0)
     off = np.abs(ours - logit).max()
     if off > 1e-4 * max(1.0, np.abs(logit).max()):
+        what = "predictions" if adapter.regression else "log-odds"
         raise ValueError(
-            f"TreeSHAP's values miss the model's log-odds by up to {off:.3g}: shap does not "
+            f"TreeSHAP's values miss the model's {what} by up to {off:.3g}: shap does not "
             f"read this {type(model).__name__} exactly"
         )
-    meta = {"scale": "logit", "seconds": time.perf_counter() - t0, "model_queries": 0}
+    meta = {
+        "scale": "value" if adapter.regression else "logit",
+        "outputs": adapter.outputs,
+        "seconds": time.perf_counter() - t0,
+        "model_queries": 0,
+    }
     _name_columns(meta, names, adapter)
     return _explanation(rep, X, phi, targets, log_p, fitted, "tree-shap-exact", meta)
 
 
 def exact_shapley(model, X, representation, target=None, max_features=16, batch_size=1024):
-    """Exact Shapley values of the explained class's logit in the fidelity tests' game
+    """Exact Shapley values of the explained class's logit (a regression model's value) in
+    the fidelity tests' game
     (each feature the input's or the baseline's), by querying every coalition of the
     features present in an input: 2^P queries for P of them, so for inputs of few features
     (table rows), and any model. The reference KernelSHAP estimates, and TreeSHAP computes
@@ -432,7 +461,7 @@ def exact_shapley(model, X, representation, target=None, max_features=16, batch_
         keep = np.zeros((ids.size, rep.n_features), dtype=bool)
         keep[:, on] = masks
         rows = rep.switch_off(x, keep)
-        v = target_logit(adapter.log_proba(rows), np.full(ids.size, targets[i]))
+        v = output_response(adapter.responses(rows), targets[i], adapter.regression)
         sizes = masks.sum(axis=1)
         weight = np.array(
             [math.factorial(s) * math.factorial(P - s - 1) / math.factorial(P) for s in range(P)]
@@ -442,9 +471,10 @@ def exact_shapley(model, X, representation, target=None, max_features=16, batch_
             gain = v[without | (1 << f)] - v[without]
             feature_values[i, on[f]] = weight[sizes[without]] @ gain
     meta = _costs(t0, adapter, rows0, len(X))
-    meta["scale"] = "logit"
+    meta["scale"] = "value" if adapter.regression else "logit"
     _name_columns(meta, names, adapter)
-    fitted = target_logit(log_p, targets)  # efficiency: v(all) = v(none) + sum of values
+    # efficiency: v(all) = v(none) + sum of values
+    fitted = output_response(log_p, targets, adapter.regression)
     return _explanation(rep, X, feature_values, targets, log_p, fitted, "exact-shapley", meta)
 
 
@@ -580,8 +610,20 @@ def _by_name(baseline, names):
 
 
 def _targets(adapter, X, target):
-    log_p = adapter.log_proba(X)
-    return log_p, class_targets(target, log_p)
+    """The model's responses on X (``ModelAdapter.responses``) and the targets explained."""
+    out = adapter.responses(X)
+    return out, class_targets(target, out, adapter.regression)
+
+
+def _explained(adapter, X, c):
+    """What LIME and KernelSHAP explain: the probability of class c, or output c's value."""
+    return adapter.responses(X)[:, c] if adapter.regression else adapter.proba(X)[:, c]
+
+
+def _from_scale(adapter, fitted):
+    """A surrogate's prediction of ``_explained`` as the explanation's model logit is: the
+    logit of a probability, a value as it is."""
+    return fitted if adapter.regression else _logit(fitted)
 
 
 def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method, meta):
@@ -599,7 +641,7 @@ def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method
         coefficients=coef,
         target=targets,
         baseline=rep.baseline,
-        model_logit=target_logit(log_p, targets),
+        model_logit=output_response(log_p, targets, meta.get("outputs") == "values"),
         surrogate_logit=surrogate_logit,
         method=method,
         meta=meta,
@@ -611,7 +653,9 @@ def _costs(t0, adapter, rows0, m, **settings):
     queries = adapter.n_rows - rows0
     return {
         **settings,
-        "scale": "probability",  # the values add up to the class probability
+        # the values add up to the class probability (a regression's value)
+        "scale": "value" if adapter.regression else "probability",
+        "outputs": adapter.outputs,
         "seconds": seconds,
         "model_queries": queries,
         "seconds_per_explanation": seconds / m,

@@ -107,8 +107,9 @@ def _model_options(p):
     p.add_argument(
         "--outputs",
         default="probabilities",
-        choices=["probabilities", "logits"],
-        help="what the model returns (default: %(default)s; scikit-learn: predict_proba)",
+        choices=["probabilities", "logits", "values"],
+        help="what the model returns (default: %(default)s; scikit-learn: predict_proba); "
+        "values: a regression model's outputs (scikit-learn: predict), explained as they are",
     )
     p.add_argument(
         "--representation",
@@ -320,6 +321,11 @@ def run_scrutinize(args):
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
+    if explainer.model.regression:
+        raise ValueError(
+            "scrutinize looks for inputs that change the model's class, and a regression "
+            "model (--outputs values) has none: explain it with scrutiny explain"
+        )
     X = explainer.check_inputs(_load_array(args.data), "--data")
     labels = None if args.labels is None else _load_labels(args.labels, len(X))
     predicted = truth = explainer.model.predict(X)

@@ -97,6 +97,14 @@ def guided_logit(log_proba, c):
     return np.clip(class_logit(log_proba, c), -GUIDED_LOGIT_LIMIT, GUIDED_LOGIT_LIMIT)
 
 
+def output_response(out, c, regression):
+    """What a surrogate of output column c regresses, from ``ModelAdapter.responses``: a
+    class's logit, or a regression model's value. c is one column, or one per row."""
+    if not regression:
+        return class_logit(out, c)
+    return out[np.arange(len(out)), np.broadcast_to(c, (len(out),))]
+
+
 def target_logit(log_proba, targets):
     """``class_logit`` of a different class for each row."""
     rows = np.arange(len(targets))
@@ -106,7 +114,8 @@ def target_logit(log_proba, targets):
 
 
 class Explainer:
-    """Explain a classifier's decisions with DMM-MEN surrogates.
+    """Explain a classifier's decisions (or a regression model's outputs) with DMM-MEN
+    surrogates.
 
     Parameters
     ----------
@@ -122,8 +131,10 @@ class Explainer:
         Guided: the global fit, then per input a Bayesian linear update of its component's
         effects on ``n_samples`` perturbations, most of them designed in rounds on the
         posterior so far (``scrutiny.guided``).
-    outputs : "probabilities" or "logits"
-        What the model returns.
+    outputs : "probabilities", "logits" or "values"
+        What the model returns. "values": a regression model, whose outputs (one or
+        several columns) are explained as they are, uncensored, in place of class logits;
+        its target is an output column (default: the first).
     representation : None, "image", "tabular", "tokens" or a ``Representation``
         None: images when samples have 2 or 3 dimensions, tabular when they are flat.
         "tokens": texts as rows of ``scrutiny.text.TextEncoder`` (local mode only).
@@ -303,13 +314,18 @@ class Explainer:
         if self._X_fit is None:
             return self._fitted_only(classes)
         log_p = self._fit_outputs()
+        regression = self.model.regression
         every = self.classes if self.classes is not None else range(log_p.shape[1])
         classes = every if classes is None else classes
         todo = sorted({int(c) for c in classes} - set(self.surrogates_))
         for c in {*todo, *every}:
             if not 0 <= c < log_p.shape[1]:
-                raise ValueError(f"class {c} does not exist: the model has {log_p.shape[1]}")
-        binary = log_p.shape[1] == 2  # class 0's logit is minus class 1's: fit class 1 only
+                raise ValueError(
+                    f"{self._name(c)} does not exist: the model has {log_p.shape[1]} "
+                    + ("outputs" if regression else "classes")
+                )
+        # class 0's logit is minus class 1's: fit class 1 only
+        binary = log_p.shape[1] == 2 and not regression
         if binary:
             every, todo = [1], [1] if todo and 1 not in self.surrogates_ else []
         if not todo:
@@ -318,14 +334,15 @@ class Explainer:
         Z = self.representation.design(self._fit_X)
         # blocks of the classes with something to learn (a class whose logit is censored
         # on every fit input is refused below, when asked for)
-        graded = [c for c in every if (np.abs(class_logit(log_p, c)) < self.logit_limit).any()]
+        limit = np.inf if regression else self.logit_limit
+        graded = [c for c in every if _graded(output_response(log_p, c, regression), limit)]
         jobs = []
         for block in self._class_blocks(graded, Z) + [(c,) for c in todo if c not in graded]:
             if not set(block) & set(todo):
                 continue
-            Y = np.column_stack([class_logit(log_p, c) for c in block])
+            Y = np.column_stack([output_response(log_p, c, regression) for c in block])
             for c, y in zip(block, Y.T, strict=True):
-                _require_graded(y, self.logit_limit, f"class {c} on every fit input")
+                _require_graded(y, limit, f"{self._name(c)} on every fit input")
             jobs.append((block, Z, Y, self._settings((0, *block))))
         keys = {}
         if self.cache_fits:  # a block is loaded only whole: its classes share one kernel
@@ -388,7 +405,7 @@ class Explainer:
         if self._fit_log_proba is None:
             t0, rows, calls = time.perf_counter(), self.model.n_rows, self.model.n_calls
             self._fit_X = self._fit_inputs()
-            self._fit_log_proba = self.model.log_proba(self._fit_X)
+            self._fit_log_proba = self.model.responses(self._fit_X)
             self.n_classes_ = self._fit_log_proba.shape[1]
             self.fit_queries_ += self.model.n_rows - rows
             self._fit_calls += self.model.n_calls - calls
@@ -397,7 +414,11 @@ class Explainer:
 
     @property
     def _bounds(self):
-        return (-self.logit_limit, self.logit_limit)
+        """Where the responses are censored: class logits at +-logit_limit, values nowhere."""
+        return (None, None) if self.model.regression else (-self.logit_limit, self.logit_limit)
+
+    def _name(self, c):
+        return f"output {c}" if self.model.regression else f"class {c}"
 
     def _fit_inputs(self):
         """X_fit, then ``fit_perturbations`` seeded perturbed copies of it."""
@@ -459,7 +480,7 @@ class Explainer:
         target : None, int or (n,) ints
             Class to explain for each input, as an output column of the model (for a
             scikit-learn classifier, an index into its ``classes_``); None = the model's
-            predicted class.
+            predicted class (for a regression model, ``outputs="values"``, its first output).
         mode, n_samples : None or as in the constructor
             Override the explainer's for this call: a global explainer's surrogates also
             serve ``mode="guided"``.
@@ -494,8 +515,8 @@ class Explainer:
         candidates = _count(candidates, "candidates", 1)
         fit0 = self._fit_costs()
         t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
-        log_p = self.model.log_proba(X)
-        targets = class_targets(target, log_p)
+        log_p = self.model.responses(X)
+        targets = class_targets(target, log_p, self.model.regression)
         if mode == "global":
             exp = self._explain_global(X, log_p, targets)
         elif mode == "guided":
@@ -516,6 +537,7 @@ class Explainer:
             candidates=candidates if mode == "guided" else None,
             fit_seconds=self.fit_seconds_,
             fit_queries=self.fit_queries_,
+            outputs=self.model.outputs,
         )
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
@@ -598,7 +620,7 @@ class Explainer:
         for c in np.unique(targets):
             rows = np.flatnonzero(targets == c)
             reg = self.surrogates_[int(c)]
-            g["y"][rows] = class_logit(log_p[rows], c)
+            g["y"][rows] = output_response(log_p[rows], c, self.model.regression)
             resp = reg.responsibilities(design[rows], g["y"][rows])
             resp[:, reg.occupancy_ == 0] = -1.0  # a component that never held rows
             j = resp.argmax(axis=1)
@@ -695,9 +717,8 @@ class Explainer:
             full[:, cands[i]] = keep
             crafted.append(rep.switch_off(X[i], full))
         sizes = [len(k) for k in keeps]
-        y = guided_logit(
-            self.model.log_proba(np.concatenate(crafted)), np.repeat(targets[idx], sizes)
-        )
+        out, t = self.model.responses(np.concatenate(crafted)), np.repeat(targets[idx], sizes)
+        y = output_response(out, t, True) if self.model.regression else guided_logit(out, t)
         return np.split(y, np.cumsum(sizes)[:-1])
 
     def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):
@@ -740,9 +761,12 @@ class Explainer:
                 keep = self._perturbations(on.size, key, n_samples, rate)
                 full = np.zeros((len(keep), F), dtype=bool)
                 full[:, on] = keep
-                y = class_logit(self.model.log_proba(rep.switch_off(x, full)), targets[i])
+                out = self.model.responses(rep.switch_off(x, full))
+                y = output_response(out, targets[i], self.model.regression)
                 _require_graded(
-                    y, self.logit_limit, f"class {targets[i]} on every perturbation of input {i}"
+                    y,
+                    np.inf if self.model.regression else self.logit_limit,
+                    f"{self._name(targets[i])} on every perturbation of input {i}",
                 )
                 y0[i] = y[0]
                 yield i, keep.astype(np.float64), y, self._settings(key, local=True)
@@ -795,15 +819,27 @@ def _count(value, name, least, unit="features"):
     return int(value)
 
 
+def _graded(y, limit):
+    """Whether responses give a regression something to learn: not all censored (beyond
+    +-limit) and, for values (limit inf), not all the same."""
+    return bool((np.abs(y) < limit).any()) and (np.isfinite(limit) or np.ptp(y) > 0)
+
+
 def _require_graded(y, limit, where):
     """Refuse responses that are all censored: a model whose probability is 0 or 1 (to
-    within e^-limit) everywhere gives a regression on its logit nothing to learn."""
-    if not (np.abs(y) < limit).any():
+    within e^-limit) everywhere gives a regression on its logit nothing to learn; nor does
+    a regression model's output that is the same everywhere."""
+    if _graded(y, limit):
+        return
+    if not np.isfinite(limit):
         raise ValueError(
-            f"the model's probability of {where} is 0 or 1 (its logit is beyond "
-            f"+-{limit:g}): nothing to regress. A model with hard outputs, such as a tree "
-            "with pure leaves, needs inputs on which it is less than certain"
+            f"the model's {where} is {y[0]:.6g}, the same everywhere: nothing to regress"
         )
+    raise ValueError(
+        f"the model's probability of {where} is 0 or 1 (its logit is beyond "
+        f"+-{limit:g}): nothing to regress. A model with hard outputs, such as a tree "
+        "with pure leaves, needs inputs on which it is less than certain"
+    )
 
 
 def _column_numbers(categorical, names, X):

@@ -45,21 +45,23 @@ class Explanation:
 
     values : (m, *shape)
         Contribution of every input element to the logit of the explained class (to its
-        probability for LIME and KernelSHAP: ``meta["scale"]``), relative to the baseline:
-        ``coefficients * (inputs - baseline)``. Positive supports the class; ``top(k)``
-        ranks by it.
+        probability for LIME and KernelSHAP: ``meta["scale"]``), or to a regression
+        model's output (``meta["outputs"] == "values"``), relative to the baseline:
+        ``coefficients * (inputs - baseline)``. Positive supports the class (raises the
+        output); ``top(k)`` ranks by it.
     coefficients : (m, *shape)
         The surrogate's coefficient of every element (per unit of the input).
     lower, upper : (m, *shape)
         Equal-tailed 95% posterior credible interval of ``values`` (NaN where none exists).
     target : (m,) int
-        The class explained.
+        The class explained (a regression model's output column).
     component : (m,) int
         The surrogate component (regime) of each input; -1 where there is none.
     component_probability : (m,)
         Posterior probability of that component given the input and the model's output.
     model_logit, surrogate_logit : (m,)
-        log p / (1 - p) of the target class, by the model and by the surrogate.
+        log p / (1 - p) of the target class (a regression model's output), by the model
+        and by the surrogate.
     baseline : (*shape,)
         The value meaning "absent".
     method : str

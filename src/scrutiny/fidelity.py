@@ -6,6 +6,9 @@ classification rate) and bootstrap intervals can be computed from them.
 - deduction: x with its top-k elements set to the baseline; still x's class? (lower = better)
 - augmentation: an input of another class with x's top-k elements copied in; now x's class?
 - synthetic: the baseline with only x's top-k elements; x's class? (higher = better)
+- deletion: how far x's explained output (its class's logit, or a regression's value) falls
+  once its top-k elements are set to the baseline (higher = better); the one test here for
+  a regression model, whose outputs are not classes
 
 ``paper_protocol`` runs the three tests as the DMM-MEN authors released them: per class,
 bootstraps, and crafted values scaled from a reference input.
@@ -18,6 +21,7 @@ import warnings
 import numpy as np
 
 from scrutiny.categories import Categories
+from scrutiny.explainer import output_response
 from scrutiny.models import ModelAdapter
 
 K_GRID = (5, 10, 20, 40, 80)
@@ -45,6 +49,29 @@ def deduction(model, explanation, ks=None, batch_size=256):
     X, base, top, ks = _flat(explanation, ks)
     _warn_unclassified(adapter, explanation, explanation.target, "deduction")
     return _classify(adapter, explanation, ks, batch_size, lambda k: _put(X, top[:, :k], base))
+
+
+def deletion(model, explanation, ks=None, batch_size=256):
+    """(len(ks), m) float: how far each input's explained output falls once its top-k
+    elements are set to the baseline: the logit of its explained class (a regression
+    model's value, for ``outputs="values"``) at x, minus the same with them removed. The
+    mean is the output's drop (higher = more faithful: an explanation ranks first what
+    raises its output most); unlike the share of decisions kept, it sees every change."""
+    adapter = _adapter(model, batch_size, explanation)
+    X, base, top, ks = _flat(explanation, ks)
+    size, shape = X.shape[1], explanation.shape
+
+    def response(Z):
+        out = adapter.responses(Z.reshape(-1, *shape))
+        return output_response(out, explanation.target, adapter.regression)
+
+    before = response(X)
+    drop = np.empty((len(ks), len(X)))
+    for i, k in enumerate(ks):
+        if not 1 <= k <= size:
+            raise ValueError(f"k must be between 1 and {size}, got {k}")
+        drop[i] = before - response(_put(X, top[:, :k], base))
+    return drop
 
 
 def augmentation(model, explanation, donors, ks=None, batch_size=256, random_state=0):
@@ -231,7 +258,8 @@ def _adapter(model, batch_size, explanation):
     DataFrame gets its columns by name, and names where it took names."""
     if isinstance(model, ModelAdapter):
         return model
-    adapter = ModelAdapter(model, batch_size=batch_size)
+    outputs = explanation.meta.get("outputs", "probabilities")  # scrutiny's record them
+    adapter = ModelAdapter(model, outputs=outputs, batch_size=batch_size)
     adapter.input_names = explanation.feature_names  # a model fitted on a DataFrame: by name
     spec = explanation.meta.get("categories")
     if spec is not None:

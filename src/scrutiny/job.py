@@ -1,5 +1,6 @@
 """The main job shared by ``scrutiny demo`` and ``scrutiny explain``: explain inputs, test
-the explanations by feature deduction against random features, and write the report."""
+the explanations by feature deduction (a regression model's by deletion) against random
+features, and write the report."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import numpy as np
 
 from scrutiny import plots
 from scrutiny.baselines import random_explanation
-from scrutiny.fidelity import deduction, default_ks, pcr
+from scrutiny.fidelity import deduction, default_ks, deletion, pcr
 from scrutiny.report import figure_png, write_report
 
 
 def explain_and_report(
     explainer, X, out, title, facts, X_test=None, ks=None, seed=0, say=print, weakness=None
 ):
-    """Explain X, run the deduction test on the explanations of ``X_test`` (default: X),
+    """Explain X, run the deduction test (for a regression model, deletion) on the
+    explanations of ``X_test`` (default: X),
     and write ``out``/index.html, results.json, one PNG per input and the explanation
     (explanation.npz + .json). With ``weakness`` (keyword arguments of
     ``weakness_report.scrutiny_sections``: X, labels, classes, ...), also scrutinize those
@@ -43,10 +45,23 @@ def explain_and_report(
     size = int(np.prod(test.shape))
     ks = default_ks(size) if ks is None else [k for k in ks if k <= size] or [size]
     methods = {"DMM-MEN": test, "random": random_explanation(test, seed)}
-    rates = {name: pcr(deduction(explainer.model, e, ks)) for name, e in methods.items()}
+    regression = explainer.model.regression
+    if regression:  # the mean fall of the output
+        test_name, what = "deletion", "the output's fall"
+        heading = (
+            "deletion: mean fall of the output once the top k are at the baseline "
+            "(higher = more faithful)"
+        )
+        rates = {n: deletion(explainer.model, e, ks).mean(axis=1) for n, e in methods.items()}
+    else:
+        test_name, what = "deduction", "PCR"
+        heading = (
+            "deduction PCR (share still classified as the explained class; lower = more faithful)"
+        )
+        rates = {name: pcr(deduction(explainer.model, e, ks)) for name, e in methods.items()}
     table = "\n".join(
         [
-            "deduction PCR (share still classified as the explained class; lower = more faithful)",
+            heading,
             f"{'k':>8}" + "".join(f"{name:>10}" for name in rates),
             *[
                 f"{k:>8}" + "".join(f"{rates[n][i]:>10.3f}" for n in rates)
@@ -60,7 +75,7 @@ def explain_and_report(
     if explainer.representation.kind == "tabular":  # the rows of the most common class
         c = int(np.bincount(test.target).argmax())
         title = (
-            f"class {explainer.model.class_name(c)}: the columns that matter most, "
+            f"{_target(explainer, c)}: the columns that matter most, "
             f"{int((test.target == c).sum())} rows"
         )
         fig, ax = plt.subplots(figsize=(5.6, 3.8))
@@ -68,7 +83,7 @@ def explain_and_report(
         pictures.append(("overview.png", figure_png(fig)))
     for i in range(len(exp)):
         title_i = (
-            f"#{i}: class {explainer.model.class_name(exp.target[i])}, "
+            f"#{i}: {_target(explainer, exp.target[i])}, "
             f"component {exp.component[i]} "
             f"(p={exp.component_probability[i]:.2f})"
         )
@@ -82,8 +97,15 @@ def explain_and_report(
             plots.explanation_bars(exp, i, ax=ax, title=title_i)
         pictures.append((f"explanation_{i:02d}.png", figure_png(fig)))
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    plots.pcr_curve(ks, rates, ax=ax, title=f"feature deduction, {len(test)} inputs")
-    pcr_png = [("deduction_pcr.png", figure_png(fig))]
+    plots.pcr_curve(
+        ks,
+        rates,
+        ax=ax,
+        title=f"feature {test_name}, {len(test)} inputs",
+        ylabel=what,
+        ylim=None if regression else (-0.02, 1.02),
+    )
+    pcr_png = [(f"{test_name}_{'drop' if regression else 'pcr'}.png", figure_png(fig))]
     weak_sections, weak_results = [], {}
     if weakness is not None:
         from scrutiny.weakness_report import scrutiny_sections
@@ -102,10 +124,10 @@ def explain_and_report(
             "fits_loaded_from_cache": list(explainer.cached_fits_),
         },
         "explanations": exp.to_dict(k=20),
-        "deduction": {
+        test_name: {
             "n_inputs": len(test),
             "k": list(ks),
-            "pcr": {n: r.tolist() for n, r in rates.items()},
+            ("mean_drop" if regression else "pcr"): {n: r.tolist() for n, r in rates.items()},
         },
         "surrogates": diag_rows,
         **weak_results,
@@ -114,8 +136,14 @@ def explain_and_report(
     summary = "\n".join(f"{k}: {v}" for k, v in facts.items() if not isinstance(v, dict))
     sections = [
         ("Summary", summary, []),
-        ("Explanations (red supports the explained class, blue opposes it)", "", pictures),
-        ("Fidelity: feature deduction against random features", table, pcr_png),
+        (
+            "Explanations (red raises the output, blue lowers it)"
+            if regression
+            else "Explanations (red supports the explained class, blue opposes it)",
+            "",
+            pictures,
+        ),
+        (f"Fidelity: feature {test_name} against random features", table, pcr_png),
         *weak_sections,
         ("Surrogate diagnostics", _diag_text(diag_rows), traces),
     ]
@@ -138,9 +166,15 @@ def _diagnostics(explainer, plt):
         if "log_likelihood_trace" in d:
             fig, ax = plt.subplots(figsize=(4, 2.6))
             plots.trace(d["log_likelihood_trace"], ax=ax)
-            ax.set_title(f"class {explainer.model.class_name(c)}", fontsize=9)
+            ax.set_title(_target(explainer, c), fontsize=9)
             traces.append((f"trace_class_{c}.png", figure_png(fig)))
     return rows, traces
+
+
+def _target(explainer, c):
+    """How the report names what was explained: "class 1 (good)", or "output 0"."""
+    name = explainer.model.class_name(c)
+    return name if explainer.model.regression else f"class {name}"
 
 
 def _diag_text(rows):

@@ -1,4 +1,5 @@
-"""Adapters from user models to one batched, validated function X -> class log-probabilities.
+"""Adapters from user models to one batched, validated function X -> class log-probabilities
+(or, for a regression model, its values).
 
 Every model scrutiny supports (a Python callable, a ``torch.nn.Module``, a scikit-learn
 estimator, an ONNX or TorchScript file) becomes a ``ModelAdapter``: it calls the model in
@@ -7,7 +8,8 @@ sum to 1), and counts its calls and queried rows so that costs can be reported.
 
 It returns log-probabilities because the surrogate regresses the logit of a class: from
 logits, ``log_softmax`` keeps the logit of a confident class exact where ``log(p)`` of a
-rounded probability would be -inf.
+rounded probability would be -inf. A regression model (``outputs="values"``) gives its
+values as they are, one column per output.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+OUTPUTS = ("probabilities", "logits", "values")
 _SUM_TOLERANCE = 1e-3  # rows of float32 probabilities sum to 1 within a few 1e-7; allow slack
 
 
@@ -36,29 +39,33 @@ class ModelAdapter:
     model : callable, torch.nn.Module, scikit-learn estimator, or path to a .onnx,
         TorchScript or torch.export (.pt2) file. A callable returns (n, C) probabilities
         (or logits, with ``outputs="logits"``), or (n,) probabilities of the positive class
-        of a binary model.
-    outputs : "probabilities" or "logits"
-        What the model returns. Scikit-learn estimators are always asked for ``predict_proba``.
+        of a binary model; a regression model (``outputs="values"``) (n,) or (n, m) values.
+    outputs : "probabilities", "logits" or "values"
+        What the model returns. Scikit-learn classifiers are always asked for
+        ``predict_proba``; with "values", a scikit-learn regressor for ``predict``.
     batch_size : int
         Rows per model call.
     """
 
     def __init__(self, model, outputs="probabilities", batch_size=256):
-        if outputs not in ("probabilities", "logits"):
-            raise ValueError(f"outputs must be 'probabilities' or 'logits', got {outputs!r}")
+        if outputs not in OUTPUTS:
+            raise ValueError(
+                f"outputs must be 'probabilities', 'logits' or 'values', got {outputs!r}"
+            )
         whole = isinstance(batch_size, int | np.integer) and not isinstance(batch_size, bool)
         if not whole or batch_size < 1:  # 2.5 is refused, not cut to 2
             raise ValueError(f"batch_size must be a whole number, at least 1, got {batch_size!r}")
         self.outputs = outputs
         self.batch_size = int(batch_size)
-        self.kind, self._call = _wrap(model)
+        self.kind, self._call = _wrap(model, outputs)
         self.classes_ = None  # a scikit-learn classifier's labels, one per output column
         self._fitted_names = None  # the columns a scikit-learn model was fitted on, by name
         self.input_names = None  # the names of the columns of the rows it is given, if known
         self.categories = None  # columns of names given as codes (scrutiny.categories)
         if self.kind == "sklearn":
-            self.outputs = "probabilities"
-            self.classes_ = getattr(model, "classes_", None)
+            if outputs != "values":
+                self.outputs = "probabilities"
+                self.classes_ = getattr(model, "classes_", None)
             names = getattr(model, "feature_names_in_", None)
             self._fitted_names = None if names is None else [str(n) for n in names]
         self.n_calls = 0
@@ -68,8 +75,24 @@ class ModelAdapter:
     def __repr__(self):
         return f"ModelAdapter(kind={self.kind!r}, outputs={self.outputs!r})"
 
+    @property
+    def regression(self):
+        """Whether the model returns values (``outputs="values"``) rather than classes."""
+        return self.outputs == "values"
+
     def log_proba(self, X):
         """(n, C) log-probabilities of the model on X, queried in batches."""
+        if self.regression:
+            raise ValueError(
+                "a model of outputs='values' (a regression) has no class probabilities: "
+                "use responses(X)"
+            )
+        return self.responses(X)
+
+    def responses(self, X):
+        """(n, C) what the explainer works on, queried in batches: a classifier's
+        log-probabilities (``explainer.class_logit`` gives a class's logit from them), or
+        a regression model's values, one column per output."""
         X = np.asarray(X)
         if X.ndim < 1 or X.shape[0] == 0:
             raise ValueError(f"need a non-empty batch of inputs, got shape {X.shape}")
@@ -84,12 +107,19 @@ class ModelAdapter:
 
     def predict(self, X):
         """The predicted output column of each input (a class index, not a label)."""
+        if self.regression:
+            raise ValueError(
+                "a model of outputs='values' (a regression) predicts no class: the tests "
+                "that count classes do not apply; fidelity.deletion measures its outputs"
+            )
         return self.log_proba(X).argmax(axis=1)
 
     def class_name(self, column):
         """How reports name an output column: ``"0 (bad)"`` for a scikit-learn classifier
         whose label there is not the column's number, else ``"0"``."""
         column = int(column)
+        if self.regression:
+            return f"output {column}"
         if self.classes_ is None or str(self.classes_[column]) == str(column):
             return str(column)
         return f"{column} ({self.classes_[column]})"
@@ -147,7 +177,7 @@ class ModelAdapter:
         return frame[self._fitted_names]
 
     def _batch(self, xb, start):
-        """Log-probabilities of rows ``start``, ``start + 1``, ... of the inputs."""
+        """Log-probabilities (or values) of rows ``start``, ``start + 1``, ... of the inputs."""
         xb = np.array(xb)  # a copy: a model that edits its input edits ours
         if self._fitted_names is not None or self.categories is not None:
             xb = self._as_frame(xb)
@@ -160,12 +190,15 @@ class ModelAdapter:
         self.n_calls += 1
         self.n_rows += len(xb)
         out, eps = _numeric(out)
-        expected = f"expected ({len(xb)}, n_classes) or ({len(xb)},)"
+        what = "outputs" if self.regression else "classes"
+        expected = f"expected ({len(xb)}, n_{what}) or ({len(xb)},)"
         if out.ndim not in (1, 2) or out.shape[0] != len(xb):
             raise ModelError(
                 f"the model returned shape {out.shape} for {len(xb)} inputs; {expected}"
             )
-        if out.ndim == 2 and out.shape[1] == 1:
+        if self.regression and out.ndim == 1:
+            out = out[:, None]
+        if not self.regression and out.ndim == 2 and out.shape[1] == 1:
             if self.kind == "sklearn":  # predict_proba's one column is its only class
                 raise ModelError(
                     "the classifier knows one class only (predict_proba has one column): "
@@ -173,7 +206,7 @@ class ModelAdapter:
                 )
             out = out[:, 0]
         if out.ndim == 2 and out.shape[1] == 0:
-            raise ModelError(f"the model returned no classes (shape {out.shape}); {expected}")
+            raise ModelError(f"the model returned no {what} (shape {out.shape}); {expected}")
         bad = ~np.isfinite(out)
         if bad.any():
             row = int(np.argwhere(bad)[0][0])
@@ -181,15 +214,15 @@ class ModelAdapter:
                 f"the model returned {int(bad.sum())} non-finite values (NaN or inf), the "
                 f"first for input {start + row}"
             )
-        logp = self._to_log_proba(out, eps, start)
+        result = out if self.regression else self._to_log_proba(out, eps, start)
         if self.n_classes is None:
-            self.n_classes = logp.shape[1]
-        elif logp.shape[1] != self.n_classes:
+            self.n_classes = result.shape[1]
+        elif result.shape[1] != self.n_classes:
             raise ModelError(
-                f"the model returned {logp.shape[1]} classes where it returned "
+                f"the model returned {result.shape[1]} {what} where it returned "
                 f"{self.n_classes} before"
             )
-        return logp
+        return result
 
     def _to_log_proba(self, out, eps, start):
         if self.outputs == "logits":
@@ -252,7 +285,7 @@ def _numeric(out):
         ) from exc
 
 
-def _wrap(model):
+def _wrap(model, outputs="probabilities"):
     """(kind, function of a numpy batch returning an array)."""
     if isinstance(model, str | Path):
         return _wrap_file(Path(model))
@@ -263,12 +296,14 @@ def _wrap(model):
             return "torch", _torch_call(model)
     if hasattr(model, "predict_proba") and hasattr(model, "fit"):
         return "sklearn", model.predict_proba
+    if outputs == "values" and hasattr(model, "predict") and hasattr(model, "fit"):
+        return "sklearn", model.predict  # a regressor
     if callable(model):
         return "callable", model
     raise TypeError(
         f"cannot use a {type(model).__name__} as a model: pass a callable returning "
-        "probabilities, a torch.nn.Module, a scikit-learn classifier with predict_proba, "
-        "or the path of an ONNX or TorchScript file"
+        "probabilities, a torch.nn.Module, a scikit-learn classifier with predict_proba "
+        "(a regressor with outputs='values'), or the path of an ONNX or TorchScript file"
     )
 
 
@@ -423,7 +458,8 @@ def _onnx_scores(outs, names):
 
 def load_callable(spec):
     """The model named by ``module:name`` (``module`` may be a .py file): a callable, a
-    torch module or a scikit-learn classifier, such as one the module loads with joblib."""
+    torch module or a scikit-learn classifier (or regressor), such as one the module loads
+    with joblib."""
     import importlib
     import importlib.util
 
@@ -445,8 +481,9 @@ def load_callable(spec):
         fn = getattr(module, attr)
     except AttributeError as exc:
         raise ValueError(f"module {mod_name!r} has no attribute {attr!r}") from exc
-    if not callable(fn) and not hasattr(fn, "predict_proba"):  # a scikit-learn classifier
-        raise TypeError(
-            f"{spec} is a {type(fn).__name__}, not a callable or a classifier with predict_proba"
+    if not callable(fn) and not hasattr(fn, "predict_proba") and not hasattr(fn, "predict"):
+        raise TypeError(  # a scikit-learn classifier, or a regressor (outputs="values")
+            f"{spec} is a {type(fn).__name__}, not a callable, a classifier with "
+            "predict_proba or a regressor with predict"
         )
     return fn

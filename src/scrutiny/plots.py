@@ -273,14 +273,18 @@ def _swarm(values, bins=60, width=0.4):
 
 def _scale(explanation):
     """What the values add up to: the class logit (scrutiny's) or its probability
-    (LIME's, KernelSHAP's)."""
+    (LIME's, KernelSHAP's), or a regression model's output."""
+    if explanation.meta.get("outputs") == "values":
+        return "the output"
     return "probability" if explanation.meta.get("scale") == "probability" else "logit"
 
 
-def pcr_curve(ks, rates, ax=None, title="feature deduction", intervals=None, ylabel="PCR"):
-    """PCR (or any rate) against k for several methods: rates {method: (len(ks),)};
-    optional intervals {method: (lower, upper)}; "<method>, random" is drawn dashed in the
-    colour of <method>."""
+def pcr_curve(
+    ks, rates, ax=None, title="feature deduction", intervals=None, ylabel="PCR", ylim=(-0.02, 1.02)
+):
+    """PCR (or any rate, or with ``ylim=None`` any score) against k for several methods:
+    rates {method: (len(ks),)}; optional intervals {method: (lower, upper)}; "<method>,
+    random" is drawn dashed in the colour of <method>."""
     ax = _axes(ax)
     colors = {}
     for name, r in rates.items():
@@ -293,7 +297,8 @@ def pcr_curve(ks, rates, ax=None, title="feature deduction", intervals=None, yla
             ax.fill_between(ks, lo, hi, color=line.get_color(), alpha=0.15)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(ks), [str(k) for k in ks])
-    ax.set_ylim(-0.02, 1.02)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_xlabel("k (features changed)")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

@@ -150,17 +150,23 @@ def _check_model(ex, path):
     """Refuse a model that does not give the saved outputs on the first fit inputs: the
     surrogates would explain another model's decisions."""
     n = min(PROBE_ROWS, len(ex._fit_X))
-    saved = np.exp(ex._fit_log_proba[:n])
-    now = np.exp(ex.model.log_proba(ex._fit_X[:n]))
+    saved, now = ex._fit_log_proba[:n], ex.model.responses(ex._fit_X[:n])
+    regression = ex.model.regression
     if now.shape != saved.shape:
+        what = "outputs" if regression else "classes"
         raise ValueError(
-            f"the model gives {now.shape[1]} classes; the explainer saved in {path} was "
+            f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    gap = float(np.abs(now - saved).max())
-    if gap > MODEL_TOLERANCE:
+    # probabilities to an absolute tolerance; values relative to their spread
+    tolerance = MODEL_TOLERANCE * (max(1.0, float(np.ptp(saved))) if regression else 1.0)
+    gap = float(
+        np.abs(now - saved).max() if regression else np.abs(np.exp(now) - np.exp(saved)).max()
+    )
+    if gap > tolerance:
+        what = "outputs" if regression else "probabilities"
         raise ValueError(
             f"the model is not the one the explainer saved in {path} was fitted to: its "
-            f"probabilities on the first {n} fit inputs differ from the saved ones by up to "
-            f"{gap:.3g} (tolerance {MODEL_TOLERANCE:g})"
+            f"{what} on the first {n} fit inputs differ from the saved ones by up to "
+            f"{gap:.3g} (tolerance {tolerance:g})"
         )
