@@ -8,8 +8,8 @@ of them factors (one feature each, switched off to their most frequent level; th
 to their training mean). Fidelity is the deletion test (``fidelity.deletion``): how far the
 predicted price falls once a method's top k columns are switched off (higher = more
 faithful; each method ranks first what raises the price most). The reference is the exact
-Shapley values of the price in that same game, by querying all 2^14 coalitions of a house's
-columns (``exact_shapley``).
+Shapley values of the price in that same game, by querying all 2^P coalitions of the P
+columns a house has off their baseline (``exact_shapley``).
 
     python benchmarks/house_prices.py [--n-test 200] [--n-local 50] [--seed 0]
 """
@@ -29,7 +29,7 @@ from scrutiny.datasets import load_ames
 from scrutiny.zoo import house_price_model
 
 KS = (1, 2, 3, 5)
-EXACT = "exact Shapley values (2^14 queries)"
+EXACT = "exact Shapley values (2^P queries)"
 AGREEMENT_KS = (1, 3, 5)
 
 

@@ -65,13 +65,20 @@ def test_a_scikit_learn_regressor_is_queried_through_predict():
     np.testing.assert_allclose(adapter.responses(X[:5])[:, 0], linear(X[:5]))
     with pytest.raises(TypeError, match="outputs='values'"):
         ModelAdapter(reg)  # a regressor as a classifier: no predict_proba
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression().fit(X, linear(X) > OFFSET)
+    with pytest.raises(ValueError, match=r"is a classifier .*outputs='probabilities'"):
+        ModelAdapter(clf, outputs="values")
 
 
 @pytest.mark.parametrize("mode", ["global", "guided", "local"])
 def test_each_mode_recovers_a_linear_models_exact_contributions(mode):
     """The output of a linear model is explained as it is: no censoring at +-16 (the
-    output is 250), each column's contribution coef * (x - mean) to within a few hundredths
-    of the largest (the posterior's spread on 500 noise-free rows, and the prior's pull)."""
+    output is 250), each column's contribution coef * (x - mean) to within 5% of the
+    largest, and the surrogate's output to within 2% of the output's spread (the posterior's
+    spread on 500 noise-free rows, and the prior's pull; censored at +-16, it would be off
+    by over 200)."""
     X = table()
     ex = Explainer(
         linear,
@@ -88,7 +95,7 @@ def test_each_mode_recovers_a_linear_models_exact_contributions(mode):
     np.testing.assert_allclose(exp.model_logit, linear(X[:5]))
     exact = COEF * (X[:5] - X.mean(axis=0))
     assert np.abs(exp.values - exact).max() < 0.05 * np.abs(exact).max()
-    assert np.abs(exp.surrogate_logit - linear(X[:5])).max() < 0.05
+    assert np.abs(exp.surrogate_logit - linear(X[:5])).max() < 0.02 * linear(X).std()
 
 
 def test_a_regression_with_several_outputs_explains_the_one_asked_for():
@@ -139,7 +146,7 @@ def test_deletion_of_a_classifier_is_the_drop_of_its_class_logit():
     X = table(200)
     ex = Explainer(logits, X, outputs="logits", surrogate={"n_sweeps": 50}, progress=False)
     exp = ex.explain(X[:10])
-    drop = fidelity.deletion(ex.model, exp, ks=(1,))[0]
+    drop = fidelity.deletion(logits, exp, ks=(1,))[0]  # read as logits: the explanation's
     off = X[:10].copy()
     rows = np.arange(10)
     off[rows, exp.top(1)[:, 0]] = exp.baseline[exp.top(1)[:, 0]]
@@ -151,6 +158,23 @@ def test_deletion_of_a_classifier_is_the_drop_of_its_class_logit():
 
     expected = class_logit(X[:10], exp.target) - class_logit(off, exp.target)
     np.testing.assert_allclose(drop, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_deletion_stays_finite_where_a_probability_is_rounded_to_one():
+    """A model certain of its class (p = 1.0 exactly: log(1 - p) = -inf) until its top
+    column is removed: the logit is taken within +-100, so the drop is finite."""
+
+    def certain(X):
+        p = np.where(np.asarray(X)[:, 0] > 0, 1.0, 0.5)
+        return np.column_stack([1.0 - p, p])
+
+    from scrutiny.representations import TabularRepresentation
+
+    X = np.abs(table(3)) + 0.1  # column 0 on: certain; at the baseline 0: p = 0.5
+    exp = exact_shapley(certain, X, TabularRepresentation(COEF.size, np.zeros(COEF.size), 1.0))
+    assert (exp.top(1)[:, 0] == 0).all() and np.isfinite(exp.values).all()
+    drop = fidelity.deletion(certain, exp, ks=(1,))[0]
+    assert np.isfinite(drop).all() and (drop == 100.0).all()  # from +100 to logit(0.5) = 0
 
 
 def test_baselines_explain_a_regression_in_its_own_units():
@@ -166,7 +190,15 @@ def test_baselines_explain_a_regression_in_its_own_units():
     assert ks.meta["scale"] == "value" and ks.meta["outputs"] == "values"
     np.testing.assert_allclose(ks.values, COEF * (X[:3] - X.mean(axis=0)), atol=1e-6)
     np.testing.assert_allclose(ks.surrogate_logit, linear(X[:3]), atol=1e-6)
-    lime = lime_tabular(adapter, X[:3], X, num_samples=500, progress=False)
+    plain = kernel_shap(linear, X[:3], representation=rep, outputs="values", progress=False)
+    np.testing.assert_allclose(plain.values, ks.values, atol=1e-6)  # a plain model, told
+    assert fidelity.approximation_error(ks) < 1e-6  # in the output's units: it is exact
+    assert fidelity.heldout_error(linear, ks) < 1e-6  # and additive, as the model is
+    with pytest.raises(ValueError, match="lime_image explains classifiers"):
+        from scrutiny.baselines import lime_image
+
+        lime_image(adapter, np.zeros((1, 4, 4)))
+    lime = lime_tabular(linear, X[:3], X, num_samples=500, progress=False, outputs="values")
     strong = [0, 1, 4]  # coefficients 3, -2 and 1.5: each bin's weight has the same sign
     assert (np.sign(lime.coefficients[:, strong]) == np.sign(COEF[strong])).all()
 
@@ -215,7 +247,8 @@ needs_modeldata = pytest.mark.skipif(
 def test_real_house_prices_are_explained_in_dollars():
     """The Ames houses and the zoo's price model behind a one-hot encoder: guided
     explanations, in $1,000, lower the predicted price as much as the exact Shapley values'
-    ranking does (within $5k at k = 3: a fifth of the drop), and far more than random."""
+    ranking does (within $5k at k = 3, a seventh of its $35k; the benchmark's 200 houses put
+    guided mode $0.9k above it), and far more than random ($4k)."""
     pytest.importorskip("rdata")
     from scrutiny.datasets import load_ames
     from scrutiny.zoo import house_price_model

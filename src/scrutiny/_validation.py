@@ -82,14 +82,17 @@ def class_targets(target, log_p, regression=False):
     if target is None:
         return np.zeros(n, dtype=np.int64) if regression else log_p.argmax(axis=1)
     t = np.asarray(target)
+    kind = "output" if regression else "class"
     numeric = np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
     if t.dtype == bool or not numeric or (t != np.round(t)).any():
-        raise TypeError(f"target must be class numbers (integers), got {target!r:.60}")
+        raise TypeError(f"target must be {kind} numbers (integers), got {target!r:.60}")
     if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != n):
-        raise ValueError(f"target has shape {t.shape}; expected one class, or one per input ({n},)")
+        raise ValueError(
+            f"target has shape {t.shape}; expected one {kind}, or one per input ({n},)"
+        )
     t = np.broadcast_to(t, (n,)).astype(np.int64)
     if ((t < 0) | (t >= C)).any():
-        raise ValueError(f"target classes must be in 0..{C - 1}, got {np.unique(t).tolist()}")
+        raise ValueError(f"target {kind}es must be in 0..{C - 1}, got {np.unique(t).tolist()}")
     return t
 
 

@@ -12,6 +12,7 @@ baseline cannot contribute, so it gets no share of the ranking.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import math
 import re
@@ -23,7 +24,13 @@ from tqdm.auto import tqdm
 
 from scrutiny._validation import as_input_batch, class_targets, column_names
 from scrutiny.categories import Categories, is_categorical
-from scrutiny.explainer import _column_numbers, _require_present, output_response, target_logit
+from scrutiny.explainer import (
+    _column_numbers,
+    _require_present,
+    guided_logit,
+    output_response,
+    target_logit,
+)
 from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
@@ -53,7 +60,7 @@ def random_explanation(explanation, random_state=None):
         meta={  # and what the model is queried with, as for the explanation it mimics
             "seconds": 0.0,
             "model_queries": 0,
-            **{k: explanation.meta[k] for k in _QUERY_META if k in explanation.meta},
+            **{k: copy.deepcopy(explanation.meta[k]) for k in _QUERY_META if k in explanation.meta},
         },
     )
 
@@ -75,6 +82,7 @@ def lime_image(
     from lime import lime_image as lime
 
     adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size)
+    _classifier(adapter, "lime_image")
     if not isinstance(rep, ImageRepresentation):  # lime_image segments pixels only
         raise ValueError(
             f"the LIME baseline explains images (n, H, W[, C]), got table rows of shape "
@@ -137,9 +145,7 @@ def lime_text(
     do. ``num_samples`` queries each."""
     from lime.lime_text import LimeTextExplainer
 
-    adapter = (
-        model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
-    )
+    adapter = _classifier(_adapter(model, batch_size), "lime_text")
     rep = TokenRepresentation(encoder.length)
     X = rep.check(as_input_batch(X, "X"))
     log_p, targets = _targets(adapter, X, target)
@@ -191,6 +197,7 @@ def lime_tokens(
             f"{type(representation).__name__} (images: lime_image; texts: lime_text)"
         )
     adapter, X, rep, _ = _setup(model, X, 0.0, None, batch_size, representation)
+    _classifier(adapter, "lime_tokens")
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
@@ -242,17 +249,20 @@ def kernel_shap(
     batch_size=256,
     random_state=0,
     progress=True,
+    outputs="probabilities",
 ):
     """KernelSHAP (``shap.KernelExplainer``) of the class probability (a regression model's
-    value) over the features that are present in each input, with an all-absent background
-    (zero background for images).
+    value: ``outputs="values"``, or its ``ModelAdapter``) over the features that are present
+    in each input, with an all-absent background (zero background for images).
     ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all. Table
     rows (n, columns), a DataFrame's too, are explained column by column against
     ``baseline`` (pass the training mean, as the ``Explainer`` uses, or
     ``representation=explainer.representation``); a DataFrame's column names are kept."""
     import shap
 
-    adapter, X, rep, names = _setup(model, X, baseline, superpixel, batch_size, representation)
+    adapter, X, rep, names = _setup(
+        model, X, baseline, superpixel, batch_size, representation, outputs
+    )
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     fitted = np.zeros(len(X))
@@ -293,6 +303,7 @@ def lime_tabular(
     batch_size=256,
     random_state=0,
     progress=True,
+    outputs="probabilities",
 ):
     """LIME's tabular explainer (``lime.lime_tabular``) as its users run it: perturbations
     drawn from ``X_train``'s distribution (each continuous column in its quartile bins with
@@ -303,12 +314,11 @@ def lime_tabular(
     names (strings, categoricals) are categories to LIME, their baseline the most frequent
     level, as the Explainer's; so are the ``categorical`` columns (names or numbers) of
     numbers that name things, as the Explainer's ``categorical``. A regression model
-    (``outputs="values"``) is explained in LIME's regression mode."""
+    (``outputs="values"``, or its ``ModelAdapter``) is explained in LIME's regression
+    mode."""
     from lime.lime_tabular import LimeTabularExplainer
 
-    adapter = (
-        model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
-    )
+    adapter = _adapter(model, batch_size, outputs)
     train_names, names = column_names(X_train), column_names(X)
     if train_names is not None and names is not None and train_names != names:
         if sorted(train_names) != sorted(names):
@@ -437,14 +447,15 @@ def tree_shap(model, X, baseline, target=None):
     return _explanation(rep, X, phi, targets, log_p, fitted, "tree-shap-exact", meta)
 
 
-def exact_shapley(model, X, representation, target=None, max_features=16, batch_size=1024):
-    """Exact Shapley values of the explained class's logit (a regression model's value) in
-    the fidelity tests' game
-    (each feature the input's or the baseline's), by querying every coalition of the
-    features present in an input: 2^P queries for P of them, so for inputs of few features
-    (table rows), and any model. The reference KernelSHAP estimates, and TreeSHAP computes
-    for trees alone."""
-    adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation)
+def exact_shapley(
+    model, X, representation, target=None, max_features=16, batch_size=1024, outputs="probabilities"
+):
+    """Exact Shapley values of the explained class's logit (a regression model's value:
+    ``outputs="values"``, or its ``ModelAdapter``) in the fidelity tests' game (each feature
+    the input's or the baseline's), by querying every coalition of the features present in
+    an input: 2^P queries for P of them, so for inputs of few features (table rows), and any
+    model. The reference KernelSHAP estimates, and TreeSHAP computes for trees alone."""
+    adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation, outputs)
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     t0, rows0 = time.perf_counter(), adapter.n_rows
@@ -461,7 +472,7 @@ def exact_shapley(model, X, representation, target=None, max_features=16, batch_
         keep = np.zeros((ids.size, rep.n_features), dtype=bool)
         keep[:, on] = masks
         rows = rep.switch_off(x, keep)
-        v = output_response(adapter.responses(rows), targets[i], adapter.regression)
+        v = _game_value(adapter, adapter.responses(rows), targets[i])
         sizes = masks.sum(axis=1)
         weight = np.array(
             [math.factorial(s) * math.factorial(P - s - 1) / math.factorial(P) for s in range(P)]
@@ -473,8 +484,7 @@ def exact_shapley(model, X, representation, target=None, max_features=16, batch_
     meta = _costs(t0, adapter, rows0, len(X))
     meta["scale"] = "value" if adapter.regression else "logit"
     _name_columns(meta, names, adapter)
-    # efficiency: v(all) = v(none) + sum of values
-    fitted = output_response(log_p, targets, adapter.regression)
+    fitted = _game_value(adapter, log_p, targets)  # efficiency: v(all) = v(none) + sum
     return _explanation(rep, X, feature_values, targets, log_p, fitted, "exact-shapley", meta)
 
 
@@ -505,6 +515,7 @@ def lemna(
     from scrutiny.surrogate.lemna import LemnaMixture
 
     adapter, X, rep, names = _setup(model, X, 0.0, None, batch_size, representation)
+    _classifier(adapter, "lemna")
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
@@ -536,10 +547,34 @@ def _lemna_perturbations(rng, n_present, num_samples):
     return np.vstack([np.ones((1, n_present), dtype=bool), rank >= m[:, None]])
 
 
-def _setup(model, X, baseline, superpixel, batch_size, representation=None):
-    adapter = (
-        model if isinstance(model, ModelAdapter) else ModelAdapter(model, batch_size=batch_size)
-    )
+def _adapter(model, batch_size, outputs="probabilities"):
+    """``model`` as a ModelAdapter (one given is used as it is, its outputs too)."""
+    if isinstance(model, ModelAdapter):
+        return model
+    return ModelAdapter(model, outputs=outputs, batch_size=batch_size)
+
+
+def _game_value(adapter, out, targets):
+    """The value exact Shapley values share out: a regression's output, or the class logit
+    within +-``GUIDED_LOGIT_LIMIT`` (a probability rounded to 1 would make it infinite,
+    and every difference with it NaN)."""
+    if adapter.regression:
+        return output_response(out, targets, True)
+    return guided_logit(out, targets)
+
+
+def _classifier(adapter, method):
+    """Refuse a regression model where a method explains classes only."""
+    if adapter.regression:
+        raise ValueError(
+            f"{method} explains classifiers; a regression model (outputs='values') is "
+            "explained by lime_tabular, kernel_shap, exact_shapley and tree_shap"
+        )
+    return adapter
+
+
+def _setup(model, X, baseline, superpixel, batch_size, representation=None, outputs=None):
+    adapter = _adapter(model, batch_size, outputs or "probabilities")
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
     names = adapter.categories.names if adapter.categories is not None and names else names

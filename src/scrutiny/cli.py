@@ -107,7 +107,7 @@ def _model_options(p):
     p.add_argument(
         "--outputs",
         default="probabilities",
-        choices=["probabilities", "logits", "values"],
+        choices=["probabilities", "logits", "values"],  # models.OUTPUTS, without importing it
         help="what the model returns (default: %(default)s; scikit-learn: predict_proba); "
         "values: a regression model's outputs (scikit-learn: predict), explained as they are",
     )

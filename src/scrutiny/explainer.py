@@ -163,7 +163,8 @@ class Explainer:
         Global and local fits censor logits beyond +-logit_limit there (their likelihood is
         a Tobit one): over many inputs, the exact far tails (logits of -50) would dominate
         the fit, while clipping them would tie thousands of rows at the bound. Guided fits,
-        around one input, take the exact logit.
+        around one input, take the exact logit. A regression model's values are never
+        censored.
     fit_perturbations : int
         Global mode: also fit on this many perturbed copies of every ``X_fit`` input (each
         with a random share of its present features switched to the baseline), so that the
@@ -374,7 +375,8 @@ class Explainer:
             {int(c) for c in (every if classes is None else classes)} - set(self.surrogates_)
         )
         if missing or not self.surrogates_:
-            what = f"class(es) {missing} were not fitted" if missing else "no class was fitted"
+            kind = "output" if self.model.regression else "class"
+            what = f"{kind}(s) {missing} were not fitted" if missing else f"no {kind} was fitted"
             raise ValueError(
                 f"{what} when this explainer was saved without its fit data "
                 "(save(fit_data=False)): fit() them before saving, or save with the fit data"

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from scrutiny.categories import Categories
-from scrutiny.explainer import output_response
+from scrutiny.explainer import guided_logit, output_response
 from scrutiny.models import ModelAdapter
 
 K_GRID = (5, 10, 20, 40, 80)
@@ -56,14 +56,18 @@ def deletion(model, explanation, ks=None, batch_size=256):
     elements are set to the baseline: the logit of its explained class (a regression
     model's value, for ``outputs="values"``) at x, minus the same with them removed. The
     mean is the output's drop (higher = more faithful: an explanation ranks first what
-    raises its output most); unlike the share of decisions kept, it sees every change."""
+    raises its output most); unlike the share of decisions kept, it sees every change. A
+    class logit is taken within +-``GUIDED_LOGIT_LIMIT`` (100): a probability rounded to 0
+    or 1 would make it infinite."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     size, shape = X.shape[1], explanation.shape
 
     def response(Z):
         out = adapter.responses(Z.reshape(-1, *shape))
-        return output_response(out, explanation.target, adapter.regression)
+        if adapter.regression:
+            return output_response(out, explanation.target, True)
+        return guided_logit(out, explanation.target)
 
     before = response(X)
     drop = np.empty((len(ks), len(X)))
@@ -199,7 +203,11 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
 
 def approximation_error(explanation):
     """RMSE on the probability scale between the model and the explanation's surrogate at
-    the explained inputs: sigmoid(surrogate_logit) against sigmoid(model_logit)."""
+    the explained inputs: sigmoid(surrogate_logit) against sigmoid(model_logit); for a
+    regression model (``meta["outputs"] == "values"``), in the output's own units."""
+    if explanation.meta.get("outputs") == "values":
+        gap = np.asarray(explanation.model_logit) - np.asarray(explanation.surrogate_logit)
+        return float(np.sqrt(np.mean(gap**2)))
     p_model = _sigmoid(explanation.model_logit)
     p_surrogate = _sigmoid(explanation.surrogate_logit)
     return float(np.sqrt(np.mean((p_model - p_surrogate) ** 2)))
@@ -212,10 +220,11 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     as the explanation's output at x less the values of the elements deleted. The output at
     x alone is in-sample for local methods (KernelSHAP's is exact by construction).
     Values are on the scale of ``meta["scale"]``: "logit" (the class logit, scrutiny's)
-    or "probability" (LIME's and KernelSHAP's)."""
+    or "probability" (LIME's and KernelSHAP's); a regression model's (``meta["outputs"]
+    == "values"``) are in its own units, and so is the error."""
     adapter = _adapter(model, batch_size, explanation)
-    scale = explanation.meta.get("scale", "logit")
-    if scale not in ("logit", "probability"):
+    scale = "value" if adapter.regression else explanation.meta.get("scale", "logit")
+    if scale not in ("logit", "probability", "value"):
         raise ValueError(f"meta['scale'] must be 'logit' or 'probability', got {scale!r}")
     m, R = len(explanation), int(n_perturbations)
     X = explanation.inputs.reshape(m, -1).astype(np.float64)
@@ -225,13 +234,15 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     rate = rng.uniform(size=(m, R, 1))
     off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & (X != base)[:, None, :]
     Z = np.where(off, base, X[:, None, :]).reshape(m * R, *explanation.shape)
-    p_model = np.exp(adapter.log_proba(Z)[np.arange(m * R), np.repeat(explanation.target, R)])
+    out = adapter.responses(Z)[np.arange(m * R), np.repeat(explanation.target, R)]
     at_x = np.asarray(explanation.surrogate_logit, dtype=np.float64)
     if scale == "probability":
         at_x = _sigmoid(at_x)
     pred = (at_x[:, None] - np.einsum("mrn,mn->mr", off, values)).reshape(-1)
+    if scale == "value":
+        return float(np.sqrt(np.mean((out - pred) ** 2)))
     p_pred = _sigmoid(pred) if scale == "logit" else np.clip(pred, 0.0, 1.0)
-    return float(np.sqrt(np.mean((p_model - p_pred) ** 2)))
+    return float(np.sqrt(np.mean((np.exp(out) - p_pred) ** 2)))
 
 
 def stability(a, b, k=20):
@@ -255,7 +266,9 @@ def _named_top(explanation, k):
 def _adapter(model, batch_size, explanation):
     """``model`` as a ModelAdapter; a new one is told the explanation's column names and
     columns of names (``Explanation.meta["categories"]``), so that a model fitted on a
-    DataFrame gets its columns by name, and names where it took names."""
+    DataFrame gets its columns by name, and names where it took names, and reads the model's
+    outputs as the explanation's explainer did (``meta["outputs"]``: logits, values; else
+    probabilities)."""
     if isinstance(model, ModelAdapter):
         return model
     outputs = explanation.meta.get("outputs", "probabilities")  # scrutiny's record them

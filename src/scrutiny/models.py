@@ -32,7 +32,8 @@ class ModelError(RuntimeError):
 
 
 class ModelAdapter:
-    """A model as a batched function ``log_proba(X) -> (n, C)`` log-probabilities.
+    """A model as a batched function ``log_proba(X) -> (n, C)`` log-probabilities, or for a
+    regression model ``responses(X) -> (n, m)`` values.
 
     Parameters
     ----------
@@ -62,6 +63,11 @@ class ModelAdapter:
         self._fitted_names = None  # the columns a scikit-learn model was fitted on, by name
         self.input_names = None  # the names of the columns of the rows it is given, if known
         self.categories = None  # columns of names given as codes (scrutiny.categories)
+        if self.kind == "sklearn" and outputs == "values" and hasattr(model, "predict_proba"):
+            raise ValueError(
+                f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
+                "its classes with outputs='probabilities'; outputs='values' is for regressors"
+            )
         if self.kind == "sklearn":
             if outputs != "values":
                 self.outputs = "probabilities"
@@ -481,7 +487,8 @@ def load_callable(spec):
         fn = getattr(module, attr)
     except AttributeError as exc:
         raise ValueError(f"module {mod_name!r} has no attribute {attr!r}") from exc
-    if not callable(fn) and not hasattr(fn, "predict_proba") and not hasattr(fn, "predict"):
+    estimator = hasattr(fn, "fit") and (hasattr(fn, "predict_proba") or hasattr(fn, "predict"))
+    if not callable(fn) and not estimator:
         raise TypeError(  # a scikit-learn classifier, or a regressor (outputs="values")
             f"{spec} is a {type(fn).__name__}, not a callable, a classifier with "
             "predict_proba or a regressor with predict"

@@ -96,7 +96,7 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     """Input ``i`` of an image explanation in grey with its contributions overlaid on a
     diverging colour map centred at 0 (red supports the explained class, blue opposes it),
     in the units of ``meta["scale"]``: the logit (scrutiny's), the probability (LIME's,
-    KernelSHAP's)."""
+    KernelSHAP's), or a regression model's output."""
     import numpy as np
 
     ax = _axes(ax)

@@ -29,7 +29,8 @@ from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 FORMAT = "scrutiny.explainer/1"
 # How far the probabilities of the model given to ``load`` may stray from those saved on
 # the fit data: rounding of another BLAS or thread count moves a float32 network's by
-# ~1e-7; a retrained or different model moves some by far more.
+# ~1e-7; a retrained or different model moves some by far more. A regression model's
+# values, relative to the largest of them (float32 rounds them by ~1e-7 of that).
 MODEL_TOLERANCE = 1e-4
 PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model
 
@@ -158,8 +159,9 @@ def _check_model(ex, path):
             f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    # probabilities to an absolute tolerance; values relative to their spread
-    tolerance = MODEL_TOLERANCE * (max(1.0, float(np.ptp(saved))) if regression else 1.0)
+    # probabilities to an absolute tolerance; values relative to their magnitude
+    scale = max(float(np.abs(saved).max()), np.finfo(float).tiny) if regression else 1.0
+    tolerance = MODEL_TOLERANCE * scale
     gap = float(
         np.abs(now - saved).max() if regression else np.abs(np.exp(now) - np.exp(saved)).max()
     )

@@ -558,8 +558,8 @@ def _prior_precisions(data, pri, nets, lam2, scales):
 # changes neither S_j, nor log |.|, nor the coefficient draw, and one batched call replaces
 # a dozen per-component ones (sweeps hold several such components, of 1-30 rows). On the
 # torch backend larger components share batches too, by size class (rows in (2^(k-1), 2^k]
-# times _BATCH_ROWS): a GPU pays per call and per synchronisation, not per flop, and
-# components of 64-700 rows taken one by one cost 0.27 s a sweep on an H200
+# times _BATCH_ROWS): a GPU pays per call and per synchronisation, not per flop (on an
+# H200, an explainer's 10-chain kernels of MNIST pixels: 80 s, then 73 s; docs/benchmarks.md)
 _BATCH_ROWS = 32
 
 
