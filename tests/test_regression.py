@@ -86,6 +86,7 @@ def test_each_mode_recovers_a_linear_models_exact_contributions(mode):
         mode=mode,
         outputs="values",
         surrogate=None if mode == "local" else {"n_sweeps": 200},
+        n_samples=200 if mode == "local" else None,
         progress=False,
         random_state=0,
     )

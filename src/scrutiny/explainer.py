@@ -375,8 +375,10 @@ class Explainer:
             {int(c) for c in (every if classes is None else classes)} - set(self.surrogates_)
         )
         if missing or not self.surrogates_:
-            kind = "output" if self.model.regression else "class"
-            what = f"{kind}(s) {missing} were not fitted" if missing else f"no {kind} was fitted"
+            kind, kinds = (
+                ("output", "output(s)") if self.model.regression else ("class", "class(es)")
+            )
+            what = f"{kinds} {missing} were not fitted" if missing else f"no {kind} was fitted"
             raise ValueError(
                 f"{what} when this explainer was saved without its fit data "
                 "(save(fit_data=False)): fit() them before saving, or save with the fit data"
