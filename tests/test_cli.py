@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from scrutiny import Explanation
+from scrutiny import Explanation, fidelity
 from tests.browser import assert_page_renders, chromium
 from tests.onnx_models import write_softmax_regression
 
@@ -352,7 +352,14 @@ def test_a_regression_model_is_explained_and_tested_by_deletion(tmp_path):
     assert drop["DMM-MEN"][0] > drop["random"][0]
     assert "deduction" not in results
     assert "Fidelity: feature deletion" in (tmp_path / "out" / "index.html").read_text()
-    assert exp.meta["outputs"] == "values"
+    if chromium() is not None:
+        assert_page_renders(tmp_path / "out" / "index.html")
+    assert exp.meta["outputs"] == "values"  # the saved explanation, loaded: its model's kind
+    from sklearn.linear_model import LinearRegression
+
+    reg = LinearRegression().fit(fit, 250 + 3 * fit["area"] - fit["age"])  # reg.py's, here
+    again = fidelity.deletion(reg, exp, ks=(1,))[0]  # read as values, by name
+    np.testing.assert_allclose(again.mean(), drop["DMM-MEN"][0])
     np.testing.assert_allclose(exp.model_logit, 250 + 3 * fit["area"][:6] - fit["age"][:6])
     d = (fit[:6] - fit.mean()).to_numpy()
     exact = d * np.array([0.0, 3.0, -1.0])  # each column's contribution to the price
