@@ -167,7 +167,8 @@ def _diagnostics(explainer, plt):
             fig, ax = plt.subplots(figsize=(4, 2.6))
             plots.trace(d["log_likelihood_trace"], ax=ax)
             ax.set_title(_target(explainer, c), fontsize=9)
-            traces.append((f"trace_class_{c}.png", figure_png(fig)))
+            kind = "output" if explainer.model.regression else "class"
+            traces.append((f"trace_{kind}_{c}.png", figure_png(fig)))
     return rows, traces
 
 
