@@ -11,7 +11,11 @@ faithful; each method ranks first what raises the price most). The reference is 
 Shapley values of the price in that same game, by querying all 2^P coalitions of the P
 columns a house has off their baseline (``exact_shapley``).
 
-    python benchmarks/house_prices.py [--n-test 200] [--n-local 50] [--seed 0]
+Stability: the share of each house's top 3 columns that a run with the next seed (a
+global fit of its own for DMM-MEN) finds too, on the first --n-stability houses.
+
+    python benchmarks/house_prices.py [--n-test 200] [--n-local 50] [--n-stability 50]
+        [--seed 0]
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-test", type=int, default=200, help="houses explained (first)")
     parser.add_argument("--n-local", type=int, default=50, help="of them, in local mode")
+    parser.add_argument("--n-stability", type=int, default=50, help="explained again")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -44,10 +49,17 @@ def main():
     X_fit, _ = load_ames("train")
     X_test, _ = load_ames("test")
     adapter = ModelAdapter(model, outputs="values", batch_size=4096)
+    explainers = {}
+
+    def fitted(seed):  # one global fit per seed
+        if seed not in explainers:
+            explainers[seed] = Explainer(
+                adapter, X_fit, outputs="values", random_state=seed, progress=False
+            ).fit()
+        return explainers[seed]
+
     t0 = time.perf_counter()
-    explainer = Explainer(
-        adapter, X_fit, outputs="values", random_state=args.seed, progress=False
-    ).fit()
+    explainer = fitted(args.seed)
     fit_s, fit_q = time.perf_counter() - t0, explainer.fit_queries_
     X = explainer.check_inputs(X_test[: args.n_test])  # factors as their levels' codes
     rep = explainer.representation
@@ -56,39 +68,46 @@ def main():
         f"${facts['test_mae']:.1f}k; {len(X_fit)} training houses (the global fit: "
         f"{fit_s:.1f} s, {fit_q} queries), {len(X)} explained"
     )
-    runs = {
-        "DMM-MEN global (1 query)": lambda: explainer.explain(X),
-        "DMM-MEN guided (100 queries)": lambda: explainer.explain(X, mode="guided"),
-        "DMM-MEN guided (1,000 queries)": lambda: explainer.explain(
-            X, mode="guided", n_samples=1000
+    runs = {  # (seed, rows) -> Explanation
+        "DMM-MEN global (1 query)": lambda seed, Z: fitted(seed).explain(Z),
+        "DMM-MEN guided (100 queries)": lambda seed, Z: fitted(seed).explain(Z, mode="guided"),
+        "DMM-MEN guided (1,000 queries)": lambda seed, Z: fitted(seed).explain(
+            Z, mode="guided", n_samples=1000
         ),
-        f"DMM-MEN local (1,000 queries; first {args.n_local})": lambda: Explainer(
-            adapter, X_fit, mode="local", random_state=args.seed, progress=False
-        ).explain(X[: args.n_local]),
-        "LIME (tabular, regression, 1,000 samples)": lambda: lime_tabular(
-            adapter, X, X_fit, num_samples=1000, random_state=args.seed, progress=False
+        f"DMM-MEN local (1,000 queries; first {args.n_local})": lambda seed, Z: Explainer(
+            adapter, X_fit, mode="local", random_state=seed, progress=False
+        ).explain(Z[: args.n_local]),
+        "LIME (tabular, regression, 1,000 samples)": lambda seed, Z: lime_tabular(
+            adapter, Z, X_fit, num_samples=1000, random_state=seed, progress=False
         ),
-        "LIME (5,000 samples: its default)": lambda: lime_tabular(
-            adapter, X, X_fit, num_samples=5000, random_state=args.seed, progress=False
+        "LIME (5,000 samples: its default)": lambda seed, Z: lime_tabular(
+            adapter, Z, X_fit, num_samples=5000, random_state=seed, progress=False
         ),
-        "KernelSHAP": lambda: kernel_shap(
-            adapter, X, representation=rep, random_state=args.seed, progress=False
+        "KernelSHAP": lambda seed, Z: kernel_shap(
+            adapter, Z, representation=rep, random_state=seed, progress=False
         ),
-        "KernelSHAP l1_reg=False": lambda: kernel_shap(
-            adapter, X, representation=rep, l1_reg=False, random_state=args.seed, progress=False
+        "KernelSHAP l1_reg=False": lambda seed, Z: kernel_shap(
+            adapter, Z, representation=rep, l1_reg=False, random_state=seed, progress=False
         ),
-        EXACT: lambda: exact_shapley(adapter, X, rep),
+        EXACT: lambda seed, Z: exact_shapley(adapter, Z, rep),
     }
-    explained, cost = {}, {}
+    explained, cost, stable = {}, {}, {}
     for name, run in runs.items():
         rows0, t0 = adapter.n_rows, time.perf_counter()
-        explained[name] = run()
+        explained[name] = run(args.seed, X)
         m = len(explained[name])
         cost[name] = ((time.perf_counter() - t0) / m, (adapter.n_rows - rows0) / m)
         print(f"  {name}: {cost[name][0]:.3f} s an explanation", flush=True)
+        again = run(args.seed + 1, X[: args.n_stability])  # another seed, the first houses
+        stable[name] = fidelity.stability(explained[name][: len(again)], again, k=3)
     exact = explained[EXACT]
     explained["random"] = random_explanation(exact, args.seed)
     cost["random"] = (0.0, 0.0)
+    stable["random"] = fidelity.stability(
+        explained["random"][: args.n_stability],
+        random_explanation(exact[: args.n_stability], args.seed + 1),
+        k=3,
+    )
 
     print(f"\n{platform.machine()}, Python {platform.python_version()}; k counts columns")
     drops = {name: fidelity.deletion(adapter, exp, KS) for name, exp in explained.items()}
@@ -97,9 +116,10 @@ def main():
         + " | ".join(f"price drop, top {k} off ($1,000)" for k in KS)
         + " | top 3 off, less the exact values' (paired 95% CI) | "
         + " | ".join(f"share of exact top {k}" for k in AGREEMENT_KS)
+        + f" | top-3 stability (seeds {args.seed}, {args.seed + 1}; first {args.n_stability})"
         + " | s / expl | queries / expl | s for 1,000 with the fit |"
     )
-    print("|---" * (len(KS) + len(AGREEMENT_KS) + 5) + "|")
+    print("|---" * (len(KS) + len(AGREEMENT_KS) + 6) + "|")
     three = KS.index(3)
     for name, exp in explained.items():
         drop, m = drops[name], len(exp)
@@ -113,7 +133,7 @@ def main():
             + " | ".join(f"{d:.1f}" for d in drop.mean(axis=1))
             + f" | {gap.mean():+.1f} +- {half:.1f} | "
             + " | ".join(f"{s:.2f}" for s in share)
-            + f" | {seconds:.3f} | {queries:.0f} | {total:.0f} |"
+            + f" | {stable[name]:.2f} | {seconds:.3f} | {queries:.0f} | {total:.0f} |"
         )
     n = args.n_local
     print(f"\nthe first {n} houses, which local mode explained: price drop, top k off ($1,000)\n")
