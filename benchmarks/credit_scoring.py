@@ -55,6 +55,12 @@ def agreement(exp, exact, k):
     return float(np.mean(shares))
 
 
+def most_often_first(exact, names, n=5):
+    """The ``n`` columns the exact values rank first most often, each with its count."""
+    counts = np.bincount(exact.top(1)[:, 0], minlength=len(names))
+    return ", ".join(f"{names[j]} {counts[j]}" for j in np.argsort(-counts)[:n])
+
+
 def global_runs(adapter, X_fit, X):
     """Global and guided mode as runs of ``local_head_to_head``, one global fit per seed
     (its seconds and queries kept in ``fits``, counted into the rows afterwards)."""
@@ -175,10 +181,7 @@ def main():
     for name, exp in [*explained.items(), ("random", random)]:
         cells = [f"{agreement(exp, exact, k):.2f}" for k in AGREEMENT_KS]
         print(f"| {name} | " + " | ".join(cells) + " |")
-    names = list(frame.columns)
-    counts = np.bincount(exact.top(1)[:, 0], minlength=len(names))
-    common = ", ".join(f"{names[j]} {counts[j]}" for j in np.argsort(-counts)[:5])
-    print(f"\nthe exact Shapley values' top column: {common}")
+    print(f"\nthe exact Shapley values' top column: {most_often_first(exact, frame.columns)}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from credit_scoring import agreement
+from credit_scoring import agreement, most_often_first
 from scrutiny import Explainer, ModelAdapter, fidelity
 from scrutiny.baselines import exact_shapley, kernel_shap, lime_tabular, random_explanation
 from scrutiny.datasets import load_ames
@@ -141,10 +141,7 @@ def main():
     print("|---" * (len(KS) + 1) + "|")
     for name, drop in drops.items():
         print(f"| {name} | " + " | ".join(f"{d:.1f}" for d in drop[:, :n].mean(axis=1)) + " |")
-    names = list(X_fit.columns)
-    counts = np.bincount(exact.top(1)[:, 0], minlength=len(names))
-    common = ", ".join(f"{names[j]} {counts[j]}" for j in np.argsort(-counts)[:5])
-    print(f"\nthe exact Shapley values' top column: {common}")
+    print(f"\nthe exact Shapley values' top column: {most_often_first(exact, X_fit.columns)}")
 
 
 if __name__ == "__main__":
