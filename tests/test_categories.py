@@ -348,6 +348,17 @@ def test_fidelity_gives_a_models_columns_by_name_from_the_explanation():
     )
 
 
+def test_the_papers_protocol_refuses_columns_of_names_before_any_query():
+    """It crafts -0.5, 5 and 3 times a reference's values: a level's code times 5 is no
+    level (the pipeline raised on it, at the first query)."""
+    frame, y = table(300)
+    clf = pipeline(frame, y)
+    ex = Explainer(clf, frame, mode="local", n_samples=50, random_state=0, progress=False)
+    exp = ex.explain(frame.iloc[:4], target=1)
+    with pytest.raises(ValueError, match=r"columns that name things \(\['home', 'job'\]\)"):
+        fidelity.paper_protocol(clf, exp, ex.check_inputs(frame.iloc[4:20]), k=1)
+
+
 def test_a_transplanted_level_is_weighed_against_the_hosts_own():
     """Transplanting "parents" (+2.5) into a host that owns its home (+3) lowers the class:
     its gain is the donor's level's effect less the host's, not the donor's alone."""

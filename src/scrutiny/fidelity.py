@@ -138,7 +138,18 @@ def paper_protocol(
     - synthetic: as many noise inputs N(noise[0], noise[1]^2) as positives, with the
       reference's top-k elements at 3 x; random: |noise| with k random elements set to
       ``random_value`` (higher = more faithful).
+    Columns that name things (levels, codes) cannot be scaled and are refused.
     """
+    named = (explanation.meta.get("representation") or {}).get("categorical") or []
+    if named:
+        names = explanation.feature_names
+        which = [names[j] if names else j for j in named]
+        raise ValueError(
+            f"the paper's protocol scales values (0.5, 5 and 3 times a reference's), which "
+            f"columns that name things ({which[:5]}) cannot take: test these explanations "
+            "with deduction, augmentation and synthetic, which switch a column to its "
+            "baseline level"
+        )
     adapter = _adapter(model, batch_size, explanation)
     classes = np.unique(explanation.target)
     if classes.size != 1:
