@@ -92,7 +92,8 @@ def class_targets(target, log_p, regression=False):
         )
     t = np.broadcast_to(t, (n,)).astype(np.int64)
     if ((t < 0) | (t >= C)).any():
-        raise ValueError(f"target {kind}es must be in 0..{C - 1}, got {np.unique(t).tolist()}")
+        kinds = "outputs" if regression else "classes"
+        raise ValueError(f"target {kinds} must be in 0..{C - 1}, got {np.unique(t).tolist()}")
     return t
 
 
