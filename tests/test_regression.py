@@ -225,6 +225,27 @@ def test_baselines_explain_a_regression_in_its_own_units():
     assert (np.sign(lime.coefficients[:, strong]) == np.sign(COEF[strong])).all()
 
 
+def test_lime_without_bins_gives_effects_not_weights_per_standard_deviation():
+    """Undiscretized, LIME regresses on columns standardised around the training mean:
+    its weight times the input's standardised value is the column's effect. The weight
+    alone has the coefficient's sign whichever side of the mean the input lies."""
+    pytest.importorskip("lime")
+    X = table()
+    rows = X[:6]
+    lime = lime_tabular(
+        linear,
+        rows,
+        X,
+        num_samples=2000,
+        discretize_continuous=False,
+        progress=False,
+        outputs="values",
+    )
+    exact = COEF * (rows - X.mean(axis=0))
+    np.testing.assert_allclose(lime.values, exact, atol=0.05 * np.abs(exact).max())
+    np.testing.assert_allclose(lime.surrogate_logit, linear(rows), atol=0.05)
+
+
 def test_tree_shap_of_a_regressor_is_the_exact_shapley_value():
     pytest.importorskip("shap")
     from sklearn.ensemble import GradientBoostingRegressor

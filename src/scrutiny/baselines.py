@@ -369,8 +369,9 @@ def lime_tabular(
             num_samples=num_samples,
         )
         # in regression mode LIME keeps the weights under label 1 (label 0: their negatives)
+        row = _lime_row(explainer, X[i], binary, discretize_continuous)
         for f, w in e.local_exp[1 if adapter.regression else c]:
-            feature_values[i, f] = w
+            feature_values[i, f] = w * row[f]
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(
         t0, adapter, rows0, len(X), num_samples=num_samples, discretized=discretize_continuous
@@ -379,6 +380,19 @@ def lime_tabular(
     name = "lime-tabular" if discretize_continuous else "lime-tabular-continuous"
     local_pred = _from_scale(adapter, local_pred)
     return _explanation(rep, X, feature_values, targets, log_p, local_pred, name, meta)
+
+
+def _lime_row(explainer, x, categorical, discretized):
+    """The input's row in LIME's regression, whose weights times it are the columns'
+    effects: 1 for an indicator (a bin, a level: the input's own), and for a continuous
+    column that is not discretized, its value standardised around the training mean (a
+    weight is per standard deviation, so a column below its mean takes its effect's sign
+    reversed)."""
+    row = np.ones(x.size)
+    if not discretized:
+        row = (x - explainer.scaler.mean_) / explainer.scaler.scale_
+        row[categorical] = 1.0
+    return row
 
 
 def tree_shap(model, X, baseline, target=None):
