@@ -33,10 +33,10 @@ HALF_WINDOW = 20  # LEMNA's 41 bytes
 
 
 def random_bytes(explanation, rep, seed):
-    """``random_explanation`` over each input's window bytes that are present."""
+    """``random_explanation`` over each input's window bytes (it ranks only those present)."""
     r = random_explanation(explanation, seed)
     inside = rep.spread(np.ones((1, rep.n_features)))[0] > 0
-    return replace(r, values=np.where(inside & (explanation.inputs != 0), r.values, 0.0))
+    return replace(r, values=np.where(inside, r.values, 0.0))
 
 
 def main():

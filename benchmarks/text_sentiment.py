@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-from dataclasses import replace
 
 import numpy as np
 
@@ -27,13 +26,6 @@ from scrutiny.zoo import review_classifier
 from scrutiny.zoo.review_cnn import review_cnn
 
 KS = [1, 2, 3, 5, 10]
-
-
-def random_words(explanation, seed):
-    """``random_explanation`` over each review's words: rows are padded to the longest
-    review, and a random top-k of positions would mostly remove or keep padding, nothing."""
-    r = random_explanation(explanation, seed)
-    return replace(r, values=np.where(explanation.inputs != 0, r.values, 0.0))
 
 
 def main():
@@ -74,7 +66,7 @@ def main():
         runs, adapter, len(X), donors, KS, args.seed, args.n_stability, 5, args.methods
     )
     rows["random"] = {
-        **_score(adapter, random_words(first, args.seed), donors, KS, args.seed),
+        **_score(adapter, random_explanation(first, args.seed), donors, KS, args.seed),
         "seconds_per_explanation": 0.0,
         "queries_per_explanation": 0,
     }

@@ -47,6 +47,22 @@ def test_competitors_find_the_model_pixels_and_count_their_queries(explain, quer
     assert exp.meta["scale"] == "probability"  # their values add up to the probability
 
 
+@pytest.mark.parametrize(
+    "explain",
+    [
+        lambda seed: lime_image(model, X[:1], num_samples=100, random_state=seed, progress=False),
+        lambda seed: kernel_shap(model, X[:1], nsamples=100, random_state=seed, progress=False),
+    ],
+)
+def test_competitors_take_a_numpy_generator_as_their_seed(explain):
+    """lime and shap take integers only: a Generator (as scrutiny's own functions take)
+    gives them one of its draws, so that the same Generator state gives the same values."""
+    a, b = (explain(np.random.default_rng(3)).values for _ in range(2))
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="random_state must be an int"):
+        explain("three")
+
+
 def test_shap_default_l1_keeps_ten_features():
     exp = kernel_shap(model, X, nsamples=400, progress=False)
     assert ((exp.values != 0).reshape(3, -1).sum(axis=1) <= 10).all()
@@ -65,6 +81,11 @@ def test_random_explanation_is_seeded_and_keeps_targets():
     a, b = random_explanation(exp, 1), random_explanation(exp, 1)
     np.testing.assert_array_equal(a.values, b.values)
     np.testing.assert_array_equal(a.target, exp.target)
+    np.testing.assert_array_equal(random_explanation(exp).values, random_explanation(exp).values)
+    # only elements off the baseline are ranked: switching the others off is no test
+    moved = X != exp.baseline
+    assert 0 < moved.mean() < 1
+    assert (a.values[~moved] == 0).all() and (a.values[moved] > 0).all()
 
 
 def test_lime_explains_colour_images_in_either_layout_by_pixel():

@@ -85,6 +85,19 @@ def test_tree_shap_matches_a_dataframes_columns_to_the_models_by_name():
     assert shuffled.feature_names == names[::-1]
 
 
+def test_tree_shap_refuses_a_forest_of_probabilities_by_name():
+    """A random forest's trees add up to probabilities, per class: not the log-odds game."""
+    pytest.importorskip("shap")
+    from sklearn.ensemble import RandomForestClassifier
+
+    from scrutiny.baselines import tree_shap
+
+    _, X = trees()
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, X[:, 0] > 0)
+    with pytest.raises(ValueError, match="RandomForestClassifier values of shape"):
+        tree_shap(forest, X[:3], X.mean(axis=0))
+
+
 def test_lime_tabular_finds_the_decisive_column_and_is_seeded():
     pytest.importorskip("lime")
     from scrutiny.baselines import lime_tabular

@@ -15,6 +15,7 @@ import contextlib
 import copy
 import io
 import math
+import numbers
 import re
 import time
 from contextlib import contextmanager
@@ -44,11 +45,14 @@ from scrutiny.text import pieces
 _QUERY_META = ("outputs", "feature_names", "categories")
 
 
-def random_explanation(explanation, random_state=None):
-    """The same inputs and targets with uniformly random contributions: the chance level
-    of every fidelity test."""
+def random_explanation(explanation, random_state=0):
+    """The same inputs and targets with uniformly random contributions to the elements that
+    differ from the baseline: the chance level of every fidelity test. An element at the
+    baseline gets none, as in every other explanation here: switching a background pixel
+    or a padding token to the baseline changes nothing, so ranking it would be no test."""
     rng = np.random.default_rng(random_state)
-    values = rng.uniform(size=explanation.values.shape)
+    moved = np.asarray(explanation.inputs) != np.asarray(explanation.baseline)
+    values = rng.uniform(size=explanation.values.shape) * moved
     return Explanation(
         inputs=explanation.inputs,
         values=values,
@@ -81,6 +85,7 @@ def lime_image(
     ``num_samples`` queries each. Images may be grey or have channels in either layout."""
     from lime import lime_image as lime
 
+    random_state = _seed(random_state)
     adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size)
     _classifier(adapter, "lime_image")
     if not isinstance(rep, ImageRepresentation):  # lime_image segments pixels only
@@ -145,6 +150,7 @@ def lime_text(
     do. ``num_samples`` queries each."""
     from lime.lime_text import LimeTextExplainer
 
+    random_state = _seed(random_state)
     adapter = _classifier(_adapter(model, batch_size), "lime_text")
     rep = TokenRepresentation(encoder.length)
     X = rep.check(as_input_batch(X, "X"))
@@ -191,6 +197,7 @@ def lime_tokens(
     queries each."""
     from lime.lime_text import LimeTextExplainer
 
+    random_state = _seed(random_state)
     if not isinstance(representation, TokenRepresentation):
         raise TypeError(
             "lime_tokens explains the positions of a TokenRepresentation; got "
@@ -260,6 +267,7 @@ def kernel_shap(
     ``representation=explainer.representation``); a DataFrame's column names are kept."""
     import shap
 
+    random_state = _seed(random_state)
     adapter, X, rep, names = _setup(
         model, X, baseline, superpixel, batch_size, representation, outputs
     )
@@ -318,6 +326,7 @@ def lime_tabular(
     mode."""
     from lime.lime_tabular import LimeTabularExplainer
 
+    random_state = _seed(random_state)
     adapter = _adapter(model, batch_size, outputs)
     train_names, names = column_names(X_train), column_names(X)
     if train_names is not None and names is not None and train_names != names:
@@ -431,8 +440,16 @@ def tree_shap(model, X, baseline, target=None):
     explainer = shap.TreeExplainer(
         model, data=background, feature_perturbation="interventional", model_output="raw"
     )
+    values = np.asarray(explainer.shap_values(rows), dtype=np.float64)
+    if values.size != X.size:  # e.g. a random forest's: per class, of its probabilities
+        raise ValueError(
+            f"shap gives {type(model).__name__} values of shape {values.shape}, not one "
+            "log-odds per column: tree_shap explains models whose trees add up to log-odds "
+            "(gradient boosting) or to a regression's value; explain this one with "
+            "exact_shapley or kernel_shap"
+        )
     phi = np.zeros(X.shape)
-    phi[:, order] = np.asarray(explainer.shap_values(rows), dtype=np.float64).reshape(X.shape)
+    phi[:, order] = values.reshape(X.shape)
     # log-odds of class 1 -> of the target; a regressor's value as it is
     sign = np.where((targets == 1) | adapter.regression, 1.0, -1.0)
     phi *= sign[:, None]
@@ -715,6 +732,21 @@ def _costs(t0, adapter, rows0, m, **settings):
 def _logit(p):
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
     return np.log(p) - np.log1p(-p)
+
+
+def _seed(random_state):
+    """An integer seed (or None) for lime and shap, which take no numpy Generator: a
+    Generator or SeedSequence given to scrutiny gives one of its draws."""
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**32))
+    if isinstance(random_state, np.random.SeedSequence):
+        return int(random_state.generate_state(1)[0])
+    raise TypeError(
+        f"random_state must be an int, a numpy Generator or SeedSequence, or None; got "
+        f"{type(random_state).__name__}"
+    )
 
 
 @contextmanager
