@@ -43,8 +43,9 @@ def deduction(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is each input still classified as its explained class after its
     top-k elements are set to the baseline? PCR = the mean (lower = more faithful).
     ``ks`` None: ``default_ks`` of the inputs' size, as in every test here. An input the
-    model does not call its explained class to begin with counts as changed at every k,
-    which flatters the rate: a warning says how many there are."""
+    model does not call its explained class to begin with is mostly not called it after
+    the change either, and so counts as changed without having been: a warning says how
+    many there are."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     _warn_unclassified(adapter, explanation, explanation.target, "deduction")
@@ -317,9 +318,9 @@ def _warn_unclassified(adapter, explanation, target, test):
     if off.size:
         warnings.warn(
             f"{off.size} of {len(explanation)} inputs (the first: #{off[0]}) are not classified "
-            f"as their explained class to begin with, so {test} counts them as changed at "
-            "every k and its PCR looks better than it is: test only those the model calls "
-            "their explained class",
+            f"as their explained class to begin with, so {test} mostly counts them as "
+            "changed without a change, and its PCR looks better than it is: test only "
+            "those the model calls their explained class",
             stacklevel=3,
         )
 

@@ -326,6 +326,41 @@ def test_responsibilities_survive_prior_draws_beyond_float64():
     np.testing.assert_array_equal(m.assign(Z, 1e152 * y), quick().fit(Z, y).assign(Z, y))
 
 
+def test_responsibilities_survive_prior_draws_beyond_float32():
+    """Under a vague noise prior, IG(0.001, 0.001), an empty component's prior draws reach
+    coefficients of 1e150, which the draws keep in float32: inf. Its mean of a row was
+    inf - inf = NaN, which made every row's responsibilities NaN and ``assign`` say 0.
+    Such a draw explains no response (density 0): assign gives the fit's labels."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((80, 3))
+    regime = rng.integers(2, size=80)
+    y = np.where(regime == 0, Z @ [2.0, 0.0, -1.0], Z @ [-2.0, 1.0, 0.0])
+    y = y + 0.1 * rng.standard_normal(80)
+    vague = {"noise_shape": 0.001, "noise_scale": 0.001}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow itself
+        m = DPMixtureRegression(6, n_sweeps=40, progress=False, random_state=0, priors=vague)
+        m = m.fit(Z, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and quietly
+        resp = m.responsibilities(Z, y)
+    assert np.isinf(m.coef_draws_).any()  # the case this test is about
+    assert np.isfinite(resp).all() and np.allclose(resp.sum(axis=1), 1.0)
+    assert np.bincount(m.assign(Z, y)).max() < 80  # both regimes, not all in component 0
+    assert (m.assign(Z, y) == m.labels_).mean() > 0.9
+    with pytest.raises(ValueError, match="batch_size must be a whole number"):
+        m.responsibilities(Z, y, batch_size=-1)
+
+
+def test_nothing_to_regress_on_is_refused():
+    """All-zero columns are dropped; with no intercept either, the sampler factorised 0 x 0
+    matrices and failed inside numpy. With the intercept, it fits a constant."""
+    y = np.random.default_rng(0).normal(size=20)
+    with pytest.raises(ValueError, match="Z has no non-zero column and fit_intercept=False"):
+        quick(fit_intercept=False).fit(np.zeros((20, 3)), y)
+    assert np.isfinite(quick().fit(np.zeros((20, 3)), y).predict(np.zeros((2, 3)))).all()
+
+
 @pytest.mark.parametrize("scale", [1e-160, 1e160])
 def test_responses_whose_variance_leaves_float64_are_refused(scale):
     rng = np.random.default_rng(0)

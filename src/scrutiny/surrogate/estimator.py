@@ -283,6 +283,9 @@ class DPMixtureRegression:
         """(n, J) posterior probability that each row belongs to each component, given its
         response: averaged over the stored posterior draws, not plugged in at the means.
         Responses beyond the censoring bounds of the fit count as censored."""
+        whole = isinstance(batch_size, int | np.integer) and not isinstance(batch_size, bool)
+        if not whole or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number of rows >= 1, got {batch_size!r}")
         Z = self._check_Z(Z)
         lower, upper = self.censoring_
         y = as_float_vector(y, "y", n=Z.shape[0], lower=lower, upper=upper)
@@ -291,21 +294,26 @@ class DPMixtureRegression:
         log_w = np.log(np.maximum(self.weights_draws_, 1e-300))
         s2 = self.noise_var_draws_
         out = np.empty((Z.shape[0], J))
-        for lo in range(0, Z.shape[0], batch_size):
-            zb = Z[lo : lo + batch_size].astype(np.float32)
-            mu = (zb @ W).reshape(-1, D, J) + self.intercept_draws_
-            yb = y[lo : lo + batch_size, None, None]
-            sd = np.sqrt(s2)
-            # (res / sd)^2, not res^2 / s2: at large scales an empty component's prior
-            # draws overflow both to inf, and inf / inf made the row NaN
-            logp = log_w - 0.5 * np.log(2 * np.pi * s2) - 0.5 * ((yb - mu) / sd) ** 2
-            # log_ndtr of the censored rows only: of every row, it took a third of the time
-            low, high = yb[:, 0, 0] <= lower, yb[:, 0, 0] >= upper
-            logp[low] = log_w + log_ndtr((lower - mu[low]) / sd)
-            logp[high] = log_w + log_ndtr((mu[high] - upper) / sd)
-            logp -= logp.max(axis=2, keepdims=True)
-            prob = np.exp(logp)
-            out[lo : lo + batch_size] = (prob / prob.sum(axis=2, keepdims=True)).mean(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # handled below
+            for lo in range(0, Z.shape[0], batch_size):
+                zb = Z[lo : lo + batch_size].astype(np.float32)
+                mu = (zb @ W).reshape(-1, D, J) + self.intercept_draws_
+                yb = y[lo : lo + batch_size, None, None]
+                sd = np.sqrt(s2)
+                # (res / sd)^2, not res^2 / s2: at large scales an empty component's prior
+                # draws overflow both to inf, and inf / inf made the row NaN
+                logp = log_w - 0.5 * np.log(2 * np.pi * s2) - 0.5 * ((yb - mu) / sd) ** 2
+                # log_ndtr of the censored rows only: of every row, it took a third of the time
+                low, high = yb[:, 0, 0] <= lower, yb[:, 0, 0] >= upper
+                logp[low] = log_w + log_ndtr((lower - mu[low]) / sd)
+                logp[high] = log_w + log_ndtr((mu[high] - upper) / sd)
+                # an empty component's prior draw can pass float32's range in the
+                # stored coefficients (a vague noise prior): inf - inf is NaN, and such a
+                # draw explains no response: density 0
+                logp[~np.isfinite(logp)] = -np.inf
+                logp -= logp.max(axis=2, keepdims=True)
+                prob = np.exp(logp)
+                out[lo : lo + batch_size] = (prob / prob.sum(axis=2, keepdims=True)).mean(axis=1)
         return out
 
     def assign(self, Z, y):
@@ -349,6 +357,8 @@ def _fit_together(estimators, Z, ys, lower, upper):
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
     _check_magnitude(Z, first.dtype)
+    if not first.fit_intercept and not Z.any():
+        raise ValueError("Z has no non-zero column and fit_intercept=False: nothing to regress on")
     scaled, bounds, units = [], [], []
     for est, y in zip(estimators, ys, strict=True):
         inside = (y > lo) & (y < hi)
