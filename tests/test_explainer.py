@@ -376,6 +376,22 @@ def test_legacy_random_state_is_accepted():
     np.testing.assert_array_equal(a.explain(X_TAB[:4]).values, b.explain(X_TAB[:4]).values)
 
 
+def test_children_of_one_seed_sequence_draw_apart_and_each_alike():
+    """Children of SeedSequence(0).spawn(n) share their entropy: only it was kept, and they
+    gave identical explanations."""
+    kids = np.random.SeedSequence(0).spawn(2)
+
+    def values(seed):
+        settings = {"surrogate": {"n_sweeps": 30, "n_components": 2}, "n_jobs": 1}
+        ex = Explainer(logistic, X_TAB[:200], random_state=seed, progress=False, **settings)
+        return ex.explain(X_TAB[:5]).values
+
+    a = values(kids[0])
+    assert not np.array_equal(a, values(kids[1]))
+    np.testing.assert_array_equal(a, values(kids[0]))
+    np.testing.assert_array_equal(values(0), values(np.random.SeedSequence(0)))
+
+
 def test_saturated_probabilities_are_censored_not_fatal():
     """A model so confident that most probabilities round to exactly 0 or 1."""
 
