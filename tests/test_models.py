@@ -119,6 +119,24 @@ def test_sklearn_classifier_uses_predict_proba():
     assert named.class_name(0) == "0 (bad)" and named.class_name(1) == "1 (good)"
 
 
+def test_a_bound_method_of_a_pipeline_gets_its_columns_by_name_and_names_its_classes():
+    """pipe.predict_proba (as LIME's and shap's users pass a model) got a bare array when
+    every column was a number, which a pipeline selecting its columns by name refuses."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = pd.DataFrame({"income": X[:, 0], "age": X[:, 1], "debt": X[:, 0] * X[:, 1]})
+    scale = make_column_transformer((StandardScaler(), ["income", "age"]))
+    labels = np.where(X[:, 0] + X[:, 1] > 0, "good", "bad")
+    pipe = make_pipeline(scale, LogisticRegression()).fit(frame, labels)
+    adapter = ModelAdapter(pipe.predict_proba)
+    np.testing.assert_allclose(adapter.proba(frame.to_numpy()), pipe.predict_proba(frame))
+    assert adapter.class_name(1) == "1 (good)"
+
+
 def torch_model():
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Dropout(0.5), torch.nn.Linear(8, 3))

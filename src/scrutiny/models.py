@@ -15,6 +15,7 @@ values as they are, one column per output.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 import threading
 import warnings
@@ -68,11 +69,15 @@ class ModelAdapter:
                 f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
                 "its classes with outputs='probabilities'; outputs='values' is for regressors"
             )
-        if self.kind == "sklearn":
+        if self.kind == "sklearn" and outputs != "values":
+            self.outputs = "probabilities"
+        # an estimator, or its bound method (pipe.predict_proba, as LIME's and shap's users
+        # pass one): it gets its columns by name whatever their kinds, and names its classes
+        fitted = model.__self__ if inspect.ismethod(model) else model
+        if self.kind == "sklearn" or fitted is not model:
             if outputs != "values":
-                self.outputs = "probabilities"
-                self.classes_ = getattr(model, "classes_", None)
-            names = getattr(model, "feature_names_in_", None)
+                self.classes_ = getattr(fitted, "classes_", None)
+            names = getattr(fitted, "feature_names_in_", None)
             self._fitted_names = None if names is None else [str(n) for n in names]
         self.n_calls = 0
         self.n_rows = 0
