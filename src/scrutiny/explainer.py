@@ -25,7 +25,7 @@ from scrutiny.categories import Categories, many_levels
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
-from scrutiny.representations import make_representation
+from scrutiny.representations import Representation, make_representation
 from scrutiny.surrogate import DPMixtureRegression
 from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.driver import chains_run_separately, seed_sequence
@@ -211,6 +211,14 @@ class Explainer:
     ):
         if mode not in ("global", "local", "guided"):
             raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
+        if isinstance(representation, Representation):  # its own: these would be ignored
+            given = {"baseline": baseline, "superpixel": superpixel, "categorical": categorical}
+            ignored = [name for name, value in given.items() if value is not None]
+            if ignored:
+                raise ValueError(
+                    f"{', '.join(ignored)} cannot be given with a Representation, which has "
+                    f"its own: make the representation with them"
+                )
         self.model = (
             model
             if isinstance(model, ModelAdapter)
