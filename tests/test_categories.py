@@ -386,6 +386,8 @@ def test_one_row_of_a_dataframe_is_explained_as_shap_and_lime_users_pass_it():
     ex = Explainer(clf, frame, surrogate={"n_sweeps": 40}, random_state=0, progress=False)
     one = ex.explain(frame.iloc[3])  # a pandas Series: names and numbers
     assert len(one) == 1 and np.array_equal(one.values, ex.explain(frame.iloc[[3]]).values)
+    # its values as an array were refused as strings, to encode with TextEncoder
+    np.testing.assert_array_equal(ex.explain(frame.iloc[3].to_numpy()).values, one.values)
 
 
 def test_a_tables_baseline_is_given_by_column_name():

@@ -364,6 +364,9 @@ def test_bool_inputs_and_dataframes_with_bool_columns_are_numbers():
     frame = pd.get_dummies(pd.DataFrame({"age": [30.0, 41.5, 50.0], "city": ["a", "b", "a"]}))
     expected = [[30.0, 1.0, 0.0], [41.5, 0.0, 1.0], [50.0, 1.0, 0.0]]
     np.testing.assert_array_equal(as_input_batch(frame, "X"), expected)
+    np.testing.assert_array_equal(as_input_batch(frame.to_numpy(), "X"), expected)  # object
+    with pytest.raises(TypeError, match="X must be real numbers, got dtype object"):
+        as_input_batch(np.array([[1.0, "2"]], dtype=object), "X")
     np.testing.assert_array_equal(as_input_batch(np.eye(2, dtype=bool), "X"), np.eye(2))
     with pytest.raises(TypeError, match=r"columns \['city'\] are not numbers"):
         as_input_batch(pd.DataFrame({"age": [30.0], "city": ["a"]}), "X")

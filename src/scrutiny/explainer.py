@@ -583,10 +583,13 @@ class Explainer:
 
     def _in_fit_order(self, X):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name (a
-        pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one)."""
+        pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one, and
+        so is an array of a row's values, ``df.iloc[i].to_numpy()``)."""
         if self.feature_names_ is not None and getattr(X, "ndim", None) == 1:
             if hasattr(X, "index") and hasattr(X, "to_frame"):
                 X = X.to_frame().T.infer_objects()
+            elif len(X) == len(self.feature_names_):
+                X = np.asarray(X)[None]
         names = column_names(X)
         if names is None or self.feature_names_ is None or names == self.feature_names_:
             return X
