@@ -52,3 +52,28 @@ def write_labelled_classifier(path, weights):
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
+
+
+def write_cast_regression(path, weights, dtype):
+    """x (n, p) of integers or bools ``dtype`` -> softmax(float(x) @ weights): a model of
+    counts or flags, which onnxruntime refuses floats for."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    p, c = weights.shape
+    kind = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["x"], ["xf"], to=TensorProto.FLOAT),
+            helper.make_node("MatMul", ["xf", "W"], ["z"]),
+            helper.make_node("Softmax", ["z"], ["p"], axis=1),
+        ],
+        "cast_regression",
+        [helper.make_tensor_value_info("x", kind, [None, p])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, c])],
+        [numpy_helper.from_array(np.asarray(weights, dtype=np.float32), "W")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path

@@ -386,6 +386,8 @@ def test_one_row_of_a_dataframe_is_explained_as_shap_and_lime_users_pass_it():
     ex = Explainer(clf, frame, surrogate={"n_sweeps": 40}, random_state=0, progress=False)
     one = ex.explain(frame.iloc[3])  # a pandas Series: names and numbers
     assert len(one) == 1 and np.array_equal(one.values, ex.explain(frame.iloc[[3]]).values)
+    # its values as an array were refused as strings, to encode with TextEncoder
+    np.testing.assert_array_equal(ex.explain(frame.iloc[3].to_numpy()).values, one.values)
 
 
 def test_a_tables_baseline_is_given_by_column_name():
@@ -415,3 +417,17 @@ def test_a_tables_baseline_is_given_by_column_name():
     exp = ex.explain(rows, target=1)  # owner against other: the model's +3 (2 - -1)
     effect = log_odds(clf, rows) - log_odds(clf, rows.assign(home="other"))
     assert np.allclose(exp.values[:, 1], effect, atol=0.3)
+
+
+def test_numpy_scalars_are_of_their_python_values_kind():
+    """pd.concat of a frame built from numpy choices and one from literals holds str and
+    numpy.str_ (int and numpy.int64): one kind, not a mix to refuse."""
+    drawn = pd.DataFrame({"home": list(np.array(["rent", "owner"])), "zip": [np.int64(94110)] * 2})
+    typed = pd.DataFrame(
+        {"home": ["other", "rent"], "zip": pd.Series([10001, 94110], dtype=object)}
+    )
+    cats = Categories.from_frame(pd.concat([drawn, typed], ignore_index=True))
+    assert cats.levels == {"home": ["other", "owner", "rent"], "zip": [10001, 94110]}
+    for mix, kinds in [(["a", np.int64(1)], "number', 'string"), ([np.bool_(True), 2], "bool")]:
+        with pytest.raises(TypeError, match=f"'home' mixes values of kinds .*{kinds}"):
+            Categories.from_frame(pd.DataFrame({"home": pd.Series(mix, dtype=object)}))

@@ -308,6 +308,20 @@ def test_bad_input_is_named():
         local.explain(np.tile(X_TAB.mean(axis=0), (1, 1)))
 
 
+def test_a_representation_given_is_checked_against_x_fit_and_takes_no_other_settings():
+    """One made for other inputs failed deep in numpy at the fit; a baseline, superpixel or
+    categorical columns given with it were silently ignored."""
+    from scrutiny.representations import TabularRepresentation
+
+    narrow = TabularRepresentation(5, np.zeros(5), 1.0)
+    with pytest.raises(ValueError, match=r"X_fit has samples of shape \(12,\), expected \(5,\)"):
+        Explainer(logistic, X_TAB, representation=narrow, progress=False)
+    rep = TabularRepresentation(12, np.zeros(12), 1.0)
+    for name, value in [("baseline", 1.0), ("superpixel", 2), ("categorical", [3])]:
+        with pytest.raises(ValueError, match=f"^{name} cannot be given with a Representation"):
+            Explainer(logistic, X_TAB, representation=rep, progress=False, **{name: value})
+
+
 def test_counts_that_are_not_whole_numbers_are_refused_before_any_query():
     """max_off=1.5 used to run at rates of 1.5 / n while the metadata said 1; a string or
     inf failed deep inside with an unrelated message. Each is named before the model runs."""
@@ -374,6 +388,22 @@ def test_legacy_random_state_is_accepted():
         for rs in (np.random.RandomState(3), np.random.RandomState(3))
     )
     np.testing.assert_array_equal(a.explain(X_TAB[:4]).values, b.explain(X_TAB[:4]).values)
+
+
+def test_children_of_one_seed_sequence_draw_apart_and_each_alike():
+    """Children of SeedSequence(0).spawn(n) share their entropy: only it was kept, and they
+    gave identical explanations."""
+    kids = np.random.SeedSequence(0).spawn(2)
+
+    def values(seed):
+        settings = {"surrogate": {"n_sweeps": 30, "n_components": 2}, "n_jobs": 1}
+        ex = Explainer(logistic, X_TAB[:200], random_state=seed, progress=False, **settings)
+        return ex.explain(X_TAB[:5]).values
+
+    a = values(kids[0])
+    assert not np.array_equal(a, values(kids[1]))
+    np.testing.assert_array_equal(a, values(kids[0]))
+    np.testing.assert_array_equal(values(0), values(np.random.SeedSequence(0)))
 
 
 def test_saturated_probabilities_are_censored_not_fatal():

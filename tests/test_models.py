@@ -1,10 +1,16 @@
 """Model adapters: batching, validation, and every kind of model scrutiny accepts."""
 
+import re
+
 import numpy as np
 import pytest
 
 from scrutiny.models import ModelAdapter, ModelError, load_callable
-from tests.onnx_models import write_labelled_classifier, write_softmax_regression
+from tests.onnx_models import (
+    write_cast_regression,
+    write_labelled_classifier,
+    write_softmax_regression,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -113,6 +119,24 @@ def test_sklearn_classifier_uses_predict_proba():
     assert named.class_name(0) == "0 (bad)" and named.class_name(1) == "1 (good)"
 
 
+def test_a_bound_method_of_a_pipeline_gets_its_columns_by_name_and_names_its_classes():
+    """pipe.predict_proba (as LIME's and shap's users pass a model) got a bare array when
+    every column was a number, which a pipeline selecting its columns by name refuses."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = pd.DataFrame({"income": X[:, 0], "age": X[:, 1], "debt": X[:, 0] * X[:, 1]})
+    scale = make_column_transformer((StandardScaler(), ["income", "age"]))
+    labels = np.where(X[:, 0] + X[:, 1] > 0, "good", "bad")
+    pipe = make_pipeline(scale, LogisticRegression()).fit(frame, labels)
+    adapter = ModelAdapter(pipe.predict_proba)
+    np.testing.assert_allclose(adapter.proba(frame.to_numpy()), pipe.predict_proba(frame))
+    assert adapter.class_name(1) == "1 (good)"
+
+
 def torch_model():
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Dropout(0.5), torch.nn.Linear(8, 3))
@@ -197,6 +221,62 @@ def test_onnx_classifier_with_its_label_first(tmp_path):
     pytest.importorskip("onnxruntime")
     adapter = ModelAdapter(write_labelled_classifier(tmp_path / "m.onnx", W))
     np.testing.assert_allclose(adapter.proba(X), probs(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.int8, np.bool_])
+def test_onnx_file_of_integer_or_bool_inputs_gets_them(tmp_path, dtype):
+    """A model of counts or flags was fed float32, which onnxruntime refuses; a fraction or
+    a value beyond its type is refused by name rather than cut."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    adapter = ModelAdapter(write_cast_regression(tmp_path / "m.onnx", W, dtype))
+    counts = np.random.default_rng(1).integers(0, 2 if dtype == np.bool_ else 6, size=(10, 2))
+    np.testing.assert_allclose(adapter.proba(counts.astype(float)), probs(counts), atol=1e-6)
+    kind = r"0 or 1 \(bool\)" if dtype == np.bool_ else rf"whole numbers \({np.dtype(dtype)}\)"
+    with pytest.raises(ModelError, match=rf"input 'x' takes {kind}; got 0.5 at \(1, 0\)"):
+        adapter.proba([[1.0, 1.0], [0.5, 1.0]])
+    beyond = 2.0 if dtype == np.bool_ else np.iinfo(dtype).max + 1.0  # 2**63 for int64
+    with pytest.raises(ModelError, match=re.escape(f"got {beyond:g} at")):
+        adapter.proba([[beyond, 1.0]])
+
+
+def test_onnx_file_of_an_input_type_scrutiny_cannot_give_is_refused_by_name(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    path = write_cast_regression(tmp_path / "m.onnx", W, np.uint16)
+    with pytest.raises(ValueError, match=r"input 'x' is a tensor\(uint16\); scrutiny gives"):
+        ModelAdapter(path)
+
+
+class WordIds(torch.nn.Module):
+    """Logits of two classes from rows of word ids: an embedding first."""
+
+    def __init__(self, bag=False):
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = torch.nn.EmbeddingBag(10, 4) if bag else torch.nn.Embedding(10, 4)
+        self.out = torch.nn.Linear(4, 2)
+
+    def forward(self, ids):
+        h = self.embed(ids)  # a bag's is the mean already
+        return self.out(h.mean(1) if h.dim() == 3 else h)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("bag", [False, True])
+def test_a_torch_module_that_embeds_word_ids_gets_them_as_integers(tmp_path, bag):
+    """Its inputs were cast to its weights' float32, which an embedding refuses."""
+    module = WordIds(bag)
+    ids = np.random.default_rng(0).integers(1, 10, size=(5, 6))
+    with torch.no_grad():
+        expected = torch.log_softmax(module(torch.as_tensor(ids)), 1).double().numpy()
+    path = tmp_path / "ids.pt"
+    torch.jit.script(module).save(str(path))
+    for model in (module, path):  # as TorchScript too
+        adapter = ModelAdapter(model, outputs="logits")
+        np.testing.assert_allclose(adapter.log_proba(ids.astype(float)), expected, atol=1e-6)
+        with pytest.raises(ModelError, match=r"embedding\) takes whole numbers \(int64\)"):
+            adapter.log_proba(ids + 0.5)
 
 
 def test_the_model_gets_a_copy_of_the_inputs():
@@ -284,6 +364,9 @@ def test_bool_inputs_and_dataframes_with_bool_columns_are_numbers():
     frame = pd.get_dummies(pd.DataFrame({"age": [30.0, 41.5, 50.0], "city": ["a", "b", "a"]}))
     expected = [[30.0, 1.0, 0.0], [41.5, 0.0, 1.0], [50.0, 1.0, 0.0]]
     np.testing.assert_array_equal(as_input_batch(frame, "X"), expected)
+    np.testing.assert_array_equal(as_input_batch(frame.to_numpy(), "X"), expected)  # object
+    with pytest.raises(TypeError, match="X must be real numbers, got dtype object"):
+        as_input_batch(np.array([[1.0, "2"]], dtype=object), "X")
     np.testing.assert_array_equal(as_input_batch(np.eye(2, dtype=bool), "X"), np.eye(2))
     with pytest.raises(TypeError, match=r"columns \['city'\] are not numbers"):
         as_input_batch(pd.DataFrame({"age": [30.0], "city": ["a"]}), "X")

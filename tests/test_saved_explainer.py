@@ -113,6 +113,15 @@ def test_local_mode_and_its_seed_are_kept(tmp_path):
     same(ex.explain(X[:2]), back.explain(X[:2]))
 
 
+def test_a_child_of_a_seed_sequence_is_kept_whole(tmp_path):
+    """Only its entropy was saved, which it shares with its siblings and its parent."""
+    child = np.random.SeedSequence(5).spawn(2)[1]
+    ex = Explainer(logistic, X, **{**KW, "random_state": child})
+    ex.save(tmp_path / "child")  # before any fit: the loaded one fits with the child's seeds
+    back = Explainer.load(tmp_path / "child", logistic)
+    same(ex.explain(X[:20]), back.explain(X[:20]))
+
+
 def test_images_and_their_superpixels_come_back(tmp_path):
     images = np.random.default_rng(2).uniform(size=(300, 8, 8))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 
 import numpy as np
@@ -56,7 +57,9 @@ def as_input_batch(X, name):
             raise TypeError(f"{name}'s columns {text[:5]} are not numbers")
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)
     X = np.asarray(X)
-    if X.dtype == bool:
+    if X.dtype == bool or (  # an object array of numbers: df.to_numpy() of bool and floats
+        X.dtype == object and all(isinstance(v, numbers.Real | np.bool_) for v in X.flat)
+    ):
         X = X.astype(np.float64)
     if X.dtype.kind in "US" or (X.dtype == object and X.size and isinstance(X.flat[0], str)):
         raise TypeError(

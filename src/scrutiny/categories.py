@@ -10,6 +10,7 @@ it off puts back the baseline level (by default the most frequent).
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -74,7 +75,7 @@ class Categories:
             key = str(col_name)
             _refuse_gaps(col, col_name, name)
             values = set(col.tolist())
-            kinds = {type(v).__name__ for v in values}
+            kinds = {_kind(v) for v in values}
             if len(kinds) > 1:  # True, 1 and 1.0 would be one level
                 raise TypeError(
                     f"{name}'s column {col_name!r} mixes values of kinds {sorted(kinds)}: "
@@ -183,6 +184,18 @@ class Categories:
     @classmethod
     def from_json(cls, spec):
         return cls(spec["names"], spec["levels"], spec["dtypes"], spec.get("categories"))
+
+
+def _kind(value):
+    """A level's broad kind: a numpy scalar is of its Python value's (pd.concat of frames
+    built from numpy choices and from literals holds both str and numpy.str_)."""
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, str):  # numpy.str_ too
+        return "string"
+    if isinstance(value, numbers.Real):  # numpy's integers and floats too
+        return "number"
+    return type(value).__name__
 
 
 def _refuse_gaps(col, col_name, name):

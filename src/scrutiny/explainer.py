@@ -25,7 +25,7 @@ from scrutiny.categories import Categories, many_levels
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
-from scrutiny.representations import make_representation
+from scrutiny.representations import Representation, make_representation
 from scrutiny.surrogate import DPMixtureRegression
 from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.driver import chains_run_separately, seed_sequence
@@ -179,7 +179,7 @@ class Explainer:
         -2 all but one. Results do not depend on it. Small global fits run up to
         ``CLASSES_PER_KERNEL`` classes as one job, their chains in one batched kernel.
     progress : bool
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.Generator or SeedSequence
     cache_fits : bool
         Keep global fits on disk (``$SCRUTINY_CACHE/fits``) keyed by a hash of their data,
         settings and the sampler's code, and load them instead of refitting: the same
@@ -211,6 +211,14 @@ class Explainer:
     ):
         if mode not in ("global", "local", "guided"):
             raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
+        if isinstance(representation, Representation):  # its own: these would be ignored
+            given = {"baseline": baseline, "superpixel": superpixel, "categorical": categorical}
+            ignored = [name for name, value in given.items() if value is not None]
+            if ignored:
+                raise ValueError(
+                    f"{', '.join(ignored)} cannot be given with a Representation, which has "
+                    f"its own: make the representation with them"
+                )
         self.model = (
             model
             if isinstance(model, ModelAdapter)
@@ -264,7 +272,9 @@ class Explainer:
         job_count(n_jobs)  # refused here, before any query, if it is no number of jobs
         self.n_jobs = n_jobs
         self.progress = progress
-        self._entropy = seed_sequence(random_state).entropy
+        # the seed's spawn key too: children of one SeedSequence (its spawn()) share entropy
+        root = seed_sequence(random_state)
+        self._entropy, self._spawn_key = root.entropy, tuple(root.spawn_key)
         if int(fit_perturbations) < 0:
             raise ValueError(f"fit_perturbations must be >= 0, got {fit_perturbations!r}")
         self.fit_perturbations = int(fit_perturbations)
@@ -429,7 +439,7 @@ class Explainer:
         if not self.fit_perturbations:
             return self._X_fit
         rep, X = self.representation, self._X_fit
-        rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(2,)))
+        rng = np.random.default_rng(self._seed((2,)))
         copies = [X]
         for _ in range(self.fit_perturbations):
             rate = rng.uniform(size=(len(X), 1))
@@ -437,10 +447,14 @@ class Explainer:
             copies.append(np.where(rep.spread(keep, context=True), X, rep.baseline))
         return np.concatenate(copies)
 
+    def _seed(self, key):
+        """The seed of the draws named by ``key``, under this explainer's random_state."""
+        return np.random.SeedSequence(self._entropy, spawn_key=(*self._spawn_key, *key))
+
     def _settings(self, key, local=False):
         """Surrogate settings with a seed of its own for each fit; a global explainer asked
         for local explanations uses the local defaults."""
-        seed = np.random.SeedSequence(self._entropy, spawn_key=key).generate_state(2)
+        seed = self._seed(key).generate_state(2)
         base = LOCAL_SURROGATE if local and self.mode != "local" else self.surrogate
         return {
             **base,
@@ -569,10 +583,13 @@ class Explainer:
 
     def _in_fit_order(self, X):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name (a
-        pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one)."""
+        pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one, and
+        so is an array of a row's values, ``df.iloc[i].to_numpy()``)."""
         if self.feature_names_ is not None and getattr(X, "ndim", None) == 1:
             if hasattr(X, "index") and hasattr(X, "to_frame"):
                 X = X.to_frame().T.infer_objects()
+            elif len(X) == len(self.feature_names_):
+                X = np.asarray(X)[None]
         names = column_names(X)
         if names is None or self.feature_names_ is None or names == self.feature_names_:
             return X
@@ -690,10 +707,7 @@ class Explainer:
                 self._perturbations(cands[i].size, (3, *key), n_first, r)
                 for i, key, r in zip(idx, keys, rate, strict=True)
             ]
-            rngs = [
-                np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(4, *key)))
-                for key in keys
-            ]
+            rngs = [np.random.default_rng(self._seed((4, *key))) for key in keys]
             fits = designed_fits(
                 first,
                 [prior[i] for i in idx],
@@ -797,7 +811,7 @@ class Explainer:
     def _perturbations(self, n_on, key, n_samples, max_rate=1.0):
         """``guided.random_deletions`` of n_on present features, drawn from this
         explainer's generator for ``key``: the same input gets the same perturbations."""
-        rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=key))
+        rng = np.random.default_rng(self._seed(key))
         return random_deletions(n_on, n_samples, max_rate, rng)
 
 

@@ -15,6 +15,7 @@ values as they are, one column per output.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 import threading
 import warnings
@@ -68,11 +69,15 @@ class ModelAdapter:
                 f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
                 "its classes with outputs='probabilities'; outputs='values' is for regressors"
             )
-        if self.kind == "sklearn":
+        if self.kind == "sklearn" and outputs != "values":
+            self.outputs = "probabilities"
+        # an estimator, or its bound method (pipe.predict_proba, as LIME's and shap's users
+        # pass one): it gets its columns by name whatever their kinds, and names its classes
+        fitted = model.__self__ if inspect.ismethod(model) else model
+        if self.kind == "sklearn" or fitted is not model:
             if outputs != "values":
-                self.outputs = "probabilities"
-                self.classes_ = getattr(model, "classes_", None)
-            names = getattr(model, "feature_names_in_", None)
+                self.classes_ = getattr(fitted, "classes_", None)
+            names = getattr(fitted, "feature_names_in_", None)
             self._fitted_names = None if names is None else [str(n) for n in names]
         self.n_calls = 0
         self.n_rows = 0
@@ -324,8 +329,12 @@ def _torch_call(module):
         device, dtype = torch.device("cpu"), torch.get_default_dtype()
     else:
         device, dtype = first.device, first.dtype
+    if _takes_indices(module):  # word ids: an embedding looks up whole numbers only
+        dtype = torch.long
 
     def call(xb):
+        if dtype == torch.long:
+            xb = _whole_numbers(xb, np.int64, "the model (its first layer an embedding)")
         # in eval mode (no dropout, BatchNorm's statistics left alone), then each submodule
         # back in the mode the user left it in: a model explained between training steps
         # trains on as before
@@ -334,6 +343,40 @@ def _torch_call(module):
         return out.detach().cpu()  # in the model's precision, which the checks allow for
 
     return call
+
+
+def _takes_indices(module):
+    """Whether the first submodule with parameters of its own is an embedding (also as
+    TorchScript), whose input is indices, not the floats of its weights."""
+    import torch
+
+    embeddings = (torch.nn.Embedding, torch.nn.EmbeddingBag)
+    for m in module.modules():
+        if next(m.parameters(recurse=False), None) is not None:
+            return isinstance(m, embeddings) or getattr(m, "original_name", None) in {
+                "Embedding",
+                "EmbeddingBag",
+            }
+    return False
+
+
+def _whole_numbers(xb, dtype, what):
+    """Rows as the integers ``dtype`` that a model takes (indices, counts, flags): a
+    fraction, or a value beyond the type's range, is refused rather than cut."""
+    values = np.asarray(xb, dtype=np.float64)
+    if np.dtype(dtype) == np.bool_:
+        lo, hi, kind = 0, 1, "0 or 1 (bool)"
+    else:
+        info = np.iinfo(dtype)
+        lo, hi, kind = info.min, info.max, f"whole numbers ({np.dtype(dtype)})"
+    bad = (values != np.round(values)) | (values < lo) | (values >= hi + 1)  # 2**63 exact
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{what} takes {kind}; got {values[where]:g} at {where}: give it such inputs, "
+            "with a baseline of such values (word ids: representation='tokens')"
+        )
+    return np.asarray(xb).astype(dtype)
 
 
 _MODE_LOCKS = weakref.WeakKeyDictionary()  # module -> the lock its queries take turns on
@@ -373,11 +416,18 @@ def _wrap_file(path):
             ) from exc
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         inp = session.get_inputs()[0]
-        floats = {"tensor(double)": np.float64, "tensor(float16)": np.float16}
-        dtype = floats.get(inp.type, np.float32)
+        dtype = _ONNX_INPUTS.get(inp.type)
+        if dtype is None:
+            raise ValueError(
+                f"the ONNX model's input {inp.name!r} is a {inp.type}; scrutiny gives models "
+                f"numbers of one of the types {sorted(_ONNX_INPUTS)}"
+            )
         names = [o.name for o in session.get_outputs()]
+        whole = np.dtype(dtype).kind in "biu"
 
         def call(xb):
+            if whole:
+                xb = _whole_numbers(xb, dtype, f"the ONNX model's input {inp.name!r}")
             outs = session.run(None, {inp.name: np.ascontiguousarray(xb, dtype=dtype)})
             return _onnx_scores(outs, names)
 
@@ -409,6 +459,19 @@ def _wrap_file(path):
             f"load it as an exported program (.pt2) or TorchScript ({exc}){hint}"
         ) from exc
     return "torch-file", _in_batches_of(fixed, _torch_call(module))
+
+
+# the numpy type of each ONNX input type a model may take
+_ONNX_INPUTS = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(float16)": np.float16,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(uint8)": np.uint8,
+    "tensor(int8)": np.int8,
+    "tensor(bool)": np.bool_,
+}
 
 
 def _in_batches_of(fixed, call):

@@ -72,6 +72,7 @@ def save_explainer(ex, path, fit_data=True):
                 "n_jobs": ex.n_jobs,
                 "progress": ex.progress,
                 "random_state": ex._entropy,
+                "spawn_key": list(ex._spawn_key),
                 "cache_fits": ex.cache_fits,
             },
             "feature_names": ex.feature_names_,
@@ -100,6 +101,9 @@ def load_explainer(cls, path, model, overrides):
     meta, arrays = _read(path)
     settings = {**meta["settings"], **{k: v for k, v in overrides.items() if v is not None}}
     spec = settings.pop("representation")
+    # a SeedSequence's child: its entropy and spawn key (files saved before have none)
+    key = tuple(settings.pop("spawn_key", ()))
+    settings["random_state"] = np.random.SeedSequence(settings["random_state"], spawn_key=key)
     baseline, scale = arrays["representation/baseline"], arrays["representation/scale"]
     if spec["kind"] == "image":
         rep = ImageRepresentation(spec["input_shape"], baseline, spec.get("superpixel"))

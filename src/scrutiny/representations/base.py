@@ -169,6 +169,7 @@ def make_representation(
     from scrutiny.representations.tokens import TokenRepresentation
 
     if isinstance(representation, Representation):
+        representation.check(X_fit, "X_fit")  # made for other inputs, it would fail deep inside
         return representation
     shape = X_fit.shape[1:]
     if representation is None:
