@@ -446,6 +446,33 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
         _load_labels(tmp_path / "a.csv", 2)
 
 
+def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
+    """An empty or NA cell names nothing: the row is data, whose gap is refused later by
+    position; pandas' index over an array's columns 0, 1, ... is still a header."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny.cli import _load_csv
+
+    for first in ("1.0,,0.5", ",2.0,0.5", "1.0,NA,0.5"):
+        (tmp_path / "gap.csv").write_text(f"{first}\n0.2,0.3,0.1\n")
+        read = _load_csv(tmp_path / "gap.csv")
+        assert isinstance(read, np.ndarray) and read.shape == (2, 3), first
+        assert np.isnan(read[0]).sum() == 1 and not np.isnan(read[1]).any()
+    X = np.arange(6.0).reshape(2, 3)
+    pd.DataFrame(X).to_csv(tmp_path / "indexed.csv")  # header ",0,1,2"
+    read = _load_csv(tmp_path / "indexed.csv")
+    assert list(read.columns) == ["0", "1", "2"]
+    np.testing.assert_array_equal(read.to_numpy(), X)
+
+
+def test_a_csv_of_names_without_rows_says_so(tmp_path):
+    pytest.importorskip("pandas")
+    from scrutiny.cli import _load_csv
+
+    (tmp_path / "names.csv").write_text("age,income\n")
+    with pytest.raises(ValueError, match=r"names\.csv names its columns but has no rows"):
+        _load_csv(tmp_path / "names.csv")
+
+
 def test_a_report_never_writes_over_the_users_files(tmp_path):
     tabular_problem(tmp_path)
     (tmp_path / "m.py").write_text("def f(x):\n    return x[:, :2] * 0 + 0.5\n")

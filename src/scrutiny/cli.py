@@ -470,10 +470,11 @@ def _load_array(path):
 def _load_csv(path):
     """A comma-separated table: a DataFrame when its first row names the columns, so that
     explanations keep the names and the columns are matched by name; else an array of its
-    numbers. The first row names them when any cell of it is not a number, or when it is
-    0, 1, ..., as pandas writes an array's columns; a first name left empty marks the
-    index pandas writes (``to_csv`` without ``index=False``), which is left out. A UTF-8
-    byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
+    numbers. The first row names them when any cell of it is a name (neither a number nor
+    a missing value, which makes a row of numbers with a gap data, refused for its gap),
+    or when it is 0, 1, ..., as pandas writes an array's columns; a first name left empty
+    marks the index pandas writes (``to_csv`` without ``index=False``), which is left out.
+    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
     import csv
 
     import numpy as np
@@ -482,9 +483,9 @@ def _load_csv(path):
         first = next(csv.reader(f), None)
     if not first:
         raise ValueError(f"{path} is empty")
-    header = not all(_is_number(cell) for cell in first) or first == [
-        str(j) for j in range(len(first))
-    ]
+    names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
+    numbered = names == [str(j) for j in range(len(names))]
+    header = numbered or any(not _is_number(c) and c not in _MISSING for c in first)
     try:
         import pandas as pd
     except ImportError as exc:
@@ -500,9 +501,16 @@ def _load_csv(path):
         if not header:
             return pd.read_csv(path, header=None, encoding="utf-8-sig").to_numpy()
         index = 0 if first[0] == "" else None
-        return pd.read_csv(path, index_col=index, encoding="utf-8-sig")
+        frame = pd.read_csv(path, index_col=index, encoding="utf-8-sig")
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
+    if len(frame) == 0:
+        raise ValueError(f"{path} names its columns but has no rows")
+    return frame
+
+
+# cells pandas reads as missing values (the common ones of its na_values), not names
+_MISSING = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A")
 
 
 def _is_number(text):
