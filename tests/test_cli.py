@@ -179,6 +179,7 @@ def test_explain_a_python_callable(tmp_path):
     _, exp = check_report(out, 4)
     assert (exp.top(1)[:, 0] == 1).all()
     assert (out / "overview.png").is_file()  # a table's rows at a glance
+    assert "<title>scrutiny explain: mymodel:predict</title>" in (out / "index.html").read_text()
 
 
 def test_explain_images_from_the_command_line(tmp_path):

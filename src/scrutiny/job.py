@@ -74,12 +74,12 @@ def explain_and_report(
     pictures = []
     if explainer.representation.kind == "tabular":  # the rows of the most common class
         c = int(np.bincount(test.target).argmax())
-        title = (
+        caption = (  # not ``title``: that is the report's
             f"{_target(explainer, c)}: the columns that matter most, "
             f"{int((test.target == c).sum())} rows"
         )
         fig, ax = plt.subplots(figsize=(5.6, 3.8))
-        plots.beeswarm(test, target=c, ax=ax, title=title)
+        plots.beeswarm(test, target=c, ax=ax, title=caption)
         pictures.append(("overview.png", figure_png(fig)))
     for i in range(len(exp)):
         title_i = (
