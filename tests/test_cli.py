@@ -485,6 +485,12 @@ def test_a_report_never_writes_over_the_users_files(tmp_path):
     done = scrutiny(*base, "--out", tmp_path, cache=cache)
     assert done.returncode == 2 and "holds files that are not a scrutiny report" in done.stderr
     assert (tmp_path / "index.html").read_text() == "my page" and not cache.exists()
+    (tmp_path / "results.json").write_text('{"mine": 1}')  # a report's names, still mine
+    done = scrutiny(*base, "--out", tmp_path, cache=cache)
+    assert done.returncode == 2 and f"--out {tmp_path} holds files that are not" in done.stderr
+    assert (tmp_path / "index.html").read_text() == "my page"
+    assert (tmp_path / "results.json").read_text() == '{"mine": 1}'
+    assert (tmp_path / "notes.txt").read_text() == "mine" and not cache.exists()
     done = scrutiny(*base, "--out", tmp_path / "notes.txt", cache=cache)
     assert done.returncode == 2 and "notes.txt is a file, not a folder" in done.stderr
     assert "Traceback" not in done.stderr and not cache.exists()

@@ -413,18 +413,19 @@ def _explainer(args, mode):
     return explainer, facts
 
 
-REPORT_FILES = ("index.html", "results.json")
-
-
 def _check_out(out):
     """Refuse, before any work, a report folder that cannot be written or that holds files
-    of the user's (a folder holding an earlier report is written over)."""
+    of the user's (a folder holding an earlier report, with the manifest every report
+    writes, is written over; index.html and results.json alone may be the user's)."""
     import os
+
+    from scrutiny.report import MANIFEST
 
     if out.exists():
         if not out.is_dir():
             raise ValueError(f"--out {out} is a file, not a folder")
-        if any(out.iterdir()) and not all((out / f).is_file() for f in REPORT_FILES):
+        report = ("index.html", "results.json", MANIFEST)
+        if any(out.iterdir()) and not all((out / f).is_file() for f in report):
             raise ValueError(
                 f"--out {out} holds files that are not a scrutiny report; give a new or "
                 "empty folder, so that none of them is overwritten"
