@@ -372,9 +372,9 @@ def test_a_regression_model_is_explained_and_tested_by_deletion(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_csv_columns_of_names_are_explained_by_level(tmp_path):
-    """A CSV column of words is a categorical column: the pipeline gets the words, the
-    explanation names each input's level, and a word the fit data never had is refused."""
+def write_city_problem(tmp_path):
+    """fit.csv and data.csv of age, city (words) and zone (a code), and clf.py, whose
+    pipeline calls Oslo the class; returns the fit data."""
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     city = rng.choice(["Lyon", "Oslo", "Riga"], 300)
@@ -396,6 +396,13 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
         "                    remainder='passthrough'), LogisticRegression())\n"
         "clf.fit(fit, fit['city'] == 'Oslo')\n"
     )
+    return fit
+
+
+def test_csv_columns_of_names_are_explained_by_level(tmp_path):
+    """A CSV column of words is a categorical column: the pipeline gets the words, the
+    explanation names each input's level, and a word the fit data never had is refused."""
+    city = write_city_problem(tmp_path)["city"].to_numpy()
     common = ["explain", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--mode", "local"]
     done = scrutiny(
         *[*common, "--data", "data.csv", "--categorical", "zone", "--quiet"],
@@ -414,6 +421,21 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
     done = scrutiny(*[*common, "--data", "new.csv", "--out", tmp_path / "o2"], cwd=tmp_path)
     assert done.returncode == 2 and "never held: ['Paris']" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_baseline_sets_the_numbers_and_leaves_names_at_their_most_frequent_level(tmp_path):
+    fit = write_city_problem(tmp_path)
+    done = scrutiny(
+        *["explain", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--data", "data.csv"],
+        *["--categorical", "zone", "--baseline", 0, "--sweeps", 20, "--components", 2],
+        *["--quiet", "--out", tmp_path / "o"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    exp = Explanation.load(tmp_path / "o" / "explanation")
+    riga = exp.meta["categories"]["levels"]["city"].index("Riga")  # the most frequent city
+    zone = Counter(fit["zone"]).most_common(1)[0][0]
+    assert exp.baseline.tolist() == [0.0, riga, zone]  # age, city, zone
 
 
 def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):

@@ -122,7 +122,8 @@ def _model_options(p):
         "--baseline",
         type=float,
         default=None,
-        help="value meaning 'absent' (default: 0 for images, the fit data's mean for tables)",
+        help="value meaning 'absent' (default: 0 for images, the fit data's mean for tables; "
+        "a table's columns of names keep their most frequent level)",
     )
     p.add_argument(
         "--categorical",
@@ -391,26 +392,44 @@ def _explainer(args, mode):
     model = load_callable(spec) if ":" in spec and not Path(spec).exists() else Path(spec)
     adapter = ModelAdapter(model, outputs=args.outputs, batch_size=args.batch_size)
     X_fit = _load_array(args.fit_data)
-    explainer = Explainer(
-        adapter,
-        X_fit,
-        mode=mode,
-        representation=args.representation,
-        baseline=args.baseline,
-        superpixel=args.superpixel,
-        categorical=args.categorical,
-        surrogate={
-            key: value
-            for key, value in (("n_components", args.components), ("n_sweeps", args.sweeps))
-            if value is not None
-        },
-        n_samples=args.samples if mode == args.mode else None,
-        progress=not args.quiet,
-        random_state=args.seed,
-        cache_fits=not args.no_cache,
-    )
+
+    def explainer_with(baseline):
+        return Explainer(
+            adapter,
+            X_fit,
+            mode=mode,
+            representation=args.representation,
+            baseline=baseline,
+            superpixel=args.superpixel,
+            categorical=args.categorical,
+            surrogate={
+                key: value
+                for key, value in (("n_components", args.components), ("n_sweeps", args.sweeps))
+                if value is not None
+            },
+            n_samples=args.samples if mode == args.mode else None,
+            progress=not args.quiet,
+            random_state=args.seed,
+            cache_fits=not args.no_cache,
+        )
+
+    explainer = explainer_with(None)
+    if args.baseline is not None:  # the defaults say which columns name things, and how
+        explainer = explainer_with(_baseline(args.baseline, explainer.representation))
     facts = {"model": spec, "fit_inputs": len(X_fit), "model_kind": adapter.kind}
     return explainer, facts
+
+
+def _baseline(value, rep):
+    """--baseline for the representation of the fit data: a number, so a table's columns
+    that name things (words, or --categorical) keep their most frequent level."""
+    import numpy as np
+
+    if rep.kind != "tabular" or not rep.categorical.size:
+        return value
+    baseline = np.full(rep.n_features, value)
+    baseline[rep.categorical] = rep.baseline[rep.categorical]
+    return baseline
 
 
 def _check_out(out):
