@@ -140,6 +140,19 @@ def test_explain_an_onnx_model(tmp_path):
     np.testing.assert_array_equal(np.abs(exp.coefficients).argmax(axis=1), 2 * exp.target)
 
 
+def test_a_damaged_onnx_file_is_one_clear_line(tmp_path):
+    pytest.importorskip("onnxruntime")
+    tabular_problem(tmp_path)
+    (tmp_path / "model.onnx").write_bytes(b"hello")
+    done = scrutiny(
+        *("explain", "--model", tmp_path / "model.onnx", "--fit-data", tmp_path / "fit.npy"),
+        *("--data", tmp_path / "data.npy", "--out", tmp_path / "out", "--quiet"),
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("scrutiny explain: error: cannot read ")
+    assert "model.onnx as an ONNX model" in done.stderr and done.stderr.count("\n") == 1
+
+
 def write_logistic_module(tmp_path):
     """mymodel.py, whose predict is a binary logistic model of column 1."""
     (tmp_path / "mymodel.py").write_text(
