@@ -732,3 +732,45 @@ def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 2 and "pass file.py:clf" in done.stderr
+
+
+def test_class_labels_with_dollars_are_figure_titles_as_written(tmp_path, monkeypatch):
+    """matplotlib reads text between two $ as mathematics: "$1_to_$2" failed the run after
+    its fits, and "$5-$10" lost its $ signs."""
+    import scrutiny.job
+    import scrutiny.weakness_report
+    from scrutiny.cli import main
+
+    W = tabular_problem(tmp_path)
+    X = np.load(tmp_path / "fit.npy")
+    names = np.array(["$1_to_$2", "$5-$10", "cheap"])  # classes_ in this order
+    np.save(tmp_path / "y.npy", names[(X @ W).argmax(axis=1)])
+    (tmp_path / "clf.py").write_text(
+        "import numpy as np\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "clf = LogisticRegression().fit(np.load('fit.npy'), np.load('y.npy'))\n"
+    )
+    titles = []
+
+    def recorded(fig):
+        texts = [fig._suptitle] + [ax.title for ax in fig.axes]
+        titles.extend(t for t in texts if t is not None and "$" in t.get_text())
+        return figure_png(fig)
+
+    figure_png = scrutiny.job.figure_png
+    monkeypatch.setattr(scrutiny.job, "figure_png", recorded)
+    monkeypatch.setattr(scrutiny.weakness_report, "figure_png", recorded)
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    done = main(
+        [
+            *["scrutinize", "--model", "clf.py:clf", "--fit-data", "fit.npy", "--data"],
+            *["data.npy", "--class", "$1_to_$2", "--mode", "global", "--max-inputs", "3"],
+            *["--sweeps", "10", "--components", "2", "--quiet", "--out", "out"],
+        ]
+    )
+    assert done == 0 and (tmp_path / "out" / "index.html").is_file()
+    shown = {t.get_text() for t in titles}
+    assert "class 0 ($1_to_$2): share fooled" in shown
+    assert any("class 1 ($5-$10)" in text for text in shown)
+    assert not any(t.get_parse_math() for t in titles)  # drawn as written
