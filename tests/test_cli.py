@@ -140,6 +140,19 @@ def test_explain_an_onnx_model(tmp_path):
     np.testing.assert_array_equal(np.abs(exp.coefficients).argmax(axis=1), 2 * exp.target)
 
 
+def test_a_damaged_onnx_file_is_one_clear_line(tmp_path):
+    pytest.importorskip("onnxruntime")
+    tabular_problem(tmp_path)
+    (tmp_path / "model.onnx").write_bytes(b"hello")
+    done = scrutiny(
+        *("explain", "--model", tmp_path / "model.onnx", "--fit-data", tmp_path / "fit.npy"),
+        *("--data", tmp_path / "data.npy", "--out", tmp_path / "out", "--quiet"),
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("scrutiny explain: error: cannot read ")
+    assert "model.onnx as an ONNX model" in done.stderr and done.stderr.count("\n") == 1
+
+
 def write_logistic_module(tmp_path):
     """mymodel.py, whose predict is a binary logistic model of column 1."""
     (tmp_path / "mymodel.py").write_text(
@@ -179,6 +192,7 @@ def test_explain_a_python_callable(tmp_path):
     _, exp = check_report(out, 4)
     assert (exp.top(1)[:, 0] == 1).all()
     assert (out / "overview.png").is_file()  # a table's rows at a glance
+    assert "<title>scrutiny explain: mymodel:predict</title>" in (out / "index.html").read_text()
 
 
 def test_explain_images_from_the_command_line(tmp_path):
@@ -371,9 +385,9 @@ def test_a_regression_model_is_explained_and_tested_by_deletion(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_csv_columns_of_names_are_explained_by_level(tmp_path):
-    """A CSV column of words is a categorical column: the pipeline gets the words, the
-    explanation names each input's level, and a word the fit data never had is refused."""
+def write_city_problem(tmp_path):
+    """fit.csv and data.csv of age, city (words) and zone (a code), and clf.py, whose
+    pipeline calls Oslo the class; returns the fit data."""
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     city = rng.choice(["Lyon", "Oslo", "Riga"], 300)
@@ -395,6 +409,13 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
         "                    remainder='passthrough'), LogisticRegression())\n"
         "clf.fit(fit, fit['city'] == 'Oslo')\n"
     )
+    return fit
+
+
+def test_csv_columns_of_names_are_explained_by_level(tmp_path):
+    """A CSV column of words is a categorical column: the pipeline gets the words, the
+    explanation names each input's level, and a word the fit data never had is refused."""
+    city = write_city_problem(tmp_path)["city"].to_numpy()
     common = ["explain", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--mode", "local"]
     done = scrutiny(
         *[*common, "--data", "data.csv", "--categorical", "zone", "--quiet"],
@@ -413,6 +434,21 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
     done = scrutiny(*[*common, "--data", "new.csv", "--out", tmp_path / "o2"], cwd=tmp_path)
     assert done.returncode == 2 and "never held: ['Paris']" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_baseline_sets_the_numbers_and_leaves_names_at_their_most_frequent_level(tmp_path):
+    fit = write_city_problem(tmp_path)
+    done = scrutiny(
+        *["explain", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--data", "data.csv"],
+        *["--categorical", "zone", "--baseline", 0, "--sweeps", 20, "--components", 2],
+        *["--quiet", "--out", tmp_path / "o"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    exp = Explanation.load(tmp_path / "o" / "explanation")
+    riga = exp.meta["categories"]["levels"]["city"].index("Riga")  # the most frequent city
+    zone = Counter(fit["zone"]).most_common(1)[0][0]
+    assert exp.baseline.tolist() == [0.0, riga, zone]  # age, city, zone
 
 
 def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
@@ -446,6 +482,33 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
         _load_labels(tmp_path / "a.csv", 2)
 
 
+def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
+    """An empty or NA cell names nothing: the row is data, whose gap is refused later by
+    position; pandas' index over an array's columns 0, 1, ... is still a header."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny.cli import _load_csv
+
+    for first in ("1.0,,0.5", ",2.0,0.5", "1.0,NA,0.5"):
+        (tmp_path / "gap.csv").write_text(f"{first}\n0.2,0.3,0.1\n")
+        read = _load_csv(tmp_path / "gap.csv")
+        assert isinstance(read, np.ndarray) and read.shape == (2, 3), first
+        assert np.isnan(read[0]).sum() == 1 and not np.isnan(read[1]).any()
+    X = np.arange(6.0).reshape(2, 3)
+    pd.DataFrame(X).to_csv(tmp_path / "indexed.csv")  # header ",0,1,2"
+    read = _load_csv(tmp_path / "indexed.csv")
+    assert list(read.columns) == ["0", "1", "2"]
+    np.testing.assert_array_equal(read.to_numpy(), X)
+
+
+def test_a_csv_of_names_without_rows_says_so(tmp_path):
+    pytest.importorskip("pandas")
+    from scrutiny.cli import _load_csv
+
+    (tmp_path / "names.csv").write_text("age,income\n")
+    with pytest.raises(ValueError, match=r"names\.csv names its columns but has no rows"):
+        _load_csv(tmp_path / "names.csv")
+
+
 def test_a_report_never_writes_over_the_users_files(tmp_path):
     tabular_problem(tmp_path)
     (tmp_path / "m.py").write_text("def f(x):\n    return x[:, :2] * 0 + 0.5\n")
@@ -457,6 +520,12 @@ def test_a_report_never_writes_over_the_users_files(tmp_path):
     done = scrutiny(*base, "--out", tmp_path, cache=cache)
     assert done.returncode == 2 and "holds files that are not a scrutiny report" in done.stderr
     assert (tmp_path / "index.html").read_text() == "my page" and not cache.exists()
+    (tmp_path / "results.json").write_text('{"mine": 1}')  # a report's names, still mine
+    done = scrutiny(*base, "--out", tmp_path, cache=cache)
+    assert done.returncode == 2 and f"--out {tmp_path} holds files that are not" in done.stderr
+    assert (tmp_path / "index.html").read_text() == "my page"
+    assert (tmp_path / "results.json").read_text() == '{"mine": 1}'
+    assert (tmp_path / "notes.txt").read_text() == "mine" and not cache.exists()
     done = scrutiny(*base, "--out", tmp_path / "notes.txt", cache=cache)
     assert done.returncode == 2 and "notes.txt is a file, not a folder" in done.stderr
     assert "Traceback" not in done.stderr and not cache.exists()
@@ -663,3 +732,45 @@ def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 2 and "pass file.py:clf" in done.stderr
+
+
+def test_class_labels_with_dollars_are_figure_titles_as_written(tmp_path, monkeypatch):
+    """matplotlib reads text between two $ as mathematics: "$1_to_$2" failed the run after
+    its fits, and "$5-$10" lost its $ signs."""
+    import scrutiny.job
+    import scrutiny.weakness_report
+    from scrutiny.cli import main
+
+    W = tabular_problem(tmp_path)
+    X = np.load(tmp_path / "fit.npy")
+    names = np.array(["$1_to_$2", "$5-$10", "cheap"])  # classes_ in this order
+    np.save(tmp_path / "y.npy", names[(X @ W).argmax(axis=1)])
+    (tmp_path / "clf.py").write_text(
+        "import numpy as np\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "clf = LogisticRegression().fit(np.load('fit.npy'), np.load('y.npy'))\n"
+    )
+    titles = []
+
+    def recorded(fig):
+        texts = [fig._suptitle] + [ax.title for ax in fig.axes]
+        titles.extend(t for t in texts if t is not None and "$" in t.get_text())
+        return figure_png(fig)
+
+    figure_png = scrutiny.job.figure_png
+    monkeypatch.setattr(scrutiny.job, "figure_png", recorded)
+    monkeypatch.setattr(scrutiny.weakness_report, "figure_png", recorded)
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    done = main(
+        [
+            *["scrutinize", "--model", "clf.py:clf", "--fit-data", "fit.npy", "--data"],
+            *["data.npy", "--class", "$1_to_$2", "--mode", "global", "--max-inputs", "3"],
+            *["--sweeps", "10", "--components", "2", "--quiet", "--out", "out"],
+        ]
+    )
+    assert done == 0 and (tmp_path / "out" / "index.html").is_file()
+    shown = {t.get_text() for t in titles}
+    assert "class 0 ($1_to_$2): share fooled" in shown
+    assert any("class 1 ($5-$10)" in text for text in shown)
+    assert not any(t.get_parse_math() for t in titles)  # drawn as written

@@ -39,6 +39,31 @@ def test_truncated_and_foreign_files_are_refused(tmp_path):
     (tmp_path / "d.gz").write_bytes(b"garbage, not gzip")
     with pytest.raises(ValueError, match=r"d\.gz is damaged"):
         read_idx(tmp_path / "d.gz")
+    broken = bytearray(gzip.compress(bytes([0, 0, 0x08, 1, 0, 0, 0, 50]) + bytes(50)))
+    broken[10] = broken[11] = 0xFF  # a gzip header over a broken deflate stream
+    (tmp_path / "e.gz").write_bytes(bytes(broken))
+    with pytest.raises(ValueError, match=r"e\.gz is damaged"):
+        read_idx(tmp_path / "e.gz")
+
+
+def test_damaged_modeldata_files_are_named(tmp_path):
+    """An empty index, an index without the data set, and a database whose entry is no
+    LZMA stream: each a ValueError naming its file, not rdata's or lzma's own error."""
+    rdata = pytest.importorskip("rdata")
+    from scrutiny.datasets.credit import load_credit
+
+    (tmp_path / "Rdata.rdx").write_bytes(b"")
+    (tmp_path / "Rdata.rdb").write_bytes(b"\0\0\0\0Z" + bytes(range(1, 16)))
+    with pytest.raises(ValueError, match=r"Rdata\.rdx is damaged or not an R lazy-load index"):
+        load_credit(directory=tmp_path)
+    index = {"variables": {"ames": np.array([0, 20], dtype=np.int32)}}
+    rdata.write_rds(tmp_path / "Rdata.rdx", index)
+    with pytest.raises(ValueError, match=r"Rdata\.rdx is damaged .* no 'credit_data'"):
+        load_credit(directory=tmp_path)
+    index["variables"]["credit_data"] = index["variables"].pop("ames")
+    rdata.write_rds(tmp_path / "Rdata.rdx", index)
+    with pytest.raises(ValueError, match=r"Rdata\.rdb is damaged or not an LZMA-compressed"):
+        load_credit(directory=tmp_path)
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path):

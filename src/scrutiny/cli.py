@@ -122,7 +122,8 @@ def _model_options(p):
         "--baseline",
         type=float,
         default=None,
-        help="value meaning 'absent' (default: 0 for images, the fit data's mean for tables)",
+        help="value meaning 'absent' (default: 0 for images, the fit data's mean for tables; "
+        "a table's columns of names keep their most frequent level)",
     )
     p.add_argument(
         "--categorical",
@@ -391,40 +392,59 @@ def _explainer(args, mode):
     model = load_callable(spec) if ":" in spec and not Path(spec).exists() else Path(spec)
     adapter = ModelAdapter(model, outputs=args.outputs, batch_size=args.batch_size)
     X_fit = _load_array(args.fit_data)
-    explainer = Explainer(
-        adapter,
-        X_fit,
-        mode=mode,
-        representation=args.representation,
-        baseline=args.baseline,
-        superpixel=args.superpixel,
-        categorical=args.categorical,
-        surrogate={
-            key: value
-            for key, value in (("n_components", args.components), ("n_sweeps", args.sweeps))
-            if value is not None
-        },
-        n_samples=args.samples if mode == args.mode else None,
-        progress=not args.quiet,
-        random_state=args.seed,
-        cache_fits=not args.no_cache,
-    )
+
+    def explainer_with(baseline):
+        return Explainer(
+            adapter,
+            X_fit,
+            mode=mode,
+            representation=args.representation,
+            baseline=baseline,
+            superpixel=args.superpixel,
+            categorical=args.categorical,
+            surrogate={
+                key: value
+                for key, value in (("n_components", args.components), ("n_sweeps", args.sweeps))
+                if value is not None
+            },
+            n_samples=args.samples if mode == args.mode else None,
+            progress=not args.quiet,
+            random_state=args.seed,
+            cache_fits=not args.no_cache,
+        )
+
+    explainer = explainer_with(None)
+    if args.baseline is not None:  # the defaults say which columns name things, and how
+        explainer = explainer_with(_baseline(args.baseline, explainer.representation))
     facts = {"model": spec, "fit_inputs": len(X_fit), "model_kind": adapter.kind}
     return explainer, facts
 
 
-REPORT_FILES = ("index.html", "results.json")
+def _baseline(value, rep):
+    """--baseline for the representation of the fit data: a number, so a table's columns
+    that name things (words, or --categorical) keep their most frequent level."""
+    import numpy as np
+
+    if rep.kind != "tabular" or not rep.categorical.size:
+        return value
+    baseline = np.full(rep.n_features, value)
+    baseline[rep.categorical] = rep.baseline[rep.categorical]
+    return baseline
 
 
 def _check_out(out):
     """Refuse, before any work, a report folder that cannot be written or that holds files
-    of the user's (a folder holding an earlier report is written over)."""
+    of the user's (a folder holding an earlier report, with the manifest every report
+    writes, is written over; index.html and results.json alone may be the user's)."""
     import os
+
+    from scrutiny.report import MANIFEST
 
     if out.exists():
         if not out.is_dir():
             raise ValueError(f"--out {out} is a file, not a folder")
-        if any(out.iterdir()) and not all((out / f).is_file() for f in REPORT_FILES):
+        report = ("index.html", "results.json", MANIFEST)
+        if any(out.iterdir()) and not all((out / f).is_file() for f in report):
             raise ValueError(
                 f"--out {out} holds files that are not a scrutiny report; give a new or "
                 "empty folder, so that none of them is overwritten"
@@ -470,10 +490,11 @@ def _load_array(path):
 def _load_csv(path):
     """A comma-separated table: a DataFrame when its first row names the columns, so that
     explanations keep the names and the columns are matched by name; else an array of its
-    numbers. The first row names them when any cell of it is not a number, or when it is
-    0, 1, ..., as pandas writes an array's columns; a first name left empty marks the
-    index pandas writes (``to_csv`` without ``index=False``), which is left out. A UTF-8
-    byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
+    numbers. The first row names them when any cell of it is a name (neither a number nor
+    a missing value, which makes a row of numbers with a gap data, refused for its gap),
+    or when it is 0, 1, ..., as pandas writes an array's columns; a first name left empty
+    marks the index pandas writes (``to_csv`` without ``index=False``), which is left out.
+    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
     import csv
 
     import numpy as np
@@ -482,9 +503,9 @@ def _load_csv(path):
         first = next(csv.reader(f), None)
     if not first:
         raise ValueError(f"{path} is empty")
-    header = not all(_is_number(cell) for cell in first) or first == [
-        str(j) for j in range(len(first))
-    ]
+    names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
+    numbered = names == [str(j) for j in range(len(names))]
+    header = numbered or any(not _is_number(c) and c not in _MISSING for c in first)
     try:
         import pandas as pd
     except ImportError as exc:
@@ -500,9 +521,16 @@ def _load_csv(path):
         if not header:
             return pd.read_csv(path, header=None, encoding="utf-8-sig").to_numpy()
         index = 0 if first[0] == "" else None
-        return pd.read_csv(path, index_col=index, encoding="utf-8-sig")
+        frame = pd.read_csv(path, index_col=index, encoding="utf-8-sig")
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
+    if len(frame) == 0:
+        raise ValueError(f"{path} names its columns but has no rows")
+    return frame
+
+
+# cells pandas reads as missing values (the common ones of its na_values), not names
+_MISSING = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A")
 
 
 def _is_number(text):

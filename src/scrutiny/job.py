@@ -74,12 +74,13 @@ def explain_and_report(
     pictures = []
     if explainer.representation.kind == "tabular":  # the rows of the most common class
         c = int(np.bincount(test.target).argmax())
-        title = (
+        caption = (  # not ``title``: that is the report's
             f"{_target(explainer, c)}: the columns that matter most, "
             f"{int((test.target == c).sum())} rows"
         )
         fig, ax = plt.subplots(figsize=(5.6, 3.8))
-        plots.beeswarm(test, target=c, ax=ax, title=title)
+        plots.beeswarm(test, target=c, ax=ax, title=caption)
+        ax.title.set_parse_math(False)  # class names as written, "$5-$10" too
         pictures.append(("overview.png", figure_png(fig)))
     for i in range(len(exp)):
         title_i = (
@@ -91,10 +92,11 @@ def explain_and_report(
             fig, axes = plt.subplots(1, 2, figsize=(6.2, 3))
             plots.explanation_image(exp[i], 0, ax=axes[1], title="contributions")
             plots.input_image(exp.inputs[i], ax=axes[0], title="input")
-            fig.suptitle(title_i, fontsize=9)
+            fig.suptitle(title_i, fontsize=9, parse_math=False)
         else:
             fig, ax = plt.subplots(figsize=(5, 3.2))
             plots.explanation_bars(exp, i, ax=ax, title=title_i)
+            ax.title.set_parse_math(False)
         pictures.append((f"explanation_{i:02d}.png", figure_png(fig)))
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     plots.pcr_curve(
@@ -166,7 +168,7 @@ def _diagnostics(explainer, plt):
         if "log_likelihood_trace" in d:
             fig, ax = plt.subplots(figsize=(4, 2.6))
             plots.trace(d["log_likelihood_trace"], ax=ax)
-            ax.set_title(_target(explainer, c), fontsize=9)
+            ax.set_title(_target(explainer, c), fontsize=9, parse_math=False)
             kind = "output" if explainer.model.regression else "class"
             traces.append((f"trace_{kind}_{c}.png", figure_png(fig)))
     return rows, traces

@@ -414,7 +414,10 @@ def _wrap_file(path):
                 "ONNX models need onnxruntime: pip install onnxruntime "
                 "(or pip install 'scrutiny[onnx]')"
             ) from exc
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        try:
+            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's errors (InvalidProtobuf, ...) are Exception's
+            raise ValueError(f"cannot read {path} as an ONNX model: {exc}") from exc
         inp = session.get_inputs()[0]
         dtype = _ONNX_INPUTS.get(inp.type)
         if dtype is None:

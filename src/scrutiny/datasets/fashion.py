@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ def read_idx(path):
     try:
         with opener(path, "rb") as f:
             raw = f.read()
-    except (gzip.BadGzipFile, EOFError) as exc:
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # zlib: a broken deflate stream
         raise ValueError(f"{path} is damaged: {exc}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")

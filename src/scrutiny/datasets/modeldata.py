@@ -36,16 +36,26 @@ def read_modeldata(name, directory=None, what="the data"):
         ) from None
     with warnings.catch_warnings():  # rdata names the R classes it reads as data frames
         warnings.simplefilter("ignore", UserWarning)
-        where = rdata.conversion.convert(rdata.parser.parse_file(index))["variables"]
+        try:
+            where = rdata.conversion.convert(rdata.parser.parse_file(index))["variables"]
+        except Exception as exc:  # rdata's parser fails as whatever a foreign file makes it
+            raise ValueError(f"{index} is damaged or not an R lazy-load index: {exc}") from None
+        if name not in where:
+            raise ValueError(f"{index} is damaged or not modeldata's: it has no {name!r}")
         offset, length = (int(v) for v in where[name])
         with open(db, "rb") as f:
             f.seek(offset)
             entry = f.read(length)
         if len(entry) != length or entry[4:5] != b"Z":
             raise ValueError(f"{db} is damaged or not an LZMA-compressed R database")
-        raw = lzma.decompress(
-            entry[5:],
-            format=lzma.FORMAT_RAW,
-            filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 26}],
-        )
+        try:
+            raw = lzma.decompress(
+                entry[5:],
+                format=lzma.FORMAT_RAW,
+                filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 26}],
+            )
+        except lzma.LZMAError as exc:
+            raise ValueError(
+                f"{db} is damaged or not an LZMA-compressed R database: {exc}"
+            ) from None
         return rdata.conversion.convert(rdata.parser.parse_data(raw))
