@@ -59,6 +59,8 @@ def test_competitors_take_a_numpy_generator_as_their_seed(explain):
     gives them one of its draws, so that the same Generator state gives the same values."""
     a, b = (explain(np.random.default_rng(3)).values for _ in range(2))
     np.testing.assert_array_equal(a, b)
+    legacy = [explain(np.random.RandomState(3)).values for _ in range(2)]
+    np.testing.assert_array_equal(*legacy)
     with pytest.raises(TypeError, match="random_state must be an int"):
         explain("three")
 

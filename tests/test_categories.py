@@ -388,6 +388,8 @@ def test_one_row_of_a_dataframe_is_explained_as_shap_and_lime_users_pass_it():
     assert len(one) == 1 and np.array_equal(one.values, ex.explain(frame.iloc[[3]]).values)
     # its values as an array were refused as strings, to encode with TextEncoder
     np.testing.assert_array_equal(ex.explain(frame.iloc[3].to_numpy()).values, one.values)
+    for row in (frame.iloc[3].tolist(), tuple(frame.iloc[3])):  # as a list, not as text
+        np.testing.assert_array_equal(ex.explain(row).values, one.values)
 
 
 def test_a_tables_baseline_is_given_by_column_name():
@@ -428,6 +430,10 @@ def test_numpy_scalars_are_of_their_python_values_kind():
     )
     cats = Categories.from_frame(pd.concat([drawn, typed], ignore_index=True))
     assert cats.levels == {"home": ["other", "owner", "rent"], "zip": [10001, 94110]}
-    for mix, kinds in [(["a", np.int64(1)], "number', 'string"), ([np.bool_(True), 2], "bool")]:
+    for mix, kinds in [
+        (["a", np.int64(1)], "integer', 'string"),
+        ([np.bool_(True), 2], "bool', 'integer"),
+        ([np.int64(1), 2.5], "integer', 'real number"),  # 2.5 beside level 1 names nothing
+    ]:
         with pytest.raises(TypeError, match=f"'home' mixes values of kinds .*{kinds}"):
             Categories.from_frame(pd.DataFrame({"home": pd.Series(mix, dtype=object)}))

@@ -484,7 +484,7 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
 
 def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     """An empty or NA cell names nothing: the row is data, whose gap is refused later by
-    position; pandas' index over an array's columns 0, 1, ... is still a header."""
+    position; pandas' index over columns 0, 1, ... or over rows 0, 1, ... is a header."""
     pd = pytest.importorskip("pandas")
     from scrutiny.cli import _load_csv
 
@@ -497,6 +497,10 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     pd.DataFrame(X).to_csv(tmp_path / "indexed.csv")  # header ",0,1,2"
     read = _load_csv(tmp_path / "indexed.csv")
     assert list(read.columns) == ["0", "1", "2"]
+    np.testing.assert_array_equal(read.to_numpy(), X)
+    pd.DataFrame(X, columns=[1, 2, 5]).to_csv(tmp_path / "numbers.csv")  # ",1,2,5", "0,..."
+    read = _load_csv(tmp_path / "numbers.csv")
+    assert list(read.columns) == ["1", "2", "5"]
     np.testing.assert_array_equal(read.to_numpy(), X)
 
 

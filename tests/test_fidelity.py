@@ -162,7 +162,7 @@ def test_deduction_warns_of_inputs_not_of_their_explained_class():
         assert pcr(deduction(model, e, ks=[1, 3])).tolist() == [0.0, 0.0]
     pos = class_zero(True)
     pos.target[:] = 1
-    with pytest.warns(UserWarning, match="the protocol's deduction counts them"):
+    with pytest.warns(UserWarning, match="the protocol's deduction mostly counts them"):
         paper_protocol(model, pos, X[TARGET == 0], k=3, n_boot=1)
 
 

@@ -135,6 +135,12 @@ def test_a_bound_method_of_a_pipeline_gets_its_columns_by_name_and_names_its_cla
     adapter = ModelAdapter(pipe.predict_proba)
     np.testing.assert_allclose(adapter.proba(frame.to_numpy()), pipe.predict_proba(frame))
     assert adapter.class_name(1) == "1 (good)"
+    np.testing.assert_array_equal(adapter.label_columns(["good", "bad"]), [1, 0])
+    np.testing.assert_array_equal(adapter.label_columns([1, 0]), [1, 0])  # as a callable's
+    with pytest.raises(ValueError, match=r"labels must be output columns 0\.\.1"):
+        adapter.label_columns([2])
+    with pytest.raises(ValueError, match=r"labels \['2'\] are not among the classifier's"):
+        ModelAdapter(pipe).label_columns([2])
 
 
 def torch_model():
@@ -277,6 +283,52 @@ def test_a_torch_module_that_embeds_word_ids_gets_them_as_integers(tmp_path, bag
         np.testing.assert_allclose(adapter.log_proba(ids.astype(float)), expected, atol=1e-6)
         with pytest.raises(ModelError, match=r"embedding\) takes whole numbers \(int64\)"):
             adapter.log_proba(ids + 0.5)
+
+
+class ScaledWordIds(WordIds):
+    """Word ids with a parameter of its own before the embedding's (a temperature)."""
+
+    def __init__(self):
+        super().__init__()
+        self.temperature = torch.nn.Parameter(torch.tensor(2.0))
+
+    def forward(self, ids):
+        return super().forward(ids) / self.temperature
+
+
+class CodeAndAmounts(torch.nn.Module):
+    """A level's code embedded (column 0, cast by the model itself) beside float columns:
+    it takes floats, as it always did."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = torch.nn.Embedding(5, 3)
+        self.out = torch.nn.Linear(5, 2)
+
+    def forward(self, x):
+        return self.out(torch.cat([self.embed(x[:, 0].long()), x[:, 1:]], dim=1))
+
+
+def test_models_that_look_up_indices_get_whole_numbers_and_others_floats(tmp_path):
+    """Whatever comes first in the module (a parameter of its own, or an exported program
+    with no layers to inspect), a model that refuses floats as indices gets whole numbers;
+    a model that casts its own codes keeps its float columns' fractions."""
+    ids = np.random.default_rng(0).integers(1, 10, size=(4, 6))
+    scaled = ScaledWordIds()
+    program = torch.export.export(WordIds(), (torch.as_tensor(ids),))
+    torch.export.save(program, str(tmp_path / "ids.pt2"))
+    for model, reference in ((scaled, scaled), (tmp_path / "ids.pt2", WordIds())):
+        with torch.no_grad():
+            expected = torch.log_softmax(reference(torch.as_tensor(ids)), 1).double().numpy()
+        adapter = ModelAdapter(model, outputs="logits")
+        np.testing.assert_allclose(adapter.log_proba(ids.astype(float)), expected, atol=1e-6)
+    mixed = CodeAndAmounts()
+    X = np.column_stack([np.arange(4.0), np.full((4, 2), 0.5)])
+    with torch.no_grad():
+        expected = torch.log_softmax(mixed(torch.as_tensor(X, dtype=torch.float32)), 1)
+    adapter = ModelAdapter(mixed, outputs="logits")
+    np.testing.assert_allclose(adapter.log_proba(X), expected.double().numpy(), atol=1e-6)
 
 
 def test_the_model_gets_a_copy_of_the_inputs():

@@ -736,15 +736,18 @@ def _logit(p):
 
 def _seed(random_state):
     """An integer seed (or None) for lime and shap, which take no numpy Generator: a
-    Generator or SeedSequence given to scrutiny gives one of its draws."""
+    Generator, RandomState or SeedSequence given to scrutiny gives one of its draws."""
     if random_state is None or isinstance(random_state, numbers.Integral):
         return random_state
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**32))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**32, dtype=np.int64))
     if isinstance(random_state, np.random.SeedSequence):
         return int(random_state.generate_state(1)[0])
     raise TypeError(
-        f"random_state must be an int, a numpy Generator or SeedSequence, or None; got "
+        f"random_state must be an int, a numpy Generator, RandomState or SeedSequence, or "
+        f"None; got "
         f"{type(random_state).__name__}"
     )
 

@@ -76,7 +76,7 @@ class Categories:
             _refuse_gaps(col, col_name, name)
             values = set(col.tolist())
             kinds = {_kind(v) for v in values}
-            if len(kinds) > 1:  # True, 1 and 1.0 would be one level
+            if len(kinds) > 1:  # True, 1 and 1.0 would be one level, and 1.5 beside 1 a code
                 raise TypeError(
                     f"{name}'s column {col_name!r} mixes values of kinds {sorted(kinds)}: "
                     "make it all names (strings) or all numbers"
@@ -193,8 +193,10 @@ def _kind(value):
         return "bool"
     if isinstance(value, str):  # numpy.str_ too
         return "string"
-    if isinstance(value, numbers.Real):  # numpy's integers and floats too
-        return "number"
+    if isinstance(value, numbers.Integral):  # numpy's too
+        return "integer"
+    if isinstance(value, numbers.Real):
+        return "real number"
     return type(value).__name__
 
 

@@ -493,19 +493,24 @@ def _load_csv(path):
     numbers. The first row names them when any cell of it is a name (neither a number nor
     a missing value, which makes a row of numbers with a gap data, refused for its gap),
     or when it is 0, 1, ..., as pandas writes an array's columns; a first name left empty
-    marks the index pandas writes (``to_csv`` without ``index=False``), which is left out.
+    marks the index pandas writes (``to_csv`` without ``index=False``), which is left out,
+    and over a next row that starts at 0, it marks a header of numbers.
     A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
     import csv
 
     import numpy as np
 
     with open(path, newline="", encoding="utf-8-sig") as f:
-        first = next(csv.reader(f), None)
+        rows = csv.reader(f)
+        first, second = next(rows, None), next(rows, None)
     if not first:
         raise ValueError(f"{path} is empty")
     names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
     numbered = names == [str(j) for j in range(len(names))]
-    header = numbered or any(not _is_number(c) and c not in _MISSING for c in first)
+    # pandas' index: an empty first name over a first row numbered 0, the other names all
+    # given (a frame's columns named by numbers, df[[1, 2, 5]].to_csv())
+    indexed = first[0] == "" and all(names) and second is not None and second[:1] == ["0"]
+    header = numbered or indexed or any(not _is_number(c) and c not in _MISSING for c in first)
     try:
         import pandas as pd
     except ImportError as exc:

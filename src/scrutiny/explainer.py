@@ -584,7 +584,10 @@ class Explainer:
     def _in_fit_order(self, X):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name (a
         pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one, and
-        so is an array of a row's values, ``df.iloc[i].to_numpy()``)."""
+        so is an array or list of a row's values, ``df.iloc[i].to_numpy()``)."""
+        if self.feature_names_ is not None and isinstance(X, list | tuple):
+            row = np.asarray(X, dtype=object)  # names and numbers as they are, not as text
+            X = row if row.ndim == 1 else X
         if self.feature_names_ is not None and getattr(X, "ndim", None) == 1:
             if hasattr(X, "index") and hasattr(X, "to_frame"):
                 X = X.to_frame().T.infer_objects()

@@ -137,19 +137,26 @@ class ModelAdapter:
 
     def label_columns(self, labels):
         """The output column of each true label: through ``classes_`` for a scikit-learn
-        classifier, whose labels may be anything; otherwise labels must be column numbers."""
+        classifier, whose labels may be anything; otherwise labels must be column numbers
+        (for a classifier's bound method, ``clf.predict_proba``, unless they are all among
+        its classes)."""
         labels = np.asarray(labels)
         if labels.ndim != 1:
             raise ValueError(f"labels must be one per input, got shape {labels.shape}")
         if self.classes_ is not None:
             known = {label: j for j, label in enumerate(np.asarray(self.classes_).tolist())}
             unknown = sorted({str(v) for v in labels.tolist() if v not in known})
+            if unknown and self.kind != "sklearn":
+                return self._columns(labels)  # a callable's labels: its column numbers
             if unknown:
                 raise ValueError(
                     f"labels {unknown[:5]} are not among the classifier's classes_ "
                     f"{np.asarray(self.classes_).tolist()}"
                 )
             return np.array([known[v] for v in labels.tolist()], dtype=np.int64)
+        return self._columns(labels)
+
+    def _columns(self, labels):
         if labels.dtype.kind not in "iub" and not (
             labels.dtype.kind == "f" and np.all(labels == np.round(labels))
         ):
@@ -318,23 +325,24 @@ def _wrap(model, outputs="probabilities"):
     )
 
 
-def _torch_call(module):
+def _torch_call(module, dtype=None):
+    """``module`` on numpy batches, as tensors of ``dtype`` (an exported program's input
+    type), else of its first floating-point weight's, a parameter or else a buffer (frozen
+    weights); a model that answers that it looks up indices (an embedding first) gets
+    whole numbers from then on."""
     import torch
 
-    # the first floating-point weight, a parameter or else a buffer (frozen weights), says
-    # what the model takes
     tensors = (*module.parameters(), *module.buffers())
     first = next((t for t in tensors if t.is_floating_point()), None)
-    if first is None:
-        device, dtype = torch.device("cpu"), torch.get_default_dtype()
-    else:
-        device, dtype = first.device, first.dtype
-    if _takes_indices(module):  # word ids: an embedding looks up whole numbers only
-        dtype = torch.long
+    device = torch.device("cpu") if first is None else first.device
+    if dtype is None:
+        dtype = torch.get_default_dtype() if first is None else first.dtype
+    takes = {"dtype": dtype}
 
-    def call(xb):
-        if dtype == torch.long:
-            xb = _whole_numbers(xb, np.int64, "the model (its first layer an embedding)")
+    def run(xb, dtype):
+        if not dtype.is_floating_point:
+            what = "the model (it looks its inputs up as indices: an embedding)"
+            xb = _whole_numbers(xb, torch.empty(0, dtype=dtype).numpy().dtype, what)
         # in eval mode (no dropout, BatchNorm's statistics left alone), then each submodule
         # back in the mode the user left it in: a model explained between training steps
         # trains on as before
@@ -342,22 +350,21 @@ def _torch_call(module):
             out = module(torch.as_tensor(np.ascontiguousarray(xb), dtype=dtype, device=device))
         return out.detach().cpu()  # in the model's precision, which the checks allow for
 
+    def call(xb):
+        dtype = takes["dtype"]
+        try:
+            return run(xb, dtype)
+        except RuntimeError as exc:
+            if not dtype.is_floating_point or _LOOKS_UP_INDICES not in str(exc):
+                raise
+        takes["dtype"] = torch.long  # word ids, byte values: whole numbers only
+        return run(xb, torch.long)
+
     return call
 
 
-def _takes_indices(module):
-    """Whether the first submodule with parameters of its own is an embedding (also as
-    TorchScript), whose input is indices, not the floats of its weights."""
-    import torch
-
-    embeddings = (torch.nn.Embedding, torch.nn.EmbeddingBag)
-    for m in module.modules():
-        if next(m.parameters(recurse=False), None) is not None:
-            return isinstance(m, embeddings) or getattr(m, "original_name", None) in {
-                "Embedding",
-                "EmbeddingBag",
-            }
-    return False
+# torch's refusal of floats by an embedding (or embedding bag) given them as indices
+_LOOKS_UP_INDICES = "'indices' to have one of the following scalar types"
 
 
 def _whole_numbers(xb, dtype, what):
@@ -444,12 +451,11 @@ def _wrap_file(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is still common
-            fixed = None
             if path.suffix.lower() == ".pt2":
                 program = torch.export.load(str(path))
-                module, fixed = program.module(), _exported_batch(program)
+                module, (fixed, dtype) = program.module(), _exported_input(program)
             else:
-                module = torch.jit.load(str(path), map_location="cpu")
+                module, fixed, dtype = torch.jit.load(str(path), map_location="cpu"), None, None
     except Exception as exc:
         hint = ""
         if path.suffix.lower() in (".pkl", ".pickle", ".joblib"):
@@ -461,7 +467,7 @@ def _wrap_file(path):
             f"cannot read {path} as a model: it is not an .onnx file, and torch could not "
             f"load it as an exported program (.pt2) or TorchScript ({exc}){hint}"
         ) from exc
-    return "torch-file", _in_batches_of(fixed, _torch_call(module))
+    return "torch-file", _in_batches_of(fixed, _torch_call(module, dtype))
 
 
 # the numpy type of each ONNX input type a model may take
@@ -501,14 +507,16 @@ def _in_batches_of(fixed, call):
     return in_batches
 
 
-def _exported_batch(program):
-    """The batch size an exported program was specialised to (an int), else None."""
+def _exported_input(program):
+    """The batch size an exported program was specialised to (an int, else None), and the
+    type of its input (a torch dtype, else None)."""
     try:
         inputs = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
-        shape = inputs[program.graph_signature.user_inputs[0]].meta["val"].shape
+        val = inputs[program.graph_signature.user_inputs[0]].meta["val"]
     except (KeyError, IndexError, AttributeError):
-        return None
-    return shape[0] if len(shape) and isinstance(shape[0], int) else None  # not a SymInt
+        return None, None
+    batch = val.shape[0] if len(val.shape) and isinstance(val.shape[0], int) else None
+    return batch, val.dtype  # a SymInt batch is not a fixed one
 
 
 def _onnx_scores(outs, names):
