@@ -149,6 +149,28 @@ def test_feature_names_are_drawn_as_written_not_as_tex():
         plt.close(fig)
 
 
+def test_titles_and_words_are_drawn_as_written_not_as_tex():
+    """Class labels in titles and a review's words hold dollars too ("$1_to_$2" refused to
+    draw), and a caller's own texts keep matplotlib's mathtext outside the plots."""
+    import io
+
+    tex = "$1_to_$2"
+    exp = image_explanation((6, 6))
+    words = image_explanation((3,))
+    for draw in (
+        lambda ax: plots.explanation_image(exp, 0, ax=ax, title=tex),
+        lambda ax: plots.explanation_text(words, 0, [tex, "$5-$10", "ok"], ax=ax, title=tex),
+        lambda ax: plots.pcr_curve([5, 10], {tex: [0.9, 0.5]}, ax=ax, title=tex),
+    ):
+        fig, ax = plt.subplots()
+        draw(ax)
+        fig.savefig(io.BytesIO(), format="png")  # mathtext raised ValueError here
+        assert ax.get_title() == tex and not ax.title.get_parse_math()
+        plt.close(fig)
+    assert plt.figure().text(0, 0, "$x$").get_parse_math()
+    plt.close("all")
+
+
 def test_a_missing_contribution_leaves_the_colour_scale_to_the_others():
     """One NaN value (a coefficient with no posterior draws) must not collapse the scale:
     it was (-0.1, 0.1), saturating every other contribution."""

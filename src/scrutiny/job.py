@@ -80,7 +80,6 @@ def explain_and_report(
         )
         fig, ax = plt.subplots(figsize=(5.6, 3.8))
         plots.beeswarm(test, target=c, ax=ax, title=caption)
-        ax.title.set_parse_math(False)  # class names as written, "$5-$10" too
         pictures.append(("overview.png", figure_png(fig)))
     for i in range(len(exp)):
         title_i = (
@@ -96,7 +95,6 @@ def explain_and_report(
         else:
             fig, ax = plt.subplots(figsize=(5, 3.2))
             plots.explanation_bars(exp, i, ax=ax, title=title_i)
-            ax.title.set_parse_math(False)
         pictures.append((f"explanation_{i:02d}.png", figure_png(fig)))
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     plots.pcr_curve(

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+
+
+def as_written(draw):
+    """``draw`` with the texts it writes drawn as written: matplotlib reads "$...$" as TeX,
+    and column names, class labels and words hold dollars ("$5-$10", "$1_to_$2" failed).
+    The texts it makes are made so; the title and axis labels it sets on the axes, which
+    exist before it, are set so."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            ax = draw(*args, **kwargs)
+        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            text.set_parse_math(False)
+        return ax
+
+    return drawn
 
 
 def _axes(ax):
@@ -22,6 +42,7 @@ def _limit(values):
     return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
 
 
+@as_written
 def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=True):
     """Heat map of coefficients laid out as an image, on a diverging colour map centred at
     0; with ``top``, only the ``top`` largest |coef| are shown. ``shape`` None: the array's
@@ -55,6 +76,7 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
     return ax
 
 
+@as_written
 def pattern_map(coefficients, top=150, ax=None, title=None):
     """A component's per-element coefficients (shaped like an input image; channels summed)
     as a heat map of its ``top`` largest |coefficients|: the regime's pattern."""
@@ -67,6 +89,7 @@ def pattern_map(coefficients, top=150, ax=None, title=None):
     return coefficient_map(c.reshape(-1), shape=c.shape, top=top, ax=ax, title=title)
 
 
+@as_written
 def trace(values, ax=None, ylabel="log-likelihood"):
     """Per-chain traces of a scalar, as stored by the sampler: values (chains, draws)."""
     ax = _axes(ax)
@@ -78,6 +101,7 @@ def trace(values, ax=None, ylabel="log-likelihood"):
     return ax
 
 
+@as_written
 def input_image(x, ax=None, title=None):
     """One input image, grey (channels averaged)."""
     from scrutiny.representations.image import channel_axis
@@ -92,6 +116,7 @@ def input_image(x, ax=None, title=None):
     return ax
 
 
+@as_written
 def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     """Input ``i`` of an image explanation in grey with its contributions overlaid on a
     diverging colour map centred at 0 (red supports the explained class, blue opposes it),
@@ -121,6 +146,7 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     return ax
 
 
+@as_written
 def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, width=None):
     """Text ``i`` of a text explanation, each word on a background from a diverging colour
     map centred at 0 (red supports the explained class, blue opposes it). Lines are wrapped
@@ -168,6 +194,7 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
     return ax
 
 
+@as_written
 def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     """The k largest contributions (by absolute value) of input ``i`` as horizontal bars,
     labelled with ``names``, or by default with the explanation's feature names and the
@@ -194,6 +221,7 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     return ax
 
 
+@as_written
 def importance_bars(explanation, k=10, names=None, ax=None, title=None):
     """The k features with the largest mean |contribution| over the explained inputs, as
     horizontal bars (a global view of many local explanations, as shap's bar summary),
@@ -211,6 +239,7 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None):
     return ax
 
 
+@as_written
 def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True):
     """The k features of largest mean |contribution| over the explained inputs (those
     explained for class ``target``, if given: a contribution is to its class's logit), one
@@ -279,6 +308,7 @@ def _scale(explanation):
     return "probability" if explanation.meta.get("scale") == "probability" else "logit"
 
 
+@as_written
 def pcr_curve(
     ks, rates, ax=None, title="feature deduction", intervals=None, ylabel="PCR", ylim=(-0.02, 1.02)
 ):

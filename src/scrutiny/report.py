@@ -14,11 +14,13 @@ MANIFEST = ".scrutiny-images"  # the images a report wrote, for the next one in 
 
 def figure_png(fig):
     """PNG bytes of a matplotlib figure (closed afterwards)."""
+    import matplotlib
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    try:  # tick labels are made as the figure is drawn: as written too
+        with matplotlib.rc_context({"text.parse_math": False}):
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     finally:  # also when saving fails: a long-lived process would keep it
         plt.close(fig)
     return buf.getvalue()

@@ -106,7 +106,6 @@ def sections(scrutiny, explainer, n_examples=6):
     plots.pcr_curve(
         s.ks, curves, ax=ax, title=f"class {label}: share fooled", ylabel="share of inputs fooled"
     )
-    ax.title.set_parse_math(False)  # class names as written, "$5-$10" too
     rate_png = [(f"class_{c}_fooled.png", figure_png(fig))]
     out = [(f"Class {label}: adversarial and pathological samples", s.summary(), rate_png)]
     out.append((f"Class {label}: new predictions", _new_predictions(s), []))
