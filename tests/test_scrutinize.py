@@ -114,6 +114,20 @@ def test_same_seed_same_samples(fitted):
         np.testing.assert_array_equal(x.samples(3), y.samples(3))
 
 
+def test_blank_inputs_are_left_out_by_their_row_and_other_hosts_are_distinct(fitted):
+    """A blank image (the model calls it class 0) stopped guided scrutiny of the class,
+    named by its place among the class's inputs; hosts were drawn with replacement."""
+    ex, X, _ = fitted
+    X = X[:60].copy()
+    X[30] = 0.0
+    assert ex.model.predict(X[30:31])[0] == 0
+    with pytest.warns(UserWarning, match=r"1 inputs of class 0 \(the first: row 30 of X\)"):
+        s = scrutinize(ex, X, 0, ks=(1, 3), n_samples=40)
+    assert 30 not in s.index
+    hosts = s.pathological["other classes"].originals.reshape(len(s.index), -1)
+    assert len(np.unique(hosts, axis=0)) == len(s.index)  # 40 others host ~20 inputs
+
+
 def test_without_labels_class_means_called(fitted):
     ex, X, _ = fitted
     s = scrutinize(ex, X, 0, ks=(3,), max_inputs=10)
@@ -183,6 +197,28 @@ def test_tabular_rows_and_their_report_sections():
     headings = " ".join(h for h, _, _ in parts)
     assert "gallery" not in headings and "patterns" in headings  # no pictures of rows
     assert [name for _, _, images in parts for name, _ in images] == ["class_1_fooled.png"]
+
+
+def test_a_tables_patterns_rank_what_pushes_toward_the_class_below_the_mean_too():
+    """Class 0 of a binary model is class 1 mirrored: its regime's driver is column 0
+    below its mean, a negative coefficient. Ranked by positive coefficients alone, the
+    pattern nullified noise columns (fooling fewer than chance) and the report named them."""
+    from scrutiny.weakness_report import _pattern_columns
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+
+    def proba(X):  # class 1 when column 0 is above -0.5
+        p = 1 / (1 + np.exp(-3.0 * (X[:, 0] + 0.5)))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(proba, X, surrogate=FAST, progress=False, random_state=0)
+    labels = (X[:100, 0] > -0.5).astype(int)
+    s = scrutinize(ex, X[:100], 0, labels=labels, ks=(1, 2), mode="global")
+    pattern = s.patterns[0]
+    assert pattern.coefficients[0] < 0 and pattern.toward[0] == -1
+    assert pattern.nullified.rate[0] == 1.0  # column 0 at its mean: class 1
+    assert _pattern_columns(pattern, ex).startswith("column 0 -")
 
 
 def test_headline_k_is_the_issues_k_on_images_and_the_same_share_of_a_table():

@@ -137,9 +137,10 @@ class Pattern:
     size: float  # posterior mean number of fit inputs in the component
     n_inputs: int  # scrutinized inputs assigned to it
     coefficients: np.ndarray  # per input element, shaped like an input
-    nullified: Attack | None  # its top-k positive elements off in its inputs (one mask)
+    nullified: Attack | None  # its top-k elements toward the class off in its inputs
     levels: dict = field(default_factory=dict)  # a column of names: {column: its level}
     unit: np.ndarray | None = None  # per element, its feature's unit (a column's sd)
+    toward: np.ndarray | None = None  # per element, +-1: the side its inputs lie on
 
     def top(self, k=PATTERN_TOP):
         """Flat indices of the k elements with the largest |coefficient| per unit of their
@@ -269,7 +270,15 @@ def scrutinize(
         positive, negative = predicted == target, predicted != target
     if max_inputs is not None and not int(max_inputs) >= 1:
         raise ValueError(f"max_inputs must be None or at least 1, got {max_inputs!r}")
-    index = np.flatnonzero(positive)[:max_inputs]
+    blank = (X.reshape(len(X), -1) == explainer.representation.baseline.reshape(-1)).all(axis=1)
+    if (positive & blank).any():  # nothing to nullify, nothing to explain
+        warnings.warn(
+            f"{int((positive & blank).sum())} inputs of class {target} (the first: row "
+            f"{int(np.flatnonzero(positive & blank)[0])} of X) equal the baseline everywhere: "
+            "left out, as nullifying their features changes nothing",
+            stacklevel=2,
+        )
+    index = np.flatnonzero(positive & ~blank)[:max_inputs]
     if index.size == 0:
         raise ValueError(f"no input of X is a correctly classified member of class {target}")
     if not negative.any():
@@ -316,7 +325,9 @@ def scrutinize(
     )
     noise, noise_called = _noise_hosts(explainer.model, X, index.size, target, rng)
     hosts = {
-        "other classes": X[rng.choice(np.flatnonzero(negative), size=index.size)],
+        "other classes": X[  # each host once while there are enough
+            rng.choice(negative.nonzero()[0], index.size, replace=negative.sum() < index.size)
+        ],
         "noise": noise,
     }
     coef = regime.coefficients.reshape(index.size, -1)
@@ -504,7 +515,7 @@ def _noise_hosts(model, X, m, target, rng, rounds=10):
 
 def _patterns(explainer, exp, P, base, ks, target, rng):
     """Occupied components of the class's global surrogate, heaviest first; each one's
-    top-k positive coefficients nullified at once in the inputs assigned to it."""
+    top-k effects toward the class nullified at once in the inputs assigned to it."""
     if explainer.mode == "local":
         return []  # local mode has no class-level surrogate
     reg = explainer.fit([target]).surrogates_[target]
@@ -520,9 +531,12 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
         if reg.component_sizes_[j] < 1:
             continue
         mine = np.flatnonzero(exp.component == j)
+        # toward the class: an effect per unit in the direction its inputs lie from the
+        # baseline (a table's column below its mean, a coefficient below 0)
+        toward = _direction(P[mine] if len(mine) else P, base, named, rep)
         nullified = None
         if len(mine):
-            order = np.argsort(-(coef[j].reshape(-1) * unit), kind="stable")[: max(ks)]
+            order = np.argsort(-(coef[j].reshape(-1) * unit * toward), kind="stable")[: max(ks)]
             Pj = P[mine]
             rand = _random_present(Pj, base, max(ks), rng)
 
@@ -549,6 +563,16 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
                 nullified=nullified,
                 levels={int(c): float(v) for c, v in zip(named, best[j], strict=True)},
                 unit=unit,
+                toward=toward,
             )
         )
     return out
+
+
+def _direction(P, base, named, rep):
+    """Per element, the side of the baseline the inputs lie on on average (+1 or -1; +1
+    where they do not depart, and for a column of names, whose codes have no side)."""
+    toward = np.where(np.mean(P - base, axis=0) < 0, -1.0, 1.0)
+    if len(named):
+        toward[rep.spread(np.isin(np.arange(rep.n_features), named)[None])[0].reshape(-1) > 0] = 1
+    return toward

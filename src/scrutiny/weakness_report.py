@@ -133,15 +133,16 @@ def sections(scrutiny, explainer, n_examples=6):
 
 
 def _pattern_columns(p, explainer, n=TABLE_TOP):
-    """A table's component by its n columns of largest positive effect: a numeric column's
-    per standard deviation, a column of names' for its level most for the class."""
+    """A table's component by its n columns of largest effect toward the class: a numeric
+    column's per standard deviation, on the side of its mean the component's inputs lie
+    (a negative one: below it), a column of names' for its level most for the class."""
     rep = explainer.representation
     names = explainer.feature_names_ or [f"column {j}" for j in range(rep.n_features)]
     levels = {} if explainer.categories_ is None else explainer.categories_.level_names()
     effect = p.coefficients.reshape(-1) * p.unit
     cells = []
-    for j in np.argsort(-effect, kind="stable")[:n]:
-        if not effect[j] > 0:
+    for j in np.argsort(-effect * p.toward, kind="stable")[:n]:
+        if not effect[j] * p.toward[j] >= 0.005:  # "+0.00 per sd" would say nothing
             break
         if j in p.levels:  # a code of a column of strings, or a number that names a thing
             level = p.levels[j]
