@@ -63,6 +63,23 @@ def test_rows_give_every_text_back_exactly_and_switching_off_removes_the_word():
     )
 
 
+def test_a_word_with_combining_marks_is_one_word():
+    """Python's \\w has no combining marks: Devanagari and Thai vowel signs, or an accent
+    typed apart, cut one word into pieces (and removing one left the marks behind)."""
+    enc = TextEncoder()
+    texts = ["नमस्ते दुनिया", "ข้าวอร่อย มาก", "cafe\u0301 great"]
+    X = enc.encode(texts)
+    assert enc.decode(X) == texts
+    assert [enc.words(row)[:2] for row in X] == [
+        ["नमस्ते", "दुनिया"],
+        ["ข้าวอร่อย", "มาก"],
+        ["cafe\u0301", "great"],
+    ]
+    off = X.copy()
+    off[:, 0] = 0
+    assert enc.decode(off) == ["दुनिया", "มาก", "great"]
+
+
 def test_encoder_refuses_what_it_cannot_encode_whole():
     enc = TextEncoder(length=3)
     with pytest.raises(ValueError, match="text 1 has 4 words, more than the 3"):
@@ -107,6 +124,18 @@ def test_tokens_are_refused_outside_local_mode():
     ex = Explainer(enc.wrap(word_model), X, mode="local", representation="tokens")
     with pytest.raises(ValueError, match="equals the baseline everywhere"):
         ex.explain(enc.encode(["..."]))
+
+
+def test_a_wrapped_model_is_explained_by_its_words_without_being_told():
+    """Its rows of word ids were a table of numbers about their mean: global mode ran and
+    ranked "great" last. The encoder's model takes tokens, refused outside local mode."""
+    enc = TextEncoder()
+    X = enc.encode(TRICKY[:2])
+    assert Explainer(enc.wrap(word_model), X, mode="local").representation.kind == "tokens"
+    with pytest.raises(ValueError, match="mode='local'"):
+        Explainer(enc.wrap(word_model), X)
+    with pytest.raises(ValueError, match="representation='tokens', not 'tabular'"):
+        Explainer(enc.wrap(word_model), X, mode="local", representation="tabular")
 
 
 def test_lime_text_removes_the_same_words_and_finds_the_decisive_one():
@@ -242,6 +271,28 @@ def test_lime_text_names_an_input_with_no_word():
         lime_text(enc.wrap(word_model), X, enc, num_samples=50, progress=False)
 
 
+def test_lime_text_keeps_values_at_their_words_when_lime_drops_a_piece():
+    """LIME keeps its words as numpy strings, which drop a trailing NUL: such a piece is no
+    word to LIME, and every later value moved one word to the left."""
+    pytest.importorskip("lime")
+    from scrutiny.baselines import lime_text
+
+    enc = TextEncoder()
+    X = enc.encode(["nice\x00meal great"])
+    exp = lime_text(enc.wrap(word_model), X, enc, num_samples=300, progress=False)
+    assert enc.words(X[0])[exp.top(1)[0, 0]] == "great" and exp.values[0, 0] == 0
+
+
+def test_kernel_shap_names_an_input_with_no_word():
+    pytest.importorskip("shap")
+    from scrutiny.baselines import kernel_shap
+
+    enc = TextEncoder()
+    X = enc.encode(["great", "..."])
+    with pytest.raises(ValueError, match="input 1 equals the baseline everywhere"):
+        kernel_shap(enc.wrap(word_model), X, representation="tokens", progress=False)
+
+
 def test_random_words_are_words_not_padding():
     """Rows are padded to the longest review: a random top-k of positions would mostly
     remove or keep padding, which changes nothing."""
@@ -286,6 +337,10 @@ def test_a_saved_encoder_reads_its_rows_as_before(tmp_path):
     )
     with pytest.raises(ValueError, match="damaged"):
         TextEncoder.load(tmp_path / "bad.json")
+    for broken in ('"length": 3, "pieces": ["a b "]', '"pieces": ["a "]'):  # two words; no length
+        (tmp_path / "bad.json").write_text(f'{{"format": "scrutiny.text-encoder/1", {broken}}}')
+        with pytest.raises(ValueError, match="damaged"):
+            TextEncoder.load(tmp_path / "bad.json")
     (tmp_path / "other.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="not a saved TextEncoder"):
         TextEncoder.load(tmp_path / "other.json")

@@ -171,8 +171,11 @@ def lime_text(
             num_features=on.size,
             num_samples=num_samples,
         )
+        # LIME's word f is the text's piece positions[f], the row's present position of that
+        # rank (not f: a piece numpy's strings cut short, ending in "\0", is no word to LIME)
+        piece = e.domain_mapper.indexed_string.positions
         for f, w in e.local_exp[int(targets[i])]:
-            feature_values[i, on[f]] = w  # the text's f-th piece: the row's f-th present one
+            feature_values[i, on[piece[f]]] = w
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples)
     return _explanation(
@@ -276,7 +279,7 @@ def kernel_shap(
     fitted = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="KernelSHAP", disable=not progress):
-        on = np.flatnonzero(rep.present(X[i]))
+        on = _require_present(np.flatnonzero(rep.present(X[i])), i)
         c = int(targets[i])
 
         def f(masks, x=X[i], on=on, c=c):

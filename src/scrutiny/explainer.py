@@ -224,6 +224,7 @@ class Explainer:
             if isinstance(model, ModelAdapter)
             else ModelAdapter(model, outputs=outputs, batch_size=batch_size)
         )
+        representation = _of_texts(model, representation)
         if X_fit is None:
             raise ValueError("X_fit is required: inputs like the ones to explain")
         self.feature_names_ = column_names(X_fit)
@@ -816,6 +817,21 @@ class Explainer:
         explainer's generator for ``key``: the same input gets the same perturbations."""
         rng = np.random.default_rng(self._seed(key))
         return random_deletions(n_on, n_samples, max_rate, rng)
+
+
+def _of_texts(model, representation):
+    """A model ``TextEncoder.wrap`` made takes rows of word ids: the "tokens"
+    representation, whose positions are words, not numbers about a mean."""
+    model = model._call if isinstance(model, ModelAdapter) else model
+    if getattr(model, "text_encoder", None) is None:
+        return representation
+    kind = getattr(representation, "kind", representation)
+    if kind not in (None, "tokens"):
+        raise ValueError(
+            f"the model takes rows of word ids (TextEncoder.wrap): explain them with "
+            f"representation='tokens', not {kind!r}"
+        )
+    return "tokens" if representation is None else representation
 
 
 def summarize_local(reg):

@@ -18,20 +18,41 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from pathlib import Path
 
 import numpy as np
 
-_WORD = re.compile(r"\w+")
+_RUN = re.compile(r"\w+")
 FORMAT = "scrutiny.text-encoder/1"
+
+
+def _words(text):
+    r"""(start, end) of each word of ``text``: a run of word characters, through the
+    combining marks within and after it (Python's ``\w`` has none: Devanagari and Thai
+    vowel signs, a decomposed accent), which would cut one word into several."""
+    spans = []
+    for m in _RUN.finditer(text):
+        a, b = m.span()
+        while b < len(text) and unicodedata.category(text[b])[0] == "M":
+            b += 1
+        if spans and spans[-1][1] == a:  # joined by marks: one word
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans
+
+
+def _is_word_char(char):
+    return char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M"
 
 
 def pieces(text):
     """The pieces of ``text`` (a str), one per word, which join to ``text``."""
     if not isinstance(text, str):
         raise TypeError(f"texts must be str, got {type(text).__name__}")
-    starts = [m.start() for m in _WORD.finditer(text)]
+    starts = [a for a, _ in _words(text)]
     if not starts:
         return []
     starts[0] = 0
@@ -97,7 +118,7 @@ class TextEncoder:
         a word (never so within a text), lest the two words fuse into one."""
         out = parts[:1]
         for p in parts[1:]:
-            if _WORD.match(out[-1], len(out[-1]) - 1) and _WORD.match(p):
+            if _is_word_char(out[-1][-1]) and _is_word_char(p[0]):
                 out.append(" ")
             out.append(p)
         return "".join(out)
@@ -105,7 +126,12 @@ class TextEncoder:
     def words(self, row):
         """The word at each position of one row ('' where there is none)."""
         ids = self._checked(np.asarray(row)[None])[0]
-        return [_WORD.search(self._pieces[j]).group() if j else "" for j in ids]
+        return [self._word(self._pieces[j]) if j else "" for j in ids]
+
+    @staticmethod
+    def _word(piece):
+        a, b = _words(piece)[0]
+        return piece[a:b]
 
     def wrap(self, model):
         """A model of rows of piece ids, calling ``model`` (a callable taking a list of
@@ -117,6 +143,7 @@ class TextEncoder:
             return model(self.decode(rows))
 
         on_rows.__name__ = f"texts of {getattr(model, '__name__', type(model).__name__)}"
+        on_rows.text_encoder = self  # the Explainer's sign that its rows are word ids
         return on_rows
 
     def save(self, path):
@@ -141,11 +168,15 @@ class TextEncoder:
             raise ValueError(f"{path} is not a saved TextEncoder: {exc}") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ValueError(f"{path} is not a saved TextEncoder ({FORMAT})")
-        kept = meta.get("pieces")
-        ok = isinstance(kept, list) and all(isinstance(p, str) and _WORD.search(p) for p in kept)
+        kept, length = meta.get("pieces"), meta.get("length")
+        ok = isinstance(kept, list) and all(isinstance(p, str) and pieces(p) == [p] for p in kept)
         if not ok or len(set(kept)) != len(kept):
             raise ValueError(f"{path} is damaged: its pieces are not distinct pieces of words")
-        enc = cls(meta["length"])
+        if "length" not in meta or (
+            length is not None and not (isinstance(length, int) and length >= 1)
+        ):
+            raise ValueError(f"{path} is damaged: its length is {length!r}")
+        enc = cls(length)
         for piece in kept:
             enc._id(piece)
         return enc
