@@ -225,6 +225,20 @@ def test_lemna_finds_the_decisive_tokens_and_counts_its_queries():
     np.testing.assert_array_equal(alone.values[0], exp.values[2])
     other = explain_tokens(token_model, random_state=1)
     assert not np.array_equal(other.values, exp.values)
+    seeded = [  # a Generator: each input's stream starts alike too (it was shared)
+        explain_tokens(token_model, T, random_state=np.random.default_rng(4)).values[-1]
+        for T in (TOKENS, TOKENS[2:])
+    ]
+    np.testing.assert_array_equal(*seeded)
+
+
+def test_lemna_credits_the_one_present_token():
+    """With one token present, perturbations take two values: three components each fitted
+    a constant, and the token that decides got no credit."""
+    T = np.zeros((1, LENGTH), dtype=int)
+    T[0, 5] = 17
+    exp = explain_tokens(token_model, T, num_samples=50)
+    assert exp.values[0, 5] > 0.05 and (exp.values[0, np.arange(LENGTH) != 5] == 0).all()
 
 
 def test_lemna_perturbs_as_the_authors_code():

@@ -553,17 +553,21 @@ def lemna(
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
+    seed = _seed(random_state)  # a Generator's draw: each input's stream starts alike
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LEMNA", disable=not progress):
         on = _require_present(np.flatnonzero(rep.present(X[i])), i)
-        rng = np.random.default_rng(random_state)  # one per input, seeded alike, as in lime
+        rng = np.random.default_rng(seed)  # one per input, seeded alike, as in lime
         keep = _lemna_perturbations(rng, on.size, num_samples)
         full = np.zeros((len(keep), rep.n_features), dtype=bool)
         full[:, on] = keep
         y = adapter.proba(rep.switch_off(X[i], full))[:, int(targets[i])]
         value = rep.group_sum((X[i] - rep.baseline)[None])[0, on]  # a byte's id, as LEMNA
         Z = keep * value
-        mix = LemnaMixture(n_components, fusion, random_state=rng).fit(Z, y)
+        # f features give 2^f distinct perturbations, a regression needs two of them: with
+        # one byte, three components each fitted a constant, and the byte got no credit
+        K = min(n_components, 2 ** min(on.size, 8) // 2)
+        mix = LemnaMixture(K, fusion, random_state=rng).fit(Z, y)
         k = mix.labels_[0]  # the component of the input itself
         feature_values[i, on] = mix.coef_[k] * value  # a feature's contribution
         local_pred[i] = mix.predict(Z[:1])[0, k]

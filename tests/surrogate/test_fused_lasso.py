@@ -84,6 +84,23 @@ def test_fused_and_sparse_fits_meet_the_subgradient_conditions(fusion, sparsity)
     assert subgradient_gap(Z, y, w, ls[0], ls[1:], fusion, sparsity)[0] > 1e-2 * scale
 
 
+def test_a_dual_whose_newton_steps_stall_is_solved_all_the_same():
+    """With both penalties the dual is singular: on these 78 perturbations of 41 byte ids
+    the Newton steps had not converged when their 500 ran out, and the fit came back 4%
+    above the minimum, with none of its zeros."""
+    rng = np.random.default_rng(7)
+    for _ in range(8):  # the audit's eighth draw
+        n, ids = int(rng.integers(42, 120)), rng.integers(1, 257, size=41)
+        m = rng.integers(1, 42, size=n)
+        keep = rng.random((n, 41)).argsort(1) >= m[:, None]
+        logit = keep[:, 20] * 3 + keep[:, 19] * 2 - 2
+        y = 1 / (1 + np.exp(-logit)) + 0.01 * rng.normal(size=n)
+    Z = (keep * ids).astype(float)
+    a, b = fused_lasso(Z, y, 0.5, 1.0)
+    gap, intercept_gap = subgradient_gap(Z, y, np.ones(n), a, b, 0.5, 1.0)
+    assert gap < 1e-4 and abs(intercept_gap) < 1e-4
+
+
 def test_flat_blocks_are_recovered_as_blocks():
     """41 byte positions in three flat blocks. Per coefficient the gradient noise has sd
     noise * sqrt(n var z) = 0.5, summed over a 14-long block about 2, so fusion = 10 fuses

@@ -72,7 +72,9 @@ def _solve(H, g, fusion, sparsity, tol, max_iter):
         return _admm(H, g, D, thresholds, scale, _ADMM_TOL, _ADMM_STEPS)
     factor = cho_factor(H)
     A = cho_solve(factor, D.T)  # H^-1 D'
-    v = _box_qp(D @ A, A.T @ g, thresholds, tol, max_iter)
+    v, done = _box_qp(D @ A, A.T @ g, thresholds, tol, max_iter)
+    if not done:  # both penalties make the dual singular, where Newton steps can stall
+        return _admm(H, g, D, thresholds, scale, _ADMM_TOL, _ADMM_STEPS)
     return cho_solve(factor, g - D.T @ v)
 
 
@@ -80,7 +82,8 @@ def _box_qp(Q, q, t, tol, max_iter):
     """v minimising f(v) = 0.5 v'Qv - q'v over |v| <= t (the dual of the penalised fit):
     Bertsekas' (1982) projected Newton method. Bounds that the gradient pushes against are
     held; a Newton step on the others, projected on the box, with an Armijo search along
-    the projection arc. On a quadratic it ends exactly once the binding set is found."""
+    the projection arc. On a quadratic it ends exactly once the binding set is found.
+    Returns v and whether its projected gradient met ``tol`` within ``max_iter`` steps."""
     v = np.zeros(len(q))
     f = lambda v: 0.5 * v @ Q @ v - q @ v  # noqa: E731
     ridge = 1e-12 * max(np.abs(np.diag(Q)).max(), 1e-300)  # Q is singular with sparsity
@@ -88,7 +91,7 @@ def _box_qp(Q, q, t, tol, max_iter):
         r = Q @ v - q
         step = np.clip(v - r, -t, t) - v  # the projected gradient
         if np.abs(step).max() <= tol * max(np.abs(q).max(), 1e-300):
-            break
+            return v, True
         eps = min(np.linalg.norm(step), 1e-3 * t.min())
         held = ((v >= t - eps) & (r < 0)) | ((v <= -t + eps) & (r > 0))
         free = ~held
@@ -105,7 +108,8 @@ def _box_qp(Q, q, t, tol, max_iter):
                 break
             alpha *= 0.5
         v = trial
-    return v
+    step = np.clip(v - (Q @ v - q), -t, t) - v
+    return v, np.abs(step).max() <= tol * max(np.abs(q).max(), 1e-300)
 
 
 def _admm(H, g, D, thresholds, scale, tol, max_iter):
