@@ -232,13 +232,16 @@ def test_lemna_finds_the_decisive_tokens_and_counts_its_queries():
     np.testing.assert_array_equal(*seeded)
 
 
-def test_lemna_credits_the_one_present_token():
-    """With one token present, perturbations take two values: three components each fitted
-    a constant, and the token that decides got no credit."""
-    T = np.zeros((1, LENGTH), dtype=int)
-    T[0, 5] = 17
-    exp = explain_tokens(token_model, T, num_samples=50)
-    assert exp.values[0, 5] > 0.05 and (exp.values[0, np.arange(LENGTH) != 5] == 0).all()
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lemna_credits_the_few_present_tokens(seed):
+    """With one or two tokens present, perturbations take two or three values: three
+    components each fitted a constant, and the tokens that decide got no credit."""
+    for on in ([5], [5, 9]):
+        T = np.zeros((1, LENGTH), dtype=int)
+        T[0, on] = [17, 18][: len(on)]
+        exp = explain_tokens(token_model, T, num_samples=50, random_state=seed)
+        assert (exp.values[0, on] > 0.05).all()
+        assert (exp.values[0, np.setdiff1d(np.arange(LENGTH), on)] == 0).all()
 
 
 def test_lemna_perturbs_as_the_authors_code():

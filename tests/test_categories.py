@@ -390,6 +390,8 @@ def test_one_row_of_a_dataframe_is_explained_as_shap_and_lime_users_pass_it():
     np.testing.assert_array_equal(ex.explain(frame.iloc[3].to_numpy()).values, one.values)
     for row in (frame.iloc[3].tolist(), tuple(frame.iloc[3])):  # as a list, not as text
         np.testing.assert_array_equal(ex.explain(row).values, one.values)
+    rows = frame.iloc[[3, 4]]
+    np.testing.assert_array_equal(ex.explain(rows.values.tolist()).values, ex.explain(rows).values)
 
 
 def test_a_tables_baseline_is_given_by_column_name():

@@ -498,10 +498,13 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     read = _load_csv(tmp_path / "indexed.csv")
     assert list(read.columns) == ["0", "1", "2"]
     np.testing.assert_array_equal(read.to_numpy(), X)
-    pd.DataFrame(X, columns=[1, 2, 5]).to_csv(tmp_path / "numbers.csv")  # ",1,2,5", "0,..."
+    frame = pd.DataFrame(X, columns=[1, 2, 5], index=[3, 7])  # rows kept from a larger one
+    frame.to_csv(tmp_path / "numbers.csv")  # ",1,2,5", "3,...", "7,..."
     read = _load_csv(tmp_path / "numbers.csv")
     assert list(read.columns) == ["1", "2", "5"]
     np.testing.assert_array_equal(read.to_numpy(), X)
+    (tmp_path / "gap.csv").write_text(",0.5,1.2\n0,0.3,1.1\n1,0.7,2.0\n")  # a gap: data
+    assert _load_csv(tmp_path / "gap.csv").shape == (3, 3)
 
 
 def test_a_csv_of_names_without_rows_says_so(tmp_path):

@@ -141,6 +141,8 @@ def test_a_bound_method_of_a_pipeline_gets_its_columns_by_name_and_names_its_cla
         adapter.label_columns([2])
     with pytest.raises(ValueError, match=r"labels \['2'\] are not among the classifier's"):
         ModelAdapter(pipe).label_columns([2])
+    with pytest.raises(ValueError, match=r"labels \['cat'\] are not among the classifier's"):
+        adapter.label_columns(["good", "cat"])  # a name is no column number
 
 
 def torch_model():

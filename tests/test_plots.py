@@ -167,7 +167,10 @@ def test_titles_and_words_are_drawn_as_written_not_as_tex():
         fig.savefig(io.BytesIO(), format="png")  # mathtext raised ValueError here
         assert ax.get_title() == tex and not ax.title.get_parse_math()
         plt.close(fig)
-    assert plt.figure().text(0, 0, "$x$").get_parse_math()
+    fig, ax = plt.subplots()
+    ax.set_title("$\\alpha$")  # a caller's own title, which no plot sets, keeps its TeX
+    plots.trace(np.ones((2, 5)), ax=ax)
+    assert ax.title.get_parse_math() and plt.figure().text(0, 0, "$x$").get_parse_math()
     plt.close("all")
 
 

@@ -70,6 +70,8 @@ def test_a_word_with_combining_marks_is_one_word():
     texts = ["नमस्ते दुनिया", "ข้าวอร่อย มาก", "cafe\u0301 great"]
     X = enc.encode(texts)
     assert enc.decode(X) == texts
+    marked = ["I \u2764\ufe0fyou", "x \u0301abc"]  # a mark after no word: no space added
+    assert enc.decode(enc.encode(marked)) == marked
     assert [enc.words(row)[:2] for row in X] == [
         ["नमस्ते", "दुनिया"],
         ["ข้าวอร่อย", "มาก"],

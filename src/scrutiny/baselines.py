@@ -564,9 +564,9 @@ def lemna(
         y = adapter.proba(rep.switch_off(X[i], full))[:, int(targets[i])]
         value = rep.group_sum((X[i] - rep.baseline)[None])[0, on]  # a byte's id, as LEMNA
         Z = keep * value
-        # f features give 2^f distinct perturbations, a regression needs two of them: with
-        # one byte, three components each fitted a constant, and the byte got no credit
-        K = min(n_components, 2 ** min(on.size, 8) // 2)
+        # f features give 2^f distinct perturbations, and a regression on them needs f + 1:
+        # with one or two bytes, three components each fitted a constant, no byte credited
+        K = min(n_components, max(1, 2 ** min(on.size, 8) // (on.size + 1)))
         mix = LemnaMixture(K, fusion, random_state=rng).fit(Z, y)
         k = mix.labels_[0]  # the component of the input itself
         feature_values[i, on] = mix.coef_[k] * value  # a feature's contribution

@@ -79,7 +79,7 @@ class Categories:
             if len(kinds) > 1:  # True, 1 and 1.0 would be one level, and 1.5 beside 1 a code
                 raise TypeError(
                     f"{name}'s column {col_name!r} mixes values of kinds {sorted(kinds)}: "
-                    "make it all names (strings) or all numbers"
+                    "make it all names (strings), all whole numbers or all real numbers"
                 )
             if isinstance(col.dtype, pd.CategoricalDtype):  # its order; levels X_fit holds
                 categories[key] = col.cat.categories.tolist()

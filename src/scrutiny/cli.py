@@ -494,7 +494,7 @@ def _load_csv(path):
     a missing value, which makes a row of numbers with a gap data, refused for its gap),
     or when it is 0, 1, ..., as pandas writes an array's columns; a first name left empty
     marks the index pandas writes (``to_csv`` without ``index=False``), which is left out,
-    and over a next row that starts at 0, it marks a header of numbers.
+    and over whole numbers first in every row, a header of whole numbers.
     A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
     import csv
 
@@ -502,14 +502,16 @@ def _load_csv(path):
 
     with open(path, newline="", encoding="utf-8-sig") as f:
         rows = csv.reader(f)
-        first, second = next(rows, None), next(rows, None)
-    if not first:
-        raise ValueError(f"{path} is empty")
-    names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
+        first = next(rows, None)
+        if not first:
+            raise ValueError(f"{path} is empty")
+        names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
+        # pandas' index (an empty first name, a whole number first in every row) under
+        # columns named by distinct whole numbers: df[[1, 2, 5]].to_csv()
+        whole = [n.isdigit() for n in names]
+        indexed = first[0] == "" and all(whole) and len(set(names)) == len(names)
+        indexed = indexed and all(r[:1] and r[0].lstrip("-").isdigit() for r in rows)
     numbered = names == [str(j) for j in range(len(names))]
-    # pandas' index: an empty first name over a first row numbered 0, the other names all
-    # given (a frame's columns named by numbers, df[[1, 2, 5]].to_csv())
-    indexed = first[0] == "" and all(names) and second is not None and second[:1] == ["0"]
     header = numbered or indexed or any(not _is_number(c) and c not in _MISSING for c in first)
     try:
         import pandas as pd

@@ -136,8 +136,9 @@ class Explainer:
         several columns) are explained as they are, uncensored, in place of class logits;
         its target is an output column (default: the first).
     representation : None, "image", "tabular", "tokens" or a ``Representation``
-        None: images when samples have 2 or 3 dimensions, tabular when they are flat.
-        "tokens": texts as rows of ``scrutiny.text.TextEncoder`` (local mode only).
+        None: images when samples have 2 or 3 dimensions, tabular when they are flat,
+        tokens for a model ``TextEncoder.wrap`` made. "tokens": texts as rows of
+        ``scrutiny.text.TextEncoder`` (local mode only).
     baseline : None, scalar, array of the input shape, or {column name: value}
         The value meaning "absent": 0 for images, the training mean for tabular data (for a
         DataFrame's columns of names, strings or categoricals, their most frequent level,
@@ -587,8 +588,7 @@ class Explainer:
         pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one, and
         so is an array or list of a row's values, ``df.iloc[i].to_numpy()``)."""
         if self.feature_names_ is not None and isinstance(X, list | tuple):
-            row = np.asarray(X, dtype=object)  # names and numbers as they are, not as text
-            X = row if row.ndim == 1 else X
+            X = np.asarray(X, dtype=object)  # names and numbers as they are, not as text
         if self.feature_names_ is not None and getattr(X, "ndim", None) == 1:
             if hasattr(X, "index") and hasattr(X, "to_frame"):
                 X = X.to_frame().T.infer_objects()

@@ -138,15 +138,16 @@ class ModelAdapter:
     def label_columns(self, labels):
         """The output column of each true label: through ``classes_`` for a scikit-learn
         classifier, whose labels may be anything; otherwise labels must be column numbers
-        (for a classifier's bound method, ``clf.predict_proba``, unless they are all among
-        its classes)."""
+        (for a classifier's bound method, ``clf.predict_proba``, if none is among its
+        classes: labels that are partly classes and partly not mean nothing certain)."""
         labels = np.asarray(labels)
         if labels.ndim != 1:
             raise ValueError(f"labels must be one per input, got shape {labels.shape}")
         if self.classes_ is not None:
             known = {label: j for j, label in enumerate(np.asarray(self.classes_).tolist())}
             unknown = sorted({str(v) for v in labels.tolist() if v not in known})
-            if unknown and self.kind != "sklearn":
+            named = [v for v in labels.tolist() if v in known]
+            if unknown and not named and self.kind != "sklearn" and labels.dtype.kind in "iuf":
                 return self._columns(labels)  # a callable's labels: its column numbers
             if unknown:
                 raise ValueError(

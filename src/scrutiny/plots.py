@@ -9,20 +9,17 @@ import numpy as np
 
 
 def as_written(draw):
-    """``draw`` with the texts it writes drawn as written: matplotlib reads "$...$" as TeX,
-    and column names, class labels and words hold dollars ("$5-$10", "$1_to_$2" failed).
-    The texts it makes are made so; the title and axis labels it sets on the axes, which
-    exist before it, are set so."""
+    """``draw`` with the texts it makes (legends, words, colour bars' labels) drawn as
+    written: matplotlib reads "$...$" as TeX, and column names, class labels and words hold
+    dollars ("$5-$10", "$1_to_$2" failed). The axes' title and labels exist before it:
+    the plots set theirs with ``parse_math=False``, and leave a caller's alone."""
 
     @functools.wraps(draw)
     def drawn(*args, **kwargs):
         import matplotlib
 
         with matplotlib.rc_context({"text.parse_math": False}):
-            ax = draw(*args, **kwargs)
-        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
-            text.set_parse_math(False)
-        return ax
+            return draw(*args, **kwargs)
 
     return drawn
 
@@ -70,7 +67,7 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, parse_math=False)
     if colorbar:
         ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     return ax
@@ -96,7 +93,7 @@ def trace(values, ax=None, ylabel="log-likelihood"):
     for c, v in enumerate(np.atleast_2d(values)):
         ax.plot(v, lw=0.8, label=f"chain {c}")
     ax.set_xlabel("stored draw")
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(ylabel, parse_math=False)
     ax.legend(fontsize=7)
     return ax
 
@@ -112,7 +109,7 @@ def input_image(x, ax=None, title=None):
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, parse_math=False)
     return ax
 
 
@@ -138,7 +135,7 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, parse_math=False)
     if colorbar:
         ax.figure.colorbar(
             im, ax=ax, fraction=0.046, pad=0.04, label=f"contribution to {_scale(explanation)}"
@@ -190,7 +187,7 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
     ax.set_ylim(-line - 1, 0.2)
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, parse_math=False)
     return ax
 
 
@@ -217,7 +214,7 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     ax.axvline(0, color="k", lw=0.6)
     ax.set_xlabel(f"contribution to {_scale(explanation)}")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, parse_math=False)
     return ax
 
 
@@ -235,7 +232,7 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None):
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.set_xlabel(f"mean |contribution to {_scale(explanation)}|, {len(explanation.values)} inputs")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, parse_math=False)
     return ax
 
 
@@ -280,7 +277,7 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
         bar.ax.set_yticklabels(["low", "high"], fontsize=8)
         bar.set_label("feature value", fontsize=8)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, parse_math=False)
     return ax
 
 
@@ -330,7 +327,7 @@ def pcr_curve(
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.set_xlabel("k (features changed)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel, parse_math=False)
+    ax.set_title(title, fontsize=10, parse_math=False)
     ax.legend(fontsize=8)
     return ax

@@ -44,10 +44,6 @@ def _words(text):
     return spans
 
 
-def _is_word_char(char):
-    return char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M"
-
-
 def pieces(text):
     """The pieces of ``text`` (a str), one per word, which join to ``text``."""
     if not isinstance(text, str):
@@ -118,7 +114,8 @@ class TextEncoder:
         a word (never so within a text), lest the two words fuse into one."""
         out = parts[:1]
         for p in parts[1:]:
-            if _is_word_char(out[-1][-1]) and _is_word_char(p[0]):
+            words = _words(out[-1])
+            if words and words[-1][1] == len(out[-1]) and _RUN.match(p):
                 out.append(" ")
             out.append(p)
         return "".join(out)

@@ -141,8 +141,9 @@ def _pattern_columns(p, explainer, n=TABLE_TOP):
     levels = {} if explainer.categories_ is None else explainer.categories_.level_names()
     effect = p.coefficients.reshape(-1) * p.unit
     cells = []
-    for j in np.argsort(-effect * p.toward, kind="stable")[:n]:
-        if not effect[j] * p.toward[j] >= 0.005:  # "+0.00 per sd" would say nothing
+    toward = effect * (1.0 if p.toward is None else p.toward)
+    for j in np.argsort(-toward, kind="stable")[:n]:
+        if not toward[j] >= 0.005:  # "+0.00 per sd" would say nothing
             break
         if j in p.levels:  # a code of a column of strings, or a number that names a thing
             level = p.levels[j]
@@ -159,8 +160,8 @@ def _patterns_section(s, label, image, plt, explainer):
         return (f"Class {label}: patterns", "local mode: no class-level surrogate", [])
     lines = [
         f"occupied components of class {label}'s surrogate, heaviest first; nullified: share of "
-        "the component's inputs fooled when its top-k positive coefficients are set to the "
-        "baseline, one mask for all (random k in brackets)"
+        "the component's inputs fooled when its top-k effects toward the class are set to "
+        "the baseline, one mask for all (random k in brackets)"
     ]
     pictures = []
     for p in s.patterns:
