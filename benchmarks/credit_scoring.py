@@ -13,7 +13,8 @@ With ``--factors`` the model is the same trees behind a one-hot encoder, in a pi
 takes the 4 factors by name (13 columns): a factor is one feature, switched off to its most
 frequent level (a row the model can meet, where a one-hot column set to its mean leaves an
 applicant with no home at all), LIME samples it as a category, and the reference is the
-exact Shapley values of the logit by querying all 2^13 coalitions (``exact_shapley``).
+exact Shapley values of the logit by querying all 2^P coalitions of the P columns off their
+baseline (``exact_shapley``; P <= 13).
 
     python benchmarks/credit_scoring.py [--n-test 200] [--samples 1000] [--seed 0] [--factors]
 """
@@ -130,7 +131,7 @@ def main():
         ),
     }
     if args.factors:  # no TreeSHAP through the encoder: every coalition, queried
-        runs["exact Shapley values (2^13 queries)"] = lambda seed, m: exact_shapley(
+        runs["exact Shapley values (2^P queries)"] = lambda seed, m: exact_shapley(
             adapter, X[:m], rep
         )
         exact = exact_shapley(adapter, X, rep)

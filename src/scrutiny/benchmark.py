@@ -266,6 +266,9 @@ def local_head_to_head(runs, adapter, n, donors, ks, seed, n_stability, stabilit
     n inputs with ``seed`` and the first ``n_stability`` again with ``seed + 1``; the
     fidelity tests, approximation errors, stability of the top ``stability_k`` and costs.
     ``only`` names the runs to do. Also returns the first explanation made."""
+    unknown = sorted(set(only or ()) - set(runs))
+    if unknown or (only is not None and not only):
+        raise ValueError(f"unknown methods {unknown}; choose from {list(runs)}")
     rows, first = {}, None
     for name, run in runs.items():
         if only and name not in only:
