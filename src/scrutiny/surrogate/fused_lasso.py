@@ -87,11 +87,13 @@ def _box_qp(Q, q, t, tol, max_iter):
     v = np.zeros(len(q))
     f = lambda v: 0.5 * v @ Q @ v - q @ v  # noqa: E731
     ridge = 1e-12 * max(np.abs(np.diag(Q)).max(), 1e-300)  # Q is singular with sparsity
-    for _ in range(max_iter):
+    for steps in range(max_iter + 1):  # the last pass only checks
         r = Q @ v - q
         step = np.clip(v - r, -t, t) - v  # the projected gradient
         if np.abs(step).max() <= tol * max(np.abs(q).max(), 1e-300):
             return v, True
+        if steps == max_iter:
+            return v, False
         eps = min(np.linalg.norm(step), 1e-3 * t.min())
         held = ((v >= t - eps) & (r < 0)) | ((v <= -t + eps) & (r > 0))
         free = ~held
@@ -108,8 +110,6 @@ def _box_qp(Q, q, t, tol, max_iter):
                 break
             alpha *= 0.5
         v = trial
-    step = np.clip(v - (Q @ v - q), -t, t) - v
-    return v, np.abs(step).max() <= tol * max(np.abs(q).max(), 1e-300)
 
 
 def _admm(H, g, D, thresholds, scale, tol, max_iter):
