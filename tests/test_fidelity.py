@@ -11,6 +11,7 @@ from scrutiny.fidelity import (
     bootstrap_interval,
     deduction,
     default_ks,
+    deletion,
     heldout_error,
     paper_protocol,
     pcr,
@@ -120,6 +121,8 @@ def test_bad_arguments_are_named():
     e = explanation(True)
     with pytest.raises(ValueError, match="k must be between 1 and 36"):
         deduction(model, e, ks=[40])
+    with pytest.raises(ValueError, match=r"k must be between 1 and 36 .*got \[0, 37\]"):
+        deletion(model, e, ks=[0, 3, 37])
     for ks in ([], [2.5], 3):
         with pytest.raises(ValueError, match="ks must be a non-empty list of integers"):
             synthetic(model, e, ks=ks)

@@ -150,6 +150,9 @@ def test_bad_requests_are_named(fitted):
         scrutinize(ex, X.reshape(len(X), -1), 0)
     with pytest.raises(ValueError, match="max_inputs must be None or at least 1"):
         scrutinize(ex, X, 0, max_inputs=0)
+    size = int(np.prod(X.shape[1:]))  # a k past the input was dropped, unsaid
+    with pytest.raises(ValueError, match=rf"between 1 and {size} .*got \[{size + 1}\]"):
+        scrutinize(ex, X, 0, ks=(3, size + 1))
 
 
 def test_samples_outside_the_kept_rankings_are_refused(fitted):

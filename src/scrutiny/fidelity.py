@@ -62,7 +62,7 @@ def deletion(model, explanation, ks=None, batch_size=256):
     or 1 would make it infinite."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
-    size, shape = X.shape[1], explanation.shape
+    shape = explanation.shape
 
     def response(Z):
         out = adapter.responses(Z.reshape(-1, *shape))
@@ -73,8 +73,6 @@ def deletion(model, explanation, ks=None, batch_size=256):
     before = response(X)
     drop = np.empty((len(ks), len(X)))
     for i, k in enumerate(ks):
-        if not 1 <= k <= size:
-            raise ValueError(f"k must be between 1 and {size}, got {k}")
         drop[i] = before - response(_put(X, top[:, :k], base))
     return drop
 
@@ -325,16 +323,29 @@ def _warn_unclassified(adapter, explanation, target, test):
         )
 
 
+def checked_ks(ks, size):
+    """``ks`` as a tuple of ints, each an element count of inputs of ``size`` elements
+    (``default_ks`` for None). A k past the size would report the rate of a smaller k under
+    its name, and a k below 1 would nullify nothing (or, sliced, all but -k elements)."""
+    if ks is None:
+        return default_ks(size)
+    arr = np.asarray(ks)
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"ks must be a non-empty list of integers, got {arr.tolist()!r:.60}")
+    bad = [int(k) for k in arr if not 1 <= k <= size]
+    if bad:
+        raise ValueError(f"every k must be between 1 and {size} (the inputs' elements), got {bad}")
+    return tuple(int(k) for k in arr)
+
+
 def _flat(explanation, ks):
     """The inputs and baseline as rows, the rankings up to max(ks), and ks itself
     (``default_ks`` for None), checked."""
-    ks = np.asarray(default_ks(int(np.prod(explanation.shape))) if ks is None else ks)
-    if ks.ndim != 1 or ks.size == 0 or not np.issubdtype(ks.dtype, np.integer):
-        raise ValueError(f"ks must be a non-empty list of integers, got {ks.tolist()!r:.60}")
+    ks = checked_ks(ks, int(np.prod(explanation.shape)))
     m = len(explanation)
     X = explanation.inputs.reshape(m, -1)
     base = explanation.baseline.reshape(-1)
-    top = explanation.top(min(int(np.prod(explanation.shape)), max(ks)))
+    top = explanation.top(max(ks))
     return X, base, top, ks
 
 
@@ -356,11 +367,8 @@ def _random_cols(rng, m, n, k):
 
 def _classify(model, explanation, ks, batch_size, craft):
     adapter = _adapter(model, batch_size, explanation)
-    size = int(np.prod(explanation.shape))
     out = np.zeros((len(ks), len(explanation)), dtype=bool)
     for i, k in enumerate(ks):
-        if not 1 <= k <= size:
-            raise ValueError(f"k must be between 1 and {size}, got {k}")
         crafted = craft(k).reshape(-1, *explanation.shape)
         out[i] = adapter.predict(crafted) == explanation.target
     return out

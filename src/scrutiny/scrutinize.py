@@ -27,7 +27,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
-from scrutiny.fidelity import _put, default_ks
+from scrutiny.fidelity import _put, checked_ks, default_ks
 from scrutiny.guided import designed_fits, random_deletions
 
 # the headline k of each attack on inputs of 100 elements or more (a 784-pixel image: 2.5%
@@ -284,10 +284,7 @@ def scrutinize(
     if not negative.any():
         raise ValueError(f"every input of X is class {target}: nothing to host pathological ones")
     size = int(np.prod(X.shape[1:]))
-    ks = default_ks(size) if ks is None else ks
-    asked, ks = list(ks), tuple(int(k) for k in ks if 1 <= int(k) <= size)
-    if not ks:
-        raise ValueError(f"no k of {asked} is between 1 and {size}")
+    ks = checked_ks(ks, size)
     kmax = max(ks)
     rng = np.random.default_rng(random_state)
 
