@@ -114,7 +114,11 @@ def review_cnn(seed=0, progress=True):
             "test_accuracy": float((model.predict(test_texts) == test_labels).mean()),
         }
 
-    facts = {**recipe, "data": "modeldata food reviews, 4,000 training", "words": len(vocab)}
+    facts = {
+        **recipe,
+        "data": "modeldata food reviews, 4,000 training, without markup",
+        "words": len(vocab),
+    }
     module, facts = cached(
         f"review_cnn_seed{seed}", facts, lambda: build(len(vocab) + 2), fit, progress=progress
     )
