@@ -781,3 +781,16 @@ def test_class_labels_with_dollars_are_figure_titles_as_written(tmp_path, monkey
     assert "class 0 ($1_to_$2): share fooled" in shown
     assert any("class 1 ($5-$10)" in text for text in shown)
     assert not any(t.get_parse_math() for t in titles)  # drawn as written
+
+
+def test_the_report_names_the_fits_whose_chains_did_not_meet():
+    from scrutiny.job import _diag_text
+
+    def row(rhat):
+        keys = ("log_likelihood_rhat", "log_likelihood_ess", "seconds_per_sweep")
+        return {"occupied_components": 3, **dict(zip(keys, (rhat, 40.0, 0.01), strict=True))}
+
+    met = _diag_text({"0": row(1.02), "1": row(1.09)})
+    assert "did not meet" not in met and "1.090" in met
+    apart = _diag_text({"0": row(1.02), "1": row(1.4), "2": row(None), "3": row(float("nan"))})
+    assert "R-hat above 1.1, or none, for 1, 2, 3." in apart

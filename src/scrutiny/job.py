@@ -13,6 +13,10 @@ from scrutiny.baselines import random_explanation
 from scrutiny.fidelity import deduction, default_ks, deletion, pcr
 from scrutiny.report import figure_png, write_report
 
+# The report flags a fit whose chains' split R-hat of the log-likelihood exceeds this: Gelman
+# and Rubin's limit; Vehtari et al. (2021) ask 1.01 of a fit whose draws are to be trusted.
+RHAT_LIMIT = 1.1
+
 
 def explain_and_report(
     explainer, X, out, title, facts, X_test=None, ks=None, seed=0, say=print, weakness=None
@@ -188,6 +192,14 @@ def _diag_text(rows):
             f"{c:>5}  {r['occupied_components']:>8}  {rhat:>13}  {ess:>11}"
             f"  {r['seconds_per_sweep']:.4f}"
         )
+    apart = [c for c, r in rows.items() if not (r["log_likelihood_rhat"] or np.nan) <= RHAT_LIMIT]
+    if apart:
+        lines += [
+            "",
+            f"R-hat above {RHAT_LIMIT}, or none, for {', '.join(apart)}.",
+            "The chains of those fits did not meet: their surrogates average regimes that",
+            "different chains found. More sweeps (--sweeps) bring the chains closer.",
+        ]
     return "\n".join(lines)
 
 
