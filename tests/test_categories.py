@@ -212,6 +212,10 @@ def test_baselines_explain_columns_of_names():
     p = clf.predict_proba(rows)[np.arange(4), shap.target]
     p0 = clf.predict_proba(rows.assign(home="rent", job="fixed", income=frame["income"].mean()))
     assert np.allclose(shap.values.sum(axis=1), p - p0[np.arange(4), shap.target], atol=1e-6)
+    for exp in (lime, shap):  # read as scrutiny's own: by level, and refused by the protocol
+        assert exp.level(0, 1) == rows["home"].iloc[0] and "level" in exp.to_frame()
+        with pytest.raises(ValueError, match=r"columns that name things"):
+            fidelity.paper_protocol(clf, exp, ex.check_inputs(frame.iloc[4:20]), k=1)
     with pytest.raises(TypeError, match=r"columns \['home', 'job'\] hold names.*explainer.model"):
         kernel_shap(clf, rows, baseline=0.0, progress=False)
 
@@ -328,6 +332,7 @@ def test_numbers_that_name_things_are_categorical_when_asked():
 
     lime = lime_tabular(model, X[:3], X, categorical=[1], num_samples=300, progress=False)
     assert np.array_equal(lime.baseline, rep.baseline)  # the same game: zip 20 when off
+    assert lime.level(0, 1) == str(int(X[0, 1]))  # a zip code, not its float
     with pytest.raises(ValueError, match=r"categorical column 'city' is not one of X_fit's"):
         Explainer(model, frame, categorical=["city"], progress=False)
 
@@ -439,3 +444,26 @@ def test_numpy_scalars_are_of_their_python_values_kind():
     ]:
         with pytest.raises(TypeError, match=f"'home' mixes values of kinds .*{kinds}"):
             Categories.from_frame(pd.DataFrame({"home": pd.Series(mix, dtype=object)}))
+
+
+def test_times_and_dates_are_refused_not_taken_as_names():
+    """A time-zoned time or a period was a column of names (each time a level of its own),
+    and a column of dates was explained, then could not be saved: levels go to JSON."""
+    import datetime
+
+    from scrutiny.categories import Categories, is_categorical
+
+    n = 40
+    times = {
+        "zoned": pd.date_range("2024-01-01", periods=n, tz="UTC"),
+        "period": pd.period_range("2024-01", periods=n, freq="M"),
+        "interval": pd.interval_range(0, n),
+    }
+    for name, col in times.items():
+        frame = pd.DataFrame({"x": np.arange(n, dtype=float), name: col})
+        assert not is_categorical(frame[name])
+        with pytest.raises(TypeError, match=rf"columns \['{name}'\] are not numbers"):
+            Explainer(lambda f: np.full((len(f), 2), 0.5), frame, progress=False)
+    dates = pd.DataFrame({"day": [datetime.date(2024, 1, 1 + i % 28) for i in range(n)]})
+    with pytest.raises(TypeError, match=r"column 'day' holds values of type \['date'\]"):
+        Categories.from_frame(dates)

@@ -51,6 +51,10 @@ def test_top_ranks_by_value_and_breaks_ties_by_index():
     assert tied.top(3).tolist() == [[0, 1, 2]]
     with pytest.raises(ValueError, match="k must be between 1 and 9"):
         e.top(10)
+    for k in (2.7, True):  # were 2 and 1
+        with pytest.raises(ValueError, match="k must be a whole number"):
+            e.top(k)
+    assert e.top(np.float64(3.0)).shape == (4, 3)
     signed = Explanation(
         inputs=np.ones((1, 3)),
         values=np.array([[0.5, -2.0, 1.0]]),
@@ -73,6 +77,9 @@ def test_slicing_keeps_everything_aligned():
     part = e[np.array([True, False, True, False])]
     np.testing.assert_array_equal(part.model_logit, e.model_logit[[0, 2]])
     assert part.meta == e.meta and part.meta is not e.meta
+    assert e[np.array(2)].component.tolist() == [2]  # a 0-d index, as an int
+    with pytest.raises(TypeError, match="not a bool"):
+        e[True]  # was the input at 1
 
 
 def test_frame_and_dict():
@@ -98,6 +105,8 @@ def test_frame_and_dict():
     d["meta"]["seconds"] = 9.0
     assert e.meta["seconds"] == 0.5  # the summary is a copy
     assert d["samples"][1]["top_features"] == e.top(3)[1].tolist()
+    assert len(e.to_dict(k=None)["samples"][0]["top_features"]) == 9  # every element
+    np.testing.assert_array_equal(e.to_frame(k=20)["feature"], e.top(9).reshape(-1))
 
 
 def test_save_load_round_trip(tmp_path):

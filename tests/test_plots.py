@@ -52,6 +52,15 @@ def test_a_coefficient_map_takes_the_shape_it_can_and_names_the_one_it_cannot():
         plots.coefficient_map(np.arange(30.0), ax=ax)  # a table row's coefficients
     with pytest.raises(ValueError, match=r"shape \(4, 4\) does not hold 30"):
         plots.coefficient_map(np.arange(30.0), shape=(4, 4), ax=ax)
+    with pytest.raises(ValueError, match=r"shape \(4, 28, 28\) have channels: .*pattern_map"):
+        plots.coefficient_map(np.ones((4, 28, 28)), ax=ax)  # was drawn 56 x 56
+    row = Explanation(np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 3)), [0], baseline=0.0)
+    for draw in (
+        lambda: plots.explanation_image(row, 0, ax=ax),
+        lambda: plots.pattern_map(row.values[0], ax=ax),
+    ):
+        with pytest.raises(ValueError, match=r"images .*shape \(3,\) .*explanation_bars"):
+            draw()  # 3 elements read as channels: a crash inside matplotlib
     plt.close(fig)
 
 
@@ -63,6 +72,12 @@ def test_bars_show_the_largest_contributions_with_names():
     shown = {t.get_text() for t in ax.get_yticklabels()}
     v = exp.values[0]
     assert shown == {names[j] for j in np.argsort(-np.abs(v))[:3]}
+    cats = {"names": ["x", "suffix"], "levels": {"suffix": ["", "jr"]}, "dtypes": {}}
+    x = np.array([[1.304, 0.0]])  # suffix "", code 0
+    row = Explanation(x, x + 1, x, [0], baseline=0.0, meta={"feature_names": cats["names"]})
+    row.meta["categories"] = cats
+    plots.explanation_bars(row, 0, ax=ax)
+    assert {t.get_text() for t in ax.get_yticklabels()} == {"x = 1.304", "suffix = "}
     plt.close(fig)
 
 
@@ -100,6 +115,12 @@ def test_a_random_curve_takes_its_method_colour_dashed():
     a, a_random, b = ax.get_lines()
     assert a_random.get_color() == a.get_color() != b.get_color()
     assert a_random.get_linestyle() == "--" and a.get_linestyle() == "-"
+    plt.close(ax.figure)
+    _, ax = plt.subplots()
+    plots.pcr_curve([5, 10], {"a, random": [1, 1], "a": [0.9, 0.5]}, ax=ax)  # random first
+    shown = {line.get_label(): line for line in ax.get_lines()}
+    assert shown["a, random"].get_color() == shown["a"].get_color()
+    assert shown["a, random"].get_linestyle() == "--"
     plt.close(ax.figure)
 
 
@@ -226,8 +247,13 @@ def test_a_beeswarm_draws_every_input_in_the_rows_of_the_columns_that_matter():
         assert (np.abs(xy[:, 1] - row) <= 0.4 + 1e-9).all()  # within its row
         if j == 3:  # off the baseline level: red (1), at it: blue (0)
             assert np.array_equal(dots.get_array(), (x[:, 3] != 0).astype(float))
-        else:  # the value's rank: the largest input is the reddest
+        else:  # by value: the largest input is the reddest
             assert dots.get_array()[np.argmax(x[:, j])] == 1.0
+    flags = np.where(np.arange(100) < 90, 1.0, 0.0)[:, None]  # 90 ones: ranks made them blue
+    ones = np.ones_like(flags)
+    indicator = Explanation(flags, flags, ones, np.zeros(100, int), baseline=0.0)
+    dots = plots.beeswarm(indicator, ax=ax).collections[-1]
+    assert np.array_equal(dots.get_array(), flags[:, 0])  # the ones red, the zeros blue
     one = plots.beeswarm(exp, k=2, target=0, ax=ax)  # those explained for class 0: all
     assert one is ax
     with pytest.raises(ValueError, match="no input is explained for class 1"):

@@ -352,6 +352,8 @@ def lime_tabular(
     )
     baseline = TabularRepresentation.from_data(train, categorical=named).baseline
     adapter, X, rep, names = _setup(adapter, X, baseline, None, batch_size)
+    levels = [np.union1d(train[:, j], X[:, j]) for j in named]  # LIME takes unseen levels
+    rep = TabularRepresentation(rep.n_features, rep.baseline, 1.0, named, levels)
     log_p, targets = _targets(adapter, X, target)
     binary = [j for j in range(train.shape[1]) if np.isin(train[:, j], (0.0, 1.0)).all()]
     binary = sorted({*binary, *named})  # 0/1 columns and columns of names are categories
@@ -701,7 +703,8 @@ def _from_scale(adapter, fitted):
 
 def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method, meta):
     """Per-feature effects spread equally over the feature's elements that differ from the
-    baseline."""
+    baseline; the representation is recorded, as scrutiny's own explanations record it, so
+    that levels, labels and the tests that refuse columns of names read them alike."""
     moved = (X != rep.baseline).astype(float)
     share = rep.group_sum(moved)
     per_element = np.where(share > 0, feature_values / np.maximum(share, 1), 0.0)
@@ -717,7 +720,7 @@ def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method
         model_logit=output_response(log_p, targets, meta.get("outputs") == "values"),
         surrogate_logit=surrogate_logit,
         method=method,
-        meta=meta,
+        meta={"representation": rep.to_json(), **meta},
     )
 
 

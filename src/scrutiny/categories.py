@@ -21,9 +21,15 @@ MANY_LEVELS = 50  # more levels than this, and than a tenth of the rows: warned 
 def is_categorical(column):
     """Whether a DataFrame column holds names rather than numbers (bools are numbers, 0/1,
     and so is a pandas categorical of numbers)."""
+    import pandas as pd
     from pandas.api.types import is_numeric_dtype
 
-    kind = np.asarray(column).dtype.kind  # times and complex numbers are refused as such
+    # times (with a time zone too), periods, intervals and complex numbers are refused as
+    # numbers they are not: as names, every time would be a level of its own
+    timely = (pd.DatetimeTZDtype, pd.PeriodDtype, pd.IntervalDtype)
+    if isinstance(column.dtype, timely):
+        return False
+    kind = np.asarray(column).dtype.kind
     return not is_numeric_dtype(column.dtype) and kind not in "biufcmM"
 
 
@@ -76,6 +82,12 @@ class Categories:
             _refuse_gaps(col, col_name, name)
             values = set(col.tolist())
             kinds = {_kind(v) for v in values}
+            odd = sorted(kinds - {"string", "bool", "integer", "real number"})
+            if odd:  # dates, times, decimals: levels are written to JSON as they are
+                raise TypeError(
+                    f"{name}'s column {col_name!r} holds values of type {odd}: make them "
+                    "numbers (a date as days since some day) or text"
+                )
             if len(kinds) > 1:  # True, 1 and 1.0 would be one level, and 1.5 beside 1 a code
                 raise TypeError(
                     f"{name}'s column {col_name!r} mixes values of kinds {sorted(kinds)}: "

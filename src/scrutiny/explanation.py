@@ -135,6 +135,10 @@ class Explanation:
 
     def __getitem__(self, index):
         """Explanations of a subset of the inputs (an int keeps the leading axis)."""
+        if isinstance(index, bool | np.bool_):  # True is 1 to Python, a mask to numpy
+            raise TypeError("index the inputs with an int, a slice, a list or a mask, not a bool")
+        if isinstance(index, np.ndarray) and index.ndim == 0:
+            index = index.item()
         if isinstance(index, int | np.integer):
             index = [int(index)]
         kw = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -149,8 +153,10 @@ class Explanation:
         "value"``: those for the class, which the fidelity tests take) or the largest
         |contributions| (``by="magnitude"``: for or against it, as the report's bars show),
         most important first; ties broken by index, so the order is reproducible."""
-        k = int(k)
         size = int(np.prod(self.shape))
+        if isinstance(k, bool | np.bool_) or int(k) != k:  # 2.7 was 2, True was 1
+            raise ValueError(f"k must be a whole number of elements, got {k!r}")
+        k = int(k)
         if not 1 <= k <= size:
             raise ValueError(f"k must be between 1 and {size}, got {k}")
         if by not in ("value", "magnitude"):
@@ -174,27 +180,33 @@ class Explanation:
         names = self.feature_names
         if names is not None and names[j] in levels:
             return str(levels[names[j]][int(x)])
-        if j in self._categorical:
+        if j in self.categorical_columns:
             return exact_text(x)
         return None
 
     @property
-    def _categorical(self):
-        return (self.meta.get("representation") or {}).get("categorical") or []
+    def categorical_columns(self):
+        """Column numbers that hold names: those the representation switches as levels, and
+        a DataFrame's columns of names (``meta["categories"]``), which an explanation made
+        without the explainer's representation knows only from the model."""
+        named = set((self.meta.get("representation") or {}).get("categorical") or [])
+        levels = (self.meta.get("categories") or {}).get("levels", {})
+        names = self.feature_names or []
+        return sorted(named | {j for j, n in enumerate(names) if n in levels})
 
     def to_frame(self, k=None, by="value"):
         """A long pandas DataFrame: one row per (sample, element) in element order, or per
-        top-k element in rank order; ``rank`` is the element's place in ``top(k, by)``
-        either way (``by="magnitude"`` ranks evidence against the class too). ``input`` is
-        the element's value (a categorical column's code), ``level`` a categorical
-        column's level by name."""
+        top-k element in rank order (every element, where k is more); ``rank`` is the
+        element's place in ``top(k, by)`` either way (``by="magnitude"`` ranks evidence
+        against the class too). ``input`` is the element's value (a categorical column's
+        code), ``level`` a categorical column's level by name."""
         import pandas as pd
 
         m = len(self)
         flat = {n: getattr(self, n).reshape(m, -1) for n in ("values", "coefficients")}
         lo, hi, x = (getattr(self, n).reshape(m, -1) for n in ("lower", "upper", "inputs"))
         size = flat["values"].shape[1]
-        order = self.top(size if k is None else k, by)
+        order = self.top(size if k is None else min(k, size), by)
         rank = np.tile(np.arange(order.shape[1]), (m, 1))
         if k is None:  # every element, in element order: each one's place in the ranking
             idx = np.tile(np.arange(size), (m, 1))
@@ -218,7 +230,7 @@ class Explanation:
                 "input": x[rows, cols],
                 **(
                     {"level": [self.level(i, j) for i, j in zip(rows, cols, strict=True)]}
-                    if self._categorical
+                    if self.categorical_columns
                     else {}
                 ),
             }
@@ -226,8 +238,9 @@ class Explanation:
 
     def to_dict(self, k=20, by="value"):
         """A JSON-ready summary: per sample, the target, component and top-k elements
-        (ranked as ``top(k, by)`` ranks them)."""
-        top = self.top(min(k, int(np.prod(self.shape))), by)
+        (ranked as ``top(k, by)`` ranks them; every element where k is None or more)."""
+        size = int(np.prod(self.shape))
+        top = self.top(size if k is None else min(k, size), by)
         flat = self.values.reshape(len(self), -1)
         return {
             "method": self.method,

@@ -139,7 +139,7 @@ def paper_protocol(
       ``random_value`` (higher = more faithful).
     Columns that name things (levels, codes) cannot be scaled and are refused.
     """
-    named = (explanation.meta.get("representation") or {}).get("categorical") or []
+    named = explanation.categorical_columns
     if named:
         names = explanation.feature_names
         which = [names[j] if names else j for j in named]

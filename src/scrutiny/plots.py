@@ -47,7 +47,12 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
     values = np.asarray(coef, dtype=float)
     if shape is None:
         side = math.isqrt(values.size)
-        if values.ndim != 2 and side * side != values.size:
+        if values.ndim > 2:  # squared, (4, 28, 28) was a 56 x 56 picture of nothing
+            raise ValueError(
+                f"coefficients of shape {values.shape} have channels: draw them with "
+                "pattern_map, which sums them, or pass shape="
+            )
+        if values.ndim < 2 and side * side != values.size:
             raise ValueError(
                 f"cannot lay out {values.size} coefficients as a square image: pass shape=, "
                 "or draw the coefficients of table rows with explanation_bars"
@@ -73,6 +78,21 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
     return ax
 
 
+def _shown(level, value):
+    """A column's level as named (an empty name too), else its value."""
+    return format(value, ".4g") if level is None else level
+
+
+def _require_image(shape, plot):
+    """Refuses flat samples (table rows, texts), whose 1, 3 or 4 elements read as channels
+    and crashed inside matplotlib."""
+    if len(shape) not in (2, 3):
+        raise ValueError(
+            f"{plot} draws images (H, W[, C]); samples of shape {tuple(shape)} are drawn "
+            "with explanation_bars (tables) or explanation_text (texts)"
+        )
+
+
 @as_written
 def pattern_map(coefficients, top=150, ax=None, title=None):
     """A component's per-element coefficients (shaped like an input image; channels summed)
@@ -80,6 +100,7 @@ def pattern_map(coefficients, top=150, ax=None, title=None):
     from scrutiny.representations.image import channel_axis
 
     c = np.asarray(coefficients, dtype=float)
+    _require_image(c.shape, "pattern_map")
     axis = channel_axis(c.shape)
     if axis is not None:
         c = c.sum(axis=axis)
@@ -125,6 +146,7 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     from scrutiny.representations.image import channel_axis
 
     x, v = explanation.inputs[i], explanation.values[i]
+    _require_image(x.shape, "explanation_image")
     axis = channel_axis(x.shape)
     if axis is not None:  # show brightness; sum contributions over channels
         x, v = x.mean(axis=axis), v.sum(axis=axis)
@@ -204,7 +226,7 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     x = explanation.inputs[i].reshape(-1)
     if names is None and explanation.feature_names is not None:  # a table's row: its values
         labels = [
-            f"{explanation.feature_names[j]} = {explanation.level(i, j) or format(x[j], '.4g')}"
+            f"{explanation.feature_names[j]} = {_shown(explanation.level(i, j), x[j])}"
             for j in order
         ]
     else:
@@ -241,9 +263,9 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
     """The k features of largest mean |contribution| over the explained inputs (those
     explained for class ``target``, if given: a contribution is to its class's logit), one
     row each: a dot per input at its contribution, coloured by the input's value of the
-    feature (its rank among the inputs, low blue to high red; a categorical column red where
-    it is off its baseline level), dots of like contribution spread apart, as shap's summary
-    plot draws them."""
+    feature (between its 5th and 95th percentiles, low blue to high red; a categorical
+    column red where it is off its baseline level), dots of like contribution spread apart,
+    as shap's summary plot draws them."""
     ax = _axes(ax)
     if target is not None:
         explanation = explanation[np.flatnonzero(explanation.target == int(target)).tolist()]
@@ -253,14 +275,14 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
     v = explanation.values.reshape(m, -1)
     x = explanation.inputs.reshape(m, -1)
     order = np.argsort(-np.abs(v).mean(axis=0), kind="stable")[: min(k, v.shape[1])][::-1]
-    named = set((explanation.meta.get("representation") or {}).get("categorical") or [])
+    named = set(explanation.categorical_columns)
     base = explanation.baseline.reshape(-1)
     names = explanation.feature_names
     for row, j in enumerate(order):
         if j in named:
             colour = (x[:, j] != base[j]).astype(float)
-        else:  # the rank of each input's value, ties sharing theirs
-            colour = np.searchsorted(np.sort(x[:, j]), x[:, j]) / max(m - 1, 1)
+        else:
+            colour = _value_colour(x[:, j])
         dots = ax.scatter(
             v[:, j], row + _swarm(v[:, j]), c=colour, cmap="coolwarm", vmin=0, vmax=1, s=9
         )
@@ -279,6 +301,18 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
     if title:
         ax.set_title(title, fontsize=9, parse_math=False)
     return ax
+
+
+def _value_colour(x):
+    """Values as 0..1 between their 5th and 95th percentiles (their least and most, where
+    those are equal), as shap's beeswarm colours them: a 0/1 column is blue and red however
+    few of its inputs are 0, where ranks made 90 ones out of 100 nearly as blue as the 0s."""
+    lo, hi = np.nanpercentile(x, [5, 95])
+    if hi <= lo:
+        lo, hi = np.nanmin(x), np.nanmax(x)
+    if hi <= lo:
+        return np.full(x.shape, 0.5)
+    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
 
 
 def _swarm(values, bins=60, width=0.4):
@@ -314,7 +348,14 @@ def pcr_curve(
     random" is drawn dashed in the colour of <method>."""
     ax = _axes(ax)
     colors = {}
-    for name, r in rates.items():
+
+    def paired(name):
+        return name.endswith(", random") and name.removesuffix(", random") in rates
+
+    # "<method>, random" right after <method>, whichever the caller gave first
+    order = [n for name in rates if not paired(name) for n in (name, f"{name}, random")]
+    for name in [n for n in order if n in rates]:
+        r = rates[name]
         base = name.removesuffix(", random")
         style = {"ls": "--", "color": colors[base]} if base in colors else {}
         line = ax.plot(ks, r, marker="o", label=name, **style)[0]
