@@ -160,6 +160,36 @@ def test_another_model_is_refused(tmp_path):
         Explainer.load(tmp_path / "ex", logistic)
 
 
+def confident(slope):
+    """Class 0 at p ~ 1 - 1e-7: a slope of 2 or 3 in class 2's logit moves its probability
+    by ~1e-6 and its logit, which the surrogates fit, by nats."""
+    return lambda X: softmax_of(
+        np.column_stack([np.full(len(X), 18.0), 2 * X[:, 1], slope * X[:, 2]])
+    )
+
+
+def softmax_of(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_a_model_that_moves_only_confident_probabilities_is_refused(tmp_path):
+    Explainer(confident(2.0), X, **KW).fit([2]).save(tmp_path / "ex")
+    assert np.abs(confident(3.0)(X[:16]) - confident(2.0)(X[:16])).max() < 1e-4  # hid it
+    with pytest.raises(ValueError, match=r"class logits \(within \+-16, as fitted\)"):
+        Explainer.load(tmp_path / "ex", confident(3.0))
+    Explainer.load(tmp_path / "ex", lambda X: confident(2.0)(X).astype(np.float32))  # rounding
+
+
+def test_a_regression_output_is_checked_on_its_own_scale(tmp_path):
+    def values(small):  # output 0 in thousands, output 1 in hundredths
+        return lambda X: np.column_stack([1000 + 100 * X[:, 0], small * X[:, 1]])
+
+    Explainer(values(0.01), X, outputs="values", **KW).fit([1]).save(tmp_path / "ex")
+    with pytest.raises(ValueError, match="relative to each one's largest"):
+        Explainer.load(tmp_path / "ex", values(0.02), outputs="values")
+
+
 def test_a_modified_or_foreign_file_is_refused(tmp_path):
     Explainer(softmax, X, **KW).fit([0]).save(tmp_path / "ex")
     meta_path, npz = tmp_path / "ex.json", tmp_path / "ex.npz"

@@ -18,6 +18,7 @@ from scrutiny._files import (
     write_pair,
 )
 from scrutiny.categories import Categories
+from scrutiny.explainer import class_logit
 from scrutiny.representations import (
     ImageRepresentation,
     TabularRepresentation,
@@ -27,12 +28,15 @@ from scrutiny.surrogate.mirror import MirroredRegression
 from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 
 FORMAT = "scrutiny.explainer/1"
-# How far the probabilities of the model given to ``load`` may stray from those saved on
-# the fit data: rounding of another BLAS or thread count moves a float32 network's by
-# ~1e-7; a retrained or different model moves some by far more. A regression model's
-# values, relative to the largest of them (float32 rounds them by ~1e-7 of that).
-MODEL_TOLERANCE = 1e-4
-PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model
+# How far the model given to ``load`` may stray from the outputs saved on the fit data. A
+# classifier's are compared as the surrogates were fitted to them: each class's logit,
+# censored at the explainer's logit_limit, in nats (another BLAS or thread count moves a
+# float32 network's by ~1e-6; its probabilities hid a change of nats in a confident model's
+# logits, 1e-6 in p). A regression model's values, relative to the largest of each output
+# (float32 rounds them by ~1e-7 of that; one output in thousands hid another in hundredths).
+LOGIT_TOLERANCE = 1e-3
+VALUE_TOLERANCE = 1e-4
+PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model, spread over them
 
 
 def save_explainer(ex, path, fit_data=True):
@@ -152,10 +156,12 @@ def _read(path):
 
 
 def _check_model(ex, path):
-    """Refuse a model that does not give the saved outputs on the first fit inputs: the
-    surrogates would explain another model's decisions."""
+    """Refuse a model that does not give the saved outputs on fit inputs spread over them
+    (data sorted by class put one class in the first rows): the surrogates would explain
+    another model's decisions."""
     n = min(PROBE_ROWS, len(ex._fit_X))
-    saved, now = ex._fit_log_proba[:n], ex.model.responses(ex._fit_X[:n])
+    rows = np.unique(np.linspace(0, len(ex._fit_X) - 1, n).round().astype(np.int64))
+    saved, now = ex._fit_log_proba[rows], ex.model.responses(ex._fit_X[rows])
     regression = ex.model.regression
     if now.shape != saved.shape:
         what = "outputs" if regression else "classes"
@@ -163,16 +169,25 @@ def _check_model(ex, path):
             f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    # probabilities to an absolute tolerance; values relative to their magnitude
-    scale = max(float(np.abs(saved).max()), np.finfo(float).tiny) if regression else 1.0
-    tolerance = MODEL_TOLERANCE * scale
-    gap = float(
-        np.abs(now - saved).max() if regression else np.abs(np.exp(now) - np.exp(saved)).max()
-    )
-    if gap > tolerance:
-        what = "outputs" if regression else "probabilities"
+    if regression:
+        scale = np.maximum(np.abs(saved).max(axis=0), np.finfo(float).tiny)
+        gap, tolerance = float((np.abs(now - saved) / scale).max()), VALUE_TOLERANCE
+        what = "outputs, relative to each one's largest,"
+    else:
+        lim = ex.logit_limit
+        gap = max(
+            float(
+                np.abs(
+                    np.clip(class_logit(now, c), -lim, lim)
+                    - np.clip(class_logit(saved, c), -lim, lim)
+                ).max()
+            )
+            for c in range(saved.shape[1])
+        )
+        tolerance, what = LOGIT_TOLERANCE, f"class logits (within +-{lim:g}, as fitted)"
+    if not gap <= tolerance:
         raise ValueError(
             f"the model is not the one the explainer saved in {path} was fitted to: its "
-            f"{what} on the first {n} fit inputs differ from the saved ones by up to "
+            f"{what} on {len(rows)} fit inputs differ from the saved ones by up to "
             f"{gap:.3g} (tolerance {tolerance:g})"
         )
