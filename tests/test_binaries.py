@@ -106,6 +106,14 @@ def test_the_folder_in_the_environment_gives_its_elf_files(programs, monkeypatch
 
 
 @needs_gcc
+def test_the_folder_in_the_environment_may_start_with_home(programs, monkeypatch):
+    """ "~/bin" as a quoted shell value or a .env file gives it: the home's folder."""
+    monkeypatch.setenv("HOME", str(programs.parent))
+    monkeypatch.setenv("SCRUTINY_BINARIES", f"~/{programs.name}")
+    assert [p.name for p in load_programs()] == ["functions-O0", "functions-O2"]
+
+
+@needs_gcc
 def test_chunks_cover_every_byte_once_and_pad_with_no_byte(programs):
     progs = load_programs([programs / "functions-O0", programs / "functions-O2"])
     ids, labels = chunks(progs, length=64)

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import re
 
 import numpy as np
 import pytest
@@ -64,6 +65,30 @@ def test_damaged_modeldata_files_are_named(tmp_path):
     rdata.write_rds(tmp_path / "Rdata.rdx", index)
     with pytest.raises(ValueError, match=r"Rdata\.rdb is damaged or not an LZMA-compressed"):
         load_credit(directory=tmp_path)
+
+
+def test_folders_in_the_environment_have_their_home_and_variables_expanded(tmp_path, monkeypatch):
+    """A quoted "~/data" (a shell, a .env file) reaches us unexpanded: it names the home's
+    folder, not a folder "~" made in the working directory."""
+    from scrutiny._cache import cache_dir
+    from scrutiny.datasets.credit import load_credit
+
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SCRUTINY_CACHE", "~/cache")
+    assert cache_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
+    (tmp_path / "data").mkdir()
+    write_idx(tmp_path / "data" / "t10k-images-idx3-ubyte.gz", np.zeros((2, 28, 28)))
+    write_idx(tmp_path / "data" / "t10k-labels-idx1-ubyte.gz", np.array([3, 4]))
+    for value in ("~/data", "$DATA"):
+        monkeypatch.setenv("SCRUTINY_FASHION_MNIST", value)
+        assert load_fashion_mnist("test")[1].tolist() == [3, 4]
+    monkeypatch.setenv("SCRUTINY_MODELDATA", "~/modeldata")
+    with pytest.raises(FileNotFoundError, match=re.escape(f"are not in {tmp_path / 'modeldata'}:")):
+        load_credit()
+    assert list((tmp_path / "cwd").iterdir()) == []
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path):

@@ -15,11 +15,12 @@ beyond the ends of ``.text``, and a byte removed by an explanation's perturbatio
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from scrutiny._cache import env_path
 
 ENV = "SCRUTINY_BINARIES"
 
@@ -82,14 +83,14 @@ def load_programs(paths=None):
     """Programs from ELF files, or from every unstripped x86-64 ELF file in the folder
     ``$SCRUTINY_BINARIES`` (the one ``benchmarks/build_binaries.sh`` fills), by name."""
     if paths is None:
-        folder = os.environ.get(ENV)
-        if not folder or not Path(folder).is_dir():
+        folder = env_path(ENV)
+        if folder is None or not folder.is_dir():
             raise FileNotFoundError(
                 f"no programs given and ${ENV} is not a folder: build some with "
                 "benchmarks/build_binaries.sh (Debian's coreutils, grep, sed, hello "
                 f"at -O2) and set {ENV} to its output"
             )
-        paths = sorted(p for p in Path(folder).iterdir() if _is_elf(p))
+        paths = sorted(p for p in folder.iterdir() if _is_elf(p))
     programs = [read_program(p) for p in paths]
     if not programs:
         raise ValueError("no programs to read")
