@@ -48,27 +48,33 @@ def read_program(path):
     with open(path, "rb") as f:
         try:
             elf = ELFFile(f)
-        except ELFError as exc:
-            raise ValueError(f"{path} is not an ELF file: {exc}") from None
+        except ELFError as exc:  # a cut ELF header is still an ELF file's
+            kind = "is damaged" if _is_elf(path) else "is not an ELF file"
+            raise ValueError(f"{path} {kind}: {exc}") from None
         if elf["e_machine"] != "EM_X86_64":
             raise ValueError(f"{path} is {elf['e_machine']}, not x86-64")
-        text = elf.get_section_by_name(".text")
-        symtab = elf.get_section_by_name(".symtab")
-        if text is None:
-            raise ValueError(f"{path} has no .text section")
-        if symtab is None:
-            raise ValueError(
-                f"{path} is stripped (no .symtab): function starts need an unstripped build"
-            )
-        code = np.frombuffer(text.data(), dtype=np.uint8).copy()
-        start, size = text["sh_addr"], text["sh_size"]
-        offsets = {
-            s["st_value"] - start
-            for s in symtab.iter_symbols()
-            if s["st_info"]["type"] == "STT_FUNC"
-            and start <= s["st_value"] < start + size
-            and not _is_cold(s.name)
-        }
+        try:  # sections and symbols are read lazily: a truncated file fails here
+            text = elf.get_section_by_name(".text")
+            symtab = elf.get_section_by_name(".symtab")
+            if text is None:
+                raise ValueError(f"{path} has no .text section")
+            if symtab is None:
+                raise ValueError(
+                    f"{path} is stripped (no .symtab): function starts need an unstripped build"
+                )
+            code = np.frombuffer(text.data(), dtype=np.uint8).copy()
+            start, size = text["sh_addr"], text["sh_size"]
+            offsets = {
+                s["st_value"] - start
+                for s in symtab.iter_symbols()
+                if s["st_info"]["type"] == "STT_FUNC"
+                and start <= s["st_value"] < start + size
+                and not _is_cold(s.name)
+            }
+        except ELFError as exc:
+            raise ValueError(f"{path} is damaged: {exc}") from None
+        if code.size != size:  # a .text its header places past the end is read short
+            raise ValueError(f"{path} is damaged: its .text ends past the end of the file")
     starts = np.zeros(code.size, dtype=bool)
     starts[sorted(offsets)] = True
     return Program(path.name, code, starts)
