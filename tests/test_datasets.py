@@ -35,6 +35,10 @@ def test_truncated_and_foreign_files_are_refused(tmp_path):
     (tmp_path / "b").write_bytes(raw[:-2])
     with pytest.raises(ValueError, match="truncated"):
         read_idx(tmp_path / "b")
+    for n in (4, 9, 11):  # inside the header: 4 bytes, then one uint32 per dimension
+        (tmp_path / "h").write_bytes(raw[:n])
+        with pytest.raises(ValueError, match=rf"h is truncated: {n} bytes, fewer than its header"):
+            read_idx(tmp_path / "h")
     (tmp_path / "c").write_bytes(b"PK\x03\x04 not idx")
     with pytest.raises(ValueError, match="not an IDX file"):
         read_idx(tmp_path / "c")

@@ -61,6 +61,11 @@ def read_idx(path):
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:  # else numpy's anonymous "buffer is smaller than requested"
+        raise ValueError(
+            f"{path} is truncated: {len(raw)} bytes, fewer than its header of {ndim} "
+            "dimensions takes"
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
