@@ -1,6 +1,7 @@
 """Function starts read from real ELF programs, compiled here by the machine's gcc."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -92,6 +93,32 @@ def test_a_stripped_program_and_a_file_that_is_not_elf_are_refused(programs, tmp
         read_program(SOURCE)
 
 
+@needs_gcc
+def test_a_truncated_or_damaged_program_is_named(programs, tmp_path):
+    """pyelftools reads sections and symbols lazily: a file cut anywhere, in its ELF
+    header, its code or its section headers, is a ValueError naming it, not pyelftools'
+    ELFParseError; a .text that ends past the file is refused, not read short."""
+    from elftools.elf.elffile import ELFFile
+
+    raw = (programs / "functions-O0").read_bytes()
+    with open(programs / "functions-O0", "rb") as f:
+        elf = ELFFile(f)
+        shoff, text = elf["e_shoff"], elf.get_section_by_name(".text")
+        index = next(i for i, s in enumerate(elf.iter_sections()) if s.name == ".text")
+        entry = shoff + index * elf["e_shentsize"]
+    cut = tmp_path / "cut"
+    for n in (20, 100, text["sh_offset"] + 10, len(raw) // 2, shoff + 70, len(raw) - 1):
+        cut.write_bytes(raw[:n])
+        with pytest.raises(ValueError, match=re.escape(f"{cut} is damaged: ")):
+            read_program(cut)
+    for field in (24, 32):  # sh_offset, sh_size of .text: its bytes past the end
+        damaged = bytearray(raw)
+        damaged[entry + field : entry + field + 8] = (len(raw) - 8).to_bytes(8, "little")
+        cut.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"damaged: its \.text ends past the end"):
+            read_program(cut)
+
+
 def test_without_programs_the_error_says_how_to_build_them(monkeypatch):
     monkeypatch.delenv("SCRUTINY_BINARIES", raising=False)
     with pytest.raises(FileNotFoundError, match=r"build_binaries\.sh"):
@@ -102,6 +129,14 @@ def test_without_programs_the_error_says_how_to_build_them(monkeypatch):
 def test_the_folder_in_the_environment_gives_its_elf_files(programs, monkeypatch):
     (programs / "notes.txt").write_text("not a program")
     monkeypatch.setenv("SCRUTINY_BINARIES", str(programs))
+    assert [p.name for p in load_programs()] == ["functions-O0", "functions-O2"]
+
+
+@needs_gcc
+def test_the_folder_in_the_environment_may_start_with_home(programs, monkeypatch):
+    """ "~/bin" as a quoted shell value or a .env file gives it: the home's folder."""
+    monkeypatch.setenv("HOME", str(programs.parent))
+    monkeypatch.setenv("SCRUTINY_BINARIES", f"~/{programs.name}")
     assert [p.name for p in load_programs()] == ["functions-O0", "functions-O2"]
 
 

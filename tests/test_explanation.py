@@ -181,6 +181,37 @@ except OSError as exc:
     np.testing.assert_array_equal(Explanation.load(tmp_path / "exp").values, make().values)
 
 
+def test_a_users_own_files_of_the_same_names_are_never_replaced(tmp_path):
+    """save("iris") beside the user's iris.npz or iris.json: refused, the files untouched;
+    an earlier explanation saved there is replaced (re-saving), whatever its version."""
+
+    def refused(match):
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        with pytest.raises(FileExistsError, match=match + ".*choose another name or remove"):
+            make().save(tmp_path / "iris")
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+    np.savez(tmp_path / "iris.npz", X=np.ones((3, 2)))  # a data set, no JSON beside it
+    refused(r"iris\.npz exists without the iris\.json")
+    (tmp_path / "iris.json").write_text(json.dumps({"source": "UCI", "rows": 150}))
+    refused(r"iris\.json exists and is not a saved scrutiny\.explanation file")
+    (tmp_path / "iris.json").write_text("source: UCI")  # not JSON at all
+    refused(r"iris\.json exists and is not")
+    (tmp_path / "iris.npz").unlink()
+    refused(r"iris\.json exists and is not")  # a JSON alone is the user's too
+    # an explanation's JSON beside a user's own arrays: not a pair of ours
+    make().save(tmp_path / "exp")
+    np.savez(tmp_path / "exp.npz", X=np.ones(3))
+    with pytest.raises(FileExistsError, match=r"exp\.npz exists and does not hold the arrays"):
+        make(seed=1).save(tmp_path / "exp")
+    # re-saving: an earlier explanation (also of format /1) is replaced
+    make().save(tmp_path / "again")
+    meta = json.loads((tmp_path / "again.json").read_text())
+    (tmp_path / "again.json").write_text(json.dumps({**meta, "format": "scrutiny.explanation/1"}))
+    make(seed=2).save(tmp_path / "again")
+    np.testing.assert_array_equal(Explanation.load(tmp_path / "again").values, make(seed=2).values)
+
+
 def test_edited_metadata_is_refused(tmp_path):
     make().save(tmp_path / "exp")
     meta = json.loads((tmp_path / "exp.json").read_text())

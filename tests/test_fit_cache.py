@@ -1,6 +1,7 @@
 """The key of a cached surrogate fit: whatever changes the fit changes the key."""
 
 import os
+import time
 import warnings
 
 import numpy as np
@@ -82,6 +83,31 @@ def test_the_least_recently_used_fits_go_when_the_cache_is_full(tmp_path, monkey
     left = sorted(f.name[0] for f in (tmp_path / "fits").glob("*.npz"))
     assert left == ["a", "c"] and not (tmp_path / "fits" / ("b" * 40 + ".json")).exists()
     np.testing.assert_array_equal(load("c" * 40).coef_, reg.coef_)
+
+
+def test_temporaries_of_killed_writes_go_and_those_of_writes_under_way_count(tmp_path, monkeypatch):
+    """A write killed (SIGKILL, out of memory) leaves its temporary: one an hour old goes,
+    a younger one (another process writing now) stays and counts towards the limit."""
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(60, 3))
+    reg = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=0, progress=False)
+    reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+    fits = tmp_path / "fits"
+    store("a" * 40, reg)
+    entry = sum(f.stat().st_size for f in fits.iterdir())
+    monkeypatch.setenv("SCRUTINY_FIT_CACHE_MB", str(2.5 * entry / 2**20))  # room for two
+    now = time.time()
+    os.utime(fits / ("a" * 40 + ".npz"), (now - 100, now - 100))
+    stale = fits / f".{'d' * 40}.npz.{'0' * 32}.tmp"
+    fresh = fits / f".{'e' * 40}.npz.{'1' * 32}.tmp"
+    for path, size, age in ((stale, 50 * entry, 3700), (fresh, entry, 600)):
+        path.write_bytes(bytes(size))
+        os.utime(path, (now - age, now - age))
+    store("b" * 40, reg)  # a, b and the write under way: three entries' bytes, a goes
+    assert not stale.exists() and fresh.stat().st_size == entry
+    assert sorted(f.name[0] for f in fits.glob("*.npz")) == ["b"]
+    np.testing.assert_array_equal(load("b" * 40).coef_, reg.coef_)
 
 
 @pytest.mark.parametrize("value", ["", "-1", "nan"])

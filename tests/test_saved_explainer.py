@@ -213,6 +213,25 @@ def test_a_modified_or_foreign_file_is_refused(tmp_path):
         Explainer.load(tmp_path / "nothing", logistic)
 
 
+def test_save_never_replaces_a_users_files_or_an_explanation(tmp_path):
+    """save("iris.json") meant the settings as iris.json: the user's iris.npz (a data set)
+    and iris.json stay; an explanation of that name is another kind, also kept; an earlier
+    explainer there is replaced."""
+    np.savez(tmp_path / "iris.npz", X=X, y=np.zeros(len(X)))
+    (tmp_path / "iris.json").write_text(json.dumps({"source": "UCI", "rows": 150}))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    ex = Explainer(logistic, X, **KW)
+    with pytest.raises(FileExistsError, match=r"iris\.json exists and is not a saved scrutiny"):
+        ex.save(tmp_path / "iris.json")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    ex.save(tmp_path / "ex")  # before any fit
+    ex.explain(X[:3]).save(tmp_path / "exp")
+    with pytest.raises(FileExistsError, match=r"exp\.json .* not a saved scrutiny\.explainer"):
+        ex.save(tmp_path / "exp")
+    ex.save(tmp_path / "ex")  # re-saved with its fits
+    assert sorted(Explainer.load(tmp_path / "ex", logistic).surrogates_) == [0, 1]
+
+
 def test_a_file_of_a_newer_format_is_named_as_such(tmp_path):
     """Not called 'not a saved scrutiny explainer', which is false and does not say that
     upgrading reads it (as Explanation.load)."""

@@ -1,5 +1,9 @@
 """Reference models: architectures, and the cache of weights as plain arrays."""
 
+import os
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -70,6 +74,29 @@ def test_a_cache_that_cannot_be_written_keeps_the_trained_model(tmp_path, monkey
         module, _ = cached("tiny", {}, lambda: torch.nn.Linear(3, 2), half_weights, progress=False)
     assert float(module.weight[0, 0].detach()) == 0.5
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_temporaries_of_killed_writes_are_named_as_ours_and_removed(tmp_path, monkeypatch):
+    """Weights are written under a temporary name that ``clear_temporaries`` recognises,
+    so a write killed halfway leaves nothing for good; caching removes those an hour old
+    and keeps a younger one (a training writing now)."""
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    now = time.time()
+    stale = tmp_path / f".tiny.npz.{'0' * 32}.tmp"
+    fresh = tmp_path / f".tiny.npz.{'1' * 32}.tmp"
+    for path, age in ((stale, 3700), (fresh, 600)):
+        path.write_bytes(b"half an npz")
+        os.utime(path, (now - age, now - age))
+    written, savez = [], np.savez
+    monkeypatch.setattr(np, "savez", lambda f, **a: (written.append(Path(f.name)), savez(f, **a)))
+    cached("tiny", {}, lambda: torch.nn.Linear(3, 2), half_weights, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "tiny.json", "tiny.npz"]
+    from scrutiny._files import clear_temporaries
+
+    (killed,) = written  # as a write killed before its rename would leave it
+    killed.write_bytes(b"half an npz")
+    os.utime(killed, (now - 3700, now - 3700))
+    assert clear_temporaries(tmp_path) == fresh.stat().st_size and not killed.exists()
 
 
 def test_a_cache_folder_that_cannot_be_made_costs_a_warning(tmp_path, monkeypatch):

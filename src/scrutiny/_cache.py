@@ -1,4 +1,5 @@
-"""Where trained reference models are kept between runs."""
+"""Where trained reference models are kept between runs, and folders named by
+environment variables."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ import os
 from pathlib import Path
 
 
+def env_path(name):
+    """The folder ``$name`` names with ``~`` and ``$VARS`` expanded (a quoted "~/data" in
+    a shell or a .env file reaches us unexpanded, and would be a folder named "~" in the
+    working directory), or None where it is unset or empty."""
+    value = os.environ.get(name)
+    return Path(os.path.expanduser(os.path.expandvars(value))) if value else None
+
+
 def cache_dir(create=True):
     """``$SCRUTINY_CACHE``, else ``$XDG_CACHE_HOME/scrutiny``, else ``~/.cache/scrutiny``;
     ``create=False`` for a reader that must not fail where the folder cannot be made (a
     read-only home): it then finds nothing there, and its writer warns."""
-    if os.environ.get("SCRUTINY_CACHE"):
-        path = Path(os.environ["SCRUTINY_CACHE"])
-    else:
+    path = env_path("SCRUTINY_CACHE")
+    if path is None:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         path = Path(base) / "scrutiny"
     if create:

@@ -3,9 +3,13 @@ explanations and fitted surrogates are saved: the names, and JSON for numpy valu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
+import time
 import uuid
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -55,16 +59,50 @@ def json_digest(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 
 
-def write_pair(path, arrays, text):
+def temporary(path):
+    """A new name beside ``path`` to write it under before renaming it: hidden, unique, and
+    recognisable to ``clear_temporaries``."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
+STALE_SECONDS = 3600  # a write under way keeps its temporary's time newer than this
+
+
+def clear_temporaries(folder):
+    """Remove the temporaries (``temporary``) in ``folder`` older than ``STALE_SECONDS``,
+    which a killed write left behind, and return the bytes of the others (writes under way,
+    which must survive). A file removed meanwhile by its writer is skipped."""
+    fresh = 0
+    for p in Path(folder).glob(".*.tmp"):
+        if not _TEMPORARY.fullmatch(p.name):
+            continue
+        with contextlib.suppress(OSError):
+            stat = p.stat()
+            if time.time() - stat.st_mtime > STALE_SECONDS:
+                p.unlink()
+            else:
+                fresh += stat.st_size
+    return fresh
+
+
+def write_pair(path, arrays, text, *, fmt):
     """Write ``path``'s .npz of ``arrays`` and .json of ``text``; returns (npz, json).
+
+    ``fmt`` ("family/version") is the format of ``text``: files already there are replaced
+    only if they are an earlier save of its family (re-saving), never a user's own files of
+    the same names; None replaces anything (the fit cache's own folder, whose unreadable
+    entries are written again).
 
     Each is written under a temporary name beside it and then renamed over it, so a write
     that fails (a full disk) leaves the files that were there whole, and two writers at once
     never mix their bytes in one file. The old .json goes first: new arrays never sit
     beside stale metadata."""
     npz, meta_path = paired(path)
+    if fmt is not None:
+        _check_replaceable(npz, meta_path, fmt)
     npz.parent.mkdir(parents=True, exist_ok=True)
-    tmp = [p.with_name(f".{p.name}.{uuid.uuid4().hex}.tmp") for p in (npz, meta_path)]
+    tmp = [temporary(p) for p in (npz, meta_path)]
     try:
         with open(tmp[0], "xb") as f:  # a file, not a name: savez would add ".npz"
             np.savez(f, **arrays)
@@ -76,6 +114,36 @@ def write_pair(path, arrays, text):
         for t in tmp:
             t.unlink(missing_ok=True)
     return npz, meta_path
+
+
+def _check_replaceable(npz, meta_path, fmt):
+    """Refuse (FileExistsError) to write over ``npz`` or ``meta_path`` unless they are
+    absent or a pair saved in ``fmt``'s family: a JSON of that format beside the arrays its
+    checksums name. An .npz without its JSON is refused: nothing says it is ours."""
+    family = fmt.rsplit("/", 1)[0]
+    advice = "choose another name or remove it"
+    meta = None
+    if meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            pass
+        if not isinstance(meta, dict) or not str(meta.get("format")).startswith(family + "/"):
+            raise FileExistsError(f"{meta_path} exists and is not a saved {family} file: {advice}")
+    if npz.exists():
+        if meta is None:
+            raise FileExistsError(
+                f"{npz} exists without the {meta_path.name} of a saved {family} beside it: {advice}"
+            )
+        try:
+            with zipfile.ZipFile(npz) as z:
+                names = {n.removesuffix(".npy") for n in z.namelist()}
+        except (OSError, zipfile.BadZipFile):
+            names = None
+        if names != set(meta.get("sha256") or {}):
+            raise FileExistsError(
+                f"{npz} exists and does not hold the arrays {meta_path.name} records: {advice}"
+            )
 
 
 def read_pair(path, formats, what):

@@ -17,7 +17,7 @@ from zipfile import BadZipFile
 import numpy as np
 
 from scrutiny._cache import cache_dir
-from scrutiny._files import paired, plain
+from scrutiny._files import clear_temporaries, paired, plain
 from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.persist import load_regression, save_regression
 
@@ -69,7 +69,8 @@ def store(key, reg):
 
 def _prune(kept):
     """Remove the least recently used entries, whole, until the fits take at most
-    ``MAX_MEGABYTES`` (``kept``, the entry just written, stays). An empty
+    ``MAX_MEGABYTES`` (``kept``, the entry just written, stays), counting the temporaries
+    of writes under way and removing those of killed writes (an hour old). An empty
     ``$SCRUTINY_FIT_CACHE_MB`` is unset, as an empty ``$SCRUTINY_CACHE``; a negative or NaN
     one is refused, not read as "remove every other fit"."""
     text = os.environ.get("SCRUTINY_FIT_CACHE_MB") or str(MAX_MEGABYTES)
@@ -84,6 +85,7 @@ def _prune(kept):
             stacklevel=3,
         )
         limit = MAX_MEGABYTES * 2**20
+    fresh = clear_temporaries(kept.parent)
     entries = []
     for npz in kept.parent.glob("*.npz"):
         meta = npz.with_suffix(".json")
@@ -91,7 +93,7 @@ def _prune(kept):
             stat = npz.stat()
             size = stat.st_size + (meta.stat().st_size if meta.exists() else 0)
             entries.append((stat.st_mtime, size, npz, meta))
-    total = sum(size for _, size, _, _ in entries)
+    total = fresh + sum(size for _, size, _, _ in entries)
     for _, size, npz, meta in sorted(entries):
         if total <= limit:
             break

@@ -282,7 +282,7 @@ class Explanation:
             },
             indent=2,
         )
-        return write_pair(path, arrays, text)[0]
+        return write_pair(path, arrays, text, fmt=FORMAT)[0]  # not over a user's files
 
     @classmethod
     def load(cls, path):

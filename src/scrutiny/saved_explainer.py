@@ -97,7 +97,8 @@ def save_explainer(ex, path, fit_data=True):
         },
         indent=1,
     )
-    return write_pair(path, arrays, text)[0]  # a failed save leaves an earlier one whole
+    # a failed save leaves an earlier one whole; a user's own files of its names are refused
+    return write_pair(path, arrays, text, fmt=FORMAT)[0]
 
 
 def load_explainer(cls, path, model, overrides):

@@ -15,11 +15,12 @@ beyond the ends of ``.text``, and a byte removed by an explanation's perturbatio
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from scrutiny._cache import env_path
 
 ENV = "SCRUTINY_BINARIES"
 
@@ -47,27 +48,33 @@ def read_program(path):
     with open(path, "rb") as f:
         try:
             elf = ELFFile(f)
-        except ELFError as exc:
-            raise ValueError(f"{path} is not an ELF file: {exc}") from None
+        except ELFError as exc:  # a cut ELF header is still an ELF file's
+            kind = "is damaged" if _is_elf(path) else "is not an ELF file"
+            raise ValueError(f"{path} {kind}: {exc}") from None
         if elf["e_machine"] != "EM_X86_64":
             raise ValueError(f"{path} is {elf['e_machine']}, not x86-64")
-        text = elf.get_section_by_name(".text")
-        symtab = elf.get_section_by_name(".symtab")
-        if text is None:
-            raise ValueError(f"{path} has no .text section")
-        if symtab is None:
-            raise ValueError(
-                f"{path} is stripped (no .symtab): function starts need an unstripped build"
-            )
-        code = np.frombuffer(text.data(), dtype=np.uint8).copy()
-        start, size = text["sh_addr"], text["sh_size"]
-        offsets = {
-            s["st_value"] - start
-            for s in symtab.iter_symbols()
-            if s["st_info"]["type"] == "STT_FUNC"
-            and start <= s["st_value"] < start + size
-            and not _is_cold(s.name)
-        }
+        try:  # sections and symbols are read lazily: a truncated file fails here
+            text = elf.get_section_by_name(".text")
+            symtab = elf.get_section_by_name(".symtab")
+            if text is None:
+                raise ValueError(f"{path} has no .text section")
+            if symtab is None:
+                raise ValueError(
+                    f"{path} is stripped (no .symtab): function starts need an unstripped build"
+                )
+            code = np.frombuffer(text.data(), dtype=np.uint8).copy()
+            start, size = text["sh_addr"], text["sh_size"]
+            offsets = {
+                s["st_value"] - start
+                for s in symtab.iter_symbols()
+                if s["st_info"]["type"] == "STT_FUNC"
+                and start <= s["st_value"] < start + size
+                and not _is_cold(s.name)
+            }
+        except ELFError as exc:
+            raise ValueError(f"{path} is damaged: {exc}") from None
+        if code.size != size:  # a .text its header places past the end is read short
+            raise ValueError(f"{path} is damaged: its .text ends past the end of the file")
     starts = np.zeros(code.size, dtype=bool)
     starts[sorted(offsets)] = True
     return Program(path.name, code, starts)
@@ -82,14 +89,14 @@ def load_programs(paths=None):
     """Programs from ELF files, or from every unstripped x86-64 ELF file in the folder
     ``$SCRUTINY_BINARIES`` (the one ``benchmarks/build_binaries.sh`` fills), by name."""
     if paths is None:
-        folder = os.environ.get(ENV)
-        if not folder or not Path(folder).is_dir():
+        folder = env_path(ENV)
+        if folder is None or not folder.is_dir():
             raise FileNotFoundError(
                 f"no programs given and ${ENV} is not a folder: build some with "
                 "benchmarks/build_binaries.sh (Debian's coreutils, grep, sed, hello "
                 f"at -O2) and set {ENV} to its output"
             )
-        paths = sorted(p for p in Path(folder).iterdir() if _is_elf(p))
+        paths = sorted(p for p in folder.iterdir() if _is_elf(p))
     programs = [read_program(p) for p in paths]
     if not programs:
         raise ValueError("no programs to read")

@@ -4,11 +4,12 @@ package (60,000 training and 10,000 test images, 28x28, labels 0-9)."""
 from __future__ import annotations
 
 import gzip
-import os
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from scrutiny._cache import env_path
 
 DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
 CLASSES = (
@@ -31,7 +32,7 @@ def load_fashion_mnist(split="train", directory=None):
     IDX files are looked for."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    folder = Path(directory or os.environ.get("SCRUTINY_FASHION_MNIST") or DEFAULT_DIR)
+    folder = Path(directory or env_path("SCRUTINY_FASHION_MNIST") or DEFAULT_DIR)
     prefix = "train" if split == "train" else "t10k"
     images = folder / f"{prefix}-images-idx3-ubyte.gz"
     labels = folder / f"{prefix}-labels-idx1-ubyte.gz"
@@ -60,6 +61,11 @@ def read_idx(path):
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:  # else numpy's anonymous "buffer is smaller than requested"
+        raise ValueError(
+            f"{path} is truncated: {len(raw)} bytes, fewer than its header of {ndim} "
+            "dimensions takes"
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from functools import lru_cache
-from pathlib import Path
 from zipfile import BadZipFile
 
 import numpy as np
 
 from scrutiny._cache import cache_dir
+from scrutiny._files import clear_temporaries, temporary
 
 
 @lru_cache(maxsize=1)
@@ -32,16 +31,18 @@ def _digits():
         ) from exc
     X, labels = mnist_data()
     X, labels = X.astype(np.uint8), labels.astype(np.int64)
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
-            tmp = Path(f.name)  # a name of its own: two processes at once do not mix
-        np.savez(tmp, X=X, labels=labels)
-        tmp.replace(path)
-    except OSError:
-        if tmp is not None:
+        clear_temporaries(path.parent)  # those of processes killed while writing
+        tmp = temporary(path)  # a name of its own: two processes at once do not mix
+        try:
+            with open(tmp, "xb") as f:  # a file, not a name: savez would add ".npz"
+                np.savez(f, X=X, labels=labels)
+            tmp.replace(path)
+        finally:
             tmp.unlink(missing_ok=True)
+    except OSError:
+        pass  # not kept: parsed again next time
     return X, labels
 
 

@@ -8,9 +8,10 @@ a 4-byte length, a type byte ``Z`` and raw LZMA2 data holding one serialised R o
 from __future__ import annotations
 
 import lzma
-import os
 import warnings
 from pathlib import Path
+
+from scrutiny._cache import env_path
 
 DEFAULT_DIR = Path("/usr/lib/R/site-library/modeldata/data")
 
@@ -19,7 +20,7 @@ def read_modeldata(name, directory=None, what="the data"):
     """The R object ``name`` of modeldata as rdata converts it (a data frame: pandas).
     ``directory`` (or ``$SCRUTINY_MODELDATA``) overrides where ``Rdata.rdx`` and
     ``Rdata.rdb`` are looked for; ``what`` names the data in errors."""
-    folder = Path(directory or os.environ.get("SCRUTINY_MODELDATA") or DEFAULT_DIR)
+    folder = Path(directory or env_path("SCRUTINY_MODELDATA") or DEFAULT_DIR)
     index, db = folder / "Rdata.rdx", folder / "Rdata.rdb"
     if not index.is_file() or not db.is_file():
         raise FileNotFoundError(

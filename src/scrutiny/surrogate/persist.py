@@ -64,10 +64,11 @@ def regression_from_parts(description, arrays):
 
 
 def save_regression(reg, path):
-    """Write ``path``.npz and ``path``.json; returns the two paths."""
+    """Write ``path``.npz and ``path``.json over whatever is there (the fit cache's own
+    entries, rewritten when unreadable); returns the two paths."""
     arrays, description = regression_parts(reg)
     text = to_json(description)  # before any file is written: what JSON cannot hold
-    return write_pair(path, arrays, text)  # leaves none
+    return write_pair(path, arrays, text, fmt=None)  # leaves none
 
 
 def load_regression(path):

@@ -4,15 +4,14 @@ JSON), never pickles."""
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 import warnings
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from scrutiny._cache import cache_dir
+from scrutiny._files import clear_temporaries, temporary
 
 
 def train(
@@ -100,17 +99,19 @@ def cached(name, recipe, build, fit, progress=True):
         torch_threads=torch.get_num_threads(),  # the last digits of the weights depend on it
         recipe=recipe,
     )
-    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=weights.parent, suffix=".npz", delete=False) as f:
-            tmp = Path(f.name)  # a name of its own: two trainings at once do not mix
-        np.savez(tmp, **{k: v.detach().cpu().numpy() for k, v in module.state_dict().items()})
-        info.unlink(missing_ok=True)  # no facts beside half-replaced weights
-        tmp.replace(weights)
-        info.write_text(json.dumps(facts, indent=2))
-    except OSError as exc:
-        if tmp is not None:
+        clear_temporaries(folder)  # those of trainings killed while writing
+        tmp = temporary(weights)  # a name of its own: two trainings at once do not mix
+        try:
+            with open(tmp, "xb") as f:  # a file, not a name: savez would add ".npz"
+                state = module.state_dict()
+                np.savez(f, **{k: v.detach().cpu().numpy() for k, v in state.items()})
+            info.unlink(missing_ok=True)  # no facts beside half-replaced weights
+            tmp.replace(weights)
+            info.write_text(json.dumps(facts, indent=2))
+        finally:
             tmp.unlink(missing_ok=True)
+    except OSError as exc:
         warnings.warn(f"could not cache the trained model in {weights.parent}: {exc}", stacklevel=2)
     return module, facts
