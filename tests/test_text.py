@@ -355,6 +355,10 @@ def test_a_saved_encoder_reads_its_rows_as_before(tmp_path):
     (tmp_path / "other.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="not a saved TextEncoder"):
         TextEncoder.load(tmp_path / "other.json")
+    enc.save(tmp_path / "enc.json")  # over an earlier save: as any re-save
+    with pytest.raises(FileExistsError, match="other.json exists and is not a saved"):
+        enc.save(tmp_path / "other.json")  # a user's own file
+    assert (tmp_path / "other.json").read_text() == "[1, 2]"
 
 
 def test_strings_given_as_inputs_point_to_the_encoder():

@@ -116,24 +116,36 @@ def write_pair(path, arrays, text, *, fmt):
     return npz, meta_path
 
 
+_ADVICE = "choose another name or remove it"
+
+
+def replaceable_json(path, fmt):
+    """The JSON at ``path`` if it was saved in ``fmt``'s family ("family/version"), None if
+    there is no file; anything else there is a user's own, and refused (FileExistsError)."""
+    if not path.exists():
+        return None
+    family = fmt.rsplit("/", 1)[0]
+    meta = None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        pass
+    if not isinstance(meta, dict) or not str(meta.get("format")).startswith(family + "/"):
+        raise FileExistsError(f"{path} exists and is not a saved {family} file: {_ADVICE}")
+    return meta
+
+
 def _check_replaceable(npz, meta_path, fmt):
     """Refuse (FileExistsError) to write over ``npz`` or ``meta_path`` unless they are
     absent or a pair saved in ``fmt``'s family: a JSON of that format beside the arrays its
     checksums name. An .npz without its JSON is refused: nothing says it is ours."""
     family = fmt.rsplit("/", 1)[0]
-    advice = "choose another name or remove it"
-    meta = None
-    if meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            pass
-        if not isinstance(meta, dict) or not str(meta.get("format")).startswith(family + "/"):
-            raise FileExistsError(f"{meta_path} exists and is not a saved {family} file: {advice}")
+    meta = replaceable_json(meta_path, fmt)
     if npz.exists():
         if meta is None:
             raise FileExistsError(
-                f"{npz} exists without the {meta_path.name} of a saved {family} beside it: {advice}"
+                f"{npz} exists without the {meta_path.name} of a saved {family} beside it: "
+                f"{_ADVICE}"
             )
         try:
             with zipfile.ZipFile(npz) as z:
@@ -142,7 +154,7 @@ def _check_replaceable(npz, meta_path, fmt):
             names = None
         if names != set(meta.get("sha256") or {}):
             raise FileExistsError(
-                f"{npz} exists and does not hold the arrays {meta_path.name} records: {advice}"
+                f"{npz} exists and does not hold the arrays {meta_path.name} records: {_ADVICE}"
             )
 
 

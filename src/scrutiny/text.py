@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-import uuid
 from pathlib import Path
 
 import numpy as np
+
+from scrutiny._files import replaceable_json, temporary
 
 _RUN = re.compile(r"\w+")
 FORMAT = "scrutiny.text-encoder/1"
@@ -147,8 +148,9 @@ class TextEncoder:
         """Write the encoder as JSON (its length and pieces, in id order): the rows it made,
         and explanations of them, mean the same with the encoder ``load`` gives back."""
         path = Path(path)
+        replaceable_json(path, FORMAT)  # an earlier save, never a user's own file
         text = json.dumps({"format": FORMAT, "length": self.length, "pieces": self._pieces[1:]})
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp = temporary(path)
         try:  # under another name first: a failed write leaves the old file whole
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)
