@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from scrutiny.surrogate.diagnostics import average_ranks, effective_sample_size, split_rhat
-from scrutiny.surrogate.summaries import ThinningBuffer, match_labels
+from scrutiny.surrogate.driver import _pool_chains
+from scrutiny.surrogate.kernel import ChainDraw
+from scrutiny.surrogate.summaries import ChainSummary, ThinningBuffer, match_labels
 
 
 def ar1(rng, rho, chains, n, shift=0.0):
@@ -74,6 +76,59 @@ def test_thinning_buffer_stays_bounded_and_evenly_spaced():
         kept = buf.get("i")
         assert kept[0] == 0 and np.all(np.diff(kept) == buf.stride) and 4 < len(kept) <= 8
         assert n != 8 or np.array_equal(kept, np.arange(8))
+
+
+def test_thinning_buffer_memory_follows_the_draws_kept_not_its_capacity():
+    """It allocated ``capacity`` rows up front: max_stored_draws=400000 took 494 MB for a
+    tiny fit, 10**12 a MemoryError after burn-in. Rows now double as draws come."""
+    buf = ThinningBuffer(10**6)
+    for i in range(30):
+        buf.offer(v=np.full((5, 5), i))
+    assert len(buf.arrays["v"]) <= 2 * 30
+    np.testing.assert_array_equal(buf.get("v")[:, 2, 3], np.arange(30))
+
+
+def _draw(held, coef):
+    """A ChainDraw of 4 rows, all in component ``held`` of 2, with coefficients ``coef``."""
+    counts = np.bincount(np.full(4, held), minlength=2)
+    return ChainDraw(
+        labels=np.full(4, held),
+        log_weights=np.log([0.5, 0.5]),
+        coef=coef,
+        noise_var=np.ones(2),
+        concentration=1.0,
+        counts=counts,
+        log_likelihood=0.0,
+        lam1=np.ones(1),
+        lam2=np.ones(1),
+        nets=np.zeros(2, dtype=int),
+    )
+
+
+def test_posterior_sd_of_a_coefficient_far_from_zero_for_its_spread():
+    """Draws of mean 1e7 and sd 0.01: E[x^2] - E[x]^2 from running sums cancelled (sd 0.35,
+    35 times too large). Two chains, the second naming the component 1 (pooling permutes
+    it back) and with its mean 0.01 higher; the empty component's prior draws, 1e30, and
+    the capacity, far above the 200 draws, must not matter."""
+    rng = np.random.default_rng(0)
+    xs = [1e7 + shift + 0.01 * rng.standard_normal((200, 3)) for shift in (0.0, 0.01)]
+    chains = []
+    for c, x in enumerate(xs):
+        summary = ChainSummary(4, 2, 10**6)
+        for row in x:
+            coef = np.full((2, 3), 1e30)
+            coef[c] = row
+            summary.record(_draw(c, coef))
+        chains.append((summary, {"lambda1": 0, "lambda2": 0, "nets": 0}, 0.0))
+    post = _pool_chains(chains, 400)
+    x = np.concatenate(xs)
+    # float64 spaces numbers near 1e7 by 1.9e-9, 2e-7 of the sd: each draw's deviation is
+    # good to that share, and the sd to about that
+    np.testing.assert_allclose(np.sqrt(post.coef_var[0]), x.std(axis=0), rtol=1e-6)
+    # the mean: a rounding of 1e7 per draw at most, 400 of them
+    np.testing.assert_allclose(post.coef_mean[0], x.mean(axis=0), rtol=400 * 2.3e-16)
+    assert np.isnan(post.coef_mean[1]).all() and np.isnan(post.coef_var[1]).all()
+    np.testing.assert_array_equal(post.draws["coef"][:, :, 0], np.float32(xs))
 
 
 def test_match_labels_undoes_a_permutation():
