@@ -309,6 +309,20 @@ def test_responses_of_any_float64_scale_keep_their_draws(scale):
     np.testing.assert_allclose(resp, ref.responsibilities(Z, y), atol=1e-6)
 
 
+def test_draws_within_float32_keep_it_when_the_scale_of_y_is_beyond_it():
+    """y spread over 1e39 (float32 ends at 3.4e38), its coefficients' draws about 2e37: they
+    were multiplied by float32(1e39) = inf, and their intervals were NaN."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((200, 2))
+    y = 0.02 * (Z @ [1.0, -1.0]) + rng.standard_normal(200)
+    ref = DPMixtureRegression(1, n_sweeps=30, progress=False, random_state=0).fit(Z, y)
+    m = DPMixtureRegression(1, n_sweeps=30, progress=False, random_state=0).fit(Z, 1e39 * y)
+    assert m.coef_draws_.dtype == np.float32 and np.isfinite(m.coef_draws_).all()
+    # the same fit of standardised y (to its rounding), its outputs 1e39 times larger
+    for ends, ref_ends in zip(m.coef_interval(), ref.coef_interval(), strict=True):
+        np.testing.assert_allclose(ends, 1e39 * ref_ends, rtol=1e-5)
+
+
 def test_responsibilities_survive_prior_draws_beyond_float64():
     """y at 1e152 fits (its variance is within float64), but an empty component's prior
     draw of the noise variance, and of its intercept's squared residual, overflow to inf:

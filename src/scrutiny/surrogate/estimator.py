@@ -477,13 +477,15 @@ def _spread(y, c):
 
 def _in_units(draws, scale):
     """Standardised float32 coefficient draws in the units of y: kept in float32 (half the
-    memory) where float32 holds them, else in float64, not overflowed to inf or rounded to 0."""
+    memory) where float32 holds them, else in float64, not overflowed to inf or rounded to 0.
+    Scaled in float64 either way: a scale past float32's range (y's spread above 3.4e38)
+    was itself inf in float32, and so was every draw."""
     exact = draws.astype(np.float64) * scale
     size = np.abs(exact[exact != 0])
     tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
     if size.size and not (tiny <= size.min() and size.max() <= huge):
         return exact
-    return draws * np.float32(scale)
+    return exact.astype(np.float32)
 
 
 def _same(a, b):
