@@ -418,6 +418,22 @@ def test_columns_far_from_zero_are_warned_of():
         quick().fit(rng.standard_normal((5, 400)), rng.standard_normal(5))
 
 
+def test_a_column_constant_to_its_rounding_is_not_warned_of():
+    """100.3 in every row has a standard deviation of rounding, 3e-14: its |mean| / sd of
+    3.5e15 was warned of ("centre them"), though a constant column adds nothing to a fit
+    with an intercept. A column off 0 for its spread still is."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((30, 2))
+    y = Z @ [1.0, 2.0] + 0.1 * rng.standard_normal(30)
+    constant = np.c_[Z, np.full(30, 100.3)]
+    assert constant[:, 2].std() > 0  # the case this test is about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quick().fit(constant, y)
+    with pytest.warns(UserWarning, match=r"column\(s\) \[2\] of Z lie far from 0"):
+        quick().fit(np.c_[Z, 100.3 + rng.standard_normal(30)], y)
+
+
 def test_unfitted_and_mismatched_use_is_explained(small):
     Z, y = small
     with pytest.raises(RuntimeError, match="not fitted"):

@@ -427,7 +427,11 @@ def _warn_offsets(Z, priors, tolerance=0.01):
     )
     pull = priors.intercept_precision * mean**2
     shrink = pull / (n * sd**2 + lam2 + pull)
-    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=sd > 0)
+    # constant to rounding (100.3 in every row: sd 3e-14), by the bound on the variance's
+    # rounding that representations.tabular and scikit-learn's StandardScaler use
+    eps = np.finfo(np.float64).eps
+    constant = sd**2 <= n * eps * sd**2 + (n * mean * eps) ** 2
+    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=~constant)
     bad = np.flatnonzero((shrink > tolerance) & (ratio >= 10))
     if bad.size:
         warnings.warn(
