@@ -283,6 +283,31 @@ def test_constant_and_zero_columns_fit():
         assert np.isnan(np.delete(ends, some, axis=0)).all()
 
 
+@pytest.mark.parametrize(
+    "components,match",
+    [
+        (np.zeros(3, dtype=bool), "components selects no component"),
+        ([], "components selects no component"),
+        (np.ones(2, dtype=bool), r"one entry per component \(3\), got shape \(2,\)"),
+        ([0, 3], "component index 3 is out of range for 3 components"),
+        ([-4], "component index -4 is out of range for 3 components"),
+        ([0.5], "components must be component indices or a boolean mask"),
+    ],
+)
+def test_interval_components_take_a_mask_and_refuse_a_bad_selection(small, components, match):
+    """A boolean mask (occupancy_ > 0, say) failed inside numpy, an all-False one gave NaN
+    silently, an index past J a bare IndexError."""
+    Z, y = small
+    m = quick().fit(Z, y)
+    main = m.weights_ == m.weights_.max()
+    full = m.coef_interval()
+    for ends, full_ends in zip(m.coef_interval(components=main), full, strict=True):
+        np.testing.assert_array_equal(ends[main], full_ends[main])
+        assert np.isnan(ends[~main]).all()
+    with pytest.raises(ValueError, match=match):
+        m.coef_interval(components=components)
+
+
 def test_constant_response_fits():
     Z = np.random.default_rng(3).standard_normal((50, 4))
     m = quick().fit(Z, np.full(50, 2.5))

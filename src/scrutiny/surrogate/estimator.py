@@ -323,19 +323,44 @@ class DPMixtureRegression:
     def coef_interval(self, level=0.95, components=None):
         """Equal-tailed credible intervals of ``coef_``: (lower, upper), each (J, p), from
         the stored draws in which the component held rows (NaN if it never did).
-        ``components``: only these (the others NaN), as each costs quantiles of all its
-        draws and an explanation needs those of the components its inputs are in."""
+        ``components``: only these (indices, or a boolean mask of the J components; the
+        others NaN), as each costs quantiles of all its draws and an explanation needs
+        those of the components its inputs are in."""
         self._check_fitted()
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level}")
         q = [(1 - level) / 2, (1 + level) / 2]
         lo, hi = np.full((2, *self.coef_.shape), np.nan)
-        every = range(self.coef_.shape[0])
-        for j in every if components is None else components:  # a quantile of its draws
+        for j in self._components(components):  # a quantile of its draws
             held = self.counts_draws_[:, j] > 0
             if held.any():
                 lo[j], hi[j] = np.quantile(self.coef_draws_[held, j].astype(np.float64), q, axis=0)
         return lo, hi
+
+    def _components(self, components):
+        """The component indices that ``components`` (None: all, indices or a boolean mask)
+        selects; a ValueError for a mask of another length, an index out of range, or none."""
+        J = self.coef_.shape[0]
+        if components is None:
+            return np.arange(J)
+        sel = np.asarray(components)
+        if sel.dtype == bool:
+            if sel.shape != (J,):
+                raise ValueError(
+                    f"a boolean mask of components needs one entry per component ({J}), got "
+                    f"shape {sel.shape}"
+                )
+            sel = np.flatnonzero(sel)
+        if sel.size == 0:
+            raise ValueError("components selects no component")
+        if sel.ndim != 1 or not np.issubdtype(sel.dtype, np.integer):
+            raise ValueError(
+                f"components must be component indices or a boolean mask, got {components!r}"
+            )
+        out = (sel < -J) | (sel >= J)
+        if out.any():
+            raise ValueError(f"component index {sel[out][0]} is out of range for {J} components")
+        return sel
 
 
 def _bounds(lower, upper):
