@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from scrutiny import DPMixtureRegression
+from scrutiny.surrogate.estimator import check_settings
 from tests.surrogate.synthetic import sparse_mixture
 
 
@@ -483,6 +484,13 @@ def test_unfitted_and_mismatched_use_is_explained(small):
         (dict(priors={"net_concentration": 0.0}), "net_concentration must be positive"),
         (dict(priors={"net_concentration": -0.5}), "net_concentration must be positive"),
         (dict(max_stored_draws=101), "max_stored_draws must be an even number >= 2, got 101"),
+        # infinite ones failed deep inside the sampler: a FloatingPointError (lambda2), the
+        # noise's rejection sampler (lambda1), numpy's "Probabilities contain NaN"
+        (dict(lambda2=np.inf), "lambda2 must be > 0 and finite, got inf"),
+        (dict(lambda1=np.inf), "lambda1 must be >= 0 and finite, got inf"),
+        (dict(priors={"net_concentration": np.inf}), "net_concentration must be positive and"),
+        (dict(priors={"lambda2_shape": np.inf}), "lambda2_shape must be positive and finite"),
+        (dict(priors={"noise_scale": np.nan}), "noise_scale must be positive and finite"),
     ],
 )
 def test_bad_settings_give_a_clear_error(small, kw, match):
@@ -490,6 +498,16 @@ def test_bad_settings_give_a_clear_error(small, kw, match):
     settings.update(kw)
     with pytest.raises(ValueError, match=match):
         DPMixtureRegression(**settings).fit(*small)
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(lambda2=np.inf), dict(lambda1=np.inf), dict(priors={"noise_shape": np.inf})]
+)
+def test_infinite_hyperparameters_are_refused_before_workers_start(kw):
+    """check_settings, which callers run before they start fits in worker processes, named
+    only unknown priors, not bad values."""
+    with pytest.raises(ValueError, match=r"must be .* and finite, got inf"):
+        check_settings(dict(n_components=3, **kw))
 
 
 def test_a_saved_fit_loads_whole(small, tmp_path):

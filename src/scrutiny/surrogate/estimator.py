@@ -526,8 +526,9 @@ def _same(a, b):
 
 def check_settings(settings):
     """Raise a ValueError naming any key of ``settings`` (keyword arguments meant for
-    ``DPMixtureRegression``) that it does not take, or any bad entry of their ``priors``:
-    callers that fit in worker processes check before they start them."""
+    ``DPMixtureRegression``) that it does not take, any bad entry of their ``priors`` or
+    bad value of a hyperparameter: callers that fit in worker processes check before they
+    start them."""
     valid = set(DPMixtureRegression._param_names())
     unknown = sorted(set(settings) - valid)
     if unknown:
@@ -538,7 +539,8 @@ def check_settings(settings):
         if not (whole or (name == "burn_in" and value is None)):
             raise ValueError(f"{name} must be a whole number, got {value!r}")  # not cut to one
     job_count(settings.get("n_jobs"))
-    prior_settings(settings.get("priors"))
+    own = {name: settings[name] for name in _ARGUMENT_PRIORS & set(settings)}
+    Priors(**own, **prior_settings(settings.get("priors")))  # checks their values
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
 
 
