@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from scrutiny import DPMixtureRegression
+from scrutiny.surrogate.estimator import check_settings
 from tests.surrogate.synthetic import sparse_mixture
 
 
@@ -283,6 +284,31 @@ def test_constant_and_zero_columns_fit():
         assert np.isnan(np.delete(ends, some, axis=0)).all()
 
 
+@pytest.mark.parametrize(
+    "components,match",
+    [
+        (np.zeros(3, dtype=bool), "components selects no component"),
+        ([], "components selects no component"),
+        (np.ones(2, dtype=bool), r"one entry per component \(3\), got shape \(2,\)"),
+        ([0, 3], "component index 3 is out of range for 3 components"),
+        ([-4], "component index -4 is out of range for 3 components"),
+        ([0.5], "components must be component indices or a boolean mask"),
+    ],
+)
+def test_interval_components_take_a_mask_and_refuse_a_bad_selection(small, components, match):
+    """A boolean mask (occupancy_ > 0, say) failed inside numpy, an all-False one gave NaN
+    silently, an index past J a bare IndexError."""
+    Z, y = small
+    m = quick().fit(Z, y)
+    main = m.weights_ == m.weights_.max()
+    full = m.coef_interval()
+    for ends, full_ends in zip(m.coef_interval(components=main), full, strict=True):
+        np.testing.assert_array_equal(ends[main], full_ends[main])
+        assert np.isnan(ends[~main]).all()
+    with pytest.raises(ValueError, match=match):
+        m.coef_interval(components=components)
+
+
 def test_constant_response_fits():
     Z = np.random.default_rng(3).standard_normal((50, 4))
     m = quick().fit(Z, np.full(50, 2.5))
@@ -307,6 +333,20 @@ def test_responses_of_any_float64_scale_keep_their_draws(scale):
     np.testing.assert_allclose(hi[held], scale * ref_hi[held], rtol=1e-5)
     resp = m.responsibilities(Z, scale * y)
     np.testing.assert_allclose(resp, ref.responsibilities(Z, y), atol=1e-6)
+
+
+def test_draws_within_float32_keep_it_when_the_scale_of_y_is_beyond_it():
+    """y spread over 1e39 (float32 ends at 3.4e38), its coefficients' draws about 2e37: they
+    were multiplied by float32(1e39) = inf, and their intervals were NaN."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((200, 2))
+    y = 0.02 * (Z @ [1.0, -1.0]) + rng.standard_normal(200)
+    ref = DPMixtureRegression(1, n_sweeps=30, progress=False, random_state=0).fit(Z, y)
+    m = DPMixtureRegression(1, n_sweeps=30, progress=False, random_state=0).fit(Z, 1e39 * y)
+    assert m.coef_draws_.dtype == np.float32 and np.isfinite(m.coef_draws_).all()
+    # the same fit of standardised y (to its rounding), its outputs 1e39 times larger
+    for ends, ref_ends in zip(m.coef_interval(), ref.coef_interval(), strict=True):
+        np.testing.assert_allclose(ends, 1e39 * ref_ends, rtol=1e-5)
 
 
 def test_responsibilities_survive_prior_draws_beyond_float64():
@@ -404,6 +444,22 @@ def test_columns_far_from_zero_are_warned_of():
         quick().fit(rng.standard_normal((5, 400)), rng.standard_normal(5))
 
 
+def test_a_column_constant_to_its_rounding_is_not_warned_of():
+    """100.3 in every row has a standard deviation of rounding, 3e-14: its |mean| / sd of
+    3.5e15 was warned of ("centre them"), though a constant column adds nothing to a fit
+    with an intercept. A column off 0 for its spread still is."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((30, 2))
+    y = Z @ [1.0, 2.0] + 0.1 * rng.standard_normal(30)
+    constant = np.c_[Z, np.full(30, 100.3)]
+    assert constant[:, 2].std() > 0  # the case this test is about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quick().fit(constant, y)
+    with pytest.warns(UserWarning, match=r"column\(s\) \[2\] of Z lie far from 0"):
+        quick().fit(np.c_[Z, 100.3 + rng.standard_normal(30)], y)
+
+
 def test_unfitted_and_mismatched_use_is_explained(small):
     Z, y = small
     with pytest.raises(RuntimeError, match="not fitted"):
@@ -428,6 +484,13 @@ def test_unfitted_and_mismatched_use_is_explained(small):
         (dict(priors={"net_concentration": 0.0}), "net_concentration must be positive"),
         (dict(priors={"net_concentration": -0.5}), "net_concentration must be positive"),
         (dict(max_stored_draws=101), "max_stored_draws must be an even number >= 2, got 101"),
+        # infinite ones failed deep inside the sampler: a FloatingPointError (lambda2), the
+        # noise's rejection sampler (lambda1), numpy's "Probabilities contain NaN"
+        (dict(lambda2=np.inf), "lambda2 must be > 0 and finite, got inf"),
+        (dict(lambda1=np.inf), "lambda1 must be >= 0 and finite, got inf"),
+        (dict(priors={"net_concentration": np.inf}), "net_concentration must be positive and"),
+        (dict(priors={"lambda2_shape": np.inf}), "lambda2_shape must be positive and finite"),
+        (dict(priors={"noise_scale": np.nan}), "noise_scale must be positive and finite"),
     ],
 )
 def test_bad_settings_give_a_clear_error(small, kw, match):
@@ -435,6 +498,16 @@ def test_bad_settings_give_a_clear_error(small, kw, match):
     settings.update(kw)
     with pytest.raises(ValueError, match=match):
         DPMixtureRegression(**settings).fit(*small)
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(lambda2=np.inf), dict(lambda1=np.inf), dict(priors={"noise_shape": np.inf})]
+)
+def test_infinite_hyperparameters_are_refused_before_workers_start(kw):
+    """check_settings, which callers run before they start fits in worker processes, named
+    only unknown priors, not bad values."""
+    with pytest.raises(ValueError, match=r"must be .* and finite, got inf"):
+        check_settings(dict(n_components=3, **kw))
 
 
 def test_a_saved_fit_loads_whole(small, tmp_path):

@@ -78,8 +78,13 @@ def _autocovariance(x):
 
 
 def effective_sample_size(x):
-    """Bulk ESS (Geyer's initial monotone sequence on rank-normalised split chains)."""
-    x = _rank_normalize(_split(np.asarray(x, dtype=float)))
+    """Bulk ESS (Geyer's initial monotone sequence on rank-normalised split chains), as
+    arviz's ``ess(method="bulk")``: a parameter constant in every draw gets the number of
+    split draws, as there, and NaN where a draw is NaN. Needs >= 4 draws per chain."""
+    x = np.asarray(x, dtype=float)
+    if x.shape[1] < 4:
+        raise ValueError("ESS needs at least 4 draws per chain")
+    x = _rank_normalize(_split(x))
     m, n = x.shape[:2]
     acov = _autocovariance(x)
     within = (acov[:, 0] * n / (n - 1)).mean(axis=0)
@@ -87,17 +92,22 @@ def effective_sample_size(x):
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = 1.0 - (within - acov.mean(axis=0)) / var_plus
     rho[0] = 1.0
-    n_pairs = n // 2
-    pairs = rho[0 : 2 * n_pairs : 2] + rho[1 : 2 * n_pairs : 2]
-    positive = np.cumprod(pairs > 0, axis=0).astype(bool)
-    pairs = np.minimum.accumulate(np.where(positive, pairs, np.inf), axis=0)
-    pairs = np.where(positive, pairs, 0.0)
-    # the even lag of the first pair that is not positive still counts, once, where it is
-    # positive (Vehtari et al. 2021; Stan, arviz): without it a short, strongly correlated
-    # chain's ESS came out up to 7% high
-    first_out = positive.sum(axis=0)
-    even = np.take_along_axis(rho, np.minimum(2 * first_out, n - 1)[None], axis=0)[0]
-    last = np.where((first_out < n_pairs) & (even > 0), even, 0.0)
-    tau = -1.0 + 2.0 * pairs.sum(axis=0) + last
+    # pairs of lags (2k, 2k + 1) up to lag n - 2 only (k <= last), as arviz: summed to lag
+    # n - 1 they put some short chains' ESS a third or more below arviz's
+    last = max((n - 3) // 2, 0)
+    sums = rho[0 : 2 * last + 2 : 2] + rho[1 : 2 * last + 2 : 2]
+    positive = np.cumprod(sums > 0, axis=0).astype(bool)
+    # the pair that ends the sequence: the first that is not positive, else the last one
+    # (arviz stops there even if it is positive); the pairs before it count, monotone
+    end = np.minimum(positive.sum(axis=0), last)
+    before = np.arange(last + 1).reshape((-1,) + (1,) * end.ndim) < end
+    monotone = np.minimum.accumulate(np.where(positive, sums, np.inf), axis=0)
+    # the ending pair's even lag counts once where it is positive (Vehtari et al. 2021), or,
+    # as in arviz, where that pair is not negative (arviz then adds it even if negative)
+    end_sum = np.take_along_axis(sums, end[None], axis=0)[0]
+    even = np.take_along_axis(rho, 2 * end[None], axis=0)[0]
+    tail = np.where((end_sum >= 0) | (even > 0), even, 0.0)
+    tau = -1.0 + 2.0 * np.where(before, monotone, 0.0).sum(axis=0) + tail
     tau = np.maximum(tau, 1.0 / np.log10(m * n))
-    return np.where(var_plus > 0, m * n / tau, np.nan)
+    constant = x.min(axis=(0, 1)) == x.max(axis=(0, 1))
+    return np.where(np.isnan(var_plus), np.nan, np.where(constant, m * n, m * n / tau))

@@ -292,9 +292,13 @@ def _pool_chains(results, n_sweeps):
     n = sum(s.n_draws for s in summaries)
     total = {k: sum(s.sums[k] for s in summaries) for k in ref.sums}
     occ = total["occupied"]
+    held = np.stack([s.sums["occupied"] for s in summaries])[..., None]  # (chains, J, 1)
+    means = np.stack([s.coef_mean for s in summaries])
     with np.errstate(invalid="ignore", divide="ignore"):
-        coef_mean = total["coef"] / occ[:, None]
-        coef_var = np.maximum(total["coef_sq"] / occ[:, None] - coef_mean**2, 0.0)
+        coef_mean = (held * means).sum(axis=0) / occ[:, None]
+        # the chains' sums of squared deviations, merged exactly (Chan, Golub & LeVeque)
+        spread = (held * (means - coef_mean) ** 2).sum(axis=0)
+        coef_var = (sum(s.coef_m2 for s in summaries) + spread) / occ[:, None]
         noise_var = total["noise_var"] / occ
     seconds = [r[2] for r in results]
     diagnostics = {

@@ -323,19 +323,44 @@ class DPMixtureRegression:
     def coef_interval(self, level=0.95, components=None):
         """Equal-tailed credible intervals of ``coef_``: (lower, upper), each (J, p), from
         the stored draws in which the component held rows (NaN if it never did).
-        ``components``: only these (the others NaN), as each costs quantiles of all its
-        draws and an explanation needs those of the components its inputs are in."""
+        ``components``: only these (indices, or a boolean mask of the J components; the
+        others NaN), as each costs quantiles of all its draws and an explanation needs
+        those of the components its inputs are in."""
         self._check_fitted()
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level}")
         q = [(1 - level) / 2, (1 + level) / 2]
         lo, hi = np.full((2, *self.coef_.shape), np.nan)
-        every = range(self.coef_.shape[0])
-        for j in every if components is None else components:  # a quantile of its draws
+        for j in self._components(components):  # a quantile of its draws
             held = self.counts_draws_[:, j] > 0
             if held.any():
                 lo[j], hi[j] = np.quantile(self.coef_draws_[held, j].astype(np.float64), q, axis=0)
         return lo, hi
+
+    def _components(self, components):
+        """The component indices that ``components`` (None: all, indices or a boolean mask)
+        selects; a ValueError for a mask of another length, an index out of range, or none."""
+        J = self.coef_.shape[0]
+        if components is None:
+            return np.arange(J)
+        sel = np.asarray(components)
+        if sel.dtype == bool:
+            if sel.shape != (J,):
+                raise ValueError(
+                    f"a boolean mask of components needs one entry per component ({J}), got "
+                    f"shape {sel.shape}"
+                )
+            sel = np.flatnonzero(sel)
+        if sel.size == 0:
+            raise ValueError("components selects no component")
+        if sel.ndim != 1 or not np.issubdtype(sel.dtype, np.integer):
+            raise ValueError(
+                f"components must be component indices or a boolean mask, got {components!r}"
+            )
+        out = (sel < -J) | (sel >= J)
+        if out.any():
+            raise ValueError(f"component index {sel[out][0]} is out of range for {J} components")
+        return sel
 
 
 def _bounds(lower, upper):
@@ -427,7 +452,11 @@ def _warn_offsets(Z, priors, tolerance=0.01):
     )
     pull = priors.intercept_precision * mean**2
     shrink = pull / (n * sd**2 + lam2 + pull)
-    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=sd > 0)
+    # constant to rounding (100.3 in every row: sd 3e-14), by the bound on the variance's
+    # rounding that representations.tabular and scikit-learn's StandardScaler use
+    eps = np.finfo(np.float64).eps
+    constant = sd**2 <= n * eps * sd**2 + (n * mean * eps) ** 2
+    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=~constant)
     bad = np.flatnonzero((shrink > tolerance) & (ratio >= 10))
     if bad.size:
         warnings.warn(
@@ -477,13 +506,15 @@ def _spread(y, c):
 
 def _in_units(draws, scale):
     """Standardised float32 coefficient draws in the units of y: kept in float32 (half the
-    memory) where float32 holds them, else in float64, not overflowed to inf or rounded to 0."""
+    memory) where float32 holds them, else in float64, not overflowed to inf or rounded to 0.
+    Scaled in float64 either way: a scale past float32's range (y's spread above 3.4e38)
+    was itself inf in float32, and so was every draw."""
     exact = draws.astype(np.float64) * scale
     size = np.abs(exact[exact != 0])
     tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
     if size.size and not (tiny <= size.min() and size.max() <= huge):
         return exact
-    return draws * np.float32(scale)
+    return exact.astype(np.float32)
 
 
 def _same(a, b):
@@ -495,8 +526,9 @@ def _same(a, b):
 
 def check_settings(settings):
     """Raise a ValueError naming any key of ``settings`` (keyword arguments meant for
-    ``DPMixtureRegression``) that it does not take, or any bad entry of their ``priors``:
-    callers that fit in worker processes check before they start them."""
+    ``DPMixtureRegression``) that it does not take, any bad entry of their ``priors`` or
+    bad value of a hyperparameter: callers that fit in worker processes check before they
+    start them."""
     valid = set(DPMixtureRegression._param_names())
     unknown = sorted(set(settings) - valid)
     if unknown:
@@ -507,7 +539,8 @@ def check_settings(settings):
         if not (whole or (name == "burn_in" and value is None)):
             raise ValueError(f"{name} must be a whole number, got {value!r}")  # not cut to one
     job_count(settings.get("n_jobs"))
-    prior_settings(settings.get("priors"))
+    own = {name: settings[name] for name in _ARGUMENT_PRIORS & set(settings)}
+    Priors(**own, **prior_settings(settings.get("priors")))  # checks their values
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
 
 

@@ -92,15 +92,19 @@ class Priors:
             "concentration_shape concentration_rate noise_shape noise_scale lambda1_shape "
             "lambda1_rate lambda2_shape lambda2_rate intercept_precision"
         ).split()
+        # finite too: an infinite one failed deep inside the sampler (lambda2: a NaN log
+        # density; lambda1: the noise's rejection sampler; net_concentration: NaN weights)
         for name in positive:
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.net_concentration is not None and not self.net_concentration > 0:
-            raise ValueError(f"net_concentration must be positive, got {self.net_concentration!r}")
-        if self.lambda1 is not None and not self.lambda1 >= 0:
-            raise ValueError(f"lambda1 must be >= 0, got {self.lambda1!r}")
-        if self.lambda2 is not None and not self.lambda2 > 0:
-            raise ValueError(f"lambda2 must be > 0, got {self.lambda2!r}")
+            if not 0 < getattr(self, name) < np.inf:
+                raise ValueError(f"{name} must be positive and finite, got {getattr(self, name)!r}")
+        if self.net_concentration is not None and not 0 < self.net_concentration < np.inf:
+            raise ValueError(
+                f"net_concentration must be positive and finite, got {self.net_concentration!r}"
+            )
+        if self.lambda1 is not None and not 0 <= self.lambda1 < np.inf:
+            raise ValueError(f"lambda1 must be >= 0 and finite, got {self.lambda1!r}")
+        if self.lambda2 is not None and not 0 < self.lambda2 < np.inf:
+            raise ValueError(f"lambda2 must be > 0 and finite, got {self.lambda2!r}")
 
     @property
     def alpha_e(self):

@@ -28,6 +28,8 @@ class ThinningBuffer:
     When full and another draw is due, every other stored draw is dropped and the stride
     doubles, so the kept draws stay in order and equally spaced (usable for R-hat and ESS)
     and memory stays bounded; a run that offers exactly ``capacity`` draws keeps them all.
+    Rows are allocated as draws come, doubling up to ``capacity``: allocated up front, a
+    large capacity cost its memory (and permuting it, its time) however few the draws.
     """
 
     def __init__(self, capacity):
@@ -37,25 +39,32 @@ class ThinningBuffer:
         self.stride = 1
         self.offered = 0
         self.size = 0
+        self.rows = 0
         self.arrays = {}
 
     def offer(self, **values):
         if self.offered % self.stride == 0:
-            if not self.arrays:
-                self.arrays = {
-                    k: np.empty((self.capacity, *np.shape(v)), dtype=np.asarray(v).dtype)
-                    for k, v in values.items()
-                }
             if self.size == self.capacity:  # offered = capacity x stride: due at 2 x stride
                 half = self.capacity // 2
                 for a in self.arrays.values():
                     a[:half] = a[0 : self.capacity : 2]
                 self.size = half
                 self.stride *= 2
+            elif self.size == self.rows:
+                self._grow(values)
             for k, v in values.items():
                 self.arrays[k][self.size] = v
             self.size += 1
         self.offered += 1
+
+    def _grow(self, values):
+        old, self.rows = self.arrays, min(self.capacity, 2 * self.rows or 1)
+        self.arrays = {
+            k: np.empty((self.rows, *np.shape(v)), dtype=np.asarray(v).dtype)
+            for k, v in values.items()
+        }
+        for k, a in old.items():
+            self.arrays[k][: self.size] = a[: self.size]
 
     def get(self, key):
         return self.arrays[key][: self.size]
@@ -69,6 +78,10 @@ class ChainSummary:
         self.label_counts = np.zeros((n_rows, n_components))
         self.buffer = ThinningBuffer(capacity)
         self.sums = {}
+        # each component's coefficients over the draws in which it held rows: running mean
+        # and sum of squared deviations (Welford), not sums of x and x^2, whose
+        # E[x^2] - E[x]^2 cancelled to 0, or to noise, once |mean| / sd passed about 1e7
+        self.coef_mean = self.coef_m2 = 0.0
 
     def record(self, draw):
         """Add one ``kernel.ChainDraw``."""
@@ -89,14 +102,16 @@ class ChainSummary:
         # empty one they are prior draws, whose mean need not exist (the intercept's prior is
         # Cauchy-like under the default noise prior).
         for key, val in (
-            ("coef", np.where(occupied[:, None], coef, 0.0)),
-            ("coef_sq", np.where(occupied[:, None], coef**2, 0.0)),
             ("noise_var", np.where(occupied, noise_var, 0.0)),
             ("occupied", occupied.astype(float)),
             ("weights", weights),
             ("counts", counts.astype(float)),
         ):
             self.sums[key] = self.sums.get(key, 0.0) + val
+        x = np.where(occupied[:, None], coef, self.coef_mean)  # an empty one's: no change
+        delta = x - self.coef_mean
+        self.coef_mean = self.coef_mean + delta / np.maximum(self.sums["occupied"], 1.0)[:, None]
+        self.coef_m2 = self.coef_m2 + delta * (x - self.coef_mean)
         self.buffer.offer(
             coef=coef.astype(np.float32),
             noise_var=noise_var,
@@ -111,7 +126,9 @@ class ChainSummary:
         """Rename component b to perm[b] everywhere (to align with another chain)."""
         inv = np.argsort(perm)
         self.label_counts = self.label_counts[:, inv]
-        for key in ("coef", "coef_sq", "noise_var", "occupied", "weights", "counts"):
+        for key in ("noise_var", "occupied", "weights", "counts"):
             self.sums[key] = self.sums[key][inv]
+        self.coef_mean, self.coef_m2 = self.coef_mean[inv], self.coef_m2[inv]
         for key in ("coef", "noise_var", "weights", "counts"):
-            self.buffer.arrays[key] = self.buffer.arrays[key][:, inv]
+            filled = self.buffer.arrays[key][: self.buffer.size]
+            filled[:] = filled[:, inv]
