@@ -356,7 +356,7 @@ def test_a_saved_encoder_reads_its_rows_as_before(tmp_path):
     with pytest.raises(ValueError, match="not a saved TextEncoder"):
         TextEncoder.load(tmp_path / "other.json")
     enc.save(tmp_path / "enc.json")  # over an earlier save: as any re-save
-    with pytest.raises(FileExistsError, match="other.json exists and is not a saved"):
+    with pytest.raises(FileExistsError, match=r"other\.json exists and is not a saved"):
         enc.save(tmp_path / "other.json")  # a user's own file
     assert (tmp_path / "other.json").read_text() == "[1, 2]"
 

@@ -108,7 +108,8 @@ class ChainSummary:
             ("counts", counts.astype(float)),
         ):
             self.sums[key] = self.sums.get(key, 0.0) + val
-        x = np.where(occupied[:, None], coef, self.coef_mean)  # an empty one's: no change
+        # in float64 whatever the sampler's dtype; an empty component's: no change
+        x = np.where(occupied[:, None], np.asarray(coef, dtype=np.float64), self.coef_mean)
         delta = x - self.coef_mean
         self.coef_mean = self.coef_mean + delta / np.maximum(self.sums["occupied"], 1.0)[:, None]
         self.coef_m2 = self.coef_m2 + delta * (x - self.coef_mean)
