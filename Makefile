@@ -16,7 +16,7 @@ demo: $(STAMP)
 # two workers, each taking whole files (their module fixtures, such as the MNIST MLP the CLI
 # tests train once, stay shared): 330 s instead of 500 s on 2 cores
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	SCRUTINY_REQUIRE_DEV_DEPS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 	$(VENV)/bin/ruff check .
 
 lint: $(STAMP)
