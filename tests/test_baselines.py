@@ -3,6 +3,7 @@ and tokens are known."""
 
 import numpy as np
 import pytest
+from scipy import stats
 
 pytest.importorskip("lime")
 pytest.importorskip("shap")
@@ -59,8 +60,10 @@ def test_competitors_take_a_numpy_generator_as_their_seed(explain):
     gives them one of its draws, so that the same Generator state gives the same values."""
     a, b = (explain(np.random.default_rng(3)).values for _ in range(2))
     np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, explain(np.random.default_rng(4)).values)  # and its draw
     legacy = [explain(np.random.RandomState(3)).values for _ in range(2)]
     np.testing.assert_array_equal(*legacy)
+    assert not np.array_equal(legacy[0], explain(np.random.RandomState(4)).values)
     with pytest.raises(TypeError, match="random_state must be an int"):
         explain("three")
 
@@ -88,6 +91,17 @@ def test_random_explanation_is_seeded_and_keeps_targets():
     moved = X != exp.baseline
     assert 0 < moved.mean() < 1
     assert (a.values[~moved] == 0).all() and (a.values[moved] > 0).all()
+    # uniformly random: the moved elements' values are U(0, 1) draws; under that law the KS
+    # p-value is itself uniform, so p < 1e-3 is a 1-in-1000 false alarm (seeded: it is fixed)
+    assert stats.kstest(a.values[moved], "uniform").pvalue > 1e-3
+    # and random with its seed: each seed ranks an image's moved elements in a new random
+    # order. Each image has >= 30 of them, so the top-1 of 50 seeds lands on <= 9 distinct
+    # elements with probability <= C(30, 9) (9/30)^50 < 1e-18; an order fixed by index or
+    # by a seed ignored puts it on one element
+    assert (moved.reshape(3, -1).sum(axis=1) >= 30).all()
+    top1 = np.array([random_explanation(exp, s).top(1)[:, 0] for s in range(50)])  # (50, 3)
+    assert all(len(set(top1[:, i])) >= 10 for i in range(3))
+    assert not np.array_equal(a.values, random_explanation(exp, 2).values)
 
 
 def test_lime_explains_colour_images_in_either_layout_by_pixel():

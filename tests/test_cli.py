@@ -132,6 +132,7 @@ def test_explain_an_onnx_model(tmp_path):
         3,
     )
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # --quiet: no progress bars (the fit's sweeps) or messages
     results, exp = check_report(out, 4)
     assert results["model_kind"] == "onnx"
     X = np.load(tmp_path / "data.npy")

@@ -50,6 +50,17 @@ def test_known_features_rank_first_and_coefficients_are_recovered():
     np.testing.assert_allclose(exp.values, exp.coefficients * (X_TAB[:40] - X_TAB.mean(axis=0)))
     np.testing.assert_allclose(exp.surrogate_logit, exp.model_logit, atol=0.1)
     assert (exp.lower <= exp.values + 1e-12).all() and (exp.values <= exp.upper + 1e-12).all()
+    # and they are the 95% intervals of the input's component's coefficients, per element,
+    # times its departure from the baseline (the ends ordered: a departure may be negative)
+    rep, d = ex.representation, X_TAB[:40] - ex.representation.baseline
+    ends = {c: reg.coef_interval(0.95) for c, reg in ex.surrogates_.items()}
+    for i in range(40):
+        c, j = int(exp.target[i]), exp.component[i]
+        reg = ex.surrogates_[c]
+        lo, hi = (rep.element_coefficients(end[j])[0] * d[i] for end in ends[c])
+        np.testing.assert_allclose(rep.element_coefficients(reg.coef_[j])[0], exp.coefficients[i])
+        np.testing.assert_allclose(exp.lower[i], np.minimum(lo, hi))
+        np.testing.assert_allclose(exp.upper[i], np.maximum(lo, hi))
 
 
 def test_global_mode_queries_the_model_once_per_explained_batch():
@@ -383,11 +394,14 @@ def test_features_the_fit_never_saw_vary_get_no_effect():
 
 
 def test_legacy_random_state_is_accepted():
-    a, b = (
-        Explainer(logistic, X_TAB, surrogate=FAST, random_state=rs, progress=False)
-        for rs in (np.random.RandomState(3), np.random.RandomState(3))
+    """And used: the same state twice gives the same values, another state others."""
+    settings = {"surrogate": {"n_sweeps": 30, "n_components": 2}, "n_jobs": 1}
+    a, b, c = (
+        Explainer(logistic, X_TAB[:200], random_state=rs, progress=False, **settings)
+        for rs in (np.random.RandomState(3), np.random.RandomState(3), np.random.RandomState(4))
     )
     np.testing.assert_array_equal(a.explain(X_TAB[:4]).values, b.explain(X_TAB[:4]).values)
+    assert not np.array_equal(a.explain(X_TAB[:4]).values, c.explain(X_TAB[:4]).values)
 
 
 def test_children_of_one_seed_sequence_draw_apart_and_each_alike():

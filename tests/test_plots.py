@@ -44,6 +44,29 @@ def test_plots_return_the_axes_they_drew_on():
         plt.close(fig)
 
 
+def test_overlays_draw_the_inputs_own_contributions_on_a_centred_scale():
+    """explanation_image's overlay is input i's values (channels summed), masked where 0,
+    on a colour scale symmetric about 0; coefficient_map(top=) keeps the largest |c|."""
+    for exp, i in ((image_explanation((6, 6)), 1), (image_explanation((3, 6, 6)), 1)):
+        exp.values[i, ..., 0, :2] = 0.0  # elements (all channels) with no contribution
+        fig, ax = plt.subplots()
+        overlay = plots.explanation_image(exp, i, ax=ax).images[1]
+        v = exp.values[i].sum(axis=0) if exp.values[i].ndim == 3 else exp.values[i]
+        shown = overlay.get_array()
+        np.testing.assert_array_equal(shown.mask, v == 0)
+        np.testing.assert_array_equal(shown.data[v != 0], v[v != 0])
+        lim = np.abs(v).max()
+        assert overlay.get_clim() == (-lim, lim)
+        plt.close(fig)
+    c = np.random.default_rng(1).normal(size=36)
+    fig, ax = plt.subplots()
+    kept = plots.coefficient_map(c, shape=(6, 6), top=5, ax=ax).images[0].get_array()
+    largest = np.argsort(-np.abs(c))[:5]
+    assert set(np.flatnonzero(np.ravel(kept))) == set(largest)
+    np.testing.assert_array_equal(np.ravel(kept)[largest], c[largest])
+    plt.close(fig)
+
+
 def test_a_coefficient_map_takes_the_shape_it_can_and_names_the_one_it_cannot():
     fig, ax = plt.subplots()
     assert plots.coefficient_map(np.arange(16.0), ax=ax).images[0].get_array().shape == (4, 4)

@@ -8,6 +8,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from scrutiny import DPMixtureRegression
+from scrutiny.surrogate import kernel
+from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.estimator import check_settings
 from tests.surrogate.synthetic import sparse_mixture
 
@@ -41,12 +43,19 @@ def test_chains_converge(recovery):
 
 
 def test_fitted_attributes_have_the_contract_shapes(recovery):
-    model, Z, _y, _, _, _ = recovery
+    model, Z, _y, z, _, _ = recovery
     J, p = 10, Z.shape[1]
     assert model.coef_.shape == (J, p)
     assert model.intercept_.shape == model.weights_.shape == model.noise_var_.shape == (J,)
     assert model.labels_.shape == (Z.shape[0],)
     assert np.isclose(model.weights_.sum(), 1.0)
+    # each regime's weight is the posterior mean of its share of the 3000 rows: the share's
+    # posterior sd is sqrt(s (1 - s) / 3000) <= 0.0091, and the mean lies within 3 of them
+    share = np.bincount(z) / len(z)
+    sd = np.sqrt(share * (1 - share) / len(z))
+    for k in range(3):
+        comp = np.bincount(model.labels_[z == k]).argmax()
+        assert abs(model.weights_[comp] - share[k]) < 3 * sd[k]
     assert model.predict(Z[:7]).shape == (7,)
     lo, hi = model.coef_interval(0.9)
     assert lo.shape == hi.shape == (J, p)
@@ -107,6 +116,27 @@ def test_every_initialisation_fits(init):
     m = DPMixtureRegression(4, n_sweeps=40, init=start, progress=False, random_state=0)
     labels = m.fit(Z, y).labels_
     assert labels.shape == (600,) and labels.min() >= 0 and labels.max() < 4
+    if init == "quantile":  # the starting labels: 4 equal bins of y, in y's order
+        start = initial_labels(Z, y, "quantile", 4)
+        assert (np.diff(start[np.argsort(y)]) >= 0).all()
+        assert np.ptp(np.bincount(start, minlength=4)) <= 1
+    if init == "kmeans":  # on 3 clusters 30 sd apart, the clusters themselves
+        rng = np.random.default_rng(5)
+        truth = rng.integers(3, size=300)
+        Zc = 30.0 * np.eye(6)[truth] + rng.standard_normal((300, 6))
+        yc = 30.0 * truth + rng.standard_normal(300)
+        # no row is nearer another cluster's centre, so seeds in the 3 clusters give
+        # ARI 1; k-means++ seeds two in one (ARI ~ 0.5) with probability ~ (within-cluster
+        # over between-cluster squared distance) < 1%; random labels give ARI ~ 0
+        start = initial_labels(Zc, yc, "kmeans", 3)
+        assert adjusted_rand_score(truth, start) > 0.9
+
+
+def initial_labels(Z, y, init, J):
+    """The labels a kernel chain starts from."""
+    data = kernel.GibbsData.build(Z, y, make_backend("cpu", "float64"))
+    params = kernel.SamplerParams(kernel.Priors(n_components=J), init=init)
+    return kernel.init(np.random.default_rng(0), data, params).labels
 
 
 def test_initial_labels_out_of_range_are_explained():
@@ -117,8 +147,13 @@ def test_initial_labels_out_of_range_are_explained():
 
 def test_generator_random_state_is_accepted():
     Z, y, *_ = sparse_mixture(seed=1, n=200, p=5)
-    m = DPMixtureRegression(3, n_sweeps=20, progress=False, random_state=np.random.default_rng(0))
-    assert m.fit(Z, y).coef_.shape == (3, 5)
+    a, b, c = (
+        DPMixtureRegression(3, n_sweeps=20, progress=False, random_state=rng).fit(Z, y)
+        for rng in (np.random.default_rng(0), np.random.default_rng(0), np.random.default_rng(1))
+    )
+    assert a.coef_.shape == (3, 5)
+    np.testing.assert_array_equal(a.predict(Z), b.predict(Z))  # and used: same state, same fit
+    assert not np.array_equal(a.predict(Z), c.predict(Z))
 
 
 def test_a_random_state_is_taken_as_scikit_learn_takes_it(small, tmp_path):
@@ -131,6 +166,8 @@ def test_a_random_state_is_taken_as_scikit_learn_takes_it(small, tmp_path):
 
     a, b = (seeded(np.random.RandomState(7)).fit(Z, y) for _ in range(2))
     np.testing.assert_array_equal(a.predict(Z), b.predict(Z))  # same state, same fit
+    other = seeded(np.random.RandomState(8)).fit(Z, y)
+    assert not np.array_equal(a.predict(Z), other.predict(Z))  # another state, another fit
     save_regression(a, tmp_path / "fit")  # its state is spent: the fit is what is saved
     assert load_regression(tmp_path / "fit").random_state is None
     with pytest.raises(ValueError, match="random_state must be a non-negative int, got -1"):
@@ -230,6 +267,14 @@ def test_bad_input_gives_a_clear_error(small, mutate, match):
     Z, y = mutate(*small)
     with pytest.raises((ValueError, TypeError), match=match):
         quick().fit(Z, y)
+
+
+def test_the_progress_bar_shows_only_when_asked(small, capfd):
+    Z, y = small
+    quick().fit(Z, y)  # progress=False
+    assert capfd.readouterr().err == ""
+    DPMixtureRegression(3, n_sweeps=10, random_state=0, progress=True).fit(Z, y)
+    assert "DMM-MEN Gibbs" in capfd.readouterr().err
 
 
 def test_input_arrays_are_not_modified(small):
