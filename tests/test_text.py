@@ -200,7 +200,7 @@ def test_the_neural_review_classifier(tmp_path, monkeypatch):
 
     monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
     model, facts = review_cnn(progress=False)
-    assert facts["test_accuracy"] >= 0.75  # 0.774 measured; a majority vote gets 0.658
+    assert facts["test_accuracy"] >= 0.75  # 0.779 measured; a majority vote gets 0.658
     again, _ = review_cnn(progress=False)
     texts, _ = load_food_reviews("test")
     np.testing.assert_array_equal(again.predict_proba(texts[:5]), model.predict_proba(texts[:5]))
