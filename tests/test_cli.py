@@ -795,3 +795,21 @@ def test_the_report_names_the_fits_whose_chains_did_not_meet():
     assert "did not meet" not in met and "1.090" in met
     apart = _diag_text({"0": row(1.02), "1": row(1.4), "2": row(None), "3": row(float("nan"))})
     assert "R-hat above 1.1, or none, for 1, 2, 3." in apart
+
+
+def test_stored_fits_are_loaded_and_no_cache_fits_again(tmp_path):
+    tabular_problem(tmp_path)
+    write_logistic_module(tmp_path)
+    args = ["explain", "--model", "mymodel:predict", "--fit-data", "fit.npy", "--data"]
+    args += ["data.npy", "--quiet", "--sweeps", 20, "--components", 2]
+    runs = {}
+    for name, extra in (("first", []), ("again", []), ("no-cache", ["--no-cache"])):
+        out = tmp_path / name
+        done = scrutiny(*args, "--out", out, *extra, cache=tmp_path / "cache", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        results, runs[name] = check_report(out, 4)
+        runs[name].loaded = results["explainer"]["fits_loaded_from_cache"]
+    assert runs["first"].loaded == [] and runs["again"].loaded == [1]  # class 0: mirrored
+    assert runs["no-cache"].loaded == []  # fitted again, to the same draws
+    for name in ("again", "no-cache"):
+        np.testing.assert_array_equal(runs[name].values, runs["first"].values)
