@@ -467,3 +467,36 @@ def test_times_and_dates_are_refused_not_taken_as_names():
     dates = pd.DataFrame({"day": [datetime.date(2024, 1, 1 + i % 28) for i in range(n)]})
     with pytest.raises(TypeError, match=r"column 'day' holds values of type \['date'\]"):
         Categories.from_frame(dates)
+
+
+def test_explanations_go_to_shaps_plots_adding_up_as_shap_reads_them():
+    pytest.importorskip("shap")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import shap
+
+    from scrutiny.baselines import kernel_shap
+
+    frame, y = table(400)
+    clf = pipeline(frame, y)
+    ex = Explainer(clf, frame, mode="local", n_samples=60, random_state=0, progress=False)
+    rows = frame.iloc[:3]
+    ours = ex.explain(rows)
+    rep = ex.representation
+    theirs = kernel_shap(ex.model, rows, representation=rep, l1_reg=False, progress=False)
+    for exp in (ours, theirs):
+        s = exp.to_shap()
+        assert s.feature_names == ["income", "home", "job"]
+        assert list(s.display_data[:, 1]) == list(rows["home"])  # levels, not their codes
+        np.testing.assert_array_equal(s.values, exp.values)
+        ax = shap.plots.waterfall(s[0], show=False)  # shap's own plot draws it
+        plt.close(ax.figure)
+    added = ours.to_shap().base_values + ours.values.sum(axis=1)  # the surrogate's logit
+    np.testing.assert_allclose(added, ours.surrogate_logit, rtol=1e-12)
+    p = clf.predict_proba(rows)[np.arange(3), theirs.target]  # KernelSHAP: the probability
+    np.testing.assert_allclose(
+        theirs.to_shap().base_values + theirs.values.sum(axis=1), p, atol=1e-6
+    )
+    assert ours.to_shap().lower_bounds is not None and theirs.to_shap().lower_bounds is None

@@ -236,6 +236,36 @@ class Explanation:
             }
         )
 
+    def to_shap(self):
+        """These explanations as a ``shap.Explanation``, for shap's own plots (waterfall,
+        bar, beeswarm, ...): the values as they are, ``base_values`` the surrogate's output
+        less them (its output at the baseline, where the surrogate is additive, on the
+        values' scale: logit, probability or value), the inputs as ``data`` (a column of
+        names shown by its level, as ``display_data``), the 95% intervals as bounds."""
+        import shap
+
+        m = len(self)
+        out = self.surrogate_logit
+        if self.meta.get("scale") == "probability":  # LIME's, KernelSHAP's values
+            out = 0.5 * (1.0 + np.tanh(0.5 * out))
+        named = self.categorical_columns
+        display = None
+        if named:
+            display = self.inputs.reshape(m, -1).astype(object)
+            for i in range(m):
+                for j in named:
+                    display[i, j] = self.level(i, j)
+        bounded = not np.isnan(self.lower).all()
+        return shap.Explanation(
+            values=self.values.copy(),
+            base_values=out - self.values.reshape(m, -1).sum(axis=1),
+            data=self.inputs.copy(),
+            display_data=display,
+            feature_names=self.feature_names,
+            lower_bounds=self.lower.copy() if bounded else None,
+            upper_bounds=self.upper.copy() if bounded else None,
+        )
+
     def to_dict(self, k=20, by="value"):
         """A JSON-ready summary: per sample, the target, component and top-k elements
         (ranked as ``top(k, by)`` ranks them; every element where k is None or more)."""
