@@ -63,6 +63,9 @@ def test_binary_scores_become_two_classes():
         (lambda x: np.zeros((len(x), 0)), "returned no classes"),
         (lambda x: [[0.5, 0.5]] * (len(x) - 1) + [[1.0]], "list that is not an array of numbers"),
         (lambda x: "yes", "str that is not an array of numbers"),
+        (lambda x: (x[:, 0] > 0).astype(int), "whole numbers.*clf.predict_proba"),  # labels
+        (lambda x: x[:, 0] > 0, "whole numbers"),
+        (lambda x: [torch.ones(3, requires_grad=True)] * len(x), "list that is not an array"),
     ],
 )
 def test_bad_outputs_are_named(fn, message):
@@ -104,6 +107,46 @@ def test_a_one_class_classifier_is_named():
     one = DummyClassifier().fit(X, np.full(len(X), 7))
     with pytest.raises(ModelError, match="knows one class only"):
         ModelAdapter(one).predict(X)
+    with pytest.raises(ModelError, match="knows one class only"):  # was a binary model
+        ModelAdapter(one.predict_proba).predict(X)
+
+
+def test_probabilities_declared_as_logits_are_refused():
+    """log-softmax of probabilities squeezed every class logit to about [-1, 1]."""
+    with pytest.raises(ModelError, match=r"outputs='logits', but .* are probabilities"):
+        ModelAdapter(probs, outputs="logits").log_proba(X)
+    one_row = ModelAdapter(lambda x: np.array([[0.3, 0.7]]), outputs="logits")
+    assert one_row.log_proba(X[:1]).shape == (1, 2)  # one row may be logits by chance
+
+
+def test_methods_of_scikit_learn_models_that_give_no_probabilities_are_refused():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    y = (X[:, 0] > 0).astype(int)
+    clf, reg = LogisticRegression().fit(X, y), LinearRegression().fit(X, X[:, 1])
+    for outputs in ("probabilities", "values"):  # its labels, as probabilities or values
+        with pytest.raises(ValueError, match=r"LogisticRegression\.predict returns class labels"):
+            ModelAdapter(clf.predict, outputs=outputs)
+    for outputs in ("probabilities", "logits"):  # a negative value was class 0's logit
+        with pytest.raises(ValueError, match="LinearRegression is a regressor"):
+            ModelAdapter(reg.predict, outputs=outputs)
+    assert ModelAdapter(reg.predict, outputs="values").responses(X).shape == (10, 1)
+    assert ModelAdapter(clf.decision_function, outputs="logits").log_proba(X).shape == (10, 2)
+
+
+@pytest.mark.parametrize("wrap", [lambda z: (z,), lambda z: {"logits": z}], ids=["tuple", "dict"])
+def test_a_torch_module_returning_no_tensor_is_named_not_said_to_raise(wrap):
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 3)
+
+        def forward(self, x):
+            return wrap(self.linear(x))
+
+    with pytest.raises(ModelError, match=r"returned a (tuple|dict), not an array") as info:
+        ModelAdapter(Wrapped(), outputs="logits").log_proba(X)
+    assert "raised" not in str(info.value)  # was: "the model raised AttributeError"
 
 
 def test_sklearn_classifier_uses_predict_proba():

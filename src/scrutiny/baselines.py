@@ -725,6 +725,10 @@ def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method
 
 
 def _costs(t0, adapter, rows0, m, **settings):
+    """What the method costs as its package runs it: from ``t0`` and ``rows0``, taken after
+    this module's own query of X (the explained class and the model's logit, which LIME and
+    shap do not need: LIME's first sample is the input itself, and the exact Shapley
+    values' full coalition), so that LIME's 1,000 samples count 1,000 queries."""
     seconds = time.perf_counter() - t0
     queries = adapter.n_rows - rows0
     return {

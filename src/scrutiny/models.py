@@ -74,6 +74,8 @@ class ModelAdapter:
         # an estimator, or its bound method (pipe.predict_proba, as LIME's and shap's users
         # pass one): it gets its columns by name whatever their kinds, and names its classes
         fitted = model.__self__ if inspect.ismethod(model) else model
+        if fitted is not model:
+            _check_bound_method(model, fitted, outputs)
         if self.kind == "sklearn" or fitted is not model:
             if outputs != "values":
                 self.classes_ = getattr(fitted, "classes_", None)
@@ -218,7 +220,8 @@ class ModelAdapter:
         if self.regression and out.ndim == 1:
             out = out[:, None]
         if not self.regression and out.ndim == 2 and out.shape[1] == 1:
-            if self.kind == "sklearn":  # predict_proba's one column is its only class
+            if self.kind == "sklearn" or (self.classes_ is not None and len(self.classes_) == 1):
+                # predict_proba's one column is its only class
                 raise ModelError(
                     "the classifier knows one class only (predict_proba has one column): "
                     "there is no decision to explain"
@@ -244,7 +247,13 @@ class ModelAdapter:
         return result
 
     def _to_log_proba(self, out, eps, start):
+        if eps == 0.0:  # integers or bools: labels (clf.predict), not probabilities or scores
+            raise ModelError(
+                "the model returned whole numbers, not probabilities or scores: class labels? "
+                f"{_HINT}"
+            )
         if self.outputs == "logits":
+            _refuse_probabilities_as_logits(out, eps)
             if out.ndim == 1:
                 out = np.stack([np.zeros_like(out), out], axis=1)  # binary logit
             shifted = out - out.max(axis=1, keepdims=True)
@@ -253,8 +262,7 @@ class ModelAdapter:
         if lo < 0 or hi > 1:
             raise ModelError(
                 f"the model's outputs are not probabilities: values range over [{lo:.4g}, "
-                f"{hi:.4g}], outside [0, 1]; if it returns logits or scores, pass "
-                "outputs='logits' (on the command line: --outputs logits)"
+                f"{hi:.4g}], outside [0, 1]; {_HINT}"
             )
         if out.ndim == 1:
             out = np.stack([1.0 - out, out], axis=1)
@@ -268,17 +276,65 @@ class ModelAdapter:
             row = int(off.argmax())
             raise ModelError(
                 f"the model's outputs are not probabilities: its output for input {start + row} "
-                f"sums to {sums[row]:.6g}, not 1; if it returns logits or scores, pass "
-                "outputs='logits' (on the command line: --outputs logits)"
+                f"sums to {sums[row]:.6g}, not 1; {_HINT}"
             )
         with np.errstate(divide="ignore"):
             return np.log(out / sums[:, None])
+
+
+_HINT = (
+    "if it returns logits or scores, pass outputs='logits' (--outputs logits); a regression's "
+    "values, outputs='values' (--outputs values); a scikit-learn classifier's labels, pass "
+    "clf.predict_proba instead"
+)
+
+
+def _refuse_probabilities_as_logits(out, eps):
+    """Probabilities declared as logits were explained as log-softmax(p): every class
+    squeezed to about [-1, 1]. Rows that all lie in [0, 1] and sum to 1 are refused; one row
+    could be a pair of logits by chance, several hardly."""
+    if out.ndim != 2 or out.shape[1] < 2 or len(out) < 2:
+        return
+    if out.min() >= 0 and out.max() <= 1:
+        off = np.abs(out.sum(axis=1) - 1.0).max()
+        if off <= max(_SUM_TOLERANCE, 2 * eps):
+            raise ModelError(
+                "outputs='logits', but the model's outputs are probabilities (each row in "
+                "[0, 1], summing to 1): pass outputs='probabilities'"
+            )
+
+
+def _check_bound_method(method, fitted, outputs):
+    """A scikit-learn estimator's method as LIME's and shap's users pass one: its hard
+    labels (clf.predict) or a regressor's values taken as probabilities or logits were
+    explained as a wrong model, and a classifier's labels as values, as its estimator is
+    refused."""
+    if "sklearn" not in sys.modules:
+        return
+    from sklearn.base import is_classifier, is_regressor
+
+    name, kind = getattr(method, "__name__", ""), type(fitted).__name__
+    if is_classifier(fitted) and name == "predict":
+        raise ValueError(
+            f"{kind}.predict returns class labels, not probabilities: pass "
+            f"{kind}.predict_proba (or the classifier itself)"
+        )
+    if is_regressor(fitted) and outputs != "values":
+        raise ValueError(
+            f"a {kind} is a regressor: explain its values with outputs='values' "
+            "(on the command line: --outputs values)"
+        )
 
 
 def _numeric(out):
     """The model's output as a float64 array and the relative precision it came in, or a
     ModelError saying what it was."""
     eps = 0.0
+    if isinstance(out, tuple | dict):  # (probabilities, extras), a Hugging Face output
+        raise ModelError(
+            f"the model returned a {type(out).__name__}, not an array: return the array "
+            "itself (a module's out[0] or out.logits, in a function around it)"
+        )
     if hasattr(out, "detach"):  # a torch tensor, perhaps one that requires grad
         import torch
 
@@ -298,7 +354,7 @@ def _numeric(out):
             except ValueError:  # not a floating-point type
                 pass
         return np.asarray(arr, dtype=np.float64), eps
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RuntimeError) as exc:  # a list of tensors needing grad
         raise ModelError(
             f"the model returned a {type(out).__name__} that is not an array of numbers: {exc}"
         ) from exc
@@ -349,7 +405,9 @@ def _torch_call(module, dtype=None):
         # trains on as before
         with _in_eval_mode(module), torch.no_grad():
             out = module(torch.as_tensor(np.ascontiguousarray(xb), dtype=dtype, device=device))
-        return out.detach().cpu()  # in the model's precision, which the checks allow for
+        # in the model's precision, which the checks allow for; a tuple or a dict (a Hugging
+        # Face output) goes to the checks as it is, which say what it is
+        return out.detach().cpu() if isinstance(out, torch.Tensor) else out
 
     def call(xb):
         dtype = takes["dtype"]
