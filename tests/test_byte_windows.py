@@ -4,7 +4,7 @@ and the baselines switch window bytes off in place and leave the context alone."
 import numpy as np
 import pytest
 
-from scrutiny import Explainer
+from scrutiny import Explainer, Explanation
 from scrutiny.representations import TokenRepresentation
 
 LENGTH, WINDOW = 30, (10, 21)
@@ -156,3 +156,57 @@ def test_local_head_to_head_scores_every_run_on_the_same_inputs():
     assert first.inputs.shape == (4, LENGTH)
     with pytest.raises(ValueError, match=r"unknown methods \['LIME'\]; choose from"):
         local_head_to_head({"local": local}, presence_model, 4, donors, [1], 0, 2, 2, ["LIME"])
+
+
+def windowed_explanation():
+    """The audit's toy (t3): of the window, bytes 11, 13 and 18 are for class 1 and the
+    rest against it; context bytes 2 and 27 matter to the model but are no features, so
+    they have no value. Every byte present, the values exact: the model's logit is
+    additive in presence."""
+    w = np.zeros(LENGTH)
+    w[WINDOW[0] : WINDOW[1]] = [-1, 2, -1, 3, -1, -1, -1, -1, 1.5, -1, -1]
+    context = np.zeros(LENGTH)
+    context[[2, 27]] = 4.0
+    seen = []
+
+    def model(X):
+        seen.append(np.asarray(X).copy())
+        p = 1 / (1 + np.exp(-((np.asarray(X) != 0) @ (w + context) - 5.0)))
+        return np.column_stack([1 - p, p])
+
+    X = byte_rows(2)
+    exp = Explanation(
+        inputs=X,
+        values=np.broadcast_to(w, X.shape),
+        coefficients=w / X,
+        target=[1, 1],
+        baseline=0.0,
+        surrogate_logit=np.full(2, (w + context).sum() - 5.0),
+        meta={"representation": TokenRepresentation(LENGTH, window=WINDOW).to_json()},
+    )
+    return exp, model, seen
+
+
+def test_fidelity_tests_remove_window_bytes_only_even_those_against_the_class():
+    """Three window bytes are for the class: at k = 5 the ranking goes on to bytes against
+    it, not to the context's zeros (positions 0, 1, ...), which are no features at all."""
+    from scrutiny.fidelity import deduction, heldout_error
+
+    exp, model, seen = windowed_explanation()
+    top = exp.top(LENGTH)
+    assert top[0, :5].tolist() == [13, 11, 18, 10, 12]  # ties by index
+    inside = (top >= WINDOW[0]) & (top < WINDOW[1])
+    assert inside[:, :11].all() and not inside[:, 11:].any()  # the context after all 11
+    seen.clear()
+    deduction(model, exp, ks=[5, 11])
+    crafted = np.concatenate(seen[1:])  # the first call classifies the inputs as they are
+    removed = np.flatnonzero((crafted == 0).any(axis=0))
+    assert removed.min() >= WINDOW[0] and removed.max() < WINDOW[1]
+    with pytest.raises(ValueError, match=r"between 1 and 11 .*got \[12\]"):
+        deduction(model, exp, ks=[12])  # the 12th would be context
+    # held-out deletions of window bytes only: the exact values predict them exactly (a
+    # context byte deleted moves the model's logit by 4 and the prediction by nothing)
+    assert heldout_error(model, exp) < 1e-9
+    plain = exp[:]  # without its window, ranked as before: zeros before negative values
+    plain.meta = {}
+    assert plain.top(5)[0].tolist() == [13, 11, 18, 0, 1]
