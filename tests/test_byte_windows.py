@@ -210,3 +210,78 @@ def test_fidelity_tests_remove_window_bytes_only_even_those_against_the_class():
     plain = exp[:]  # without its window, ranked as before: zeros before negative values
     plain.meta = {}
     assert plain.top(5)[0].tolist() == [13, 11, 18, 0, 1]
+
+
+def exact_explainer(model, X, effects, monkeypatch):
+    """A local explainer of the window whose explanations are ``effects(X)``, the model's
+    exact ones: what scrutinize does with a ranking is tested here, not a fit."""
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    ex = Explainer(model, X[:1], mode="local", representation=rep, n_samples=50)
+
+    def explain(X, target=None, **settings):
+        values = effects(X)
+        return Explanation(
+            inputs=X,
+            values=values,
+            coefficients=values / X,
+            target=target,
+            baseline=0.0,
+            meta={"mode": "local", "representation": rep.to_json()},
+        )
+
+    monkeypatch.setattr(ex, "explain", explain)
+    return ex
+
+
+def test_scrutinize_crafts_and_draws_its_chance_level_within_the_window(monkeypatch):
+    """Hosts of class 0 lack context bytes 2 and 27, which their donors have: a transplant
+    or deletion may touch the 11 window bytes only, so k counts those, as the headline k
+    (a fifth and two fifths of them) and the report do."""
+    from scrutiny.fidelity import default_ks
+    from scrutiny.scrutinize import scrutinize
+    from scrutiny.weakness_report import class_table
+
+    X = byte_rows(8)
+    X[4:, [2, 27]] = 0  # class 0
+    ex = exact_explainer(presence_model, X, lambda X: (X != 0) * WEIGHTS, monkeypatch)
+    s = scrutinize(ex, X, 1)
+    assert s.ks == default_ks(11) == (1, 2, 3, 5)  # not of the 30 elements: (1, ..., 10)
+    assert s.meta["max_off"] == 2  # 2 of the 11 bytes perturbed, a fifth of them
+    assert "adversarial k=2" in class_table({1: s}) and "pathological k=3" in class_table({1: s})
+    for attack in s.attacks().values():
+        for k in s.ks:
+            for random in (False, True):
+                changed = attack.samples(k, random) != attack.originals
+                assert changed.any(axis=1).all()
+                where = np.flatnonzero(changed.any(axis=0))
+                assert where.min() >= WINDOW[0] and where.max() < WINDOW[1], (attack.name, k)
+
+
+def test_transplants_carry_the_donors_decisive_bytes_whatever_their_ids(monkeypatch):
+    """A start here is push %rbp (0x55, id 0x56) at byte 12 and id 0x49 at byte 15; the
+    hosts hold larger ids there. Ids are names: a transplant ranks by the donor byte's own
+    effect, where a coefficient per unit of id times the ids' difference ranked these two,
+    whose ids are the smaller, last."""
+    from scrutiny.scrutinize import scrutinize
+
+    def starts(X):
+        X = np.asarray(X)
+        p = 1 / (1 + np.exp(-(4.0 * (X[:, 12] == 0x56) + 4.0 * (X[:, 15] == 0x49) - 6.0)))
+        return np.column_stack([1 - p, p])
+
+    def effects(X):
+        values = np.zeros(X.shape)
+        values[:, 12], values[:, 15] = 4.0 * (X[:, 12] == 0x56), 4.0 * (X[:, 15] == 0x49)
+        return values
+
+    X = byte_rows(8)
+    X[:4, 12], X[:4, 15] = 0x56, 0x49
+    X[4:, 12], X[4:, 15] = 0xC4, 0xCD
+    ex = exact_explainer(starts, X, effects, monkeypatch)
+    s = scrutinize(ex, X, 1, ks=[2])
+    other = s.pathological["other classes"]
+    changed = other.samples(2) != other.originals
+    decisive = np.isin(np.arange(LENGTH), [12, 15])
+    np.testing.assert_array_equal(changed, np.broadcast_to(decisive, changed.shape))
+    # every host, and every noise host (some hold one of the two already), called a start
+    assert other.rate[0] == s.pathological["noise"].rate[0] == 1.0
