@@ -212,6 +212,16 @@ def test_fidelity_tests_remove_window_bytes_only_even_those_against_the_class():
     assert plain.top(5)[0].tolist() == [13, 11, 18, 0, 1]
 
 
+def test_token_ids_are_whole_numbers_from_zero():
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X = byte_rows(2).astype(np.float64)
+    np.testing.assert_array_equal(rep.check(X), X)
+    for bad, value in ((-1.0, "-1"), (69.5, "69.5")):
+        X[1, 12] = bad
+        with pytest.raises(ValueError, match=rf"X holds {value} at \(1, 12\): tokens are ids"):
+            rep.check(X)
+
+
 def exact_explainer(model, X, effects, monkeypatch):
     """A local explainer of the window whose explanations are ``effects(X)``, the model's
     exact ones: what scrutinize does with a ranking is tested here, not a fit."""

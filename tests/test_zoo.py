@@ -150,3 +150,26 @@ def test_review_cnn_reads_words_and_ignores_padding():
     np.testing.assert_allclose(padded[:1], alone, rtol=1e-6)  # float32 sums
     np.testing.assert_allclose(alone.sum(axis=1), 1.0)
     assert model.predict_proba([]).shape == (0, 2)
+
+
+def test_the_function_start_rnn_takes_byte_ids_only():
+    """Byte b is id b + 1 and 0 is no byte: raw bytes would read 0x00 as no byte, an id
+    past 256 failed deep in torch, and a fraction was cut to a byte."""
+    from scrutiny import ModelAdapter
+    from scrutiny.models import ModelError
+    from scrutiny.zoo.function_start_rnn import at_position, build
+
+    classify = at_position(build(), 2)
+    ids = torch.tensor([[1, 0x56, 256, 0, 9]])
+    torch.testing.assert_close(classify(ids.double()), classify(ids))  # whole floats are ids
+    with pytest.raises(TypeError, match=r"not raw bytes \(uint8\): pass .*byte_ids\(code\)"):
+        classify((ids - 1).clamp(min=0).to(torch.uint8))
+    for bad in (257.0, -1.0, 2.5):
+        x = ids.double()
+        x[0, 3] = bad
+        with pytest.raises(ValueError, match=rf"whole numbers 0\.\.256 .*got {bad:g} at \(0, 3\)"):
+            classify(x)
+    x = ids.numpy().astype(np.float64)
+    x[0, 4] = 300
+    with pytest.raises(ModelError, match=r"whole numbers 0\.\.256 .*got 300 at \(0, 4\)"):
+        ModelAdapter(classify, outputs="logits").predict(x)

@@ -34,8 +34,29 @@ def _modules():
             self.out = nn.Linear(16, 2)
 
         def forward(self, ids):
-            hidden, _ = self.rnn(self.embed(ids.long()))
+            hidden, _ = self.rnn(self.embed(_checked_ids(ids)))
             return self.out(self.drop(hidden))
+
+    def _checked_ids(ids):
+        """``ids`` as the embedding's indices, refused unless they are byte ids: whole
+        numbers 0..256. Raw bytes (uint8) are refused too: their 0x00 would read as "no
+        byte", and every other byte as its neighbour."""
+        if ids.dtype == torch.uint8:
+            raise TypeError(
+                "the function-start RNN takes byte ids, not raw bytes (uint8): pass "
+                "scrutiny.datasets.binaries.byte_ids(code), where byte b is id b + 1 and 0 "
+                "is no byte"
+            )
+        bad = (ids < 0) | (ids > 256)
+        if ids.is_floating_point():
+            bad |= ids != ids.round()
+        if bad.any():
+            where = tuple(int(i) for i in bad.nonzero()[0])
+            raise ValueError(
+                f"byte ids are whole numbers 0..256 (byte b is b + 1, 0 no byte); got "
+                f"{ids[where].item():g} at {where}"
+            )
+        return ids.long()
 
     class AtPosition(nn.Module):
         """The RNN's (n, 2) logits at one position of (n, length) byte ids: the classifier
