@@ -173,3 +173,26 @@ def test_the_function_start_rnn_takes_byte_ids_only():
     x[0, 4] = 300
     with pytest.raises(ModelError, match=r"whole numbers 0\.\.256 .*got 300 at \(0, 4\)"):
         ModelAdapter(classify, outputs="logits").predict(x)
+
+
+def test_the_function_start_rnn_is_trained_again_for_other_bytes_or_starts(tmp_path, monkeypatch):
+    """Its cache told training data apart by name, size and number of starts only: a
+    program rebuilt, or labelled otherwise, got the model trained on the old one."""
+    import dataclasses
+
+    from scrutiny.datasets.binaries import Program
+    from scrutiny.zoo import function_start_rnn as rnn
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    trained = []
+    monkeypatch.setattr(rnn, "train_labeller", lambda module, ids, *a, **k: trained.append(ids))
+    code = np.random.default_rng(0).integers(0, 256, 400).astype(np.uint8)
+    starts = np.isin(np.arange(400), [0, 90, 250])
+    program = Program("p", code, starts)
+    others = [  # the same name, size and number of starts
+        dataclasses.replace(program, code=np.roll(code, 1)),
+        dataclasses.replace(program, starts=np.roll(starts, 1)),
+    ]
+    for p in (program, program, *others):
+        rnn.function_start_rnn([p], [program], "tiny", epochs=0, progress=False)
+    assert len(trained) == 3  # the second call is a cache hit, each other program is not

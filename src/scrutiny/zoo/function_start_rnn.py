@@ -10,6 +10,8 @@ and "a start", returning logits (``outputs="logits"``).
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from scrutiny.datasets.binaries import chunks
@@ -141,8 +143,10 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
         "seed": int(seed),
         "lr": 3e-3,
         "batch_size": 100,
-        "data": [[p.name, int(p.code.size), int(p.starts.sum())] for p in train_programs],
-        "test_data": [[p.name, int(p.code.size)] for p in test_programs],
+        "data": [
+            [p.name, int(p.code.size), int(p.starts.sum()), _digest(p)] for p in train_programs
+        ],
+        "test_data": [[p.name, int(p.code.size), _digest(p)] for p in test_programs],
     }
 
     def fit(module):
@@ -157,3 +161,11 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
         }
 
     return cached(f"{name}_seed{seed}", recipe, build, fit, progress=progress)
+
+
+def _digest(program):
+    """The first 16 hex digits of the SHA-256 of a program's bytes and starts: programs of
+    one name, size and number of starts (rebuilt, relabelled) are still told apart."""
+    h = hashlib.sha256(np.ascontiguousarray(program.code, dtype=np.uint8).tobytes())
+    h.update(np.packbits(np.asarray(program.starts, dtype=bool)).tobytes())
+    return h.hexdigest()[:16]
