@@ -11,11 +11,12 @@ and "a start", returning logits (``outputs="logits"``).
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 import numpy as np
 
 from scrutiny.datasets.binaries import chunks
-from scrutiny.zoo.training import cached
+from scrutiny.zoo.training import cached, seeded
 
 EPOCHS = 20
 LENGTH = 200
@@ -74,10 +75,9 @@ def _modules():
     return torch, FunctionStartRNN, AtPosition
 
 
-def build():
-    torch, FunctionStartRNN, _ = _modules()
-    torch.manual_seed(0)
-    return FunctionStartRNN()
+def build(seed=0):
+    _, FunctionStartRNN, _ = _modules()
+    return seeded(seed, FunctionStartRNN)
 
 
 def at_position(rnn, position=LENGTH // 2):
@@ -160,7 +160,7 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
             "test": labelling_scores(module, test_ids, test_labels),
         }
 
-    return cached(f"{name}_seed{seed}", recipe, build, fit, progress=progress)
+    return cached(f"{name}_seed{seed}", recipe, partial(build, seed), fit, progress=progress)
 
 
 def _digest(program):
