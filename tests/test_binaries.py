@@ -73,6 +73,25 @@ def test_starts_are_the_functions_nm_names_inside_text_and_cold_fragments_are_no
 
 
 @needs_gcc
+def test_a_relocatable_files_starts_are_its_text_sections_functions(tmp_path):
+    """In a .o every section starts at address 0: ``second``, at 0x10 of a section of its
+    own, has the address of a byte inside ``mix`` in .text, and was labelled a start."""
+    source, obj = tmp_path / "sections.c", tmp_path / "sections.o"
+    source.write_text(
+        '__attribute__((section(".text.other"))) int first(int x) { return x + 1; }\n'
+        '__attribute__((section(".text.other"))) int second(int x) { return 3 * x - 7; }\n'
+        "int mix(int x, int y) { for (int i = 0; i < y; i++) x = x * 31 + (x >> 3) + i; "
+        "return x; }\n"
+        "int twice(int x) { return 2 * x; }\n"
+    )
+    subprocess.run(["gcc", "-O2", "-c", "-o", str(obj), str(source)], check=True)
+    symbols = _nm_functions(obj)
+    assert symbols["mix"] < symbols["second"] < symbols["twice"]  # the case in question
+    starts = np.flatnonzero(read_program(obj).starts).tolist()
+    assert starts == [symbols["mix"], symbols["twice"]]
+
+
+@needs_gcc
 def test_the_code_is_the_text_sections_bytes(programs):
     path = programs / "functions-O0"
     out = subprocess.run(

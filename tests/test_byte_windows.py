@@ -4,7 +4,7 @@ and the baselines switch window bytes off in place and leave the context alone."
 import numpy as np
 import pytest
 
-from scrutiny import Explainer
+from scrutiny import Explainer, Explanation
 from scrutiny.representations import TokenRepresentation
 
 LENGTH, WINDOW = 30, (10, 21)
@@ -156,3 +156,142 @@ def test_local_head_to_head_scores_every_run_on_the_same_inputs():
     assert first.inputs.shape == (4, LENGTH)
     with pytest.raises(ValueError, match=r"unknown methods \['LIME'\]; choose from"):
         local_head_to_head({"local": local}, presence_model, 4, donors, [1], 0, 2, 2, ["LIME"])
+
+
+def windowed_explanation():
+    """The audit's toy (t3): of the window, bytes 11, 13 and 18 are for class 1 and the
+    rest against it; context bytes 2 and 27 matter to the model but are no features, so
+    they have no value. Every byte present, the values exact: the model's logit is
+    additive in presence."""
+    w = np.zeros(LENGTH)
+    w[WINDOW[0] : WINDOW[1]] = [-1, 2, -1, 3, -1, -1, -1, -1, 1.5, -1, -1]
+    context = np.zeros(LENGTH)
+    context[[2, 27]] = 4.0
+    seen = []
+
+    def model(X):
+        seen.append(np.asarray(X).copy())
+        p = 1 / (1 + np.exp(-((np.asarray(X) != 0) @ (w + context) - 5.0)))
+        return np.column_stack([1 - p, p])
+
+    X = byte_rows(2)
+    exp = Explanation(
+        inputs=X,
+        values=np.broadcast_to(w, X.shape),
+        coefficients=w / X,
+        target=[1, 1],
+        baseline=0.0,
+        surrogate_logit=np.full(2, (w + context).sum() - 5.0),
+        meta={"representation": TokenRepresentation(LENGTH, window=WINDOW).to_json()},
+    )
+    return exp, model, seen
+
+
+def test_fidelity_tests_remove_window_bytes_only_even_those_against_the_class():
+    """Three window bytes are for the class: at k = 5 the ranking goes on to bytes against
+    it, not to the context's zeros (positions 0, 1, ...), which are no features at all."""
+    from scrutiny.fidelity import deduction, heldout_error
+
+    exp, model, seen = windowed_explanation()
+    top = exp.top(LENGTH)
+    assert top[0, :5].tolist() == [13, 11, 18, 10, 12]  # ties by index
+    inside = (top >= WINDOW[0]) & (top < WINDOW[1])
+    assert inside[:, :11].all() and not inside[:, 11:].any()  # the context after all 11
+    seen.clear()
+    deduction(model, exp, ks=[5, 11])
+    crafted = np.concatenate(seen[1:])  # the first call classifies the inputs as they are
+    removed = np.flatnonzero((crafted == 0).any(axis=0))
+    assert removed.min() >= WINDOW[0] and removed.max() < WINDOW[1]
+    with pytest.raises(ValueError, match=r"between 1 and 11 .*got \[12\]"):
+        deduction(model, exp, ks=[12])  # the 12th would be context
+    # held-out deletions of window bytes only: the exact values predict them exactly (a
+    # context byte deleted moves the model's logit by 4 and the prediction by nothing)
+    assert heldout_error(model, exp) < 1e-9
+    plain = exp[:]  # without its window, ranked as before: zeros before negative values
+    plain.meta = {}
+    assert plain.top(5)[0].tolist() == [13, 11, 18, 0, 1]
+
+
+def test_token_ids_are_whole_numbers_from_zero():
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    X = byte_rows(2).astype(np.float64)
+    np.testing.assert_array_equal(rep.check(X), X)
+    for bad, value in ((-1.0, "-1"), (69.5, "69.5")):
+        X[1, 12] = bad
+        with pytest.raises(ValueError, match=rf"X holds {value} at \(1, 12\): tokens are ids"):
+            rep.check(X)
+
+
+def exact_explainer(model, X, effects, monkeypatch):
+    """A local explainer of the window whose explanations are ``effects(X)``, the model's
+    exact ones: what scrutinize does with a ranking is tested here, not a fit."""
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    ex = Explainer(model, X[:1], mode="local", representation=rep, n_samples=50)
+
+    def explain(X, target=None, **settings):
+        values = effects(X)
+        return Explanation(
+            inputs=X,
+            values=values,
+            coefficients=values / X,
+            target=target,
+            baseline=0.0,
+            meta={"mode": "local", "representation": rep.to_json()},
+        )
+
+    monkeypatch.setattr(ex, "explain", explain)
+    return ex
+
+
+def test_scrutinize_crafts_and_draws_its_chance_level_within_the_window(monkeypatch):
+    """Hosts of class 0 lack context bytes 2 and 27, which their donors have: a transplant
+    or deletion may touch the 11 window bytes only, so k counts those, as the headline k
+    (a fifth and two fifths of them) and the report do."""
+    from scrutiny.fidelity import default_ks
+    from scrutiny.scrutinize import scrutinize
+    from scrutiny.weakness_report import class_table
+
+    X = byte_rows(8)
+    X[4:, [2, 27]] = 0  # class 0
+    ex = exact_explainer(presence_model, X, lambda X: (X != 0) * WEIGHTS, monkeypatch)
+    s = scrutinize(ex, X, 1)
+    assert s.ks == default_ks(11) == (1, 2, 3, 5)  # not of the 30 elements: (1, ..., 10)
+    assert s.meta["max_off"] == 2  # 2 of the 11 bytes perturbed, a fifth of them
+    assert "adversarial k=2" in class_table({1: s}) and "pathological k=3" in class_table({1: s})
+    for attack in s.attacks().values():
+        for k in s.ks:
+            for random in (False, True):
+                changed = attack.samples(k, random) != attack.originals
+                assert changed.any(axis=1).all()
+                where = np.flatnonzero(changed.any(axis=0))
+                assert where.min() >= WINDOW[0] and where.max() < WINDOW[1], (attack.name, k)
+
+
+def test_transplants_carry_the_donors_decisive_bytes_whatever_their_ids(monkeypatch):
+    """A start here is push %rbp (0x55, id 0x56) at byte 12 and id 0x49 at byte 15; the
+    hosts hold larger ids there. Ids are names: a transplant ranks by the donor byte's own
+    effect, where a coefficient per unit of id times the ids' difference ranked these two,
+    whose ids are the smaller, last."""
+    from scrutiny.scrutinize import scrutinize
+
+    def starts(X):
+        X = np.asarray(X)
+        p = 1 / (1 + np.exp(-(4.0 * (X[:, 12] == 0x56) + 4.0 * (X[:, 15] == 0x49) - 6.0)))
+        return np.column_stack([1 - p, p])
+
+    def effects(X):
+        values = np.zeros(X.shape)
+        values[:, 12], values[:, 15] = 4.0 * (X[:, 12] == 0x56), 4.0 * (X[:, 15] == 0x49)
+        return values
+
+    X = byte_rows(8)
+    X[:4, 12], X[:4, 15] = 0x56, 0x49
+    X[4:, 12], X[4:, 15] = 0xC4, 0xCD
+    ex = exact_explainer(starts, X, effects, monkeypatch)
+    s = scrutinize(ex, X, 1, ks=[2])
+    other = s.pathological["other classes"]
+    changed = other.samples(2) != other.originals
+    decisive = np.isin(np.arange(LENGTH), [12, 15])
+    np.testing.assert_array_equal(changed, np.broadcast_to(decisive, changed.shape))
+    # every host, and every noise host (some hold one of the two already), called a start
+    assert other.rate[0] == s.pathological["noise"].rate[0] == 1.0

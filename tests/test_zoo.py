@@ -150,3 +150,102 @@ def test_review_cnn_reads_words_and_ignores_padding():
     np.testing.assert_allclose(padded[:1], alone, rtol=1e-6)  # float32 sums
     np.testing.assert_allclose(alone.sum(axis=1), 1.0)
     assert model.predict_proba([]).shape == (0, 2)
+
+
+def test_zoo_builds_start_each_seed_apart_and_leave_the_callers_random_numbers():
+    """Every seed started from seed 0's weights, and building (on a cache hit too) reset
+    the caller's torch generator to seed 0. Seed 0 must still start where the published
+    models did: its first layer is what torch draws first after ``manual_seed(0)``."""
+    from torch import nn
+
+    from scrutiny.zoo.function_start_rnn import build as build_rnn
+    from scrutiny.zoo.review_cnn import build as build_review
+
+    first_layers = [  # (build of a seed, its first layer, that layer made alone)
+        (build_mlp, lambda m: m[1], lambda: nn.Linear(784, 256)),
+        (build_cnn, lambda m: m.features[0], lambda: nn.Conv2d(1, 32, 5, padding=2)),
+        (
+            lambda seed: build_review(50, seed),
+            lambda m: m.embed,
+            lambda: nn.Embedding(50, 32, padding_idx=0),
+        ),
+        (build_rnn, lambda m: m.embed, lambda: nn.Embedding(257, 16, padding_idx=0)),
+    ]
+    for build, first, alone in first_layers:
+        torch.manual_seed(0)
+        published = alone().weight
+        torch.manual_seed(123)
+        module = build(0)
+        after = torch.rand(3)
+        torch.manual_seed(123)
+        torch.testing.assert_close(after, torch.rand(3), rtol=0, atol=0)
+        torch.testing.assert_close(first(module).weight, published, rtol=0, atol=0)
+        assert not torch.equal(first(build(1)).weight, published)
+
+
+def test_a_model_cached_when_every_seed_started_from_seed_0_is_trained_again(tmp_path, monkeypatch):
+    """Seed 0's start is unchanged, so its cached models stay; another seed's was seed
+    0's, so a model cached then is not what its recipe now makes."""
+    import json
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    fits = []
+
+    def fit(module):
+        fits.append(seed)
+        return {}
+
+    for seed in (0, 1):
+        cached(f"tiny{seed}", {"seed": seed}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
+        info = tmp_path / f"tiny{seed}.json"
+        facts = json.loads(info.read_text())
+        facts["recipe"].pop("initial_weights_seed", None)  # as the code before recorded it
+        info.write_text(json.dumps(facts))
+        cached(f"tiny{seed}", {"seed": seed}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
+    assert fits == [0, 1, 1]  # seed 0's cached model reused, seed 1's trained again
+
+
+def test_the_function_start_rnn_takes_byte_ids_only():
+    """Byte b is id b + 1 and 0 is no byte: raw bytes would read 0x00 as no byte, an id
+    past 256 failed deep in torch, and a fraction was cut to a byte."""
+    from scrutiny import ModelAdapter
+    from scrutiny.models import ModelError
+    from scrutiny.zoo.function_start_rnn import at_position, build
+
+    classify = at_position(build(), 2)
+    ids = torch.tensor([[1, 0x56, 256, 0, 9]])
+    torch.testing.assert_close(classify(ids.double()), classify(ids))  # whole floats are ids
+    with pytest.raises(TypeError, match=r"not raw bytes \(uint8\): pass .*byte_ids\(code\)"):
+        classify((ids - 1).clamp(min=0).to(torch.uint8))
+    for bad in (257.0, -1.0, 2.5):
+        x = ids.double()
+        x[0, 3] = bad
+        with pytest.raises(ValueError, match=rf"whole numbers 0\.\.256 .*got {bad:g} at \(0, 3\)"):
+            classify(x)
+    x = ids.numpy().astype(np.float64)
+    x[0, 4] = 300
+    with pytest.raises(ModelError, match=r"whole numbers 0\.\.256 .*got 300 at \(0, 4\)"):
+        ModelAdapter(classify, outputs="logits").predict(x)
+
+
+def test_the_function_start_rnn_is_trained_again_for_other_bytes_or_starts(tmp_path, monkeypatch):
+    """Its cache told training data apart by name, size and number of starts only: a
+    program rebuilt, or labelled otherwise, got the model trained on the old one."""
+    import dataclasses
+
+    from scrutiny.datasets.binaries import Program
+    from scrutiny.zoo import function_start_rnn as rnn
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    trained = []
+    monkeypatch.setattr(rnn, "train_labeller", lambda module, ids, *a, **k: trained.append(ids))
+    code = np.random.default_rng(0).integers(0, 256, 400).astype(np.uint8)
+    starts = np.isin(np.arange(400), [0, 90, 250])
+    program = Program("p", code, starts)
+    others = [  # the same name, size and number of starts
+        dataclasses.replace(program, code=np.roll(code, 1)),
+        dataclasses.replace(program, starts=np.roll(starts, 1)),
+    ]
+    for p in (program, program, *others):
+        rnn.function_start_rnn([p], [program], "tiny", epochs=0, progress=False)
+    assert len(trained) == 3  # the second call is a cache hit, each other program is not

@@ -152,7 +152,8 @@ class Explanation:
         """(m, k) flat indices of the k elements with the largest contributions (``by=
         "value"``: those for the class, which the fidelity tests take) or the largest
         |contributions| (``by="magnitude"``: for or against it, as the report's bars show),
-        most important first; ties broken by index, so the order is reproducible."""
+        most important first; ties broken by index, so the order is reproducible. Elements
+        of no feature (``feature_elements``) come last."""
         size = int(np.prod(self.shape))
         if isinstance(k, bool | np.bool_) or int(k) != k:  # 2.7 was 2, True was 1
             raise ValueError(f"k must be a whole number of elements, got {k!r}")
@@ -162,7 +163,25 @@ class Explanation:
         if by not in ("value", "magnitude"):
             raise ValueError(f"by must be 'value' or 'magnitude', got {by!r}")
         flat = self.values.reshape(len(self), -1)
-        return np.argsort(-(flat if by == "value" else np.abs(flat)), axis=1, kind="stable")[:, :k]
+        order = np.argsort(-(flat if by == "value" else np.abs(flat)), axis=1, kind="stable")
+        context = ~self.feature_elements
+        if context.any():  # after every feature, whatever its value: removing it is no test
+            order = np.take_along_axis(
+                order, np.argsort(context[order], axis=1, kind="stable"), axis=1
+            )
+        return order[:, :k]
+
+    @property
+    def feature_elements(self):
+        """(size,) bool: the flat elements that belong to a feature of the representation,
+        all of them but the context outside a token window (``meta["representation"]
+        ["window"]``), which explanations give no value and fidelity tests leave alone."""
+        size = int(np.prod(self.shape))
+        window = (self.meta.get("representation") or {}).get("window")
+        inside = np.full(size, window is None)
+        if window is not None:
+            inside[window[0] : window[1]] = True
+        return inside
 
     @property
     def feature_names(self):

@@ -226,8 +226,9 @@ def approximation_error(explanation):
 def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random_state=0):
     """RMSE on the probability scale between the model and the explanation read as an
     additive model, on inputs no method was fitted on: per input, ``n_perturbations`` random
-    deletions (a share U(0, 1) of its elements off the baseline set to it), each predicted
-    as the explanation's output at x less the values of the elements deleted. The output at
+    deletions (a share U(0, 1) of its elements off the baseline set to it, a token window's
+    context left alone), each predicted as the explanation's output at x less the values of
+    the elements deleted. The output at
     x alone is in-sample for local methods (KernelSHAP's is exact by construction).
     Values are on the scale of ``meta["scale"]``: "logit" (the class logit, scrutiny's)
     or "probability" (LIME's and KernelSHAP's); a regression model's (``meta["outputs"]
@@ -242,7 +243,8 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     values = explanation.values.reshape(m, -1)
     rng = np.random.default_rng(random_state)
     rate = rng.uniform(size=(m, R, 1))
-    off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & (X != base)[:, None, :]
+    movable = (X != base) & explanation.feature_elements
+    off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & movable[:, None, :]
     Z = np.where(off, base, X[:, None, :]).reshape(m * R, *explanation.shape)
     out = adapter.responses(Z)[np.arange(m * R), np.repeat(explanation.target, R)]
     at_x = np.asarray(explanation.surrogate_logit, dtype=np.float64)
@@ -324,9 +326,10 @@ def _warn_unclassified(adapter, explanation, target, test):
 
 
 def checked_ks(ks, size):
-    """``ks`` as a tuple of ints, each an element count of inputs of ``size`` elements
-    (``default_ks`` for None). A k past the size would report the rate of a smaller k under
-    its name, and a k below 1 would nullify nothing (or, sliced, all but -k elements)."""
+    """``ks`` as a tuple of ints, each an element count of inputs of ``size`` elements that
+    belong to features (``default_ks`` for None). A k past the size would report the rate of
+    a smaller k under its name (or, in a token window, change its context), and a k below 1
+    would nullify nothing (or, sliced, all but -k elements)."""
     if ks is None:
         return default_ks(size)
     arr = np.asarray(ks)
@@ -334,14 +337,16 @@ def checked_ks(ks, size):
         raise ValueError(f"ks must be a non-empty list of integers, got {arr.tolist()!r:.60}")
     bad = [int(k) for k in arr if not 1 <= k <= size]
     if bad:
-        raise ValueError(f"every k must be between 1 and {size} (the inputs' elements), got {bad}")
+        raise ValueError(
+            f"every k must be between 1 and {size} (the inputs' elements in features), got {bad}"
+        )
     return tuple(int(k) for k in arr)
 
 
 def _flat(explanation, ks):
     """The inputs and baseline as rows, the rankings up to max(ks), and ks itself
     (``default_ks`` for None), checked."""
-    ks = checked_ks(ks, int(np.prod(explanation.shape)))
+    ks = checked_ks(ks, int(explanation.feature_elements.sum()))  # a window's, not its context's
     m = len(explanation)
     X = explanation.inputs.reshape(m, -1)
     base = explanation.baseline.reshape(-1)

@@ -13,6 +13,8 @@ ranks first, each beside the same crafting with random features (its chance leve
 
 Random features are drawn among the elements of the input that differ from the baseline:
 setting a background pixel to the background changes nothing, so that would be no test.
+Neither is changing the context around a token window, which is no feature: attacks, their
+chance levels and their ks keep to the window.
 Each input's random crafting changes as many elements as its explained one does (k, less
 any of the top k that already held the value), so that the two differ only in which.
 """
@@ -71,6 +73,7 @@ class Attack:
     random_predictions: np.ndarray
     originals: np.ndarray = field(repr=False)  # the m inputs before crafting
     craft: object = field(repr=False)  # (k, random) -> crafted inputs
+    elements: int  # the elements of an input it may change (a token window's positions)
     untouched_rate: float | None = None  # noise: share of noise the model calls c untouched
 
     @property
@@ -283,7 +286,11 @@ def scrutinize(
         raise ValueError(f"no input of X is a correctly classified member of class {target}")
     if not negative.any():
         raise ValueError(f"every input of X is class {target}: nothing to host pathological ones")
-    size = int(np.prod(X.shape[1:]))
+    rep = explainer.representation
+    # ks count the elements an attack may change: every pixel (of a superpixel too) and
+    # column, but of a token window only its positions, never the context around it
+    owned = rep.groups >= 0
+    size = int(owned.sum())
     ks = checked_ks(ks, size)
     kmax = max(ks)
     rng = np.random.default_rng(random_state)
@@ -291,7 +298,6 @@ def scrutinize(
     mode = mode or ("local" if explainer.mode == "local" else "guided")
     targets = np.full(index.size, target)
     # perturb at the scale of the headline question: up to ADVERSARIAL_K elements off
-    rep = explainer.representation
     max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
     if mode == "guided" and n_samples is None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)
@@ -311,14 +317,20 @@ def scrutinize(
     P = X[index].reshape(index.size, -1)
     base = rep.baseline.reshape(-1)
     top = exp.top(kmax)
-    rand = _random_present(P, base, kmax, rng)
+    rand = _random_present(P, base, kmax, rng, owned)
 
     def adversarial_craft(k, random):
         cols = _matched(P, base, top[:, :k], rand) if random else top[:, :k]
         return _put(P, cols, base).reshape(-1, *X.shape[1:])
 
     adversarial = _attack(
-        explainer.model, "adversarial", ks, X[index], adversarial_craft, lambda p: p != target
+        explainer.model,
+        "adversarial",
+        ks,
+        X[index],
+        adversarial_craft,
+        lambda p: p != target,
+        size,
     )
     noise, noise_called = _noise_hosts(explainer.model, X, index.size, target, rng)
     hosts = {
@@ -337,13 +349,15 @@ def scrutinize(
         if named.size:  # the donor's level's effect, less the host's level's
             rise = values[:, named] - _level_effects(explainer, regime, target, H)[:, named]
             gain[:, named] = np.where(P[:, named] != H[:, named], rise, 0.0)
+        if rep.kind == "tokens":  # ids are names too: the donor's token's own effect
+            gain = np.where(P != H, values, 0.0)
         if mode == "guided":
             parent = rng.bit_generator.seed_seq  # of an int, None or a Generator given
             seed = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, h))
             h_top = _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed)
         else:
-            h_top = np.argsort(-gain, axis=1, kind="stable")[:, :kmax]
-        h_rand = _random_present(P, H, kmax, rng)
+            h_top = _ranked(gain, owned)[:, :kmax]
+        h_rand = _random_present(P, H, kmax, rng, owned)
 
         def craft(k, random, H=H, h_top=h_top, h_rand=h_rand):
             cols = _matched(H, P, h_top[:, :k], h_rand) if random else h_top[:, :k]
@@ -356,6 +370,7 @@ def scrutinize(
             hosts_in,
             craft,
             lambda p: p == target,
+            size,
         )
     pathological["noise"].untouched_rate = noise_called
     patterns = _patterns(explainer, regime, P, base, ks, target, rng)
@@ -461,19 +476,30 @@ def _guided_samples(Z, max_off):
     return int(np.clip(round(2 * TIMES_OFF * n_present / max_off), lo, hi))
 
 
-def _attack(model, name, ks, originals, craft, success_of):
+def _attack(model, name, ks, originals, craft, success_of, elements):
     shape = (len(ks), len(originals))
     pred, rpred = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
     for i, k in enumerate(ks):
         pred[i] = model.predict(craft(k, False))
         rpred[i] = model.predict(craft(k, True))
-    return Attack(name, ks, success_of(pred), pred, success_of(rpred), rpred, originals, craft)
+    return Attack(
+        name, ks, success_of(pred), pred, success_of(rpred), rpred, originals, craft, elements
+    )
 
 
-def _random_present(P, ref, k, rng):
-    """(m, k) random flat indices per row: elements that differ from ``ref`` (the baseline,
-    or a host) first, in random order, then the others if a row has fewer than k."""
-    keys = rng.uniform(size=P.shape) + (P == ref)  # differing: [0, 1), equal: [1, 2)
+def _ranked(score, owned):
+    """(m, n) flat indices per row by ``score``, highest first, ties by index; elements of
+    no feature (``~owned``: a token window's context) last, whatever their score."""
+    order = np.argsort(-score, axis=1, kind="stable")
+    return np.take_along_axis(order, np.argsort(~owned[order], axis=1, kind="stable"), axis=1)
+
+
+def _random_present(P, ref, k, rng, owned):
+    """(m, k) random flat indices per row among the elements of features (``owned``: not a
+    token window's context): those that differ from ``ref`` (the baseline, or a host)
+    first, in random order, then the others if a row has fewer than k."""
+    # differing: [0, 1), equal: [1, 2), context: [2, 4), past any k <= owned.sum()
+    keys = rng.uniform(size=P.shape) + (P == ref) + 2 * ~owned
     return np.argsort(keys, axis=1)[:, :k]
 
 
@@ -517,6 +543,7 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
         return []  # local mode has no class-level surrogate
     reg = explainer.fit([target]).surrogates_[target]
     rep = explainer.representation  # a column of names: its level most for the class
+    owned = rep.groups >= 0
     coef = rep.element_coefficients(rep.from_design(reg.coef_))
     named = getattr(rep, "categorical", np.zeros(0, dtype=np.int64))
     best = rep.best_levels(reg.coef_) if named.size else np.zeros((len(coef), 0))
@@ -535,7 +562,7 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
         if len(mine):
             order = np.argsort(-(coef[j].reshape(-1) * unit * toward), kind="stable")[: max(ks)]
             Pj = P[mine]
-            rand = _random_present(Pj, base, max(ks), rng)
+            rand = _random_present(Pj, base, max(ks), rng, owned)
 
             def craft(k, random, Pj=Pj, order=order, rand=rand):
                 cols = np.broadcast_to(order[:k], (len(Pj), k))
@@ -549,6 +576,7 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
                 Pj.reshape(-1, *exp.shape),
                 craft,
                 lambda pred: pred != target,
+                int(owned.sum()),
             )
         out.append(
             Pattern(

@@ -4,7 +4,6 @@ adversarial and pathological samples with the model's new predictions. Shared by
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -249,7 +248,7 @@ def _called(pred, c, fooled_if_equal=False):
 def _k(attack, preferred):
     """The headline k of ``preferred`` for the attack's inputs (``headline_k``) if it was
     tested, else the largest k below it (or the smallest)."""
-    k = headline_k(math.prod(attack.originals.shape[1:]), preferred)
+    k = headline_k(attack.elements, preferred)
     below = [t for t in attack.ks if t <= k]
     return max(below) if below else min(attack.ks)
 

@@ -64,10 +64,14 @@ def read_program(path):
                 )
             code = np.frombuffer(text.data(), dtype=np.uint8).copy()
             start, size = text["sh_addr"], text["sh_size"]
+            # a symbol's section, not only its address: in a relocatable file (.o) every
+            # section starts at 0, so main in .text.startup has the address of a .text byte
+            index = elf.get_section_index(".text")
             offsets = {
                 s["st_value"] - start
                 for s in symtab.iter_symbols()
                 if s["st_info"]["type"] == "STT_FUNC"
+                and s["st_shndx"] == index
                 and start <= s["st_value"] < start + size
                 and not _is_cold(s.name)
             }

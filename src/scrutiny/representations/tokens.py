@@ -35,6 +35,19 @@ class TokenRepresentation(Representation):
                 "word (add a mask piece to the text instead, if the model needs one)"
             )
 
+    def check(self, X, name="X"):
+        """X, refused unless it holds token ids: whole numbers from 0 (word ids, or byte
+        ids, where byte b is b + 1: ``scrutiny.datasets.binaries.byte_ids``)."""
+        X = super().check(X, name)
+        bad = (X < 0) | (X != np.round(X))
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{name} holds {X[where]:g} at {where}: tokens are ids, whole numbers from 0 "
+                "(0 is no token; bytes are byte_ids(code), where byte b is b + 1)"
+            )
+        return X
+
     def features(self, X):
         """(n, stop - start) presence of each window position's token."""
         return (self.group_sum(np.asarray(X, dtype=np.float64) != self.baseline) > 0) * 1.0

@@ -7,14 +7,15 @@ It returns logits and accepts images as (n, 28, 28) or (n, 1, 28, 28).
 
 from __future__ import annotations
 
+from functools import partial
+
 from scrutiny.datasets import load_fashion_mnist
-from scrutiny.zoo.training import accuracy, cached, train
+from scrutiny.zoo.training import accuracy, cached, seeded, train
 
 EPOCHS = 4
 
 
-def build():
-    import torch
+def build(seed=0):
     from torch import nn
 
     class FashionCNN(nn.Module):
@@ -35,8 +36,7 @@ def build():
                 x = x.unsqueeze(1)
             return self.head(self.features(x).flatten(1))
 
-    torch.manual_seed(0)
-    return FashionCNN()
+    return seeded(seed, FashionCNN)
 
 
 def fashion_cnn(seed=0, progress=True):
@@ -56,4 +56,6 @@ def fashion_cnn(seed=0, progress=True):
         }
 
     recipe_facts = {**recipe, "data": "Fashion-MNIST, the 60,000 official training images"}
-    return cached(f"fashion_cnn_seed{seed}", recipe_facts, build, fit, progress=progress)
+    return cached(
+        f"fashion_cnn_seed{seed}", recipe_facts, partial(build, seed), fit, progress=progress
+    )

@@ -10,10 +10,13 @@ and "a start", returning logits (``outputs="logits"``).
 
 from __future__ import annotations
 
+import hashlib
+from functools import partial
+
 import numpy as np
 
 from scrutiny.datasets.binaries import chunks
-from scrutiny.zoo.training import cached
+from scrutiny.zoo.training import cached, seeded
 
 EPOCHS = 20
 LENGTH = 200
@@ -34,8 +37,29 @@ def _modules():
             self.out = nn.Linear(16, 2)
 
         def forward(self, ids):
-            hidden, _ = self.rnn(self.embed(ids.long()))
+            hidden, _ = self.rnn(self.embed(_checked_ids(ids)))
             return self.out(self.drop(hidden))
+
+    def _checked_ids(ids):
+        """``ids`` as the embedding's indices, refused unless they are byte ids: whole
+        numbers 0..256. Raw bytes (uint8) are refused too: their 0x00 would read as "no
+        byte", and every other byte as its neighbour."""
+        if ids.dtype == torch.uint8:
+            raise TypeError(
+                "the function-start RNN takes byte ids, not raw bytes (uint8): pass "
+                "scrutiny.datasets.binaries.byte_ids(code), where byte b is id b + 1 and 0 "
+                "is no byte"
+            )
+        bad = (ids < 0) | (ids > 256)
+        if ids.is_floating_point():
+            bad |= ids != ids.round()
+        if bad.any():
+            where = tuple(int(i) for i in bad.nonzero()[0])
+            raise ValueError(
+                f"byte ids are whole numbers 0..256 (byte b is b + 1, 0 no byte); got "
+                f"{ids[where].item():g} at {where}"
+            )
+        return ids.long()
 
     class AtPosition(nn.Module):
         """The RNN's (n, 2) logits at one position of (n, length) byte ids: the classifier
@@ -51,10 +75,9 @@ def _modules():
     return torch, FunctionStartRNN, AtPosition
 
 
-def build():
-    torch, FunctionStartRNN, _ = _modules()
-    torch.manual_seed(0)
-    return FunctionStartRNN()
+def build(seed=0):
+    _, FunctionStartRNN, _ = _modules()
+    return seeded(seed, FunctionStartRNN)
 
 
 def at_position(rnn, position=LENGTH // 2):
@@ -120,8 +143,10 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
         "seed": int(seed),
         "lr": 3e-3,
         "batch_size": 100,
-        "data": [[p.name, int(p.code.size), int(p.starts.sum())] for p in train_programs],
-        "test_data": [[p.name, int(p.code.size)] for p in test_programs],
+        "data": [
+            [p.name, int(p.code.size), int(p.starts.sum()), _digest(p)] for p in train_programs
+        ],
+        "test_data": [[p.name, int(p.code.size), _digest(p)] for p in test_programs],
     }
 
     def fit(module):
@@ -135,4 +160,12 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
             "test": labelling_scores(module, test_ids, test_labels),
         }
 
-    return cached(f"{name}_seed{seed}", recipe, build, fit, progress=progress)
+    return cached(f"{name}_seed{seed}", recipe, partial(build, seed), fit, progress=progress)
+
+
+def _digest(program):
+    """The first 16 hex digits of the SHA-256 of a program's bytes and starts: programs of
+    one name, size and number of starts (rebuilt, relabelled) are still told apart."""
+    h = hashlib.sha256(np.ascontiguousarray(program.code, dtype=np.uint8).tobytes())
+    h.update(np.packbits(np.asarray(program.starts, dtype=bool)).tobytes())
+    return h.hexdigest()[:16]

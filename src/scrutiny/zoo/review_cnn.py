@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 
 from scrutiny.datasets import load_food_reviews
-from scrutiny.zoo.training import cached
+from scrutiny.zoo.training import cached, seeded
 
 EPOCHS = 8
 EMBED, FILTERS, WIDTH = 32, 64, 3
@@ -40,7 +40,7 @@ def word_ids(texts, vocab):
     return out
 
 
-def build(n_words):
+def build(n_words, seed=0):
     import torch
     from torch import nn
 
@@ -60,8 +60,7 @@ def build(n_words):
             h = h.masked_fill((ids == 0)[:, None, :], 0.0)  # padding is no phrase
             return self.out(self.drop(h.amax(dim=2)))
 
-    torch.manual_seed(0)
-    return WordCNN()
+    return seeded(seed, WordCNN)
 
 
 class ReviewCNN:
@@ -120,6 +119,6 @@ def review_cnn(seed=0, progress=True):
         "words": len(vocab),
     }
     module, facts = cached(
-        f"review_cnn_seed{seed}", facts, lambda: build(len(vocab) + 2), fit, progress=progress
+        f"review_cnn_seed{seed}", facts, lambda: build(len(vocab) + 2, seed), fit, progress=progress
     )
     return ReviewCNN(module, vocab), facts

@@ -48,6 +48,18 @@ def train(
     return module
 
 
+def seeded(seed, make):
+    """``make()`` (a module's construction) with torch's generator seeded with ``seed``,
+    and then put back as it was: each seed starts from weights of its own (seed 0 from the
+    published models'), and the caller's random numbers are left alone, also on a cache
+    hit, where the module is built before the cached weights replace its own."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):  # the CPU's generator; CUDA's is not touched
+        torch.manual_seed(seed)
+        return make()
+
+
 def accuracy(module, X, labels, batch_size=1000):
     import torch
 
@@ -66,14 +78,18 @@ def cached(name, recipe, build, fit, progress=True):
 
     ``recipe`` (a JSON dict: seed, epochs, learning rate, ...) is recorded with the
     module's architecture and the torch version, and a cached model made by any other
-    recipe is trained again rather than reused. A cache that cannot be written costs a
-    warning, not the trained model."""
+    recipe is trained again rather than reused. A seed other than 0 is recorded as the
+    seed of the initial weights too: those models started from seed 0's weights before
+    ``seeded``, and are trained again. A cache that cannot be written costs a warning, not
+    the trained model."""
     import torch
 
     folder = cache_dir(create=False)  # made when the model is cached
     weights, info = folder / f"{name}.npz", folder / f"{name}.json"
     module = build()
     recipe = {**recipe, "architecture": repr(module), "torch": torch.__version__}
+    if recipe.get("seed", 0) != 0:
+        recipe["initial_weights_seed"] = recipe["seed"]
     if weights.is_file() and info.is_file():
         try:
             facts = json.loads(info.read_text())
