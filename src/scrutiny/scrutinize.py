@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
 from scrutiny.fidelity import _put, checked_ks, default_ks
 from scrutiny.guided import designed_fits, random_deletions
+from scrutiny.representations import TokenRepresentation
 
 # the headline k of each attack on inputs of 100 elements or more (a 784-pixel image: 2.5%
 # and 5% of it); smaller inputs take the same share of their size, ``headline_k``
@@ -297,9 +298,14 @@ def scrutinize(
 
     mode = mode or ("local" if explainer.mode == "local" else "guided")
     targets = np.full(index.size, target)
-    # perturb at the scale of the headline question: up to ADVERSARIAL_K elements off
+    # perturb at the scale of the headline question: up to ADVERSARIAL_K elements off. A
+    # token window's ids take few outputs with so few off (5 of 41 bytes), which a local
+    # mixture fits by a regime per output, intercepts without effects (2 off: every effect
+    # 0): windows are perturbed at the explainer's own rates
     max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
-    if mode == "guided" and n_samples is None:
+    if isinstance(rep, TokenRepresentation) and rep.window is not None:
+        max_off = None
+    if mode == "guided" and n_samples is None and max_off is not None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)
     exp = explainer.explain(  # many small perturbations, spread over every present feature
         X[index],
