@@ -38,6 +38,11 @@ def test_local_mode_explains_the_window_and_recovers_each_bytes_effect():
         atol=0.1,
     )
     assert [sorted(t) for t in exp.top(2)] == [[12, 18]] * 3
+    from scrutiny.baselines import random_explanation
+
+    chance = random_explanation(exp)  # the chance level keeps to the window too
+    assert (chance.values[:, outside] == 0).all() and (chance.values[:, 12] > 0).all()
+    assert chance.meta["representation"]["window"] == list(WINDOW)
 
 
 def test_lime_tokens_removes_window_bytes_in_place_and_finds_the_decisive_ones():

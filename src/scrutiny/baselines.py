@@ -49,9 +49,12 @@ def random_explanation(explanation, random_state=0):
     """The same inputs and targets with uniformly random contributions to the elements that
     differ from the baseline: the chance level of every fidelity test. An element at the
     baseline gets none, as in every other explanation here: switching a background pixel
-    or a padding token to the baseline changes nothing, so ranking it would be no test."""
+    or a padding token to the baseline changes nothing, so ranking it would be no test. Nor
+    does a token window's context, which is no feature; the representation is kept, so the
+    tests keep to the window as for the explanation mimicked."""
     rng = np.random.default_rng(random_state)
     moved = np.asarray(explanation.inputs) != np.asarray(explanation.baseline)
+    moved &= explanation.feature_elements.reshape(explanation.shape)
     values = rng.uniform(size=explanation.values.shape) * moved
     return Explanation(
         inputs=explanation.inputs,
@@ -64,7 +67,11 @@ def random_explanation(explanation, random_state=0):
         meta={  # and what the model is queried with, as for the explanation it mimics
             "seconds": 0.0,
             "model_queries": 0,
-            **{k: copy.deepcopy(explanation.meta[k]) for k in _QUERY_META if k in explanation.meta},
+            **{
+                k: copy.deepcopy(explanation.meta[k])
+                for k in (*_QUERY_META, "representation")
+                if k in explanation.meta
+            },
         },
     )
 
