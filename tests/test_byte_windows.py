@@ -43,6 +43,10 @@ def test_local_mode_explains_the_window_and_recovers_each_bytes_effect():
     chance = random_explanation(exp)  # the chance level keeps to the window too
     assert (chance.values[:, outside] == 0).all() and (chance.values[:, 12] > 0).all()
     assert chance.meta["representation"]["window"] == list(WINDOW)
+    from scrutiny.fidelity import paper_protocol
+
+    with pytest.raises(ValueError, match="token ids"):  # 5 x a byte id is no byte
+        paper_protocol(presence_model, exp, X, k=3)
 
 
 def test_lime_tokens_removes_window_bytes_in_place_and_finds_the_decisive_ones():

@@ -493,10 +493,17 @@ def test_explanations_go_to_shaps_plots_adding_up_as_shap_reads_them():
         np.testing.assert_array_equal(s.values, exp.values)
         ax = shap.plots.waterfall(s[0], show=False)  # shap's own plot draws it
         plt.close(ax.figure)
-    added = ours.to_shap().base_values + ours.values.sum(axis=1)  # the surrogate's logit
-    np.testing.assert_allclose(added, ours.surrogate_logit, rtol=1e-12)
+    # the base value is the surrogate at the baseline: for this exactly additive logit the
+    # model's logit there, to the local fit's spread (its 95% intervals ~0.1 wide here)
+    p0 = clf.predict_proba(ex.categories_.decode(ex.representation.baseline[None]))[0]
+    at_baseline = np.log(p0[ours.target] / (1 - p0[ours.target]))
+    np.testing.assert_allclose(ours.to_shap().base_values, at_baseline, atol=0.02)
     p = clf.predict_proba(rows)[np.arange(3), theirs.target]  # KernelSHAP: the probability
     np.testing.assert_allclose(
         theirs.to_shap().base_values + theirs.values.sum(axis=1), p, atol=1e-6
     )
     assert ours.to_shap().lower_bounds is not None and theirs.to_shap().lower_bounds is None
+    from scrutiny.baselines import random_explanation
+
+    with pytest.raises(ValueError, match="random explanations have no surrogate output"):
+        random_explanation(ours).to_shap()

@@ -134,6 +134,28 @@ def test_methods_of_scikit_learn_models_that_give_no_probabilities_are_refused()
     assert ModelAdapter(clf.decision_function, outputs="logits").log_proba(X).shape == (10, 2)
 
 
+def test_what_is_not_a_scikit_learn_model_or_not_whole_numbers_is_taken_as_before():
+    """The refusals above are keyed on scikit-learn estimators and integer or bool dtypes:
+    a wrapper's bound method (sklearn's tags raised AttributeError on it), probabilities as
+    objects or pandas' nullable floats, and whole-number scores declared as logits pass."""
+    import pandas as pd
+    import sklearn  # noqa: F401  (the check runs once sklearn is imported)
+
+    class Wrapper:
+        def predict_proba(self, x):
+            return probs(x)
+
+    expected = ModelAdapter(probs).log_proba(X)
+    for model in (
+        Wrapper().predict_proba,
+        lambda x: probs(x).astype(object),
+        lambda x: pd.DataFrame(probs(x)).astype("Float64"),
+    ):
+        np.testing.assert_allclose(ModelAdapter(model).log_proba(X), expected)
+    votes = ModelAdapter(lambda x: np.round(3 * x @ W).astype(int), outputs="logits")
+    assert votes.log_proba(X).shape == (10, 3)
+
+
 @pytest.mark.parametrize("wrap", [lambda z: (z,), lambda z: {"logits": z}], ids=["tuple", "dict"])
 def test_a_torch_module_returning_no_tensor_is_named_not_said_to_raise(wrap):
     class Wrapped(torch.nn.Module):

@@ -181,6 +181,28 @@ def test_a_model_that_moves_only_confident_probabilities_is_refused(tmp_path):
     Explainer.load(tmp_path / "ex", lambda X: confident(2.0)(X).astype(np.float32))  # rounding
 
 
+def test_a_float32_model_rounded_otherwise_near_certainty_is_the_same_model(tmp_path):
+    """A sigmoid in float32 at logits 8-12 gives 1 - p to ~1e-7 absolute: the same model
+    rounding p one step lower (another BLAS, another thread count) moved the class logits
+    by up to 1e-2 nats, and was refused at 1e-3."""
+
+    def sigmoid32(step=False, slope=1.0):
+        def model(X):
+            z = (10.0 + slope * X[:, 0]).astype(np.float32)
+            p = np.float32(1) / (np.float32(1) + np.exp(-z))
+            p = np.nextafter(p, np.float32(0)) if step else p
+            return np.stack([np.float32(1) - p, p], axis=1)
+
+        return model
+
+    Explainer(sigmoid32(), X, **KW).fit([1]).save(tmp_path / "ex")
+    a, b = sigmoid32()(X[:16]), sigmoid32(step=True)(X[:16])
+    assert np.abs(np.log(a[:, 0] / a[:, 1]) - np.log(b[:, 0] / b[:, 1])).max() > 1e-3
+    Explainer.load(tmp_path / "ex", sigmoid32(step=True))
+    with pytest.raises(ValueError, match="not the one"):  # a change past rounding still is
+        Explainer.load(tmp_path / "ex", sigmoid32(slope=1.05))
+
+
 def test_a_regression_output_is_checked_on_its_own_scale(tmp_path):
     def values(small):  # output 0 in thousands, output 1 in hundredths
         return lambda X: np.column_stack([1000 + 100 * X[:, 0], small * X[:, 1]])

@@ -265,6 +265,11 @@ class Explanation:
 
         m = len(self)
         out = self.surrogate_logit
+        if np.isnan(out).any():
+            raise ValueError(
+                f"{self.method} explanations have no surrogate output, which shap's base "
+                "value is taken from"
+            )
         if self.meta.get("scale") == "probability":  # LIME's, KernelSHAP's values
             out = 0.5 * (1.0 + np.tanh(0.5 * out))
         named = self.categorical_columns

@@ -137,8 +137,15 @@ def paper_protocol(
     - synthetic: as many noise inputs N(noise[0], noise[1]^2) as positives, with the
       reference's top-k elements at 3 x; random: |noise| with k random elements set to
       ``random_value`` (higher = more faithful).
-    Columns that name things (levels, codes) cannot be scaled and are refused.
+    Columns that name things (levels, codes) cannot be scaled and are refused, as are
+    tokens (word ids, byte ids).
     """
+    if (explanation.meta.get("representation") or {}).get("kind") == "tokens":
+        raise ValueError(
+            "the paper's protocol scales values (0.5, 5 and 3 times a reference's), which "
+            "token ids (words, bytes) cannot take: test these explanations with deduction, "
+            "augmentation and synthetic, which remove tokens"
+        )
     named = explanation.categorical_columns
     if named:
         names = explanation.feature_names

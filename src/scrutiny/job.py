@@ -10,7 +10,7 @@ import numpy as np
 
 from scrutiny import plots
 from scrutiny.baselines import random_explanation
-from scrutiny.fidelity import deduction, default_ks, deletion, pcr
+from scrutiny.fidelity import checked_ks, deduction, deletion, pcr
 from scrutiny.report import figure_png, write_report
 
 # The report flags a fit whose chains' split R-hat of the log-likelihood exceeds this: Gelman
@@ -46,8 +46,7 @@ def explain_and_report(
         )
     )
     test = exp if X_test is None else explainer.explain(X_test)
-    size = int(np.prod(test.shape))
-    ks = default_ks(size) if ks is None else [k for k in ks if k <= size] or [size]
+    ks = checked_ks(ks, int(test.feature_elements.sum()))  # a token window's, not its context
     methods = {"DMM-MEN": test, "random": random_explanation(test, seed)}
     regression = explainer.model.regression
     if regression:  # the mean fall of the output

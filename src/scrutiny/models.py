@@ -82,6 +82,7 @@ class ModelAdapter:
             names = getattr(fitted, "feature_names_in_", None)
             self._fitted_names = None if names is None else [str(n) for n in names]
         self.n_calls = 0
+        self.output_eps = 0.0  # the relative precision of the model's outputs, as seen
         self.n_rows = 0
         self.n_classes = None
 
@@ -210,7 +211,8 @@ class ModelAdapter:
             ) from exc
         self.n_calls += 1
         self.n_rows += len(xb)
-        out, eps = _numeric(out)
+        out, eps, whole = _numeric(out)
+        self.output_eps = max(self.output_eps, eps)
         what = "outputs" if self.regression else "classes"
         expected = f"expected ({len(xb)}, n_{what}) or ({len(xb)},)"
         if out.ndim not in (1, 2) or out.shape[0] != len(xb):
@@ -236,7 +238,7 @@ class ModelAdapter:
                 f"the model returned {int(bad.sum())} non-finite values (NaN or inf), the "
                 f"first for input {start + row}"
             )
-        result = out if self.regression else self._to_log_proba(out, eps, start)
+        result = out if self.regression else self._to_log_proba(out, eps, whole, start)
         if self.n_classes is None:
             self.n_classes = result.shape[1]
         elif result.shape[1] != self.n_classes:
@@ -246,11 +248,10 @@ class ModelAdapter:
             )
         return result
 
-    def _to_log_proba(self, out, eps, start):
-        if eps == 0.0:  # integers or bools: labels (clf.predict), not probabilities or scores
+    def _to_log_proba(self, out, eps, whole, start):
+        if whole and self.outputs == "probabilities":  # labels (clf.predict), or votes
             raise ModelError(
-                "the model returned whole numbers, not probabilities or scores: class labels? "
-                f"{_HINT}"
+                f"the model returned whole numbers, not probabilities: class labels? {_HINT}"
             )
         if self.outputs == "logits":
             _refuse_probabilities_as_logits(out, eps)
@@ -311,7 +312,10 @@ def _check_bound_method(method, fitted, outputs):
     refused."""
     if "sklearn" not in sys.modules:
         return
-    from sklearn.base import is_classifier, is_regressor
+    from sklearn.base import BaseEstimator, is_classifier, is_regressor
+
+    if not isinstance(fitted, BaseEstimator):  # a wrapper's, Keras's: its own business
+        return
 
     name, kind = getattr(method, "__name__", ""), type(fitted).__name__
     if is_classifier(fitted) and name == "predict":
@@ -327,8 +331,8 @@ def _check_bound_method(method, fitted, outputs):
 
 
 def _numeric(out):
-    """The model's output as a float64 array and the relative precision it came in, or a
-    ModelError saying what it was."""
+    """The model's output as a float64 array, the relative precision it came in, and
+    whether it came as whole numbers (integers, bools), or a ModelError saying what it was."""
     eps = 0.0
     if isinstance(out, tuple | dict):  # (probabilities, extras), a Hugging Face output
         raise ModelError(
@@ -353,7 +357,7 @@ def _numeric(out):
                 eps = max(eps, float(ml_dtypes.finfo(arr.dtype).eps))
             except ValueError:  # not a floating-point type
                 pass
-        return np.asarray(arr, dtype=np.float64), eps
+        return np.asarray(arr, dtype=np.float64), eps, arr.dtype.kind in "biu"
     except (TypeError, ValueError, RuntimeError) as exc:  # a list of tensors needing grad
         raise ModelError(
             f"the model returned a {type(out).__name__} that is not an array of numbers: {exc}"

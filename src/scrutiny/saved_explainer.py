@@ -30,10 +30,11 @@ from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 FORMAT = "scrutiny.explainer/1"
 # How far the model given to ``load`` may stray from the outputs saved on the fit data. A
 # classifier's are compared as the surrogates were fitted to them: each class's logit,
-# censored at the explainer's logit_limit, in nats (another BLAS or thread count moves a
-# float32 network's by ~1e-6; its probabilities hid a change of nats in a confident model's
-# logits, 1e-6 in p). A regression model's values, relative to the largest of each output
-# (float32 rounds them by ~1e-7 of that; one output in thousands hid another in hundredths).
+# censored at the explainer's logit_limit, in nats beyond what rounding its probabilities
+# to the model's precision moves them (their probabilities hid a change of nats in a
+# confident model's logits, 1e-6 in p). A regression model's values, relative to the
+# largest of each output (float32 rounds them by ~1e-7 of that; one output in thousands hid
+# another in hundredths).
 LOGIT_TOLERANCE = 1e-3
 VALUE_TOLERANCE = 1e-4
 PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model, spread over them
@@ -171,21 +172,30 @@ def _check_model(ex, path):
             f"fitted to a model of {saved.shape[1]}"
         )
     if regression:
-        scale = np.maximum(np.abs(saved).max(axis=0), np.finfo(float).tiny)
+        # each output on its own scale, but not below a thousandth of the largest: an
+        # output at 0 on the probes would turn rounding into a refusal
+        scale = np.maximum(np.abs(saved).max(axis=0), 1e-3 * np.abs(saved).max())
+        scale = np.maximum(scale, np.finfo(float).tiny)
         gap, tolerance = float((np.abs(now - saved) / scale).max()), VALUE_TOLERANCE
         what = "outputs, relative to each one's largest,"
     else:
-        lim = ex.logit_limit
-        gap = max(
-            float(
-                np.abs(
-                    np.clip(class_logit(now, c), -lim, lim)
-                    - np.clip(class_logit(saved, c), -lim, lim)
-                ).max()
+        lim, eps = ex.logit_limit, ex.model.output_eps
+        p = np.exp(saved)
+        gap = 0.0
+        for c in range(saved.shape[1]):
+            moved = np.abs(
+                np.clip(class_logit(now, c), -lim, lim) - np.clip(class_logit(saved, c), -lim, lim)
             )
-            for c in range(saved.shape[1])
+            # a probability rounded to the model's precision (1 - p too, which a sigmoid's
+            # [1 - p, p] takes by subtraction) moves the logit by eps / p + eps / (1 - p),
+            # in each of the two models: 1e-3 nats at logit 10 in float32
+            with np.errstate(divide="ignore"):
+                slack = 2 * eps * (1 / p[:, c] + 1 / (1 - p[:, c]))
+            gap = max(gap, float((moved - slack).max()))
+        tolerance, what = (
+            LOGIT_TOLERANCE,
+            f"class logits (within +-{lim:g}, as fitted), past rounding,",
         )
-        tolerance, what = LOGIT_TOLERANCE, f"class logits (within +-{lim:g}, as fitted)"
     if not gap <= tolerance:
         raise ValueError(
             f"the model is not the one the explainer saved in {path} was fitted to: its "
