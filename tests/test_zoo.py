@@ -1,7 +1,5 @@
 """Reference models: architectures, and the cache of weights as plain arrays."""
 
-import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ torch = pytest.importorskip("torch")
 from scrutiny.zoo.fashion_cnn import build as build_cnn  # noqa: E402
 from scrutiny.zoo.mnist_mlp import build as build_mlp  # noqa: E402
 from scrutiny.zoo.training import cached  # noqa: E402
+from tests.temporaries import age, plant_temporaries  # noqa: E402
 
 
 def test_architectures_accept_images_and_return_ten_logits():
@@ -81,12 +80,7 @@ def test_temporaries_of_killed_writes_are_named_as_ours_and_removed(tmp_path, mo
     so a write killed halfway leaves nothing for good; caching removes those an hour old
     and keeps a younger one (a training writing now)."""
     monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
-    now = time.time()
-    stale = tmp_path / f".tiny.npz.{'0' * 32}.tmp"
-    fresh = tmp_path / f".tiny.npz.{'1' * 32}.tmp"
-    for path, age in ((stale, 3700), (fresh, 600)):
-        path.write_bytes(b"half an npz")
-        os.utime(path, (now - age, now - age))
+    _, fresh = plant_temporaries(tmp_path, "tiny.npz")
     written, savez = [], np.savez
     monkeypatch.setattr(np, "savez", lambda f, **a: (written.append(Path(f.name)), savez(f, **a)))
     cached("tiny", {}, lambda: torch.nn.Linear(3, 2), half_weights, progress=False)
@@ -95,7 +89,7 @@ def test_temporaries_of_killed_writes_are_named_as_ours_and_removed(tmp_path, mo
 
     (killed,) = written  # as a write killed before its rename would leave it
     killed.write_bytes(b"half an npz")
-    os.utime(killed, (now - 3700, now - 3700))
+    age(killed)
     assert clear_temporaries(tmp_path) == fresh.stat().st_size and not killed.exists()
 
 
