@@ -163,13 +163,7 @@ class Explanation:
         if by not in ("value", "magnitude"):
             raise ValueError(f"by must be 'value' or 'magnitude', got {by!r}")
         flat = self.values.reshape(len(self), -1)
-        order = np.argsort(-(flat if by == "value" else np.abs(flat)), axis=1, kind="stable")
-        context = ~self.feature_elements
-        if context.any():  # after every feature, whatever its value: removing it is no test
-            order = np.take_along_axis(
-                order, np.argsort(context[order], axis=1, kind="stable"), axis=1
-            )
-        return order[:, :k]
+        return ranked(flat if by == "value" else np.abs(flat), self.feature_elements)[:, :k]
 
     @property
     def feature_elements(self):
@@ -352,6 +346,16 @@ class Explanation:
                 "their recorded checksum"
             )
         return cls(**arrays, method=str(meta.get("method")), meta=meta.get("meta") or {})
+
+
+def ranked(score, features):
+    """(m, n) flat indices per row by ``score``, highest first, ties by index; elements of
+    no feature (``~features``: a token window's context) last, whatever their score:
+    removing them is no test."""
+    order = np.argsort(-score, axis=1, kind="stable")
+    if features.all():
+        return order
+    return np.take_along_axis(order, np.argsort(~features[order], axis=1, kind="stable"), axis=1)
 
 
 def _num(x):

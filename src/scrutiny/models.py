@@ -269,10 +269,7 @@ class ModelAdapter:
             out = np.stack([1.0 - out, out], axis=1)
         sums = out.sum(axis=1)
         off = np.abs(sums - 1.0)
-        # rounding in the model's own precision (bfloat16: 0.4%): each probability by a
-        # relative eps / 2, so their sum by eps / 2 whatever the number of classes, and the
-        # normalisation's sum and division by as much again
-        tolerance = max(_SUM_TOLERANCE, 2 * eps)
+        tolerance = _sum_tolerance(eps)
         if out.shape[1] > 1 and off.max() > tolerance:
             row = int(off.argmax())
             raise ModelError(
@@ -290,6 +287,14 @@ _HINT = (
 )
 
 
+def _sum_tolerance(eps):
+    """How far from 1 a row of probabilities may sum: rounding in the model's own precision
+    (bfloat16: 0.4%) moves each probability by a relative eps / 2, so their sum by eps / 2
+    whatever the number of classes, and the normalisation's sum and division by as much
+    again."""
+    return max(_SUM_TOLERANCE, 2 * eps)
+
+
 def _refuse_probabilities_as_logits(out, eps):
     """Probabilities declared as logits were explained as log-softmax(p): every class
     squeezed to about [-1, 1]. Rows that all lie in [0, 1] and sum to 1 are refused; one row
@@ -298,7 +303,7 @@ def _refuse_probabilities_as_logits(out, eps):
         return
     if out.min() >= 0 and out.max() <= 1:
         off = np.abs(out.sum(axis=1) - 1.0).max()
-        if off <= max(_SUM_TOLERANCE, 2 * eps):
+        if off <= _sum_tolerance(eps):
             raise ModelError(
                 "outputs='logits', but the model's outputs are probabilities (each row in "
                 "[0, 1], summing to 1): pass outputs='probabilities'"

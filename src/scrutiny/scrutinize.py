@@ -29,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
+from scrutiny.explanation import ranked
 from scrutiny.fidelity import _put, checked_ks, default_ks
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.representations import TokenRepresentation
@@ -362,7 +363,7 @@ def scrutinize(
             seed = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, h))
             h_top = _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed)
         else:
-            h_top = _ranked(gain, owned)[:, :kmax]
+            h_top = ranked(gain, owned)[:, :kmax]
         h_rand = _random_present(P, H, kmax, rng, owned)
 
         def craft(k, random, H=H, h_top=h_top, h_rand=h_rand):
@@ -491,13 +492,6 @@ def _attack(model, name, ks, originals, craft, success_of, elements):
     return Attack(
         name, ks, success_of(pred), pred, success_of(rpred), rpred, originals, craft, elements
     )
-
-
-def _ranked(score, owned):
-    """(m, n) flat indices per row by ``score``, highest first, ties by index; elements of
-    no feature (``~owned``: a token window's context) last, whatever their score."""
-    order = np.argsort(-score, axis=1, kind="stable")
-    return np.take_along_axis(order, np.argsort(~owned[order], axis=1, kind="stable"), axis=1)
 
 
 def _random_present(P, ref, k, rng, owned):
