@@ -78,6 +78,9 @@ class TextEncoder:
         self.length = None if length is None else int(length)
         self._pieces = [""]  # id 0: no piece
         self._ids = {}
+        self._joins = [False]  # per id: the piece ends in a word (see _joined)
+        self._opens = [False]  # per id: the piece starts with a word
+        self._cached = (0,)  # _tables, for a vocabulary of this many pieces
 
     def encode(self, texts):
         """(n, length) float64 rows of piece ids of a list of texts."""
@@ -102,24 +105,41 @@ class TextEncoder:
         if piece not in self._ids:
             self._ids[piece] = len(self._pieces)
             self._pieces.append(piece)
+            words = _words(piece)
+            self._joins.append(bool(words) and words[-1][1] == len(piece))
+            self._opens.append(_RUN.match(piece) is not None)
         return self._ids[piece]
 
     def decode(self, rows):
-        """The texts of rows of piece ids (switched-off positions left out)."""
+        """The texts of rows of piece ids (switched-off positions left out): the kept
+        pieces joined, with a space after one ending in a word before one starting with a
+        word (never so within a text), lest the two words fuse into one. The model's
+        queries pass through here, thousands per explanation: per-piece tables, no
+        per-piece Python."""
         ids = self._checked(rows)
-        return [self._joined([self._pieces[j] for j in row if j]) for row in ids]
+        plain, spaced, joins, opens = self._tables()
+        texts = []
+        for row in ids:
+            kept = row[row != 0]
+            parts = plain[kept]
+            gap = joins[kept[:-1]] & opens[kept[1:]]
+            if gap.any():
+                parts[:-1][gap] = spaced[kept[:-1][gap]]
+            texts.append("".join(parts))
+        return texts
 
-    @staticmethod
-    def _joined(parts):
-        """Pieces joined, with a space after one ending in a word before one starting with
-        a word (never so within a text), lest the two words fuse into one."""
-        out = parts[:1]
-        for p in parts[1:]:
-            words = _words(out[-1])
-            if words and words[-1][1] == len(out[-1]) and _RUN.match(p):
-                out.append(" ")
-            out.append(p)
-        return "".join(out)
+    def _tables(self):
+        """The pieces, each with a space after it, and the two flags, as arrays, remade
+        only when the vocabulary has grown."""
+        if self._cached[0] != len(self._pieces):
+            self._cached = (
+                len(self._pieces),
+                np.array(self._pieces, dtype=object),
+                np.array([p + " " for p in self._pieces], dtype=object),
+                np.array(self._joins),
+                np.array(self._opens),
+            )
+        return self._cached[1:]
 
     def words(self, row):
         """The word at each position of one row ('' where there is none)."""
