@@ -507,3 +507,49 @@ def test_explanations_go_to_shaps_plots_adding_up_as_shap_reads_them():
 
     with pytest.raises(ValueError, match="random explanations have no surrogate output"):
         random_explanation(ours).to_shap()
+
+
+def test_bools_and_categoricals_of_numbers_are_levels_given_back_in_their_dtype():
+    """A bool switched off to its mean (0.55) is a value it never takes: a one-hot
+    encoder of the model's refused it, and a model reading a pandas categorical of numbers
+    took its mean for a missing value. Both are levels, and the model gets its dtypes."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame, y = table()
+    rng = np.random.default_rng(1)
+    frame = frame.assign(
+        flag=rng.random(len(frame)) < 0.55,
+        grade=pd.Categorical(rng.choice([1, 2, 3], len(frame), p=[0.2, 0.5, 0.3])),
+        member=pd.array(rng.random(len(frame)) < 0.3, dtype="boolean"),
+    )
+    y = np.where(frame["flag"], y, 1 - y)
+    encode = make_column_transformer(
+        (OneHotEncoder(), ["home", "job", "flag", "grade", "member"]), remainder="passthrough"
+    )
+    clf = make_pipeline(encode, LogisticRegression(C=100.0)).fit(frame, y)
+    seen = []
+
+    def model(rows):
+        seen.append(rows.dtypes.astype(str).to_dict())
+        return clf.predict_proba(rows)
+
+    ex = Explainer(model, frame, mode="local", n_samples=200, random_state=0, progress=False)
+    rep = ex.representation
+    assert rep.categorical.tolist() == [1, 2, 3, 4, 5]
+    assert ex.categories_.levels["flag"] == [False, True] and rep.baseline[3] == 1  # True
+    assert ex.categories_.levels["grade"] == [1, 2, 3] and rep.baseline[4] == 1  # grade 2
+    assert rep.baseline[5] == 0  # member: False, the most frequent
+    ex.surrogate.update(n_components=1, lambda1=0.0)
+    exp = ex.explain(frame.iloc[:8])
+    flipped = frame.iloc[:8].assign(flag=True)
+    effect = log_odds(clf, frame.iloc[:8]) - log_odds(clf, flipped)
+    sign = np.where(exp.target == 1, 1.0, -1.0)
+    assert np.allclose(exp.values[:, 3], sign * effect, atol=0.05)  # flag's exact effect
+    want = {"flag": "bool", "grade": "category", "member": "boolean"}
+    assert all({k: d[k] for k in want} == want for d in seen)
+    assert exp.to_frame().query("name == 'flag'")["level"].tolist() == [
+        str(v) for v in frame["flag"].iloc[:8]
+    ]

@@ -329,7 +329,7 @@ def lime_tabular(
     input's own bin or value of each column; ``num_samples`` queries each (lime's default
     5,000). Effects are against the training mean, the baseline the Explainer and the
     fidelity tests use for tables; a DataFrame's column names are kept, and its columns of
-    names (strings, categoricals) are categories to LIME, their baseline the most frequent
+    names (strings, categoricals, bools) are categories to LIME, their baseline the most frequent
     level, as the Explainer's; so are the ``categorical`` columns (names or numbers) of
     numbers that name things, as the Explainer's ``categorical``. A regression model
     (``outputs="values"``, or its ``ModelAdapter``) is explained in LIME's regression
@@ -657,7 +657,7 @@ def _encoded(adapter, X, names, name):
         text = [c for c, col in X.items() if is_categorical(col)]
         if text:
             raise TypeError(
-                f"{name}'s columns {text[:5]} hold names, not numbers: pass "
+                f"{name}'s columns {text[:5]} hold names or bools, not quantities: pass "
                 "model=explainer.model, which knows their levels, and "
                 "representation=explainer.representation"
             )

@@ -1,4 +1,4 @@
-"""Categorical table columns (strings, pandas categoricals) as level codes and back.
+"""Categorical table columns (strings, pandas categoricals, bools) as level codes and back.
 
 The explainer works on float rows; a column of names ("rent", "owner") is carried as the
 code of each name among the column's levels in the fit data, and turned back into the names
@@ -15,15 +15,22 @@ import warnings
 
 import numpy as np
 
+# dtypes a column of names is given back in (pandas' nullable "boolean" and "string",
+# numpy's bool); others as objects
+_KEPT = ("bool", "boolean", "string")
 MANY_LEVELS = 50  # more levels than this, and than a tenth of the rows: warned about
 
 
 def is_categorical(column):
-    """Whether a DataFrame column holds names rather than numbers (bools are numbers, 0/1,
-    and so is a pandas categorical of numbers)."""
+    """Whether a DataFrame column holds names rather than quantities: strings, pandas
+    categoricals (of numbers too: the dtype says they name things) and bools (a bool
+    switched off to its mean, 0.55, is a value it never takes, and a one-hot encoder of
+    the model's refuses it)."""
     import pandas as pd
-    from pandas.api.types import is_numeric_dtype
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+    if isinstance(column.dtype, pd.CategoricalDtype) or is_bool_dtype(column.dtype):
+        return True
     # times (with a time zone too), periods, intervals and complex numbers are refused as
     # numbers they are not: as names, every time would be a level of its own
     timely = (pd.DatetimeTZDtype, pd.PeriodDtype, pd.IntervalDtype)
@@ -99,7 +106,7 @@ class Categories:
                 dtypes[key] = "ordered category" if col.cat.ordered else "category"
             else:
                 levels[key] = sorted(values)
-                dtypes[key] = "string" if str(col.dtype) == "string" else "object"
+                dtypes[key] = str(col.dtype) if str(col.dtype) in _KEPT else "object"
             many_levels(len(levels[key]), len(frame), f"{name}'s column {col_name!r}")
         if not levels:
             return None
@@ -165,9 +172,7 @@ class Categories:
                 ordered = dtype == "ordered category"
                 columns[col_name] = pd.Categorical(values, categories=cats, ordered=ordered)
             else:
-                columns[col_name] = pd.array(
-                    values, dtype="string" if dtype == "string" else object
-                )
+                columns[col_name] = pd.array(values, dtype=dtype)
         return pd.DataFrame(columns)
 
     def code(self, column, level, what="the level"):

@@ -124,7 +124,7 @@ class Explainer:
         See ``scrutiny.models.ModelAdapter``.
     X_fit : array (n, *input_shape), or a DataFrame of table rows
         Inputs the global surrogates are fitted on (and the tabular baseline is taken from).
-        A DataFrame's columns of names (strings, categoricals) are categorical
+        A DataFrame's columns of names (strings, categoricals) and bools are categorical
         (``categories_``, ``scrutiny.categories``): carried as level codes, their levels
         those of X_fit, and the model is queried with the names.
     mode : "global", "local" or "guided"
@@ -141,7 +141,7 @@ class Explainer:
         ``scrutiny.text.TextEncoder`` (local mode only).
     baseline : None, scalar, array of the input shape, or {column name: value}
         The value meaning "absent": 0 for images, the training mean for tabular data (for a
-        DataFrame's columns of names, strings or categoricals, their most frequent level,
+        DataFrame's columns of names, strings, categoricals or bools, their most frequent level,
         as its code: the model is queried with the names). An image's may also be one value
         per channel, (C,), in either channel layout. A table's may be given by column name
         (a dict, or a pandas Series such as ``X_fit.median(numeric_only=True)``; a column of
