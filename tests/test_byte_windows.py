@@ -324,3 +324,20 @@ def test_scrutinize_explains_a_window_at_rates_a_local_fit_can_read():
     ex = Explainer(starts, X, mode="local", representation=rep, n_samples=300, random_state=0)
     s = scrutinize(ex, X, 1, ks=[2])
     assert s.adversarial.rate[0] == 1.0  # bytes 12 and 15 gone: no start
+
+
+def test_an_input_with_an_empty_window_is_left_out_not_fatal():
+    """Its context calls it a start, but no window byte is there to switch off: compared
+    on every element, it was scrutinized and stopped the whole run ("input 0 equals the
+    baseline everywhere", of the class's inputs)."""
+    from scrutiny.scrutinize import scrutinize
+
+    X = byte_rows(6)
+    X[4:, [2, 27]] = 0  # class 0: hosts
+    X[1, WINDOW[0] : WINDOW[1]] = 0  # context bytes 2 and 27 alone: a start
+    rep = TokenRepresentation(LENGTH, 0.0, WINDOW)
+    ex = Explainer(presence_model, X, mode="local", representation=rep, n_samples=100)
+    assert ex.model.predict(X).tolist() == [1, 1, 1, 1, 0, 0]
+    with pytest.warns(UserWarning, match=r"1 inputs of class 1 \(the first: row 1 of X\)"):
+        s = scrutinize(ex, X, 1, ks=[2], random_state=0)
+    assert s.index.tolist() == [0, 2, 3]

@@ -146,6 +146,29 @@ def test_blank_inputs_are_left_out_by_their_row_and_other_hosts_are_distinct(fit
     assert len(np.unique(hosts, axis=0)) == len(s.index)  # 40 others host ~20 inputs
 
 
+def test_a_legacy_random_state_and_a_whole_float_n_samples_are_taken(fitted):
+    """Both as the Explainer takes them: guided transplants read the seed sequence of a
+    RandomState's Generator (None) and crashed; n_samples=40.0 split into float rounds."""
+    ex, X, labels = fitted
+    a, b = (
+        scrutinize(
+            ex,
+            X,
+            2,
+            labels=labels,
+            max_inputs=4,
+            n_samples=40.0,
+            ks=(1, 3),
+            random_state=np.random.RandomState(3),
+        )
+        for _ in range(2)
+    )
+    assert a.meta["n_samples"] == 40 and a.meta["explanation_mode"] == "guided"
+    np.testing.assert_array_equal(
+        a.pathological["noise"].samples(3), b.pathological["noise"].samples(3)
+    )
+
+
 def test_without_labels_class_means_called(fitted):
     ex, X, _ = fitted
     s = scrutinize(ex, X, 0, ks=(3,), max_inputs=10)
@@ -166,8 +189,14 @@ def test_bad_requests_are_named(fitted):
         scrutinize(ex, X[labels == 1], 1, labels=labels[labels == 1])
     with pytest.raises(ValueError, match="samples of shape"):
         scrutinize(ex, X.reshape(len(X), -1), 0)
-    with pytest.raises(ValueError, match="max_inputs must be None or at least 1"):
-        scrutinize(ex, X, 0, max_inputs=0)
+    for bad in (0, 2.5, "3"):
+        with pytest.raises(ValueError, match="max_inputs must be a positive number of inputs"):
+            scrutinize(ex, X, 0, max_inputs=bad)
+    with pytest.raises(ValueError, match="n_samples must be a positive number"):
+        scrutinize(ex, X, 0, n_samples=25.5)
+    for bad in (1.7, True, "b", [0, 1]):  # was run as class 1, or an int() error
+        with pytest.raises(TypeError, match="target must be one class"):
+            scrutinize(ex, X, bad)
     size = int(np.prod(X.shape[1:]))  # a k past the input was dropped, unsaid
     with pytest.raises(ValueError, match=rf"between 1 and {size} .*got \[{size + 1}\]"):
         scrutinize(ex, X, 0, ks=(3, size + 1))
@@ -218,6 +247,14 @@ def test_tabular_rows_and_their_report_sections():
     headings = " ".join(h for h, _, _ in parts)
     assert "gallery" not in headings and "patterns" in headings  # no pictures of rows
     assert [name for _, _, images in parts for name, _ in images] == ["class_1_fooled.png"]
+    patterns = next(text for h, text, _ in parts if "patterns" in h)
+    assert " fit inputs, " in patterns and "fit rows" not in patterns
+    # with perturbed copies, a component's size counts them: 400 inputs, 800 rows
+    copied = Explainer(proba, X, fit_perturbations=1, surrogate=FAST, progress=False)
+    s = scrutinize(copied, X[:200], 1, ks=(1, 2), mode="global")
+    assert sum(p.size for p in s.patterns) == pytest.approx(800, abs=1)
+    patterns = next(text for h, text, _ in sections(s, copied) if "patterns" in h)
+    assert " fit rows (with copies), " in patterns and "fit inputs" not in patterns
 
 
 def test_a_tables_patterns_rank_what_pushes_toward_the_class_below_the_mean_too():
@@ -262,6 +299,13 @@ def test_labels_of_a_scikit_learn_classifier_are_its_own_labels():
     s = scrutinize(ex, X[:200], 0, labels=y[:200], mode="global")
     assert s.accuracy > 0.9
     assert (y[s.index] == "high").all()
+    # reports name the class by its label too: "class 0" alone read as a label 0
+    assert s.summary().startswith("class 0 (high): ") and "called class 0 (high)" in s.summary()
+    assert s.to_dict()["target_name"] == "0 (high)"
+    from scrutiny.weakness_report import sections
+
+    said = dict((h, text) for h, text, _ in sections(s, ex))
+    assert "predictions 0 (high): " in said["Class 0 (high): new predictions"]
     with pytest.raises(ValueError, match="not among the classifier's classes_"):
         scrutinize(ex, X[:200], 0, labels=np.full(200, "medium"), mode="global")
 

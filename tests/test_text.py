@@ -402,3 +402,17 @@ def test_kernel_shap_takes_the_representation_by_name():
         enc.wrap(word_model), X, representation="tokens", l1_reg=False, progress=False
     )
     assert enc.words(X[0])[exp.top(1)[0, 0]] == "great"
+
+
+def test_scrutinize_perturbs_a_text_at_the_scale_of_the_question():
+    """Only a window of bytes is explained at the explainer's own rates (its few outputs
+    defeat a local mixture at small ones); a text's words are switched off as many at a
+    time as the headline k, as images' pixels are. Every token representation had a
+    window, its whole length, and took the exception."""
+    from scrutiny.scrutinize import scrutinize
+
+    texts = ["so great", "great stuff here", "really great taste", "awful stuff", "bad one"]
+    _, X, ex = local_explainer(texts, n_samples=100)
+    s = scrutinize(ex, X, 1, ks=[1], random_state=0)
+    assert s.meta["max_off"] == 1  # the headline k of 3 positions: 1 word at a time
+    assert s.adversarial.rate[0] == 1.0  # "great" gone: not great

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, guided_logit
+from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, _count, guided_logit
 from scrutiny.explanation import ranked
 from scrutiny.fidelity import _put, checked_ks, default_ks
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.representations import TokenRepresentation
+from scrutiny.surrogate.driver import seed_sequence
 
 # the headline k of each attack on inputs of 100 elements or more (a 784-pixel image: 2.5%
 # and 5% of it); smaller inputs take the same share of their size, ``headline_k``
@@ -139,7 +140,7 @@ class Pattern:
 
     component: int
     weight: float
-    size: float  # posterior mean number of fit inputs in the component
+    size: float  # posterior mean number of fit rows in it (with fit_perturbations' copies)
     n_inputs: int  # scrutinized inputs assigned to it
     coefficients: np.ndarray  # per input element, shaped like an input
     nullified: Attack | None  # its top-k elements toward the class off in its inputs
@@ -170,12 +171,14 @@ class Scrutiny:
     patterns: list
     accuracy: float | None  # the model's on X, when labels were given
     meta: dict
+    target_name: str = ""  # how reports name the class: "0 (bad)" for a label "bad"
 
     def summary(self):
         """A plain-text table of every rate beside its random chance level."""
         which = "correctly classified" if self.accuracy is not None else "called it (no labels)"
+        name = self.target_name or str(self.target)
         lines = [
-            f"class {self.target}: {len(self.index)} inputs scrutinized, {which}",
+            f"class {name}: {len(self.index)} inputs scrutinized, {which}",
             f"{'k':>5}" + "".join(f"{n:>30}" for n in self.attacks()),
         ]
         for i, k in enumerate(self.ks):
@@ -186,12 +189,12 @@ class Scrutiny:
             lines.append(f"{k:>5}{cells}")
         lines.append(
             "adversarial: share misclassified after nullifying; "
-            "pathological: share called class " + str(self.target)
+            "pathological: share called class " + name
         )
-        for name, a in self.pathological.items():
+        for host, a in self.pathological.items():
             if a.untouched_rate is not None:
                 lines.append(
-                    f"{name}: {a.untouched_rate:.2f} of it is called {self.target} untouched "
+                    f"{host}: {a.untouched_rate:.2f} of it is called {name} untouched "
                     "(those are not used as hosts)"
                 )
         return "\n".join(lines)
@@ -206,6 +209,7 @@ class Scrutiny:
     def to_dict(self):
         return {
             "target": self.target,
+            "target_name": self.target_name or str(self.target),
             "k": list(self.ks),
             "n_inputs": len(self.index),
             "model_accuracy": self.accuracy,
@@ -257,9 +261,9 @@ def scrutinize(
     """
     t0, calls0, rows0 = time.perf_counter(), explainer.model.n_calls, explainer.model.n_rows
     X = explainer.check_inputs(X)
-    target = int(target)
     predicted = explainer.model.predict(X)
     n_classes = explainer.model.n_classes
+    target = _one_class(target)
     if not 0 <= target < n_classes:
         raise ValueError(f"class {target} does not exist: the model has {n_classes}")
     accuracy = None
@@ -273,14 +277,17 @@ def scrutinize(
         negative = (labels != target) & (predicted != target)
     else:
         positive, negative = predicted == target, predicted != target
-    if max_inputs is not None and not int(max_inputs) >= 1:
-        raise ValueError(f"max_inputs must be None or at least 1, got {max_inputs!r}")
-    blank = (X.reshape(len(X), -1) == explainer.representation.baseline.reshape(-1)).all(axis=1)
+    if max_inputs is not None:
+        max_inputs = _count(max_inputs, "max_inputs", 1, "inputs")
+    if n_samples is not None:
+        n_samples = _count(n_samples, "n_samples", 20, "perturbations")
+    rep = explainer.representation
+    blank = ~rep.features(X).any(axis=1)  # a token window's context does not count
     if (positive & blank).any():  # nothing to nullify, nothing to explain
         warnings.warn(
             f"{int((positive & blank).sum())} inputs of class {target} (the first: row "
-            f"{int(np.flatnonzero(positive & blank)[0])} of X) equal the baseline everywhere: "
-            "left out, as nullifying their features changes nothing",
+            f"{int(np.flatnonzero(positive & blank)[0])} of X) equal the baseline on every "
+            "feature: left out, as nullifying their features changes nothing",
             stacklevel=2,
         )
     index = np.flatnonzero(positive & ~blank)[:max_inputs]
@@ -288,14 +295,16 @@ def scrutinize(
         raise ValueError(f"no input of X is a correctly classified member of class {target}")
     if not negative.any():
         raise ValueError(f"every input of X is class {target}: nothing to host pathological ones")
-    rep = explainer.representation
     # ks count the elements an attack may change: every pixel (of a superpixel too) and
     # column, but of a token window only its positions, never the context around it
     owned = rep.groups >= 0
     size = int(owned.sum())
     ks = checked_ks(ks, size)
     kmax = max(ks)
+    if isinstance(random_state, np.random.RandomState):  # scikit-learn's kind: a draw of it
+        random_state = seed_sequence(random_state)
     rng = np.random.default_rng(random_state)
+    root = rng.bit_generator.seed_seq  # of an int, None, a seed sequence or a Generator
 
     mode = mode or ("local" if explainer.mode == "local" else "guided")
     targets = np.full(index.size, target)
@@ -304,7 +313,7 @@ def scrutinize(
     # mixture fits by a regime per output, intercepts without effects (2 off: every effect
     # 0): windows are perturbed at the explainer's own rates
     max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
-    if isinstance(rep, TokenRepresentation) and rep.window is not None:
+    if isinstance(rep, TokenRepresentation) and rep.window != (0, rep.input_shape[0]):
         max_off = None
     if mode == "guided" and n_samples is None and max_off is not None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)
@@ -359,8 +368,7 @@ def scrutinize(
         if rep.kind == "tokens":  # ids are names too: the donor's token's own effect
             gain = np.where(P != H, values, 0.0)
         if mode == "guided":
-            parent = rng.bit_generator.seed_seq  # of an int, None or a Generator given
-            seed = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, h))
+            seed = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, h))
             h_top = _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed)
         else:
             h_top = ranked(gain, owned)[:, :kmax]
@@ -391,6 +399,7 @@ def scrutinize(
         pathological=pathological,
         patterns=patterns,
         accuracy=accuracy,
+        target_name=explainer.model.class_name(target),
         meta={
             "seconds": time.perf_counter() - t0,
             "model_calls": explainer.model.n_calls - calls0,
@@ -401,6 +410,19 @@ def scrutinize(
             "random_state": random_state,
         },
     )
+
+
+def _one_class(target):
+    """``target`` as an int, refused unless it is one whole number: 1.7 is no class, and a
+    label ("b") names no output column."""
+    t = np.asarray(target)
+    if t.ndim or t.dtype == bool or t.dtype.kind not in "iuf" or t != np.round(t):
+        raise TypeError(
+            f"target must be one class, an output column's number (an integer), got "
+            f"{target!r:.60}: a scikit-learn classifier's label b is "
+            "list(model.classes_).index(b)"
+        )
+    return int(t)
 
 
 def _level_effects(explainer, regime, target, H):

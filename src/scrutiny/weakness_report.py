@@ -107,7 +107,7 @@ def sections(scrutiny, explainer, n_examples=6):
     )
     rate_png = [(f"class_{c}_fooled.png", figure_png(fig))]
     out = [(f"Class {label}: adversarial and pathological samples", s.summary(), rate_png)]
-    out.append((f"Class {label}: new predictions", _new_predictions(s), []))
+    out.append((f"Class {label}: new predictions", _new_predictions(s, explainer.model), []))
     if image:
         n = min(n_examples, len(s.index))
         out.append(
@@ -164,8 +164,9 @@ def _patterns_section(s, label, image, plt, explainer):
     ]
     pictures = []
     for p in s.patterns:
+        rows = "fit inputs" if not explainer.fit_perturbations else "fit rows (with copies)"
         line = (
-            f"component {p.component}: weight {p.weight:.3f}, {p.size:.0f} fit inputs, "
+            f"component {p.component}: weight {p.weight:.3f}, {p.size:.0f} {rows}, "
             f"{p.n_inputs} scrutinized inputs"
         )
         if p.nullified is not None:
@@ -231,11 +232,11 @@ def _pathological_gallery(s, n, plt):
     return figure_png(fig)
 
 
-def _new_predictions(s):
+def _new_predictions(s, model):
     lines = []
     for name, a in s.attacks().items():
         for k, counts in zip(a.ks, a.new_predictions(), strict=True):
-            listed = ", ".join(f"{cl}: {v}" for cl, v in counts.items())
+            listed = ", ".join(f"{model.class_name(int(cl))}: {v}" for cl, v in counts.items())
             lines.append(f"{name:<30} k={k:<4} predictions {listed}")
     return "\n".join(lines)
 
