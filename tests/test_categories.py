@@ -467,6 +467,9 @@ def test_times_and_dates_are_refused_not_taken_as_names():
     dates = pd.DataFrame({"day": [datetime.date(2024, 1, 1 + i % 28) for i in range(n)]})
     with pytest.raises(TypeError, match=r"column 'day' holds values of type \['date'\]"):
         Categories.from_frame(dates)
+    lists = pd.DataFrame({"tags": [["a", "b"], ["c"]] * 5})  # unhashable: was set()'s error
+    with pytest.raises(TypeError, match=r"column 'tags' holds values of type \['list'\]"):
+        Categories.from_frame(lists)
 
 
 def test_explanations_go_to_shaps_plots_adding_up_as_shap_reads_them():

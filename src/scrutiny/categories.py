@@ -18,6 +18,7 @@ import numpy as np
 # dtypes a column of names is given back in (pandas' nullable "boolean" and "string",
 # numpy's bool); others as objects
 _KEPT = ("bool", "boolean", "string")
+_LEVEL_KINDS = {"string", "bool", "integer", "real number"}
 MANY_LEVELS = 50  # more levels than this, and than a tenth of the rows: warned about
 
 
@@ -87,9 +88,9 @@ class Categories:
                 continue
             key = str(col_name)
             _refuse_gaps(col, col_name, name)
-            values = set(col.tolist())
+            values = col.tolist()
             kinds = {_kind(v) for v in values}
-            odd = sorted(kinds - {"string", "bool", "integer", "real number"})
+            odd = sorted(kinds - _LEVEL_KINDS)  # before a set of them: a list is unhashable
             if odd:  # dates, times, decimals: levels are written to JSON as they are
                 raise TypeError(
                     f"{name}'s column {col_name!r} holds values of type {odd}: make them "
@@ -100,6 +101,7 @@ class Categories:
                     f"{name}'s column {col_name!r} mixes values of kinds {sorted(kinds)}: "
                     "make it all names (strings), all whole numbers or all real numbers"
                 )
+            values = set(values)
             if isinstance(col.dtype, pd.CategoricalDtype):  # its order; levels X_fit holds
                 categories[key] = col.cat.categories.tolist()
                 levels[key] = [v for v in categories[key] if v in values]
