@@ -221,6 +221,23 @@ def test_fidelity_tests_remove_window_bytes_only_even_those_against_the_class():
     assert plain.top(5)[0].tolist() == [13, 11, 18, 0, 1]
 
 
+def test_synthetic_inputs_keep_the_context_and_carry_only_the_top_window_bytes():
+    """The window's top 2 (bytes 13 and 11: 3 + 2) with the context's bytes 2 and 27
+    (4 + 4) make the logit 3 + 2 + 8 - 5 = 8: class 1. Synthetic emptied the context too,
+    where the top 2 alone make 0, no class 1."""
+    from scrutiny.fidelity import synthetic
+
+    exp, model, seen = windowed_explanation()
+    seen.clear()
+    assert synthetic(model, exp, ks=[2]).all()
+    (crafted,) = seen  # the inputs' own classes are the explanation's targets
+    kept = crafted != 0
+    expected = np.ones(LENGTH, dtype=bool)  # byte_rows holds a byte everywhere
+    expected[WINDOW[0] : WINDOW[1]] = False
+    expected[[11, 13]] = True
+    np.testing.assert_array_equal(kept, np.broadcast_to(expected, kept.shape))
+
+
 def test_token_ids_are_whole_numbers_from_zero():
     rep = TokenRepresentation(LENGTH, window=WINDOW)
     X = byte_rows(2).astype(np.float64)

@@ -103,9 +103,10 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
 
 def synthetic(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is the baseline carrying only x's top-k elements classified as x's
-    class? PCR = the mean (higher = more faithful)."""
+    class? PCR = the mean (higher = more faithful). A token window's context is no feature:
+    it stays as x has it."""
     X, base, top, ks = _flat(explanation, ks)
-    empty = np.broadcast_to(base, X.shape)
+    empty = np.where(explanation.feature_elements, base, X)
     return _classify(model, explanation, ks, batch_size, lambda k: _put(empty, top[:, :k], X))
 
 
