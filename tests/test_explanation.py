@@ -212,6 +212,22 @@ def test_a_users_own_files_of_the_same_names_are_never_replaced(tmp_path):
     np.testing.assert_array_equal(Explanation.load(tmp_path / "again").values, make(seed=2).values)
 
 
+def test_a_file_saved_before_surrogate_output_loads_with_it_derived(tmp_path):
+    e = make()
+    e.save(tmp_path / "old")
+    meta = json.loads((tmp_path / "old.json").read_text())
+    with np.load(tmp_path / "old.npz") as f:
+        arrays = {k: f[k] for k in f.files if k != "surrogate_output"}
+    np.savez(tmp_path / "old.npz", **arrays)
+    del meta["sha256"]["surrogate_output"]
+    (tmp_path / "old.json").write_text(json.dumps({**meta, "format": "scrutiny.explanation/2"}))
+    back = Explanation.load(tmp_path / "old")
+    np.testing.assert_array_equal(back.surrogate_output, e.surrogate_logit)  # logit scale
+    with pytest.raises(ValueError, match="does not hold the arrays"):  # /3 needs it
+        (tmp_path / "old.json").write_text(json.dumps(meta))
+        Explanation.load(tmp_path / "old")
+
+
 def test_edited_metadata_is_refused(tmp_path):
     make().save(tmp_path / "exp")
     meta = json.loads((tmp_path / "exp.json").read_text())
@@ -234,9 +250,9 @@ def test_slices_are_copies():
 def test_a_file_of_a_newer_format_is_named_as_such(tmp_path):
     make().save(tmp_path / "exp")
     meta = json.loads((tmp_path / "exp.json").read_text())
-    meta["format"] = "scrutiny.explanation/3"
+    meta["format"] = "scrutiny.explanation/4"
     (tmp_path / "exp.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match=r"explanation/3 file, which this version .* a newer"):
+    with pytest.raises(ValueError, match=r"explanation/4 file, which this version .* a newer"):
         Explanation.load(tmp_path / "exp")
     (tmp_path / "exp.json").write_text(json.dumps({**meta, "format": "other/1"}))
     with pytest.raises(ValueError, match="is not a scrutiny explanation"):

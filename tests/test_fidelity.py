@@ -288,6 +288,31 @@ def test_heldout_error_reads_an_explanation_as_an_additive_model_off_the_input()
         heldout_error(model, Explanation(**{**vars(tangent), "meta": {"scale": "odds"}}))
 
 
+def test_a_probability_surrogate_past_1_is_measured_as_it_predicts(tmp_path):
+    """LIME's linear fit said 1.09 where the model is sure: stored as a logit it was cut
+    to 1, and its error at the input read 0 (0.09 is right); deletions were predicted
+    from 1 instead of 1.09, and shap's base value was off by as much."""
+    certain = np.full(40, 40.0)  # p = 1 to double precision
+    sure = Explanation(
+        **{
+            **vars(additive("probability")),
+            "model_logit": certain,
+            "surrogate_logit": certain,
+            "surrogate_output": None,  # derived: the sigmoid, 1
+        }
+    )
+    past = Explanation(**{**vars(sure), "surrogate_output": np.full(40, 1.09)})
+    assert approximation_error(past) == pytest.approx(0.09)
+    assert approximation_error(sure) == 0.0  # the default: the logit's sigmoid
+    cut = Explanation(**{**vars(past), "surrogate_output": np.ones(len(past))})
+    assert heldout_error(model, past, random_state=1) != heldout_error(model, cut, random_state=1)
+    past.save(tmp_path / "past")
+    assert (Explanation.load(tmp_path / "past").surrogate_output == 1.09).all()
+    pytest.importorskip("shap")
+    base = past.to_shap().base_values
+    np.testing.assert_allclose(base, 1.09 - past.values.reshape(len(past), -1).sum(axis=1))
+
+
 def test_augmentation_copies_no_filler_that_x_lacks():
     """x (class 0) has feature 0 and none of 1 and 2, its explanation names feature 0 only:
     its top 3 go on with 1 and 2, zeros in index order. Copied, those absences deleted the

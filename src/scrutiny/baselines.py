@@ -137,7 +137,7 @@ def lime_image(
             feature_values[i, f] = w
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples, superpixel=superpixel)
-    return _explanation(rep, X, feature_values, targets, log_p, _logit(local_pred), "lime", meta)
+    return _explanation(rep, X, feature_values, targets, log_p, local_pred, "lime", meta)
 
 
 def lime_text(
@@ -185,9 +185,7 @@ def lime_text(
             feature_values[i, on[piece[f]]] = w
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples)
-    return _explanation(
-        rep, X, feature_values, targets, log_p, _logit(local_pred), "lime-text", meta
-    )
+    return _explanation(rep, X, feature_values, targets, log_p, local_pred, "lime-text", meta)
 
 
 def lime_tokens(
@@ -245,9 +243,7 @@ def lime_tokens(
             feature_values[i, on[f]] = w
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples)
-    return _explanation(
-        rep, X, feature_values, targets, log_p, _logit(local_pred), "lime-tokens", meta
-    )
+    return _explanation(rep, X, feature_values, targets, log_p, local_pred, "lime-tokens", meta)
 
 
 _POSITION_PIECE = re.compile(r"p\d+ ")  # a position's word, with the space that ends it
@@ -306,7 +302,6 @@ def kernel_shap(
     )
     _name_columns(meta, names, adapter)
     name = "kernel-shap" if l1_reg is not False else "kernel-shap-no-l1"
-    fitted = _from_scale(adapter, fitted)
     return _explanation(rep, X, feature_values, targets, log_p, fitted, name, meta)
 
 
@@ -399,7 +394,6 @@ def lime_tabular(
     )
     _name_columns(meta, names, adapter)
     name = "lime-tabular" if discretize_continuous else "lime-tabular-continuous"
-    local_pred = _from_scale(adapter, local_pred)
     return _explanation(rep, X, feature_values, targets, log_p, local_pred, name, meta)
 
 
@@ -583,7 +577,7 @@ def lemna(
     settings = {"num_samples": num_samples, "n_components": n_components, "fusion": fusion}
     meta = _costs(t0, adapter, rows0, len(X), **settings)
     _name_columns(meta, names, adapter)
-    return _explanation(rep, X, feature_values, targets, log_p, _logit(local_pred), "lemna", meta)
+    return _explanation(rep, X, feature_values, targets, log_p, local_pred, "lemna", meta)
 
 
 def _lemna_perturbations(rng, n_present, num_samples):
@@ -702,16 +696,12 @@ def _explained(adapter, X, c):
     return adapter.responses(X)[:, c] if adapter.regression else adapter.proba(X)[:, c]
 
 
-def _from_scale(adapter, fitted):
-    """A surrogate's prediction of ``_explained`` as the explanation's model logit is: the
-    logit of a probability, a value as it is."""
-    return fitted if adapter.regression else _logit(fitted)
-
-
-def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method, meta):
+def _explanation(rep, X, feature_values, targets, log_p, output, method, meta):
     """Per-feature effects spread equally over the feature's elements that differ from the
     baseline; the representation is recorded, as scrutiny's own explanations record it, so
-    that levels, labels and the tests that refuse columns of names read them alike."""
+    that levels, labels and the tests that refuse columns of names read them alike.
+    ``output``: the surrogate's at each input, on the scale of ``meta["scale"]`` (a
+    probability as LIME predicts it, possibly past 1; a logit; a regression's value)."""
     moved = (X != rep.baseline).astype(float)
     share = rep.group_sum(moved)
     per_element = np.where(share > 0, feature_values / np.maximum(share, 1), 0.0)
@@ -725,7 +715,8 @@ def _explanation(rep, X, feature_values, targets, log_p, surrogate_logit, method
         target=targets,
         baseline=rep.baseline,
         model_logit=output_response(log_p, targets, meta.get("outputs") == "values"),
-        surrogate_logit=surrogate_logit,
+        surrogate_logit=_logit(output) if meta["scale"] == "probability" else output,
+        surrogate_output=output,
         method=method,
         meta={"representation": rep.to_json(), **meta},
     )

@@ -22,8 +22,9 @@ from scrutiny._files import (
 )
 from scrutiny.categories import exact_text
 
-FORMAT = "scrutiny.explanation/2"
+FORMAT = "scrutiny.explanation/3"
 _FORMAT_1 = "scrutiny.explanation/1"  # before the metadata had a checksum: still read
+_FORMAT_2 = "scrutiny.explanation/2"  # before surrogate_output: read, derived as before
 _ARRAYS = (
     "inputs",
     "values",
@@ -35,6 +36,7 @@ _ARRAYS = (
     "component_probability",
     "model_logit",
     "surrogate_logit",
+    "surrogate_output",
 )
 _INT_ARRAYS = ("target", "component")
 
@@ -62,6 +64,11 @@ class Explanation:
     model_logit, surrogate_logit : (m,)
         log p / (1 - p) of the target class (a regression model's output), by the model
         and by the surrogate.
+    surrogate_output : (m,)
+        The surrogate's output at the input on the values' scale, the one they add up to:
+        a logit, or LIME's and KernelSHAP's probability as they predict it (LIME's linear
+        fit says 1.09 where the model is sure; its logit would be cut to p = 1). Default:
+        surrogate_logit on that scale.
     baseline : (*shape,)
         The value meaning "absent".
     method : str
@@ -81,6 +88,7 @@ class Explanation:
     component_probability: np.ndarray | None = None
     model_logit: np.ndarray | None = None
     surrogate_logit: np.ndarray | None = None
+    surrogate_output: np.ndarray | None = None
     method: str = "dmm-men"
     meta: dict = field(default_factory=dict)
 
@@ -105,6 +113,7 @@ class Explanation:
                 else np.asarray(v, dtype=np.float64).reshape(self.values.shape),
             )
         defaults = {"component": -1, "component_probability": np.nan}
+        surrogate_output_missing = self.surrogate_output is None
         for name in ("target", *_ARRAYS[6:]):
             v = getattr(self, name)
             dtype = np.int64 if name in _INT_ARRAYS else np.float64
@@ -116,6 +125,11 @@ class Explanation:
             if dtype is np.int64 and not np.array_equal(cast, v):  # a class is not cut to one
                 raise ValueError(f"{name} must hold whole numbers, got {v[cast != v][:3]}")
             setattr(self, name, cast)
+        if surrogate_output_missing:
+            out = self.surrogate_logit
+            if self.meta.get("scale") == "probability":
+                out = 0.5 * (1.0 + np.tanh(0.5 * out))  # the logistic, without overflow
+            self.surrogate_output = out.copy()
 
     # -- reading --------------------------------------------------------------------------
 
@@ -258,14 +272,12 @@ class Explanation:
         import shap
 
         m = len(self)
-        out = self.surrogate_logit
+        out = self.surrogate_output
         if np.isnan(out).any():
             raise ValueError(
                 f"{self.method} explanations have no surrogate output, which shap's base "
                 "value is taken from"
             )
-        if self.meta.get("scale") == "probability":  # LIME's, KernelSHAP's values
-            out = 0.5 * (1.0 + np.tanh(0.5 * out))
         named = self.categorical_columns
         display = None
         if named:
@@ -336,11 +348,14 @@ class Explanation:
     def load(cls, path):
         """Read an explanation written by ``save``; refuse a file whose arrays or metadata
         do not match their recorded checksums (files of format /1 checked only arrays)."""
-        meta, arrays = read_pair(path, (_FORMAT_1, FORMAT), "a scrutiny explanation")
-        if set(arrays) != set(_ARRAYS) | {"baseline"}:
+        meta, arrays = read_pair(path, (_FORMAT_1, _FORMAT_2, FORMAT), "a scrutiny explanation")
+        expected = set(_ARRAYS) | {"baseline"}
+        if meta["format"] != FORMAT:
+            expected.discard("surrogate_output")
+        if set(arrays) != expected:
             raise ValueError(f"{paired(path)[0]} does not hold the arrays of an explanation")
         described = {"method": meta.get("method"), "meta": meta.get("meta")}
-        if meta["format"] == FORMAT and meta.get("meta_sha256") != json_digest(described):
+        if meta["format"] != _FORMAT_1 and meta.get("meta_sha256") != json_digest(described):
             raise ValueError(
                 f"{paired(path)[1]} was modified or corrupted: its metadata do not match "
                 "their recorded checksum"

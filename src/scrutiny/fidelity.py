@@ -221,13 +221,17 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
 
 def approximation_error(explanation):
     """RMSE on the probability scale between the model and the explanation's surrogate at
-    the explained inputs: sigmoid(surrogate_logit) against sigmoid(model_logit); for a
-    regression model (``meta["outputs"] == "values"``), in the output's own units."""
+    the explained inputs: the model's probability against the surrogate's (its logit's
+    sigmoid, or LIME's and KernelSHAP's own output, uncut: a linear fit's 1.09 is 0.09
+    off); for a regression model (``meta["outputs"] == "values"``), in the output's own
+    units."""
     if explanation.meta.get("outputs") == "values":
-        gap = np.asarray(explanation.model_logit) - np.asarray(explanation.surrogate_logit)
+        gap = np.asarray(explanation.model_logit) - np.asarray(explanation.surrogate_output)
         return float(np.sqrt(np.mean(gap**2)))
     p_model = _sigmoid(explanation.model_logit)
-    p_surrogate = _sigmoid(explanation.surrogate_logit)
+    p_surrogate = explanation.surrogate_output
+    if explanation.meta.get("scale", "logit") == "logit":
+        p_surrogate = _sigmoid(explanation.surrogate_logit)
     return float(np.sqrt(np.mean((p_model - p_surrogate) ** 2)))
 
 
@@ -255,9 +259,7 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & movable[:, None, :]
     Z = np.where(off, base, X[:, None, :]).reshape(m * R, *explanation.shape)
     out = adapter.responses(Z)[np.arange(m * R), np.repeat(explanation.target, R)]
-    at_x = np.asarray(explanation.surrogate_logit, dtype=np.float64)
-    if scale == "probability":
-        at_x = _sigmoid(at_x)
+    at_x = np.asarray(explanation.surrogate_output, dtype=np.float64)  # on the values' scale
     pred = (at_x[:, None] - np.einsum("mrn,mn->mr", off, values)).reshape(-1)
     if scale == "value":
         return float(np.sqrt(np.mean((out - pred) ** 2)))
