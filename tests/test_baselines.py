@@ -327,3 +327,22 @@ def test_lemna_at_the_authors_fusion_ranks_raw_values_as_their_code_does():
     exp = explain_tokens(token_model, fusion=None)
     for i, own in enumerate(DECISIVE):
         assert set(exp.top(3)[i]) == set(own)
+
+
+def test_exact_shapley_values_of_a_row_do_not_depend_on_the_rows_explained_with_it():
+    """Given "tabular" it took the explained rows' mean for the baseline: a row explained
+    alone was its own baseline, all values 0. The baseline is 0 now, as kernel_shap's."""
+    from scrutiny.baselines import exact_shapley
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 3))
+
+    def proba(R):
+        p = 1 / (1 + np.exp(-(R @ [1.0, -2.0, 0.5])))
+        return np.column_stack([1 - p, p])
+
+    alone = exact_shapley(proba, X[:1], "tabular", target=1)
+    together = exact_shapley(proba, X, "tabular", target=1)
+    np.testing.assert_allclose(alone.values[0], together.values[0])
+    np.testing.assert_allclose(alone.values[0], X[0] * [1.0, -2.0, 0.5])  # the logit is linear
+    np.testing.assert_allclose(exact_shapley(proba, X[:1], None, target=1).values, alone.values)

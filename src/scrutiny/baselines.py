@@ -485,14 +485,25 @@ def tree_shap(model, X, baseline, target=None):
 
 
 def exact_shapley(
-    model, X, representation, target=None, max_features=16, batch_size=1024, outputs="probabilities"
+    model,
+    X,
+    representation=None,
+    target=None,
+    max_features=16,
+    batch_size=1024,
+    outputs="probabilities",
+    baseline=0.0,
 ):
     """Exact Shapley values of the explained class's logit (a regression model's value:
     ``outputs="values"``, or its ``ModelAdapter``) in the fidelity tests' game (each feature
     the input's or the baseline's), by querying every coalition of the features present in
     an input: 2^P queries for P of them, so for inputs of few features (table rows), and any
-    model. The reference KernelSHAP estimates, and TreeSHAP computes for trees alone."""
-    adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation, outputs)
+    model. The reference KernelSHAP estimates, and TreeSHAP computes for trees alone.
+    Features and baseline as kernel_shap's: pass ``representation=explainer.
+    representation`` (or the training mean as ``baseline``) to play the Explainer's game;
+    a baseline is never taken from the rows explained, which would make each value depend
+    on the others explained with it."""
+    adapter, X, rep, names = _setup(model, X, baseline, None, batch_size, representation, outputs)
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     t0, rows0 = time.perf_counter(), adapter.n_rows
