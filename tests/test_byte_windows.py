@@ -163,6 +163,9 @@ def test_local_head_to_head_scores_every_run_on_the_same_inputs():
     assert len(row["deduction"]["pcr"]) == 2 and row["queries_per_explanation"] == 61
     assert row["stability_top20"] == 1.0  # the two decisive window bytes, whatever the seed
     assert first.inputs.shape == (4, LENGTH)
+    calls.clear()  # more inputs to explain twice than explained: all of them, not a crash
+    local_head_to_head({"local": local}, presence_model, 2, donors, [1], 0, 5, 2)
+    assert calls == [(0, 2), (1, 2)]
     with pytest.raises(ValueError, match=r"unknown methods \['LIME'\]; choose from"):
         local_head_to_head({"local": local}, presence_model, 4, donors, [1], 0, 2, 2, ["LIME"])
 

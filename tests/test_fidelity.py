@@ -125,8 +125,19 @@ def test_stability_and_approximation_error():
     assert stability(a, explanation(False), k=3) == 0.0
     # past its 3 non-zero values an explanation's top 6 are zeros in index order, the same
     # for any two such explanations: they name 3 elements each, and agree on those only
-    assert stability(a, a, k=6) == 0.5
+    assert stability(a, a, k=6) == 1.0  # was 0.5: divided by k, not by what they name
     assert stability(a, explanation(False), k=6) == 0.0
+    fewer = explanation(True)
+    first = np.where(TARGET == 0, A[0], B[0])
+    fewer.values.reshape(40, -1)[np.arange(40), first] = 0.0  # names 2 of a's 3
+    assert stability(a, fewer, k=6) == pytest.approx(2 / 3)
+    nothing = explanation(True)
+    nothing.values[:] = 0.0
+    assert stability(nothing, nothing, k=3) == 1.0 and stability(a, nothing, k=3) == 0.0
+    other = explanation(True)
+    other.target = 1 - other.target
+    with pytest.raises(ValueError, match="different classes"):
+        stability(a, other, k=3)
     assert approximation_error(a) == 0.0
     off = explanation(True)
     off.surrogate_logit = np.full(40, np.log(3.0))  # p = 0.75 against the model's 0.5

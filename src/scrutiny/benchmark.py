@@ -270,6 +270,7 @@ def local_head_to_head(runs, adapter, n, donors, ks, seed, n_stability, stabilit
     if unknown or (only is not None and not only):
         raise ValueError(f"unknown methods {unknown}; choose from {list(runs)}")
     rows, first = {}, None
+    n_stability = min(n_stability, n)  # the first inputs, explained again
     for name, run in runs.items():
         if only and name not in only:
             continue
