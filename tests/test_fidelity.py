@@ -228,6 +228,29 @@ def test_paper_protocol_scores_right_and_wrong_explanations_exactly():
         np.testing.assert_array_equal(rates, again[name])
 
 
+def test_paper_protocol_deduction_skips_elements_already_at_the_baseline():
+    """The authors walk down their ranking past pixels already 0: pixel 4 is 0 in every
+    positive, its value 0 ranks it third, above A[2]'s small negative one, so the top 3
+    to write are A[0], A[1] and A[2], not pixel 4 (which got -0.5 x the reference's, ink
+    where there was none)."""
+    e = class_zero(True)
+    e.inputs.reshape(len(e), -1)[:, 4] = 0.0  # a pixel the model ignores
+    flat = e.values.reshape(len(e), -1)
+    flat[:] = -0.1
+    flat[:, 4] = 0.0
+    flat[:, A] = [3.0, 2.0, -0.05]
+    seen = []
+
+    def spy(Z):
+        seen.append(np.array(Z).reshape(len(Z), -1))
+        return model(Z)
+
+    paper_protocol(spy, e, NEGATIVES, k=3, n_boot=1, share=1.0)
+    (crafted,) = [Z for Z in seen if (Z[:, A[0]] < 0).all()]  # deduction's: -0.5 x
+    assert (crafted[:, 4] == 0).all() and (crafted[:, A] < 0).all()
+    assert ((crafted < 0).sum(axis=1) == 3).all()
+
+
 def test_paper_protocol_names_bad_arguments():
     e = explanation(True)
     with pytest.raises(ValueError, match="one class at a time"):

@@ -131,8 +131,9 @@ def paper_protocol(
     whose own top-k elements alone, on the baseline, the model finds most like c. Values
     below are baseline + scale x (reference - baseline), so they leave the data's range as
     in the authors' code:
-    - deduction: each positive with its top-k elements set to -0.5 x the reference's;
-      random: k random elements set to the baseline (lower PCR = more faithful);
+    - deduction: each positive with its top-k elements set to -0.5 x the reference's,
+      skipping those already at the baseline, as the authors' walk down their ranking
+      does; random: k random elements set to the baseline (lower PCR = more faithful);
     - augmentation: each negative with the reference's top-k elements at 5 x; random: k
       random elements set to ``random_value`` (higher = more faithful);
     - synthetic: as many noise inputs N(noise[0], noise[1]^2) as positives, with the
@@ -181,6 +182,10 @@ def paper_protocol(
     def rate(Z):
         return float(np.mean(adapter.predict(Z.reshape(-1, *shape)) == c))
 
+    order = explanation.top(X.shape[1])  # the ranking, elements at the baseline last
+    at_base = np.take_along_axis(X == base, order, axis=1)
+    present_top = np.take_along_axis(order, np.argsort(at_base, axis=1, kind="stable"), axis=1)
+    present_top = present_top[:, : top.shape[1]]
     alone = _put(base, top, X)
     score = adapter.log_proba(alone.reshape(-1, *shape))[:, c]
     rng = np.random.default_rng(random_state)
@@ -193,7 +198,7 @@ def paper_protocol(
         scaled = {t: base + s * (X[ref] - base) for t, s in PAPER_SCALES.items()}
         noisy = rng.normal(noise[0], noise[1], (n_pos, n))
         ref_top = np.broadcast_to(top[ref], (max(n_pos, n_neg), top.shape[1]))
-        out["deduction"][b] = rate(_put(X[pos], top[pos], scaled["deduction"]))
+        out["deduction"][b] = rate(_put(X[pos], present_top[pos], scaled["deduction"]))
         out["augmentation"][b] = rate(_put(N[neg], ref_top[:n_neg], scaled["augmentation"]))
         out["synthetic"][b] = rate(_put(noisy, ref_top[:n_pos], scaled["synthetic"]))
         out["random deduction"][b] = rate(_put(X[pos], _random_cols(rng, n_pos, n, k), base))
