@@ -259,8 +259,20 @@ def test_paper_protocol_names_bad_arguments():
         paper_protocol(model, class_zero(True), X[TARGET == 0], k=3)
     with pytest.raises(ValueError, match="share must be in"):
         paper_protocol(model, class_zero(True), NEGATIVES, k=3, share=0.0)
-    with pytest.raises(ValueError, match="k must be between 1 and 36"):
-        paper_protocol(model, class_zero(True), NEGATIVES, k=37)
+    for k in (37, 20.0, 0):  # 20.0 failed in numpy's argpartition
+        with pytest.raises(ValueError, match="k must be between 1 and 36"):
+            paper_protocol(model, class_zero(True), NEGATIVES, k=k)
+    for level in (95, 0.0):  # numpy's "Quantiles must be in the range [0, 1]"
+        with pytest.raises(ValueError, match=r"level must be a share in \(0, 1\)"):
+            bootstrap_interval(np.ones((2, 5)), level=level)
+    with pytest.raises(ValueError, match="with inputs"):  # was (nan, nan) and warnings
+        bootstrap_interval(np.ones((2, 0)))
+    with pytest.raises(ValueError, match="n_boot must be a whole number"):
+        bootstrap_interval(np.ones((2, 5)), n_boot=0)
+    values = explanation(True).values.copy()
+    values[3, 1, 2] = np.nan  # top(k) ranked it last, and every test went on unsaid
+    with pytest.raises(ValueError, match=r"values hold nan at \(3, 1, 2\)"):
+        Explanation(**{**vars(explanation(True)), "values": values})
 
 
 def test_paper_protocol_writes_scaled_reference_values():

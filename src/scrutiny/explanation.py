@@ -94,6 +94,11 @@ class Explanation:
 
     def __post_init__(self):
         self.values = np.asarray(self.values, dtype=np.float64)
+        if not np.isfinite(self.values).all():  # top(k) would rank a NaN last, unsaid
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(self.values))[0])
+            raise ValueError(
+                f"values hold {self.values[where]} at {where}: every value is a number"
+            )
         m, shape = self.values.shape[0], self.values.shape[1:]
         self.inputs = np.asarray(self.inputs, dtype=np.float64)
         self.coefficients = np.asarray(self.coefficients, dtype=np.float64)

@@ -171,6 +171,8 @@ def paper_protocol(
         raise ValueError(f"n_boot must be at least 1, got {n_boot!r}")
     c, shape = int(classes[0]), explanation.shape
     X = explanation.inputs.reshape(len(explanation), -1)
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= X.shape[1]:
+        raise ValueError(f"k must be between 1 and {X.shape[1]}, a whole number, got {k!r}")
     base = explanation.baseline.reshape(-1)
     top = explanation.top(k)
     N = _rows(negatives, "negatives", shape)
@@ -216,6 +218,12 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
     """Percentile bootstrap interval of each PCR over the inputs: (lower, upper), each
     (len(ks),). Inputs are resampled jointly across k, so the curve's intervals agree."""
     out = np.atleast_2d(np.asarray(outcomes, dtype=float))
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be a share in (0, 1) (0.95 for 95%), got {level!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise ValueError(f"n_boot must be a whole number of resamples, at least 1, got {n_boot!r}")
+    if out.ndim != 2 or out.shape[1] == 0:
+        raise ValueError(f"outcomes must be (len(ks), inputs) with inputs, got shape {out.shape}")
     rng = np.random.default_rng(random_state)
     idx = rng.integers(out.shape[1], size=(n_boot, out.shape[1]))
     rates = out[:, idx].mean(axis=2)  # (len(ks), n_boot)
