@@ -479,6 +479,18 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
     np.testing.assert_array_equal(_load_labels(tmp_path / "s.csv", 3), ["ant", "bee", "ant"])
     with pytest.raises(ValueError, match="has 3 rows for 5 inputs"):
         _load_labels(tmp_path / "y_bare.csv", 5)
+    # a classifier's labels as pandas writes them: bools, codes with leading zeros, digits
+    # as text; "True" and "010" were refused as not among classes_ [False, True], ["010"]
+    from types import SimpleNamespace
+
+    for classes in ([False, True], ["010", "7"], ["0", "1", "2"]):
+        pick = [classes[1], classes[0], classes[1]]
+        pd.DataFrame({"y": pick}).to_csv(tmp_path / "k.csv", index=False)
+        read = _load_labels(tmp_path / "k.csv", 3, SimpleNamespace(classes_=np.array(classes)))
+        assert read.tolist() == pick
+    pd.DataFrame({"y": y[:2]}).to_csv(tmp_path / "short.csv", index=False)  # header "y"
+    with pytest.raises(ValueError, match="has 2 rows for 3 inputs"):  # not: label 'y'
+        _load_labels(tmp_path / "short.csv", 3)
     with pytest.raises(ValueError, match="one column"):
         _load_labels(tmp_path / "a.csv", 2)
 

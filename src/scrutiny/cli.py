@@ -328,7 +328,7 @@ def run_scrutinize(args):
             "model (--outputs values) has none: explain it with scrutiny explain"
         )
     X = explainer.check_inputs(_load_array(args.data), "--data")
-    labels = None if args.labels is None else _load_labels(args.labels, len(X))
+    labels = None if args.labels is None else _load_labels(args.labels, len(X), explainer.model)
     predicted = truth = explainer.model.predict(X)
     if labels is not None:
         truth = explainer.model.label_columns(labels)
@@ -548,9 +548,11 @@ def _is_number(text):
     return True
 
 
-def _load_labels(path, n):
-    """The (n,) classes of --labels: a .npy array, or a one-column CSV whose first row is
-    the column's name when it has n + 1 rows (class names or numbers)."""
+def _load_labels(path, n, model=None):
+    """The (n,) classes of --labels: a .npy array, or a one-column CSV of a scikit-learn
+    classifier's labels as written (True, "010"; matched to its classes_ as text) or of
+    output columns, whose first row is the column's name when it has n + 1 rows or is no
+    label."""
     import csv
 
     import numpy as np
@@ -565,12 +567,17 @@ def _load_labels(path, n):
         if any(len(row) != 1 for row in rows):
             raise ValueError(f"--labels {path} must have one column")
         cells = [row[0] for row in rows]
-        if len(cells) == n + 1:  # a first row naming the column
+        classes = getattr(model, "classes_", None)
+        names = {} if classes is None else {str(c): c for c in classes}
+        named = cells[:1] and (cells[0] in names or (not names and _is_number(cells[0])))
+        if len(cells) == n + 1 or (cells and not named):  # a first row naming the column
             cells = cells[1:]
         if len(cells) != n:
             raise ValueError(f"--labels {path} has {len(cells)} rows for {n} inputs of --data")
         labels = np.array(cells)
-        if all(_is_number(c) for c in cells):
+        if names and all(c in names for c in cells):  # as the classifier names them
+            labels = np.array([names[c] for c in cells], dtype=object)
+        elif all(_is_number(c) for c in cells):
             numbers = labels.astype(np.float64)
             integral = np.all(numbers == np.round(numbers))
             labels = numbers.astype(np.int64) if integral else numbers
