@@ -518,6 +518,20 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     np.testing.assert_array_equal(read.to_numpy(), X)
     (tmp_path / "gap.csv").write_text(",0.5,1.2\n0,0.3,1.1\n1,0.7,2.0\n")  # a gap: data
     assert _load_csv(tmp_path / "gap.csv").shape == (3, 3)
+    # columns named 1, 2, 3 (a frame's column 0 dropped) over fractions: a header, not a
+    # row of data (explained, and fitted on, as an input)
+    pd.DataFrame(X + 0.5, columns=[1, 2, 3]).to_csv(tmp_path / "dropped.csv", index=False)
+    read = _load_csv(tmp_path / "dropped.csv")
+    assert list(read.columns) == ["1", "2", "3"] and read.shape == (2, 3)
+    counts = np.array([[1, 2, 3], [4, 5, 6]])  # whole numbers below too: data, as before
+    np.savetxt(tmp_path / "counts.csv", counts, fmt="%d", delimiter=",")
+    np.testing.assert_array_equal(_load_csv(tmp_path / "counts.csv"), counts)
+    # a first column with no name that holds data, not pandas' row numbers: was dropped
+    (tmp_path / "unnamed.csv").write_text(",b,c\n6.1,2.8,4.0\n5.9,3.0,5.1\n")
+    with pytest.raises(ValueError, match=r"first column has no name but holds data \(6\.1"):
+        _load_csv(tmp_path / "unnamed.csv")
+    pd.DataFrame(X, index=["ann", "bo"]).rename(columns=str).to_csv(tmp_path / "who.csv")
+    assert _load_csv(tmp_path / "who.csv").shape == (2, 3)  # an index of names: left out
 
 
 def test_a_csv_of_names_without_rows_says_so(tmp_path):

@@ -492,9 +492,11 @@ def _load_csv(path):
     explanations keep the names and the columns are matched by name; else an array of its
     numbers. The first row names them when any cell of it is a name (neither a number nor
     a missing value, which makes a row of numbers with a gap data, refused for its gap),
-    or when it is 0, 1, ..., as pandas writes an array's columns; a first name left empty
-    marks the index pandas writes (``to_csv`` without ``index=False``), which is left out,
-    and over whole numbers first in every row, a header of whole numbers.
+    or when it is 0, 1, ..., as pandas writes an array's columns, or distinct whole
+    numbers over rows with fractions; a first name left empty marks the index pandas
+    writes (``to_csv`` without ``index=False``), which is left out (row numbers or names,
+    each once: a first column of other numbers with no name is refused), and over whole
+    numbers first in every row, a header of whole numbers.
     A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
     import csv
 
@@ -505,14 +507,26 @@ def _load_csv(path):
         first = next(rows, None)
         if not first:
             raise ValueError(f"{path} is empty")
-        names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
-        # pandas' index (an empty first name, a whole number first in every row) under
-        # columns named by distinct whole numbers: df[[1, 2, 5]].to_csv()
-        whole = [n.isdigit() for n in names]
-        indexed = first[0] == "" and all(whole) and len(set(names)) == len(names)
-        indexed = indexed and all(r[:1] and r[0].lstrip("-").isdigit() for r in rows)
+        below = [r for r in rows if r]
+    names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
+    distinct_whole = all(n.isdigit() for n in names) and len(set(names)) == len(names)
+    leading = [r[0] for r in below]
+    # pandas' index (an empty first name, a whole number first in every row) under
+    # columns named by distinct whole numbers: df[[1, 2, 5]].to_csv()
+    indexed = first[0] == "" and distinct_whole and all(_whole(c) for c in leading)
+    # columns named by distinct whole numbers over fractions: df.drop(columns=0), no index
+    fractions = any(_is_number(c) and not _whole(c) for r in below[:1000] for c in r)
     numbered = names == [str(j) for j in range(len(names))]
-    header = numbered or indexed or any(not _is_number(c) and c not in _MISSING for c in first)
+    named = any(not _is_number(c) and c not in _MISSING for c in first)
+    header = numbered or indexed or named or (first[0] != "" and distinct_whole and fractions)
+    data_first = len(set(leading)) < len(leading) or any(
+        _is_number(c) and not _whole(c) for c in leading
+    )  # a pandas index names each row once, by a whole number or a name
+    if header and first[0] == "" and data_first:
+        raise ValueError(
+            f"{path}'s first column has no name but holds data ({leading[0]}, ...): name it "
+            "(an unnamed first column of row numbers or names, pandas' index, is left out)"
+        )
     try:
         import pandas as pd
     except ImportError as exc:
@@ -538,6 +552,10 @@ def _load_csv(path):
 
 # cells pandas reads as missing values (the common ones of its na_values), not names
 _MISSING = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A")
+
+
+def _whole(text):
+    return text.strip().lstrip("-").isdigit()
 
 
 def _is_number(text):
