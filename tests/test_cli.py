@@ -615,6 +615,7 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0 and whole"),
         ([*SCRUTINIZE, "--class", "1.5"], "argument --class: must be at least 0 and whole"),
         (["demo", "--classes", "3", "12"], "--classes 12: the model has 10 classes, 0..9"),
+        (["benchmark", "mnist", "--classes", "12"], "--classes 12: the model has 10 classes"),
         (["demo", "--n-test", "2000", "--n-fit", "50", *TINY_DEMO], "--n-test 2000: the demo"),
         (["demo", "--n-fit", "5000", *TINY_DEMO], "--n-fit 5000: the demo has 4000 training"),
         ([*SCRUTINIZE, "--class", "1", "--examples", "x"], "--examples: expected an integer"),
@@ -655,7 +656,6 @@ def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache):
         "--superpixel",
         4,
         "--methods",
-        "DMM-MEN global",
         "LIME",
         "--classes",
         3,
@@ -663,12 +663,12 @@ def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache):
     )
     assert done.returncode == 0, done.stderr
     results = json.loads((out / "results.json").read_text())
-    assert set(results["methods"]) == {"DMM-MEN global", "LIME", "random"}
+    assert set(results["methods"]) == {"LIME", "random"}
     lime = results["methods"]["LIME"]
     assert lime["queries_per_explanation"] == pytest.approx(61, abs=1)  # 60 + the target query
     assert len(lime["deduction"]["pcr"]) == len(results["k"]) == 5
     for test in ("deduction", "augmentation", "synthetic"):
-        r = results["methods"]["DMM-MEN global"][test]
+        r = results["methods"]["LIME"][test]
         assert all(
             lo <= p <= hi for p, lo, hi in zip(r["pcr"], r["lower"], r["upper"], strict=True)
         )
@@ -677,7 +677,7 @@ def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache):
     assert results["paper_k"] == [20, 75]
     assert {int(c) for c in paper["classes"]} <= set(range(10))
     assert all(0.0 <= paper[t] <= 1.0 for t in ("deduction", "random deduction"))
-    assert set(results["scrutiny"]) == {"3"}
+    assert set(results["scrutiny"]) == {"3"}  # no global method ran: fitted to scrutinize
     assert (out / "class_3_adversarial.png").is_file()
 
 

@@ -36,7 +36,7 @@ from scrutiny.fidelity import (
 )
 from scrutiny.models import ModelAdapter
 from scrutiny.report import figure_png, write_report
-from scrutiny.weakness_report import scrutiny_sections
+from scrutiny.weakness_report import check_classes, scrutiny_sections
 
 TESTS = {"deduction": "lower", "augmentation": "higher", "synthetic": "higher"}
 SIZES = {"mnist": (4000, 1000), "fashion": (60000, 10000)}  # training and test inputs
@@ -160,6 +160,7 @@ def run_benchmark(args):
         raise ValueError(f"unknown methods {unknown}; choose from {[*runs, 'random']}")
     if not only - {"random"}:
         raise ValueError("--methods needs a method besides random, which every run adds")
+    check_classes(args.classes or (), 10, "--classes")  # MNIST's, Fashion-MNIST's 10
     n_train, n_test = SIZES[args.task]
     for option, n, have, what in (
         ("--n-fit", args.n_fit, n_train, "training"),
@@ -221,7 +222,9 @@ def run_benchmark(args):
         "methods": rows,
     }
     weak = []
-    if args.seed in fitted and args.classes:  # the default global fit scrutinizes
+    if args.classes:  # the default global fit scrutinizes, fitted now if no method did
+        if args.seed not in fitted:
+            fitted[args.seed] = (fit_global(surrogate, args.seed), None)
         weak, found = scrutiny_sections(
             fitted[args.seed][0],
             X_pool,
