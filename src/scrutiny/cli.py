@@ -22,8 +22,10 @@ def _at_least(minimum):
     return parse
 
 
-def _surrogate_options(p, components=None, sweeps=None):
-    """None: the Explainer's defaults, which differ between global and local fits."""
+def _surrogate_options(p, components=None, sweeps=None, reference=False):
+    """None: the Explainer's defaults, which differ between global and local fits.
+    ``reference``: the command trains its reference model and splits its data by the seed
+    too."""
     p.add_argument(
         "--components",
         type=_at_least(1),
@@ -49,8 +51,13 @@ def _surrogate_options(p, components=None, sweeps=None):
         "--seed",
         type=_at_least(0),
         default=0,
-        help="seed of the fits and perturbations: the same seed gives the same results "
-        "(default: %(default)s)",
+        help=(
+            "seed of the reference model's training (cached per seed; another seed trains "
+            "a model of its own), the data split, the fits and perturbations"
+            if reference
+            else "seed of the fits and perturbations"
+        )
+        + ": the same seed gives the same results (default: %(default)s)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     p.add_argument(
@@ -143,7 +150,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="scrutiny", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="explain an MLP on real MNIST digits and write a report")
-    _surrogate_options(demo, components=10, sweeps=300)
+    _surrogate_options(demo, components=10, sweeps=300, reference=True)
     demo.add_argument(
         "--n-fit", type=_at_least(2), default=4000, help="training digits to fit on (default: 4000)"
     )
@@ -231,7 +238,7 @@ def main(argv=None):
         "benchmark", help="DMM-MEN against LIME, KernelSHAP and random on a reference model"
     )
     bench.add_argument("task", choices=["mnist", "fashion"])
-    _surrogate_options(bench, components=10, sweeps=200)
+    _surrogate_options(bench, components=10, sweeps=200, reference=True)
     bench.add_argument(
         "--n-test", type=_at_least(1), default=200, help="test inputs explained (default: 200)"
     )

