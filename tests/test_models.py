@@ -473,6 +473,30 @@ def test_load_callable_from_file(tmp_path):
         load_callable("just_a_name")
 
 
+def test_a_model_file_imports_its_neighbours_and_a_failed_one_is_not_kept(tmp_path, monkeypatch):
+    """`python proj/load.py` finds proj/helpers.py; --model proj/load.py:predict did not."""
+    import sys
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "scrutiny_helpers_x.py").write_text("HALF = 0.5\n")
+    (proj / "scrutiny_load_x.py").write_text(
+        "import numpy as np\nfrom scrutiny_helpers_x import HALF\n"
+        "def predict(x):\n    return np.full((len(x), 2), HALF)\n"
+    )
+    (proj / "scrutiny_broken_x.py").write_text("raise RuntimeError('no weights here')\n")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(tmp_path)  # the folder is not the working one
+    try:
+        assert load_callable("proj/scrutiny_load_x.py:predict")(X)[0, 1] == 0.5
+        with pytest.raises(RuntimeError, match="no weights here"):
+            load_callable("proj/scrutiny_broken_x.py:predict")
+        assert "scrutiny_broken_x" not in sys.modules
+    finally:
+        for name in ("scrutiny_helpers_x", "scrutiny_load_x"):
+            sys.modules.pop(name, None)
+
+
 def test_bool_inputs_and_dataframes_with_bool_columns_are_numbers():
     """pandas.get_dummies makes bool columns; a frame mixing them with floats converts to an
     object array, which was refused as not numbers. Non-numeric columns are named."""

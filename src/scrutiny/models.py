@@ -615,12 +615,21 @@ def load_callable(spec):
         raise ValueError(f"expected module:function, got {spec!r}")
     mod_name, _, attr = spec.rpartition(":")
     if mod_name.endswith(".py"):
-        path = Path(mod_name)
+        path = Path(mod_name).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist")
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:  # its own imports, as `python load.py` finds them
+            sys.path.insert(0, folder)
         loader_spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(loader_spec)
-        loader_spec.loader.exec_module(module)
+        sys.modules.setdefault(path.stem, module)  # for pickles of its classes, by name
+        try:
+            loader_spec.loader.exec_module(module)
+        except BaseException:
+            if sys.modules.get(path.stem) is module:
+                del sys.modules[path.stem]
+            raise
     else:
         if "" not in sys.path:
             sys.path.insert(0, "")
