@@ -26,10 +26,12 @@ class _Images(HTMLParser):
             self.sources.append(dict(attrs)["src"])
 
 
-def scrutiny(*args, cache=None, cwd=None):
+def scrutiny(*args, cache=None, cwd=None, home=None):
     env = dict(os.environ)
     if cache is not None:
         env["SCRUTINY_CACHE"] = str(cache)
+    if home is not None:
+        env["HOME"] = str(home)
     cmd = [sys.executable, "-m", "scrutiny.cli", *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
 
@@ -194,6 +196,28 @@ def test_explain_a_python_callable(tmp_path):
     assert (exp.top(1)[:, 0] == 1).all()
     assert (out / "overview.png").is_file()  # a table's rows at a glance
     assert "<title>scrutiny explain: mymodel:predict</title>" in (out / "index.html").read_text()
+
+
+def test_paths_after_an_equals_sign_expand_the_home_folder(tmp_path):
+    """The shell leaves --out=~/out as it is: it made a folder named "~" in the working one."""
+    tabular_problem(tmp_path)
+    write_logistic_module(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = scrutiny(
+        "explain",
+        "--model=~/mymodel.py:predict",
+        "--fit-data=~/fit.npy",
+        "--data=~/data.npy",
+        "--out=~/out",
+        "--quiet",
+        "--sweeps=20",
+        "--components=2",
+        cwd=elsewhere,
+        home=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "index.html").is_file() and not list(elsewhere.iterdir())
 
 
 def test_explain_images_from_the_command_line(tmp_path):

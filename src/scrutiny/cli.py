@@ -281,6 +281,10 @@ def main(argv=None):
     if getattr(args, "samples", None) is not None and getattr(args, "mode", None) == "global":
         parser.error("--samples sets perturbations per input: --mode local or guided only")
     args.superpixel = args.superpixel or None
+    for name in ("out", "data", "fit_data", "labels", "model"):  # --out=~/x: no shell's ~
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value.startswith("~"):
+            setattr(args, name, str(Path(value).expanduser()))
     if getattr(args, "classes", None):  # --class 1 1: scrutinized and reported once
         args.classes = list(dict.fromkeys(args.classes))
     try:
