@@ -2,6 +2,7 @@
 models written by the tests; every output exists and parses."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -220,6 +221,36 @@ def test_paths_after_an_equals_sign_expand_the_home_folder(tmp_path):
     assert (tmp_path / "out" / "index.html").is_file() and not list(elsewhere.iterdir())
 
 
+def test_characters_the_font_lacks_are_one_warning_not_one_per_character(monkeypatch):
+    """A table of Chinese column names wrote 408 warnings under --quiet, one per character
+    and picture; other warnings of drawing pass as they are."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import scrutiny.report
+    from scrutiny.report import figure_png
+
+    monkeypatch.setitem(scrutiny.report._told, "glyphs", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            fig, ax = plt.subplots()
+            ax.set_title("年龄 收入 \U0001f600")
+            figure_png(fig)
+        with warnings.catch_warnings(record=True) as drawn:
+            warnings.warn("Glyph 24180 missing from font(s) DejaVu Sans.")
+            warnings.warn("something else", RuntimeWarning)
+        scrutiny.report._pass_on(drawn)
+    said = [str(w.message) for w in caught]
+    assert sum("plotting font lacks characters" in m for m in said) == 1, said
+    assert not any(m.startswith("Glyph") for m in said)
+    assert [w.category for w in caught if str(w.message) == "something else"] == [RuntimeWarning]
+
+
 def test_explain_images_from_the_command_line(tmp_path):
     """Images (n, 8, 8) of a callable: one feature per pixel, and a pixel's intensity decides."""
     rng = np.random.default_rng(0)
@@ -330,7 +361,9 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["classes"] == [0]  # "late", the first of classes_
-    assert "Class 0 (late): adversarial" in (tmp_path / "out" / "index.html").read_text()
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "Class 0 (late): adversarial" in page
+    assert re.search(r"#0: class 0 \(late\).*: debt = -?[\d.]+ [+-]", page)  # as text too
     assert results["model_accuracy_on_data"] > 0.95  # names mapped through classes_
     exp = Explanation.load(tmp_path / "out" / "explanation")
     assert exp.meta["feature_names"] == names  # the fit data's order

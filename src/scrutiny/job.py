@@ -74,7 +74,7 @@ def explain_and_report(
     )
     say(table)
     image = explainer.representation.kind == "image"
-    pictures = []
+    pictures, listed = [], []  # a row's top features as text too: searchable, any script
     if explainer.representation.kind == "tabular":  # the rows of the most common class
         c = int(np.bincount(test.target).argmax())
         caption = (  # not ``title``: that is the report's
@@ -98,6 +98,10 @@ def explain_and_report(
         else:
             fig, ax = plt.subplots(figsize=(5, 3.2))
             plots.explanation_bars(exp, i, ax=ax, title=title_i)
+            top = exp.top(min(5, exp.values[i].size), by="magnitude")[i]
+            flat = exp.values[i].reshape(-1)
+            cells = zip(plots.feature_labels(exp, i, top), flat[top], strict=True)
+            listed.append(f"{title_i}: " + ", ".join(f"{n} {v:+.3g}" for n, v in cells))
         pictures.append((f"explanation_{i:02d}.png", figure_png(fig)))
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     plots.pcr_curve(
@@ -143,7 +147,7 @@ def explain_and_report(
             "Explanations (red raises the output, blue lowers it)"
             if regression
             else "Explanations (red supports the explained class, blue opposes it)",
-            "",
+            "\n".join(listed),
             pictures,
         ),
         (f"Fidelity: feature {test_name} against random features", table, pcr_png),

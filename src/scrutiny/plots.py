@@ -78,6 +78,18 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
     return ax
 
 
+def feature_labels(explanation, i, elements, names=None):
+    """How input ``i``'s ``elements`` are named: by ``names``, else by the explanation's
+    feature names with the input's values ("Home = rent", "Age = 42"), else "feature j"."""
+    x = explanation.inputs[i].reshape(-1)
+    if names is None and explanation.feature_names is not None:  # a table's row: its values
+        return [
+            f"{explanation.feature_names[j]} = {_shown(explanation.level(i, j), x[j])}"
+            for j in elements
+        ]
+    return [names[j] if names is not None else f"feature {j}" for j in elements]
+
+
 def _shown(level, value):
     """A column's level as named (an empty name too), else its value."""
     return format(value, ".4g") if level is None else level
@@ -223,14 +235,7 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     ax = _axes(ax)
     v = explanation.values[i].reshape(-1)
     order = explanation.top(min(k, v.size), by="magnitude")[i][::-1]
-    x = explanation.inputs[i].reshape(-1)
-    if names is None and explanation.feature_names is not None:  # a table's row: its values
-        labels = [
-            f"{explanation.feature_names[j]} = {_shown(explanation.level(i, j), x[j])}"
-            for j in order
-        ]
-    else:
-        labels = [names[j] if names is not None else f"feature {j}" for j in order]
+    labels = feature_labels(explanation, i, order, names)
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.axvline(0, color="k", lw=0.6)

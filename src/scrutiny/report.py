@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from pathlib import Path
 
 from scrutiny._files import to_json
@@ -19,11 +20,37 @@ def figure_png(fig):
 
     buf = io.BytesIO()
     try:  # tick labels are made as the figure is drawn: as written too
-        with matplotlib.rc_context({"text.parse_math": False}):
+        with (
+            matplotlib.rc_context({"text.parse_math": False}),
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always")
             fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     finally:  # also when saving fails: a long-lived process would keep it
         plt.close(fig)
+    _pass_on(caught)
     return buf.getvalue()
+
+
+_told = {"glyphs": False}  # said once per process, not once per character and picture
+
+
+def _pass_on(caught):
+    """Warnings of drawing, each again, but matplotlib's one per character its font lacks
+    (hundreds for a table of Chinese column names) as one."""
+    glyphs = [w for w in caught if "missing from font" in str(w.message)]
+    for w in caught:
+        if w not in glyphs:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if glyphs and not _told["glyphs"]:
+        _told["glyphs"] = True
+        warnings.warn(
+            f"the plotting font lacks characters of the names drawn ({glyphs[0].message}): "
+            "they are boxes in the report's pictures, and written out in its text; install "
+            "a font that has them and name it in matplotlib.rcParams['font.family']",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def write_report(out_dir, title, sections, results):
