@@ -2,8 +2,8 @@
 models written by the tests; every output exists and parses."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -242,8 +242,8 @@ def test_characters_the_font_lacks_are_one_warning_not_one_per_character(monkeyp
             ax.set_title("年龄 收入 \U0001f600")
             figure_png(fig)
         with warnings.catch_warnings(record=True) as drawn:
-            warnings.warn("Glyph 24180 missing from font(s) DejaVu Sans.")
-            warnings.warn("something else", RuntimeWarning)
+            warnings.warn("Glyph 24180 missing from font(s) DejaVu Sans.", stacklevel=1)
+            warnings.warn("something else", RuntimeWarning, stacklevel=1)
         scrutiny.report._pass_on(drawn)
     said = [str(w.message) for w in caught]
     assert sum("plotting font lacks characters" in m for m in said) == 1, said

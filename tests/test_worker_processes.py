@@ -37,3 +37,13 @@ def test_every_mode_calls_the_model_from_the_calling_process_only():
     for mode in ("global", "local", "guided"):  # three class fits, four local ones
         ex.explain(X[:4], mode=mode, n_samples=40)
     assert model.pids == {os.getpid()}
+
+
+def test_no_fit_to_run_draws_no_progress_bar(capsys):
+    """Every fit loaded from the cache: an empty bar, "0it [00:00, ?it/s]", was left on
+    stderr without a newline."""
+    from scrutiny._parallel import fit_many
+
+    assert fit_many(iter(()), total=0, progress=True) == {}
+    assert fit_many([], progress=True) == {}
+    assert capsys.readouterr().err == ""

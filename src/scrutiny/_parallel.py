@@ -52,7 +52,7 @@ def fit_many(
     """
     total = len(jobs) if total is None and hasattr(jobs, "__len__") else total
     workers = min(total or 1 << 30, job_count(n_jobs))
-    bar = tqdm(total=total, desc=desc, disable=not progress or (total or 2) < 2)
+    bar = tqdm(total=total, desc=desc, disable=not progress or (total is not None and total < 2))
     results = {}
     if workers <= 1:
         for key, Z, y, settings in jobs:
