@@ -60,7 +60,12 @@ from scrutiny.surrogate.distributions import (
 from scrutiny.surrogate.stats import ComponentStats
 
 _MIN_ABS_COEF = 1e-150  # keeps the inverse-Gaussian mean finite when a coefficient is 0
-_MAX_SCALE = 1e15  # u beyond this makes a prior sd below 1e-7 s; capped to stay finite
+# the precisions' cap on u: beyond 1e15 a prior sd is below 1e-7 s, and float32 holds
+# precisions to 3e38; float64 is capped far higher, where a coefficient pinned at 1e-7 s
+# would still set u's next draw (at a fixed lambda1 of 1e10, s2 came out 36 times too
+# large). u itself is never capped: the noise variance's rate takes c sum(1/u), which a
+# capped u pushed up by c p 1e-15 (s2 1,000 times too large)
+_MAX_SCALE = {"float32": 1e15, "float64": 1e250}
 # An empty component's noise precision from a vague prior (shape 0.01) underflows to 0 about
 # once in 1,200 draws; floored here, its s2 stays finite (1e300) for a component no row uses.
 _MIN_EMPTY_PRECISION = 1e-300
@@ -551,7 +556,8 @@ def _draw_weights(rng, counts, alpha, pri):
 
 def _prior_precisions(data, pri, nets, lam2, scales):
     """D_j: diagonal prior precision (in units of 1 / s2_j) of every coefficient."""
-    pen = lam2[nets][:, None] * (1.0 + scales)
+    cap = _MAX_SCALE[str(data.backend.dtype).rpartition(".")[2]]  # numpy's or torch's
+    pen = lam2[nets][:, None] * (1.0 + np.minimum(scales, cap))
     if data.has_intercept:
         return np.hstack([np.full((nets.size, 1), pri.intercept_precision), pen])
     return pen
@@ -761,7 +767,8 @@ def _draw_noise_and_coef(rng, gen, data, params, stats, nets, lam1, lam2, scales
         if e_el.any():
             a = (l1**2 / (8.0 * l2))[e_el][:, None] * t[elastic[empty]][:, None]
             v = truncated_gamma_excess(rng, np.broadcast_to(a, (a.shape[0], p)))
-            scales[e_el] = np.minimum(1.0 / v, _MAX_SCALE)
+            with np.errstate(divide="ignore"):  # v = 0: u = inf, its 1 / u = 0 exactly
+                scales[e_el] = 1.0 / v
     D = _prior_precisions(data, pri, nets, lam2, scales)
     occ = np.flatnonzero(~empty)
     if occ.size:  # s2 with the coefficients integrated out (exact; log-concave in 1 / s2)
@@ -873,5 +880,5 @@ def _draw_scales(rng, data, coef, noise_var, l1, l2):
         l1e, l2e = l1[el][:, None], l2[el][:, None]
         mean = l1e / (2.0 * l2e * np.maximum(np.abs(beta[el]), _MIN_ABS_COEF))
         shape = l1e**2 / (4.0 * l2e * noise_var[el][:, None])
-        scales[el] = np.minimum(inverse_gaussian(rng, mean, shape), _MAX_SCALE)
+        scales[el] = inverse_gaussian(rng, mean, shape)
     return scales
