@@ -494,9 +494,9 @@ def _spread(y, c):
     variances) overflows or underflows float64: the fit's outputs would be inf or 0."""
     with np.errstate(over="ignore", under="ignore"):
         var = float(np.mean((y - c) ** 2))
-    if not (var == 0 or np.finfo(np.float64).tiny <= var < np.inf):
-        with np.errstate(over="ignore"):
-            dev = float(np.max(np.abs(y - c)))
+        dev = float(np.max(np.abs(y - c)))
+    if not ((var == 0 and dev == 0) or np.finfo(np.float64).tiny <= var < np.inf):
+        # squares of 1e-163 are 0: constant only when nothing departs from c at all
         raise ValueError(
             f"y varies too {'much' if var > 1 else 'little'} to fit (by up to {dev:.3g} "
             f"around {c:.3g}): its variance is beyond float64's range; rescale y"
