@@ -194,7 +194,7 @@ def test_bad_requests_are_named(fitted):
             scrutinize(ex, X, 0, max_inputs=bad)
     with pytest.raises(ValueError, match="n_samples must be a positive number"):
         scrutinize(ex, X, 0, n_samples=25.5)
-    for bad in (1.7, True, "b", [0, 1]):  # was run as class 1, or an int() error
+    for bad in (1.7, True, "b", [0, 1], np.nan, np.inf):  # was run as class 1, or int()'s
         with pytest.raises(TypeError, match="target must be one class"):
             scrutinize(ex, X, bad)
     size = int(np.prod(X.shape[1:]))  # a k past the input was dropped, unsaid

@@ -416,7 +416,8 @@ def _one_class(target):
     """``target`` as an int, refused unless it is one whole number: 1.7 is no class, and a
     label ("b") names no output column."""
     t = np.asarray(target)
-    if t.ndim or t.dtype == bool or t.dtype.kind not in "iuf" or t != np.round(t):
+    number = t.ndim == 0 and t.dtype != bool and t.dtype.kind in "iuf"
+    if not (number and np.isfinite(t) and t == np.round(t)):
         raise TypeError(
             f"target must be one class, an output column's number (an integer), got "
             f"{target!r:.60}: a scikit-learn classifier's label b is "
