@@ -556,3 +556,42 @@ def test_bools_and_categoricals_of_numbers_are_levels_given_back_in_their_dtype(
     assert exp.to_frame().query("name == 'flag'")["level"].tolist() == [
         str(v) for v in frame["flag"].iloc[:8]
     ]
+
+
+def test_bools_reach_a_model_of_arrays_as_numbers_and_the_baselines_take_them():
+    """pd.get_dummies makes bool columns: as levels, they were decoded into a DataFrame of
+    objects that a torch model refused, and the baselines refused them as names."""
+    from sklearn.linear_model import LogisticRegression
+
+    from scrutiny.baselines import exact_shapley, kernel_shap
+
+    rng = np.random.default_rng(0)
+    raw = pd.DataFrame({"age": rng.normal(size=200), "home": rng.choice(["rent", "own"], 200)})
+    X = pd.get_dummies(raw)  # age, home_own, home_rent (bools)
+    seen = []
+
+    def arrays(rows):  # a model of float arrays, not fitted on a DataFrame
+        seen.append(type(rows))
+        z = np.asarray(rows, dtype=np.float64) @ [1.0, 2.0, -1.0]
+        p = 1 / (1 + np.exp(-z))
+        return np.column_stack([1 - p, p])
+
+    ex = Explainer(arrays, X, mode="local", n_samples=60, random_state=0, progress=False)
+    ex.surrogate.update(n_components=1, lambda1=0.0)
+    exp = ex.explain(X.iloc[:4], target=1)
+    assert set(seen) == {np.ndarray}
+    own = X["home_own"].iloc[:4].to_numpy()
+    base_own = ex.representation.baseline[1]  # the most frequent level's code
+    # switching home_own to its baseline level moves the logit by 2 where it differs
+    expected = np.where(own != bool(base_own), 2.0 * (own.astype(float) - base_own), 0.0)
+    np.testing.assert_allclose(exp.values[:, 1], expected, atol=0.05)
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Linear(3, 2)
+    local = Explainer(net, X, outputs="logits", mode="local", n_samples=30, progress=False)
+    assert np.isfinite(local.explain(X.iloc[:1]).values).all()
+    clf = LogisticRegression().fit(X, X["home_own"] ^ (X["age"] > 0))
+    for values in (
+        kernel_shap(clf.predict_proba, X.iloc[:3], baseline=X.mean(), nsamples=60, progress=False),
+        exact_shapley(clf.predict_proba, X.iloc[:3], baseline=X.mean()),
+    ):
+        assert values.values.shape == (3, 3) and np.isfinite(values.values).all()

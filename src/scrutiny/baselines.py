@@ -24,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scrutiny._validation import as_input_batch, class_targets, column_names
-from scrutiny.categories import Categories, is_categorical
+from scrutiny.categories import Categories, holds_names
 from scrutiny.explainer import (
     _column_numbers,
     _require_present,
@@ -667,10 +667,10 @@ def _encoded(adapter, X, names, name):
     if names is None:
         return X
     if cats is None:
-        text = [c for c, col in X.items() if is_categorical(col)]
+        text = [c for c, col in X.items() if holds_names(col)]  # bools go as 0 and 1
         if text:
             raise TypeError(
-                f"{name}'s columns {text[:5]} hold names or bools, not quantities: pass "
+                f"{name}'s columns {text[:5]} hold names, not numbers: pass "
                 "model=explainer.model, which knows their levels, and "
                 "representation=explainer.representation"
             )

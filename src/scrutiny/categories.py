@@ -41,6 +41,19 @@ def is_categorical(column):
     return not is_numeric_dtype(column.dtype) and kind not in "biufcmM"
 
 
+def holds_names(column):
+    """Whether a categorical column's values are names (strings), which no model reads as
+    numbers; bools and pandas categoricals of numbers pass as the numbers they are."""
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    if is_bool_dtype(column.dtype):
+        return False
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return not is_numeric_dtype(column.cat.categories.dtype)
+    return is_categorical(column)
+
+
 def exact_text(value):
     """A number that names a thing, written out in full (zip 94110, not 9.411e+04)."""
     value = float(value)
@@ -158,16 +171,10 @@ class Categories:
             if levels is None:
                 columns[col_name] = rows[:, j]
                 continue
-            codes = rows[:, j]
-            bad = (codes != np.round(codes)) | (codes < 0) | (codes >= len(levels))
-            if bad.any():
-                raise ValueError(
-                    f"column {col_name!r} holds {codes[bad][0]:g}, which is no level code "
-                    f"(0..{len(levels) - 1}): a categorical column takes only its levels"
-                )
+            codes = self._checked_codes(rows[:, j], col_name)
             values = np.empty(len(levels), dtype=object)
             values[:] = levels
-            values = values[codes.astype(np.int64)]
+            values = values[codes]
             dtype = self.dtypes[col_name]
             if dtype.endswith("category"):
                 cats = self.categories.get(col_name, levels)
@@ -176,6 +183,32 @@ class Categories:
             else:
                 columns[col_name] = pd.array(values, dtype=dtype)
         return pd.DataFrame(columns)
+
+    @property
+    def has_names(self):
+        """Whether a level is a name (a string): then the model must be given the table;
+        bools and categoricals of numbers it may read as the numbers they are."""
+        return any(_kind(v) == "string" for levels in self.levels.values() for v in levels)
+
+    def as_numbers(self, rows):
+        """Float rows (n, p) with each categorical column's codes as its levels' values
+        (a bool 0 or 1, a grade 3): for a model not fitted on a DataFrame, which reads
+        an array of numbers, as these columns were before they became levels."""
+        out = np.array(rows, dtype=np.float64)
+        for j in self.columns:
+            values = np.array([float(v) for v in self.levels[self.names[j]]])
+            out[:, j] = values[self._checked_codes(out[:, j], self.names[j])]
+        return out
+
+    def _checked_codes(self, codes, col_name):
+        n = len(self.levels[col_name])
+        bad = (codes != np.round(codes)) | (codes < 0) | (codes >= n)
+        if bad.any():
+            raise ValueError(
+                f"column {col_name!r} holds {codes[bad][0]:g}, which is no level code "
+                f"(0..{n - 1}): a categorical column takes only its levels"
+            )
+        return codes.astype(np.int64)
 
     def code(self, column, level, what="the level"):
         """The code of ``level`` in categorical column ``column``; a level it never held is

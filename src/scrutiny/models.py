@@ -201,8 +201,11 @@ class ModelAdapter:
     def _batch(self, xb, start):
         """Log-probabilities (or values) of rows ``start``, ``start + 1``, ... of the inputs."""
         xb = np.array(xb)  # a copy: a model that edits its input edits ours
-        if self._fitted_names is not None or self.categories is not None:
+        cats = self.categories
+        if self._fitted_names is not None or (cats is not None and cats.has_names):
             xb = self._as_frame(xb)
+        elif cats is not None:  # bools, categoricals of numbers: a torch model reads numbers
+            xb = cats.as_numbers(xb)
         try:
             out = self._call(xb)
         except Exception as exc:
