@@ -540,11 +540,15 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
     # as text; "True" and "010" were refused as not among classes_ [False, True], ["010"]
     from types import SimpleNamespace
 
-    for classes in ([False, True], ["010", "7"], ["0", "1", "2"]):
+    for classes in ([False, True], ["010", "7"], ["0", "1", "2"], [0.0, 1.0]):
         pick = [classes[1], classes[0], classes[1]]
         pd.DataFrame({"y": pick}).to_csv(tmp_path / "k.csv", index=False)
         read = _load_labels(tmp_path / "k.csv", 3, SimpleNamespace(classes_=np.array(classes)))
         assert read.tolist() == pick
+    np.savetxt(tmp_path / "ints.csv", y, fmt="%d")  # 1 and 0 for classes 1.0, True: kept
+    for classes in ([0.0, 1.0], [False, True]):
+        read = _load_labels(tmp_path / "ints.csv", 3, SimpleNamespace(classes_=np.array(classes)))
+        assert read.tolist() == y.tolist()
     pd.DataFrame({"y": y[:2]}).to_csv(tmp_path / "short.csv", index=False)  # header "y"
     with pytest.raises(ValueError, match="has 2 rows for 3 inputs"):  # not: label 'y'
         _load_labels(tmp_path / "short.csv", 3)
@@ -583,6 +587,14 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     counts = np.array([[1, 2, 3], [4, 5, 6]])  # whole numbers below too: data, as before
     np.savetxt(tmp_path / "counts.csv", counts, fmt="%d", delimiter=",")
     np.testing.assert_array_equal(_load_csv(tmp_path / "counts.csv"), counts)
+    # a first row of whole numbers is data unless they rise over fractions (Excel writes
+    # 5.0 as 5; nan is no fraction)
+    for text in ("5,3,1\n4.9,3.1,1.4\n6.2,2.9,4.3\n", "1,2,3\n4,nan,6\n5,7,8\n"):
+        (tmp_path / "w.csv").write_text(text)
+        assert isinstance(_load_csv(tmp_path / "w.csv"), np.ndarray), text
+    two = pd.DataFrame(X[:, :2], columns=["age", "debt"])
+    pd.concat([two, two]).to_csv(tmp_path / "twice.csv")  # pandas' index 0, 1, 0, 1
+    np.testing.assert_array_equal(_load_csv(tmp_path / "twice.csv").to_numpy(), [*X[:, :2]] * 2)
     # a first column with no name that holds data, not pandas' row numbers: was dropped
     (tmp_path / "unnamed.csv").write_text(",b,c\n6.1,2.8,4.0\n5.9,3.0,5.1\n")
     with pytest.raises(ValueError, match=r"first column has no name but holds data \(6\.1"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import itertools
+import math
 import sys
 from pathlib import Path
 
@@ -513,27 +515,29 @@ def _load_csv(path):
 
     import numpy as np
 
+    leading, fractions = [], False  # each row's first cell; fractions in the first rows
     with open(path, newline="", encoding="utf-8-sig") as f:
         rows = csv.reader(f)
         first = next(rows, None)
         if not first:
             raise ValueError(f"{path} is empty")
-        below = [r for r in rows if r]
+        for i, row in enumerate(rows):  # every row's first cell only under an empty name
+            if i >= 1000 and first[0] != "":
+                break
+            if row:
+                leading.append(row[0])
+                fractions = fractions or (i < 1000 and any(map(_fraction, row)))
     names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
-    distinct_whole = all(n.isdigit() for n in names) and len(set(names)) == len(names)
-    leading = [r[0] for r in below]
+    whole = [int(n) if n.isdigit() else -1 for n in names]
+    rising = all(0 <= a < b for a, b in itertools.pairwise(whole)) and whole[:1] != [-1]
     # pandas' index (an empty first name, a whole number first in every row) under
     # columns named by distinct whole numbers: df[[1, 2, 5]].to_csv()
-    indexed = first[0] == "" and distinct_whole and all(_whole(c) for c in leading)
-    # columns named by distinct whole numbers over fractions: df.drop(columns=0), no index
-    fractions = any(_is_number(c) and not _whole(c) for r in below[:1000] for c in r)
+    indexed = first[0] == "" and rising and all(_whole(c) for c in leading)
+    # columns named by rising whole numbers over fractions: df.drop(columns=0), no index
     numbered = names == [str(j) for j in range(len(names))]
     named = any(not _is_number(c) and c not in _MISSING for c in first)
-    header = numbered or indexed or named or (first[0] != "" and distinct_whole and fractions)
-    data_first = len(set(leading)) < len(leading) or any(
-        _is_number(c) and not _whole(c) for c in leading
-    )  # a pandas index names each row once, by a whole number or a name
-    if header and first[0] == "" and data_first:
+    header = numbered or indexed or named or (first[0] != "" and rising and fractions)
+    if header and first[0] == "" and any(map(_fraction, leading)):  # an index has none
         raise ValueError(
             f"{path}'s first column has no name but holds data ({leading[0]}, ...): name it "
             "(an unnamed first column of row numbers or names, pandas' index, is left out)"
@@ -569,6 +573,15 @@ def _whole(text):
     return text.strip().lstrip("-").isdigit()
 
 
+def _fraction(text):
+    """A finite number that is not whole: 2.8, not 5, nan or inf."""
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(value) and not _whole(text)
+
+
 def _is_number(text):
     try:
         float(text)
@@ -598,7 +611,7 @@ def _load_labels(path, n, model=None):
         cells = [row[0] for row in rows]
         classes = getattr(model, "classes_", None)
         names = {} if classes is None else {str(c): c for c in classes}
-        named = cells[:1] and (cells[0] in names or (not names and _is_number(cells[0])))
+        named = cells[:1] and (cells[0] in names or _is_number(cells[0]))  # 1 for 1.0, True
         if len(cells) == n + 1 or (cells and not named):  # a first row naming the column
             cells = cells[1:]
         if len(cells) != n:
