@@ -553,6 +553,11 @@ def test_bools_and_categoricals_of_numbers_are_levels_given_back_in_their_dtype(
     assert np.allclose(exp.values[:, 3], sign * effect, atol=0.05)  # flag's exact effect
     want = {"flag": "bool", "grade": "category", "member": "boolean"}
     assert all({k: d[k] for k in want} == want for d in seen)
+    few = Explainer(
+        model, frame.assign(flag=False).iloc[:50], mode="local", n_samples=40, progress=False
+    )
+    assert few.categories_.levels["flag"] == [False, True]
+    assert np.isfinite(few.explain(frame[frame["flag"]].iloc[:1]).values).all()  # unseen
     assert exp.to_frame().query("name == 'flag'")["level"].tolist() == [
         str(v) for v in frame["flag"].iloc[:8]
     ]

@@ -119,8 +119,8 @@ class Categories:
                 categories[key] = col.cat.categories.tolist()
                 levels[key] = [v for v in categories[key] if v in values]
                 dtypes[key] = "ordered category" if col.cat.ordered else "category"
-            else:
-                levels[key] = sorted(values)
+            else:  # a bool has both levels, held or not: a True to explain is no surprise
+                levels[key] = [False, True] if kinds == {"bool"} else sorted(values)
                 dtypes[key] = str(col.dtype) if str(col.dtype) in _KEPT else "object"
             many_levels(len(levels[key]), len(frame), f"{name}'s column {col_name!r}")
         if not levels:
