@@ -414,7 +414,11 @@ def test_a_tables_baseline_is_given_by_column_name():
     b = ex.representation.baseline
     assert b[1] == HOMES.index("other") and b[0] == frame["income"].median()
     assert b[2] == 0  # job: its most frequent level still
-    by_series = Explainer(clf, frame, baseline=frame.median(numeric_only=True), progress=False)
+    flagged = frame.assign(flag=np.arange(len(frame)) % 2 == 0)  # a bool's median: 0.5
+    median = flagged.select_dtypes("number").median()  # the README's recipe
+    by_series = Explainer(
+        lambda f: clf.predict_proba(f[frame.columns]), flagged, baseline=median, progress=False
+    )
     assert by_series.representation.baseline[0] == frame["income"].median()
     with pytest.raises(
         ValueError, match="the baseline of 'home' is 'castle', not one of its levels"

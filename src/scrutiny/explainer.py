@@ -141,10 +141,11 @@ class Explainer:
         ``scrutiny.text.TextEncoder`` (local mode only).
     baseline : None, scalar, array of the input shape, or {column name: value}
         The value meaning "absent": 0 for images, the training mean for tabular data (for a
-        DataFrame's columns of names, strings, categoricals or bools, their most frequent level,
-        as its code: the model is queried with the names). An image's may also be one value
-        per channel, (C,), in either channel layout. A table's may be given by column name
-        (a dict, or a pandas Series such as ``X_fit.median(numeric_only=True)``; a column of
+        DataFrame's columns of names, strings, categoricals or bools, their most frequent
+        level, as its code: the model is queried with the names). An image's may also be
+        one value per channel, (C,), in either channel layout. A table's may be given by
+        column name (a dict, or a pandas Series such as
+        ``X_fit.select_dtypes("number").median()``, which leaves bools out; a column of
         names takes a level's name), the columns not named keeping their default.
     superpixel : int or None
         Square blocks of this many pixels a side as the image features.
