@@ -249,6 +249,13 @@ def test_characters_the_font_lacks_are_one_warning_not_one_per_character(monkeyp
     assert sum("plotting font lacks characters" in m for m in said) == 1, said
     assert not any(m.startswith("Glyph") for m in said)
     assert [w.category for w in caught if str(w.message) == "something else"] == [RuntimeWarning]
+    with warnings.catch_warnings(record=True) as drawn:
+        warnings.warn("once per place", RuntimeWarning, stacklevel=1)
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("default")  # Python's own: once per place
+        for _ in range(3):  # three pictures drawing the same
+            scrutiny.report._pass_on(drawn)
+    assert len(again) == 1
 
 
 def test_explain_images_from_the_command_line(tmp_path):

@@ -33,6 +33,7 @@ def figure_png(fig):
 
 
 _told = {"glyphs": False}  # said once per process, not once per character and picture
+_registry = {}  # the warnings of drawing passed on, each once per place, as Python's are
 
 
 def _pass_on(caught):
@@ -41,7 +42,7 @@ def _pass_on(caught):
     glyphs = [w for w in caught if "missing from font" in str(w.message)]
     for w in caught:
         if w not in glyphs:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_registry)
     if glyphs and not _told["glyphs"]:
         _told["glyphs"] = True
         warnings.warn(
