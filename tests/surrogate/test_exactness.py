@@ -340,22 +340,32 @@ def test_chains_run_as_one_each_sample_the_closed_form(n, p, n_responses):
     assert abs(r) < 4.0 / np.sqrt(N)
 
 
-def test_a_huge_fixed_lambda1_pins_the_coefficients_and_leaves_the_noise_as_without_them():
-    """lambda1 = 1e10 (float64): the coefficients are 0, so s2 | y is an intercept-only
-    model's, closed form. The latent scales u (about 1e19 here) were capped at 1e15: in
-    the noise rate c sum(1/u) that added c p 1e-15 (s2 1,000 times too large), and in the
-    precisions it left the coefficients at 1e-7 s, so that the next u came out small
-    (s2 36 times too large). z against the MC error, with the draws' ESS."""
+@pytest.mark.parametrize(
+    "backend",
+    [("cpu", "float64"), ("cpu", "float32"), (TORCH, "float32")],
+    ids=["numpy64", "numpy32", "torch32"],
+)
+def test_a_huge_fixed_lambda1_pins_the_coefficients_and_leaves_the_noise_as_without_them(
+    backend,
+):
+    """lambda1 = 1e10: the coefficients are 0, so s2 | y is an intercept-only model's,
+    closed form. The latent scales u (about 1e19 here) were capped at 1e15: in the noise
+    rate c sum(1/u) that added c p 1e-15 (s2 1,000 times too large), and in the
+    precisions it left the coefficients at 1e-7 s, so that the next u came out small (s2
+    36 times too large, in float32 until its cap was lifted to 1e36 / lambda2 too). z
+    against the MC error, with the draws' ESS."""
+    if backend[0] != "cpu":
+        pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     n, p = 200, 10
     Z = rng.standard_normal((n, p))
     y = Z @ rng.standard_normal(p) + 0.1 * rng.standard_normal(n)
     y = (y - y.mean()) / y.std()
     priors = kernel.Priors(n_components=1, n_nets=1, lambda1=1e10, lambda2=1.0)
-    _, s2 = run_kernel(Z, y, priors, 600)
+    _, s2 = run_kernel(Z, y, priors, 600, make_backend(*backend))
     s2 = s2[100:]
     a0, b0, d0 = priors.noise_shape, priors.noise_scale, priors.intercept_precision
     A, B = a0 + n / 2, b0 + 0.5 * (y @ y - y.sum() ** 2 / (n + d0))
     sd = np.sqrt(B**2 / ((A - 1) ** 2 * (A - 2)))
     z = (s2.mean() - B / (A - 1)) / (sd / np.sqrt(effective_sample_size(s2[None])))
-    assert abs(z) < z_bound(1)
+    assert abs(z) < z_bound(3)

@@ -60,12 +60,12 @@ from scrutiny.surrogate.distributions import (
 from scrutiny.surrogate.stats import ComponentStats
 
 _MIN_ABS_COEF = 1e-150  # keeps the inverse-Gaussian mean finite when a coefficient is 0
-# the precisions' cap on u: beyond 1e15 a prior sd is below 1e-7 s, and float32 holds
-# precisions to 3e38; float64 is capped far higher, where a coefficient pinned at 1e-7 s
-# would still set u's next draw (at a fixed lambda1 of 1e10, s2 came out 36 times too
-# large). u itself is never capped: the noise variance's rate takes c sum(1/u), which a
-# capped u pushed up by c p 1e-15 (s2 1,000 times too large)
-_MAX_SCALE = {"float32": 1e15, "float64": 1e250}
+# the largest prior precision lam2 (1 + u) of a coefficient, its u capped to stay below it:
+# float32 holds 3.4e38 (and 1 / 1e36 stays a normal number), float64 far more. u itself is
+# never capped: the noise variance's rate takes c sum(1/u), which a capped u pushed up by
+# c p / cap, and a coefficient pinned by a capped precision sets u's next draw too small:
+# at a fixed lambda1 of 1e10, with u capped at 1e15, s2 came out 36 to 1,000 times too large
+_MAX_PRECISION = {"float32": 1e36, "float64": 1e250}
 # An empty component's noise precision from a vague prior (shape 0.01) underflows to 0 about
 # once in 1,200 draws; floored here, its s2 stays finite (1e300) for a component no row uses.
 _MIN_EMPTY_PRECISION = 1e-300
@@ -556,8 +556,9 @@ def _draw_weights(rng, counts, alpha, pri):
 
 def _prior_precisions(data, pri, nets, lam2, scales):
     """D_j: diagonal prior precision (in units of 1 / s2_j) of every coefficient."""
-    cap = _MAX_SCALE[str(data.backend.dtype).rpartition(".")[2]]  # numpy's or torch's
-    pen = lam2[nets][:, None] * (1.0 + np.minimum(scales, cap))
+    limit = _MAX_PRECISION[str(data.backend.dtype).rpartition(".")[2]]  # numpy's, torch's
+    l2 = lam2[nets][:, None]
+    pen = l2 * (1.0 + np.minimum(scales, limit / l2))
     if data.has_intercept:
         return np.hstack([np.full((nets.size, 1), pri.intercept_precision), pen])
     return pen
