@@ -446,6 +446,18 @@ def test_nothing_to_regress_on_is_refused():
     assert np.isfinite(quick().fit(np.zeros((20, 3)), y).predict(np.zeros((2, 3)))).all()
 
 
+def test_a_constant_y_is_constant_to_its_means_rounding_at_any_scale():
+    """Ten times 1e-151 has a mean off by 1.7e-167, whose square is 0: refused as varying
+    too little. 0.1 ten times has one off by 1e-17: its rounding was y's scale, and the
+    fit's units 1e-17 (a constant is fitted in units of 1, test_constant_response_fits)."""
+    Z = np.random.default_rng(0).standard_normal((10, 2))
+    for value in (0.1 * 1e-150, 0.1 * 3, 0.7 * 3):
+        y = np.full(10, value)
+        assert y.mean() != value  # the mean rounds
+        reg = quick().fit(Z, y)
+        assert reg.y_scale_ == 1.0 and reg.y_center_ == y.mean()
+
+
 @pytest.mark.parametrize("scale", [1e-160, 1e-170, 1e160])  # 1e-170: squares of exactly 0
 def test_responses_whose_variance_leaves_float64_are_refused(scale):
     rng = np.random.default_rng(0)
