@@ -140,7 +140,7 @@ def test_stability_and_approximation_error():
         stability(a, other, k=3)
     assert approximation_error(a) == 0.0
     off = explanation(True)
-    off.surrogate_logit = np.full(40, np.log(3.0))  # p = 0.75 against the model's 0.5
+    off.surrogate_output = np.full(40, np.log(3.0))  # p = 0.75 against the model's 0.5
     assert approximation_error(off) == pytest.approx(0.25)
 
 

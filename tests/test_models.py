@@ -484,14 +484,16 @@ def test_a_model_file_imports_its_neighbours_and_a_failed_one_is_not_kept(tmp_pa
         "import numpy as np\nfrom scrutiny_helpers_x import HALF\n"
         "def predict(x):\n    return np.full((len(x), 2), HALF)\n"
     )
-    (proj / "scrutiny_broken_x.py").write_text("raise RuntimeError('no weights here')\n")
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.chdir(tmp_path)  # the folder is not the working one
     try:
         assert load_callable("proj/scrutiny_load_x.py:predict")(X)[0, 1] == 0.5
-        with pytest.raises(RuntimeError, match="no weights here"):
-            load_callable("proj/scrutiny_broken_x.py:predict")
+        (tmp_path / "other").mkdir()
+        (tmp_path / "other" / "scrutiny_broken_x.py").write_text("raise RuntimeError('no')\n")
+        with pytest.raises(RuntimeError, match="no"):
+            load_callable("other/scrutiny_broken_x.py:predict")
         assert "scrutiny_broken_x" not in sys.modules
+        assert str(tmp_path / "other") not in sys.path
     finally:
         for name in ("scrutiny_helpers_x", "scrutiny_load_x"):
             sys.modules.pop(name, None)

@@ -242,9 +242,9 @@ def approximation_error(explanation):
         gap = np.asarray(explanation.model_logit) - np.asarray(explanation.surrogate_output)
         return float(np.sqrt(np.mean(gap**2)))
     p_model = _sigmoid(explanation.model_logit)
-    p_surrogate = explanation.surrogate_output
+    p_surrogate = explanation.surrogate_output  # as heldout_error and to_shap read it
     if explanation.meta.get("scale", "logit") == "logit":
-        p_surrogate = _sigmoid(explanation.surrogate_logit)
+        p_surrogate = _sigmoid(p_surrogate)
     return float(np.sqrt(np.mean((p_model - p_surrogate) ** 2)))
 
 

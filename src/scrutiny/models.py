@@ -622,16 +622,19 @@ def load_callable(spec):
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist")
         folder = str(path.resolve().parent)
-        if folder not in sys.path:  # its own imports, as `python load.py` finds them
+        added = folder not in sys.path
+        if added:  # its own imports, as `python load.py` finds them
             sys.path.insert(0, folder)
         loader_spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules.setdefault(path.stem, module)  # for pickles of its classes, by name
         try:
             loader_spec.loader.exec_module(module)
-        except BaseException:
+        except BaseException:  # nothing of a model that did not load is left behind
             if sys.modules.get(path.stem) is module:
                 del sys.modules[path.stem]
+            if added and folder in sys.path:
+                sys.path.remove(folder)
             raise
     else:
         if "" not in sys.path:
