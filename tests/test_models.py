@@ -493,7 +493,7 @@ def test_a_model_file_imports_its_neighbours_and_a_failed_one_is_not_kept(tmp_pa
         with pytest.raises(RuntimeError, match="no"):
             load_callable("other/scrutiny_broken_x.py:predict")
         assert "scrutiny_broken_x" not in sys.modules
-        assert str(tmp_path / "other") not in sys.path
+        assert str((tmp_path / "other").resolve()) not in sys.path
     finally:
         for name in ("scrutiny_helpers_x", "scrutiny_load_x"):
             sys.modules.pop(name, None)
