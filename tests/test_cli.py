@@ -255,7 +255,12 @@ def test_characters_the_font_lacks_are_one_warning_not_one_per_character(monkeyp
         warnings.simplefilter("default")  # Python's own: once per place
         for _ in range(3):  # three pictures drawing the same
             scrutiny.report._pass_on(drawn)
-    assert len(again) == 1
+        alike = [  # the same text and line in two files: two places
+            warnings.WarningMessage(UserWarning("alike"), UserWarning, name, 7)
+            for name in ("figure.py", "text.py")
+        ]
+        scrutiny.report._pass_on(alike)
+    assert [str(w.message) for w in again] == ["once per place", "alike", "alike"]
 
 
 def test_explain_images_from_the_command_line(tmp_path):
@@ -599,6 +604,12 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     for text in ("5,3,1\n4.9,3.1,1.4\n6.2,2.9,4.3\n", "1,2,3\n4,nan,6\n5,7,8\n"):
         (tmp_path / "w.csv").write_text(text)
         assert isinstance(_load_csv(tmp_path / "w.csv"), np.ndarray), text
+    years = pd.DataFrame(X, columns=[2022, 2021, 2020])  # newest first, with the index
+    years.to_csv(tmp_path / "years.csv")
+    assert list(_load_csv(tmp_path / "years.csv").columns) == ["2022", "2021", "2020"]
+    (tmp_path / "counts.csv").write_text(",b,c\n5,2.8,4.0\n5,3.0,5.1\n7,1.0,2.0\n")
+    with pytest.raises(ValueError, match=r"first column has no name but holds data \(5,"):
+        _load_csv(tmp_path / "counts.csv")  # whole numbers, neither each once nor 0, 1, ...
     two = pd.DataFrame(X[:, :2], columns=["age", "debt"])
     pd.concat([two, two]).to_csv(tmp_path / "twice.csv")  # pandas' index 0, 1, 0, 1
     np.testing.assert_array_equal(_load_csv(tmp_path / "twice.csv").to_numpy(), [*X[:, :2]] * 2)

@@ -490,9 +490,14 @@ def test_a_model_file_imports_its_neighbours_and_a_failed_one_is_not_kept(tmp_pa
         assert load_callable("proj/scrutiny_load_x.py:predict")(X)[0, 1] == 0.5
         (tmp_path / "other").mkdir()
         (tmp_path / "other" / "scrutiny_broken_x.py").write_text("raise RuntimeError('no')\n")
+        (tmp_path / "other" / "scrutiny_nothing_x.py").write_text("x = 1\n")
         with pytest.raises(RuntimeError, match="no"):
             load_callable("other/scrutiny_broken_x.py:predict")
         assert "scrutiny_broken_x" not in sys.modules
+        assert str((tmp_path / "other").resolve()) not in sys.path
+        with pytest.raises(ValueError, match="no attribute 'nope'"):  # it ran, but no model
+            load_callable("other/scrutiny_nothing_x.py:nope")
+        assert "scrutiny_nothing_x" not in sys.modules
         assert str((tmp_path / "other").resolve()) not in sys.path
     finally:
         for name in ("scrutiny_helpers_x", "scrutiny_load_x"):

@@ -529,15 +529,16 @@ def _load_csv(path):
                 fractions = fractions or (i < 1000 and any(map(_fraction, row)))
     names = first[1:] if first[0] == "" else first  # without pandas' unnamed index
     whole = [int(n) if n.isdigit() else -1 for n in names]
-    rising = all(0 <= a < b for a, b in itertools.pairwise(whole)) and whole[:1] != [-1]
+    distinct = -1 not in whole and len(set(whole)) == len(whole)
+    rising = distinct and all(a < b for a, b in itertools.pairwise(whole))
     # pandas' index (an empty first name, a whole number first in every row) under
-    # columns named by distinct whole numbers: df[[1, 2, 5]].to_csv()
-    indexed = first[0] == "" and rising and all(_whole(c) for c in leading)
+    # columns named by distinct whole numbers: df[[2022, 2021]].to_csv()
+    indexed = first[0] == "" and distinct and all(_whole(c) for c in leading)
     # columns named by rising whole numbers over fractions: df.drop(columns=0), no index
     numbered = names == [str(j) for j in range(len(names))]
     named = any(not _is_number(c) and c not in _MISSING for c in first)
     header = numbered or indexed or named or (first[0] != "" and rising and fractions)
-    if header and first[0] == "" and any(map(_fraction, leading)):  # an index has none
+    if header and first[0] == "" and not _pandas_index(leading):
         raise ValueError(
             f"{path}'s first column has no name but holds data ({leading[0]}, ...): name it "
             "(an unnamed first column of row numbers or names, pandas' index, is left out)"
@@ -567,6 +568,16 @@ def _load_csv(path):
 
 # cells pandas reads as missing values (the common ones of its na_values), not names
 _MISSING = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A")
+
+
+def _pandas_index(cells):
+    """Whether an unnamed first column reads as the index pandas writes: names, or whole
+    numbers each once (rows kept from a frame) or in runs 0, 1, 2, ... (pd.concat's)."""
+    if not all(_whole(c) for c in cells):
+        return not any(map(_is_number, cells))
+    rows = [int(c) for c in cells]
+    runs = all(b in (0, a + 1) for a, b in itertools.pairwise([-1, *rows]))
+    return runs or len(set(rows)) == len(rows)
 
 
 def _whole(text):

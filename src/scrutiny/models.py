@@ -630,20 +630,24 @@ def load_callable(spec):
         sys.modules.setdefault(path.stem, module)  # for pickles of its classes, by name
         try:
             loader_spec.loader.exec_module(module)
-        except BaseException:  # nothing of a model that did not load is left behind
+            return _model_of(module, attr, spec)
+        except BaseException:  # of a model that did not load, its module and folder go
             if sys.modules.get(path.stem) is module:
                 del sys.modules[path.stem]
             if added and folder in sys.path:
                 sys.path.remove(folder)
             raise
-    else:
-        if "" not in sys.path:
-            sys.path.insert(0, "")
-        module = importlib.import_module(mod_name)
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    return _model_of(importlib.import_module(mod_name), attr, spec)
+
+
+def _model_of(module, attr, spec):
+    """``module``'s attribute ``attr``, refused unless a model can be made of it."""
     try:
         fn = getattr(module, attr)
     except AttributeError as exc:
-        raise ValueError(f"module {mod_name!r} has no attribute {attr!r}") from exc
+        raise ValueError(f"module {spec.rpartition(':')[0]!r} has no attribute {attr!r}") from exc
     estimator = hasattr(fn, "fit") and (hasattr(fn, "predict_proba") or hasattr(fn, "predict"))
     if not callable(fn) and not estimator:
         raise TypeError(  # a scikit-learn classifier, or a regressor (outputs="values")

@@ -33,7 +33,7 @@ def figure_png(fig):
 
 
 _told = {"glyphs": False}  # said once per process, not once per character and picture
-_registry = {}  # the warnings of drawing passed on, each once per place, as Python's are
+_registry = {}  # per file, the warnings of drawing passed on: once per place, as Python's
 
 
 def _pass_on(caught):
@@ -42,7 +42,8 @@ def _pass_on(caught):
     glyphs = [w for w in caught if "missing from font" in str(w.message)]
     for w in caught:
         if w not in glyphs:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_registry)
+            once = _registry.setdefault(w.filename, {})
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=once)
     if glyphs and not _told["glyphs"]:
         _told["glyphs"] = True
         warnings.warn(

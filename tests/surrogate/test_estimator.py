@@ -456,6 +456,12 @@ def test_a_constant_y_is_constant_to_its_means_rounding_at_any_scale():
         assert y.mean() != value  # the mean rounds
         reg = quick().fit(Z, y)
         assert reg.y_scale_ == 1.0 and reg.y_center_ == y.mean()
+    # varying by 24 ulps of its mean is no constant: fitted on its own scale, recovered
+    Z = np.random.default_rng(1).standard_normal((40, 2))
+    reg = DPMixtureRegression(1, n_sweeps=40, progress=False, random_state=0)
+    reg.fit(Z, 1.7e9 + 3e-6 * Z[:, 0])
+    assert reg.y_scale_ == pytest.approx(3e-6, rel=0.5)
+    assert np.corrcoef(reg.predict(Z), Z[:, 0])[0, 1] > 0.99
 
 
 @pytest.mark.parametrize("scale", [1e-160, 1e-170, 1e160])  # 1e-170: squares of exactly 0

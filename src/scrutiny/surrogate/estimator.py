@@ -495,8 +495,8 @@ def _spread(y, c):
     with np.errstate(over="ignore", under="ignore"):
         var = float(np.mean((y - c) ** 2))
         dev = float(np.max(np.abs(y - c)))
-    if dev <= 64 * np.finfo(np.float64).eps * abs(c):  # constant but for the mean's rounding
-        return 0.0  # (a pairwise sum of a million is off by up to about 20 ulps)
+    if np.ptp(y) == 0:  # constant: its mean may round (ten times 0.3), its spread is 0
+        return 0.0
     if not np.finfo(np.float64).tiny <= var < np.inf:  # squares of 1e-163 are 0: no constant
         raise ValueError(
             f"y varies too {'much' if var > 1 else 'little'} to fit (by up to {dev:.3g} "

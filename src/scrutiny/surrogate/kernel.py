@@ -558,7 +558,8 @@ def _prior_precisions(data, pri, nets, lam2, scales):
     """D_j: diagonal prior precision (in units of 1 / s2_j) of every coefficient."""
     limit = _MAX_PRECISION[str(data.backend.dtype).rpartition(".")[2]]  # numpy's, torch's
     l2 = lam2[nets][:, None]
-    pen = l2 * (1.0 + np.minimum(scales, limit / l2))
+    with np.errstate(over="ignore"):  # a lam2 below limit / 1.8e308: no cap, rightly
+        pen = l2 * (1.0 + np.minimum(scales, limit / l2))
     if data.has_intercept:
         return np.hstack([np.full((nets.size, 1), pri.intercept_precision), pen])
     return pen
