@@ -470,8 +470,8 @@ def _draw_labels(gen, data, state):
     const = be.asarray(state.log_weights - 0.5 * np.log(2.0 * np.pi * state.noise_var))
     mean = data.X @ B.T
     y = data.y[:, :, None]
-    if wide.any():
-        y = y / be.asarray(unit.reshape(R, -1))
+    if wide.any():  # times 1 / unit: a unit past float32's range is no overflow warning
+        y = y * be.asarray(1.0 / unit.reshape(R, -1))
     # each chain's components against its own response: (n, R, C J / R)
     res = y - xp.reshape(mean, (n, R, -1))
     logp = const - xp.reshape(res * res, (n, C * J)) / (2.0 * s2)
@@ -652,11 +652,12 @@ def _factorize(data, stats, D):
         Q = stats.gram[ib]
         diag = be.index(np.arange(data.n_cols))
         Q[:, diag, diag] += be.asarray(D[chol][:, cols])
-        low = be.cholesky(Q)
+        low, added = be.cholesky(Q)  # added: a matrix singular to rounding (backends.py)
         w = be.solve_lower(low, stats.xty[ib][..., None])[..., 0]
         S[chol] = stats.yy[chol] - (be.to_numpy(w) ** 2).sum(axis=1)
         log_diag = np.log(be.to_numpy(be.xp.linalg.diagonal(low)))
-        log_det[chol] = 2.0 * log_diag.sum(axis=1) - np.log(D[chol][:, cols]).sum(axis=1)
+        # |G + D + added| / |D + added|: the evidence of that sweep's prior precisions
+        log_det[chol] = 2.0 * log_diag.sum(axis=1) - np.log(D[chol][:, cols] + added).sum(axis=1)
     wood = []
     for comps in _row_batches(stats, by_size=be.name == "torch"):
         f = _factor_rows(data, stats, comps, D)
@@ -697,7 +698,9 @@ def _factor_rows(data, stats, comps, D):
     # rank-k update (half the flops); batched products do not
     M = (Xs[0] @ Xs[0].T)[None] if comps.size == 1 else Xs @ be.xp.matrix_transpose(Xs)
     M = M + be.xp.eye(m, dtype=be.dtype, device=be.device)
-    return _RowFactors(comps, X, y, dinv, be.cholesky(M))
+    # a jitter here (backends.py) raises the noise of those rows a little, within rounding
+    low, _ = be.cholesky(M)
+    return _RowFactors(comps, X, y, dinv, low)
 
 
 def _moves_along_ray(pri):
