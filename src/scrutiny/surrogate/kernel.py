@@ -30,7 +30,10 @@ One sweep, each move an exact draw from a full or partially collapsed conditiona
 
 The coefficient draw uses a Cholesky factor of the precision X'X + D when the component has
 many rows, and the O(n_j^2 P) algorithm of Bhattacharya, Chakraborty & Mallick (2016) when
-it has fewer rows than ``woodbury_ratio`` times the number of columns; both are exact.
+it has fewer rows than ``woodbury_ratio`` times the number of columns; both are exact. A
+matrix positive definite only in exact arithmetic (a component's equal columns or repeated
+rows, penalties drawn near 0) is factored with its diagonal raised by its rounding error
+(``backends._jittered``); the Gram path's evidence then takes the raised prior precisions.
 
 Several independent chains on the same features can run as one (``init(..., n_chains=C)``),
 also for several responses (the data's R responses shared evenly: chain c fits response
