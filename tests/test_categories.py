@@ -489,6 +489,9 @@ def test_explanations_go_to_shaps_plots_adding_up_as_shap_reads_them():
     frame, y = table(400)
     clf = pipeline(frame, y)
     ex = Explainer(clf, frame, mode="local", n_samples=60, random_state=0, progress=False)
+    # one regime, ridge-like prior: with the mixture, a row can fall in a component of a few
+    # perturbations whose intercept is off by 0.6-1.2 (14 of 40 seeds); with one, 0.01 at most
+    ex.surrogate.update(n_components=1, lambda1=0.0)
     rows = frame.iloc[:3]
     ours = ex.explain(rows)
     rep = ex.representation
@@ -501,7 +504,7 @@ def test_explanations_go_to_shaps_plots_adding_up_as_shap_reads_them():
         ax = shap.plots.waterfall(s[0], show=False)  # shap's own plot draws it
         plt.close(ax.figure)
     # the base value is the surrogate at the baseline: for this exactly additive logit the
-    # model's logit there, to the local fit's spread (its 95% intervals ~0.1 wide here)
+    # model's logit there, to the posterior mean's error (at most 0.010 over seeds 0-39)
     p0 = clf.predict_proba(ex.categories_.decode(ex.representation.baseline[None]))[0]
     at_baseline = np.log(p0[ours.target] / (1 - p0[ours.target]))
     np.testing.assert_allclose(ours.to_shap().base_values, at_baseline, atol=0.02)

@@ -1,5 +1,7 @@
 """R-hat, ESS, the bounded draw buffer and label matching, on chains with known answers."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -141,9 +143,9 @@ def test_match_labels_undoes_a_permutation():
     assert np.array_equal(back[np.argsort(perm)[labels]], labels)
 
 
-def _reference_rhat(x):
+def _reference_rhat(x, folded=None):
     """Rank-normalised split R-hat of one parameter, written out from Vehtari et al. (2021):
-    the tail's draws are folded about the median of all of them, then split."""
+    the tail's draws are folded about the median of all of them (or given), then split."""
     from scipy.stats import norm, rankdata
 
     def split(a):
@@ -158,7 +160,9 @@ def _reference_rhat(x):
         between, within = n * a.mean(axis=1).var(ddof=1), a.var(axis=1, ddof=1).mean()
         return np.sqrt((between / within + n - 1) / n)
 
-    return max(basic(z(split(x))), basic(z(split(np.abs(x - np.median(x))))))
+    if folded is None:
+        folded = np.abs(x - np.median(x))
+    return max(basic(z(split(x))), basic(z(split(folded))))
 
 
 @pytest.mark.parametrize("n", [9, 31, 200])
@@ -168,6 +172,26 @@ def test_rhat_matches_the_definition_for_odd_and_even_chains(n):
     for _ in range(6):
         x = ar1(rng, 0.3, 3, n)
         assert split_rhat(x) == pytest.approx(_reference_rhat(x), rel=1e-12)
+
+
+def test_rhat_and_ess_take_infinite_draws_as_the_largest_quietly():
+    """They are rank-based: an infinite draw counts as larger than every finite one. Where
+    over half the draws are infinite, so is the tail's median, and those at it fold to 0
+    (inf - inf was NaN, and a RuntimeWarning)."""
+    rng = np.random.default_rng(7)
+    x = ar1(rng, 0.3, 2, 40)
+    some, most = x.copy(), x.copy()
+    some[x > 1.0] = np.inf  # the median stays finite
+    most[x > -1.0] = np.inf  # the median is inf
+    huge = np.where(np.isinf(some), 1e300, some)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert split_rhat(some) == pytest.approx(split_rhat(huge), rel=1e-12)
+        assert effective_sample_size(some) == pytest.approx(effective_sample_size(huge))
+        r = split_rhat(most)
+    # with the median at inf: the finite draws fold to inf, all tied, the infinite to 0
+    fold = np.where(np.isinf(most), 0.0, np.inf)
+    assert r == pytest.approx(_reference_rhat(most, folded=fold), rel=1e-12)
 
 
 def _reference_ess(x):

@@ -309,7 +309,7 @@ def test_constant_and_zero_columns_fit():
     rng = np.random.default_rng(2)
     Z = np.hstack([rng.standard_normal((60, 2)), np.zeros((60, 1)), np.full((60, 1), 3.0)])
     y = Z[:, 0] + 0.1 * rng.standard_normal(60)
-    m = quick().fit(Z, y)
+    m = DPMixtureRegression(3, n_sweeps=20, progress=False, random_state=0).fit(Z, y)
     held = m.occupancy_ > 0
     assert np.isfinite(m.coef_[held]).all() and np.isfinite(m.intercept_[held]).all()
     # an all-zero feature never meets the data: its posterior mean is the prior's, exactly 0
@@ -319,7 +319,12 @@ def test_constant_and_zero_columns_fit():
     assert (m.coef_[held, 2] == 0).all()
     lo, hi = m.coef_interval(0.95)
     main = m.weights_.argmax()
-    assert (lo[held, 2] < 0).all() and (hi[held, 2] > 0).all()
+    # each draw's sign is a fair coin, so an interval of m draws misses 0 with chance
+    # 2^(1 - m): checked where a component held rows in 15 draws or more (6e-5 each); one
+    # holding rows in 2 draws missed it in 12 of 40 seeds
+    steady = (m.counts_draws_ > 0).sum(axis=0) >= 15
+    assert steady[main]
+    assert (lo[steady, 2] < 0).all() and (hi[steady, 2] > 0).all()
     assert hi[main, 2] - lo[main, 2] > 3 * (hi[main, 0] - lo[main, 0])
     # the intervals of some components only (what an explanation asks): the same numbers
     some = [main, int(np.flatnonzero(~held)[0]) if (~held).any() else main]
@@ -355,9 +360,15 @@ def test_interval_components_take_a_mask_and_refuse_a_bad_selection(small, compo
 
 
 def test_constant_response_fits():
+    """The regime holding the rows predicts the constant, to its posterior mean's Monte-Carlo
+    error (seeds 0-99: 0.010 on average, sd 0.003, at most 0.021). The mixture's prediction
+    also averages in components that held a row or two in a few draws, still near their
+    prior (0.1-0.3 off in 1 seed in 10), so it is not held to that."""
     Z = np.random.default_rng(3).standard_normal((50, 4))
-    m = quick().fit(Z, np.full(50, 2.5))
-    assert np.allclose(m.predict(Z), 2.5, atol=0.05)
+    m = DPMixtureRegression(3, n_sweeps=40, progress=False, random_state=0).fit(Z, np.full(50, 2.5))
+    main = m.weights_.argmax()
+    assert m.weights_[main] > 0.9  # seeds 0-99: at least 0.945
+    np.testing.assert_allclose(m.predict_components(Z)[:, main], 2.5, atol=0.05)
 
 
 @pytest.mark.parametrize("scale", [1e-100, 1e-43, 1e40, 1e100])
@@ -402,13 +413,19 @@ def test_responsibilities_survive_prior_draws_beyond_float64():
     rng = np.random.default_rng(0)
     Z = rng.standard_normal((100, 3))
     y = Z @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(100)
+
+    # an overflowing draw is rare (in 10 sweeps, 13 of seeds 0-39 had one): over 200 sweeps,
+    # 9.5 of 600 draws on average, at least 3, so the case is all but certain (e^-9.5)
+    def fit(y):
+        return DPMixtureRegression(3, n_sweeps=200, progress=False, random_state=0).fit(Z, y)
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow itself
-        m = quick().fit(Z, 1e152 * y)
+        warnings.simplefilter("error")  # quietly: inf is the draw's value in y's units
+        m = fit(1e152 * y)
     assert np.isinf(m.noise_var_draws_).any()  # the case this test is about
     resp = m.responsibilities(Z, 1e152 * y)
     assert np.isfinite(resp).all() and np.allclose(resp.sum(axis=1), 1.0)
-    np.testing.assert_array_equal(m.assign(Z, 1e152 * y), quick().fit(Z, y).assign(Z, y))
+    np.testing.assert_array_equal(m.assign(Z, 1e152 * y), fit(y).assign(Z, y))
 
 
 def test_responsibilities_survive_prior_draws_beyond_float32():
@@ -423,11 +440,11 @@ def test_responsibilities_survive_prior_draws_beyond_float32():
     y = y + 0.1 * rng.standard_normal(80)
     vague = {"noise_shape": 0.001, "noise_scale": 0.001}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow itself
+        # quietly: such draws are kept as inf, their R-hat and ESS by rank (a vague prior
+        # is no error; the fit once gave a hundred overflow warnings)
+        warnings.simplefilter("error")
         m = DPMixtureRegression(6, n_sweeps=40, progress=False, random_state=0, priors=vague)
         m = m.fit(Z, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # and quietly
         resp = m.responsibilities(Z, y)
     assert np.isinf(m.coef_draws_).any()  # the case this test is about
     assert np.isfinite(resp).all() and np.allclose(resp.sum(axis=1), 1.0)

@@ -64,7 +64,11 @@ def split_rhat(x):
     bulk = _rhat_basic(_rank_normalize(_split(x)))
     # folded about the median of every draw, the middle one of an odd chain too (which
     # the split leaves out), as Vehtari et al. and arviz define it
-    folded = np.abs(x - np.median(x.reshape(-1, *x.shape[2:]), axis=0))
+    med = np.median(x.reshape(-1, *x.shape[2:]), axis=0)
+    # ranks take infinite draws (prior draws beyond float32, under a vague noise prior); a
+    # draw at an infinite median is at distance 0 from it, where inf - inf says NaN
+    with np.errstate(invalid="ignore"):
+        folded = np.where(x == med, 0.0, np.abs(x - med))
     tail = _rhat_basic(_rank_normalize(_split(folded)))
     return np.maximum(bulk, tail)
 

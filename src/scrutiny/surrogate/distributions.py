@@ -63,9 +63,12 @@ def truncated_gamma_excess(rng, rate):
             return out
         r = flat[todo]
         small = r < 1.0
-        v = np.where(
-            small, rng.gamma(0.5, 1.0, todo.size) / r - 1.0, rng.exponential(1.0, todo.size) / r
-        )
+        with np.errstate(over="ignore"):  # a rate near 0 gives v = inf, its limit
+            v = np.where(
+                small,
+                rng.gamma(0.5, 1.0, todo.size) / r - 1.0,
+                rng.exponential(1.0, todo.size) / r,
+            )
         u = rng.random(todo.size)
         ok = np.where(small, v > 0, u * u * (1.0 + v) <= 1.0)
         out.flat[todo[ok]] = v[ok]

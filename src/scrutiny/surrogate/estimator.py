@@ -223,7 +223,8 @@ class DPMixtureRegression:
         self.intercept_draws_ = (
             flat[..., 0].astype(np.float64) * s + c if off else np.full(flat.shape[:2], c)
         )
-        self.noise_var_draws_ = s**2 * post.draws["noise_var"].reshape(-1, J)
+        with np.errstate(over="ignore"):  # an empty component's prior draw beyond float64
+            self.noise_var_draws_ = s**2 * post.draws["noise_var"].reshape(-1, J)  # inf
         self.weights_draws_ = post.draws["weights"].reshape(-1, J)
         self.counts_draws_ = post.draws["counts"].reshape(-1, J)
         diag = dict(post.diagnostics)

@@ -113,8 +113,10 @@ class ChainSummary:
         delta = x - self.coef_mean
         self.coef_mean = self.coef_mean + delta / np.maximum(self.sums["occupied"], 1.0)[:, None]
         self.coef_m2 = self.coef_m2 + delta * (x - self.coef_mean)
+        with np.errstate(over="ignore"):  # a prior draw beyond float32 (a vague noise
+            coef32 = coef.astype(np.float32)  # prior's empty component) is kept as inf
         self.buffer.offer(
-            coef=coef.astype(np.float32),
+            coef=coef32,
             noise_var=noise_var,
             weights=weights,
             counts=counts,
