@@ -47,6 +47,7 @@ class Posterior:
     occupancy: np.ndarray  # (J,) share of kept draws in which the component held rows
     weights: np.ndarray  # (J,)
     counts: np.ndarray  # (J,) mean rows per component
+    mixture_coef: np.ndarray  # (P,) the mixture's regression (``ChainSummary.record``)
     label_counts: np.ndarray  # (n, J) kept draws in which row i was in component j
     draws: dict  # name -> (chains, draws, ...) thinned draws
     diagnostics: dict
@@ -330,6 +331,7 @@ def _pool_chains(results, n_sweeps):
         occupancy=occ / n,
         weights=total["weights"] / n,
         counts=total["counts"] / n,
+        mixture_coef=total["mixture_coef"] / n,
         label_counts=sum(s.label_counts for s in summaries),
         draws=draws,
         diagnostics=diagnostics,

@@ -212,6 +212,8 @@ class DPMixtureRegression:
             s * post.coef_mean[:, 0] + c if off else np.where(post.occupancy > 0, c, np.nan)
         )
         self.noise_var_ = s**2 * post.noise_var
+        self.mixture_coef_ = s * post.mixture_coef[off:]
+        self.mixture_intercept_ = float(s * post.mixture_coef[0] + c if off else c)
         self.occupancy_ = post.occupancy
         self.weights_ = post.weights
         self.component_sizes_ = post.counts
@@ -264,11 +266,13 @@ class DPMixtureRegression:
         return Z @ self.coef_.T + self.intercept_
 
     def predict(self, Z):
-        """(n,) prediction of the mixture: component predictions averaged with the posterior
-        weights of the components that held rows (the others have no posterior mean)."""
-        pred = self.predict_components(Z)
-        used = self.occupancy_ > 0
-        return pred[:, used] @ (self.weights_[used] / self.weights_[used].sum())
+        """(n,) posterior mean of the mixture's prediction: in each draw, the predictions of
+        the components holding rows, weighted by their share of the weight among them
+        (``mixture_coef_``, ``mixture_intercept_``). The product of their means, weights_
+        times coef_, over-weighted a component that held a row or two in a few draws: its
+        mean weight counts its prior's in the draws in which it was empty."""
+        Z = self._check_Z(Z)
+        return Z @ self.mixture_coef_ + self.mixture_intercept_
 
     def score(self, Z, y):
         """R^2 of ``predict(Z)`` against y: scikit-learn's score of a regressor, which its

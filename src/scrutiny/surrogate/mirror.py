@@ -15,7 +15,17 @@ class MirroredRegression:
     the log-odds) instead of two Monte-Carlo estimates that differ.
     """
 
-    _NEGATED = frozenset({"coef_", "intercept_", "coef_draws_", "intercept_draws_", "y_center_"})
+    _NEGATED = frozenset(
+        {
+            "coef_",
+            "intercept_",
+            "coef_draws_",
+            "intercept_draws_",
+            "y_center_",
+            "mixture_coef_",
+            "mixture_intercept_",
+        }
+    )
 
     def __init__(self, regression):
         self.regression = regression

@@ -60,7 +60,22 @@ def regression_from_parts(description, arrays):
         else:
             setattr(reg, key, value)
     reg.diagnostics_ = diagnostics
+    if not hasattr(reg, "mixture_coef_"):  # saved before scrutiny kept it
+        _mixture_from_draws(reg)
     return MirroredRegression(reg) if description.get("mirrored") else reg
+
+
+def _mixture_from_draws(reg):
+    """``predict``'s ``mixture_coef_`` and ``mixture_intercept_``, which the fit sums over
+    every kept draw, from the stored draws: the same where all were stored, else an
+    estimate from the thinned ones."""
+    held = reg.counts_draws_ > 0
+    share = np.where(held, reg.weights_draws_, 0.0)
+    share = share / share.sum(axis=1, keepdims=True) / len(share)
+    reg.mixture_coef_ = sum(
+        share[h, j] @ reg.coef_draws_[h, j].astype(np.float64) for j, h in enumerate(held.T)
+    )
+    reg.mixture_intercept_ = float((share * np.where(held, reg.intercept_draws_, 0.0)).sum())
 
 
 def save_regression(reg, path):

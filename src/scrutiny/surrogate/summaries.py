@@ -110,6 +110,10 @@ class ChainSummary:
             self.sums[key] = self.sums.get(key, 0.0) + val
         # in float64 whatever the sampler's dtype; an empty component's: no change
         x = np.where(occupied[:, None], np.asarray(coef, dtype=np.float64), self.coef_mean)
+        # the mixture's regression in this draw, its components holding rows weighted by
+        # their share of the weight among them: linear in the features, one vector
+        share = np.where(occupied, weights, 0.0)
+        self.sums["mixture_coef"] = self.sums.get("mixture_coef", 0.0) + share @ x / share.sum()
         delta = x - self.coef_mean
         self.coef_mean = self.coef_mean + delta / np.maximum(self.sums["occupied"], 1.0)[:, None]
         self.coef_m2 = self.coef_m2 + delta * (x - self.coef_mean)
