@@ -250,6 +250,11 @@ def test_pathological_samples_transplant_the_decisive_level():
     assert (crafted[:, 1] == owner).all()  # home transplanted into every host
     assert set(hosts[:, 1]) >= {0.0, 2.0, 3.0}  # hosts of every other home were there
     assert attack.success[0].mean() > 0.8  # and the model then calls them good payers
+    # as the model takes them: its columns, names for codes, what it was asked about
+    rows = attack.model_inputs(1)
+    assert list(rows.columns) == list(frame.columns) and (rows["home"] == "owner").all()
+    np.testing.assert_array_equal(clf.predict(rows), attack.predictions[0])
+    np.testing.assert_array_equal(rows["income"], crafted[:, 0])
 
 
 def test_table_patterns_rank_columns_per_standard_deviation_and_name_levels():

@@ -78,6 +78,8 @@ def test_crafted_inputs_change_only_k_elements_to_the_right_values(fitted):
         changed = crafted != a.originals.reshape(len(s.index), -1)
         assert (changed.sum(axis=1) == 6).all()  # every pixel of these images is non-zero
         assert (crafted[changed] == 0.0).all()  # set to the baseline
+    # images go to the model as they are (a table's, with names: test_categories)
+    np.testing.assert_array_equal(a.model_inputs(6), a.samples(6))
     for attack in s.pathological.values():
         donors = X[s.index].reshape(len(s.index), -1)
         for random in (False, True):

@@ -198,14 +198,21 @@ class ModelAdapter:
             raise ValueError(f"the model needs columns {missing[:5]} that the data lacks")
         return frame[self._fitted_names]
 
-    def _batch(self, xb, start):
-        """Log-probabilities (or values) of rows ``start``, ``start + 1``, ... of the inputs."""
-        xb = np.array(xb)  # a copy: a model that edits its input edits ours
+    def model_inputs(self, X):
+        """Rows of scrutiny's float batch (a table's columns of names as codes) as the model
+        takes them: the DataFrame of a model fitted on one, names for codes; a table's
+        bools and categoricals of numbers as their values; anything else a copy of X."""
+        xb = np.array(X)  # a copy: a model that edits its input edits ours
         cats = self.categories
         if self._fitted_names is not None or (cats is not None and cats.has_names):
-            xb = self._as_frame(xb)
-        elif cats is not None:  # bools, categoricals of numbers: a torch model reads numbers
-            xb = cats.as_numbers(xb)
+            return self._as_frame(xb)
+        if cats is not None:  # bools, categoricals of numbers: a torch model reads numbers
+            return cats.as_numbers(xb)
+        return xb
+
+    def _batch(self, xb, start):
+        """Log-probabilities (or values) of rows ``start``, ``start + 1``, ... of the inputs."""
+        xb = self.model_inputs(xb)
         try:
             out = self._call(xb)
         except Exception as exc:

@@ -66,7 +66,8 @@ class Attack:
     (len(ks), m).
 
     ``success`` means misclassified for adversarial samples and called the scrutinized
-    class for pathological ones. ``samples(k)`` rebuilds the crafted inputs."""
+    class for pathological ones. ``samples(k)`` rebuilds the crafted inputs as scrutiny's
+    rows, ``model_inputs(k)`` as the model takes them (a table's names, not codes)."""
 
     name: str
     ks: tuple
@@ -78,6 +79,7 @@ class Attack:
     craft: object = field(repr=False)  # (k, random) -> crafted inputs
     elements: int  # the elements of an input it may change (a token window's positions)
     untouched_rate: float | None = None  # noise: share of noise the model calls c untouched
+    model: object = field(default=None, repr=False)  # the ModelAdapter they were put to
 
     @property
     def rate(self):
@@ -92,6 +94,11 @@ class Attack:
         if not 1 <= int(k) <= max(self.ks):
             raise ValueError(f"k={k} is outside the rankings kept: 1..{max(self.ks)}")
         return self.craft(int(k), bool(random))
+
+    def model_inputs(self, k, random=False):
+        """``samples(k, random)`` as the model takes them: for a model of a DataFrame, one
+        with its columns by name and names for codes, ready for its ``predict``."""
+        return self.model.model_inputs(self.samples(k, random))
 
     def at(self, k):
         """Index of k in ``ks``."""
@@ -513,7 +520,16 @@ def _attack(model, name, ks, originals, craft, success_of, elements):
         pred[i] = model.predict(craft(k, False))
         rpred[i] = model.predict(craft(k, True))
     return Attack(
-        name, ks, success_of(pred), pred, success_of(rpred), rpred, originals, craft, elements
+        name,
+        ks,
+        success_of(pred),
+        pred,
+        success_of(rpred),
+        rpred,
+        originals,
+        craft,
+        elements,
+        model=model,
     )
 
 
