@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-slow lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,6 +18,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	SCRUTINY_REQUIRE_DEV_DEPS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 	$(VENV)/bin/ruff check .
+
+# the long statistical checks that `make test` leaves out (SBC of 10,000 replications, the
+# neural review classifier trained from scratch): 85 s on 2 cores; CI runs them too
+test-slow: $(STAMP)
+	SCRUTINY_REQUIRE_DEV_DEPS=1 $(PY) -m pytest -q -n 2 -m slow
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
