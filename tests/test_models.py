@@ -81,6 +81,28 @@ def test_a_model_that_raises_is_reported():
         ModelAdapter(broken).log_proba(X)
 
 
+def test_a_function_of_a_dataframe_given_arrays_is_told_what_to_pass():
+    """A plain function gets arrays; one around a pipeline that picks columns by name
+    raised scikit-learn's own words only. Its bound method gets the DataFrame."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from scrutiny import Explainer
+
+    frame = pd.DataFrame(X, columns=["income", "age"])
+    y = (X[:, 0] > 0).astype(int)
+    pipe = make_pipeline(make_column_transformer((StandardScaler(), ["income", "age"])))
+    pipe.steps.append(("clf", LogisticRegression()))
+    pipe.fit(frame, y)
+    with pytest.raises(ModelError, match=r"order 'income', 'age': .* such as pipe.predict_proba"):
+        Explainer(lambda rows: pipe.predict_proba(rows), frame, progress=False).fit()
+    ex = Explainer(pipe.predict_proba, frame, surrogate={"n_sweeps": 10}, progress=False)
+    assert ex.fit().explain(frame.iloc[:2]).values.shape == (2, 2)
+
+
 def test_changing_number_of_classes_is_an_error():
     calls = iter([3, 4])
     adapter = ModelAdapter(lambda x: softmax(np.zeros((len(x), next(calls)))), batch_size=5)

@@ -216,8 +216,17 @@ class ModelAdapter:
         try:
             out = self._call(xb)
         except Exception as exc:
+            hint = ""
+            if self.kind == "callable" and self.input_names and isinstance(xb, np.ndarray):
+                names = self.input_names
+                order = ", ".join(map(repr, names[:3])) + (", ..." if len(names) > 3 else "")
+                hint = (
+                    f" (it was given the rows as an array, its columns in the order {order}: "
+                    "a model that takes a DataFrame wants the estimator, or its bound method "
+                    "such as pipe.predict_proba, which get one)"
+                )
             raise ModelError(
-                f"the model raised {type(exc).__name__} on a batch of shape {xb.shape}: {exc}"
+                f"the model raised {type(exc).__name__} on a batch of shape {xb.shape}: {exc}{hint}"
             ) from exc
         self.n_calls += 1
         self.n_rows += len(xb)
