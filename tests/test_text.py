@@ -141,6 +141,52 @@ def test_local_mode_finds_the_exact_effect_of_removing_each_word():
     assert not deduction(enc.wrap(word_model), exp[[0, 3]], ks=[1]).any()
 
 
+def test_a_text_is_explained_alike_whatever_the_encoder_met_before_and_however_padded():
+    """Its perturbations were seeded by its row of ids: another text encoded first gave
+    its words other ids, and a longer text beside it more trailing zeros, and so other
+    explanations from the same seed (the top word changed)."""
+    text = TRICKY[1]
+    rows = []
+    for corpus in ([text], [TRICKY[0], text], [text, TRICKY[2]]):
+        enc, X, ex = local_explainer(corpus, n_samples=60)
+        row = X[corpus.index(text)]
+        rows.append(row)
+        values = ex.explain(row[None]).values[0]
+        words = enc.words(row)
+        if len(rows) == 1:
+            first = dict(zip(words, values, strict=True))
+        else:
+            kept = {w: v for w, v in zip(words, values, strict=True) if w}
+            # the same draws; a value is its coefficient (per unit of id) times the id
+            assert kept == pytest.approx(first, rel=1e-12)
+    assert not np.array_equal(rows[0], rows[1][: rows[0].size])  # other ids
+    assert rows[2].size > rows[0].size  # padded
+
+
+def test_a_wrapped_method_is_checked_as_the_estimator_it_belongs_to():
+    """A text regressor's predict, wrapped, was explained as class probabilities (its
+    values in [0, 1]); a classifier's predict_proba names its classes as the pipeline."""
+    pytest.importorskip("sklearn")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+
+    texts = [t for t in TRICKY if re.search(r"\w", t)] * 3
+    enc = TextEncoder()
+    X = enc.encode(texts)
+    y = np.arange(len(texts)) % 2
+    reg = make_pipeline(TfidfVectorizer(), Ridge()).fit(texts, y / 2 + 0.2)
+    with pytest.raises(ValueError, match="a Pipeline is a regressor"):
+        Explainer(enc.wrap(reg.predict), X, mode="local")
+    clf = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(
+        texts, np.where(y, "pos", "neg")
+    )
+    with pytest.raises(ValueError, match="returns class labels"):
+        Explainer(enc.wrap(clf.predict), X, mode="local")
+    ex = Explainer(enc.wrap(clf.predict_proba), X, mode="local")
+    assert list(ex.model.classes_) == ["neg", "pos"]
+
+
 def test_tokens_are_refused_outside_local_mode():
     enc = TextEncoder()
     X = enc.encode(TRICKY[:2])

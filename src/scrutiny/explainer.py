@@ -699,9 +699,7 @@ class Explainer:
             disable=not self.progress or len(X) <= chunk,
         ):
             idx = range(lo_i, min(lo_i + chunk, len(X)))
-            keys = [
-                (zlib.crc32(np.ascontiguousarray(X[i]).tobytes()), int(targets[i])) for i in idx
-            ]
+            keys = [(self._content_key(X[i]), int(targets[i])) for i in idx]
             rate = [
                 min(GUIDED_MAX_RATE, GUIDED_MAX_OFF / cands[i].size)
                 if max_off is None
@@ -779,7 +777,7 @@ class Explainer:
         def jobs():  # queries the model here, in the calling process, one input at a time
             for i, on in enumerate(present):
                 x = X[i]
-                key = (1, zlib.crc32(np.ascontiguousarray(x).tobytes()), int(targets[i]))
+                key = (1, self._content_key(x), int(targets[i]))
                 rate = 1.0 if max_off is None else min(1.0, max_off / on.size)
                 keep = self._perturbations(on.size, key, n_samples, rate)
                 full = np.zeros((len(keep), F), dtype=bool)
@@ -812,6 +810,18 @@ class Explainer:
             effect[i, on], e_lo[i, on], e_hi[i, on] = beta, lower, upper
         elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
         return self._explanation(X, elements, targets, comp, prob, y0, s0)
+
+    def _content_key(self, x):
+        """What seeds an input's perturbations: its content, so that the same input gets
+        the same explanation whatever it is explained with. Rows of word ids are keyed by
+        their text: the ids depend on which texts the encoder met first, and the trailing
+        zeros on the longest text encoded beside it."""
+        encoder = getattr(self.model._call, "text_encoder", None)
+        if encoder is not None:
+            content = encoder.decode(x[None])[0].encode("utf-8", "surrogatepass")
+        else:
+            content = np.ascontiguousarray(x).tobytes()
+        return zlib.crc32(content)
 
     def _perturbations(self, n_on, key, n_samples, max_rate=1.0):
         """``guided.random_deletions`` of n_on present features, drawn from this

@@ -73,9 +73,11 @@ class ModelAdapter:
             self.outputs = "probabilities"
         # an estimator, or its bound method (pipe.predict_proba, as LIME's and shap's users
         # pass one): it gets its columns by name whatever their kinds, and names its classes
-        fitted = model.__self__ if inspect.ismethod(model) else model
-        if fitted is not model:
-            _check_bound_method(model, fitted, outputs)
+        # (TextEncoder.wrap's function of word ids is checked as the model of texts it calls)
+        inner = getattr(model, "text_model", model)
+        fitted = inner.__self__ if inspect.ismethod(inner) else inner
+        if inspect.ismethod(inner):
+            _check_bound_method(inner, fitted, outputs)
         if self.kind == "sklearn" or fitted is not model:
             if outputs != "values":
                 self.classes_ = getattr(fitted, "classes_", None)

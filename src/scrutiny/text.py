@@ -162,12 +162,13 @@ class TextEncoder:
 
         on_rows.__name__ = f"texts of {getattr(model, '__name__', type(model).__name__)}"
         on_rows.text_encoder = self  # the Explainer's sign that its rows are word ids
+        on_rows.text_model = model  # checked as the model it is (a regressor's predict)
         return on_rows
 
     def save(self, path):
         """Write the encoder as JSON (its length and pieces, in id order): the rows it made,
         and explanations of them, mean the same with the encoder ``load`` gives back."""
-        path = Path(path)
+        path = Path(path).expanduser()
         replaceable_json(path, FORMAT)  # an earlier save, never a user's own file
         text = json.dumps({"format": FORMAT, "length": self.length, "pieces": self._pieces[1:]})
         tmp = temporary(path)
@@ -182,7 +183,7 @@ class TextEncoder:
     def load(cls, path):
         """The encoder ``save`` wrote, with the same ids."""
         try:
-            meta = json.loads(Path(path).read_text(encoding="utf-8"))
+            meta = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path} is not a saved TextEncoder: {exc}") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
