@@ -181,6 +181,34 @@ except OSError as exc:
     np.testing.assert_array_equal(Explanation.load(tmp_path / "exp").values, make().values)
 
 
+def test_a_save_interrupted_between_its_two_files_finishes_them(tmp_path, monkeypatch):
+    """Ctrl-C as the arrays were renamed in: the old .json had been removed and the new one
+    was deleted, leaving arrays no metadata names, which later saves refused to replace."""
+    make().save(tmp_path / "exp")
+    rename = Path.replace
+
+    def interrupted(self, target):
+        out = rename(self, target)
+        if Path(target).suffix == ".npz":
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(Path, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        make(seed=3).save(tmp_path / "exp")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(Explanation.load(tmp_path / "exp").values, make(seed=3).values)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.json", "exp.npz"]
+
+
+def test_a_tilde_in_a_path_is_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    npz = make().save("~/results/exp")
+    assert npz == tmp_path / "results" / "exp.npz" and not (tmp_path / "~").exists()
+    np.testing.assert_array_equal(Explanation.load("~/results/exp").values, make().values)
+
+
 def test_a_users_own_files_of_the_same_names_are_never_replaced(tmp_path):
     """save("iris") beside the user's iris.npz or iris.json: refused, the files untouched;
     an earlier explanation saved there is replaced (re-saving), whatever its version."""
@@ -312,6 +340,15 @@ def test_inconsistent_shapes_are_errors():
             inputs=np.ones((2, 3)),
             values=np.ones((2, 3)),
             coefficients=np.ones((2, 4)),
+            target=[0, 1],
+            baseline=0.0,
+        )
+    with pytest.raises(ValueError, match="lower has shape"):  # was reshaped, scrambled
+        Explanation(
+            inputs=np.ones((2, 3)),
+            values=np.ones((2, 3)),
+            coefficients=np.ones((2, 3)),
+            lower=np.zeros((3, 2)),
             target=[0, 1],
             baseline=0.0,
         )

@@ -85,6 +85,41 @@ def test_the_least_recently_used_fits_go_when_the_cache_is_full(tmp_path, monkey
     np.testing.assert_array_equal(load("c" * 40).coef_, reg.coef_)
 
 
+def test_a_users_own_files_in_the_fits_folder_are_never_removed(tmp_path, monkeypatch):
+    """$SCRUTINY_CACHE may name a project's folder, whose fits/ holds the user's saves: the
+    limit removed every .npz there, and its .json, as if it were an entry."""
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(60, 3))
+    reg = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=0, progress=False)
+    reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+    fits = tmp_path / "fits"
+    fits.mkdir()
+    mine = [fits / "my_model_fit.npz", fits / "my_model_fit.json", fits / ("A" * 40 + ".npz")]
+    for i, path in enumerate(mine):
+        path.write_bytes(bytes(1000))
+        os.utime(path, (1000.0 + i, 1000.0 + i))  # older than any entry
+    store("a" * 40, reg)
+    entry = sum(f.stat().st_size for f in fits.glob("a*"))
+    monkeypatch.setenv("SCRUTINY_FIT_CACHE_MB", str(1.5 * entry / 2**20))  # room for one
+    store("b" * 40, reg)
+    assert all(path.exists() for path in mine)
+    assert sorted(f.name for f in fits.glob("[ab]*.npz")) == ["b" * 40 + ".npz"]
+
+
+def test_a_relative_xdg_cache_home_is_ignored_and_a_tilde_is_home(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from scrutiny._cache import cache_dir
+
+    monkeypatch.delenv("SCRUTINY_CACHE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "~/xdg")
+    assert cache_dir(create=False) == tmp_path / "xdg" / "scrutiny"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # the spec: ignored
+    assert cache_dir(create=False) == Path.home() / ".cache" / "scrutiny"
+
+
 def test_temporaries_of_killed_writes_go_and_those_of_writes_under_way_count(tmp_path, monkeypatch):
     """A write killed (SIGKILL, out of memory) leaves its temporary: one an hour old goes,
     a younger one (another process writing now) stays and counts towards the limit."""

@@ -21,8 +21,10 @@ def cache_dir(create=True):
     read-only home): it then finds nothing there, and its writer warns."""
     path = env_path("SCRUTINY_CACHE")
     if path is None:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        path = Path(base) / "scrutiny"
+        base = env_path("XDG_CACHE_HOME")
+        if base is None or not base.is_absolute():  # the XDG spec: a relative one is ignored
+            base = Path.home() / ".cache"
+        path = base / "scrutiny"
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path

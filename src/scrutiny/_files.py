@@ -17,8 +17,8 @@ import numpy as np
 
 def paired(path):
     """(name.npz, name.json) for ``path`` with or without either suffix; any other dot in
-    the name is part of it (``run.v1`` -> ``run.v1.npz``)."""
-    path = Path(path)
+    the name is part of it (``run.v1`` -> ``run.v1.npz``); ``~`` is the home folder."""
+    path = Path(path).expanduser()
     if path.suffix in (".npz", ".json"):
         path = path.with_suffix("")
     return path.with_name(path.name + ".npz"), path.with_name(path.name + ".json")
@@ -96,8 +96,10 @@ def write_pair(path, arrays, text, *, fmt):
 
     Each is written under a temporary name beside it and then renamed over it, so a write
     that fails (a full disk) leaves the files that were there whole, and two writers at once
-    never mix their bytes in one file. The old .json goes first: new arrays never sit
-    beside stale metadata."""
+    never mix their bytes in one file. The arrays go first: new arrays beside the old
+    metadata fail its checksums (refused when read, replaceable when saved again), where
+    old arrays beside new metadata could match it by chance. Once they are in, the new
+    metadata follows even if the write is interrupted (Ctrl-C) between the two."""
     npz, meta_path = paired(path)
     if fmt is not None:
         _check_replaceable(npz, meta_path, fmt)
@@ -107,9 +109,11 @@ def write_pair(path, arrays, text, *, fmt):
         with open(tmp[0], "xb") as f:  # a file, not a name: savez would add ".npz"
             np.savez(f, **arrays)
         tmp[1].write_text(text, encoding="utf-8")
-        meta_path.unlink(missing_ok=True)
-        tmp[0].replace(npz)
-        tmp[1].replace(meta_path)
+        try:
+            tmp[0].replace(npz)
+        finally:
+            if not tmp[0].exists():  # the arrays are in: their metadata must follow
+                tmp[1].replace(meta_path)
     finally:
         for t in tmp:
             t.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import warnings
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from scrutiny.surrogate.persist import load_regression, save_regression
 # scipy or torch makes new keys, so without a bound the folder only grows (one MNIST class
 # fit on 1,000 digits' pixels takes about 7 MB).
 MAX_MEGABYTES = 2048
+_KEY = re.compile(r"[0-9a-f]{40}")  # an entry's name: its key's first 40 hex digits
 
 
 def fit_key(Z, y, settings, bounds):
@@ -88,6 +90,8 @@ def _prune(kept):
     fresh = clear_temporaries(kept.parent)
     entries = []
     for npz in kept.parent.glob("*.npz"):
+        if not _KEY.fullmatch(npz.stem):  # not an entry: a user's own file, left alone
+            continue
         meta = npz.with_suffix(".json")
         with contextlib.suppress(OSError):  # removed meanwhile by another process
             stat = npz.stat()

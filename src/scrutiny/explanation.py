@@ -103,20 +103,15 @@ class Explanation:
         self.inputs = np.asarray(self.inputs, dtype=np.float64)
         self.coefficients = np.asarray(self.coefficients, dtype=np.float64)
         self.baseline = np.broadcast_to(np.asarray(self.baseline, dtype=np.float64), shape).copy()
-        for name in ("inputs", "coefficients"):
+        for name in ("lower", "upper"):
+            v = getattr(self, name)
+            v = np.full(self.values.shape, np.nan) if v is None else v
+            setattr(self, name, np.asarray(v, dtype=np.float64))
+        for name in ("inputs", "coefficients", "lower", "upper"):
             if getattr(self, name).shape != self.values.shape:
                 raise ValueError(
                     f"{name} has shape {getattr(self, name).shape}, values {self.values.shape}"
                 )
-        for name in ("lower", "upper"):
-            v = getattr(self, name)
-            setattr(
-                self,
-                name,
-                np.full(self.values.shape, np.nan)
-                if v is None
-                else np.asarray(v, dtype=np.float64).reshape(self.values.shape),
-            )
         defaults = {"component": -1, "component_probability": np.nan}
         surrogate_output_missing = self.surrogate_output is None
         for name in ("target", *_ARRAYS[6:]):
