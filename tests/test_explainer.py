@@ -351,6 +351,19 @@ def test_counts_that_are_not_whole_numbers_are_refused_before_any_query():
     assert model.calls == 0
     with pytest.raises(ValueError, match="n_samples must be a positive number of pert"):
         Explainer(logistic, X_TAB, n_samples=10)
+    # in the constructor too: 2.7 copies ran as 2, -0.5 and True as 0 and 1, class 1.9 as 1
+    for bad in (2.7, -0.5, True):
+        with pytest.raises(ValueError, match="fit_perturbations must be a positive number"):
+            Explainer(logistic, X_TAB, fit_perturbations=bad)
+    for bad in ([1.9], [True], [-1]):
+        with pytest.raises(ValueError, match="classes must be output columns"):
+            Explainer(logistic, X_TAB, classes=bad)
+    assert Explainer(logistic, X_TAB, classes=[1.0, np.int64(0), 1]).classes == [0, 1]
+    # an infinite limit let certain classes' infinite logits into the fit, which failed
+    for bad in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValueError, match="logit_limit must be finite and positive"):
+            Explainer(logistic, X_TAB, logit_limit=bad)
+    assert model.calls == 0
 
 
 def test_inputs_are_not_modified():
@@ -624,3 +637,32 @@ def test_guided_perturbations_switch_off_at_most_a_few_tens_of_features(monkeypa
     # standard error of either mean over 160 perturbations is about 0.1
     assert abs(off[40] - 2.4) < 0.4
     assert abs(off[2] - 1.0) < 0.3
+
+
+def test_images_of_0_255_are_explained_as_the_same_images_of_0_1(tmp_path):
+    """The surrogate's priors are in the features' units: images of 0-255 given as pixels
+    met a prior 255 times weaker and were fitted, and explained, differently (values
+    correlated 0.04-0.96 with the [0, 1] images' on a small MLP). They are measured in
+    255s now, as the same images of [0, 1] in 1s."""
+    gen = np.random.default_rng(1)
+    W = gen.normal(size=(64, 3)) * 2.0
+    on = gen.uniform(size=(300, 8, 8)) > 0.5
+    X255 = np.round(255 * gen.uniform(size=(300, 8, 8)) * on).astype(np.uint8)
+    X01 = X255 / 255.0
+
+    def model(x):  # of pixels in [0, 1]
+        z = np.tanh(np.asarray(x, dtype=np.float64).reshape(len(x), -1) @ W) * 3.0
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    kw = {"surrogate": {"n_sweeps": 40, "n_components": 3}, "random_state": 0}
+    kw |= {"progress": False, "n_jobs": 1}
+    ones = Explainer(model, X01, **kw).explain(X01[:5])
+    ex = Explainer(lambda x: model(np.asarray(x) / 255.0), X255, **kw)
+    assert ex.representation.scale[0] == 255.0
+    exp = ex.explain(X255[:5])
+    np.testing.assert_array_equal(exp.component, ones.component)
+    np.testing.assert_allclose(exp.values, ones.values, rtol=1e-6, atol=1e-9)
+    ex.save(tmp_path / "ex")  # the unit is kept
+    back = Explainer.load(tmp_path / "ex", lambda x: model(np.asarray(x) / 255.0))
+    np.testing.assert_array_equal(back.explain(X255[:5]).values, exp.values)

@@ -139,6 +139,45 @@ def test_probabilities_declared_as_logits_are_refused():
         ModelAdapter(probs, outputs="logits").log_proba(X)
     one_row = ModelAdapter(lambda x: np.array([[0.3, 0.7]]), outputs="logits")
     assert one_row.log_proba(X[:1]).shape == (1, 2)  # one row may be logits by chance
+    # ... but not every row, however the rows are batched (one at a time, it passed)
+    with pytest.raises(ModelError, match=r"are probabilities .* for 2 inputs"):
+        ModelAdapter(probs, outputs="logits", batch_size=1).log_proba(X)
+    logits = ModelAdapter(lambda x: np.log(probs(x)), outputs="logits", batch_size=1)
+    assert logits.log_proba(X).shape == (10, 3)
+    # a sigmoid's one column, read as a binary logit, called every input class 1
+    rows = np.random.default_rng(1).normal(size=(40, 2))
+    sigmoid = ModelAdapter(lambda x: 1 / (1 + np.exp(-x[:, :1])), outputs="logits")
+    with pytest.raises(ModelError, match=r"a sigmoid's, each in \[0, 1\], for 40 inputs"):
+        sigmoid.log_proba(rows)
+    assert ModelAdapter(lambda x: x[:, 0], outputs="logits").log_proba(rows).shape == (40, 2)
+
+
+def test_a_plain_function_gets_batches_in_the_float_dtype_of_the_data(tmp_path):
+    """A torch module inside a function (torch.from_numpy(x)) refused the float64 batches it
+    was always given for float32 data; the explainer gives it its data's dtype, as saved."""
+    from scrutiny import Explainer
+
+    net = torch.nn.Linear(2, 3)
+
+    def model(x):
+        with torch.no_grad():
+            return torch.softmax(net(torch.from_numpy(x)), dim=1).numpy()
+
+    X32 = np.random.default_rng(2).normal(size=(200, 2)).astype(np.float32)
+    kw = {"surrogate": {"n_sweeps": 20, "n_components": 2}, "progress": False, "n_jobs": 1}
+    ex = Explainer(model, X32, random_state=0, **kw)
+    assert ex.explain(X32[:3]).values.shape == (3, 2)
+    ex.save(tmp_path / "ex")
+    assert Explainer.load(tmp_path / "ex", model).explain(X32[:3]).values.shape == (3, 2)
+    with pytest.raises(ModelError, match="Double"):  # float64 data: float64 batches, as given
+        Explainer(model, X32.astype(np.float64), **kw).explain(X32[:3])
+
+
+def test_a_one_row_batch_squeezed_to_a_scalar_is_one_output():
+    """A binary model ending in squeeze() returns a 0-d result for a batch of one row: it
+    failed only where the fit data's size left a last batch of one."""
+    adapter = ModelAdapter(lambda x: np.squeeze(x[:, 0]), outputs="logits", batch_size=3)
+    np.testing.assert_allclose(np.exp(adapter.log_proba(X[:4]))[:, 1], 1 / (1 + np.exp(-X[:4, 0])))
 
 
 def test_methods_of_scikit_learn_models_that_give_no_probabilities_are_refused():

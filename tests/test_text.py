@@ -458,7 +458,14 @@ def test_scrutinize_perturbs_a_text_at_the_scale_of_the_question():
     from scrutiny.scrutinize import scrutinize
 
     texts = ["so great", "great stuff here", "really great taste", "awful stuff", "bad one"]
-    _, X, ex = local_explainer(texts, n_samples=100)
+    enc = TextEncoder()
+    X = enc.encode(texts)
+    # one regime: with five, the rows of a three-word text without "great" may take a
+    # component of their own, whose intercept then holds its effect (the input's
+    # component, where "great" never changes, gives it its prior's 0: 4 of seeds 0-5)
+    surrogate = {"n_components": 1}
+    kw = {"n_samples": 100, "surrogate": surrogate, "random_state": 0, "progress": False}
+    ex = Explainer(enc.wrap(word_model), X, mode="local", **kw)
     s = scrutinize(ex, X, 1, ks=[1], random_state=0)
     assert s.meta["max_off"] == 1  # the headline k of 3 positions: 1 word at a time
     assert s.adversarial.rate[0] == 1.0  # "great" gone: not great

@@ -234,6 +234,9 @@ class Explainer:
         if self.categories_ is not None:
             X_fit = self.categories_.encode(X_fit, "X_fit")
             self.model.categories = self.categories_  # queried with the names, not the codes
+        given = getattr(X_fit, "dtype", None)  # an array's (a DataFrame's columns have theirs)
+        if isinstance(given, np.dtype) and given.kind == "f" and given != np.float64:
+            self.model.input_dtype = self.model.input_dtype or given
         X_fit = as_input_batch(X_fit, "X_fit")
         if self.feature_names_ is not None and self.model.input_names is None:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
@@ -262,12 +265,12 @@ class Explainer:
                 f"tokens are explained in mode='local', not {mode!r}: a position holds "
                 "different words in different texts, so no global surrogate fits them"
             )
-        self.classes = None if classes is None else sorted({int(c) for c in classes})
+        self.classes = None if classes is None else _class_list(classes)
         defaults = LOCAL_SURROGATE if mode == "local" else GLOBAL_SURROGATE
         self.surrogate = {**defaults, **(surrogate or {})}
         check_settings(self.surrogate)
-        if not logit_limit > 0:
-            raise ValueError(f"logit_limit must be positive, got {logit_limit!r}")
+        if not (np.isfinite(logit_limit) and logit_limit > 0):  # inf: a certain class's logit
+            raise ValueError(f"logit_limit must be finite and positive, got {logit_limit!r}")
         self.logit_limit = float(logit_limit)
         self.n_samples = _count(
             _SAMPLES[mode] if n_samples is None else n_samples, "n_samples", 20, "perturbations"
@@ -278,9 +281,7 @@ class Explainer:
         # the seed's spawn key too: children of one SeedSequence (its spawn()) share entropy
         root = seed_sequence(random_state)
         self._entropy, self._spawn_key = root.entropy, tuple(root.spawn_key)
-        if int(fit_perturbations) < 0:
-            raise ValueError(f"fit_perturbations must be >= 0, got {fit_perturbations!r}")
-        self.fit_perturbations = int(fit_perturbations)
+        self.fit_perturbations = _count(fit_perturbations, "fit_perturbations", 0, "copies")
         self._X_fit = X_fit
         self._fit_log_proba = None
         self.n_classes_ = None  # the model's, once it was queried on the fit data
@@ -852,6 +853,20 @@ def summarize_local(reg):
     j = int(reg.labels_[0])
     lower, upper = _intervals(reg, [j])
     return j, reg.label_probabilities_[0, j], reg.intercept_[j], reg.coef_[j], lower[j], upper[j]
+
+
+def _class_list(classes):
+    """``classes`` as sorted distinct ints; a fraction, bool or negative number is refused,
+    not truncated (1.9 ran class 1)."""
+    out = set()
+    for c in classes:
+        try:
+            out.add(_count(c, "class", 0))
+        except ValueError:
+            raise ValueError(
+                f"classes must be output columns, whole numbers from 0, got {c!r}"
+            ) from None
+    return sorted(out)
 
 
 def _count(value, name, least, unit="features"):

@@ -26,6 +26,7 @@ import numpy as np
 
 OUTPUTS = ("probabilities", "logits", "values")
 _SUM_TOLERANCE = 1e-3  # rows of float32 probabilities sum to 1 within a few 1e-7; allow slack
+_SIGMOID_ROWS = 20  # one column in [0, 1] for this many inputs: a sigmoid's, not logits
 
 
 class ModelError(RuntimeError):
@@ -64,6 +65,10 @@ class ModelAdapter:
         self._fitted_names = None  # the columns a scikit-learn model was fitted on, by name
         self.input_names = None  # the names of the columns of the rows it is given, if known
         self.categories = None  # columns of names given as codes (scrutiny.categories)
+        # a plain function gets batches in the float dtype of the user's data (float32: a
+        # torch module inside it refuses float64); None: float64
+        self.input_dtype = None
+        self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
         if self.kind == "sklearn" and outputs == "values" and hasattr(model, "predict_proba"):
             raise ValueError(
                 f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
@@ -210,6 +215,8 @@ class ModelAdapter:
             return self._as_frame(xb)
         if cats is not None:  # bools, categoricals of numbers: a torch model reads numbers
             return cats.as_numbers(xb)
+        if self.kind == "callable" and self.input_dtype is not None:
+            return xb.astype(self.input_dtype)
         return xb
 
     def _batch(self, xb, start):
@@ -233,6 +240,8 @@ class ModelAdapter:
         self.n_calls += 1
         self.n_rows += len(xb)
         out, eps, whole = _numeric(out)
+        if out.ndim == 0 and len(xb) == 1:  # a forward that ends in squeeze(), on one row
+            out = out.reshape(1)
         self.output_eps = max(self.output_eps, eps)
         what = "outputs" if self.regression else "classes"
         expected = f"expected ({len(xb)}, n_{what}) or ({len(xb)},)"
@@ -275,7 +284,7 @@ class ModelAdapter:
                 f"the model returned whole numbers, not probabilities: class labels? {_HINT}"
             )
         if self.outputs == "logits":
-            _refuse_probabilities_as_logits(out, eps)
+            self._refuse_probabilities_as_logits(out, eps)
             if out.ndim == 1:
                 out = np.stack([np.zeros_like(out), out], axis=1)  # binary logit
             shifted = out - out.max(axis=1, keepdims=True)
@@ -300,6 +309,28 @@ class ModelAdapter:
         with np.errstate(divide="ignore"):
             return np.log(out / sums[:, None])
 
+    def _refuse_probabilities_as_logits(self, out, eps):
+        """Probabilities declared as logits were explained as log-softmax(p): every class
+        squeezed to about [-1, 1]; a sigmoid's one column as a binary logit, class 1 for
+        every input. Refused once every row so far, over all batches (a batch may hold one
+        row), looks like probabilities: two rows in [0, 1] that sum to 1 (one could be a
+        pair of logits by chance, several hardly), or ``_SIGMOID_ROWS`` of one column in
+        [0, 1] (a logit in [0, 1] is a probability of 0.5-0.73: a model whose every output
+        lies there calls every input class 1)."""
+        if self._probability_rows < 0:
+            return  # a row that is no probability was seen: logits
+        like = out.min() >= 0 and out.max() <= 1
+        if like and out.ndim == 2:
+            like = np.abs(out.sum(axis=1) - 1.0).max() <= _sum_tolerance(eps)
+        self._probability_rows = self._probability_rows + len(out) if like else -1
+        one = out.ndim == 1
+        if self._probability_rows >= (_SIGMOID_ROWS if one else 2):
+            what = "a sigmoid's, each in [0, 1]" if one else "each row in [0, 1], summing to 1"
+            raise ModelError(
+                f"outputs='logits', but the model's outputs are probabilities ({what}, for "
+                f"{self._probability_rows} inputs): pass outputs='probabilities'"
+            )
+
 
 _HINT = (
     "if it returns logits or scores, pass outputs='logits' (--outputs logits); a regression's "
@@ -314,21 +345,6 @@ def _sum_tolerance(eps):
     whatever the number of classes, and the normalisation's sum and division by as much
     again."""
     return max(_SUM_TOLERANCE, 2 * eps)
-
-
-def _refuse_probabilities_as_logits(out, eps):
-    """Probabilities declared as logits were explained as log-softmax(p): every class
-    squeezed to about [-1, 1]. Rows that all lie in [0, 1] and sum to 1 are refused; one row
-    could be a pair of logits by chance, several hardly."""
-    if out.ndim != 2 or out.shape[1] < 2 or len(out) < 2:
-        return
-    if out.min() >= 0 and out.max() <= 1:
-        off = np.abs(out.sum(axis=1) - 1.0).max()
-        if off <= _sum_tolerance(eps):
-            raise ModelError(
-                "outputs='logits', but the model's outputs are probabilities (each row in "
-                "[0, 1], summing to 1): pass outputs='probabilities'"
-            )
 
 
 def _check_bound_method(method, fitted, outputs):

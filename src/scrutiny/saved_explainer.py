@@ -80,6 +80,7 @@ def save_explainer(ex, path, fit_data=True):
                 "spawn_key": list(ex._spawn_key),
                 "cache_fits": ex.cache_fits,
             },
+            "input_dtype": None if ex.model.input_dtype is None else str(ex.model.input_dtype),
             "feature_names": ex.feature_names_,
             "categories": None if ex.categories_ is None else ex.categories_.to_json(),
             "n_classes": ex.n_classes_,
@@ -112,7 +113,7 @@ def load_explainer(cls, path, model, overrides):
     settings["random_state"] = np.random.SeedSequence(settings["random_state"], spawn_key=key)
     baseline, scale = arrays["representation/baseline"], arrays["representation/scale"]
     if spec["kind"] == "image":
-        rep = ImageRepresentation(spec["input_shape"], baseline, spec.get("superpixel"))
+        rep = ImageRepresentation(spec["input_shape"], baseline, spec.get("superpixel"), scale[0])
     elif spec["kind"] == "tokens":
         rep = TokenRepresentation(spec["input_shape"][0], baseline, spec.get("window"))
     else:
@@ -127,6 +128,8 @@ def load_explainer(cls, path, model, overrides):
     ex = cls(model, X_fit, representation=rep, **settings)
     if "fit/X" not in arrays:
         ex._X_fit = None
+    if meta.get("input_dtype") is not None and ex.model.input_dtype is None:
+        ex.model.input_dtype = np.dtype(meta["input_dtype"])  # as the data were given
     ex.feature_names_ = meta["feature_names"]
     if ex.feature_names_ is not None and ex.model.input_names is None:
         ex.model.input_names = ex.feature_names_

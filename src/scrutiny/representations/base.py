@@ -164,7 +164,7 @@ def make_representation(
     3 dimensions, tabular columns when it is flat; ``representation`` forces one ("tokens":
     rows of ``scrutiny.text.TextEncoder``). ``categorical``: the table's columns of
     names, with their ``levels`` (default: those X_fit holds)."""
-    from scrutiny.representations.image import ImageRepresentation
+    from scrutiny.representations.image import ImageRepresentation, pixel_unit
     from scrutiny.representations.tabular import TabularRepresentation
     from scrutiny.representations.tokens import TokenRepresentation
 
@@ -179,9 +179,13 @@ def make_representation(
             f"categorical columns are table columns; representation={representation!r} has none"
         )
     if representation == "image":
-        return ImageRepresentation(
+        rep = ImageRepresentation(
             shape, baseline=0.0 if baseline is None else baseline, superpixel=superpixel
         )
+        unit = pixel_unit(X_fit, rep.baseline)
+        if unit == 1.0:
+            return rep
+        return ImageRepresentation(shape, rep.baseline, superpixel, unit)
     if representation == "tabular":
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")

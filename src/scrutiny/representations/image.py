@@ -26,11 +26,15 @@ class ImageRepresentation(Representation):
     """Pixels or ``superpixel`` x ``superpixel`` blocks of an image of shape (H, W),
     (C, H, W) or (H, W, C) (see ``channel_axis``).
     The baseline defaults to 0, a black image; a scalar, an array of the image's shape or
-    one value per channel, (C,) or C along the channel axis, overrides it."""
+    one value per channel, (C,) or C along the channel axis, overrides it.
+
+    ``unit``: the pixels' unit, which features are measured in (``pixel_unit``: 255 for
+    images of 0-255, 1 for images of [0, 1]), so that the surrogate's priors, which are in
+    the features' units, mean the same whatever units the images come in."""
 
     kind = "image"
 
-    def __init__(self, input_shape, baseline=0.0, superpixel=None):
+    def __init__(self, input_shape, baseline=0.0, superpixel=None, unit=1.0):
         shape = tuple(int(s) for s in input_shape)
         if len(shape) not in (2, 3):
             raise ValueError(f"images have 2 or 3 dimensions per sample, got shape {shape}")
@@ -53,7 +57,10 @@ class ImageRepresentation(Representation):
         self.superpixel = None if superpixel is None else s  # what ran, a plain int
         self.channel_axis = axis
         baseline = _per_channel(baseline, shape, axis)
-        super().__init__(shape, baseline, np.ascontiguousarray(groups).reshape(-1), 1.0)
+        unit = float(unit)
+        if not (np.isfinite(unit) and unit > 0):
+            raise ValueError(f"an image's pixel unit must be finite and positive, got {unit!r}")
+        super().__init__(shape, baseline, np.ascontiguousarray(groups).reshape(-1), unit)
 
     def _baseline_hint(self):
         if self.channel_axis is None:
@@ -64,6 +71,15 @@ class ImageRepresentation(Representation):
 
     def to_json(self):
         return {**super().to_json(), "superpixel": self.superpixel}
+
+
+def pixel_unit(X, baseline):
+    """The unit of images X: their largest departure from the baseline, or 1 if none is
+    larger (images of [0, 1] or [-1, 1] keep their pixels as they are; images of 0-255 are
+    measured in 255s)."""
+    with np.errstate(invalid="ignore"):  # NaN is refused by the explainer, by name
+        largest = np.nanmax(np.abs(np.asarray(X, dtype=np.float64) - baseline), initial=0.0)
+    return float(largest) if np.isfinite(largest) and largest > 1.0 else 1.0
 
 
 def _per_channel(baseline, shape, axis):
