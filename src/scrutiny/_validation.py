@@ -8,8 +8,15 @@ import os
 import numpy as np
 
 
+def _refuse_complex(a, name):
+    """numpy casts complex to float with only a warning, dropping the imaginary parts."""
+    if np.iscomplexobj(a):
+        raise TypeError(f"{name} must be real numbers, got dtype {np.asarray(a).dtype}")
+
+
 def as_float_matrix(a, name):
     """A finite 2-D float64 copy of ``a``; never modifies the caller's array."""
+    _refuse_complex(a, name)
     try:
         arr = np.array(a, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -25,6 +32,7 @@ def as_float_matrix(a, name):
 def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
     """A finite 1-D float64 copy of ``a`` (a column vector is accepted), of length ``n``;
     -inf is accepted when ``lower`` is finite and +inf when ``upper`` is (censored values)."""
+    _refuse_complex(a, name)
     try:
         arr = np.array(a, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -317,6 +317,10 @@ def test_constant_and_zero_columns_fit():
     # are the prior's: around 0, and in the main regime (about 60 rows, noise 0.1) several
     # times wider than the interval of the feature the data pin down
     assert (m.coef_[held, 2] == 0).all()
+    # and predict's mixture too: a new row with that feature set moved it by prior noise
+    assert m.mixture_coef_[2] == 0.0
+    e2 = np.eye(4)[2:3]
+    assert m.predict(e2)[0] == m.predict(np.zeros((1, 4)))[0]
     lo, hi = m.coef_interval(0.95)
     main = m.weights_.argmax()
     # each draw's sign is a fair coin, so an interval of m draws misses 0 with chance
@@ -564,6 +568,8 @@ def test_unfitted_and_mismatched_use_is_explained(small):
     Z, y = small
     with pytest.raises(RuntimeError, match="not fitted"):
         quick().predict(Z)
+    with pytest.raises((ValueError, AttributeError), match="not fitted"):  # scikit-learn's
+        quick().predict(Z)
     m = quick().fit(Z, y)
     with pytest.raises(ValueError, match="Z has 2 features but the model was fitted with 3"):
         m.predict(Z[:, :2])
@@ -673,3 +679,47 @@ def test_counts_must_be_whole_numbers_not_cut_to_one(setting):
     name = next(iter(setting))
     with pytest.raises(ValueError, match=f"{name} must be a whole number"):
         DPMixtureRegression(**setting).fit(Z, y)
+
+
+def test_a_dataframe_fit_is_predicted_only_with_its_columns_in_their_order(tmp_path):
+    """Columns reordered were predicted as if in the fitted order (R^2 0.997 -> -3.0),
+    silently; scikit-learn's estimators refuse them, as this one does now."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny.surrogate.persist import load_regression, save_regression
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.standard_normal((80, 3)), columns=["a", "b", "c"])
+    y = frame["a"] * 2.0 - frame["c"]
+    m = quick().fit(frame, y)
+    assert list(m.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_array_equal(m.predict(frame), m.predict(frame.to_numpy()))
+    for other in (frame[["c", "b", "a"]], frame.rename(columns={"a": "x"})):
+        with pytest.raises(ValueError, match="are not those fitted, in their order"):
+            m.predict(other)
+    save_regression(m, tmp_path / "m")
+    with pytest.raises(ValueError, match="are not those fitted"):
+        load_regression(tmp_path / "m").predict(frame[["c", "b", "a"]])
+    assert not hasattr(m.fit(frame.to_numpy(), y), "feature_names_in_")  # refitted on an array
+
+
+def test_a_seed_sequence_seeds_every_fit_alike_and_is_left_as_it_was(tmp_path):
+    """Its spawn() changed it: each fit, and each clone, drew other seeds; and a fit seeded
+    so could not be saved."""
+    from scrutiny.surrogate.persist import load_regression, save_regression
+
+    Z, y = np.random.default_rng(4).standard_normal((40, 3)), np.arange(40.0) % 3
+    seed = np.random.SeedSequence(7)
+    a = DPMixtureRegression(3, n_sweeps=10, progress=False, random_state=seed).fit(Z, y)
+    b = DPMixtureRegression(3, n_sweeps=10, progress=False, random_state=seed).fit(Z, y)
+    np.testing.assert_array_equal(a.coef_draws_, b.coef_draws_)
+    assert seed.n_children_spawned == 0
+    save_regression(a, tmp_path / "a")
+    np.testing.assert_array_equal(load_regression(tmp_path / "a").predict(Z), a.predict(Z))
+
+
+def test_complex_numbers_are_refused_not_cast():
+    Z, y = np.ones((5, 2)) * (1 + 2j), np.arange(5.0)
+    with pytest.raises(TypeError, match="Z must be real numbers, got dtype complex128"):
+        quick().fit(Z, y)
+    with pytest.raises(TypeError, match="y must be real numbers"):
+        quick().fit(Z.real, y + 1j)

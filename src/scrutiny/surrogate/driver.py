@@ -60,13 +60,16 @@ def seed_sequence(random_state):
         return np.random.SeedSequence(int(random_state.integers(2**63)))
     if isinstance(random_state, np.random.RandomState):
         return np.random.SeedSequence(int(random_state.randint(2**31 - 1)))
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
+    if isinstance(random_state, np.random.SeedSequence):  # a copy: spawn() would change it
+        return np.random.SeedSequence(
+            random_state.entropy, spawn_key=random_state.spawn_key, pool_size=random_state.pool_size
+        )
     if random_state is None:
         return np.random.SeedSequence()
     if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
         raise TypeError(
-            "random_state must be None, an int or a numpy Generator or RandomState, got "
+            "random_state must be None, an int or a numpy Generator, RandomState or "
+            "SeedSequence, got "
             f"{random_state!r}"
         )
     if random_state < 0:

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 from scipy.special import log_ndtr
 
-from scrutiny._validation import as_float_matrix, as_float_vector, job_count
+from scrutiny._validation import as_float_matrix, as_float_vector, column_names, job_count
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
@@ -19,6 +19,11 @@ _ARGUMENT_PRIORS = frozenset({"n_components", "n_nets", "lambda1", "lambda2"})
 _COUNTS = frozenset(
     {"n_components", "n_nets", "n_sweeps", "burn_in", "thin", "n_chains", "max_stored_draws"}
 )
+
+
+class NotFittedError(RuntimeError, ValueError, AttributeError):
+    """An estimator used before ``fit``: what scikit-learn's checks catch (a ValueError or
+    AttributeError, as its own NotFittedError), and a RuntimeError as before."""
 
 
 class DPMixtureRegression:
@@ -140,6 +145,8 @@ class DPMixtureRegression:
             setattr(self, key, value)
         return self
 
+    _estimator_type = "regressor"  # scikit-learn before 1.6 reads this, not the tags
+
     def __sklearn_tags__(self):
         """A regressor, to scikit-learn's model selection (GridSearchCV, cross_val_score):
         only scikit-learn calls this, so only then is it imported."""
@@ -174,9 +181,10 @@ class DPMixtureRegression:
             logits of probabilities that round to 0 or 1.
         """
         lo, hi = _bounds(lower, upper)
+        names = column_names(Z)
         Z = as_float_matrix(Z, "Z")
         y = as_float_vector(y, "y", n=Z.shape[0], lower=lo, upper=hi)
-        _fit_together([self], Z, [y], lower, upper)
+        _fit_together([self], Z, [y], lower, upper, names)
         return self
 
     def fit_responses(self, Z, Y, lower=None, upper=None):
@@ -189,6 +197,7 @@ class DPMixtureRegression:
         at a time); a response's draws therefore depend on the others fitted with it.
         """
         lo, hi = _bounds(lower, upper)
+        names = column_names(Z)
         Z = as_float_matrix(Z, "Z")
         Y = np.asarray(Y)
         if Y.ndim != 2 or Y.shape[1] == 0:
@@ -198,7 +207,7 @@ class DPMixtureRegression:
             for r in range(Y.shape[1])
         ]
         fits = [type(self)(**self.get_params()) for _ in ys]
-        _fit_together(fits, Z, ys, lower, upper)
+        _fit_together(fits, Z, ys, lower, upper, names)
         return fits
 
     def _set_fitted(self, post, p):
@@ -246,12 +255,17 @@ class DPMixtureRegression:
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
-            raise RuntimeError(
+            raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(Z, y) first"
             )
 
     def _check_Z(self, Z):
         self._check_fitted()
+        fitted, names = getattr(self, "feature_names_in_", None), column_names(Z)
+        if fitted is not None and names is not None and names != list(fitted):
+            raise ValueError(  # as scikit-learn's: other columns, or the same reordered
+                f"Z's columns {names[:5]} are not those fitted, in their order: {list(fitted)[:5]}"
+            )
         Z = as_float_matrix(Z, "Z")
         if Z.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -376,9 +390,10 @@ def _bounds(lower, upper):
     return lo, hi
 
 
-def _fit_together(estimators, Z, ys, lower, upper):
+def _fit_together(estimators, Z, ys, lower, upper, names=None):
     """Fit ``estimators[r]`` (all with the same settings) to ``ys[r]``: one run of chains,
-    with the first one's random_state. Each response is centred and scaled on its own."""
+    with the first one's random_state. Each response is centred and scaled on its own.
+    ``names``: Z's column names (a DataFrame's), which predict's Z must then have."""
     first = estimators[0]
     check_settings(first.get_params())
     if first.batch_chains not in (None, True, False):
@@ -438,9 +453,13 @@ def _fit_together(estimators, Z, ys, lower, upper):
     unseen = ~(Z != 0).any(axis=0)
     for est, post, fitted in zip(estimators, posteriors, units, strict=True):
         vars(est).update(fitted)  # only now: a fit that fails leaves the last one whole
+        vars(est).pop("feature_names_in_", None)
+        if names is not None:
+            est.feature_names_in_ = np.array(names, dtype=object)
         est._set_fitted(post, Z.shape[1])
         held = np.isfinite(est.coef_[:, unseen])  # components that never held rows stay NaN
         est.coef_[:, unseen] = np.where(held, 0.0, np.nan)
+        est.mixture_coef_[unseen] = 0.0  # the exact posterior mean, not prior draws' mean
 
 
 def _warn_offsets(Z, priors, tolerance=0.01):

@@ -34,12 +34,15 @@ def regression_parts(reg):
                     arrays[f"diagnostics/{key}"] = v
                 else:
                     diagnostics[key] = v
+        elif name == "feature_names_in_":  # strings: JSON, not an array of objects
+            scalars[name] = value.tolist()
         elif isinstance(value, np.ndarray):
             arrays[name] = value
         else:
             scalars[name] = value
     params = reg.get_params()
-    if isinstance(params["random_state"], np.random.Generator | np.random.RandomState):
+    spent = np.random.Generator | np.random.RandomState | np.random.SeedSequence
+    if isinstance(params["random_state"], spent):
         params["random_state"] = None  # its state is spent: the fit is what is saved
     description = {"format": FORMAT, "mirrored": mirrored, "params": params, "fitted": scalars}
     return arrays, plain({**description, "diagnostics": diagnostics})
@@ -52,7 +55,11 @@ def regression_from_parts(description, arrays):
         raise ValueError(f"not a saved {FORMAT} surrogate")
     reg = DPMixtureRegression(**description["params"])
     for name, value in description["fitted"].items():
-        setattr(reg, name, tuple(value) if isinstance(value, list) else value)
+        if name == "feature_names_in_":
+            value = np.array(value, dtype=object)
+        elif isinstance(value, list):
+            value = tuple(value)
+        setattr(reg, name, value)
     diagnostics = dict(description["diagnostics"])
     for key, value in arrays.items():
         if key.startswith("diagnostics/"):
@@ -76,6 +83,8 @@ def _mixture_from_draws(reg):
         share[h, j] @ reg.coef_draws_[h, j].astype(np.float64) for j, h in enumerate(held.T)
     )
     reg.mixture_intercept_ = float((share * np.where(held, reg.intercept_draws_, 0.0)).sum())
+    unseen = (np.nan_to_num(reg.coef_) == 0).all(axis=0)  # columns 0 in every fit row
+    reg.mixture_coef_[unseen] = 0.0
 
 
 def save_regression(reg, path):
