@@ -44,7 +44,7 @@ def test_cache_round_trip_and_recovery(tmp_path, monkeypatch):
     cached("tiny", {"epochs": 1}, build, fit, progress=False)
     assert len(calls) == 2  # an unreadable cache is rebuilt, not trusted
     with np.load(tmp_path / "tiny.npz", allow_pickle=False) as f:
-        assert set(f.files) == {"weight", "bias"}
+        assert set(f.files) == {"weight", "bias", "__facts__"}  # the weights' own facts
     whole = (tmp_path / "tiny.npz").read_bytes()
     for damaged in (whole[: len(whole) // 2], b""):  # a truncated zip, an empty file
         (tmp_path / "tiny.npz").write_bytes(damaged)
@@ -119,11 +119,77 @@ def test_a_cache_entry_that_fails_to_load_is_trained_from_the_seeded_start(tmp_p
     cached("tiny", {}, build, fit, progress=False)
     np.savez(tmp_path / "tiny.npz", weight=np.full((2, 3), 9.0, np.float32), bias=np.zeros(5))
     cached("tiny", {}, build, fit, progress=False)
-    (tmp_path / "tiny.json").write_text("null")
+    weights = {"weight": np.zeros((2, 3), np.float32), "bias": np.zeros(2, np.float32)}
+    np.savez(tmp_path / "tiny.npz", **weights, __facts__=np.array("null"))
     cached("tiny", {}, build, fit, progress=False)
     assert len(starts) == 3
     for start in starts[1:]:
         torch.testing.assert_close(start, starts[0], rtol=0, atol=0)
+
+
+def test_weights_are_taken_with_the_facts_in_their_own_file(tmp_path, monkeypatch):
+    """Two trainings of one name by other recipes (another torch, other epochs) at once:
+    the facts' .json and the weights' .npz were replaced one after the other, and a reader
+    between the two took one recipe's weights for the other's."""
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+
+    def filled(value):
+        def fit(module):
+            with torch.no_grad():
+                module.weight.fill_(value)
+            return {}
+
+        return fit
+
+    cached("tiny", {"epochs": 1}, lambda: torch.nn.Linear(3, 2), filled(1.0), progress=False)
+    one = (tmp_path / "tiny.json").read_text()
+    cached("tiny", {"epochs": 2}, lambda: torch.nn.Linear(3, 2), filled(2.0), progress=False)
+    (tmp_path / "tiny.json").write_text(one)  # the other writer's facts beside these weights
+    again, facts = cached(
+        "tiny", {"epochs": 1}, lambda: torch.nn.Linear(3, 2), filled(1.0), progress=False
+    )
+    assert float(again.weight[0, 0].detach()) == 1.0  # trained anew
+    assert facts["recipe"]["epochs"] == 1
+
+
+def test_training_leaves_the_callers_random_numbers_and_takes_numpy_seeds():
+    from scrutiny.zoo.training import train
+
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Dropout(0.5))
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train(module, X, y, epochs=np.int64(1), seed=np.int64(4), progress=False)
+    torch.testing.assert_close(torch.rand(3), expected, rtol=0, atol=0)
+
+
+def test_a_model_of_other_training_data_is_trained_again(tmp_path, monkeypatch):
+    """The Fashion-MNIST CNN's recipe named its data in words: IDX files of another folder
+    (MNIST's, given by mistake) got the first folder's model and facts."""
+    import gzip
+    import importlib
+
+    fashion = importlib.import_module("scrutiny.zoo.fashion_cnn")  # the module, not its function
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(fashion, "EPOCHS", 1)
+    rng = np.random.default_rng(0)
+    accuracies = {}
+    for name, bright in (("a", 0), ("b", 1)):  # bright images are class 0 in a, 1 in b
+        y = rng.integers(0, 2, 128)
+        X = np.where((y == bright)[:, None, None], 255, 0) * np.ones((128, 28, 28))
+        for prefix in ("train", "t10k"):
+            for kind, a in (("images-idx3", X), ("labels-idx1", y)):
+                (tmp_path / name).mkdir(exist_ok=True)
+                with gzip.open(tmp_path / name / f"{prefix}-{kind}-ubyte.gz", "wb") as f:
+                    head = bytes([0, 0, 8, a.ndim]) + np.array(a.shape, ">u4").tobytes()
+                    f.write(head + a.astype(np.uint8).tobytes())
+        monkeypatch.setenv("SCRUTINY_FASHION_MNIST", str(tmp_path / name))
+        model, facts = fashion.fashion_cnn(progress=False)
+        accuracies[name] = facts["test_accuracy"]
+        with torch.no_grad():
+            assert int(model(torch.ones(1, 28, 28)).argmax()) == bright
+    assert accuracies == {"a": 1.0, "b": 1.0}
 
 
 def test_review_cnn_reads_words_and_ignores_padding():
@@ -195,6 +261,10 @@ def test_a_model_cached_when_every_seed_started_from_seed_0_is_trained_again(tmp
         facts = json.loads(info.read_text())
         facts["recipe"].pop("initial_weights_seed", None)  # as the code before recorded it
         info.write_text(json.dumps(facts))
+        npz = tmp_path / f"tiny{seed}.npz"  # and with the facts beside the weights only
+        with np.load(npz) as f:
+            weights = {k: f[k] for k in f.files if k != "__facts__"}
+        np.savez(npz, **weights)
         cached(f"tiny{seed}", {"seed": seed}, lambda: torch.nn.Linear(3, 2), fit, progress=False)
     assert fits == [0, 1, 1]  # seed 0's cached model reused, seed 1's trained again
 

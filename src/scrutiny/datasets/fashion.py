@@ -30,6 +30,19 @@ def load_fashion_mnist(split="train", directory=None):
     """(X, labels): images as (n, 28, 28) floats in [0, 1] and their classes, for ``split``
     "train" or "test". ``directory`` (or ``$SCRUTINY_FASHION_MNIST``) overrides where the
     IDX files are looked for."""
+    images, labels = fashion_files(split, directory)
+    X = read_idx(images)
+    y = read_idx(labels)
+    if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(
+            f"{images.parent} holds images {X.shape} and labels {y.shape} that do not match"
+        )
+    return X.astype(np.float64) / 255.0, y.astype(np.int64)
+
+
+def fashion_files(split="train", directory=None):
+    """The (images, labels) IDX files of ``split``, or a FileNotFoundError naming the
+    Debian package."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     folder = Path(directory or env_path("SCRUTINY_FASHION_MNIST") or DEFAULT_DIR)
@@ -42,11 +55,7 @@ def load_fashion_mnist(split="train", directory=None):
             "package (apt-get install dataset-fashion-mnist), or set SCRUTINY_FASHION_MNIST "
             "to a folder holding the official *-ubyte.gz files"
         )
-    X = read_idx(images)
-    y = read_idx(labels)
-    if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
-        raise ValueError(f"{folder} holds images {X.shape} and labels {y.shape} that do not match")
-    return X.astype(np.float64) / 255.0, y.astype(np.int64)
+    return images, labels
 
 
 def read_idx(path):

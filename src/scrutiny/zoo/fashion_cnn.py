@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
+
 from scrutiny.datasets import load_fashion_mnist
-from scrutiny.zoo.training import accuracy, cached, seeded, train
+from scrutiny.datasets.fashion import fashion_files
+from scrutiny.zoo.training import accuracy, cached, data_digest, seeded, train
 
 EPOCHS = 4
 
@@ -42,6 +45,7 @@ def build(seed=0):
 def fashion_cnn(seed=0, progress=True):
     """(module, facts): the CNN trained on the official training split (cached after the
     first call), and facts including its ``test_accuracy`` on the 10,000 test images."""
+    seed = int(seed)  # numpy's too: the recipe is JSON
     recipe = {"epochs": EPOCHS, "seed": seed, "lr": 1e-3, "batch_size": 128, "weight_decay": 0.0}
 
     def fit(module):
@@ -55,7 +59,12 @@ def fashion_cnn(seed=0, progress=True):
             "test_accuracy": accuracy(module, Xte, lte),
         }
 
-    recipe_facts = {**recipe, "data": "Fashion-MNIST, the 60,000 official training images"}
+    files = fashion_files("train")  # their bytes: other IDX files (MNIST's) train anew
+    recipe_facts = {
+        **recipe,
+        "data": "Fashion-MNIST, the 60,000 official training images",
+        "data_sha256": data_digest(*(np.frombuffer(f.read_bytes(), np.uint8) for f in files)),
+    }
     return cached(
         f"fashion_cnn_seed{seed}", recipe_facts, partial(build, seed), fit, progress=progress
     )

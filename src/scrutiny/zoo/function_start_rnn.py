@@ -93,19 +93,21 @@ def train_labeller(module, ids, labels, *, epochs, seed, lr=3e-3, batch_size=100
     import torch
     from tqdm.auto import tqdm
 
-    torch.manual_seed(seed)
     X = torch.as_tensor(ids, dtype=torch.int64)
     y = torch.as_tensor(labels, dtype=torch.int64)
-    opt = torch.optim.Adam(module.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    module.train()
-    for _ in tqdm(range(epochs), desc="training the function-start RNN", disable=not progress):
-        for idx in torch.randperm(len(X), generator=gen).split(batch_size):
-            opt.zero_grad()
-            real = X[idx] > 0
-            loss = torch.nn.functional.cross_entropy(module(X[idx])[real], y[idx][real])
-            loss.backward()
-            opt.step()
+    with torch.random.fork_rng(devices=[]):  # the caller's random numbers left alone
+        torch.manual_seed(int(seed))
+        opt = torch.optim.Adam(module.parameters(), lr=lr)
+        gen = torch.Generator().manual_seed(int(seed))
+        module.train()
+        desc = "training the function-start RNN"
+        for _ in tqdm(range(int(epochs)), desc=desc, disable=not progress):
+            for idx in torch.randperm(len(X), generator=gen).split(batch_size):
+                opt.zero_grad()
+                real = X[idx] > 0
+                loss = torch.nn.functional.cross_entropy(module(X[idx])[real], y[idx][real])
+                loss.backward()
+                opt.step()
     module.eval()
     return module
 
@@ -136,6 +138,7 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
     """(module, facts): the RNN trained on ``train_programs`` (``datasets.binaries``
     ``Program``s) cut into 200-byte sequences, cached under ``name`` (say which programs
     and compiler), and facts including precision, recall and F1 on ``test_programs``."""
+    seed, epochs = int(seed), int(epochs)  # numpy's too: the facts are JSON
     ids, labels = chunks(train_programs, LENGTH)
     test_ids, test_labels = chunks(test_programs, LENGTH)
     recipe = {

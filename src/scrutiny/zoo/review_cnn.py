@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 
 from scrutiny.datasets import load_food_reviews
-from scrutiny.zoo.training import cached, seeded
+from scrutiny.zoo.training import cached, data_digest, seeded
 
 EPOCHS = 8
 EMBED, FILTERS, WIDTH = 32, 64, 3
@@ -90,6 +90,7 @@ def review_cnn(seed=0, progress=True):
     the first call) and facts including its ``test_accuracy`` on the 1,000 test reviews."""
     from scrutiny.zoo.training import train
 
+    seed = int(seed)  # numpy's too: the recipe is JSON
     texts, labels = load_food_reviews("train")
     test_texts, test_labels = load_food_reviews("test")
     vocab = vocabulary(texts)
@@ -117,6 +118,7 @@ def review_cnn(seed=0, progress=True):
         **recipe,
         "data": "modeldata food reviews, 4,000 training, without markup",
         "words": len(vocab),
+        "data_sha256": data_digest(texts, np.asarray(labels)),
     }
     module, facts = cached(
         f"review_cnn_seed{seed}", facts, lambda: build(len(vocab) + 2, seed), fit, progress=progress

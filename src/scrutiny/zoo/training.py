@@ -3,6 +3,7 @@ JSON), never pickles."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import warnings
@@ -28,24 +29,41 @@ def train(
     desc="training",
 ):
     """Adam on cross-entropy. The same seed gives the same weights on the same machine with
-    the same number of torch threads (the order of floating-point sums depends on it)."""
+    the same number of torch threads (the order of floating-point sums depends on it); the
+    caller's random numbers are left as they were (``seeded``)."""
     import torch
     from tqdm.auto import tqdm
 
-    torch.manual_seed(seed)
     Xt = torch.as_tensor(X, dtype=torch.float32)
     yt = torch.as_tensor(labels, dtype=torch.int64)
-    opt = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
-    gen = torch.Generator().manual_seed(seed)
-    module.train()
-    for _ in tqdm(range(epochs), desc=desc, disable=not progress):
-        for idx in torch.randperm(len(Xt), generator=gen).split(batch_size):
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(module(Xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
+    with torch.random.fork_rng(devices=[]):  # dropout draws from the global generator
+        torch.manual_seed(int(seed))
+        opt = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+        gen = torch.Generator().manual_seed(int(seed))
+        module.train()
+        for _ in tqdm(range(int(epochs)), desc=desc, disable=not progress):
+            for idx in torch.randperm(len(Xt), generator=gen).split(batch_size):
+                opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(module(Xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
     module.eval()
     return module
+
+
+def data_digest(*parts):
+    """The first 16 hex digits of the SHA-256 of training data (arrays, or lists of texts),
+    which a recipe records: a model trained on other data is not taken from the cache."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray) and part.dtype != object:
+            a = np.ascontiguousarray(part)
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+        else:
+            h.update("\0".join(map(str, part)).encode("utf-8", "surrogatepass"))
+        h.update(b"|")
+    return h.hexdigest()[:16]
 
 
 def seeded(seed, make):
@@ -72,6 +90,9 @@ def accuracy(module, X, labels, batch_size=1000):
     return float((torch.cat(pred).numpy() == labels).mean())
 
 
+_FACTS = "__facts__"  # the JSON of a cached model's facts, kept inside its weights' .npz
+
+
 def cached(name, recipe, build, fit, progress=True):
     """The module ``build()`` with weights from the cache, or trained by ``fit(module)``
     (which returns a dict of facts to record) and then cached. Returns (module, facts).
@@ -90,14 +111,17 @@ def cached(name, recipe, build, fit, progress=True):
     recipe = {**recipe, "architecture": repr(module), "torch": torch.__version__}
     if recipe.get("seed", 0) != 0:
         recipe["initial_weights_seed"] = recipe["seed"]
-    if weights.is_file() and info.is_file():
+    if weights.is_file():
         try:
-            facts = json.loads(info.read_text())
+            with np.load(weights, allow_pickle=False) as f:
+                state = {k: torch.from_numpy(f[k]) for k in f.files if k != _FACTS}
+                # the facts of the weights in this very file (before: only the .json beside
+                # it, which another training could replace between the two reads)
+                text = str(f[_FACTS]) if _FACTS in f.files else info.read_text()
+            facts = json.loads(text)
             if not isinstance(facts, dict):
-                raise ValueError(f"{info} does not hold a JSON object")
-            if facts.get("recipe") == recipe:
-                with np.load(weights, allow_pickle=False) as f:
-                    state = {k: torch.from_numpy(f[k]) for k in f.files}
+                raise ValueError(f"{weights} does not hold a JSON object of facts")
+            if facts.get("recipe") == json.loads(json.dumps(recipe)):
                 module.load_state_dict(state)
                 module.eval()
                 return module, facts
@@ -115,17 +139,17 @@ def cached(name, recipe, build, fit, progress=True):
         torch_threads=torch.get_num_threads(),  # the last digits of the weights depend on it
         recipe=recipe,
     )
+    text = json.dumps(facts, indent=2)  # before any file is touched
     try:
         folder.mkdir(parents=True, exist_ok=True)
         clear_temporaries(folder)  # those of trainings killed while writing
         tmp = temporary(weights)  # a name of its own: two trainings at once do not mix
         try:
             with open(tmp, "xb") as f:  # a file, not a name: savez would add ".npz"
-                state = module.state_dict()
-                np.savez(f, **{k: v.detach().cpu().numpy() for k, v in state.items()})
-            info.unlink(missing_ok=True)  # no facts beside half-replaced weights
+                state = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
+                np.savez(f, **state, **{_FACTS: np.array(text)})  # one rename: both
             tmp.replace(weights)
-            info.write_text(json.dumps(facts, indent=2))
+            info.write_text(text)  # for people to read; the weights' own facts are inside
         finally:
             tmp.unlink(missing_ok=True)
     except OSError as exc:
