@@ -169,6 +169,11 @@ def test_a_plain_function_gets_batches_in_the_float_dtype_of_the_data(tmp_path):
     assert ex.explain(X32[:3]).values.shape == (3, 2)
     ex.save(tmp_path / "ex")
     assert Explainer.load(tmp_path / "ex", model).explain(X32[:3]).values.shape == (3, 2)
+    from scrutiny.baselines import kernel_shap
+    from scrutiny.fidelity import deduction
+
+    assert deduction(model, ex.explain(X32[:3]), ks=[1]).shape == (1, 3)  # as explained
+    assert kernel_shap(model, X32[:2], nsamples=50, progress=False).values.shape == (2, 2)
     with pytest.raises(ModelError, match="Double"):  # float64 data: float64 batches, as given
         Explainer(model, X32.astype(np.float64), **kw).explain(X32[:3])
 

@@ -332,7 +332,7 @@ def lime_tabular(
     from lime.lime_tabular import LimeTabularExplainer
 
     random_state = _seed(random_state)
-    adapter = _adapter(model, batch_size, outputs)
+    adapter = _adapter(model, batch_size, outputs).take_dtype(X)
     train_names, names = column_names(X_train), column_names(X)
     if train_names is not None and names is not None and train_names != names:
         if sorted(train_names) != sorted(names):
@@ -634,7 +634,7 @@ def _classifier(adapter, method):
 
 
 def _setup(model, X, baseline, superpixel, batch_size, representation=None, outputs=None):
-    adapter = _adapter(model, batch_size, outputs or "probabilities")
+    adapter = _adapter(model, batch_size, outputs or "probabilities").take_dtype(X)
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
     names = adapter.categories.names if adapter.categories is not None and names else names

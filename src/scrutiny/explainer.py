@@ -234,9 +234,7 @@ class Explainer:
         if self.categories_ is not None:
             X_fit = self.categories_.encode(X_fit, "X_fit")
             self.model.categories = self.categories_  # queried with the names, not the codes
-        given = getattr(X_fit, "dtype", None)  # an array's (a DataFrame's columns have theirs)
-        if isinstance(given, np.dtype) and given.kind == "f" and given != np.float64:
-            self.model.input_dtype = self.model.input_dtype or given
+        self.model.take_dtype(X_fit)
         X_fit = as_input_batch(X_fit, "X_fit")
         if self.feature_names_ is not None and self.model.input_names is None:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
@@ -561,6 +559,8 @@ class Explainer:
             fit_queries=self.fit_queries_,
             outputs=self.model.outputs,
         )
+        if self.model.input_dtype is not None:  # for the fidelity tests' queries
+            exp.meta["input_dtype"] = str(self.model.input_dtype)
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
         if self.categories_ is not None:

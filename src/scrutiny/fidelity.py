@@ -310,12 +310,14 @@ def _adapter(model, batch_size, explanation):
     columns of names (``Explanation.meta["categories"]``), so that a model fitted on a
     DataFrame gets its columns by name, and names where it took names, and reads the model's
     outputs as the explanation's explainer did (``meta["outputs"]``: logits, values; else
-    probabilities)."""
+    probabilities), in the dtype it did (``meta["input_dtype"]``)."""
     if isinstance(model, ModelAdapter):
         return model
     outputs = explanation.meta.get("outputs", "probabilities")  # scrutiny's record them
     adapter = ModelAdapter(model, outputs=outputs, batch_size=batch_size)
     adapter.input_names = explanation.feature_names  # a model fitted on a DataFrame: by name
+    if explanation.meta.get("input_dtype") is not None:  # float32 data: float32 batches
+        adapter.input_dtype = np.dtype(explanation.meta["input_dtype"])
     spec = explanation.meta.get("categories")
     if spec is not None:
         adapter.categories = Categories.from_json(spec)

@@ -96,6 +96,14 @@ class ModelAdapter:
     def __repr__(self):
         return f"ModelAdapter(kind={self.kind!r}, outputs={self.outputs!r})"
 
+    def take_dtype(self, X):
+        """Give a plain function its batches in the float dtype of the user's data ``X``
+        (an array of float32, say), unless one was taken before."""
+        given = getattr(X, "dtype", None)  # an array's (a DataFrame's columns have theirs)
+        if isinstance(given, np.dtype) and given.kind == "f" and given != np.float64:
+            self.input_dtype = self.input_dtype or given
+        return self
+
     @property
     def regression(self):
         """Whether the model returns values (``outputs="values"``) rather than classes."""
