@@ -16,6 +16,8 @@ def _refuse_complex(a, name):
 
 def as_float_matrix(a, name):
     """A finite 2-D float64 copy of ``a``; never modifies the caller's array."""
+    if hasattr(a, "toarray") and hasattr(a, "nnz"):  # scipy's sparse: numpy fails obscurely
+        raise TypeError(f"{name} is a sparse matrix: pass a dense one ({name}.toarray())")
     _refuse_complex(a, name)
     try:
         arr = np.array(a, dtype=np.float64)

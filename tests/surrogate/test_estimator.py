@@ -723,3 +723,7 @@ def test_complex_numbers_are_refused_not_cast():
         quick().fit(Z, y)
     with pytest.raises(TypeError, match="y must be real numbers"):
         quick().fit(Z.real, y + 1j)
+    from scipy import sparse  # numpy said "setting an array element with a sequence"
+
+    with pytest.raises(TypeError, match=r"Z is a sparse matrix: pass a dense one \(Z.toarray"):
+        quick().fit(sparse.csr_matrix(Z.real), y)
