@@ -500,11 +500,33 @@ def test_guided_fits_see_logits_beyond_the_censoring_limit():
     for j, w in TRUE.items():
         effect = sign * w * (X_TAB[confident, j] - X_TAB[:, j].mean())
         np.testing.assert_allclose(exp.values[:, j], effect, atol=0.1)
-    # a probability output that underflowed to 0 still gives a finite response
-    certain = np.array([[0.0, np.log(1e-30)], [0.0, -np.inf], [-np.inf, 0.0]])  # log p
+    # a probability output that underflowed to 0 still gives a finite response, beyond
+    # every finite one of its precision; a finite one is taken as it is
+    certain = np.array([[0.0, np.log(1e-30)], [0.0, -np.inf], [-np.inf, 0.0], [0.0, -300.0]])
     np.testing.assert_allclose(
-        guided_logit(certain, 0), [30 * np.log(10), GUIDED_LOGIT_LIMIT, -GUIDED_LOGIT_LIMIT]
+        guided_logit(certain, 0), [30 * np.log(10), GUIDED_LOGIT_LIMIT, -GUIDED_LOGIT_LIMIT, 300]
     )
+    assert guided_logit(certain, 0, 745.0)[1] == 745.0
+
+
+def test_guided_mode_takes_a_confident_models_logits_as_they_are():
+    """Logits beyond +-100 were clipped there: a linear logit model's contributions came
+    out tens off (35 for inputs whose perturbations crossed 100, 135 beyond it)."""
+    scale = 40.0
+
+    def logits(X):
+        z = scale * sum(w * X[:, j] for j, w in TRUE.items())
+        return np.stack([np.zeros_like(z), z], axis=1)
+
+    ex = Explainer(logits, X_TAB, outputs="logits", surrogate=FAST, random_state=0, progress=False)
+    z = logits(X_TAB)[:, 1]
+    rows = np.flatnonzero(np.abs(z) > 150)[:4]
+    exp = ex.fit().explain(X_TAB[rows], target=1, mode="guided", n_samples=40)
+    for j, w in TRUE.items():
+        effect = scale * w * (X_TAB[rows, j] - X_TAB[:, j].mean())
+        # exactly linear: the fit's spread is rounding and its prior, far below 1 in 100s
+        np.testing.assert_allclose(exp.values[:, j], effect, atol=0.5)
+    assert ex.model.logit_bound == pytest.approx(1074 * np.log(2) + 1)  # float64 outputs
 
 
 def test_class_logit_of_a_class_per_row_is_that_of_each_class_on_its_rows():

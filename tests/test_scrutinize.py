@@ -2,6 +2,7 @@
 three pixels of its own, so nullifying those three must fool it, and transplanting them
 (with the host's own class pixels) must turn a host into the class."""
 
+import json
 import re
 
 import numpy as np
@@ -169,6 +170,13 @@ def test_a_legacy_random_state_and_a_whole_float_n_samples_are_taken(fitted):
     np.testing.assert_array_equal(
         a.pathological["noise"].samples(3), b.pathological["noise"].samples(3)
     )
+    # and its record is JSON, as a report writes it after all the work (it raised there)
+    from scrutiny._files import to_json
+
+    assert set(json.loads(to_json(a.to_dict()))["meta"]["random_state"]) == {
+        "entropy",
+        "spawn_key",
+    }
 
 
 def test_without_labels_class_means_called(fitted):

@@ -615,12 +615,12 @@ def _adapter(model, batch_size, outputs="probabilities"):
 
 
 def _game_value(adapter, out, targets):
-    """The value exact Shapley values share out: a regression's output, or the class logit
-    within +-``GUIDED_LOGIT_LIMIT`` (a probability rounded to 1 would make it infinite,
-    and every difference with it NaN)."""
+    """The value exact Shapley values share out: a regression's output, or the class logit,
+    exact where finite and just beyond every finite one where a probability rounded to 0
+    or 1 (``guided_logit``: an infinite one would make every difference with it NaN)."""
     if adapter.regression:
         return output_response(out, targets, True)
-    return guided_logit(out, targets)
+    return guided_logit(out, targets, adapter.logit_bound)
 
 
 def _classifier(adapter, method):

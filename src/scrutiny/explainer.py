@@ -77,9 +77,11 @@ GUIDED_ROUNDS = 6
 # logit. Clipping it at logit_limit flattened the responses that start beyond the limit,
 # whose first changes then showed no effect: on the MNIST MLP 25 of 200 test digits have a
 # logit above 16, and 60% of the hosts of pathological transplants a logit of the donor's
-# class below -16 (pathological rate at k=40: 0.83 clipped, 0.90 exact). This bound only
-# keeps a logit finite where a probability output underflowed to 0; a float32 probability
-# resolves logits to about +-87.
+# class below -16 (pathological rate at k=40: 0.83 clipped, 0.90 exact). A finite logit is
+# taken as it is (a logit model's 150 was clipped to 100 here, its explanations off by tens);
+# where a probability output rounded to 0 or 1 (an infinite logit) it takes the bound just
+# beyond every finite logit of the output's precision (``ModelAdapter.logit_bound``: float64
+# 745, float32 104), at least this.
 GUIDED_LOGIT_LIMIT = 100.0
 
 
@@ -92,9 +94,11 @@ def class_logit(log_proba, c):
     return log_proba[np.arange(n), c] - logsumexp(others, axis=1)
 
 
-def guided_logit(log_proba, c):
-    """``class_logit`` of class c as the response of a guided fit: exact, but finite."""
-    return np.clip(class_logit(log_proba, c), -GUIDED_LOGIT_LIMIT, GUIDED_LOGIT_LIMIT)
+def guided_logit(log_proba, c, bound=GUIDED_LOGIT_LIMIT):
+    """``class_logit`` of class c as the response of a guided fit: exact where finite, and
+    +-``bound`` (at least ``GUIDED_LOGIT_LIMIT``) where a probability rounded to 0 or 1."""
+    y = class_logit(log_proba, c)
+    return np.where(np.isfinite(y), y, np.sign(y) * max(bound, GUIDED_LOGIT_LIMIT))
 
 
 def output_response(out, c, regression):
@@ -740,7 +744,10 @@ class Explainer:
             crafted.append(rep.switch_off(X[i], full))
         sizes = [len(k) for k in keeps]
         out, t = self.model.responses(np.concatenate(crafted)), np.repeat(targets[idx], sizes)
-        y = output_response(out, t, True) if self.model.regression else guided_logit(out, t)
+        if self.model.regression:
+            y = output_response(out, t, True)
+        else:
+            y = guided_logit(out, t, self.model.logit_bound)
         return np.split(y, np.cumsum(sizes)[:-1])
 
     def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):

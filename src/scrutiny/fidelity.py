@@ -58,8 +58,8 @@ def deletion(model, explanation, ks=None, batch_size=256):
     model's value, for ``outputs="values"``) at x, minus the same with them removed. The
     mean is the output's drop (higher = more faithful: an explanation ranks first what
     raises its output most); unlike the share of decisions kept, it sees every change. A
-    class logit is taken within +-``GUIDED_LOGIT_LIMIT`` (100): a probability rounded to 0
-    or 1 would make it infinite."""
+    class logit is exact where finite, and just beyond every finite one where a probability
+    rounded to 0 or 1 (``guided_logit``)."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     shape = explanation.shape
@@ -68,7 +68,7 @@ def deletion(model, explanation, ks=None, batch_size=256):
         out = adapter.responses(Z.reshape(-1, *shape))
         if adapter.regression:
             return output_response(out, explanation.target, True)
-        return guided_logit(out, explanation.target)
+        return guided_logit(out, explanation.target, adapter.logit_bound)
 
     before = response(X)
     drop = np.empty((len(ks), len(X)))

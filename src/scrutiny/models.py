@@ -27,6 +27,9 @@ import numpy as np
 OUTPUTS = ("probabilities", "logits", "values")
 _SUM_TOLERANCE = 1e-3  # rows of float32 probabilities sum to 1 within a few 1e-7; allow slack
 _SIGMOID_ROWS = 20  # one column in [0, 1] for this many inputs: a sigmoid's, not logits
+# the smallest positive number of a precision is 2^-bits: by its eps (bfloat16, float16,
+# float32, float64)
+_SUBNORMAL_BITS = {2.0**-7: 133, 2.0**-10: 24, 2.0**-23: 149, 2.0**-52: 1074}
 
 
 class ModelError(RuntimeError):
@@ -95,6 +98,14 @@ class ModelAdapter:
 
     def __repr__(self):
         return f"ModelAdapter(kind={self.kind!r}, outputs={self.outputs!r})"
+
+    @property
+    def logit_bound(self):
+        """Just beyond every finite class logit of the model's outputs so far: -log of the
+        smallest positive number of their precision (float64's 745, float32's 104), where
+        a probability that rounded to 0 or 1 makes the logit infinite."""
+        digits = _SUBNORMAL_BITS.get(self.output_eps, 1074)  # float64 unless seen otherwise
+        return digits * np.log(2.0) + 1.0
 
     def take_dtype(self, X):
         """Give a plain function its batches in the float dtype of the user's data ``X``

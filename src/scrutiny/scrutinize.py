@@ -414,7 +414,12 @@ def scrutinize(
             "explanation_mode": mode,
             "n_samples": n_samples,
             "max_off": max_off,
-            "random_state": random_state,
+            # JSON-ready, as reports write it: a Generator's or SeedSequence's own seed
+            "random_state": (
+                random_state
+                if random_state is None or isinstance(random_state, int | np.integer)
+                else {"entropy": root.entropy, "spawn_key": list(root.spawn_key)}
+            ),
         },
     )
 
@@ -475,7 +480,7 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
             out[rows, cands[i][cols]] = P[i, cands[i][cols]]
             crafted.append(out.reshape(shape))
         log_p = explainer.model.log_proba(np.concatenate(crafted))
-        y = -guided_logit(log_p, target)
+        y = -guided_logit(log_p, target, explainer.model.logit_bound)
         return np.split(y, np.cumsum([len(k) for k in keeps])[:-1])
 
     top = order[:, :kmax].copy()
