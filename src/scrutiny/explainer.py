@@ -79,9 +79,8 @@ GUIDED_ROUNDS = 6
 # logit above 16, and 60% of the hosts of pathological transplants a logit of the donor's
 # class below -16 (pathological rate at k=40: 0.83 clipped, 0.90 exact). A finite logit is
 # taken as it is (a logit model's 150 was clipped to 100 here, its explanations off by tens);
-# where a probability output rounded to 0 or 1 (an infinite logit) it takes the bound just
-# beyond every finite logit of the output's precision (``ModelAdapter.logit_bound``: float64
-# 745, float32 104), at least this.
+# where a probability output rounded to 0 or 1 (an infinite logit) it takes a bound just
+# beyond every finite logit the model gave (``ModelAdapter.logit_bound``), at least this.
 GUIDED_LOGIT_LIMIT = 100.0
 
 

@@ -27,9 +27,6 @@ import numpy as np
 OUTPUTS = ("probabilities", "logits", "values")
 _SUM_TOLERANCE = 1e-3  # rows of float32 probabilities sum to 1 within a few 1e-7; allow slack
 _SIGMOID_ROWS = 20  # one column in [0, 1] for this many inputs: a sigmoid's, not logits
-# the smallest positive number of a precision is 2^-bits: by its eps (bfloat16, float16,
-# float32, float64)
-_SUBNORMAL_BITS = {2.0**-7: 133, 2.0**-10: 24, 2.0**-23: 149, 2.0**-52: 1074}
 
 
 class ModelError(RuntimeError):
@@ -72,6 +69,7 @@ class ModelAdapter:
         # torch module inside it refuses float64); None: float64
         self.input_dtype = None
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
+        self._deepest_log_p = 0.0  # the smallest finite log-probability of any output so far
         if self.kind == "sklearn" and outputs == "values" and hasattr(model, "predict_proba"):
             raise ValueError(
                 f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
@@ -101,11 +99,13 @@ class ModelAdapter:
 
     @property
     def logit_bound(self):
-        """Just beyond every finite class logit of the model's outputs so far: -log of the
-        smallest positive number of their precision (float64's 745, float32's 104), where
-        a probability that rounded to 0 or 1 makes the logit infinite."""
-        digits = _SUBNORMAL_BITS.get(self.output_eps, 1074)  # float64 unless seen otherwise
-        return digits * np.log(2.0) + 1.0
+        """Where a probability that rounded to 0 or 1 puts a class logit (infinite): just
+        beyond every finite one of the outputs so far (a class logit is at most minus the
+        smallest log-probability of the other classes), and at least
+        ``GUIDED_LOGIT_LIMIT`` (a random forest's 1 / 100 trees: 100, as its votes)."""
+        from scrutiny.explainer import GUIDED_LOGIT_LIMIT
+
+        return max(GUIDED_LOGIT_LIMIT, 1.0 - self._deepest_log_p)
 
     def take_dtype(self, X):
         """Give a plain function its batches in the float dtype of the user's data ``X``
@@ -288,6 +288,9 @@ class ModelAdapter:
                 f"first for input {start + row}"
             )
         result = out if self.regression else self._to_log_proba(out, eps, whole, start)
+        if not self.regression:
+            finite = result[np.isfinite(result)]
+            self._deepest_log_p = min(self._deepest_log_p, finite.min(initial=0.0))
         if self.n_classes is None:
             self.n_classes = result.shape[1]
         elif result.shape[1] != self.n_classes:
