@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -529,7 +530,8 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
 
     X = np.arange(6.0).reshape(2, 3)
     pd.DataFrame(X).to_csv(tmp_path / "a.csv", index=False)  # header 0,1,2
-    np.testing.assert_array_equal(_load_csv(tmp_path / "a.csv").to_numpy(), X)
+    with pytest.warns(UserWarning, match="first row, 0,1,2, is read as the columns' names"):
+        np.testing.assert_array_equal(_load_csv(tmp_path / "a.csv").to_numpy(), X)
     frame = pd.DataFrame(X, columns=["age", "debt", "rate"])
     frame.to_csv(tmp_path / "b.csv")  # with pandas' index, an unnamed first column
     frame.to_csv(tmp_path / "c.csv", index=False, encoding="utf-8-sig")  # Excel's BOM
@@ -568,6 +570,60 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
         _load_labels(tmp_path / "a.csv", 2)
 
 
+def test_data_is_read_with_the_fit_datas_header_or_none(tmp_path):
+    """Each file's header was guessed on its own: a headerless --data whose first row
+    counted 0, 1, 2 lost it as names beside fit data of no names, and a header of years
+    over whole numbers was explained as an input beside fit data with that header."""
+    from scrutiny.cli import _load_csv
+
+    (tmp_path / "data.csv").write_text("0,1,2\n1,1,0\n1,0,3\n0,0,1\n")
+    with pytest.warns(UserWarning, match="counts the columns as pandas names them, but is read"):
+        assert _load_csv(tmp_path / "data.csv", like=False).shape == (4, 3)
+    (tmp_path / "data2.csv").write_text("30,45000\n41,52000.5\n29,39000.25\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # rising whole numbers over fractions: data here
+        assert _load_csv(tmp_path / "data2.csv", like=False).shape == (3, 2)
+    (tmp_path / "d3.csv").write_text("2019,2020,2021\n1,2,3\n4,5,6\n7,8,9\n")
+    with pytest.warns(UserWarning, match="read as the columns' names"):
+        read = _load_csv(tmp_path / "d3.csv", like=["2019", "2020", "2021"])
+    assert read.shape == (3, 3) and list(read.columns) == ["2019", "2020", "2021"]
+    assert _load_csv(tmp_path / "d3.csv", like=["a", "b", "c"]).shape == (4, 3)  # data
+
+
+def test_class_values_match_the_classifiers_labels_by_value(tmp_path):
+    """As text, --class 1 missed the label 1.0 and took output column 1 (class 2.0); -1
+    was refused although it was a label."""
+    from types import SimpleNamespace
+
+    from scrutiny.cli import _class_columns
+
+    def of(*labels):
+        return SimpleNamespace(classes_=np.array(labels))
+
+    assert _class_columns(["1", "2.0"], of(1.0, 2.0)) == [0, 1]
+    assert _class_columns(["1.0"], of(1, 2)) == [0]
+    assert _class_columns(["-1", "1"], of(-1, 1)) == [0, 1]
+    assert _class_columns(["1"], SimpleNamespace(classes_=None)) == [1]  # a column
+    for bad in ("-1", "1.5"):
+        with pytest.raises(ValueError, match=f"--class {bad}: not one of"):
+            _class_columns([bad], of(0, 1))
+
+
+def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
+    from scrutiny.cli import _load_csv
+    from scrutiny.models import load_callable
+
+    (tmp_path / "open.csv").write_text('1,2\n3,"4' + "5" * 200_000 + "\n")
+    with pytest.raises(ValueError, match=r"open\.csv is not a readable CSV .* quote left open"):
+        _load_csv(tmp_path / "open.csv")
+    (tmp_path / "latin.csv").write_bytes("caf\xe9,1\n2,3\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin\.csv is not UTF-8 text"):
+        _load_csv(tmp_path / "latin.csv")
+    (tmp_path / "broken.py").write_text("def model(x):\n    return x +\n")
+    with pytest.raises(ImportError, match=r"broken.py, line 2: invalid syntax"):
+        load_callable(f"{tmp_path / 'broken.py'}:model")
+
+
 def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     """An empty or NA cell names nothing: the row is data, whose gap is refused later by
     position; pandas' index over columns 0, 1, ... or over rows 0, 1, ... is a header."""
@@ -581,12 +637,14 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
         assert np.isnan(read[0]).sum() == 1 and not np.isnan(read[1]).any()
     X = np.arange(6.0).reshape(2, 3)
     pd.DataFrame(X).to_csv(tmp_path / "indexed.csv")  # header ",0,1,2"
-    read = _load_csv(tmp_path / "indexed.csv")
+    with pytest.warns(UserWarning, match=r"first row, ,0,1,2, is read as the columns' names"):
+        read = _load_csv(tmp_path / "indexed.csv")
     assert list(read.columns) == ["0", "1", "2"]
     np.testing.assert_array_equal(read.to_numpy(), X)
     frame = pd.DataFrame(X, columns=[1, 2, 5], index=[3, 7])  # rows kept from a larger one
     frame.to_csv(tmp_path / "numbers.csv")  # ",1,2,5", "3,...", "7,..."
-    read = _load_csv(tmp_path / "numbers.csv")
+    with pytest.warns(UserWarning, match="read as the columns' names"):
+        read = _load_csv(tmp_path / "numbers.csv")
     assert list(read.columns) == ["1", "2", "5"]
     np.testing.assert_array_equal(read.to_numpy(), X)
     (tmp_path / "gap.csv").write_text(",0.5,1.2\n0,0.3,1.1\n1,0.7,2.0\n")  # a gap: data
@@ -594,7 +652,8 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     # columns named 1, 2, 3 (a frame's column 0 dropped) over fractions: a header, not a
     # row of data (explained, and fitted on, as an input)
     pd.DataFrame(X + 0.5, columns=[1, 2, 3]).to_csv(tmp_path / "dropped.csv", index=False)
-    read = _load_csv(tmp_path / "dropped.csv")
+    with pytest.warns(UserWarning, match="read as the columns' names"):
+        read = _load_csv(tmp_path / "dropped.csv")
     assert list(read.columns) == ["1", "2", "3"] and read.shape == (2, 3)
     counts = np.array([[1, 2, 3], [4, 5, 6]])  # whole numbers below too: data, as before
     np.savetxt(tmp_path / "counts.csv", counts, fmt="%d", delimiter=",")
@@ -606,7 +665,8 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
         assert isinstance(_load_csv(tmp_path / "w.csv"), np.ndarray), text
     years = pd.DataFrame(X, columns=[2022, 2021, 2020])  # newest first, with the index
     years.to_csv(tmp_path / "years.csv")
-    assert list(_load_csv(tmp_path / "years.csv").columns) == ["2022", "2021", "2020"]
+    with pytest.warns(UserWarning, match="read as the columns' names"):
+        assert list(_load_csv(tmp_path / "years.csv").columns) == ["2022", "2021", "2020"]
     (tmp_path / "counts.csv").write_text(",b,c\n5,2.8,4.0\n5,3.0,5.1\n7,1.0,2.0\n")
     with pytest.raises(ValueError, match=r"first column has no name but holds data \(5,"):
         _load_csv(tmp_path / "counts.csv")  # whole numbers, neither each once nor 0, 1, ...
@@ -618,7 +678,8 @@ def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):
     with pytest.raises(ValueError, match=r"first column has no name but holds data \(6\.1"):
         _load_csv(tmp_path / "unnamed.csv")
     pd.DataFrame(X, index=["ann", "bo"]).rename(columns=str).to_csv(tmp_path / "who.csv")
-    assert _load_csv(tmp_path / "who.csv").shape == (2, 3)  # an index of names: left out
+    with pytest.warns(UserWarning, match="read as the columns' names"):
+        assert _load_csv(tmp_path / "who.csv").shape == (2, 3)  # an index of names: left out
 
 
 def test_a_csv_of_names_without_rows_says_so(tmp_path):
@@ -699,8 +760,7 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         (["benchmark", "mnist", "--n-stability", "0"], "argument --n-stability: must be at"),
         (["benchmark", "mnist", "--methods", "LIEM"], "unknown methods ['LIEM']; choose from"),
         (["benchmark", "mnist", "--methods", "random"], "a method besides random"),
-        ([*SCRUTINIZE, "--class", "-1"], "argument --class: must be at least 0 and whole"),
-        ([*SCRUTINIZE, "--class", "1.5"], "argument --class: must be at least 0 and whole"),
+        ([*SCRUTINIZE, "--class", "nan"], "argument --class: must be a class label or column"),
         (["demo", "--classes", "3", "12"], "--classes 12: the model has 10 classes, 0..9"),
         (["benchmark", "mnist", "--classes", "12"], "--classes 12: the model has 10 classes"),
         (["demo", "--n-test", "2000", "--n-fit", "50", *TINY_DEMO], "--n-test 2000: the demo"),

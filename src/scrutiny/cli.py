@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -70,14 +72,15 @@ def _surrogate_options(p, components=None, sweeps=None, reference=False):
 
 
 def _class_value(text):
-    """An argparse type for --class: a label (a name) or a column, whose number, if it is
-    one, is a whole number >= 0, refused before any work otherwise."""
+    """An argparse type for --class: a label (a name, or a number such as -1 or 2.5) or an
+    output column; a number that is neither is refused once the model's labels are known,
+    NaN and inf before any work."""
     try:
         number = float(text)
     except ValueError:
         return text
-    if not (number >= 0 and float(number).is_integer()):  # nan and inf too
-        raise argparse.ArgumentTypeError(f"must be at least 0 and whole, got {text}")
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"must be a class label or column, got {text}")
     return text
 
 
@@ -314,7 +317,7 @@ def run_explain(args):
 
     say = (lambda *a: None) if args.quiet else print
     explainer, facts = _explainer(args, args.mode)
-    X = explainer.check_inputs(_load_array(args.data), "--data")
+    X = explainer.check_inputs(_load_array(args.data, _names_of(explainer)), "--data")
     facts["explained_inputs"] = len(X)
     return explain_and_report(
         explainer,
@@ -340,7 +343,7 @@ def run_scrutinize(args):
             "scrutinize looks for inputs that change the model's class, and a regression "
             "model (--outputs values) has none: explain it with scrutiny explain"
         )
-    X = explainer.check_inputs(_load_array(args.data), "--data")
+    X = explainer.check_inputs(_load_array(args.data, _names_of(explainer)), "--data")
     labels = None if args.labels is None else _load_labels(args.labels, len(X), explainer.model)
     predicted = truth = explainer.model.predict(X)
     if labels is not None:
@@ -380,16 +383,31 @@ def run_scrutinize(args):
     )
 
 
+def _names_of(explainer):
+    """The fit data's column names, or False where it had none: how --data is read."""
+    return explainer.feature_names_ or False
+
+
 def _class_columns(classes, model):
     """Output columns of --class values: a scikit-learn classifier's labels by name (as
-    ``--labels`` gives them), else whole numbers >= 0 as columns."""
-    names = [] if model.classes_ is None else [str(c) for c in model.classes_]
+    ``--labels`` gives them) or by value (1 is the label 1.0 of classes_ [1.0, 2.0], and -1
+    a label of [-1, 1]), else whole numbers >= 0 as columns."""
+    import numpy as np
+
+    labels = [] if model.classes_ is None else np.asarray(model.classes_).tolist()
+    names = [str(c) for c in labels]
+    numbers = [
+        float(c) if isinstance(c, int | float) and not isinstance(c, bool) else None for c in labels
+    ]
     out = []
     for value in classes:
+        number = float(value) if _is_number(value) else None
         if value in names:
             out.append(names.index(value))
-        elif _is_number(value):  # whole and >= 0, as _class_value let through
-            out.append(int(float(value)))
+        elif number is not None and number in numbers:
+            out.append(numbers.index(number))
+        elif number is not None and number >= 0 and number.is_integer():
+            out.append(int(number))
         else:
             known = f"the classifier's classes_ {names} or " if names else ""
             raise ValueError(f"--class {value}: not one of {known}the output columns 0, 1, ...")
@@ -473,15 +491,16 @@ def _name(spec):
     return spec if ":" in spec and not Path(spec).exists() else Path(spec).name
 
 
-def _load_array(path):
-    """The array of a .npy file, or the table of a .csv file (``_load_csv``)."""
+def _load_array(path, like=None):
+    """The array of a .npy file, or the table of a .csv file (``_load_csv``; ``like``:
+    the column names of the fit data, or False if it had none)."""
     import numpy as np
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     if path.suffix.lower() == ".csv":
-        return _load_csv(path)
+        return _load_csv(path, like)
     with open(path, "rb") as f:
         magic = f.read(6)
     if magic and magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
@@ -500,7 +519,7 @@ def _load_array(path):
     return array
 
 
-def _load_csv(path):
+def _load_csv(path, like=None):
     """A comma-separated table: a DataFrame when its first row names the columns, so that
     explanations keep the names and the columns are matched by name; else an array of its
     numbers. The first row names them when any cell of it is a name (neither a number nor
@@ -510,13 +529,18 @@ def _load_csv(path):
     writes (``to_csv`` without ``index=False``), which is left out (row numbers or names,
     each once: a first column of other numbers with no name is refused), and over whole
     numbers first in every row, a header of whole numbers.
-    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name."""
+    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name.
+    ``like``, the fit data's column names, settles a first row of numbers: a header exactly
+    when it is those names (the fit data's header of years over fractions, the same header
+    over whole numbers here); ``like=False`` (fit data without names): a first row of
+    numbers is data (warned of if it counts 0, 1, 2, ... as pandas names columns), unless
+    under pandas' index. A row of numbers taken as names is warned of."""
     import csv
 
     import numpy as np
 
     leading, fractions = [], False  # each row's first cell; fractions in the first rows
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    with _readable_csv(path), open(path, newline="", encoding="utf-8-sig") as f:
         rows = csv.reader(f)
         first = next(rows, None)
         if not first:
@@ -538,6 +562,23 @@ def _load_csv(path):
     numbered = names == [str(j) for j in range(len(names))]
     named = any(not _is_number(c) and c not in _MISSING for c in first)
     header = numbered or indexed or named or (first[0] != "" and rising and fractions)
+    if like:  # the fit data's names: a header is those, or holds a name (refused by name)
+        header = named or names == list(like)
+    elif like is False:
+        header = named or indexed
+        if numbered and not header:
+            warnings.warn(
+                f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''}"
+                ", counts the columns as pandas names them, but is read as data: the fit data "
+                "names no columns",
+                stacklevel=3,
+            )
+    if header and not named:
+        warnings.warn(
+            f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''}, "
+            "is read as the columns' names, not as data",
+            stacklevel=3,
+        )
     if header and first[0] == "" and not _pandas_index(leading):
         raise ValueError(
             f"{path}'s first column has no name but holds data ({leading[0]}, ...): name it "
@@ -564,6 +605,20 @@ def _load_csv(path):
     if len(frame) == 0:
         raise ValueError(f"{path} names its columns but has no rows")
     return frame
+
+
+@contextlib.contextmanager
+def _readable_csv(path):
+    """The csv module's errors (a quote left open: "field larger than field limit") and a
+    file that is not UTF-8, as one line naming the file, not a traceback."""
+    import csv
+
+    try:
+        yield
+    except csv.Error as exc:
+        raise ValueError(f"{path} is not a readable CSV ({exc}): is a quote left open?") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not UTF-8 text (save it as CSV UTF-8): {exc}") from None
 
 
 # cells pandas reads as missing values (the common ones of its na_values), not names
@@ -615,7 +670,7 @@ def _load_labels(path, n, model=None):
     else:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path} does not exist")
-        with open(path, newline="", encoding="utf-8-sig") as f:
+        with _readable_csv(path), open(path, newline="", encoding="utf-8-sig") as f:
             rows = [row for row in csv.reader(f) if row]
         if any(len(row) != 1 for row in rows):
             raise ValueError(f"--labels {path} must have one column")

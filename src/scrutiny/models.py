@@ -687,11 +687,13 @@ def load_callable(spec):
         try:
             loader_spec.loader.exec_module(module)
             return _model_of(module, attr, spec)
-        except BaseException:  # of a model that did not load, its module and folder go
+        except BaseException as exc:  # of a model that did not load, its module and folder go
             if sys.modules.get(path.stem) is module:
                 del sys.modules[path.stem]
             if added and folder in sys.path:
                 sys.path.remove(folder)
+            if isinstance(exc, SyntaxError):  # a line to fix, not a traceback of importlib's
+                raise ImportError(f"{path}, line {exc.lineno}: {exc.msg}") from None
             raise
     if "" not in sys.path:
         sys.path.insert(0, "")
