@@ -64,12 +64,16 @@ def test_a_cache_folder_that_cannot_be_made_costs_a_warning_not_the_fit(tmp_path
     np.testing.assert_array_equal(ex.explain(X[:5]).values, plain.explain(X[:5]).values)
 
 
-def test_the_least_recently_used_fits_go_when_the_cache_is_full(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
-    rng = np.random.default_rng(0)
-    Z = rng.normal(size=(60, 3))
+def small_fit_cached_in(folder, monkeypatch):
+    """A small fitted regression, with $SCRUTINY_CACHE set to ``folder``."""
+    monkeypatch.setenv("SCRUTINY_CACHE", str(folder))
+    Z = np.random.default_rng(0).normal(size=(60, 3))
     reg = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=0, progress=False)
-    reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+    return reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+
+
+def test_the_least_recently_used_fits_go_when_the_cache_is_full(tmp_path, monkeypatch):
+    reg = small_fit_cached_in(tmp_path, monkeypatch)
     store("a" * 40, reg)
     entry = sum(f.stat().st_size for f in (tmp_path / "fits").iterdir())
     monkeypatch.setenv("SCRUTINY_FIT_CACHE_MB", str(2.5 * entry / 2**20))  # room for two
@@ -88,11 +92,7 @@ def test_the_least_recently_used_fits_go_when_the_cache_is_full(tmp_path, monkey
 def test_a_users_own_files_in_the_fits_folder_are_never_removed(tmp_path, monkeypatch):
     """$SCRUTINY_CACHE may name a project's folder, whose fits/ holds the user's saves: the
     limit removed every .npz there, and its .json, as if it were an entry."""
-    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
-    rng = np.random.default_rng(0)
-    Z = rng.normal(size=(60, 3))
-    reg = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=0, progress=False)
-    reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+    reg = small_fit_cached_in(tmp_path, monkeypatch)
     fits = tmp_path / "fits"
     fits.mkdir()
     mine = [fits / "my_model_fit.npz", fits / "my_model_fit.json", fits / ("A" * 40 + ".npz")]
@@ -123,11 +123,7 @@ def test_a_relative_xdg_cache_home_is_ignored_and_a_tilde_is_home(tmp_path, monk
 def test_temporaries_of_killed_writes_go_and_those_of_writes_under_way_count(tmp_path, monkeypatch):
     """A write killed (SIGKILL, out of memory) leaves its temporary: one an hour old goes,
     a younger one (another process writing now) stays and counts towards the limit."""
-    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
-    rng = np.random.default_rng(0)
-    Z = rng.normal(size=(60, 3))
-    reg = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=0, progress=False)
-    reg.fit(Z, Z @ [1.0, -1.0, 0.5])
+    reg = small_fit_cached_in(tmp_path, monkeypatch)
     fits = tmp_path / "fits"
     store("a" * 40, reg)
     entry = sum(f.stat().st_size for f in fits.iterdir())
