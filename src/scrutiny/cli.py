@@ -566,19 +566,15 @@ def _load_csv(path, like=None):
         header = named or names == list(like)
     elif like is False:
         header = named or indexed
-        if numbered and not header:
-            warnings.warn(
-                f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''}"
-                ", counts the columns as pandas names them, but is read as data: the fit data "
-                "names no columns",
-                stacklevel=3,
-            )
-    if header and not named:
+    row = f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''},"
+    if like is False and numbered and not header:
         warnings.warn(
-            f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''}, "
-            "is read as the columns' names, not as data",
+            f"{row} counts the columns as pandas names them, but is read as data: the fit "
+            "data names no columns",
             stacklevel=3,
         )
+    if header and not named:
+        warnings.warn(f"{row} is read as the columns' names, not as data", stacklevel=3)
     if header and first[0] == "" and not _pandas_index(leading):
         raise ValueError(
             f"{path}'s first column has no name but holds data ({leading[0]}, ...): name it "
