@@ -500,8 +500,8 @@ def test_guided_fits_see_logits_beyond_the_censoring_limit():
     for j, w in TRUE.items():
         effect = sign * w * (X_TAB[confident, j] - X_TAB[:, j].mean())
         np.testing.assert_allclose(exp.values[:, j], effect, atol=0.1)
-    # a probability output that underflowed to 0 still gives a finite response, beyond
-    # every finite one of its precision; a finite one is taken as it is
+    # a probability output that underflowed to 0 still gives a finite response, the bound
+    # (at least 100; ModelAdapter.logit_bound); a finite one is taken as it is
     certain = np.array([[0.0, np.log(1e-30)], [0.0, -np.inf], [-np.inf, 0.0], [0.0, -300.0]])
     np.testing.assert_allclose(
         guided_logit(certain, 0), [30 * np.log(10), GUIDED_LOGIT_LIMIT, -GUIDED_LOGIT_LIMIT, 300]
