@@ -619,9 +619,16 @@ def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
     (tmp_path / "latin.csv").write_bytes("caf\xe9,1\n2,3\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin\.csv is not UTF-8 text"):
         _load_csv(tmp_path / "latin.csv")
+    (tmp_path / "semi.csv").write_text("age;income\n30;45000\n")
+    with pytest.raises(ValueError, match="separates its columns with ';'"):
+        _load_csv(tmp_path / "semi.csv")
     (tmp_path / "broken.py").write_text("def model(x):\n    return x +\n")
     with pytest.raises(ImportError, match=r"broken.py, line 2: invalid syntax"):
         load_callable(f"{tmp_path / 'broken.py'}:model")
+    from scrutiny.models import ModelAdapter
+
+    with pytest.raises(IsADirectoryError, match="is a folder: name the model's file in it"):
+        ModelAdapter(tmp_path)  # it said the file did not exist
 
 
 def test_a_first_row_of_numbers_with_a_gap_is_data_not_names(tmp_path):

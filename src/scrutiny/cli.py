@@ -545,6 +545,11 @@ def _load_csv(path, like=None):
         first = next(rows, None)
         if not first:
             raise ValueError(f"{path} is empty")
+        if len(first) == 1 and ";" in first[0]:  # Excel's CSV in many locales
+            raise ValueError(
+                f"{path} separates its columns with ';': scrutiny reads comma-separated "
+                "files (pandas: pd.read_csv(path, sep=';').to_csv(path, index=False))"
+            )
         for i, row in enumerate(rows):  # every row's first cell only under an empty name
             if i >= 1000 and first[0] != "":
                 break

@@ -538,6 +538,8 @@ def _in_eval_mode(module):
 
 
 def _wrap_file(path):
+    if path.is_dir():
+        raise IsADirectoryError(f"model file {path} is a folder: name the model's file in it")
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     if path.suffix.lower() == ".onnx":
