@@ -128,3 +128,30 @@ def test_a_chain_process_that_dies_is_named_with_its_exit_code():
     params = kernel.SamplerParams(kernel.Priors(n_components=4), init=_DiesWhenUnpickled())
     with pytest.raises(RuntimeError, match=r"process of chain [01] ended with exit code 3"):
         run_chains(data, params, n_sweeps=5, burn_in=1, progress=False, n_jobs=2, processes=True)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_torch_chains_on_the_cpu_run_on_one_thread_each(monkeypatch, batched):
+    """torch's threads, one per core by default, fought the other chains' for the cores (a
+    fit on 2 busy cores: 10 s against 0.5 s); numpy's BLAS was already held to one. The
+    caller's setting is put back."""
+    torch = pytest.importorskip("torch")
+    Z = np.random.default_rng(0).standard_normal((60, 3))
+    data = kernel.GibbsData.build(Z, Z[:, 0], make_backend(device="torch"))
+    params = kernel.SamplerParams(kernel.Priors(n_components=2))
+    seen, step = [], kernel.step
+
+    def counting(*a, **k):
+        seen.append(torch.get_num_threads())
+        return step(*a, **k)
+
+    monkeypatch.setattr(kernel, "step", counting)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        kw = dict(n_chains=2, n_sweeps=3, burn_in=1, random_state=0, progress=False)
+        processes = None if batched else False  # threads
+        run_chains(data, params, batched=batched, processes=processes, n_jobs=2, **kw)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,11 +137,11 @@ def run_chains(
     bar = _progress_bar(R * n_chains * n_sweeps, progress, desc)
     try:
         if batched:
-            results = _in_batch(args, bar, one_blas=data.backend.name == "numpy")
+            results = _in_batch(args, bar, data.backend)
         elif processes:
             results = _in_processes(args, n_jobs, bar)
         else:
-            results = _in_threads(args, n_jobs, bar, one_blas=data.backend.name == "numpy")
+            results = _in_threads(args, n_jobs, bar, data.backend)
     finally:
         bar.close()
     return [_pool_chains(results[r * n_chains : (r + 1) * n_chains], n_sweeps) for r in range(R)]
@@ -198,17 +198,38 @@ def _first_chain(info):
     return float(info.log_likelihood[0]), int((info.counts[:J] > 0).sum())
 
 
-def _in_batch(args, bar, one_blas):
+@contextmanager
+def _one_thread(backend):
+    """One BLAS (numpy) or intra-op (torch on the CPU) thread while chains run: at these
+    sizes a sweep is 2-3x slower on two threads than on one (docs/benchmarks.md), and
+    torch's threads, one per core by default, fought the other chains' (and processes')
+    for the cores: a torch fit on 2 busy cores took 44 s against 6.8 s on one thread. The
+    draws are the same either way."""
+    if backend.name == "numpy":
+        with threadpool_limits(1):
+            yield
+    elif backend.device.type == "cpu":
+        before = backend.torch.get_num_threads()
+        backend.torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            backend.torch.set_num_threads(before)
+    else:
+        yield
+
+
+def _in_batch(args, bar, backend):
     def report(t, info):
         bar.update(len(args))
         if t % 10 == 0:
             _postfix(bar, _first_chain(info))
 
-    with threadpool_limits(1) if one_blas else nullcontext():
+    with _one_thread(backend):
         return _run_chain(*args[0], report, n_chains=len(args))
 
 
-def _in_threads(args, n_jobs, bar, one_blas):
+def _in_threads(args, n_jobs, bar, backend):
     lock = threading.Lock()
 
     def run_one(c):
@@ -220,9 +241,7 @@ def _in_threads(args, n_jobs, bar, one_blas):
 
         return _run_chain(*args[c], report)[0]
 
-    # One BLAS thread per chain: at these sizes OpenBLAS runs a whole sweep 2-3x slower on
-    # two threads than on one (docs/benchmarks.md), so the cores go to the chains.
-    with threadpool_limits(1) if one_blas else nullcontext():
+    with _one_thread(backend):  # the cores go to the chains
         if n_jobs > 1:
             with ThreadPoolExecutor(n_jobs) as pool:
                 return list(pool.map(run_one, range(len(args))))
@@ -237,7 +256,7 @@ def _chain_process(messages, c, args):
             messages.put(("progress", c, t + 1, _first_chain(info)))
 
     try:
-        with threadpool_limits(1):
+        with _one_thread(args[0].backend):
             messages.put(("done", c, _run_chain(*args, report)[0]))
     except BaseException:
         messages.put(("error", c, traceback.format_exc()))
