@@ -251,6 +251,29 @@ def test_token_ids_are_whole_numbers_from_zero():
             rep.check(X)
 
 
+def test_raw_bytes_are_refused_where_byte_ids_are_wanted():
+    """uint8 code went through as floats: a 0x00 byte read as no byte, any other as its
+    neighbour's id, and the explanation looked right."""
+    from scrutiny.baselines import kernel_shap
+
+    rep = TokenRepresentation(LENGTH, window=WINDOW)
+    raw = (byte_rows(3) - 1).astype(np.uint8)
+    with pytest.raises(TypeError, match="X_fit holds uint8 values, raw bytes"):
+        Explainer(presence_model, raw, mode="local", representation=rep)
+    ex = Explainer(presence_model, raw.astype(np.int64) + 1, mode="local", representation=rep)
+    with pytest.raises(TypeError, match=r"X holds uint8 values, raw bytes.*byte_ids"):
+        ex.explain(raw)
+    with pytest.raises(TypeError, match="X holds uint8 values, raw bytes"):
+        kernel_shap(presence_model, raw, representation=rep, progress=False)
+    from scrutiny.datasets.binaries import byte_ids  # bytes failed in int(); int8 0xff was 0
+
+    np.testing.assert_array_equal(byte_ids(b"\x55\x00\xff"), [0x56, 1, 0x100])
+    np.testing.assert_array_equal(byte_ids(raw[0]), raw[0].astype(np.int64) + 1)
+    for bad in (np.array([0x55, -1], dtype=np.int8), [300], [1.7]):
+        with pytest.raises(ValueError, match="code must be bytes, values 0-255"):
+            byte_ids(bad)
+
+
 def exact_explainer(model, X, effects, monkeypatch):
     """A local explainer of the window whose explanations are ``effects(X)``, the model's
     exact ones: what scrutinize does with a ranking is tested here, not a fit."""

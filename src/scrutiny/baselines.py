@@ -40,6 +40,7 @@ from scrutiny.representations import (
     TokenRepresentation,
     make_representation,
 )
+from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.text import pieces
 
 _QUERY_META = ("outputs", "feature_names", "categories")
@@ -640,9 +641,12 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
     names = adapter.categories.names if adapter.categories is not None and names else names
     if names is not None and adapter.input_names is None:
         adapter.input_names = names  # a model fitted on a DataFrame is queried with one
+    given = getattr(X, "dtype", None)
     X = as_input_batch(X, "X")
     if isinstance(representation, str):  # "image", "tabular", "tokens", as the Explainer's
         representation = make_representation(representation, X, baseline, superpixel)
+    if getattr(representation, "kind", None) == "tokens":
+        refuse_raw_bytes(given, "X")
     if representation is None and X.ndim == 2:  # table rows
         if superpixel is not None:
             raise ValueError(

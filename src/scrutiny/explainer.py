@@ -26,6 +26,7 @@ from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import Representation, make_representation
+from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.surrogate import DPMixtureRegression
 from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.driver import chains_run_separately, seed_sequence
@@ -238,6 +239,7 @@ class Explainer:
             X_fit = self.categories_.encode(X_fit, "X_fit")
             self.model.categories = self.categories_  # queried with the names, not the codes
         self.model.take_dtype(X_fit)
+        given = getattr(X_fit, "dtype", None)
         X_fit = as_input_batch(X_fit, "X_fit")
         if self.feature_names_ is not None and self.model.input_names is None:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
@@ -261,6 +263,8 @@ class Explainer:
         self.representation = make_representation(
             representation, X_fit, baseline, superpixel, columns, levels
         )
+        if self.representation.kind == "tokens":
+            refuse_raw_bytes(given, "X_fit")
         if self.representation.kind == "tokens" and mode != "local":
             raise ValueError(
                 f"tokens are explained in mode='local', not {mode!r}: a position holds "
@@ -586,6 +590,8 @@ class Explainer:
                 X = pd.DataFrame(A, columns=self.feature_names_).infer_objects()
         if self.categories_ is not None and column_names(X) is not None:
             X = self.categories_.encode(X, name)
+        if self.representation.kind == "tokens":
+            refuse_raw_bytes(getattr(X, "dtype", None), name)
         return self.representation.check(as_input_batch(X, name), name)
 
     def _in_fit_order(self, X):

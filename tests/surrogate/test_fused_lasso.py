@@ -172,3 +172,12 @@ def test_degenerate_inputs():
 
     with pytest.raises(ValueError, match="non-negative"):
         fused_lasso(Z, y, fusion=-1.0)
+
+
+def test_an_admm_run_that_stops_short_of_its_tolerance_says_so():
+    """Four rows of byte-id columns (a singular fit) under a small fusion: the last of its
+    20,000 steps was returned quietly, 0.004 from optimal where the fusion is 0.01."""
+    Z = np.array([[131, 49, 0, 114], [0, 49, 0, 114], [0, 49, 102, 0], [131, 0, 0, 0]], float)
+    y = np.array([104.888, 0.878, 190.703, 35.747])
+    with pytest.warns(RuntimeWarning, match="ADMM stopped after 20000 steps short of"):
+        fused_lasso(Z, y, 0.01)

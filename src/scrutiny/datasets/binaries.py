@@ -115,8 +115,17 @@ def _is_elf(path):
 
 
 def byte_ids(code):
-    """Ids of bytes as the RNN reads them: byte b is b + 1, 0 is no byte."""
-    return np.asarray(code, dtype=np.int64) + 1
+    """Ids of bytes as the RNN reads them: byte b is b + 1, 0 is no byte. ``code``: bytes,
+    or an array of values 0-255 (int8 code, whose 0xff would be -1 and so "no byte", and
+    anything not a byte are refused)."""
+    if isinstance(code, bytes | bytearray | memoryview):
+        code = np.frombuffer(code, dtype=np.uint8)
+    a = np.asarray(code)
+    if a.dtype != np.uint8 and not (
+        a.dtype.kind in "iuf" and np.all((a >= 0) & (a <= 255) & (a == np.round(a)))
+    ):
+        raise ValueError(f"code must be bytes, values 0-255, got {a.dtype} values outside them")
+    return a.astype(np.int64) + 1
 
 
 def chunks(programs, length=200):

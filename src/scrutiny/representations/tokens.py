@@ -54,3 +54,15 @@ class TokenRepresentation(Representation):
 
     def to_json(self):
         return {**super().to_json(), "window": list(self.window)}
+
+
+def refuse_raw_bytes(dtype, name="X"):
+    """Refuse rows given as 8-bit integers: raw bytes, whose 0x00 would read as no token
+    and every other byte as its neighbour's id (byte b is id b + 1, up to 256, which 8
+    bits cannot hold), explained without a word."""
+    if dtype is not None and np.dtype(dtype) in (np.uint8, np.int8):
+        raise TypeError(
+            f"{name} holds {np.dtype(dtype)} values, raw bytes? Tokens are ids from 1 (0 is "
+            "no token): give byte_ids(code) (scrutiny.datasets.binaries), or ids in a wider "
+            "integer type"
+        )

@@ -21,6 +21,8 @@ conditions (large fusions) it is returned directly.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
@@ -138,6 +140,14 @@ def _admm(H, g, D, thresholds, scale, tol, max_iter):
         eps_dual = eps_abs + tol * rho * np.linalg.norm(D.T @ u)
         if primal <= eps_pri and dual <= eps_dual:
             break
+    else:  # its last iterate, which may be short of the minimum: said, not returned quietly
+        warnings.warn(
+            f"fused lasso: ADMM stopped after {max_iter} steps short of its tolerance (a "
+            "singular fit with a small fusion penalty): the coefficients may not be the "
+            "minimum",
+            RuntimeWarning,
+            stacklevel=4,  # the caller of fused_lasso
+        )
     return b
 
 
