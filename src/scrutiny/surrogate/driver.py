@@ -203,8 +203,8 @@ def _one_thread(backend):
     """One BLAS (numpy) or intra-op (torch on the CPU) thread while chains run: at these
     sizes a sweep is 2-3x slower on two threads than on one (docs/benchmarks.md), and
     torch's threads, one per core by default, fought the other chains' (and processes')
-    for the cores: a torch fit on 2 busy cores took 44 s against 6.8 s on one thread. The
-    draws are the same either way."""
+    for the cores: a small torch fit on 2 busy cores took 10 s against 0.5 s on one
+    thread. The draws are the same either way."""
     if backend.name == "numpy":
         with threadpool_limits(1):
             yield
