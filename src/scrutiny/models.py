@@ -289,8 +289,8 @@ class ModelAdapter:
             )
         result = out if self.regression else self._to_log_proba(out, eps, whole, start)
         if not self.regression:
-            finite = result[np.isfinite(result)]
-            self._deepest_log_p = min(self._deepest_log_p, finite.min(initial=0.0))
+            deepest = np.min(result, where=np.isfinite(result), initial=0.0)  # no copy
+            self._deepest_log_p = min(self._deepest_log_p, float(deepest))
         if self.n_classes is None:
             self.n_classes = result.shape[1]
         elif result.shape[1] != self.n_classes:
