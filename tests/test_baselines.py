@@ -204,6 +204,84 @@ def test_kernel_shap_explains_a_dataframe_by_column_name():
         kernel_shap(clf, frame[:2], baseline=frame.mean().drop("f0"), progress=False)
 
 
+def test_an_explainers_model_gets_a_reordered_dataframe_in_its_own_column_order():
+    """explainer.model reads arrays in X_fit's column order: a DataFrame of the same columns
+    in another order is put in that order by name, as Explainer.explain does, not sent as
+    it is (the model would read column c as a)."""
+    pd = pytest.importorskip("pandas")
+    import scrutiny
+    from scrutiny.baselines import exact_shapley
+
+    table = np.random.default_rng(2).normal(size=(60, 3))
+    frame = pd.DataFrame(table, columns=["a", "b", "c"])
+
+    def positional(A):  # only column a matters
+        p = 1 / (1 + np.exp(-2 * A[:, 0]))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = scrutiny.Explainer(
+        positional, frame, surrogate={"n_sweeps": 4, "n_components": 2}, progress=False
+    )
+    kw = {"representation": ex.representation, "target": 1}
+    in_order = exact_shapley(ex.model, frame[:3], **kw)
+    shuffled = exact_shapley(ex.model, frame[["c", "b", "a"]][:3], **kw)
+    np.testing.assert_allclose(shuffled.model_logit, 2 * table[:3, 0], atol=1e-9)
+    np.testing.assert_array_equal(shuffled.values, in_order.values)
+    assert shuffled.feature_names == ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"X's columns are not X_fit's: missing \['c'\]"):
+        exact_shapley(ex.model, frame[["a", "b"]].assign(d=0.0)[:3], **kw)
+
+
+def test_table_baselines_are_matched_by_name_and_never_taken_from_the_rows_explained():
+    """representation="tabular" takes a pandas baseline by column name, as no representation
+    does; with none given the baseline is 0, not the mean of the rows explained (which
+    made a row's values depend on the rows beside it); and a Representation brings its
+    own baseline and features, so that giving others is refused, not ignored."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny.baselines import exact_shapley
+    from scrutiny.representations import ImageRepresentation
+
+    table = np.random.default_rng(3).normal([5.0, -3.0, 0.0], 1.0, size=(40, 3))
+    frame = pd.DataFrame(table, columns=["a", "b", "c"])
+
+    def linear(A):
+        A = np.asarray(A, dtype=np.float64)
+        p = 1 / (1 + np.exp(-(A[:, 0] - 5 + A[:, 1] + 3)))
+        return np.stack([1 - p, p], axis=1)
+
+    swapped = frame[["c", "a", "b"]][:3]
+    mean = frame.mean()
+    kw = {"target": 1, "baseline": mean}
+    by_name = exact_shapley(linear, frame[:3], **kw)
+    named = exact_shapley(linear, frame[:3], representation="tabular", **kw)
+    np.testing.assert_allclose(named.baseline, table.mean(axis=0))
+    np.testing.assert_array_equal(named.values, by_name.values)
+    swapped_named = exact_shapley(
+        lambda A: linear(np.asarray(A)[:, [1, 2, 0]]), swapped, representation="tabular", **kw
+    )
+    np.testing.assert_allclose(swapped_named.baseline, table.mean(axis=0)[[2, 0, 1]])
+    four = exact_shapley(linear, table[:4], representation="tabular", target=1)
+    two = exact_shapley(linear, table[:2], representation="tabular", target=1)
+    np.testing.assert_array_equal(four.baseline, np.zeros(3))
+    np.testing.assert_array_equal(four.values[:2], two.values)
+    pixels = ImageRepresentation((4, 4))
+    with pytest.raises(ValueError, match="baseline, superpixel cannot be given with a Repr"):
+        kernel_shap(model, X[:1, :4, :4], representation=pixels, baseline=0.5, superpixel=2)
+
+
+@pytest.mark.parametrize("seed", [2**32, 2**40 + 7])
+def test_seeds_past_32_bits_are_taken_as_scrutinys_functions_take_them(seed):
+    """lime and numpy's global generator take 32-bit seeds; a larger one (an Explainer
+    takes any) gives its SeedSequence's draw, the same each time; a negative one is named."""
+
+    def run(s):
+        return kernel_shap(model, X[:1], nsamples=50, random_state=s, progress=False).values
+
+    np.testing.assert_array_equal(run(seed), run(seed))
+    with pytest.raises(ValueError, match="non-negative integer, got -1"):
+        run(-1)
+
+
 LENGTH, DECISIVE = 16, [[5, 6, 7], [0, 1, 2], [12, 13, 14]]
 WEIGHT = np.random.default_rng(0).uniform(-0.3, 0.3, size=21)
 WEIGHT[0], WEIGHT[17:20] = 0.0, 2.0  # id 0 is no token; ids 17-19 decide

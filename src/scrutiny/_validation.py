@@ -132,6 +132,23 @@ def column_names(X):
     return None
 
 
+def in_column_order(X, names, name="X"):
+    """X with a DataFrame's columns put in the order of ``names`` (X_fit's), matched by
+    name: taken by position, reordered columns would meet other columns' coefficients,
+    baseline values and model inputs. Anything but a DataFrame, or no names, as it is."""
+    given = column_names(X)
+    if given is None or names is None or given == list(names):
+        return X
+    if sorted(given) != sorted(names):
+        missing = sorted(set(names) - set(given))
+        extra = sorted(set(given) - set(names))
+        raise ValueError(
+            f"{name}'s columns are not X_fit's: missing {missing[:5]}, unknown {extra[:5]}"
+        )
+    position = {column: j for j, column in enumerate(given)}
+    return X.iloc[:, [position[column] for column in names]]
+
+
 def job_count(n_jobs):
     """Processes or threads to use for ``n_jobs``: None = one per core, -1 = all cores and
     -2 all but one (scikit-learn's and joblib's convention); 0, fractions and bools are

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny._validation import as_input_batch, class_targets, column_names
+from scrutiny._validation import as_input_batch, class_targets, column_names, in_column_order
 from scrutiny.categories import Categories, holds_names
 from scrutiny.explainer import (
     _column_numbers,
@@ -36,6 +36,7 @@ from scrutiny.explanation import Explanation
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
     ImageRepresentation,
+    Representation,
     TabularRepresentation,
     TokenRepresentation,
     make_representation,
@@ -43,7 +44,7 @@ from scrutiny.representations import (
 from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.text import pieces
 
-_QUERY_META = ("outputs", "feature_names", "categories")
+_QUERY_META = ("outputs", "input_dtype", "feature_names", "categories")
 
 
 def random_explanation(explanation, random_state=0):
@@ -212,7 +213,7 @@ def lime_tokens(
             "lime_tokens explains the positions of a TokenRepresentation; got "
             f"{type(representation).__name__} (images: lime_image; texts: lime_text)"
         )
-    adapter, X, rep, _ = _setup(model, X, 0.0, None, batch_size, representation)
+    adapter, X, rep, _ = _setup(model, X, None, None, batch_size, representation)
     _classifier(adapter, "lime_tokens")
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
@@ -258,7 +259,7 @@ def kernel_shap(
     nsamples="auto",
     l1_reg="num_features(10)",
     representation=None,
-    baseline=0.0,
+    baseline=None,
     superpixel=None,
     batch_size=256,
     random_state=0,
@@ -270,8 +271,9 @@ def kernel_shap(
     in each input, with an all-absent background (zero background for images).
     ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all. Table
     rows (n, columns), a DataFrame's too, are explained column by column against
-    ``baseline`` (pass the training mean, as the ``Explainer`` uses, or
-    ``representation=explainer.representation``); a DataFrame's column names are kept."""
+    ``baseline`` (0 unless given: pass the training mean, as the ``Explainer`` uses, or
+    ``representation=explainer.representation``, which brings its own); a DataFrame's
+    column names are kept."""
     import shap
 
     random_state = _seed(random_state)
@@ -501,15 +503,16 @@ def exact_shapley(
     max_features=16,
     batch_size=1024,
     outputs="probabilities",
-    baseline=0.0,
+    baseline=None,
 ):
     """Exact Shapley values of the explained class's logit (a regression model's value:
     ``outputs="values"``, or its ``ModelAdapter``) in the fidelity tests' game (each feature
     the input's or the baseline's), by querying every coalition of the features present in
     an input: 2^P queries for P of them, so for inputs of few features (table rows), and any
     model. The reference KernelSHAP estimates, and TreeSHAP computes for trees alone.
-    Features and baseline as kernel_shap's: pass ``representation=explainer.
-    representation`` (or the training mean as ``baseline``) to play the Explainer's game;
+    Features and baseline (0 unless given) as kernel_shap's: pass ``representation=
+    explainer.representation`` (or the training mean as ``baseline``) to play the
+    Explainer's game;
     a baseline is never taken from the rows explained, which would make each value depend
     on the others explained with it."""
     adapter, X, rep, names = _setup(model, X, baseline, None, batch_size, representation, outputs)
@@ -571,7 +574,7 @@ def lemna(
     "tokens"; a table's baseline 0, as kernel_shap's)."""
     from scrutiny.surrogate.lemna import LemnaMixture
 
-    adapter, X, rep, names = _setup(model, X, 0.0, None, batch_size, representation)
+    adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation)
     _classifier(adapter, "lemna")
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
@@ -635,16 +638,28 @@ def _classifier(adapter, method):
 
 
 def _setup(model, X, baseline, superpixel, batch_size, representation=None, outputs=None):
+    if isinstance(representation, Representation):  # its own: these would be ignored
+        given = {"baseline": baseline, "superpixel": superpixel}
+        ignored = [name for name, value in given.items() if value is not None]
+        if ignored:
+            raise ValueError(
+                f"{', '.join(ignored)} cannot be given with a Representation, which has "
+                f"its own: make the representation with them"
+            )
+    baseline = 0.0 if baseline is None else baseline  # never the mean of the rows explained
     adapter = _adapter(model, batch_size, outputs or "probabilities").take_dtype(X)
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
-    names = adapter.categories.names if adapter.categories is not None and names else names
+    if names is not None:  # in the order X now has: the model's, where it knows one
+        names = adapter.categories.names if adapter.categories is not None else column_names(X)
     if names is not None and adapter.input_names is None:
         adapter.input_names = names  # a model fitted on a DataFrame is queried with one
     given = getattr(X, "dtype", None)
     X = as_input_batch(X, "X")
     if isinstance(representation, str):  # "image", "tabular", "tokens", as the Explainer's
-        representation = make_representation(representation, X, baseline, superpixel)
+        representation = make_representation(
+            representation, X, _by_name(baseline, names), superpixel
+        )
     if getattr(representation, "kind", None) == "tokens":
         refuse_raw_bytes(given, "X")
     if representation is None and X.ndim == 2:  # table rows
@@ -671,6 +686,7 @@ def _encoded(adapter, X, names, name):
     if names is None:
         return X
     if cats is None:
+        X = in_column_order(X, adapter.input_names, name)  # an Explainer's model: by name
         text = [c for c, col in X.items() if holds_names(col)]  # bools go as 0 and 1
         if text:
             raise TypeError(
@@ -757,6 +773,8 @@ def _costs(t0, adapter, rows0, m, **settings):
         # the values add up to the class probability (a regression's value)
         "scale": "value" if adapter.regression else "probability",
         "outputs": adapter.outputs,
+        # a function's batches come in X's float dtype, here and in the fidelity tests
+        "input_dtype": None if adapter.input_dtype is None else str(adapter.input_dtype),
         "seconds": seconds,
         "model_queries": queries,
         "seconds_per_explanation": seconds / m,
@@ -770,9 +788,16 @@ def _logit(p):
 
 
 def _seed(random_state):
-    """An integer seed (or None) for lime and shap, which take no numpy Generator: a
-    Generator, RandomState or SeedSequence given to scrutiny gives one of its draws."""
-    if random_state is None or isinstance(random_state, numbers.Integral):
+    """An integer seed (or None) for lime and shap, which take no numpy Generator and 32
+    bits at most: a Generator, RandomState or SeedSequence given to scrutiny gives one of
+    its draws, a larger integer (which scrutiny's own functions take) its SeedSequence's."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
+        if random_state < 2**32:  # numpy's global seed, and lime's, takes 32 bits
+            return int(random_state)
+        return int(np.random.SeedSequence(int(random_state)).generate_state(1)[0])
+    if random_state is None:
         return random_state
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**32))

@@ -20,7 +20,13 @@ from tqdm.auto import tqdm
 
 from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
-from scrutiny._validation import as_input_batch, class_targets, column_names, job_count
+from scrutiny._validation import (
+    as_input_batch,
+    class_targets,
+    column_names,
+    in_column_order,
+    job_count,
+)
 from scrutiny.categories import Categories, many_levels
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
@@ -605,17 +611,7 @@ class Explainer:
                 X = X.to_frame().T.infer_objects()
             elif len(X) == len(self.feature_names_):
                 X = np.asarray(X)[None]
-        names = column_names(X)
-        if names is None or self.feature_names_ is None or names == self.feature_names_:
-            return X
-        if sorted(names) != sorted(self.feature_names_):
-            missing = sorted(set(self.feature_names_) - set(names))
-            extra = sorted(set(names) - set(self.feature_names_))
-            raise ValueError(
-                f"X's columns are not X_fit's: missing {missing[:5]}, unknown {extra[:5]}"
-            )
-        position = {name: j for j, name in enumerate(names)}
-        return X.iloc[:, [position[name] for name in self.feature_names_]]
+        return in_column_order(X, self.feature_names_)
 
     def _explain_global(self, X, log_p, targets):
         g = self._global_parts(X, log_p, targets)
