@@ -424,3 +424,20 @@ def test_exact_shapley_values_of_a_row_do_not_depend_on_the_rows_explained_with_
     np.testing.assert_allclose(alone.values[0], together.values[0])
     np.testing.assert_allclose(alone.values[0], X[0] * [1.0, -2.0, 0.5])  # the logit is linear
     np.testing.assert_allclose(exact_shapley(proba, X[:1], None, target=1).values, alone.values)
+
+
+def test_competitors_record_the_dtype_a_function_was_given_for_the_fidelity_tests():
+    """A function of float32 rows (a torch module inside) is called with X's dtype; the
+    fidelity tests call it so too for scrutiny's explanations, and now for LIME's, shap's
+    and random ones, which did not say (float64 batches: 'got Double and Float')."""
+    from scrutiny.fidelity import deduction
+
+    def float32_only(R):
+        assert R.dtype == np.float32, R.dtype
+        return model(R.astype(np.float64))
+
+    X32 = X.astype(np.float32)
+    exp = kernel_shap(float32_only, X32, nsamples=100, progress=False)
+    assert exp.meta["input_dtype"] == "float32"
+    for e in (exp, random_explanation(exp)):
+        assert deduction(float32_only, e, ks=[3]).shape == (1, 3)

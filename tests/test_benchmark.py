@@ -25,17 +25,20 @@ def test_donors_are_test_inputs_not_explained_whatever_the_number_explained():
         ("mnist", 1000, 1001, "--n-test 1001: mnist has 1000 test"),
         ("fashion", 60001, 200, "--n-fit 60001: fashion has 60000 training"),
         ("fashion", 1000, 10001, "--n-test 10001: fashion has 10000 test"),
+        ("mnist", 1000, 200, "--paper-k 785: mnist's images have 784 pixels"),
     ],
 )
 def test_more_inputs_than_the_task_has_are_refused_before_any_work(
     monkeypatch, capsys, tmp_path, task, n_fit, n_test, message
 ):
-    """Cut short to the data, they ran on fewer inputs than results.json's n_test said."""
+    """Cut short to the data, they ran on fewer inputs than results.json's n_test said
+    (and the authors' protocol on fewer pixels than its column's k)."""
 
     def load_task(*args, **kwargs):
         raise AssertionError("the model and data were loaded")
 
     monkeypatch.setattr(benchmark, "load_task", load_task)
     argv = ["benchmark", task, "--n-fit", str(n_fit), "--n-test", str(n_test), "--quiet"]
+    argv += ["--paper-k", "20", "785"]  # cut to 784 under a column saying 785
     assert main([*argv, "--out", str(tmp_path / "bench")]) == 2
     assert message in capsys.readouterr().err

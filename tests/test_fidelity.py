@@ -161,6 +161,51 @@ def test_bad_arguments_are_named():
         augmentation(model, e, X[:0], ks=[3])
     with pytest.raises(ValueError, match="negatives must be a non-empty batch"):
         paper_protocol(model, class_zero(True), NEGATIVES[:0], k=3)
+    for ks in ([3, 1], [2, 2]):  # a curve's rows in order, each k once
+        with pytest.raises(ValueError, match=r"ks must rise, each k once"):
+            deduction(model, e, ks=ks)
+    for n in (0, 2.7, True):  # 2.7 ran 2
+        with pytest.raises(ValueError, match="n_perturbations must be a whole number"):
+            heldout_error(model, e, n_perturbations=n)
+
+
+@pytest.mark.parametrize("target", [2, -1])
+def test_a_target_the_model_has_no_output_for_is_refused(target):
+    """Explanations of a class the model lacks (another model's): never called that class,
+    each input counted as changed, a perfect deduction (-1 read the last class)."""
+    e = explanation(True)
+    e = Explanation(**{**vars(e), "target": np.full(len(e), target)})
+    for test in (deduction, synthetic, deletion, heldout_error):
+        with pytest.raises(ValueError, match=rf"targets \[{target}\] are none of the model's"):
+            test(model, e)
+    with pytest.raises(ValueError, match=rf"targets \[{target}\] are none of the model's"):
+        paper_protocol(model, e, NEGATIVES, k=3)
+
+
+def test_deletion_bounds_every_logit_alike_whatever_was_queried_first():
+    """A probability that rounds to 1 has no finite logit: it stands just beyond the
+    deepest finite one read in the same call, so its drop is never negative, and a second
+    call on the same adapter gives the same numbers (the bound was read before the crafted
+    inputs' logits raised it: a drop of -200)."""
+    from scrutiny.models import ModelAdapter
+
+    def steep(R):  # class 0's logit: 900 (its probability rounds to 1), 300 without column 0
+        z = 600 * R[:, 0] + 300
+        with np.errstate(over="ignore"):
+            return np.stack([1 / (1 + np.exp(-z)), 1 / (1 + np.exp(z))], axis=1)
+
+    rows = np.array([[1.0, 0.3, 0.5, 0.2]])
+    e = Explanation(
+        inputs=rows,
+        values=np.array([[3.0, 0.0, 0.0, 0.0]]),
+        coefficients=np.array([[3.0, 0.0, 0.0, 0.0]]),
+        target=[0],
+        baseline=0.0,
+    )
+    adapter = ModelAdapter(steep)
+    first = deletion(adapter, e, ks=[1])
+    assert first[0, 0] > 0  # from +inf, beyond 300, down to 300 (it read 100 - 300)
+    np.testing.assert_array_equal(deletion(adapter, e, ks=[1]), first)
 
 
 def test_donors_in_the_other_channel_layout_are_refused():
@@ -384,3 +429,45 @@ def test_augmentation_copies_no_filler_that_x_lacks():
         [False],
         [True],
     ]
+
+
+def test_donors_in_a_dataframe_are_matched_by_column_name():
+    """Donors (and the protocol's negatives) of a table come by name, as the explainer takes
+    rows: by position, columns in another order were silently scrambled."""
+    pd = pytest.importorskip("pandas")
+    names = [f"x{j}" for j in range(36)]
+    rows = X.reshape(40, 36)
+    e = explanation(True)
+    values = e.values.reshape(40, 36)
+    e = Explanation(
+        inputs=rows,
+        values=values,
+        coefficients=values,
+        target=e.target,
+        baseline=0.0,
+        meta={"feature_names": names},
+    )
+    donors = pd.DataFrame(rng.uniform(0.0, 0.4, size=(30, 36)), columns=names)
+    in_order = augmentation(model, e, donors, ks=[3])
+    np.testing.assert_array_equal(augmentation(model, e, donors[names[::-1]], ks=[3]), in_order)
+    with pytest.raises(ValueError, match=r"donor's columns are not X_fit's: missing \['x0'\]"):
+        augmentation(model, e, donors.rename(columns={"x0": "y"}), ks=[3])
+
+
+def test_the_protocols_chance_levels_are_in_the_images_unit():
+    """The authors' random values (1.0, noise about 0.03) are pixels of [0, 1]: on images of
+    0-255 they changed nothing, and every method's lead over chance looked larger. In the
+    images' unit the chance levels are the same on both."""
+
+    def model255(Z):
+        return model(np.asarray(Z) / 255.0)
+
+    X0 = class_zero(True).inputs.copy()
+    X0.reshape(len(X0), -1)[0, 7] = 1.0  # the images' largest pixel is 1, i.e. 255
+    ones = Explanation(**{**vars(class_zero(True)), "inputs": X0})
+    scaled = Explanation(**{**vars(ones), "inputs": X0 * 255})
+    a = paper_protocol(model, ones, NEGATIVES, k=3, n_boot=5)
+    b = paper_protocol(model255, scaled, NEGATIVES * 255, k=3, n_boot=5)
+    for test in ("random augmentation", "random synthetic"):
+        np.testing.assert_array_equal(a[test], b[test])
+    assert a["random augmentation"].mean() > 0  # a chance level, not a no-op

@@ -40,6 +40,7 @@ from scrutiny.weakness_report import check_classes, scrutiny_sections
 
 TESTS = {"deduction": "lower", "augmentation": "higher", "synthetic": "higher"}
 SIZES = {"mnist": (4000, 1000), "fashion": (60000, 10000)}  # training and test inputs
+PIXELS = 28 * 28  # both tasks' images, 28 x 28
 ABLATIONS = {"one elastic net": {"n_components": 1}, "ridge": {"n_components": 1, "lambda1": 0.0}}
 
 
@@ -168,6 +169,9 @@ def run_benchmark(args):
     ):
         if n > have:  # refused, not cut short under results claiming n
             raise ValueError(f"{option} {n}: {args.task} has {have} {what} inputs")
+    too_many = [k for k in args.paper_k if k > PIXELS]
+    if too_many:  # refused, not cut to the image under a column claiming k
+        raise ValueError(f"--paper-k {too_many[0]}: {args.task}'s images have {PIXELS} pixels")
     # the model and data, once the request is known to be sound (training takes minutes)
     model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
     adapter = ModelAdapter(model, outputs="logits", batch_size=512)
@@ -315,7 +319,6 @@ def _score(adapter, exp, donors, ks, seed):
 def _paper(adapter, exp, donors, k, seed):
     """``paper_protocol`` for every explained class: the mean PCR over its bootstraps, then
     the mean over the classes."""
-    k = min(k, int(np.prod(exp.shape)))
     per_class = {}
     for c in np.unique(exp.target):
         out = paper_protocol(

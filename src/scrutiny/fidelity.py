@@ -20,9 +20,11 @@ import warnings
 
 import numpy as np
 
+from scrutiny._validation import in_column_order
 from scrutiny.categories import Categories
 from scrutiny.explainer import guided_logit, output_response
 from scrutiny.models import ModelAdapter
+from scrutiny.representations.image import pixel_unit
 
 K_GRID = (5, 10, 20, 40, 80)
 SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements (table rows)
@@ -63,18 +65,15 @@ def deletion(model, explanation, ks=None, batch_size=256):
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     shape = explanation.shape
-
-    def response(Z):
-        out = adapter.responses(Z.reshape(-1, *shape))
-        if adapter.regression:
-            return output_response(out, explanation.target, True)
-        return guided_logit(out, explanation.target, adapter.logit_bound)
-
-    before = response(X)
-    drop = np.empty((len(ks), len(X)))
-    for i, k in enumerate(ks):
-        drop[i] = before - response(_put(X, top[:, :k], base))
-    return drop
+    crafted = [X] + [_put(X, top[:, :k], base) for k in ks]
+    outs = [adapter.responses(Z.reshape(-1, *shape)) for Z in crafted]
+    _check_targets(adapter, explanation.target)
+    # every output read before any is bounded: one bound, whatever the order of the queries
+    if adapter.regression:
+        logits = [output_response(out, explanation.target, True) for out in outs]
+    else:
+        logits = [guided_logit(out, explanation.target, adapter.logit_bound) for out in outs]
+    return logits[0] - np.stack(logits[1:])
 
 
 def augmentation(model, explanation, donors, ks=None, batch_size=256, random_state=0):
@@ -86,7 +85,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     host's element."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
-    D = _rows(donors, "donors", explanation.shape)
+    D = _rows(donors, "donors", explanation)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
     rng = np.random.default_rng(random_state)
     picks = np.empty(len(X), dtype=np.int64)
@@ -117,8 +116,8 @@ def paper_protocol(
     k=75,
     n_boot=10,
     share=0.3,
-    noise=(0.03, 0.01),
-    random_value=1.0,
+    noise=None,
+    random_value=None,
     batch_size=256,
     random_state=0,
 ):
@@ -139,6 +138,9 @@ def paper_protocol(
     - synthetic: as many noise inputs N(noise[0], noise[1]^2) as positives, with the
       reference's top-k elements at 3 x; random: |noise| with k random elements set to
       ``random_value`` (higher = more faithful).
+    ``noise`` and ``random_value`` default to the authors' (0.03, 0.01) and 1.0 for pixels
+    of [0, 1], in the images' unit (``pixel_unit``: x 255 for images of 0-255, where the
+    authors' values would be no change at all).
     Columns that name things (levels, codes) cannot be scaled and are refused, as are
     tokens (word ids, byte ids).
     """
@@ -167,15 +169,20 @@ def paper_protocol(
         )
     if not 0.0 < share <= 1.0:
         raise ValueError(f"share must be in (0, 1], got {share!r}")
-    if int(n_boot) < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot!r}")
+    n_boot = _count(n_boot, "n_boot", "bootstraps")
     c, shape = int(classes[0]), explanation.shape
     X = explanation.inputs.reshape(len(explanation), -1)
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= X.shape[1]:
         raise ValueError(f"k must be between 1 and {X.shape[1]}, a whole number, got {k!r}")
     base = explanation.baseline.reshape(-1)
+    images = len(shape) in (2, 3)  # as the explainer tells images from table rows
+    unit = pixel_unit(explanation.inputs, explanation.baseline) if images else 1.0
+    noise = unit * np.array((0.03, 0.01) if noise is None else noise, dtype=np.float64)
+    if noise.shape != (2,) or not np.isfinite(noise).all() or noise[1] < 0:
+        raise ValueError(f"noise must be (mean, standard deviation >= 0), got {noise.tolist()}")
+    random_value = unit * 1.0 if random_value is None else float(random_value)
     top = explanation.top(k)
-    N = _rows(negatives, "negatives", shape)
+    N = _rows(negatives, "negatives", explanation)
     N = N[adapter.predict(N.reshape(-1, *shape)) != c]
     if len(N) == 0:
         raise ValueError(f"no negative is classified as anything but class {c}")
@@ -193,8 +200,8 @@ def paper_protocol(
     rng = np.random.default_rng(random_state)
     n_pos, n_neg, n = max(1, round(share * len(X))), max(1, round(share * len(N))), X.shape[1]
     high = np.full(n, float(random_value))
-    out = {name: np.zeros(int(n_boot)) for t in PAPER_SCALES for name in (t, "random " + t)}
-    for b in range(int(n_boot)):
+    out = {name: np.zeros(n_boot) for t in PAPER_SCALES for name in (t, "random " + t)}
+    for b in range(n_boot):
         pos, neg = rng.choice(len(X), n_pos), rng.choice(len(N), n_neg)
         ref = pos[np.argmax(score[pos])]
         scaled = {t: base + s * (X[ref] - base) for t, s in PAPER_SCALES.items()}
@@ -220,8 +227,7 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
     out = np.atleast_2d(np.asarray(outcomes, dtype=float))
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be a share in (0, 1) (0.95 for 95%), got {level!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
-        raise ValueError(f"n_boot must be a whole number of resamples, at least 1, got {n_boot!r}")
+    n_boot = _count(n_boot, "n_boot", "resamples")
     if out.ndim != 2 or out.shape[1] == 0:
         raise ValueError(f"outcomes must be (len(ks), inputs) with inputs, got shape {out.shape}")
     rng = np.random.default_rng(random_state)
@@ -262,7 +268,7 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     scale = "value" if adapter.regression else explanation.meta.get("scale", "logit")
     if scale not in ("logit", "probability", "value"):
         raise ValueError(f"meta['scale'] must be 'logit' or 'probability', got {scale!r}")
-    m, R = len(explanation), int(n_perturbations)
+    m, R = len(explanation), _count(n_perturbations, "n_perturbations", "deletions per input")
     X = explanation.inputs.reshape(m, -1).astype(np.float64)
     base = np.broadcast_to(explanation.baseline.reshape(-1), X.shape[1:])
     values = explanation.values.reshape(m, -1)
@@ -271,7 +277,9 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     movable = (X != base) & explanation.feature_elements
     off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & movable[:, None, :]
     Z = np.where(off, base, X[:, None, :]).reshape(m * R, *explanation.shape)
-    out = adapter.responses(Z)[np.arange(m * R), np.repeat(explanation.target, R)]
+    out = adapter.responses(Z)
+    _check_targets(adapter, explanation.target)
+    out = out[np.arange(m * R), np.repeat(explanation.target, R)]
     at_x = np.asarray(explanation.surrogate_output, dtype=np.float64)  # on the values' scale
     pred = (at_x[:, None] - np.einsum("mrn,mn->mr", off, values)).reshape(-1)
     if scale == "value":
@@ -324,10 +332,13 @@ def _adapter(model, batch_size, explanation):
     return adapter
 
 
-def _rows(inputs, name, shape):
-    """A batch of inputs of ``shape`` (or flat rows of as many elements) as float rows (n,
-    elements); an empty one is named, and so is one of another shape: images of as many
-    elements in the other channel layout would otherwise be read as scrambled inputs."""
+def _rows(inputs, name, explanation):
+    """A batch of inputs of the explanations' shape (or flat rows of as many elements) as
+    float rows (n, elements); an empty one is named, and so is one of another shape: images
+    of as many elements in the other channel layout would otherwise be read as scrambled
+    inputs. A DataFrame's columns are matched by name, as the explainer matched them."""
+    shape = explanation.shape
+    inputs = in_column_order(inputs, explanation.feature_names, name[:-1])
     try:
         A = np.asarray(inputs, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -344,9 +355,32 @@ def _rows(inputs, name, shape):
     return A.reshape(len(A), -1)
 
 
+def _check_targets(adapter, target):
+    """Refuses explained classes the model has no output for (known once it has answered):
+    never called such a class, every input would count as changed, a perfect deduction."""
+    t = np.asarray(target)
+    bad = np.unique(t[(t < 0) | (t >= adapter.n_classes)])
+    if bad.size:
+        kinds = "outputs" if adapter.regression else "classes"
+        raise ValueError(
+            f"the explanations' targets {bad[:5].tolist()} are none of the model's "
+            f"{kinds} 0..{adapter.n_classes - 1}: explanations of another model?"
+        )
+
+
+def _count(value, name, what):
+    """``value`` as an int, refused unless a whole number of at least 1 (2.5 bootstraps
+    would have run 2 under the name of 2.5)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a whole number of {what}, at least 1, got {value!r}")
+    return int(value)
+
+
 def _warn_unclassified(adapter, explanation, target, test):
     """Warns when inputs are not classified as their explained class before any change."""
-    off = np.flatnonzero(adapter.predict(explanation.inputs) != target)
+    predicted = adapter.predict(explanation.inputs)
+    _check_targets(adapter, target)
+    off = np.flatnonzero(predicted != target)
     if off.size:
         warnings.warn(
             f"{off.size} of {len(explanation)} inputs (the first: #{off[0]}) are not classified "
@@ -372,6 +406,8 @@ def checked_ks(ks, size):
         raise ValueError(
             f"every k must be between 1 and {size} (the inputs' elements in features), got {bad}"
         )
+    if (np.diff(arr) <= 0).any():  # a curve over k, each k once: its rows and plots in order
+        raise ValueError(f"ks must rise, each k once, got {arr.tolist()}")
     return tuple(int(k) for k in arr)
 
 
@@ -408,6 +444,7 @@ def _classify(model, explanation, ks, batch_size, craft):
     for i, k in enumerate(ks):
         crafted = craft(k).reshape(-1, *explanation.shape)
         out[i] = adapter.predict(crafted) == explanation.target
+        _check_targets(adapter, explanation.target)
     return out
 
 
