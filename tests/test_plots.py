@@ -77,10 +77,14 @@ def test_a_coefficient_map_takes_the_shape_it_can_and_names_the_one_it_cannot():
         plots.coefficient_map(np.arange(30.0), shape=(4, 4), ax=ax)
     with pytest.raises(ValueError, match=r"shape \(4, 28, 28\) have channels: .*pattern_map"):
         plots.coefficient_map(np.ones((4, 28, 28)), ax=ax)  # was drawn 56 x 56
+    for shape in ((5, 9, 3), (3, 5, 9)):  # a clipped RGB picture, a crash in matplotlib
+        with pytest.raises(ValueError, match=r"shape must be 2-D \(height, width\)"):
+            plots.coefficient_map(np.ones(135), shape=shape, ax=ax)
     row = Explanation(np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 3)), [0], baseline=0.0)
     for draw in (
         lambda: plots.explanation_image(row, 0, ax=ax),
         lambda: plots.pattern_map(row.values[0], ax=ax),
+        lambda: plots.input_image(row.inputs[0], ax=ax),
     ):
         with pytest.raises(ValueError, match=r"images .*shape \(3,\) .*explanation_bars"):
             draw()  # 3 elements read as channels: a crash inside matplotlib

@@ -219,6 +219,21 @@ def test_samples_outside_the_kept_rankings_are_refused(fitted):
     for k in (0, 4):
         with pytest.raises(ValueError, match=r"outside the rankings kept: 1\.\.3"):
             s.adversarial.samples(k)
+    for k in (2.7, True):  # 2.7 gave 2's samples, True 1's
+        with pytest.raises(ValueError, match="k must be a whole number of elements"):
+            s.adversarial.samples(k)
+    with pytest.raises(TypeError, match="random must be True or False"):
+        s.adversarial.samples(2, random="no")
+    assert (
+        json.loads(
+            json.dumps(
+                scrutinize(
+                    ex, X, 0, max_inputs=2, random_state=np.int64(3), mode="global"
+                ).to_dict()
+            )
+        )["meta"]["random_state"]
+        == 3
+    )
 
 
 def test_local_explanations_keep_the_global_regimes_for_patterns(fitted):
@@ -411,3 +426,66 @@ def test_rate_intervals_are_wide_for_few_inputs(fitted):
     (lo,), (hi,) = wilson_interval(np.arange(1000) < 300)
     assert lo == pytest.approx(0.3 - 0.0284, abs=2e-3)
     assert hi == pytest.approx(0.3 + 0.0284, abs=2e-3)
+
+
+def test_a_model_that_calls_all_noise_the_class_is_scrutinized_without_noise_hosts():
+    """An anomaly detector calls every row of column-wise noise an anomaly (its redundant
+    sensors disagree): the noise attack has no host, and the other attacks, which need
+    none, go on (the whole scrutiny was refused), in the report too."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 1)) + 0.02 * rng.normal(size=(300, 6))
+    X[:40, 3] += 2.0  # 40 faulty readings
+
+    def disagree(R):
+        spread = np.ptp(np.asarray(R), axis=1)
+        p = 1 / (1 + np.exp(-(10 * spread - 5)))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(disagree, X, surrogate=FAST, random_state=0, progress=False)
+    with pytest.warns(UserWarning, match="calls every noise input class 1 untouched"):
+        s = scrutinize(ex, X, 1, ks=(1, 2), mode="global")
+    assert list(s.pathological) == ["other classes"] and s.adversarial.rate[0] > 0.3
+    assert "noise: all of it is called 1 untouched" in s.summary()
+    from scrutiny.weakness_report import class_table
+
+    assert class_table({1: s}).splitlines()[-1].endswith("-")
+    json.dumps(s.to_dict())
+
+
+def test_a_gallery_draws_an_input_and_its_changed_copies_on_one_grey_scale(fitted):
+    """Each picture on its own scale, a copy that lost its brightest pixels was stretched
+    to full contrast and looked nothing like the input it differs from in 3 pixels; the
+    classes are named as the model names them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scrutiny.weakness_report import _adversarial_gallery, _pathological_gallery
+
+    ex, X, labels = fitted
+    s = scrutinize(ex, X, 0, labels=labels, ks=(3,), max_inputs=2, mode="global")
+    seen = []
+    subplots = plt.subplots
+
+    def keep(*args, **kwargs):
+        fig, axes = subplots(*args, **kwargs)
+        seen.append(axes)
+        return fig, axes
+
+    plt_spy = type("P", (), {"subplots": staticmethod(keep)})
+    for gallery in (_adversarial_gallery, _pathological_gallery):
+        gallery(s, 2, plt_spy, lambda c: f"{c} (named)")
+    for axes in seen:
+        for row in axes:
+            pictures = [ax for ax in row if ax.get_title() != "contributions"]
+            assert len(pictures) >= 3 and len({ax.images[0].get_clim() for ax in pictures}) == 1
+    assert seen[0][0, 0].get_title() == "input: class 0 (named)"
+    assert "(named)" in seen[0][0, 2].get_title()
+    plt.close("all")
+    from scrutiny.weakness_report import sections
+
+    headings = [h for h, _, _ in sections(s, ex, n_examples=0)]  # failed in matplotlib
+    assert headings and not any("gallery" in h for h in headings)
+    with pytest.raises(ValueError, match="n_examples must be a whole number, 0 or more"):
+        sections(s, ex, n_examples=-1)

@@ -50,7 +50,8 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
         if values.ndim > 2:  # squared, (4, 28, 28) was a 56 x 56 picture of nothing
             raise ValueError(
                 f"coefficients of shape {values.shape} have channels: draw them with "
-                "pattern_map, which sums them, or pass shape="
+                "pattern_map, which sums them, or pass a 2-D shape= (height, width) of "
+                "as many values"
             )
         if values.ndim < 2 and side * side != values.size:
             raise ValueError(
@@ -58,6 +59,8 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
                 "or draw the coefficients of table rows with explanation_bars"
             )
         shape = values.shape if values.ndim == 2 else (side, side)
+    elif len(shape) != 2:  # (H, W, 3) was drawn as a clipped RGB picture, not a heat map
+        raise ValueError(f"shape must be 2-D (height, width) for a heat map, got {tuple(shape)}")
     elif int(np.prod(shape)) != values.size:
         raise ValueError(f"shape {tuple(shape)} does not hold {values.size} coefficients")
     ax = _axes(ax)
@@ -132,13 +135,17 @@ def trace(values, ax=None, ylabel="log-likelihood"):
 
 
 @as_written
-def input_image(x, ax=None, title=None):
-    """One input image, grey (channels averaged)."""
+def input_image(x, ax=None, title=None, vmin=None, vmax=None):
+    """One input image, grey (channels averaged); ``vmin`` and ``vmax`` fix its grey scale,
+    so that images drawn side by side (an input and its changed copy) share one: each on
+    its own, a copy with its brightest pixels removed is drawn brighter."""
     from scrutiny.representations.image import channel_axis
 
+    x = np.asarray(x)
+    _require_image(x.shape, "input_image")
     ax = _axes(ax)
     axis = channel_axis(x.shape)
-    ax.imshow(x if axis is None else x.mean(axis=axis), cmap="gray_r")
+    ax.imshow(x if axis is None else x.mean(axis=axis), cmap="gray_r", vmin=vmin, vmax=vmax)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:

@@ -91,8 +91,12 @@ class Attack:
 
     def samples(self, k, random=False):
         """The m inputs crafted with the top-k (or k random) elements, 1 <= k <= max(ks)."""
-        if not 1 <= int(k) <= max(self.ks):
+        if isinstance(k, bool) or not isinstance(k, int | np.integer):  # 2.7 gave 2's
+            raise ValueError(f"k must be a whole number of elements, got {k!r}")
+        if not 1 <= k <= max(self.ks):
             raise ValueError(f"k={k} is outside the rankings kept: 1..{max(self.ks)}")
+        if not isinstance(random, bool | np.bool_):  # "no" read as True
+            raise TypeError(f"random must be True or False, got {random!r}")
         return self.craft(int(k), bool(random))
 
     def model_inputs(self, k, random=False):
@@ -174,7 +178,7 @@ class Scrutiny:
     regime: object  # their global (class-regime) explanation: the pathological prior
     index: np.ndarray  # their rows in the X given
     adversarial: Attack
-    pathological: dict  # {"other classes": Attack, "noise": Attack}
+    pathological: dict  # {"other classes": Attack, "noise": Attack (unless all noise is c)}
     patterns: list
     accuracy: float | None  # the model's on X, when labels were given
     meta: dict
@@ -204,6 +208,8 @@ class Scrutiny:
                     f"{host}: {a.untouched_rate:.2f} of it is called {name} untouched "
                     "(those are not used as hosts)"
                 )
+        if "noise" not in self.pathological:
+            lines.append(f"noise: all of it is called {name} untouched, so none hosts samples")
         return "\n".join(lines)
 
     def attacks(self):
@@ -362,6 +368,13 @@ def scrutinize(
         ],
         "noise": noise,
     }
+    if noise is None:  # the other attacks need none: they go on without it
+        del hosts["noise"]
+        warnings.warn(
+            f"the model calls every noise input class {target} untouched: no pathological "
+            "samples from noise",
+            stacklevel=2,
+        )
     coef = regime.coefficients.reshape(index.size, -1)
     values = regime.values.reshape(index.size, -1)
     pathological = {}
@@ -394,7 +407,8 @@ def scrutinize(
             lambda p: p == target,
             size,
         )
-    pathological["noise"].untouched_rate = noise_called
+    if noise is not None:
+        pathological["noise"].untouched_rate = noise_called
     patterns = _patterns(explainer, regime, P, base, ks, target, rng)
     return Scrutiny(
         target=target,
@@ -417,7 +431,9 @@ def scrutinize(
             # JSON-ready, as reports write it: a Generator's or SeedSequence's own seed
             "random_state": (
                 random_state
-                if random_state is None or isinstance(random_state, int | np.integer)
+                if random_state is None
+                else int(random_state)
+                if isinstance(random_state, int | np.integer)
                 else {"entropy": root.entropy, "spawn_key": list(root.spawn_key)}
             ),
         },
@@ -561,7 +577,8 @@ def _matched(host, source, cols, rand):
 
 
 def _noise_hosts(model, X, m, target, rng, rounds=10):
-    """m noise inputs the model does not call ``target``, and the share of noise it does
+    """m noise inputs the model does not call ``target`` (None if it calls all of them), and
+    the share of noise it does
     call ``target``. Every element is drawn independently from that element's values in X:
     noise with the data's range and brightness, but no shape a human could read."""
     flat = X.reshape(len(X), -1)
@@ -575,7 +592,7 @@ def _noise_hosts(model, X, m, target, rng, rounds=10):
         if len(kept) >= m:
             break
     if not kept:
-        raise ValueError(f"the model calls all {drawn} noise inputs class {target}")
+        return None, 1.0
     hosts = np.asarray(kept)[np.arange(m) % len(kept)]  # reuse some if noise is rarely not c
     return hosts, called / drawn
 

@@ -28,7 +28,7 @@ def scrutiny_sections(explainer, X, labels, classes, seed=0, say=print, examples
     t0 = time.perf_counter()
     options = {"random_state": seed, **(options or {})}
     found = scrutinize_classes(explainer, X, labels, classes, say, **options)
-    table = class_table(found)
+    table = class_table(found, explainer.model.class_name)
     say(table)
     parts = [("Scrutiny: adversarial and pathological samples, every class", table, [])]
     for s in found.values():
@@ -67,23 +67,26 @@ def scrutinize_classes(explainer, X, labels, classes, say=print, **options):
     return out
 
 
-def class_table(scrutinies):
-    """One row per class: the headline rates, each beside its random chance level."""
+def class_table(scrutinies, name=str):
+    """One row per class (named by ``name``, the model's ``class_name``): the headline
+    rates, each beside its random chance level."""
     some = next(iter(scrutinies.values()))
     ka = _k(some.adversarial, ADVERSARIAL_K)
     kp = _k(some.pathological["other classes"], PATHOLOGICAL_K)
+    w = max(5, *(len(name(c)) for c in scrutinies))
     lines = [
-        f"{'class':>5} {'inputs':>6}  {f'adversarial k={ka}':>24}  "
+        f"{'class':>{w}} {'inputs':>6}  {f'adversarial k={ka}':>24}  "
         f"{f'pathological k={kp}':>24}  {f'noise k={kp}':>24}",
         "(share fooled, random features in brackets)",
     ]
     for c, s in scrutinies.items():
+        noise = s.pathological.get("noise")  # none where the model calls all noise c
         cells = [
             _rate(s.adversarial, ka),
             _rate(s.pathological["other classes"], kp),
-            _rate(s.pathological["noise"], kp),
+            "-" if noise is None else _rate(noise, kp),
         ]
-        lines.append(f"{c:>5} {len(s.index):>6}  " + "  ".join(f"{x:>24}" for x in cells))
+        lines.append(f"{name(c):>{w}} {len(s.index):>6}  " + "  ".join(f"{x:>24}" for x in cells))
     return "\n".join(lines)
 
 
@@ -94,8 +97,11 @@ def sections(scrutiny, explainer, n_examples=6):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if isinstance(n_examples, bool) or not isinstance(n_examples, int) or n_examples < 0:
+        raise ValueError(f"n_examples must be a whole number, 0 or more, got {n_examples!r}")
     s, c = scrutiny, scrutiny.target
-    label = explainer.model.class_name(c)
+    name = explainer.model.class_name
+    label = name(c)
     image = explainer.representation.kind == "image"
     curves = {}
     for name, a in s.attacks().items():
@@ -108,23 +114,23 @@ def sections(scrutiny, explainer, n_examples=6):
     rate_png = [(f"class_{c}_fooled.png", figure_png(fig))]
     out = [(f"Class {label}: adversarial and pathological samples", s.summary(), rate_png)]
     out.append((f"Class {label}: new predictions", _new_predictions(s, explainer.model), []))
-    if image:
-        n = min(n_examples, len(s.index))
+    n = min(n_examples, len(s.index))
+    if image and n:  # n_examples=0: no galleries
         out.append(
             (
                 f"Class {label}: adversarial gallery (top-{_k(s.adversarial, ADVERSARIAL_K)} "
                 "features nullified, beside as many random ones)",
                 "",
-                [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt))],
+                [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt, name))],
             )
         )
         out.append(
             (
                 f"Class {label}: pathological gallery (top-"
                 f"{_k(s.pathological['other classes'], PATHOLOGICAL_K)} features of a "
-                f"class-{c} input transplanted)",
+                f"class-{label} input transplanted)",
                 "",
-                [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt))],
+                [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt, name))],
             )
         )
     out.append(_patterns_section(s, label, image, plt, explainer))
@@ -192,44 +198,58 @@ def _patterns_section(s, label, image, plt, explainer):
     return (heading, "\n".join(lines), pictures)
 
 
-def _adversarial_gallery(s, n, plt):
+def _adversarial_gallery(s, n, plt, name):
     a, c = s.adversarial, s.target
     k = _k(a, ADVERSARIAL_K)
     i = a.at(k)
     crafted, rand = a.samples(k)[:n], a.samples(k, random=True)[:n]
     fig, axes = plt.subplots(n, 4, figsize=(9.6, 2.4 * n), squeeze=False)
     for r in range(n):
-        plots.input_image(s.explanation.inputs[r], ax=axes[r, 0], title=f"input: class {c}")
+        x = s.explanation.inputs[r]
+        grey = _grey_range(x, crafted[r], rand[r])
+        plots.input_image(x, ax=axes[r, 0], title=f"input: class {name(c)}", **grey)
         plots.explanation_image(s.explanation, r, ax=axes[r, 1], title="contributions")
-        plots.input_image(crafted[r], ax=axes[r, 2], title=_called(a.predictions[i, r], c))
-        plots.input_image(
-            rand[r], ax=axes[r, 3], title="random: " + _called(a.random_predictions[i, r], c)
-        )
+        title = _called(a.predictions[i, r], c, name)
+        plots.input_image(crafted[r], ax=axes[r, 2], title=title, **grey)
+        title = "random: " + _called(a.random_predictions[i, r], c, name)
+        plots.input_image(rand[r], ax=axes[r, 3], title=title, **grey)
     fig.tight_layout()
     return figure_png(fig)
 
 
-def _pathological_gallery(s, n, plt):
+def _pathological_gallery(s, n, plt, name):
     c = s.target
-    other, noise = s.pathological["other classes"], s.pathological["noise"]
+    other, noise = s.pathological["other classes"], s.pathological.get("noise")
     k = _k(other, PATHOLOGICAL_K)
     i = other.at(k)
     cols = [
         (other.originals[:n], None, "host"),
         (other.samples(k)[:n], other.predictions[i], "from another class"),
         (other.samples(k, random=True)[:n], other.random_predictions[i], "random"),
-        (noise.samples(k)[:n], noise.predictions[i], "from noise"),
-        (noise.samples(k, random=True)[:n], noise.random_predictions[i], "noise, random"),
     ]
-    fig, axes = plt.subplots(n, 6, figsize=(14.4, 2.4 * n), squeeze=False)
+    if noise is not None:  # none where the model calls all noise c
+        cols += [
+            (noise.samples(k)[:n], noise.predictions[i], "from noise"),
+            (noise.samples(k, random=True)[:n], noise.random_predictions[i], "noise, random"),
+        ]
+    width = len(cols) + 1
+    fig, axes = plt.subplots(n, width, figsize=(2.4 * width, 2.4 * n), squeeze=False)
     for r in range(n):
-        plots.input_image(s.explanation.inputs[r], ax=axes[r, 0], title=f"donor: class {c}")
+        donor = s.explanation.inputs[r]
+        grey = _grey_range(donor, *(X[r] for X, _, _ in cols))
+        plots.input_image(donor, ax=axes[r, 0], title=f"donor: class {name(c)}", **grey)
         for j, (X, pred, what) in enumerate(cols, start=1):
-            called = _called(pred[r], c, fooled_if_equal=True) if pred is not None else ""
+            called = _called(pred[r], c, name, fooled_if_equal=True) if pred is not None else ""
             title = f"{what}\n{called}"
-            plots.input_image(X[r], ax=axes[r, j], title=title)
+            plots.input_image(X[r], ax=axes[r, j], title=title, **grey)
     fig.tight_layout()
     return figure_png(fig)
+
+
+def _grey_range(*images):
+    """One grey scale for a gallery's row: an input and its changed copies drawn alike (each
+    on its own scale, a copy that lost its brightest pixels looked brighter)."""
+    return {"vmin": min(np.min(x) for x in images), "vmax": max(np.max(x) for x in images)}
 
 
 def _new_predictions(s, model):
@@ -241,9 +261,9 @@ def _new_predictions(s, model):
     return "\n".join(lines)
 
 
-def _called(pred, c, fooled_if_equal=False):
+def _called(pred, c, name, fooled_if_equal=False):
     fooled = (pred == c) if fooled_if_equal else (pred != c)
-    return f"called {pred}" + (" (fooled)" if fooled else "")
+    return f"called {name(pred)}" + (" (fooled)" if fooled else "")
 
 
 def _k(attack, preferred):
