@@ -503,7 +503,7 @@ def test_csv_columns_of_names_are_explained_by_level(tmp_path):
     assert Counter(city).most_common(1)[0][0] == "Riga"
     assert oslo.any() and (np.abs(exp.values[oslo, 1]) > 1.0).all()
     done = scrutiny(*[*common, "--data", "new.csv", "--out", tmp_path / "o2"], cwd=tmp_path)
-    assert done.returncode == 2 and "never held: ['Paris']" in done.stderr, done.stderr
+    assert done.returncode == 2 and "never held: 'Paris'" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
 

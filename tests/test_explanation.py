@@ -80,6 +80,9 @@ def test_slicing_keeps_everything_aligned():
     assert e[np.array(2)].component.tolist() == [2]  # a 0-d index, as an int
     with pytest.raises(TypeError, match="not a bool"):
         e[True]  # was the input at 1
+    none = e[e.target == 7]  # a class no input has: a selection of none, which still works
+    assert none.top(2).shape == (0, 2) and len(none.to_frame(k=2)) == 0
+    assert none.to_dict()["samples"] == []
 
 
 def test_frame_and_dict():
@@ -301,7 +304,11 @@ def test_corrupted_files_are_refused(tmp_path):
     make().save(tmp_path / "exp")
     raw = (tmp_path / "exp.npz").read_bytes()
     (tmp_path / "exp.npz").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(ValueError, match="corrupted"):
+    with pytest.raises(ValueError, match="corrupted") as refused:
+        Explanation.load(tmp_path / "exp")
+    assert "pickle" not in str(refused.value)  # numpy's advice to unpickle it, for a cut zip
+    (tmp_path / "exp.npz").write_bytes(b"\x00" * len(raw))  # a disk's hole: no archive
+    with pytest.raises(ValueError, match=r"corrupted: not a \.npz archive"):
         Explanation.load(tmp_path / "exp")
     make().save(tmp_path / "b")
     (tmp_path / "b.json").write_text("{not json")

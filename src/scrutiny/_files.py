@@ -184,6 +184,8 @@ def read_pair(path, formats, what):
             f"{meta_path} is a {meta['format']} file, which this version of scrutiny cannot "
             f"read (it reads {' and '.join(formats)}): a newer one wrote it"
         )
+    if not zipfile.is_zipfile(npz):  # numpy would offer to unpickle it
+        raise ValueError(f"{npz} is corrupted: not a .npz archive")
     try:
         with np.load(npz, allow_pickle=False) as f:
             arrays = {name: f[name] for name in f.files}

@@ -140,11 +140,12 @@ class Categories:
             values = col.tolist()
             unseen = {v for v in values if v not in codes}
             if unseen:
-                known = [str(v) for v in self.levels[str(col_name)]]
+                # text quoted, other kinds as they print: the text 'False' is not False
+                known = ", ".join(map(_shown, self.levels[str(col_name)][:10]))
                 codes_given = all(isinstance(v, int | float | np.number) for v in unseen)
                 raise ValueError(
                     f"{name}'s column {col_name!r} holds levels the fit data never held: "
-                    f"{sorted(str(v) for v in unseen)[:5]} (known: {known[:10]})"
+                    f"{', '.join(sorted(map(_shown, unseen))[:5])} (known: {known})"
                     + (
                         "; a table of the levels' codes goes in as an array "
                         "(explainer.check_inputs gives one)"
@@ -259,3 +260,8 @@ def _refuse_gaps(col, col_name, name):
             f"{name}'s categorical column {col_name!r} has {gaps} gaps (missing values): "
             "fill them with a level of their own, or drop those rows"
         )
+
+
+def _shown(level):
+    """A level as an error names it: text in quotes, a number or bool as it prints."""
+    return repr(level) if isinstance(level, str) else str(level)

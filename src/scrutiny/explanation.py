@@ -176,8 +176,12 @@ class Explanation:
             raise ValueError(f"k must be between 1 and {size}, got {k}")
         if by not in ("value", "magnitude"):
             raise ValueError(f"by must be 'value' or 'magnitude', got {by!r}")
-        flat = self.values.reshape(len(self), -1)
+        flat = self._rows(self.values)
         return ranked(flat if by == "value" else np.abs(flat), self.feature_elements)[:, :k]
+
+    def _rows(self, a):
+        """``a`` (n, *shape) as rows of elements, of no input too (a selection of none)."""
+        return a.reshape(len(self), int(np.prod(self.shape)))
 
     @property
     def feature_elements(self):
@@ -202,7 +206,7 @@ class Explanation:
         quantities (``meta["categories"]``: the columns of names and their levels,
         ``scrutiny.categories``; ``meta["representation"]["categorical"]``: every
         categorical column)."""
-        x = self.inputs.reshape(len(self), -1)[i, j]
+        x = self._rows(self.inputs)[i, j]
         levels = (self.meta.get("categories") or {}).get("levels", {})
         names = self.feature_names
         if names is not None and names[j] in levels:
@@ -230,8 +234,8 @@ class Explanation:
         import pandas as pd
 
         m = len(self)
-        flat = {n: getattr(self, n).reshape(m, -1) for n in ("values", "coefficients")}
-        lo, hi, x = (getattr(self, n).reshape(m, -1) for n in ("lower", "upper", "inputs"))
+        flat = {n: self._rows(getattr(self, n)) for n in ("values", "coefficients")}
+        lo, hi, x = (self._rows(getattr(self, n)) for n in ("lower", "upper", "inputs"))
         size = flat["values"].shape[1]
         order = self.top(size if k is None else min(k, size), by)
         rank = np.tile(np.arange(order.shape[1]), (m, 1))
@@ -281,14 +285,14 @@ class Explanation:
         named = self.categorical_columns
         display = None
         if named:
-            display = self.inputs.reshape(m, -1).astype(object)
+            display = self._rows(self.inputs).astype(object)
             for i in range(m):
                 for j in named:
                     display[i, j] = self.level(i, j)
         bounded = not np.isnan(self.lower).all()
         return shap.Explanation(
             values=self.values.copy(),
-            base_values=out - self.values.reshape(m, -1).sum(axis=1),
+            base_values=out - self._rows(self.values).sum(axis=1),
             data=self.inputs.copy(),
             display_data=display,
             feature_names=self.feature_names,
@@ -301,7 +305,7 @@ class Explanation:
         (ranked as ``top(k, by)`` ranks them; every element where k is None or more)."""
         size = int(np.prod(self.shape))
         top = self.top(size if k is None else min(k, size), by)
-        flat = self.values.reshape(len(self), -1)
+        flat = self._rows(self.values)
         return {
             "method": self.method,
             "input_shape": list(self.shape),

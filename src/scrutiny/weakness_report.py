@@ -100,8 +100,8 @@ def sections(scrutiny, explainer, n_examples=6):
     if isinstance(n_examples, bool) or not isinstance(n_examples, int) or n_examples < 0:
         raise ValueError(f"n_examples must be a whole number, 0 or more, got {n_examples!r}")
     s, c = scrutiny, scrutiny.target
-    name = explainer.model.class_name
-    label = name(c)
+    class_name = explainer.model.class_name
+    label = class_name(c)
     image = explainer.representation.kind == "image"
     curves = {}
     for name, a in s.attacks().items():
@@ -121,7 +121,7 @@ def sections(scrutiny, explainer, n_examples=6):
                 f"Class {label}: adversarial gallery (top-{_k(s.adversarial, ADVERSARIAL_K)} "
                 "features nullified, beside as many random ones)",
                 "",
-                [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt, name))],
+                [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt, class_name))],
             )
         )
         out.append(
@@ -130,7 +130,7 @@ def sections(scrutiny, explainer, n_examples=6):
                 f"{_k(s.pathological['other classes'], PATHOLOGICAL_K)} features of a "
                 f"class-{label} input transplanted)",
                 "",
-                [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt, name))],
+                [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt, class_name))],
             )
         )
     out.append(_patterns_section(s, label, image, plt, explainer))
