@@ -267,6 +267,9 @@ def test_table_baselines_are_matched_by_name_and_never_taken_from_the_rows_expla
     pixels = ImageRepresentation((4, 4))
     with pytest.raises(ValueError, match="baseline, superpixel cannot be given with a Repr"):
         kernel_shap(model, X[:1, :4, :4], representation=pixels, baseline=0.5, superpixel=2)
+    blocks = ImageRepresentation((8, 8), superpixel=2)  # the superpixels used are recorded
+    exp = kernel_shap(model, X[:1], representation=blocks, nsamples=50, progress=False)
+    assert exp.meta["superpixel"] == 2
 
 
 @pytest.mark.parametrize("seed", [2**32, 2**40 + 7])

@@ -301,7 +301,13 @@ def kernel_shap(
         feature_values[i, on] = np.ravel(phi)
         fitted[i] = float(np.ravel(explainer.expected_value)[0]) + feature_values[i].sum()
     meta = _costs(
-        t0, adapter, rows0, len(X), nsamples=nsamples, l1_reg=str(l1_reg), superpixel=superpixel
+        t0,
+        adapter,
+        rows0,
+        len(X),
+        nsamples=nsamples,
+        l1_reg=str(l1_reg),
+        superpixel=getattr(rep, "superpixel", None),  # a representation given: its own
     )
     _name_columns(meta, names, adapter)
     name = "kernel-shap" if l1_reg is not False else "kernel-shap-no-l1"
