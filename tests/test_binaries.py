@@ -10,7 +10,14 @@ import pytest
 
 pytest.importorskip("elftools")
 
-from scrutiny.datasets.binaries import byte_ids, centred, chunks, load_programs, read_program
+from scrutiny.datasets.binaries import (
+    Program,
+    byte_ids,
+    centred,
+    chunks,
+    load_programs,
+    read_program,
+)
 
 SOURCE = __import__("pathlib").Path(__file__).parent / "data" / "functions.c"
 HAVE_GCC = all(shutil.which(tool) for tool in ("gcc", "nm", "readelf", "objcopy", "strip"))
@@ -110,6 +117,30 @@ def test_a_stripped_program_and_a_file_that_is_not_elf_are_refused(programs, tmp
         read_program(stripped)
     with pytest.raises(ValueError, match="not an ELF file"):
         read_program(SOURCE)
+    debug = tmp_path / "debug"  # its .text is NOBITS: pyelftools gives zeros, real starts
+    subprocess.run(
+        ["objcopy", "--only-keep-debug", str(programs / "functions-O2"), str(debug)], check=True
+    )
+    with pytest.raises(ValueError, match="debug information only"):
+        read_program(debug)
+
+
+@needs_gcc
+def test_a_folder_leaves_out_a_program_it_cannot_read_and_one_path_is_named(
+    programs, tmp_path, monkeypatch
+):
+    """One stripped file stopped the whole folder's load; a single path given as a string
+    was read letter by letter."""
+    folder = tmp_path / "some"
+    folder.mkdir()
+    shutil.copy(programs / "functions-O0", folder / "a")
+    subprocess.run(["strip", "-o", str(folder / "b"), str(programs / "functions-O2")], check=True)
+    monkeypatch.setenv("SCRUTINY_BINARIES", str(folder))
+    with pytest.warns(UserWarning, match=r"left out: .*b is stripped"):
+        assert [p.name for p in load_programs()] == ["a"]
+    for one in (str(folder / "a"), folder / "a"):
+        with pytest.raises(TypeError, match="paths must be a list of ELF files"):
+            load_programs(one)
 
 
 @needs_gcc
@@ -207,3 +238,62 @@ def test_the_rnn_labels_every_byte_and_at_position_asks_about_one(programs, tmp_
         assert torch.equal(a, b)
     _, other = function_start_rnn(progs[1:], progs[:1], "fixture", epochs=1, progress=False)
     assert other["recipe"]["data"][0][0] == "functions-O2"
+
+
+def test_programs_and_sequences_refuse_what_they_cannot_mean():
+    """0/1 integer starts are bools (~ of them, -1 and -2, made every byte 'other' and rows
+    repeat); lengths and counts are whole numbers; no programs is named."""
+    code = np.arange(40, dtype=np.uint8)
+    marks = np.zeros(40, dtype=np.int64)
+    marks[[3, 20]] = 1
+    ids, labels, _ = centred([Program("p", code, marks)], n_starts=2, n_other=16, length=9)
+    assert labels.sum() == 2 and len(np.unique(ids, axis=0)) == 18
+    with pytest.raises(ValueError, match="starts must be bools"):
+        Program("p", code, np.full(40, 2))
+    with pytest.raises(ValueError, match=r"must mark each byte of code \(40,\)"):
+        Program("p", code, marks[:39])
+    progs = [Program("p", code, marks)]
+    for call, message in (
+        (lambda: chunks(progs, length=0), "length must be a whole number, at least 1"),
+        (lambda: centred(progs, 2.7, 0), "n_starts must be a whole number, at least 0"),
+        (lambda: centred(progs, 2, 2, length=4.5), "length must be a whole number"),
+        (lambda: chunks([]), "no programs given"),
+        (lambda: centred([], 1, 1), "no programs given"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_the_rnn_takes_rows_of_ids_and_a_position_inside_them():
+    """One row (200,) was read by torch as an unbatched sequence: per-byte logits came back
+    from at_position where one per row was asked for; a position past the row is named;
+    a uint8 tensor (raw bytes) is refused by the explainer as a uint8 array is."""
+    torch = pytest.importorskip("torch")
+    from scrutiny import Explainer
+    from scrutiny.zoo.function_start_rnn import at_position, build
+
+    rnn = build(seed=0).eval()
+    row = torch.as_tensor(byte_ids(np.arange(200) % 256))
+    with pytest.raises(ValueError, match=r"rows of byte ids \(n, length\), got shape \(200,\)"):
+        at_position(rnn, 1)(row)
+    with pytest.raises(ValueError, match="position 200 is outside rows of 200 bytes"):
+        at_position(rnn, 200)(row[None])
+    assert at_position(rnn, 100)(row[None]).shape == (1, 2)
+    with pytest.raises(TypeError, match="holds uint8 values, raw bytes"):
+        Explainer(
+            at_position(rnn, 100),
+            torch.zeros((2, 200), dtype=torch.uint8),
+            mode="local",
+            representation="tokens",
+            outputs="logits",
+        )
+    ex = Explainer(
+        at_position(rnn, 100),
+        row[None].repeat(2, 1),
+        mode="local",
+        representation="tokens",
+        outputs="logits",
+        n_samples=20,
+        progress=False,
+    )
+    assert ex.explain(row[None]).values.shape == (1, 200)  # ids in a tensor: taken

@@ -222,6 +222,17 @@ def test_fidelity_tests_remove_window_bytes_only_even_those_against_the_class():
     plain = exp[:]  # without its window, ranked as before: zeros before negative values
     plain.meta = {}
     assert plain.top(5)[0].tolist() == [13, 11, 18, 0, 1]
+    # summaries list the window's bytes only, however many are asked for: the context,
+    # no feature, was listed and ranked after them
+    assert exp.to_dict(k=15)["samples"][0]["top_features"] == top[0, :11].tolist()
+    frame = exp.to_frame()
+    assert frame["feature"].between(WINDOW[0], WINDOW[1] - 1).all() and len(frame) == 22
+    mine = frame[frame["sample"] == 0].sort_values("rank")
+    assert mine["feature"].tolist() == top[0, :11].tolist()
+    from scrutiny.fidelity import augmentation
+
+    with pytest.raises(TypeError, match="donors holds uint8 values, raw bytes"):
+        augmentation(model, exp, (byte_rows(4) - 1).astype(np.uint8), ks=[3])
 
 
 def test_synthetic_inputs_keep_the_context_and_carry_only_the_top_window_bytes():

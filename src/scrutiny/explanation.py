@@ -227,7 +227,8 @@ class Explanation:
 
     def to_frame(self, k=None, by="value"):
         """A long pandas DataFrame: one row per (sample, element) in element order, or per
-        top-k element in rank order (every element, where k is more); ``rank`` is the
+        top-k element in rank order (every element, where k is more; of a token window,
+        the window's, not its context's); ``rank`` is the
         element's place in ``top(k, by)`` either way (``by="magnitude"`` ranks evidence
         against the class too). ``input`` is the element's value (a categorical column's
         code), ``level`` a categorical column's level by name."""
@@ -236,12 +237,14 @@ class Explanation:
         m = len(self)
         flat = {n: self._rows(getattr(self, n)) for n in ("values", "coefficients")}
         lo, hi, x = (self._rows(getattr(self, n)) for n in ("lower", "upper", "inputs"))
-        size = flat["values"].shape[1]
-        order = self.top(size if k is None else min(k, size), by)
+        own = np.flatnonzero(self.feature_elements)  # a token window's context is none
+        order = self.top(own.size if k is None else min(k, own.size), by)
         rank = np.tile(np.arange(order.shape[1]), (m, 1))
         if k is None:  # every element, in element order: each one's place in the ranking
-            idx = np.tile(np.arange(size), (m, 1))
-            np.put_along_axis(rank, order, rank.copy(), axis=1)
+            idx = np.tile(own, (m, 1))
+            places = np.zeros((m, flat["values"].shape[1]), dtype=rank.dtype)
+            np.put_along_axis(places, order, rank, axis=1)
+            rank = places[:, own]
         else:
             idx = order
         rows = np.repeat(np.arange(m), idx.shape[1])
@@ -302,8 +305,9 @@ class Explanation:
 
     def to_dict(self, k=20, by="value"):
         """A JSON-ready summary: per sample, the target, component and top-k elements
-        (ranked as ``top(k, by)`` ranks them; every element where k is None or more)."""
-        size = int(np.prod(self.shape))
+        (ranked as ``top(k, by)`` ranks them; every element of a feature where k is None
+        or more: a token window's context is none)."""
+        size = int(self.feature_elements.sum())
         top = self.top(size if k is None else min(k, size), by)
         flat = self._rows(self.values)
         return {

@@ -25,6 +25,7 @@ from scrutiny.categories import Categories
 from scrutiny.explainer import guided_logit, output_response
 from scrutiny.models import ModelAdapter
 from scrutiny.representations.image import pixel_unit
+from scrutiny.representations.tokens import refuse_raw_bytes
 
 K_GRID = (5, 10, 20, 40, 80)
 SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements (table rows)
@@ -339,6 +340,8 @@ def _rows(inputs, name, explanation):
     inputs. A DataFrame's columns are matched by name, as the explainer matched them."""
     shape = explanation.shape
     inputs = in_column_order(inputs, explanation.feature_names, name[:-1])
+    if (explanation.meta.get("representation") or {}).get("kind") == "tokens":
+        refuse_raw_bytes(getattr(inputs, "dtype", None), name)  # 0x00 would read as none
     try:
         A = np.asarray(inputs, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -15,6 +15,7 @@ beyond the ends of ``.text``, and a byte removed by an explanation's perturbatio
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +28,23 @@ ENV = "SCRUTINY_BINARIES"
 
 @dataclass
 class Program:
-    """One program's ``.text``: ``code`` (n,) uint8 and ``starts`` (n,) bool."""
+    """One program's ``.text``: ``code`` (n,) uint8 and ``starts`` (n,) bool (0/1 are
+    taken as bools; anything else, or another length than the code's, is refused)."""
 
     name: str
     code: np.ndarray
     starts: np.ndarray
+
+    def __post_init__(self):
+        self.code = np.asarray(self.code)
+        starts = np.asarray(self.starts)
+        if starts.dtype != bool and not np.isin(starts, (0, 1)).all():
+            raise ValueError(f"{self.name}: starts must be bools (or 0 and 1)")
+        if starts.shape != self.code.shape or self.code.ndim != 1:
+            raise ValueError(
+                f"{self.name}: starts {starts.shape} must mark each byte of code {self.code.shape}"
+            )
+        self.starts = starts.astype(bool)  # ~ of 0/1 integers is -1/-2: every byte "other"
 
 
 def read_program(path):
@@ -58,6 +71,11 @@ def read_program(path):
             symtab = elf.get_section_by_name(".symtab")
             if text is None:
                 raise ValueError(f"{path} has no .text section")
+            if text["sh_type"] == "SHT_NOBITS":  # its bytes would read as zeros
+                raise ValueError(
+                    f"{path} holds debug information only (its .text has no bytes): read "
+                    "the program it was split from"
+                )
             if symtab is None:
                 raise ValueError(
                     f"{path} is stripped (no .symtab): function starts need an unstripped build"
@@ -90,9 +108,14 @@ def _is_cold(name):
 
 
 def load_programs(paths=None):
-    """Programs from ELF files, or from every unstripped x86-64 ELF file in the folder
-    ``$SCRUTINY_BINARIES`` (the one ``benchmarks/build_binaries.sh`` fills), by name."""
-    if paths is None:
+    """Programs from a list of ELF files, or from every unstripped x86-64 ELF file in the
+    folder ``$SCRUTINY_BINARIES`` (the one ``benchmarks/build_binaries.sh`` fills), by
+    name; there, any other ELF file (stripped, of another machine) is left out, warned."""
+    if isinstance(paths, str | Path):  # a string was read as a list of one-letter paths
+        raise TypeError(f"paths must be a list of ELF files; for one, pass [{str(paths)!r}]")
+    if paths is not None:
+        programs = [read_program(p) for p in paths]
+    else:
         folder = env_path(ENV)
         if folder is None or not folder.is_dir():
             raise FileNotFoundError(
@@ -100,8 +123,12 @@ def load_programs(paths=None):
                 "benchmarks/build_binaries.sh (Debian's coreutils, grep, sed, hello "
                 f"at -O2) and set {ENV} to its output"
             )
-        paths = sorted(p for p in folder.iterdir() if _is_elf(p))
-    programs = [read_program(p) for p in paths]
+        programs = []
+        for p in sorted(p for p in folder.iterdir() if _is_elf(p)):
+            try:
+                programs.append(read_program(p))
+            except ValueError as exc:  # one stripped file stopped the whole load
+                warnings.warn(f"left out: {exc}", stacklevel=2)
     if not programs:
         raise ValueError("no programs to read")
     return programs
@@ -132,6 +159,8 @@ def chunks(programs, length=200):
     """(ids, labels): every program's ``.text`` cut into consecutive sequences of
     ``length`` bytes, the last padded with id 0 (label 0); (n, length) each. Training data
     for a sequence labeller."""
+    length = _whole(length, "length", 1)
+    _some(programs)
     ids, labels = [], []
     for p in programs:
         n = -(-p.code.size // length) * length
@@ -146,6 +175,9 @@ def centred(programs, n_starts, n_other, length=200, random_state=0):
     for a function start. ``n_starts`` starts and ``n_other`` other bytes are drawn at
     random without replacement (all there are when fewer); ``where`` is (program index,
     offset) of each. The inputs to explain, one question each, as LEMNA explains them."""
+    n_starts, n_other = _whole(n_starts, "n_starts", 0), _whole(n_other, "n_other", 0)
+    length = _whole(length, "length", 1)
+    _some(programs)
     rng = np.random.default_rng(random_state)
     places = [
         np.column_stack([np.full(p.code.size, i), np.arange(p.code.size)])
@@ -155,7 +187,7 @@ def centred(programs, n_starts, n_other, length=200, random_state=0):
     is_start = np.concatenate([p.starts for p in programs])
     picked = []
     for want, pool in ((n_starts, np.flatnonzero(is_start)), (n_other, np.flatnonzero(~is_start))):
-        picked.append(rng.choice(pool, size=min(int(want), pool.size), replace=False))
+        picked.append(rng.choice(pool, size=min(want, pool.size), replace=False))
     where = places[np.sort(np.concatenate(picked))]
     half = length // 2
     ids = np.zeros((len(where), length), dtype=np.int64)
@@ -164,3 +196,16 @@ def centred(programs, n_starts, n_other, length=200, random_state=0):
         ids[row] = padded[i][offset : offset + length]
     labels = np.array([programs[i].starts[o] for i, o in where], dtype=np.int64)
     return ids, labels, where
+
+
+def _whole(value, name, least):
+    """``value`` as an int, refused unless a whole number of at least ``least`` (2.7
+    starts drew 2; a length of 0 divided by zero)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        raise ValueError(f"{name} must be a whole number, at least {least}, got {value!r}")
+    return int(value)
+
+
+def _some(programs):
+    if len(programs) == 0:  # numpy's "need at least one array to concatenate"
+        raise ValueError("no programs given")

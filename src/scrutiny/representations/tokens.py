@@ -9,6 +9,8 @@ never removed: LEMNA's 41 bytes around the byte whose label is explained."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from scrutiny.representations.base import Representation
@@ -60,9 +62,15 @@ def refuse_raw_bytes(dtype, name="X"):
     """Refuse rows given as 8-bit integers: raw bytes, whose 0x00 would read as no token
     and every other byte as its neighbour's id (byte b is id b + 1, up to 256, which 8
     bits cannot hold), explained without a word."""
-    if dtype is not None and np.dtype(dtype) in (np.uint8, np.int8):
+    if dtype is None:
+        return
+    if str(dtype) in ("torch.uint8", "torch.int8"):  # a tensor's, which numpy cannot read
+        dtype = str(dtype).removeprefix("torch.")
+    with contextlib.suppress(TypeError):
+        dtype = np.dtype(dtype)
+    if dtype in (np.uint8, np.int8):
         raise TypeError(
-            f"{name} holds {np.dtype(dtype)} values, raw bytes? Tokens are ids from 1 (0 is "
+            f"{name} holds {dtype} values, raw bytes? Tokens are ids from 1 (0 is "
             "no token): give byte_ids(code) (scrutiny.datasets.binaries), or ids in a wider "
             "integer type"
         )

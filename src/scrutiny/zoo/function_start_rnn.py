@@ -44,6 +44,11 @@ def _modules():
         """``ids`` as the embedding's indices, refused unless they are byte ids: whole
         numbers 0..256. Raw bytes (uint8) are refused too: their 0x00 would read as "no
         byte", and every other byte as its neighbour."""
+        if ids.ndim != 2:  # torch's RNN reads one row (length,) as one unbatched sequence
+            raise ValueError(
+                f"the function-start RNN takes rows of byte ids (n, length), got shape "
+                f"{tuple(ids.shape)}: one row is ids[None]"
+            )
         if ids.dtype == torch.uint8:
             raise TypeError(
                 "the function-start RNN takes byte ids, not raw bytes (uint8): pass "
@@ -70,6 +75,10 @@ def _modules():
             self.rnn, self.position = rnn, int(position)
 
         def forward(self, ids):
+            if not -ids.shape[-1] <= self.position < ids.shape[-1]:
+                raise ValueError(
+                    f"position {self.position} is outside rows of {ids.shape[-1]} bytes"
+                )
             return self.rnn(ids)[:, self.position]
 
     return torch, FunctionStartRNN, AtPosition
