@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scrutiny import Explainer
-from scrutiny.explainer import GUIDED_LOGIT_LIMIT, class_logit, guided_logit
+from scrutiny.explainer import GUIDED_LOGIT_LIMIT, class_logit, guided_logit, logit_bound
 from scrutiny.models import ModelError
 from scrutiny.scrutinize import scrutinize
 
@@ -500,12 +500,11 @@ def test_guided_fits_see_logits_beyond_the_censoring_limit():
     for j, w in TRUE.items():
         effect = sign * w * (X_TAB[confident, j] - X_TAB[:, j].mean())
         np.testing.assert_allclose(exp.values[:, j], effect, atol=0.1)
-    # a probability output that underflowed to 0 still gives a finite response, the bound
-    # (at least 100; ModelAdapter.logit_bound); a finite one is taken as it is
+    # a probability output that underflowed to 0 still gives a finite response, just beyond
+    # every finite one of the same outputs (at least 100); a finite one is taken as it is
     certain = np.array([[0.0, np.log(1e-30)], [0.0, -np.inf], [-np.inf, 0.0], [0.0, -300.0]])
-    np.testing.assert_allclose(
-        guided_logit(certain, 0), [30 * np.log(10), GUIDED_LOGIT_LIMIT, -GUIDED_LOGIT_LIMIT, 300]
-    )
+    np.testing.assert_allclose(guided_logit(certain, 0), [30 * np.log(10), 301, -301, 300])
+    np.testing.assert_allclose(guided_logit(certain[:3], 0), [30 * np.log(10), 100, -100])
     assert guided_logit(certain, 0, 745.0)[1] == 745.0
 
 
@@ -526,10 +525,35 @@ def test_guided_mode_takes_a_confident_models_logits_as_they_are():
         effect = scale * w * (X_TAB[rows, j] - X_TAB[:, j].mean())
         # exactly linear: the fit's spread is rounding and its prior, far below 1 in 100s
         np.testing.assert_allclose(exp.values[:, j], effect, atol=0.5)
-    assert ex.model.logit_bound > np.abs(z).max() + 0.5  # beyond every logit it gave
-    votes = ex.model.__class__(lambda X: np.tile([[0.0, 1.0], [0.99, 0.01]], (len(X) // 2, 1)))
-    votes.log_proba(np.zeros((4, 1)))  # a forest of 100 trees: an infinite logit at 100
-    assert votes.logit_bound == GUIDED_LOGIT_LIMIT
+    votes = np.log([[0.0, 1.0], [0.99, 0.01]])  # a forest of 100 trees: infinite at 100
+    assert logit_bound(votes) == GUIDED_LOGIT_LIMIT
+
+
+def test_a_guided_explanation_depends_on_no_other_query_of_the_model():
+    """A probability that rounds to 1 stands just beyond the finite logits of the input's
+    own queries: the bound kept over every output the model had given made an input's
+    explanation change with the inputs explained before it, beside it, and across a save
+    and load (x: 27.6 alone, 195.9 after z)."""
+
+    def steep(R):  # p rounds to exactly 1 past s = 37; log p of z's class is -680
+        s = 10 * R.sum(axis=1)
+        with np.errstate(over="ignore"):
+            p = 1 / (1 + np.exp(-s))
+        return np.column_stack([1 - p, p])
+
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    x, z = np.full((1, 4), 1.5), np.full((1, 4), -17.0)
+
+    def explainer():
+        return Explainer(steep, X, surrogate=FAST, random_state=0, progress=False).fit()
+
+    ex = explainer()
+    alone = ex.explain(x, target=1, mode="guided", n_samples=40).values
+    ex.explain(z, target=0, mode="guided", n_samples=40)
+    after = ex.explain(x, target=1, mode="guided", n_samples=40).values
+    beside = explainer().explain(np.vstack([x, z]), [1, 0], mode="guided", n_samples=40)
+    np.testing.assert_array_equal(after, alone)
+    np.testing.assert_array_equal(beside.values[:1], alone)
 
 
 def test_class_logit_of_a_class_per_row_is_that_of_each_class_on_its_rows():

@@ -523,7 +523,7 @@ def exact_shapley(
     on the others explained with it."""
     adapter, X, rep, names = _setup(model, X, baseline, None, batch_size, representation, outputs)
     log_p, targets = _targets(adapter, X, target)
-    feature_values = np.zeros((len(X), rep.n_features))
+    feature_values, fitted = np.zeros((len(X), rep.n_features)), np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i, x in enumerate(X):
         on = np.flatnonzero(rep.present(x))
@@ -539,6 +539,7 @@ def exact_shapley(
         keep[:, on] = masks
         rows = rep.switch_off(x, keep)
         v = _game_value(adapter, adapter.responses(rows), targets[i])
+        fitted[i] = v[-1]  # every feature present: x; efficiency, v(all) = v(none) + sum
         sizes = masks.sum(axis=1)
         weight = np.array(
             [math.factorial(s) * math.factorial(P - s - 1) / math.factorial(P) for s in range(P)]
@@ -550,7 +551,6 @@ def exact_shapley(
     meta = _costs(t0, adapter, rows0, len(X))
     meta["scale"] = "value" if adapter.regression else "logit"
     _name_columns(meta, names, adapter)
-    fitted = _game_value(adapter, log_p, targets)  # efficiency: v(all) = v(none) + sum
     return _explanation(rep, X, feature_values, targets, log_p, fitted, "exact-shapley", meta)
 
 
@@ -626,11 +626,12 @@ def _adapter(model, batch_size, outputs="probabilities"):
 
 def _game_value(adapter, out, targets):
     """The value exact Shapley values share out: a regression's output, or the class logit,
-    exact where finite and just beyond every finite one where a probability rounded to 0
-    or 1 (``guided_logit``: an infinite one would make every difference with it NaN)."""
+    exact where finite and just beyond every finite one of the input's coalitions where a
+    probability rounded to 0 or 1 (``guided_logit``: an infinite one would make every
+    difference with it NaN)."""
     if adapter.regression:
         return output_response(out, targets, True)
-    return guided_logit(out, targets, adapter.logit_bound)
+    return guided_logit(out, targets)
 
 
 def _classifier(adapter, method):

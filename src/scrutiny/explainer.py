@@ -87,7 +87,7 @@ GUIDED_ROUNDS = 6
 # class below -16 (pathological rate at k=40: 0.83 clipped, 0.90 exact). A finite logit is
 # taken as it is (a logit model's 150 was clipped to 100 here, its explanations off by tens);
 # where a probability output rounded to 0 or 1 (an infinite logit) it takes a bound just
-# beyond every finite logit the model gave (``ModelAdapter.logit_bound``), at least this.
+# beyond every finite logit of the same input's queries (``logit_bound``), at least this.
 GUIDED_LOGIT_LIMIT = 100.0
 
 
@@ -100,11 +100,25 @@ def class_logit(log_proba, c):
     return log_proba[np.arange(n), c] - logsumexp(others, axis=1)
 
 
-def guided_logit(log_proba, c, bound=GUIDED_LOGIT_LIMIT):
+def logit_bound(log_proba, axis=None):
+    """Where a probability that rounded to 0 or 1 puts a class logit (infinite): just
+    beyond every finite one these outputs hold (a class logit is at most minus the smallest
+    log-probability of the other classes), and at least ``GUIDED_LOGIT_LIMIT`` (a random
+    forest's 1 / 100 trees: 100, as its votes). Taken from one input's own queries (per
+    row of ``axis``), so that its explanation depends on nothing else the model was asked:
+    a bound kept over every output so far changed an explanation with the inputs explained
+    before it, beside it, and across a save and load."""
+    deepest = np.min(log_proba, axis=axis, where=np.isfinite(log_proba), initial=0.0)
+    return np.maximum(GUIDED_LOGIT_LIMIT, 1.0 - deepest)
+
+
+def guided_logit(log_proba, c, bound=None):
     """``class_logit`` of class c as the response of a guided fit: exact where finite, and
-    +-``bound`` (at least ``GUIDED_LOGIT_LIMIT``) where a probability rounded to 0 or 1."""
+    +-``bound`` (at least ``GUIDED_LOGIT_LIMIT``; one, or one per row) where a probability
+    rounded to 0 or 1; None: the ``logit_bound`` of these outputs."""
     y = class_logit(log_proba, c)
-    return np.where(np.isfinite(y), y, np.sign(y) * max(bound, GUIDED_LOGIT_LIMIT))
+    bound = logit_bound(log_proba) if bound is None else bound
+    return np.where(np.isfinite(y), y, np.sign(y) * np.maximum(bound, GUIDED_LOGIT_LIMIT))
 
 
 def output_response(out, c, regression):
@@ -717,14 +731,12 @@ class Explainer:
                 for i, key, r in zip(idx, keys, rate, strict=True)
             ]
             rngs = [np.random.default_rng(self._seed((4, *key))) for key in keys]
-            fits = designed_fits(
-                first,
-                [prior[i] for i in idx],
-                rate,
-                rngs,
-                rounds,
-                lambda keeps, idx=idx: self._guided_logits(X, idx, keeps, present, cands, targets),
-            )
+            bounds = {}  # each input's logit bound, from its first (random) round's outputs
+
+            def respond(keeps, idx=idx, bounds=bounds):
+                return self._guided_logits(X, idx, keeps, present, cands, targets, bounds)
+
+            fits = designed_fits(first, [prior[i] for i in idx], rate, rngs, rounds, respond)
             for i, (mean, sd, intercept, _) in zip(idx, fits, strict=True):
                 on = cands[i]
                 effect[i, on] = mean
@@ -733,9 +745,10 @@ class Explainer:
         elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
         return self._explanation(X, elements, targets, g["comp"], g["prob"], g["y"], s0)
 
-    def _guided_logits(self, X, idx, keeps, present, cands, targets):
+    def _guided_logits(self, X, idx, keeps, present, cands, targets, bounds):
         """[the model's ``guided_logit`` of targets[i] on X[i] with the candidates that keeps
-        does not keep switched off, for i in idx], in one model call."""
+        does not keep switched off, for i in idx], in one model call; an infinite logit at
+        ``bounds[i]``, set by the first call's outputs of input i and held after it."""
         rep = self.representation
         crafted = []
         for i, keep in zip(idx, keeps, strict=True):
@@ -744,12 +757,14 @@ class Explainer:
             full[:, cands[i]] = keep
             crafted.append(rep.switch_off(X[i], full))
         sizes = [len(k) for k in keeps]
-        out, t = self.model.responses(np.concatenate(crafted)), np.repeat(targets[idx], sizes)
+        outs = np.split(self.model.responses(np.concatenate(crafted)), np.cumsum(sizes)[:-1])
+        pairs = list(zip(idx, outs, strict=True))
         if self.model.regression:
-            y = output_response(out, t, True)
-        else:
-            y = guided_logit(out, t, self.model.logit_bound)
-        return np.split(y, np.cumsum(sizes)[:-1])
+            return [output_response(out, targets[i], True) for i, out in pairs]
+        for i, out in pairs:
+            if i not in bounds:
+                bounds[i] = logit_bound(out)
+        return [guided_logit(out, targets[i], bounds[i]) for i, out in pairs]
 
     def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):
         """The Explanation of per-element coefficients, lower and upper ends of their

@@ -22,7 +22,7 @@ import numpy as np
 
 from scrutiny._validation import in_column_order
 from scrutiny.categories import Categories
-from scrutiny.explainer import guided_logit, output_response
+from scrutiny.explainer import guided_logit, logit_bound, output_response
 from scrutiny.models import ModelAdapter
 from scrutiny.representations.image import pixel_unit
 from scrutiny.representations.tokens import refuse_raw_bytes
@@ -62,18 +62,18 @@ def deletion(model, explanation, ks=None, batch_size=256):
     mean is the output's drop (higher = more faithful: an explanation ranks first what
     raises its output most); unlike the share of decisions kept, it sees every change. A
     class logit is exact where finite, and just beyond every finite one where a probability
-    rounded to 0 or 1 (``guided_logit``)."""
+    rounded to 0 or 1 (``guided_logit``, bounded by the input's own outputs)."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     shape = explanation.shape
     crafted = [X] + [_put(X, top[:, :k], base) for k in ks]
     outs = [adapter.responses(Z.reshape(-1, *shape)) for Z in crafted]
     _check_targets(adapter, explanation.target)
-    # every output read before any is bounded: one bound, whatever the order of the queries
     if adapter.regression:
         logits = [output_response(out, explanation.target, True) for out in outs]
-    else:
-        logits = [guided_logit(out, explanation.target, adapter.logit_bound) for out in outs]
+    else:  # each input's bound from its own outputs, all read before any is bounded
+        bound = logit_bound(np.stack(outs), axis=(0, 2))
+        logits = [guided_logit(out, explanation.target, bound) for out in outs]
     return logits[0] - np.stack(logits[1:])
 
 

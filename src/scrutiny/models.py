@@ -69,7 +69,6 @@ class ModelAdapter:
         # torch module inside it refuses float64); None: float64
         self.input_dtype = None
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
-        self._deepest_log_p = 0.0  # the smallest finite log-probability of any output so far
         if self.kind == "sklearn" and outputs == "values" and hasattr(model, "predict_proba"):
             raise ValueError(
                 f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
@@ -96,16 +95,6 @@ class ModelAdapter:
 
     def __repr__(self):
         return f"ModelAdapter(kind={self.kind!r}, outputs={self.outputs!r})"
-
-    @property
-    def logit_bound(self):
-        """Where a probability that rounded to 0 or 1 puts a class logit (infinite): just
-        beyond every finite one of the outputs so far (a class logit is at most minus the
-        smallest log-probability of the other classes), and at least
-        ``GUIDED_LOGIT_LIMIT`` (a random forest's 1 / 100 trees: 100, as its votes)."""
-        from scrutiny.explainer import GUIDED_LOGIT_LIMIT
-
-        return max(GUIDED_LOGIT_LIMIT, 1.0 - self._deepest_log_p)
 
     def take_dtype(self, X):
         """Give a plain function its batches in the float dtype of the user's data ``X``
@@ -288,9 +277,6 @@ class ModelAdapter:
                 f"first for input {start + row}"
             )
         result = out if self.regression else self._to_log_proba(out, eps, whole, start)
-        if not self.regression:
-            deepest = np.min(result, where=np.isfinite(result), initial=0.0)  # no copy
-            self._deepest_log_p = min(self._deepest_log_p, float(deepest))
         if self.n_classes is None:
             self.n_classes = result.shape[1]
         elif result.shape[1] != self.n_classes:
