@@ -183,6 +183,10 @@ def test_a_one_row_batch_squeezed_to_a_scalar_is_one_output():
     failed only where the fit data's size left a last batch of one."""
     adapter = ModelAdapter(lambda x: np.squeeze(x[:, 0]), outputs="logits", batch_size=3)
     np.testing.assert_allclose(np.exp(adapter.log_proba(X[:4]))[:, 1], 1 / (1 + np.exp(-X[:4, 0])))
+    # three classes squeezed to (3,) on one row: that row's three outputs (it was refused)
+    three = ModelAdapter(lambda x: np.squeeze(x[:, :3]), outputs="logits", batch_size=3)
+    full = ModelAdapter(lambda x: x[:, :3], outputs="logits").log_proba(X[:4])
+    np.testing.assert_allclose(three.log_proba(X[:4]), full)
 
 
 def test_methods_of_scikit_learn_models_that_give_no_probabilities_are_refused():
@@ -617,7 +621,7 @@ def test_a_bad_output_names_the_input_row_not_its_place_in_a_batch():
         p[x[:, 0] == X[7, 0]] = np.nan
         return p
 
-    with pytest.raises(ModelError, match="the first for input 7"):
+    with pytest.raises(ModelError, match="the first for row 7 it was asked about"):
         ModelAdapter(nan_at_7, batch_size=4).log_proba(X)
 
     def off_at_9(x):
@@ -625,7 +629,7 @@ def test_a_bad_output_names_the_input_row_not_its_place_in_a_batch():
         p[x[:, 0] == X[9, 0]] *= 0.5
         return p
 
-    with pytest.raises(ModelError, match="output for input 9 sums to"):
+    with pytest.raises(ModelError, match=r"output for row 9 it was asked about .* sums to"):
         ModelAdapter(off_at_9, batch_size=4).log_proba(X)
 
 

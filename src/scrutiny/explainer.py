@@ -10,6 +10,7 @@ regressed on the presence indicators.
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 import zlib
@@ -246,7 +247,8 @@ class Explainer:
                     f"its own: make the representation with them"
                 )
         self.model = (
-            model
+            copy.copy(model)  # set up below for X_fit's columns and levels: its own, not
+            # another explainer's of the same adapter (which queried with the first's names)
             if isinstance(model, ModelAdapter)
             else ModelAdapter(model, outputs=outputs, batch_size=batch_size)
         )
@@ -351,13 +353,17 @@ class Explainer:
         ``_class_blocks``). Returns self."""
         if self.mode == "local":
             raise RuntimeError("fit() builds global surrogates; local mode fits per input")
+        if isinstance(classes, int | np.integer) and not isinstance(classes, bool):
+            classes = [classes]  # fit(3), as explain(X, target=3) takes one
+        if classes is not None:
+            classes = _class_list(classes)  # 3.9 fitted class 3, True class 1
         if self._X_fit is None:
             return self._fitted_only(classes)
         log_p = self._fit_outputs()
         regression = self.model.regression
         every = self.classes if self.classes is not None else range(log_p.shape[1])
         classes = every if classes is None else classes
-        todo = sorted({int(c) for c in classes} - set(self.surrogates_))
+        todo = sorted(set(classes) - set(self.surrogates_))
         for c in {*todo, *every}:
             if not 0 <= c < log_p.shape[1]:
                 raise ValueError(
@@ -410,9 +416,7 @@ class Explainer:
         without its fit data; else a ValueError naming those that were not (or that none
         was: saved before any fit, it cannot tell its model's classes, and can explain none)."""
         every = self.classes if self.classes is not None else range(self.n_classes_ or 0)
-        missing = sorted(
-            {int(c) for c in (every if classes is None else classes)} - set(self.surrogates_)
-        )
+        missing = sorted(set(every if classes is None else classes) - set(self.surrogates_))
         if missing or not self.surrogates_:
             kind, kinds = (
                 ("output", "output(s)") if self.model.regression else ("class", "class(es)")

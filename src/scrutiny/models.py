@@ -248,8 +248,8 @@ class ModelAdapter:
         self.n_calls += 1
         self.n_rows += len(xb)
         out, eps, whole = _numeric(out)
-        if out.ndim == 0 and len(xb) == 1:  # a forward that ends in squeeze(), on one row
-            out = out.reshape(1)
+        if len(xb) == 1 and out.ndim < 2:  # a forward that ends in squeeze(), on one row:
+            out = out.reshape(1, -1) if out.size > 1 else out.reshape(1)  # its C outputs
         self.output_eps = max(self.output_eps, eps)
         what = "outputs" if self.regression else "classes"
         expected = f"expected ({len(xb)}, n_{what}) or ({len(xb)},)"
@@ -274,7 +274,7 @@ class ModelAdapter:
             row = int(np.argwhere(bad)[0][0])
             raise ModelError(
                 f"the model returned {int(bad.sum())} non-finite values (NaN or inf), the "
-                f"first for input {start + row}"
+                f"first for row {start + row} it was asked about{_ROWS}"
             )
         result = out if self.regression else self._to_log_proba(out, eps, whole, start)
         if self.n_classes is None:
@@ -311,8 +311,8 @@ class ModelAdapter:
         if out.shape[1] > 1 and off.max() > tolerance:
             row = int(off.argmax())
             raise ModelError(
-                f"the model's outputs are not probabilities: its output for input {start + row} "
-                f"sums to {sums[row]:.6g}, not 1; {_HINT}"
+                f"the model's outputs are not probabilities: its output for row {start + row} "
+                f"it was asked about{_ROWS} sums to {sums[row]:.6g}, not 1; {_HINT}"
             )
         with np.errstate(divide="ignore"):
             return np.log(out / sums[:, None])
@@ -340,6 +340,8 @@ class ModelAdapter:
             )
 
 
+# local and guided explanations ask about perturbed copies of the inputs, not the inputs
+_ROWS = " (a perturbed copy of an input, where an explanation perturbs them)"
 _HINT = (
     "if it returns logits or scores, pass outputs='logits' (--outputs logits); a regression's "
     "values, outputs='values' (--outputs values); a scikit-learn classifier's labels, pass "
