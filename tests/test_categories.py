@@ -220,15 +220,19 @@ def test_baselines_explain_columns_of_names():
         kernel_shap(clf, rows, baseline=0.0, progress=False)
 
 
-def test_donors_with_names_are_refused_with_the_way_to_their_codes():
+def test_donors_with_names_are_read_by_the_explanations_levels():
+    """A DataFrame of donors with columns of names was refused, though the explanation
+    carries its levels, as deduction reads them; an array of names still is."""
     frame, y = table(300)
     clf = pipeline(frame, y)
     ex = Explainer(clf, frame, mode="local", n_samples=50, random_state=0, progress=False)
     exp = ex.explain(frame.iloc[:3])
-    with pytest.raises(TypeError, match=r"donors must be numbers .*explainer.check_inputs"):
-        fidelity.augmentation(ex.model, exp, frame.iloc[3:50], ks=(1,))
     done = fidelity.augmentation(ex.model, exp, ex.check_inputs(frame.iloc[3:50]), ks=(1,))
     assert done.shape == (1, 3)
+    named = fidelity.augmentation(clf, exp, frame.iloc[3:50][frame.columns[::-1]], ks=(1,))
+    np.testing.assert_array_equal(named, done)
+    with pytest.raises(TypeError, match=r"donors must be numbers .*explainer.check_inputs"):
+        fidelity.augmentation(ex.model, exp, frame.iloc[3:50].to_numpy(), ks=(1,))
 
 
 def test_pathological_samples_transplant_the_decisive_level():

@@ -588,6 +588,10 @@ def test_data_is_read_with_the_fit_datas_header_or_none(tmp_path):
         read = _load_csv(tmp_path / "d3.csv", like=["2019", "2020", "2021"])
     assert read.shape == (3, 3) and list(read.columns) == ["2019", "2020", "2021"]
     assert _load_csv(tmp_path / "d3.csv", like=["a", "b", "c"]).shape == (4, 3)  # data
+    (tmp_path / "d4.csv").write_text("2021,2019,2020\n3,1,2\n6,4,5\n")  # in another order
+    with pytest.warns(UserWarning, match="read as the columns' names"):  # was a data row
+        read = _load_csv(tmp_path / "d4.csv", like=["2019", "2020", "2021"])
+    assert read.shape == (2, 3) and list(read.columns) == ["2021", "2019", "2020"]
 
 
 def test_class_values_match_the_classifiers_labels_by_value(tmp_path):

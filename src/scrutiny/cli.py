@@ -567,8 +567,8 @@ def _load_csv(path, like=None):
     numbered = names == [str(j) for j in range(len(names))]
     named = any(not _is_number(c) and c not in _MISSING for c in first)
     header = numbered or indexed or named or (first[0] != "" and rising and fractions)
-    if like:  # the fit data's names: a header is those, or holds a name (refused by name)
-        header = named or names == list(like)
+    if like:  # the fit data's names, in any order: a header is those, or holds a name
+        header = named or sorted(names) == sorted(like)  # (other names: refused by name)
     elif like is False:
         header = named or indexed
     row = f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''},"

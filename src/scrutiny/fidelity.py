@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from scrutiny._validation import in_column_order
+from scrutiny._validation import column_names, in_column_order
 from scrutiny.categories import Categories
 from scrutiny.explainer import guided_logit, logit_bound, output_response
 from scrutiny.models import ModelAdapter
@@ -340,6 +340,9 @@ def _rows(inputs, name, explanation):
     inputs. A DataFrame's columns are matched by name, as the explainer matched them."""
     shape = explanation.shape
     inputs = in_column_order(inputs, explanation.feature_names, name[:-1])
+    spec = explanation.meta.get("categories")
+    if spec is not None and column_names(inputs) is not None:  # names: their levels' codes
+        inputs = Categories.from_json(spec).encode(inputs, name)
     if (explanation.meta.get("representation") or {}).get("kind") == "tokens":
         refuse_raw_bytes(getattr(inputs, "dtype", None), name)  # 0x00 would read as none
     try:

@@ -36,7 +36,7 @@ from scrutiny.representations import TokenRepresentation
 from scrutiny.surrogate.driver import seed_sequence
 
 # the headline k of each attack on inputs of 100 elements or more (a 784-pixel image: 2.5%
-# and 5% of it); smaller inputs take the same share of their size, ``headline_k``
+# and 5% of it); smaller inputs take at most k% of their size (20% and 40%), ``headline_k``
 ADVERSARIAL_K = 20
 PATHOLOGICAL_K = 40
 PATTERN_TOP = 150
