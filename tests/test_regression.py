@@ -47,7 +47,7 @@ def test_a_regression_model_that_returns_nan_or_changes_its_outputs_is_refused()
         out[3] = np.nan
         return out
 
-    with pytest.raises(ModelError, match=r"non-finite values.*input 3"):
+    with pytest.raises(ModelError, match=r"non-finite values.*row 3 it was asked about"):
         ModelAdapter(bad, outputs="values").responses(table(10))
     calls = iter([np.zeros((4, 2)), np.zeros((4, 3))])
     adapter = ModelAdapter(lambda X: next(calls), outputs="values", batch_size=4)
