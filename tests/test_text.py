@@ -120,6 +120,12 @@ def test_encoder_refuses_what_it_cannot_encode_whole():
         enc.decode(np.array([[1.5, 0, 0]]))
     with pytest.raises(ValueError, match=r"expected rows \(n, 3\)"):
         enc.decode(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="length must be a positive int or None, got True"):
+        TextEncoder(length=True)  # was length 1
+    _, X, ex = local_explainer(["great food", "bad food"], 20)
+    exp = ex.explain(X[:1])
+    with pytest.raises(TypeError, match=r"pass texts as the rows of the TextEncoder"):
+        augmentation(word_model, exp, ["bad food"])  # check_inputs was the advice
 
 
 def test_local_mode_finds_the_exact_effect_of_removing_each_word():
@@ -224,6 +230,10 @@ def test_lime_text_removes_the_same_words_and_finds_the_decisive_one():
     assert not exp.values[:, (X == 0).all(axis=0)].any()  # nothing past the texts' ends
     again = lime_text(enc.wrap(word_model), X, enc, num_samples=200, progress=False)
     np.testing.assert_array_equal(exp.values, again.values)
+    other = TextEncoder()  # the model would read LIME's texts as this encoder's words
+    other.encode(["bad awful meal"])
+    with pytest.raises(ValueError, match="reads rows of another TextEncoder than the one given"):
+        lime_text(other.wrap(word_model), X, enc, num_samples=20, progress=False)
 
 
 def test_reviews_are_read_without_their_html():
@@ -469,3 +479,15 @@ def test_scrutinize_perturbs_a_text_at_the_scale_of_the_question():
     s = scrutinize(ex, X, 1, ks=[1], random_state=0)
     assert s.meta["max_off"] == 1  # the headline k of 3 positions: 1 word at a time
     assert s.adversarial.rate[0] == 1.0  # "great" gone: not great
+
+
+def test_the_neural_classifier_refuses_one_string_and_rows_of_ids():
+    """One string was scored as a review per character; ids failed in str.lower."""
+    pytest.importorskip("torch")
+    from scrutiny.zoo.review_cnn import ReviewCNN
+
+    cnn = ReviewCNN(module=None, vocab={})
+    with pytest.raises(TypeError, match="got one string: pass \\[text\\]"):
+        cnn.predict_proba("great food")
+    with pytest.raises(TypeError, match="texts must be strings, got a ndarray"):
+        cnn.predict(np.ones((2, 5)))

@@ -161,6 +161,12 @@ def lime_text(
 
     random_state = _seed(random_state)
     adapter = _classifier(_adapter(model, batch_size), "lime_text")
+    own = getattr(adapter._call, "text_encoder", None)  # a model encoder.wrap made
+    if own is not None and own is not encoder:  # it would read LIME's texts as other words
+        raise ValueError(
+            "the model reads rows of another TextEncoder than the one given: pass the "
+            "encoder that wrapped it (model = encoder.wrap(...))"
+        )
     rep = TokenRepresentation(encoder.length)
     X = rep.check(as_input_batch(X, "X"))
     log_p, targets = _targets(adapter, X, target)

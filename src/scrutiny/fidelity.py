@@ -343,15 +343,19 @@ def _rows(inputs, name, explanation):
     spec = explanation.meta.get("categories")
     if spec is not None and column_names(inputs) is not None:  # names: their levels' codes
         inputs = Categories.from_json(spec).encode(inputs, name)
-    if (explanation.meta.get("representation") or {}).get("kind") == "tokens":
+    tokens = (explanation.meta.get("representation") or {}).get("kind") == "tokens"
+    if tokens:
         refuse_raw_bytes(getattr(inputs, "dtype", None), name)  # 0x00 would read as none
     try:
         A = np.asarray(inputs, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"{name} must be numbers ({exc}): pass a table with columns of names through "
-            "explainer.check_inputs first, which gives their levels' codes"
-        ) from None
+        how = (
+            "texts as the rows of the TextEncoder that made the explained ones (its encode)"
+            if tokens
+            else "a table with columns of names through explainer.check_inputs first, "
+            "which gives their levels' codes"
+        )
+        raise TypeError(f"{name} must be numbers ({exc}): pass {how}") from None
     if A.ndim == 0 or len(A) == 0:
         raise ValueError(f"{name} must be a non-empty batch of inputs, got shape {A.shape}")
     if A.shape[1:] not in (tuple(shape), (int(np.prod(shape)),)):

@@ -73,7 +73,8 @@ class TextEncoder:
     """
 
     def __init__(self, length=None):
-        if length is not None and not (isinstance(length, int | np.integer) and length >= 1):
+        whole = isinstance(length, int | np.integer) and not isinstance(length, bool | np.bool_)
+        if length is not None and not (whole and length >= 1):  # True was length 1
             raise ValueError(f"length must be a positive int or None, got {length!r}")
         self.length = None if length is None else int(length)
         self._pieces = [""]  # id 0: no piece
@@ -193,7 +194,8 @@ class TextEncoder:
         if not ok or len(set(kept)) != len(kept):
             raise ValueError(f"{path} is damaged: its pieces are not distinct pieces of words")
         if "length" not in meta or (
-            length is not None and not (isinstance(length, int) and length >= 1)
+            length is not None
+            and not (isinstance(length, int) and not isinstance(length, bool) and length >= 1)
         ):
             raise ValueError(f"{path} is damaged: its length is {length!r}")
         enc = cls(length)

@@ -1,8 +1,9 @@
 """Sequences of tokens (``scrutiny.text.TextEncoder`` rows of word ids, or bytes as ids
 1-256): one feature per position, present when its id is not the baseline's (0, no token).
 A token id is a name, not a quantity, so a feature's value is its presence, 1 or 0, and its
-effect is that of removing the token. Positions hold different tokens in different inputs,
-so these features serve local explanations (LIME-style, per input), not global surrogates.
+contribution is what removing the token takes away. Positions hold different tokens in
+different inputs, so these features serve local explanations (LIME-style, per input), not
+global surrogates.
 
 A ``window`` (start, stop) makes only those positions features, the rest context that is
 never removed: LEMNA's 41 bytes around the byte whose label is explained."""

@@ -73,6 +73,14 @@ class ReviewCNN:
     def predict_proba(self, texts):
         import torch
 
+        if isinstance(texts, str):  # sliced, it was a review per character
+            raise TypeError("texts must be a list of texts, got one string: pass [text]")
+        odd = next((t for t in texts if not isinstance(t, str)), None)
+        if odd is not None:
+            raise TypeError(
+                f"texts must be strings, got a {type(odd).__name__}: rows of word ids are "
+                "read by TextEncoder.wrap(model.predict_proba)"
+            )
         out = []
         self.module.eval()
         with torch.no_grad():
