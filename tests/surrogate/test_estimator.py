@@ -616,6 +616,42 @@ def test_infinite_hyperparameters_are_refused_before_workers_start(kw):
         check_settings(dict(n_components=3, **kw))
 
 
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(n_sweeps=10, burn_in=20), "0 <= burn_in < n_sweeps"),
+        (dict(thin=0), "thin >= 1"),
+        (dict(n_chains=0), "n_chains >= 1"),
+        (dict(max_stored_draws=3), "max_stored_draws must be an even number"),
+        (dict(fit_intercept="no"), "fit_intercept must be True or False"),  # int("no")
+        (dict(fit_intercept=0.5), "fit_intercept must be True or False"),  # ran, then broke
+        (dict(standardize="no"), "standardize must be True or False"),  # read as True
+        (dict(batch_chains="yes"), "batch_chains must be None, True or False"),
+        (dict(init="foo"), "init must be 'kmeans', 'quantile', 'random'"),
+        (dict(random_state=-1), "random_state must be a non-negative int"),
+        (dict(lambda1=True), "lambda1 must be a number, got True"),  # was 1.0
+        (dict(lambda2="1"), "lambda2 must be a number"),  # failed in a comparison
+    ],
+)
+def test_settings_a_fit_would_refuse_are_refused_before_any_model_is_queried(kw, match):
+    """The explainer checks its surrogate's settings when it is made: these passed, and
+    failed only in a fit, after the model's queries (2,002 rows of a local explain)."""
+    with pytest.raises(ValueError, match=match):
+        check_settings(kw)
+
+
+def test_an_uncentred_y_far_from_0_is_warned_of(small):
+    """standardize=False leaves y's mean to the intercept, whose N(0, s2 / 0.01) prior then
+    inflates the noise variance: y + 1000 over two regimes of noise sd 0.01 lost them."""
+    Z, y = small
+    fit = DPMixtureRegression(2, n_sweeps=10, standardize=False, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit.fit(Z, (y - y.mean()) / y.std())
+    with pytest.warns(UserWarning, match=r"y lies far from 0 for its spread .*standardize=True"):
+        fit.fit(Z, (y - y.mean()) / y.std() + 1000.0)
+
+
 def test_a_saved_fit_loads_whole(small, tmp_path):
     """Plain files, names kept whole (dots included), settings given as numpy numbers or a
     Generator, predictions identical after loading."""

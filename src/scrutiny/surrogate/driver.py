@@ -66,6 +66,15 @@ def seed_sequence(random_state):
         )
     if random_state is None:
         return np.random.SeedSequence()
+    check_seed(random_state)
+    return np.random.SeedSequence(int(random_state))
+
+
+def check_seed(random_state):
+    """Refuse what ``seed_sequence`` cannot take, drawing nothing from a generator given."""
+    kinds = np.random.Generator | np.random.RandomState | np.random.SeedSequence
+    if random_state is None or isinstance(random_state, kinds):
+        return
     if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
         raise TypeError(
             "random_state must be None, an int or a numpy Generator, RandomState or "
@@ -74,7 +83,6 @@ def seed_sequence(random_state):
         )
     if random_state < 0:
         raise ValueError(f"random_state must be a non-negative int, got {random_state}")
-    return np.random.SeedSequence(int(random_state))
 
 
 # chains run separately (in processes of their own, given spare cores) from this much work,

@@ -11,7 +11,7 @@ from scipy.special import log_ndtr
 
 from scrutiny._validation import as_float_matrix, as_float_vector, column_names, job_count
 from scrutiny.surrogate.backends import make_backend
-from scrutiny.surrogate.driver import run_chains
+from scrutiny.surrogate.driver import check_seed, run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
@@ -396,8 +396,6 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     ``names``: Z's column names (a DataFrame's), which predict's Z must then have."""
     first = estimators[0]
     check_settings(first.get_params())
-    if first.batch_chains not in (None, True, False):
-        raise ValueError(f"batch_chains must be None, True or False, got {first.batch_chains!r}")
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
@@ -426,6 +424,9 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     )
     if first.fit_intercept:
         _warn_offsets(Z, priors)
+        for est, y in zip(estimators, scaled, strict=True):
+            if not est.standardize:
+                _warn_response_offset(y, priors)
     params = SamplerParams(priors=priors, init=first.init)
     lower_s, upper_s = np.array(bounds).T
     data = GibbsData.build(
@@ -488,6 +489,24 @@ def _warn_offsets(Z, priors, tolerance=0.01):
             f"up to {ratio[bad].max():.3g}): the intercept's prior cannot absorb their offset, "
             f"which shrinks their coefficients toward 0 (by {shrink[bad].max():.0%} in a component "
             "of every row, more in smaller ones); centre them (Z - Z.mean(axis=0))",
+            stacklevel=4,
+        )
+
+
+def _warn_response_offset(y, priors, tolerance=0.01):
+    """Warn of a y far from 0 for its spread, left uncentred (``standardize=False``): its
+    intercept b ~ N(0, s2 / lam0) lies at y's mean m, and its prior's lam0 m^2 enters the
+    noise variance's sum of squares beside the data's n var(y) (y + 1000 over two regimes
+    of noise sd 0.01: noise sd 7, the regimes lost)."""
+    m, n = float(np.mean(y)), y.size
+    pull = priors.intercept_precision * m**2
+    share = pull / (n * float(np.var(y)) + pull)
+    if share > tolerance:
+        warnings.warn(
+            f"y lies far from 0 for its spread (mean {m:.4g}, sd {np.std(y):.4g}) and "
+            "standardize=False: the intercept's prior cannot absorb its mean, which inflates "
+            f"the noise variance (by {share:.0%} of the sum of squares); centre y, or pass "
+            "standardize=True",
             stacklevel=4,
         )
 
@@ -563,6 +582,28 @@ def check_settings(settings):
         whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
         if not (whole or (name == "burn_in" and value is None)):
             raise ValueError(f"{name} must be a whole number, got {value!r}")  # not cut to one
+    # the rest as the fit would find it, found before any model is queried for it
+    s = {**DPMixtureRegression().get_params(), **settings}
+    burn_in = s["n_sweeps"] // 2 if s["burn_in"] is None else s["burn_in"]
+    if s["n_chains"] < 1 or s["n_sweeps"] < 1 or s["thin"] < 1 or not 0 <= burn_in < s["n_sweeps"]:
+        raise ValueError(
+            f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains="
+            f"{s['n_chains']}, n_sweeps={s['n_sweeps']}, burn_in={burn_in}, thin={s['thin']}"
+        )
+    if s["max_stored_draws"] < 2 or s["max_stored_draws"] % 2:  # the buffer halves when full
+        raise ValueError(
+            f"max_stored_draws must be an even number >= 2, got {s['max_stored_draws']}"
+        )
+    for name in ("fit_intercept", "standardize", "progress"):
+        if not isinstance(s[name], bool | np.bool_):  # "no" was True; 0.5 broke a fitted one
+            raise ValueError(f"{name} must be True or False, got {s[name]!r}")
+    if s["batch_chains"] not in (None, True, False):
+        raise ValueError(f"batch_chains must be None, True or False, got {s['batch_chains']!r}")
+    if isinstance(s["init"], str) and s["init"] not in ("kmeans", "quantile", "random"):
+        raise ValueError(
+            f"init must be 'kmeans', 'quantile', 'random' or an array of labels, got {s['init']!r}"
+        )
+    check_seed(s["random_state"])
     job_count(settings.get("n_jobs"))
     own = {name: settings[name] for name in _ARGUMENT_PRIORS & set(settings)}
     Priors(**own, **prior_settings(settings.get("priors")))  # checks their values

@@ -46,6 +46,7 @@ the plain one.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -100,6 +101,12 @@ class Priors:
             "concentration_shape concentration_rate noise_shape noise_scale lambda1_shape "
             "lambda1_rate lambda2_shape lambda2_rate intercept_precision"
         ).split()
+        for name in (*positive, "net_concentration", "lambda1", "lambda2"):
+            value = getattr(self, name)  # True was 1.0; "1" failed in a comparison
+            if value is not None and (
+                isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real)
+            ):
+                raise ValueError(f"{name} must be a number, got {value!r}")
         # finite too: an infinite one failed deep inside the sampler (lambda2: a NaN log
         # density; lambda1: the noise's rejection sampler; net_concentration: NaN weights)
         for name in positive:
