@@ -376,6 +376,8 @@ def test_tables_come_as_csv_files_with_their_column_names(tmp_path):
     assert results["classes"] == [0]  # "late", the first of classes_
     page = (tmp_path / "out" / "index.html").read_text()
     assert "Class 0 (late): adversarial" in page
+    assert "class_names: [&#x27;0 (late)&#x27;]" in page  # the summary named it [0] only
+    assert "explanations below: global mode" in page  # the attacks' are guided or local
     assert re.search(r"#0: class 0 \(late\).*: debt = -?[\d.]+ [+-]", page)  # as text too
     assert results["model_accuracy_on_data"] > 0.95  # names mapped through classes_
     exp = Explanation.load(tmp_path / "out" / "explanation")
@@ -436,7 +438,8 @@ def test_a_regression_model_is_explained_and_tested_by_deletion(tmp_path):
     drop = results["deletion"]["mean_drop"]
     assert drop["DMM-MEN"][0] > drop["random"][0]
     assert "deduction" not in results
-    assert "Fidelity: feature deletion" in (tmp_path / "out" / "index.html").read_text()
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "Fidelity: feature deletion" in page and "output  occupied" in page  # not class
     if chromium() is not None:
         assert_page_renders(tmp_path / "out" / "index.html")
     assert exp.meta["outputs"] == "values"  # the saved explanation, loaded: its model's kind
@@ -771,6 +774,7 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         (["benchmark", "mnist", "--n-stability", "0"], "argument --n-stability: must be at"),
         (["benchmark", "mnist", "--methods", "LIEM"], "unknown methods ['LIEM']; choose from"),
         (["benchmark", "mnist", "--methods", "random"], "a method besides random"),
+        (["benchmark", "mnist", "--methods"], "a method besides random"),  # ran them all
         ([*SCRUTINIZE, "--class", "nan"], "argument --class: must be a class label or column"),
         (["demo", "--classes", "3", "12"], "--classes 12: the model has 10 classes, 0..9"),
         (["benchmark", "mnist", "--classes", "12"], "--classes 12: the model has 10 classes"),
@@ -845,6 +849,9 @@ def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache, method):
             lo <= p <= hi for p, lo, hi in zip(r["pcr"], r["lower"], r["upper"], strict=True)
         )
     assert (out / "tables.md").read_text().count(f"| {method} |") == 5
+    settings = results["settings"]  # a smoke run said nothing of its size
+    assert settings["n_fit"] == 200 and settings["sweeps"] == 20 and settings["samples"] == 60
+    assert "settings: n_fit 200, n_test 4" in (out / "tables.md").read_text()
     paper = row["paper"]["75"]
     assert results["paper_k"] == [20, 75]
     assert {int(c) for c in paper["classes"]} <= set(range(10))

@@ -175,6 +175,11 @@ def test_a_report_written_over_another_removes_only_that_reports_images(tmp_path
     assert (tmp_path / "a.png").read_bytes() == b"3"
     assert not (tmp_path / "b.png").exists()  # the first report's class 7, say, is gone
     assert (tmp_path / "mine.png").read_bytes() == b"the user's"
+    # a report's other files too: a benchmark's tables stayed beside an explain report
+    (tmp_path / "tables.md").write_text("a benchmark's")
+    write_report(tmp_path, "benchmark", [("s", "", [])], {}, also=["tables.md"])
+    write_report(tmp_path, "explain", [("s", "", [("a.png", b"4")])], {})
+    assert not (tmp_path / "tables.md").exists() and (tmp_path / "a.png").exists()
 
 
 def test_feature_names_are_drawn_as_written_not_as_tex():

@@ -41,6 +41,7 @@ from scrutiny.weakness_report import check_classes, scrutiny_sections
 TESTS = {"deduction": "lower", "augmentation": "higher", "synthetic": "higher"}
 SIZES = {"mnist": (4000, 1000), "fashion": (60000, 10000)}  # training and test inputs
 PIXELS = 28 * 28  # both tasks' images, 28 x 28
+RUN_SETTINGS = ("n_fit", "n_test", "n_stability", "samples", "sweeps", "components", "seed")
 ABLATIONS = {"one elastic net": {"n_components": 1}, "ridge": {"n_components": 1, "lambda1": 0.0}}
 
 
@@ -155,7 +156,7 @@ def run_benchmark(args):
         runs[f"ablation: local, {name}"] = lambda seed, m, s=settings: local_run(
             seed, m, {"n_sweeps": 200, **s}
         )
-    only = set(args.methods or runs)
+    only = set(runs if args.methods is None else args.methods)  # --methods alone: none
     unknown = sorted(only - set(runs) - {"random"})  # random is always run
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {[*runs, 'random']}")
@@ -216,10 +217,14 @@ def run_benchmark(args):
         curves[t]["random"] = random_row[t]["pcr"]
     text = tables(rows, ks, args.paper_k)
     say(text)
+    # how it was run: a smoke run of 10 inputs and 5 sweeps read as the benchmark itself
+    settings = {k: getattr(args, k, None) for k in RUN_SETTINGS}
+    text = "settings: " + ", ".join(f"{k} {v}" for k, v in settings.items()) + "\n\n" + text
     results = {
         "task": args.task,
         "model": facts,
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
+        "settings": settings,
         "n_test": args.n_test,
         "k": ks,
         "paper_k": args.paper_k,
@@ -388,5 +393,5 @@ def _report(args, results, text, curves, ks, extra_sections):
         images.append((f"pcr_{test}.png", figure_png(fig)))
     out = Path(args.out)
     sections = [("Results", text, images), *extra_sections]
-    write_report(out, f"scrutiny benchmark: {args.task}", sections, results)
+    write_report(out, f"scrutiny benchmark: {args.task}", sections, results, also=["tables.md"])
     (out / "tables.md").write_text(text + "\n")

@@ -361,6 +361,9 @@ def run_scrutinize(args):
                 f"--class {c}: every input of --data is class {c}: none hosts pathological ones"
             )
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
+    names = [explainer.model.class_name(c) for c in args.classes]
+    if names != [str(c) for c in args.classes]:  # a classifier's labels: "2 (yes)"
+        facts["class_names"] = names
     # pictured and deduction-tested: inputs called one of the classes (only those are fitted)
     mine = X[np.isin(predicted, args.classes)]
     options = {"mode": args.mode, "n_samples": args.samples, "max_inputs": args.max_inputs}

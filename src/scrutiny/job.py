@@ -16,6 +16,7 @@ from scrutiny.report import figure_png, write_report
 # The report flags a fit whose chains' split R-hat of the log-likelihood exceeds this: Gelman
 # and Rubin's limit; Vehtari et al. (2021) ask 1.01 of a fit whose draws are to be trusted.
 RHAT_LIMIT = 1.1
+EXPLANATION_FILES = ("explanation.npz", "explanation.json")  # exp.save of "explanation"
 
 
 def explain_and_report(
@@ -140,21 +141,27 @@ def explain_and_report(
         **weak_results,
         "seconds": time.perf_counter() - t0,
     }
-    summary = "\n".join(f"{k}: {v}" for k, v in facts.items() if not isinstance(v, dict))
+    summary = "\n".join(
+        [
+            *(f"{k}: {v}" for k, v in facts.items() if not isinstance(v, dict)),
+            f"explanations below: {exp.meta['mode']} mode",  # scrutinize's may be others
+        ]
+    )
     sections = [
         ("Summary", summary, []),
         (
-            "Explanations (red raises the output, blue lowers it)"
+            f"Explanations, {exp.meta['mode']} mode (red raises the output, blue lowers it)"
             if regression
-            else "Explanations (red supports the explained class, blue opposes it)",
+            else f"Explanations, {exp.meta['mode']} mode "
+            "(red supports the explained class, blue opposes it)",
             "\n".join(listed),
             pictures,
         ),
         (f"Fidelity: feature {test_name} against random features", table, pcr_png),
         *weak_sections,
-        ("Surrogate diagnostics", _diag_text(diag_rows), traces),
+        ("Surrogate diagnostics", _diag_text(diag_rows, regression), traces),
     ]
-    path = write_report(out, title, sections, results)
+    path = write_report(out, title, sections, results, also=EXPLANATION_FILES)
     say(f"report written to {path}")
     return results
 
@@ -185,14 +192,15 @@ def _target(explainer, c):
     return name if explainer.model.regression else f"class {name}"
 
 
-def _diag_text(rows):
-    if not rows:
-        return "local mode: one small surrogate per input (see results.json)"
-    lines = ["class  occupied  R-hat(loglik)  ESS(loglik)  s/sweep"]
+def _diag_text(rows, regression=False):
+    if not rows:  # each one's diagnostics are not kept
+        return "local mode: one small surrogate per input, fitted and summarised"
+    what = "output" if regression else "class"
+    lines = [f"{what}  occupied  R-hat(loglik)  ESS(loglik)  s/sweep"]
     for c, r in rows.items():
         rhat, ess = _fmt(r["log_likelihood_rhat"], 3), _fmt(r["log_likelihood_ess"], 0)
         lines.append(
-            f"{c:>5}  {r['occupied_components']:>8}  {rhat:>13}  {ess:>11}"
+            f"{c:>{len(what)}}  {r['occupied_components']:>8}  {rhat:>13}  {ess:>11}"
             f"  {r['seconds_per_sweep']:.4f}"
         )
     apart = [c for c, r in rows.items() if not (r["log_likelihood_rhat"] or np.nan) <= RHAT_LIMIT]

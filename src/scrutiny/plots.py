@@ -379,7 +379,7 @@ def pcr_curve(
     ax.set_xticks(list(ks), [str(k) for k in ks])
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.set_xlabel("k (features changed)")
+    ax.set_xlabel("k (input elements changed: pixels, columns, tokens)")
     ax.set_ylabel(ylabel, parse_math=False)
     ax.set_title(title, fontsize=10, parse_math=False)
     ax.legend(fontsize=8)

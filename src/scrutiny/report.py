@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scrutiny._files import to_json
 
-MANIFEST = ".scrutiny-images"  # the images a report wrote, for the next one in its folder
+MANIFEST = ".scrutiny-images"  # the files a report wrote, for the next one in its folder
 
 
 def figure_png(fig):
@@ -55,16 +55,17 @@ def _pass_on(caught):
         )
 
 
-def write_report(out_dir, title, sections, results):
-    """Write ``index.html``, ``results.json`` and every image as its own PNG. Images an
+def write_report(out_dir, title, sections, results, also=()):
+    """Write ``index.html``, ``results.json`` and every image as its own PNG. Files an
     earlier report in the folder wrote (listed in its ``MANIFEST``) and this one does not
-    are removed, so the folder shows only this report's.
+    are removed, so the folder shows only this report's: ``also`` names the report's other
+    files, which its caller writes (a benchmark's tables, an explanation's arrays).
 
     sections: list of (heading, text, [(image_name, png_bytes), ...]).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = {name for _, _, images in sections for name, _ in images}
+    written = {name for _, _, images in sections for name, _ in images} | set(also)
     manifest = out / MANIFEST
     if manifest.is_file():
         for name in set(manifest.read_text(encoding="utf-8").split("\n")) - written - {""}:
