@@ -471,3 +471,5 @@ def test_the_protocols_chance_levels_are_in_the_images_unit():
     for test in ("random augmentation", "random synthetic"):
         np.testing.assert_array_equal(a[test], b[test])
     assert a["random augmentation"].mean() > 0  # a chance level, not a no-op
+    given = paper_protocol(model255, scaled, NEGATIVES * 255, k=3, n_boot=5, noise=(7.65, 2.55))
+    np.testing.assert_array_equal(given["random synthetic"], b["random synthetic"])  # as given

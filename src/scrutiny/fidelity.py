@@ -178,7 +178,7 @@ def paper_protocol(
     base = explanation.baseline.reshape(-1)
     images = len(shape) in (2, 3)  # as the explainer tells images from table rows
     unit = pixel_unit(explanation.inputs, explanation.baseline) if images else 1.0
-    noise = unit * np.array((0.03, 0.01) if noise is None else noise, dtype=np.float64)
+    noise = np.array(unit * np.array((0.03, 0.01)) if noise is None else noise, dtype=float)
     if noise.shape != (2,) or not np.isfinite(noise).all() or noise[1] < 0:
         raise ValueError(f"noise must be (mean, standard deviation >= 0), got {noise.tolist()}")
     random_value = unit * 1.0 if random_value is None else float(random_value)
