@@ -230,6 +230,10 @@ def test_an_explainers_model_gets_a_reordered_dataframe_in_its_own_column_order(
     assert shuffled.feature_names == ["a", "b", "c"]
     with pytest.raises(ValueError, match=r"X's columns are not X_fit's: missing \['c'\]"):
         exact_shapley(ex.model, frame[["a", "b"]].assign(d=0.0)[:3], **kw)
+    # the model itself, with the explainer's representation: its baseline meets its column
+    raw = exact_shapley(positional, frame[["c", "b", "a"]][:3], **kw)
+    np.testing.assert_array_equal(raw.values, in_order.values)
+    assert ex.representation.to_json()["names"] == ["a", "b", "c"]
 
 
 def test_table_baselines_are_matched_by_name_and_never_taken_from_the_rows_explained():

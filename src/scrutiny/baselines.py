@@ -661,6 +661,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
             )
     baseline = 0.0 if baseline is None else baseline  # never the mean of the rows explained
     adapter = _adapter(model, batch_size, outputs or "probabilities").take_dtype(X)
+    X = in_column_order(X, getattr(representation, "names", None))  # its baseline's order
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
     if names is not None:  # in the order X now has: the model's, where it knows one

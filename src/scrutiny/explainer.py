@@ -282,7 +282,7 @@ class Explainer:
         ):
             baseline = self._baseline_by_name(baseline, X_fit, columns, levels)
         self.representation = make_representation(
-            representation, X_fit, baseline, superpixel, columns, levels
+            representation, X_fit, baseline, superpixel, columns, levels, self.feature_names_
         )
         if self.representation.kind == "tokens":
             refuse_raw_bytes(given, "X_fit")

@@ -123,6 +123,7 @@ def load_explainer(cls, path, model, overrides):
             scale,
             spec.get("categorical", ()),
             spec.get("levels"),
+            spec.get("names"),
         )
     X_fit = arrays.get("fit/X", baseline[None])  # without fit data: a stand-in, set aside
     ex = cls(model, X_fit, representation=rep, **settings)

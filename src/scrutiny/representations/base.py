@@ -158,12 +158,12 @@ class Representation:
 
 
 def make_representation(
-    representation, X_fit, baseline=None, superpixel=None, categorical=(), levels=None
+    representation, X_fit, baseline=None, superpixel=None, categorical=(), levels=None, names=None
 ):
     """The representation for samples shaped like ``X_fit``'s: images when a sample has 2 or
     3 dimensions, tabular columns when it is flat; ``representation`` forces one ("tokens":
     rows of ``scrutiny.text.TextEncoder``). ``categorical``: the table's columns of
-    names, with their ``levels`` (default: those X_fit holds)."""
+    names, with their ``levels`` (default: those X_fit holds); ``names``: its columns'."""
     from scrutiny.representations.image import ImageRepresentation, pixel_unit
     from scrutiny.representations.tabular import TabularRepresentation
     from scrutiny.representations.tokens import TokenRepresentation
@@ -189,7 +189,7 @@ def make_representation(
     if representation == "tabular":
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")
-        return TabularRepresentation.from_data(X_fit, baseline, categorical, levels)
+        return TabularRepresentation.from_data(X_fit, baseline, categorical, levels, names)
     if representation == "tokens":
         if superpixel is not None or len(shape) != 1:
             raise ValueError(

@@ -15,12 +15,17 @@ from scrutiny.representations.base import Representation
 
 class TabularRepresentation(Representation):
     """``categorical``: the columns whose values are names (level codes 0, 1, ... of a
-    column of strings, or numbers that name something), with each one's ``levels``."""
+    column of strings, or numbers that name something), with each one's ``levels``.
+    ``names``: the columns' names (a DataFrame's), by which rows given to it as a DataFrame
+    are put in its order."""
 
     kind = "tabular"
 
-    def __init__(self, n_columns, baseline, scale, categorical=(), levels=None):
+    def __init__(self, n_columns, baseline, scale, categorical=(), levels=None, names=None):
         super().__init__((int(n_columns),), baseline, np.arange(int(n_columns)), scale)
+        self.names = None if names is None else [str(n) for n in names]
+        if self.names is not None and len(self.names) != self.n_features:
+            raise ValueError(f"{len(self.names)} names for {self.n_features} columns")
         self.categorical = np.asarray(categorical, dtype=np.int64).reshape(-1)
         c = self.categorical
         if (np.diff(c) <= 0).any() or (c.size and not 0 <= c[0] <= c[-1] < self.n_features):
@@ -56,7 +61,7 @@ class TabularRepresentation(Representation):
         return X
 
     @classmethod
-    def from_data(cls, X_fit, baseline=None, categorical=(), levels=None):
+    def from_data(cls, X_fit, baseline=None, categorical=(), levels=None, names=None):
         """``categorical``: columns whose values are names (level codes, or numbers that
         name something: a zip code), with their ``levels`` (default: those X_fit holds)."""
         X = np.asarray(X_fit, dtype=np.float64)
@@ -78,7 +83,7 @@ class TabularRepresentation(Representation):
             for j in categorical:  # the most frequent level; a tie goes to the smallest
                 values, counts = np.unique(X[:, j], return_counts=True)
                 baseline[j] = values[np.argmax(counts)]
-        return cls(X.shape[1], baseline, scale, categorical, levels)
+        return cls(X.shape[1], baseline, scale, categorical, levels, names)
 
     def features(self, X):
         Z = super().features(X)
@@ -157,4 +162,5 @@ class TabularRepresentation(Representation):
             **super().to_json(),
             "categorical": self.categorical.tolist(),
             "levels": [lv.tolist() for lv in self.levels],
+            **({} if self.names is None else {"names": self.names}),
         }
