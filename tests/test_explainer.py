@@ -715,6 +715,16 @@ def test_images_of_0_255_are_explained_as_the_same_images_of_0_1(tmp_path):
     ex.save(tmp_path / "ex")  # the unit is kept
     back = Explainer.load(tmp_path / "ex", lambda x: model(np.asarray(x) / 255.0))
     np.testing.assert_array_equal(back.explain(X255[:5]).values, exp.values)
+    # dark images (none brighter than 180), and a grey baseline: their unit was the largest
+    # departure from the baseline, 180 or 127.5, not 255, and their explanations differed
+    dark, grey = np.minimum(X255, 180), {"baseline": 127.5}
+    dark_ones = Explainer(model, dark / 255.0, **kw).explain(dark[:5] / 255.0)
+    dark_exp = Explainer(lambda x: model(np.asarray(x) / 255.0), dark, **kw).explain(dark[:5])
+    np.testing.assert_allclose(dark_exp.values, dark_ones.values, rtol=1e-6, atol=1e-9)
+    half = Explainer(model, X01, **kw, baseline=0.5).explain(X01[:5])
+    on_grey = Explainer(lambda x: model(np.asarray(x) / 255.0), X255, **kw, **grey)
+    assert on_grey.representation.to_json()["unit"] == 255.0  # for the fidelity protocol
+    np.testing.assert_allclose(on_grey.explain(X255[:5]).values, half.values, atol=1e-9)
 
 
 def test_an_adapter_set_up_for_other_columns_or_levels_is_refused():

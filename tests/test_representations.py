@@ -164,3 +164,34 @@ def test_a_token_window_makes_features_of_its_positions_only():
 def test_a_window_outside_the_sequence_is_refused(window):
     with pytest.raises(ValueError, match="window must be positions"):
         TokenRepresentation(10, window=window)
+
+
+def test_a_layout_in_doubt_is_said_and_more_axes_are_refused_as_images():
+    """(3, 8, 3) RGB channels-last was read channels-first, its effects spread over rows,
+    unsaid; a batch with an axis too many was refused as 'tabular data must be 2-D'."""
+    with pytest.warns(UserWarning, match=r"shape \(3, 8, 3\) could have their channels first"):
+        rep = make_representation(None, np.zeros((2, 3, 8, 3)), None)
+    assert rep.channel_axis == 0
+    with pytest.warns(UserWarning, match=r"channels-first \(C, H, W\), pass X.transpose\(0, 2"):
+        assert make_representation(None, np.zeros((2, 1, 8, 3)), None).channel_axis == 2
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no doubt: said nothing
+        make_representation(None, np.zeros((2, 3, 8, 8)), None)
+    with pytest.raises(ValueError, match=r"shape \(1, 3, 8, 8\) have 4 dimensions: images"):
+        make_representation(None, np.zeros((2, 1, 3, 8, 8)), None)
+
+
+def test_tensors_are_read_as_their_values_whatever_they_carry():
+    """A tensor that requires grad, or of bfloat16, failed inside numpy; a float32 one
+    left a function's batches in float64 (a float32 torch model then refused them)."""
+    torch = pytest.importorskip("torch")
+    from scrutiny._validation import as_input_batch
+    from scrutiny.models import ModelAdapter
+
+    X = torch.arange(6.0).reshape(2, 3)
+    for t in (X.requires_grad_(), X.detach().bfloat16()):
+        np.testing.assert_array_equal(as_input_batch(t, "X"), np.arange(6.0).reshape(2, 3))
+    adapter = ModelAdapter(lambda x: x).take_dtype(X.detach().float())
+    assert adapter.input_dtype == np.float32

@@ -50,6 +50,17 @@ def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
     return arr
 
 
+def numpy_dtype(dtype):
+    """numpy's dtype for an array's or a tensor's (torch.float32 is numpy's float32); None
+    for none or one numpy has not (torch's bfloat16)."""
+    for spelling in (dtype, str(dtype).removeprefix("torch.")):
+        try:
+            return None if dtype is None else np.dtype(spelling)
+        except TypeError:
+            continue
+    return None
+
+
 def as_input_batch(X, name):
     """A checked float64 copy of a batch of inputs X (n, *input_shape): what keeps it (an
     explainer, an explanation) is safe from a caller who later writes into X. Bools are
@@ -66,6 +77,9 @@ def as_input_batch(X, name):
         if text:
             raise TypeError(f"{name}'s columns {text[:5]} are not numbers")
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    if hasattr(X, "detach") and hasattr(X, "cpu"):  # a tensor: one that requires grad or
+        X = X.detach().cpu()  # lives on a GPU, which numpy cannot read as it is
+        X = X.float() if numpy_dtype(X.dtype) is None else X  # bfloat16
     X = np.asarray(X)
     if X.dtype == bool or (  # an object array of numbers: df.to_numpy() of bool and floats
         X.dtype == object and all(isinstance(v, numbers.Real | np.bool_) for v in X.flat)

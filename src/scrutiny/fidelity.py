@@ -177,7 +177,9 @@ def paper_protocol(
         raise ValueError(f"k must be between 1 and {X.shape[1]}, a whole number, got {k!r}")
     base = explanation.baseline.reshape(-1)
     images = len(shape) in (2, 3)  # as the explainer tells images from table rows
-    unit = pixel_unit(explanation.inputs, explanation.baseline) if images else 1.0
+    unit = (explanation.meta.get("representation") or {}).get("unit")  # the explainer's
+    if unit is None:
+        unit = pixel_unit(explanation.inputs, explanation.baseline) if images else 1.0
     noise = np.array(unit * np.array((0.03, 0.01)) if noise is None else noise, dtype=float)
     if noise.shape != (2,) or not np.isfinite(noise).all() or noise[1] < 0:
         raise ValueError(f"noise must be (mean, standard deviation >= 0), got {noise.tolist()}")

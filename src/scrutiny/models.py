@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scrutiny._validation import numpy_dtype
+
 OUTPUTS = ("probabilities", "logits", "values")
 _SUM_TOLERANCE = 1e-3  # rows of float32 probabilities sum to 1 within a few 1e-7; allow slack
 _SIGMOID_ROWS = 20  # one column in [0, 1] for this many inputs: a sigmoid's, not logits
@@ -99,8 +101,9 @@ class ModelAdapter:
     def take_dtype(self, X):
         """Give a plain function its batches in the float dtype of the user's data ``X``
         (an array of float32, say), unless one was taken before."""
-        given = getattr(X, "dtype", None)  # an array's (a DataFrame's columns have theirs)
-        if isinstance(given, np.dtype) and given.kind == "f" and given != np.float64:
+        given = numpy_dtype(getattr(X, "dtype", None))  # an array's or a tensor's (a
+        # DataFrame's columns have theirs)
+        if given is not None and given.kind == "f" and given != np.float64:
             self.input_dtype = self.input_dtype or given
         return self
 

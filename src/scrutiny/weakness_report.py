@@ -119,7 +119,7 @@ def sections(scrutiny, explainer, n_examples=6):
         out.append(
             (
                 f"Class {label}: adversarial gallery (top-{_k(s.adversarial, ADVERSARIAL_K)} "
-                "features nullified, beside as many random ones)",
+                "elements nullified, beside as many random ones)",
                 "",
                 [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt, class_name))],
             )
@@ -127,7 +127,7 @@ def sections(scrutiny, explainer, n_examples=6):
         out.append(
             (
                 f"Class {label}: pathological gallery (top-"
-                f"{_k(s.pathological['other classes'], PATHOLOGICAL_K)} features of a "
+                f"{_k(s.pathological['other classes'], PATHOLOGICAL_K)} elements of a "
                 f"class-{label} input transplanted)",
                 "",
                 [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt, class_name))],

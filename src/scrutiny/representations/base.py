@@ -14,6 +14,8 @@ contributions of a feature's elements add up to ``beta_f z_f``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -172,6 +174,11 @@ def make_representation(
         representation.check(X_fit, "X_fit")  # made for other inputs, it would fail deep inside
         return representation
     shape = X_fit.shape[1:]
+    if representation is None and len(shape) > 3:  # read as a table, refused as one
+        raise ValueError(
+            f"samples of shape {tuple(shape)} have {len(shape)} dimensions: images are (H, W), "
+            "(C, H, W) or (H, W, C), table rows and token rows 1-D"
+        )
     if representation is None:
         representation = "image" if len(shape) in (2, 3) else "tabular"
     if len(categorical) and representation != "tabular":
@@ -185,7 +192,9 @@ def make_representation(
         unit = pixel_unit(X_fit, rep.baseline)
         if unit == 1.0:
             return rep
-        return ImageRepresentation(shape, rep.baseline, superpixel, unit)
+        with warnings.catch_warnings():  # of its layout, said once above
+            warnings.simplefilter("ignore")
+            return ImageRepresentation(shape, rep.baseline, superpixel, unit)
     if representation == "tabular":
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")

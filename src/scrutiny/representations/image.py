@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from scrutiny.representations.base import Representation
@@ -39,6 +41,18 @@ class ImageRepresentation(Representation):
         if len(shape) not in (2, 3):
             raise ValueError(f"images have 2 or 3 dimensions per sample, got shape {shape}")
         axis = channel_axis(shape)
+        if axis is not None and {shape[0], shape[-1]} <= {1, 3, 4}:
+            other, move = (
+                ("last (H, W, C)", "(0, 3, 1, 2)")
+                if axis == 0
+                else ("first (C, H, W)", "(0, 2, 3, 1)")
+            )
+            warnings.warn(
+                f"images of shape {shape} could have their channels first or last: read "
+                f"with {shape[axis]} channels on axis {axis}; if they are channels-{other}, "
+                f"pass X.transpose{move} and X_fit alike, whose layout is not in doubt",
+                stacklevel=3,
+            )
         height, width = [n for d, n in enumerate(shape) if d != axis]
         s = 1 if superpixel is None else _block_size(superpixel)
         if s > 1 and s >= max(height, width):
@@ -70,16 +84,36 @@ class ImageRepresentation(Representation):
         return f", or one value per channel, shaped ({c},) or {along}"
 
     def to_json(self):
-        return {**super().to_json(), "superpixel": self.superpixel}
+        unit = float(self.scale.reshape(-1)[0])  # the fidelity protocol's values are in it
+        return {**super().to_json(), "superpixel": self.superpixel, "unit": unit}
 
 
 def pixel_unit(X, baseline):
-    """The unit of images X: their largest departure from the baseline, or 1 if none is
-    larger (images of [0, 1] or [-1, 1] keep their pixels as they are; images of 0-255 are
-    measured in 255s)."""
+    """The unit of images X: 1 for pixels within [-1, 1]; 255 for whole numbers up to 255
+    (8-bit pixels, however dark the images and whatever the baseline: their largest
+    departure from a grey baseline, 127.5, put them at twice the scale of the same images
+    in [0, 1]); else their largest departure from the baseline."""
+    A = np.asarray(X)
     with np.errstate(invalid="ignore"):  # NaN is refused by the explainer, by name
-        largest = np.nanmax(np.abs(np.asarray(X, dtype=np.float64) - baseline), initial=0.0)
-    return float(largest) if np.isfinite(largest) and largest > 1.0 else 1.0
+        largest = float(np.nanmax(np.abs(A), initial=0.0))
+        if not np.isfinite(largest) or largest <= 1.0:
+            return 1.0
+        if largest <= 255 and _whole_numbers(A):
+            return 255.0
+        departure = float(np.nanmax(np.abs(A.astype(np.float64) - baseline), initial=0.0))
+    return departure if np.isfinite(departure) and departure > 1.0 else 1.0
+
+
+def _whole_numbers(A, chunk=1 << 20):
+    """Whether every element of A is a whole number, read a chunk at a time (no copy of a
+    large X_fit)."""
+    if A.dtype.kind in "biu":
+        return True
+    flat = A.reshape(-1)
+    return all(
+        np.all(flat[i : i + chunk] == np.round(flat[i : i + chunk]))
+        for i in range(0, flat.size, chunk)
+    )
 
 
 def _per_channel(baseline, shape, axis):

@@ -10,10 +10,9 @@ never removed: LEMNA's 41 bytes around the byte whose label is explained."""
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
+from scrutiny._validation import numpy_dtype
 from scrutiny.representations.base import Representation
 
 
@@ -63,12 +62,7 @@ def refuse_raw_bytes(dtype, name="X"):
     """Refuse rows given as 8-bit integers: raw bytes, whose 0x00 would read as no token
     and every other byte as its neighbour's id (byte b is id b + 1, up to 256, which 8
     bits cannot hold), explained without a word."""
-    if dtype is None:
-        return
-    if str(dtype) in ("torch.uint8", "torch.int8"):  # a tensor's, which numpy cannot read
-        dtype = str(dtype).removeprefix("torch.")
-    with contextlib.suppress(TypeError):
-        dtype = np.dtype(dtype)
+    dtype = numpy_dtype(dtype)  # a tensor's too
     if dtype in (np.uint8, np.int8):
         raise TypeError(
             f"{name} holds {dtype} values, raw bytes? Tokens are ids from 1 (0 is "
