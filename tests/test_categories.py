@@ -619,3 +619,40 @@ def test_bools_reach_a_model_of_arrays_as_numbers_and_the_baselines_take_them():
         exact_shapley(clf.predict_proba, X.iloc[:3], baseline=X.mean()),
     ):
         assert values.values.shape == (3, 3) and np.isfinite(values.values).all()
+
+
+def test_a_frames_own_labels_and_kinds_reach_the_model():
+    """Columns labelled 0, 1, 2 (or by a MultiIndex) reached the model as '0', '1', '2' (a
+    model reading frame[0] failed); object columns of numbers (df.T.T, pd.concat of rows)
+    were read as names, a level per value, and new rows refused; a Series row was refused
+    by the baselines; a complex column lost its imaginary part."""
+    from scrutiny.baselines import exact_shapley, lime_tabular
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({0: rng.normal(size=60), 1: rng.choice(["a", "b"], 60)})
+    seen = []
+
+    def model(rows):
+        seen.append(list(rows.columns))
+        z = rows[0].to_numpy(float) + 2.0 * (rows[1] == "a").to_numpy()
+        p = 1 / (1 + np.exp(-z))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(model, frame, surrogate={"n_sweeps": 4, "n_components": 2}, progress=False)
+    ex.explain(frame.iloc[:2])
+    assert seen[-1] == [0, 1]
+    lime_tabular(model, frame.iloc[0], frame, num_samples=30, progress=False)  # a Series row
+    assert seen[-1] == [0, 1]
+    numbers = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)}).astype(object)
+    linear = Explainer(
+        lambda R: model(pd.DataFrame({0: R[:, 0], 1: "a"})),
+        numbers,
+        surrogate={"n_sweeps": 4, "n_components": 2},
+        progress=False,
+    )
+    assert linear.categories_ is None or not linear.categories_.columns.size  # numbers
+    assert linear.explain(numbers.iloc[:2] + 1.0).values.shape == (2, 2)  # new values: taken
+    exact = exact_shapley(ex.model, frame.iloc[3], representation=ex.representation)
+    assert exact.values.shape == (1, 2)
+    with pytest.raises(TypeError, match=r"columns \['z'\] hold complex numbers"):
+        Explainer(model, frame.assign(z=rng.normal(size=60) + 1j))

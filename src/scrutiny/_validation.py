@@ -69,6 +69,10 @@ def as_input_batch(X, name):
     if column_names(X) is not None:
         from pandas.api.types import is_numeric_dtype
 
+        complex_ = [str(c) for c, col in X.items() if getattr(col.dtype, "kind", "") == "c"]
+        if complex_:  # cast to float, they lost their imaginary parts
+            raise TypeError(f"{name}'s columns {complex_[:5]} hold complex numbers")
+
         text = [  # a categorical of numbers is numbers
             str(c)
             for c, col in X.items()
@@ -144,6 +148,23 @@ def column_names(X):
             raise ValueError(f"column names must be distinct, got {names[:10]}")
         return names
     return None
+
+
+def series_as_row(X):
+    """A pandas Series (``df.iloc[i]``, as LIME's and shap's users pass one row) as a
+    one-row DataFrame of its values' own kinds; anything else as it is."""
+    if getattr(X, "ndim", None) == 1 and hasattr(X, "index") and hasattr(X, "to_frame"):
+        return X.to_frame().T.infer_objects()
+    return X
+
+
+def numbers_inferred(X):
+    """A DataFrame with its object columns that hold only numbers as numbers (df.T.T and
+    pd.concat of rows give such columns): read as names, each value became a level of its
+    own, and rows with a new value were refused. Anything else as it is."""
+    if column_names(X) is None or not any(col.dtype == object for _, col in X.items()):
+        return X
+    return X.infer_objects()
 
 
 def in_column_order(X, names, name="X"):

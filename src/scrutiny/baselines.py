@@ -23,7 +23,14 @@ from contextlib import contextmanager
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny._validation import as_input_batch, class_targets, column_names, in_column_order
+from scrutiny._validation import (
+    as_input_batch,
+    class_targets,
+    column_names,
+    in_column_order,
+    numbers_inferred,
+    series_as_row,
+)
 from scrutiny.categories import Categories, holds_names
 from scrutiny.explainer import (
     _column_numbers,
@@ -347,6 +354,7 @@ def lime_tabular(
     from lime.lime_tabular import LimeTabularExplainer
 
     random_state = _seed(random_state)
+    X = series_as_row(X)  # df.iloc[i]: one row
     adapter = _adapter(model, batch_size, outputs).take_dtype(X)
     train_names, names = column_names(X_train), column_names(X)
     if train_names is not None and names is not None and train_names != names:
@@ -661,13 +669,16 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
             )
     baseline = 0.0 if baseline is None else baseline  # never the mean of the rows explained
     adapter = _adapter(model, batch_size, outputs or "probabilities").take_dtype(X)
-    X = in_column_order(X, getattr(representation, "names", None))  # its baseline's order
+    X = series_as_row(X)  # df.iloc[i]: one row
+    X = numbers_inferred(in_column_order(X, getattr(representation, "names", None)))
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
     if names is not None:  # in the order X now has: the model's, where it knows one
         names = adapter.categories.names if adapter.categories is not None else column_names(X)
     if names is not None and adapter.input_names is None:
         adapter.input_names = names  # a model fitted on a DataFrame is queried with one
+        if column_names(X) == names:  # as it had them (0, not "0"), where X keeps its order
+            adapter.input_labels = list(X.columns)
     given = getattr(X, "dtype", None)
     X = as_input_batch(X, "X")
     if isinstance(representation, str):  # "image", "tabular", "tokens", as the Explainer's

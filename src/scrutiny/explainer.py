@@ -26,6 +26,8 @@ from scrutiny._validation import (
     column_names,
     in_column_order,
     job_count,
+    numbers_inferred,
+    series_as_row,
 )
 from scrutiny.categories import Categories, many_levels
 from scrutiny.explanation import Explanation
@@ -253,7 +255,9 @@ class Explainer:
         representation = _of_texts(model, representation)
         if X_fit is None:
             raise ValueError("X_fit is required: inputs like the ones to explain")
+        X_fit = numbers_inferred(X_fit)
         self.feature_names_ = column_names(X_fit)
+        labels = getattr(X_fit, "columns", None)
         self.categories_ = None if self.feature_names_ is None else Categories.from_frame(X_fit)
         _refuse_other_setup(self.model, self.feature_names_, self.categories_)
         if self.categories_ is not None:
@@ -264,6 +268,7 @@ class Explainer:
         X_fit = as_input_batch(X_fit, "X_fit")
         if self.feature_names_ is not None and self.model.input_names is None:
             self.model.input_names = self.feature_names_  # for a model fitted on a DataFrame
+            self.model.input_labels = list(labels)  # as it had them: 0, not "0"
         self.mode = mode
         cats = self.categories_
         named = set() if cats is None else set(cats.columns.tolist())
@@ -604,7 +609,7 @@ class Explainer:
         """X as the float64 batch the explainer works on, checked: a DataFrame's columns
         are put in X_fit's order, matched by name, and its columns of names become their
         levels' codes."""
-        X = self._in_fit_order(X)
+        X = numbers_inferred(self._in_fit_order(X))
         if self.categories_ is not None and column_names(X) is None:
             A = np.asarray(X)
             if A.dtype == object and A.ndim == 2 and A.shape[1] == len(self.feature_names_):
@@ -624,9 +629,8 @@ class Explainer:
         if self.feature_names_ is not None and isinstance(X, list | tuple):
             X = np.asarray(X, dtype=object)  # names and numbers as they are, not as text
         if self.feature_names_ is not None and getattr(X, "ndim", None) == 1:
-            if hasattr(X, "index") and hasattr(X, "to_frame"):
-                X = X.to_frame().T.infer_objects()
-            elif len(X) == len(self.feature_names_):
+            X = series_as_row(X)
+            if column_names(X) is None and len(X) == len(self.feature_names_):
                 X = np.asarray(X)[None]
         return in_column_order(X, self.feature_names_)
 

@@ -66,6 +66,7 @@ class ModelAdapter:
         self.classes_ = None  # a scikit-learn classifier's labels, one per output column
         self._fitted_names = None  # the columns a scikit-learn model was fitted on, by name
         self.input_names = None  # the names of the columns of the rows it is given, if known
+        self.input_labels = None  # those names as the DataFrame had them (0, ("num", "x"))
         self.categories = None  # columns of names given as codes (scrutiny.categories)
         # a plain function gets batches in the float dtype of the user's data (float32: a
         # torch module inside it refuses float64); None: float64
@@ -209,6 +210,9 @@ class ModelAdapter:
             frame = self.categories.decode(xb)
         else:
             frame = pd.DataFrame(xb, columns=names)
+        labels = self.input_labels
+        if labels is not None and [str(c) for c in labels] == list(frame.columns):
+            frame.columns = pd.Index(labels)  # 0, not "0"; a MultiIndex's tuples as tuples
         if self._fitted_names is None:
             return frame
         missing = sorted(set(self._fitted_names) - set(names))
