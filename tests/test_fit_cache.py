@@ -160,3 +160,29 @@ def test_an_empty_limit_is_unset_and_a_negative_one_is_refused(tmp_path, monkeyp
     assert len(named) == (2 if value else 0)
     assert all(repr(value) in message for message in named)
     assert load("a" * 40) is not None and load("b" * 40) is not None
+
+
+def test_an_entry_that_is_not_what_was_stored_is_refitted(tmp_path, monkeypatch):
+    """Another entry's arrays under a key were read as a hit (an explanation 0.29 off), and
+    a description missing a fitted value failed later, in fit(): checksums refuse both."""
+    import json
+
+    reg = small_fit_cached_in(tmp_path, monkeypatch)
+    other = DPMixtureRegression(n_components=2, n_sweeps=20, random_state=1, progress=False)
+    store("a" * 40, reg)
+    store("b" * 40, other.fit(np.eye(4), np.arange(4.0)))
+    fits = tmp_path / "fits"
+    (fits / ("a" * 40 + ".npz")).write_bytes((fits / ("b" * 40 + ".npz")).read_bytes())
+    assert load("a" * 40) is None and load("b" * 40) is not None
+    meta = json.loads((fits / ("b" * 40 + ".json")).read_text())
+    meta["description"] = meta["description"].replace('"n_features_in_"', '"n_features"')
+    (fits / ("b" * 40 + ".json")).write_text(json.dumps(meta))
+    assert load("b" * 40) is None
+
+
+def test_how_a_fit_runs_is_not_part_of_its_key():
+    """n_jobs gave every key anew, and refits of fits the cache held."""
+    Z, y = np.eye(3), np.arange(3.0)
+    key = fit_key(Z, y, {"n_sweeps": 5}, (None, None))
+    assert fit_key(Z, y, {"n_sweeps": 5, "n_jobs": 1, "progress": False}, (None, None)) == key
+    assert fit_key(Z, y, {"n_sweeps": 6}, (None, None)) != key

@@ -47,3 +47,74 @@ def test_no_fit_to_run_draws_no_progress_bar(capsys):
     assert fit_many(iter(()), total=0, progress=True) == {}
     assert fit_many([], progress=True) == {}
     assert capsys.readouterr().err == ""
+
+
+def test_a_fit_that_fails_in_a_worker_leaves_no_worker_and_keeps_its_kind():
+    """A setting that fails only inside a fit: the other workers fitted on after the error
+    (and a SIGTERM'd parent's workers waited forever); a chain's process sent its error back
+    as a RuntimeError, which `except ValueError` missed."""
+    import multiprocessing
+
+    from scrutiny._parallel import fit_many
+    from scrutiny.surrogate.backends import make_backend
+    from scrutiny.surrogate.driver import run_chains
+    from scrutiny.surrogate.kernel import GibbsData, SamplerParams
+
+    bad = {"n_sweeps": 5, "init": np.zeros(3, dtype=int)}  # labels of 3 rows for 50
+    jobs = [(k, X[:50], X[:50, 0], bad) for k in range(4)]
+    with pytest.raises(ValueError, match="init labels must be 50 integers"):
+        fit_many(jobs, n_jobs=2, progress=False)
+    assert multiprocessing.active_children() == []
+    data = GibbsData.build(X[:50], X[None, :50, 0], make_backend("cpu", "float64"))
+    params = SamplerParams(init=np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="init labels must be 50 integers"):
+        run_chains(
+            data,
+            params,
+            n_chains=2,
+            n_sweeps=4,
+            burn_in=2,
+            progress=False,
+            n_jobs=2,
+            batched=False,
+            processes=True,
+        )
+
+
+def _sleep_a_minute(parent):
+    import time
+
+    from scrutiny._parallel import exit_with
+
+    exit_with(parent, every=0.05)
+    time.sleep(60)
+
+
+def test_a_worker_ends_once_its_parent_is_gone():
+    """A parent killed by SIGTERM runs no cleanup: its workers fitted on, then waited
+    forever to send their results. Told another process is its parent, one ends at once."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=_sleep_a_minute, args=(-1,))  # never its parent's pid
+    proc.start()
+    proc.join(timeout=30)
+    assert proc.exitcode == 1
+
+
+def test_the_model_is_called_with_its_main_module_whole():
+    """Workers start without re-running __main__, which hid its __file__ while local mode
+    queried the model between their starts: a model reading it failed with n_jobs=2."""
+    import sys
+
+    main = sys.modules["__main__"]
+    had = "__file__" in main.__dict__
+    seen = []
+
+    def model(rows):
+        seen.append("__file__" in main.__dict__)
+        return Recorded()(rows)
+
+    kw = {"surrogate": {"n_sweeps": 10, "n_components": 2}, "progress": False, "n_jobs": 2}
+    Explainer(model, X, mode="local", n_samples=30, random_state=0, **kw).explain(X[:4])
+    assert seen and all(s == had for s in seen)

@@ -32,6 +32,8 @@ _KEY = re.compile(r"[0-9a-f]{40}")  # an entry's name: its key's first 40 hex di
 
 def fit_key(Z, y, settings, bounds):
     h = hashlib.sha256(_sampler_digest())
+    # how a fit runs (in how many processes, with a progress bar) does not change it
+    settings = {k: v for k, v in settings.items() if k not in ("n_jobs", "progress")}
     spec = {"settings": settings, "bounds": list(bounds), "Z": Z.shape, "y": y.shape}
     if backend_name(settings.get("device")) == "torch":  # its linear algebra draws the fit
         import torch
@@ -48,9 +50,9 @@ def load(key):
     """The fitted surrogate stored under ``key``, or None (also for an entry that cannot be
     read: it is refitted and written again)."""
     path = _path(key)
-    if not all(p.is_file() for p in paired(path)):
-        return None
-    try:
+    try:  # a folder this user may not read: nothing there
+        if not all(p.is_file() for p in paired(path)):
+            return None
         reg = load_regression(path)
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, BadZipFile):
         return None

@@ -8,7 +8,10 @@ runs one fit with one BLAS thread, so fits, not threads, share the cores.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 
@@ -69,20 +72,38 @@ def fit_many(
             results[pending.pop(fut)] = fut.result()
             bar.update()
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, main_not_rerun():
-        try:
-            for key, Z, y, settings in jobs:
-                while len(pending) >= 2 * workers:
-                    collect()
-                quiet = {**settings, "n_jobs": 1, "progress": False}
-                pending[pool.submit(fit_surrogate, Z, y, quiet, bounds, summarize)] = key
-            while pending:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=exit_with, initargs=(os.getpid(),)
+    )
+    try:
+        for key, Z, y, settings in jobs:  # the model is queried here, its __main__ whole
+            while len(pending) >= 2 * workers:
                 collect()
-        except BaseException:  # a fit failed, or Ctrl-C: cancel the queued fits (running ones end)
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            quiet = {**settings, "n_jobs": 1, "progress": False}
+            with main_not_rerun():  # a submit may start a worker
+                pending[pool.submit(fit_surrogate, Z, y, quiet, bounds, summarize)] = key
+        while pending:
+            collect()
+    except BaseException:  # a fit failed, or Ctrl-C: no fit left running, none queued
+        for proc in list((pool._processes or {}).values()):  # running: terminated
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     bar.close()
     return results
+
+
+def exit_with(parent, every=1.0):
+    """In a worker: end it once ``parent`` is gone (killed by SIGTERM, say, which runs no
+    cleanup), instead of fitting on and then waiting forever to send the result."""
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 @contextmanager

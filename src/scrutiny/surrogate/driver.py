@@ -15,6 +15,8 @@ seed, so results do not depend on n_jobs, threads or processes.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
 import queue
 import threading
 import time
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from scrutiny._parallel import main_not_rerun
+from scrutiny._parallel import exit_with, main_not_rerun
 from scrutiny._validation import job_count
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
@@ -256,8 +258,10 @@ def _in_threads(args, n_jobs, bar, backend):
         return [run_one(c) for c in range(len(args))]
 
 
-def _chain_process(messages, c, args):
-    """A chain's process: progress every 10 sweeps, then its result or its traceback."""
+def _chain_process(messages, c, args, parent):
+    """A chain's process: progress every 10 sweeps, then its result or its error (the
+    exception itself where it pickles, and its traceback); it ends with its parent."""
+    exit_with(parent)
 
     def report(t, info):
         if t % 10 == 9 or t == args[3] - 1:
@@ -266,8 +270,13 @@ def _chain_process(messages, c, args):
     try:
         with _one_thread(args[0].backend):
             messages.put(("done", c, _run_chain(*args, report)[0]))
-    except BaseException:
-        messages.put(("error", c, traceback.format_exc()))
+    except BaseException as exc:
+        text = traceback.format_exc()
+        try:
+            pickle.dumps(exc)
+        except Exception:  # an exception that does not pickle: its text alone
+            exc = None
+        messages.put(("error", c, (exc, text)))
 
 
 def _in_processes(args, n_jobs, bar):
@@ -281,7 +290,9 @@ def _in_processes(args, n_jobs, bar):
             while todo and len(running) < n_jobs:
                 c = todo.pop(0)
                 with main_not_rerun():
-                    running[c] = ctx.Process(target=_chain_process, args=(messages, c, args[c]))
+                    running[c] = ctx.Process(
+                        target=_chain_process, args=(messages, c, args[c], os.getpid())
+                    )
                     running[c].start()
             try:
                 kind, c, *rest = messages.get(timeout=1.0)
@@ -294,8 +305,10 @@ def _in_processes(args, n_jobs, bar):
                             f"the process of chain {c} ended with exit code {proc.exitcode}"
                         ) from None
                 continue
-            if kind == "error":
-                raise RuntimeError(f"chain {c} failed in its process:\n{rest[0]}")
+            if kind == "error":  # as it was raised (a ValueError of a bad setting, say)
+                exc, text = rest[0]
+                remote = _RemoteTraceback(f"chain {c} failed in its process:\n{text}")
+                raise (exc if exc is not None else RuntimeError(str(remote))) from remote
             if kind == "progress":
                 bar.update(rest[0] - done_sweeps.get(c, 0))
                 done_sweeps[c] = rest[0]
@@ -309,6 +322,10 @@ def _in_processes(args, n_jobs, bar):
             if proc.is_alive():  # one that failed to start has nothing to stop
                 proc.terminate()
     return [results[c] for c in range(len(args))]
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an error raised in a chain's process, as its cause."""
 
 
 def _pool_chains(results, n_sweeps):

@@ -4,11 +4,12 @@ scalars."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
 
-from scrutiny._files import paired, plain, to_json, write_pair
+from scrutiny._files import array_digest, paired, plain, to_json, write_pair
 from scrutiny.surrogate.estimator import DPMixtureRegression
 from scrutiny.surrogate.mirror import MirroredRegression
 
@@ -89,20 +90,34 @@ def _mixture_from_draws(reg):
 
 def save_regression(reg, path):
     """Write ``path``.npz and ``path``.json over whatever is there (the fit cache's own
-    entries, rewritten when unreadable); returns the two paths."""
+    entries, rewritten when unreadable), with checksums of the arrays and the description;
+    returns the two paths."""
     arrays, description = regression_parts(reg)
-    text = to_json(description)  # before any file is written: what JSON cannot hold
+    body = to_json(description)  # before any file is written: what JSON cannot hold
+    sums = {name: array_digest(a) for name, a in arrays.items()}
+    text = json.dumps({"description": body, "sha256": sums, "description_sha256": _sha(body)})
     return write_pair(path, arrays, text, fmt=None)  # leaves none
 
 
 def load_regression(path):
     """The fitted ``DPMixtureRegression`` (or ``MirroredRegression``) written by
-    ``save_regression``."""
+    ``save_regression``; a ValueError for files that do not match their checksums (another
+    entry's arrays, an edited description: read, they gave another fit, or failed later)."""
     npz, meta_path = paired(path)
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     try:
+        body = meta["description"]
+        if _sha(body) != meta["description_sha256"]:
+            raise ValueError("its description does not match its checksum")
         with np.load(npz, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-        return regression_from_parts(meta, arrays)
-    except ValueError as exc:
+        sums = meta["sha256"]
+        if set(sums) != set(arrays) or any(array_digest(a) != sums[k] for k, a in arrays.items()):
+            raise ValueError("its arrays do not match their checksums")
+        return regression_from_parts(json.loads(body), arrays)
+    except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{meta_path}: {exc}") from exc
+
+
+def _sha(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
