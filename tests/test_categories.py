@@ -621,7 +621,7 @@ def test_bools_reach_a_model_of_arrays_as_numbers_and_the_baselines_take_them():
         assert values.values.shape == (3, 3) and np.isfinite(values.values).all()
 
 
-def test_a_frames_own_labels_and_kinds_reach_the_model():
+def test_a_frames_own_labels_and_kinds_reach_the_model(tmp_path):
     """Columns labelled 0, 1, 2 (or by a MultiIndex) reached the model as '0', '1', '2' (a
     model reading frame[0] failed); object columns of numbers (df.T.T, pd.concat of rows)
     were read as names, a level per value, and new rows refused; a Series row was refused
@@ -654,5 +654,13 @@ def test_a_frames_own_labels_and_kinds_reach_the_model():
     assert linear.explain(numbers.iloc[:2] + 1.0).values.shape == (2, 2)  # new values: taken
     exact = exact_shapley(ex.model, frame.iloc[3], representation=ex.representation)
     assert exact.values.shape == (1, 2)
+    exp = ex.explain(frame.iloc[:3])  # the tests of it, and a loaded explainer, query alike
+    from scrutiny import fidelity
+
+    fidelity.deletion(model, exp, ks=(1,))
+    assert seen[-1] == [0, 1]
+    ex.save(tmp_path / "ex")
+    back = Explainer.load(tmp_path / "ex", model, progress=False)
+    np.testing.assert_array_equal(back.explain(frame.iloc[:3]).values, exp.values)
     with pytest.raises(TypeError, match=r"columns \['z'\] hold complex numbers"):
         Explainer(model, frame.assign(z=rng.normal(size=60) + 1j))

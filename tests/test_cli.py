@@ -595,6 +595,8 @@ def test_data_is_read_with_the_fit_datas_header_or_none(tmp_path):
     with pytest.warns(UserWarning, match="read as the columns' names"):  # was a data row
         read = _load_csv(tmp_path / "d4.csv", like=["2019", "2020", "2021"])
     assert read.shape == (2, 3) and list(read.columns) == ["2021", "2019", "2020"]
+    (tmp_path / "d5.csv").write_text("2,0,1\n1,1,0\n0,2,2\n")  # pandas' 0, 1, 2 reordered:
+    assert _load_csv(tmp_path / "d5.csv", like=["0", "1", "2"]).shape == (3, 3)  # data
 
 
 def test_class_values_match_the_classifiers_labels_by_value(tmp_path):

@@ -167,6 +167,7 @@ def test_bad_arguments_are_named():
     for n in (0, 2.7, True):  # 2.7 ran 2
         with pytest.raises(ValueError, match="n_perturbations must be a whole number"):
             heldout_error(model, e, n_perturbations=n)
+    assert heldout_error(model, e, n_perturbations=2.0) == heldout_error(model, e, 2)
 
 
 @pytest.mark.parametrize("target", [2, -1])

@@ -489,3 +489,4 @@ def test_a_gallery_draws_an_input_and_its_changed_copies_on_one_grey_scale(fitte
     assert headings and not any("gallery" in h for h in headings)
     with pytest.raises(ValueError, match="n_examples must be a whole number, 0 or more"):
         sections(s, ex, n_examples=-1)
+    assert sections(s, ex, n_examples=np.int64(0))  # numpy's whole numbers too

@@ -234,6 +234,9 @@ def test_lime_text_removes_the_same_words_and_finds_the_decisive_one():
     other.encode(["bad awful meal"])
     with pytest.raises(ValueError, match="reads rows of another TextEncoder than the one given"):
         lime_text(other.wrap(word_model), X, enc, num_samples=20, progress=False)
+    copy = TextEncoder()  # the same words in the same order (a loaded copy): the same
+    copy.encode(TRICKY[:2])
+    lime_text(copy.wrap(word_model), X, enc, num_samples=20, progress=False)
 
 
 def test_reviews_are_read_without_their_html():

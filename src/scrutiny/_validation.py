@@ -150,6 +150,19 @@ def column_names(X):
     return None
 
 
+def labels_to_json(labels):
+    """A DataFrame's column labels as JSON keeps them, where they are not all text (0, a
+    MultiIndex's tuples, as lists); None where their names say them."""
+    if labels is None or all(isinstance(c, str) for c in labels):
+        return None
+    return [list(c) if isinstance(c, tuple) else c for c in labels]
+
+
+def labels_from_json(labels):
+    """``labels_to_json``'s labels back: lists as tuples."""
+    return None if labels is None else [tuple(c) if isinstance(c, list) else c for c in labels]
+
+
 def series_as_row(X):
     """A pandas Series (``df.iloc[i]``, as LIME's and shap's users pass one row) as a
     one-row DataFrame of its values' own kinds; anything else as it is."""

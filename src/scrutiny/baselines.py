@@ -28,6 +28,7 @@ from scrutiny._validation import (
     class_targets,
     column_names,
     in_column_order,
+    labels_to_json,
     numbers_inferred,
     series_as_row,
 )
@@ -169,7 +170,8 @@ def lime_text(
     random_state = _seed(random_state)
     adapter = _classifier(_adapter(model, batch_size), "lime_text")
     own = getattr(adapter._call, "text_encoder", None)  # a model encoder.wrap made
-    if own is not None and own is not encoder:  # it would read LIME's texts as other words
+    same = own is None or (own.length, own._pieces) == (encoder.length, encoder._pieces)
+    if not same:  # it would read LIME's texts as other words (a loaded copy is the same)
         raise ValueError(
             "the model reads rows of another TextEncoder than the one given: pass the "
             "encoder that wrapped it (model = encoder.wrap(...))"
@@ -731,6 +733,9 @@ def _name_columns(meta, names, adapter):
     with their levels."""
     if names is not None:
         meta["feature_names"] = names
+        labels = labels_to_json(adapter.input_labels)
+        if labels is not None:  # 0, not "0": the fidelity tests query the model with them
+            meta["feature_labels"] = labels
         if adapter.categories is not None:
             meta["categories"] = adapter.categories.to_json()
 

@@ -533,9 +533,10 @@ def _load_csv(path, like=None):
     each once: a first column of other numbers with no name is refused), and over whole
     numbers first in every row, a header of whole numbers.
     A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first name.
-    ``like``, the fit data's column names, settles a first row of numbers: a header exactly
-    when it is those names (the fit data's header of years over fractions, the same header
-    over whole numbers here); ``like=False`` (fit data without names): a first row of
+    ``like``, the fit data's column names, settles a first row of numbers: a header when it
+    is those names, in any order (the fit data's header of years over fractions, the same
+    header over whole numbers here), but pandas' 0, 1, ... in that order only (a row of data
+    may hold them in another); ``like=False`` (fit data without names): a first row of
     numbers is data (warned of if it counts 0, 1, 2, ... as pandas names columns), unless
     under pandas' index. A row of numbers taken as names is warned of."""
     import csv
@@ -570,8 +571,11 @@ def _load_csv(path, like=None):
     numbered = names == [str(j) for j in range(len(names))]
     named = any(not _is_number(c) and c not in _MISSING for c in first)
     header = numbered or indexed or named or (first[0] != "" and rising and fractions)
-    if like:  # the fit data's names, in any order: a header is those, or holds a name
-        header = named or sorted(names) == sorted(like)  # (other names: refused by name)
+    if like:  # the fit data's names (in any order but pandas' 0, 1, ..., which a row of
+        # data may be), or a name (other names: refused by name)
+        counted = list(like) == [str(j) for j in range(len(like))]
+        same = names == list(like) if counted else sorted(names) == sorted(like)
+        header = named or same
     elif like is False:
         header = named or indexed
     row = f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''},"

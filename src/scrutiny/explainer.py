@@ -26,6 +26,7 @@ from scrutiny._validation import (
     column_names,
     in_column_order,
     job_count,
+    labels_to_json,
     numbers_inferred,
     series_as_row,
 )
@@ -598,6 +599,9 @@ class Explainer:
             exp.meta["input_dtype"] = str(self.model.input_dtype)
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
+            labels = labels_to_json(self.model.input_labels)  # 0, not "0", for the tests
+            if labels is not None:
+                exp.meta["feature_labels"] = labels
         if self.categories_ is not None:
             exp.meta["categories"] = self.categories_.to_json()  # levels, for the model too
         return exp

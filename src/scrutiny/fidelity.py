@@ -16,11 +16,12 @@ bootstraps, and crafted values scaled from a reference input.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
 
-from scrutiny._validation import column_names, in_column_order
+from scrutiny._validation import column_names, in_column_order, labels_from_json
 from scrutiny.categories import Categories
 from scrutiny.explainer import guided_logit, logit_bound, output_response
 from scrutiny.models import ModelAdapter
@@ -66,8 +67,8 @@ def deletion(model, explanation, ks=None, batch_size=256):
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     shape = explanation.shape
-    crafted = [X] + [_put(X, top[:, :k], base) for k in ks]
-    outs = [adapter.responses(Z.reshape(-1, *shape)) for Z in crafted]
+    outs = [adapter.responses(X.reshape(-1, *shape))]  # one crafted copy of X at a time
+    outs += [adapter.responses(_put(X, top[:, :k], base).reshape(-1, *shape)) for k in ks]
     _check_targets(adapter, explanation.target)
     if adapter.regression:
         logits = [output_response(out, explanation.target, True) for out in outs]
@@ -327,6 +328,7 @@ def _adapter(model, batch_size, explanation):
     outputs = explanation.meta.get("outputs", "probabilities")  # scrutiny's record them
     adapter = ModelAdapter(model, outputs=outputs, batch_size=batch_size)
     adapter.input_names = explanation.feature_names  # a model fitted on a DataFrame: by name
+    adapter.input_labels = labels_from_json(explanation.meta.get("feature_labels"))
     if explanation.meta.get("input_dtype") is not None:  # float32 data: float32 batches
         adapter.input_dtype = np.dtype(explanation.meta["input_dtype"])
     spec = explanation.meta.get("categories")
@@ -382,8 +384,9 @@ def _check_targets(adapter, target):
 
 def _count(value, name, what):
     """``value`` as an int, refused unless a whole number of at least 1 (2.5 bootstraps
-    would have run 2 under the name of 2.5)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+    would have run 2 under the name of 2.5; 20.0 is 20)."""
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    if not (number and np.isfinite(value) and value == int(value) and value >= 1):
         raise ValueError(f"{name} must be a whole number of {what}, at least 1, got {value!r}")
     return int(value)
 

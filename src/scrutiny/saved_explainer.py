@@ -17,8 +17,10 @@ from scrutiny._files import (
     to_json,
     write_pair,
 )
+from scrutiny._validation import labels_from_json, labels_to_json
 from scrutiny.categories import Categories
 from scrutiny.explainer import class_logit
+from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
     ImageRepresentation,
     TabularRepresentation,
@@ -82,6 +84,7 @@ def save_explainer(ex, path, fit_data=True):
             },
             "input_dtype": None if ex.model.input_dtype is None else str(ex.model.input_dtype),
             "feature_names": ex.feature_names_,
+            "feature_labels": labels_to_json(ex.model.input_labels),
             "categories": None if ex.categories_ is None else ex.categories_.to_json(),
             "n_classes": ex.n_classes_,
             "fit_seconds": ex.fit_seconds_,
@@ -126,16 +129,21 @@ def load_explainer(cls, path, model, overrides):
             spec.get("names"),
         )
     X_fit = arrays.get("fit/X", baseline[None])  # without fit data: a stand-in, set aside
+    if not isinstance(model, ModelAdapter):  # queried below by its columns' names and labels
+        model = ModelAdapter(model, settings["outputs"], settings["batch_size"])
+    if meta["feature_names"] is not None and model.input_names is None:
+        model.input_names = meta["feature_names"]
+        model.input_labels = labels_from_json(meta.get("feature_labels"))
+    if meta.get("categories") is not None and model.categories is None:
+        model.categories = Categories.from_json(meta["categories"])
     ex = cls(model, X_fit, representation=rep, **settings)
     if "fit/X" not in arrays:
         ex._X_fit = None
     if meta.get("input_dtype") is not None and ex.model.input_dtype is None:
         ex.model.input_dtype = np.dtype(meta["input_dtype"])  # as the data were given
     ex.feature_names_ = meta["feature_names"]
-    if ex.feature_names_ is not None and ex.model.input_names is None:
-        ex.model.input_names = ex.feature_names_
     if meta.get("categories") is not None:  # the model is queried with the names
-        ex.categories_ = ex.model.categories = Categories.from_json(meta["categories"])
+        ex.categories_ = Categories.from_json(meta["categories"])
     ex.n_classes_ = meta["n_classes"]
     ex.fit_seconds_, ex.fit_queries_ = meta["fit_seconds"], meta["fit_queries"]
     if "fit/log_proba" in arrays:

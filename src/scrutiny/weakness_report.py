@@ -97,7 +97,8 @@ def sections(scrutiny, explainer, n_examples=6):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if isinstance(n_examples, bool) or not isinstance(n_examples, int) or n_examples < 0:
+    whole = isinstance(n_examples, int | np.integer) and not isinstance(n_examples, bool)
+    if not whole or n_examples < 0:
         raise ValueError(f"n_examples must be a whole number, 0 or more, got {n_examples!r}")
     s, c = scrutiny, scrutiny.target
     class_name = explainer.model.class_name
