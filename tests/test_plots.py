@@ -290,6 +290,14 @@ def test_a_beeswarm_draws_every_input_in_the_rows_of_the_columns_that_matter():
     assert one is ax
     with pytest.raises(ValueError, match="no input is explained for class 1"):
         plots.beeswarm(exp, target=1, ax=ax)
+    for bad in (0.7, True):  # read as class 0 and class 1
+        with pytest.raises(ValueError, match="target must be a class, a whole number"):
+            plots.beeswarm(exp, target=bad, ax=ax)
+    mixed = Explanation(**{**vars(exp), "target": np.arange(len(exp)) % 2})
+    for draw in (plots.beeswarm, plots.importance_bars):  # drawn as one group, unsaid
+        with pytest.warns(UserWarning, match=r"explained for classes \[0, 1\], drawn together"):
+            draw(mixed, ax=ax)
+    assert plots.importance_bars(mixed, target=1, ax=ax) is ax
     same = plots._swarm(np.zeros(7))
     assert len(set(np.round(same, 9))) == 7  # equal contributions spread apart
     plt.close(fig)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -253,11 +254,13 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
 
 
 @as_written
-def importance_bars(explanation, k=10, names=None, ax=None, title=None):
-    """The k features with the largest mean |contribution| over the explained inputs, as
-    horizontal bars (a global view of many local explanations, as shap's bar summary),
-    labelled with ``names`` (default: the explanation's feature names, if it has them)."""
+def importance_bars(explanation, k=10, names=None, ax=None, title=None, target=None):
+    """The k features with the largest mean |contribution| over the explained inputs (those
+    explained for class ``target``, if given), as horizontal bars (a global view of many
+    local explanations, as shap's bar summary), labelled with ``names`` (default: the
+    explanation's feature names, if it has them)."""
     ax = _axes(ax)
+    explanation = _of_target(explanation, target)
     mean = np.abs(explanation.values.reshape(len(explanation.values), -1)).mean(axis=0)
     order = np.argsort(-mean, kind="stable")[: min(k, mean.size)][::-1]
     names = explanation.feature_names if names is None else names
@@ -270,6 +273,28 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None):
     return ax
 
 
+def _of_target(explanation, target):
+    """The inputs explained for class ``target`` (a whole number; 1.7 and True were class
+    1); with None, all of them, warned of where they are explained for several classes (a
+    contribution to one class's logit drawn beside one to another's)."""
+    if target is None:
+        classes = np.unique(explanation.target)
+        if classes.size > 1:
+            warnings.warn(
+                f"the inputs are explained for classes {classes.tolist()[:10]}, drawn "
+                "together: pass target=c to draw one class's",
+                stacklevel=4,
+            )
+        return explanation
+    whole = isinstance(target, int | np.integer) and not isinstance(target, bool)
+    if not whole:
+        raise ValueError(f"target must be a class, a whole number, got {target!r}")
+    chosen = explanation[np.flatnonzero(explanation.target == target).tolist()]
+    if len(chosen) == 0:
+        raise ValueError(f"no input is explained for class {target}")
+    return chosen
+
+
 @as_written
 def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True):
     """The k features of largest mean |contribution| over the explained inputs (those
@@ -279,11 +304,8 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
     column red where it is off its baseline level), dots of like contribution spread apart,
     as shap's summary plot draws them."""
     ax = _axes(ax)
-    if target is not None:
-        explanation = explanation[np.flatnonzero(explanation.target == int(target)).tolist()]
+    explanation = _of_target(explanation, target)
     m = len(explanation)
-    if m == 0:
-        raise ValueError(f"no input is explained for class {target}")
     v = explanation.values.reshape(m, -1)
     x = explanation.inputs.reshape(m, -1)
     order = np.argsort(-np.abs(v).mean(axis=0), kind="stable")[: min(k, v.shape[1])][::-1]
