@@ -662,5 +662,16 @@ def test_a_frames_own_labels_and_kinds_reach_the_model(tmp_path):
     ex.save(tmp_path / "ex")
     back = Explainer.load(tmp_path / "ex", model, progress=False)
     np.testing.assert_array_equal(back.explain(frame.iloc[:3]).values, exp.values)
+    months = pd.DataFrame(
+        rng.normal(size=(60, 2)), columns=pd.date_range("2024-01", periods=2, freq="MS")
+    )
+    dated = Explainer(
+        lambda R: model(pd.DataFrame({0: np.asarray(R)[:, 0], 1: "a"})),
+        months,
+        surrogate={"n_sweeps": 4, "n_components": 2},
+        progress=False,
+    )
+    dated.explain(months.iloc[:2]).save(tmp_path / "months")  # labels JSON cannot hold
+    dated.save(tmp_path / "dated")
     with pytest.raises(TypeError, match=r"columns \['z'\] hold complex numbers"):
         Explainer(model, frame.assign(z=rng.normal(size=60) + 1j))

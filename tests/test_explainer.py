@@ -726,6 +726,8 @@ def test_images_of_0_255_are_explained_as_the_same_images_of_0_1(tmp_path):
     assert on_grey.representation.to_json()["unit"] == 255.0  # for the fidelity protocol
     digits = np.round(X01 * 16)  # scikit-learn's digits: whole numbers of 0-16, not 8-bit
     assert Explainer(model, digits, **kw).representation.scale[0] == 16.0
+    darker = (X255 // 3).astype(np.uint8)  # uint8 up to 85: 8-bit pixels still (it was 85)
+    assert Explainer(model, darker, **kw).representation.scale[0] == 255.0
     np.testing.assert_allclose(on_grey.explain(X255[:5]).values, half.values, atol=1e-9)
 
 

@@ -298,6 +298,7 @@ def test_a_beeswarm_draws_every_input_in_the_rows_of_the_columns_that_matter():
         with pytest.warns(UserWarning, match=r"explained for classes \[0, 1\], drawn together"):
             draw(mixed, ax=ax)
     assert plots.importance_bars(mixed, target=1, ax=ax) is ax
+    assert plots.beeswarm(mixed, target=1.0, ax=ax) is ax  # a whole float is a class
     same = plots._swarm(np.zeros(7))
     assert len(set(np.round(same, 9))) == 7  # equal contributions spread apart
     plt.close(fig)

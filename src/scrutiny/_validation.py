@@ -152,10 +152,24 @@ def column_names(X):
 
 def labels_to_json(labels):
     """A DataFrame's column labels as JSON keeps them, where they are not all text (0, a
-    MultiIndex's tuples, as lists); None where their names say them."""
+    MultiIndex's tuples, as lists); None where their names say them, or where JSON holds
+    no such label (dates, periods: the model then gets the names, as before)."""
     if labels is None or all(isinstance(c, str) for c in labels):
         return None
-    return [list(c) if isinstance(c, tuple) else c for c in labels]
+    plain = (str, int, float, bool, type(None))
+
+    def kept(c):
+        c = c.item() if isinstance(c, np.generic) else c
+        if isinstance(c, tuple):
+            parts = [kept(p) for p in c]
+            return _NO_JSON if any(p is _NO_JSON for p in parts) else parts
+        return c if isinstance(c, plain) else _NO_JSON
+
+    out = [kept(c) for c in labels]
+    return None if any(c is _NO_JSON for c in out) else out
+
+
+_NO_JSON = object()  # a label JSON cannot hold
 
 
 def labels_from_json(labels):

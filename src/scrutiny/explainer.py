@@ -28,6 +28,7 @@ from scrutiny._validation import (
     job_count,
     labels_to_json,
     numbers_inferred,
+    numpy_dtype,
     series_as_row,
 )
 from scrutiny.categories import Categories, many_levels
@@ -288,7 +289,14 @@ class Explainer:
         ):
             baseline = self._baseline_by_name(baseline, X_fit, columns, levels)
         self.representation = make_representation(
-            representation, X_fit, baseline, superpixel, columns, levels, self.feature_names_
+            representation,
+            X_fit,
+            baseline,
+            superpixel,
+            columns,
+            levels,
+            self.feature_names_,
+            numpy_dtype(given),  # X_fit's own: uint8 pixels are of 0-255
         )
         if self.representation.kind == "tokens":
             refuse_raw_bytes(given, "X_fit")

@@ -286,8 +286,8 @@ def _of_target(explanation, target):
                 stacklevel=4,
             )
         return explanation
-    whole = isinstance(target, int | np.integer) and not isinstance(target, bool)
-    if not whole:
+    number = isinstance(target, int | float | np.integer | np.floating)
+    if isinstance(target, bool | np.bool_) or not (number and float(target).is_integer()):
         raise ValueError(f"target must be a class, a whole number, got {target!r}")
     chosen = explanation[np.flatnonzero(explanation.target == target).tolist()]
     if len(chosen) == 0:

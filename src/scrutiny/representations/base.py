@@ -160,12 +160,20 @@ class Representation:
 
 
 def make_representation(
-    representation, X_fit, baseline=None, superpixel=None, categorical=(), levels=None, names=None
+    representation,
+    X_fit,
+    baseline=None,
+    superpixel=None,
+    categorical=(),
+    levels=None,
+    names=None,
+    dtype=None,
 ):
     """The representation for samples shaped like ``X_fit``'s: images when a sample has 2 or
     3 dimensions, tabular columns when it is flat; ``representation`` forces one ("tokens":
     rows of ``scrutiny.text.TextEncoder``). ``categorical``: the table's columns of
-    names, with their ``levels`` (default: those X_fit holds); ``names``: its columns'."""
+    names, with their ``levels`` (default: those X_fit holds); ``names``: its columns';
+    ``dtype``: the one X_fit was given in (uint8 images: pixels of 0-255)."""
     from scrutiny.representations.image import ImageRepresentation, pixel_unit
     from scrutiny.representations.tabular import TabularRepresentation
     from scrutiny.representations.tokens import TokenRepresentation
@@ -189,7 +197,7 @@ def make_representation(
         rep = ImageRepresentation(
             shape, baseline=0.0 if baseline is None else baseline, superpixel=superpixel
         )
-        unit = pixel_unit(X_fit, rep.baseline)
+        unit = pixel_unit(X_fit, rep.baseline, dtype)
         if unit == 1.0:
             return rep
         with warnings.catch_warnings():  # of its layout, said once above

@@ -88,33 +88,21 @@ class ImageRepresentation(Representation):
         return {**super().to_json(), "superpixel": self.superpixel, "unit": unit}
 
 
-def pixel_unit(X, baseline):
-    """The unit of images X: 1 for pixels within [-1, 1]; 255 for 8-bit pixels (uint8, or
-    whole numbers up to 255 beyond 127), however dark the images and whatever the baseline
-    (their largest departure from a grey baseline, 127.5, put them at twice the scale of the
-    same images in [0, 1]); else their largest departure from the baseline (scikit-learn's
-    digits of 0-16: 16)."""
+def pixel_unit(X, baseline, dtype=None):
+    """The unit of images X (given in ``dtype``, X's own by default): 1 for pixels within
+    [-1, 1]; 255 for 8-bit pixels (uint8, or values beyond 127 up to 255), however dark the
+    images and whatever the baseline (their largest departure from a grey baseline, 127.5,
+    put them at twice the scale of the same images in [0, 1]); else their largest departure
+    from the baseline (scikit-learn's digits of 0-16: 16)."""
     A = np.asarray(X)
     with np.errstate(invalid="ignore"):  # NaN is refused by the explainer, by name
         largest = float(np.nanmax(np.abs(A), initial=0.0))
         if not np.isfinite(largest) or largest <= 1.0:
             return 1.0
-        if A.dtype == np.uint8 or (127 < largest <= 255 and _whole_numbers(A)):
+        if np.dtype(dtype or A.dtype) == np.uint8 or 127 < largest <= 255:
             return 255.0
         departure = float(np.nanmax(np.abs(A.astype(np.float64) - baseline), initial=0.0))
     return departure if np.isfinite(departure) and departure > 1.0 else 1.0
-
-
-def _whole_numbers(A, chunk=1 << 20):
-    """Whether every element of A is a whole number, read a chunk at a time (no copy of a
-    large X_fit)."""
-    if A.dtype.kind in "biu":
-        return True
-    flat = A.reshape(-1)
-    return all(
-        np.all(flat[i : i + chunk] == np.round(flat[i : i + chunk]))
-        for i in range(0, flat.size, chunk)
-    )
 
 
 def _per_channel(baseline, shape, axis):
