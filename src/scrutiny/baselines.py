@@ -283,7 +283,7 @@ def kernel_shap(
 ):
     """KernelSHAP (``shap.KernelExplainer``) of the class probability (a regression model's
     value: ``outputs="values"``, or its ``ModelAdapter``) over the features that are present
-    in each input, with an all-absent background (zero background for images).
+    in each input, with an all-absent background: every feature at ``baseline``.
     ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all. Table
     rows (n, columns), a DataFrame's too, are explained column by column against
     ``baseline`` (0 unless given: pass the training mean, as the ``Explainer`` uses, or
