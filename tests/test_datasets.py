@@ -94,6 +94,23 @@ def test_folders_in_the_environment_have_their_home_and_variables_expanded(tmp_p
     with pytest.raises(FileNotFoundError, match=re.escape(f"are not in {tmp_path / 'modeldata'}:")):
         load_credit()
     assert list((tmp_path / "cwd").iterdir()) == []
+    assert load_fashion_mnist("test", directory="~/data")[1].tolist() == [3, 4]  # as given
+    with pytest.raises(FileNotFoundError, match=re.escape(f"are not in {tmp_path / 'md'}:")):
+        load_credit(directory="~/md")
+
+
+def test_a_split_refuses_what_cannot_be_split():
+    """n_train past the rows gave an empty test set, -3 seven training rows, and labels of
+    other rows were paired silently."""
+    from scrutiny.datasets.mnist import split
+
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    assert [len(a) for a in split(X, y, n_train=7)] == [7, 7, 3, 3]
+    for n in (0, 10, -3, 4.0, True):
+        with pytest.raises(ValueError, match=r"n_train must be a whole number in 1\.\.9"):
+            split(X, y, n_train=n)
+    with pytest.raises(ValueError, match="X has 10 rows and labels 5: they must pair"):
+        split(X, y[:5])
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path):

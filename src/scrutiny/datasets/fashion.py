@@ -45,7 +45,7 @@ def fashion_files(split="train", directory=None):
     Debian package."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    folder = Path(directory or env_path("SCRUTINY_FASHION_MNIST") or DEFAULT_DIR)
+    folder = Path(directory or env_path("SCRUTINY_FASHION_MNIST") or DEFAULT_DIR).expanduser()
     prefix = "train" if split == "train" else "t10k"
     images = folder / f"{prefix}-images-idx3-ubyte.gz"
     labels = folder / f"{prefix}-labels-idx1-ubyte.gz"

@@ -57,6 +57,11 @@ def load_mnist():
 
 def split(X, labels, n_train=4000, seed=0):
     """A seeded shuffle, then the first ``n_train`` rows for training and the rest for test."""
+    if len(X) != len(labels):
+        raise ValueError(f"X has {len(X)} rows and labels {len(labels)}: they must pair")
+    whole = isinstance(n_train, int | np.integer) and not isinstance(n_train, bool)
+    if not whole or not 0 < n_train < len(X):
+        raise ValueError(f"n_train must be a whole number in 1..{len(X) - 1}, got {n_train!r}")
     order = np.random.default_rng(seed).permutation(len(X))
     train, test = order[:n_train], order[n_train:]
     return X[train], labels[train], X[test], labels[test]

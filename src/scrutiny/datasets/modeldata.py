@@ -20,7 +20,7 @@ def read_modeldata(name, directory=None, what="the data"):
     """The R object ``name`` of modeldata as rdata converts it (a data frame: pandas).
     ``directory`` (or ``$SCRUTINY_MODELDATA``) overrides where ``Rdata.rdx`` and
     ``Rdata.rdb`` are looked for; ``what`` names the data in errors."""
-    folder = Path(directory or env_path("SCRUTINY_MODELDATA") or DEFAULT_DIR)
+    folder = Path(directory or env_path("SCRUTINY_MODELDATA") or DEFAULT_DIR).expanduser()
     index, db = folder / "Rdata.rdx", folder / "Rdata.rdb"
     if not index.is_file() or not db.is_file():
         raise FileNotFoundError(

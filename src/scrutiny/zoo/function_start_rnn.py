@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from scrutiny.datasets.binaries import chunks
-from scrutiny.zoo.training import cached, seeded
+from scrutiny.zoo.training import cached, seed_of, seeded
 
 EPOCHS = 20
 LENGTH = 200
@@ -147,7 +147,7 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
     """(module, facts): the RNN trained on ``train_programs`` (``datasets.binaries``
     ``Program``s) cut into 200-byte sequences, cached under ``name`` (say which programs
     and compiler), and facts including precision, recall and F1 on ``test_programs``."""
-    seed, epochs = int(seed), int(epochs)  # numpy's too: the facts are JSON
+    seed, epochs = seed_of(seed), seed_of(epochs, "epochs")  # numpy's too: JSON facts
     ids, labels = chunks(train_programs, LENGTH)
     test_ids, test_labels = chunks(test_programs, LENGTH)
     recipe = {

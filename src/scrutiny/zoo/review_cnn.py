@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 
 from scrutiny.datasets import load_food_reviews
-from scrutiny.zoo.training import cached, data_digest, seeded
+from scrutiny.zoo.training import cached, data_digest, seed_of, seeded
 
 EPOCHS = 8
 EMBED, FILTERS, WIDTH = 32, 64, 3
@@ -98,7 +98,7 @@ def review_cnn(seed=0, progress=True):
     the first call) and facts including its ``test_accuracy`` on the 1,000 test reviews."""
     from scrutiny.zoo.training import train
 
-    seed = int(seed)  # numpy's too: the recipe is JSON
+    seed = seed_of(seed)  # numpy's too: the recipe is JSON
     texts, labels = load_food_reviews("train")
     test_texts, test_labels = load_food_reviews("test")
     vocab = vocabulary(texts)

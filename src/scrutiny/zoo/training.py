@@ -51,6 +51,14 @@ def train(
     return module
 
 
+def seed_of(seed, name="seed"):
+    """``seed`` (or another count a recipe records) as an int (numpy's too), refused unless
+    a whole number of at least 0: 0.9 and "0" trained, or loaded, seed 0's model unsaid."""
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"{name} must be a whole number, at least 0, got {seed!r}")
+    return int(seed)
+
+
 def data_digest(*parts):
     """The first 16 hex digits of the SHA-256 of training data (arrays, or lists of texts),
     which a recipe records: a model trained on other data is not taken from the cache."""
@@ -127,7 +135,15 @@ def cached(name, recipe, build, fit, progress=True):
                 return module, facts
             if progress:
                 print(f"cached {weights} was trained by another recipe; training again")
-        except (ValueError, KeyError, RuntimeError, OSError, EOFError, zipfile.BadZipFile):
+        except (
+            ValueError,
+            KeyError,
+            RuntimeError,
+            TypeError,  # an array of text or dates, which torch cannot take
+            OSError,
+            EOFError,
+            zipfile.BadZipFile,
+        ):
             if progress:
                 print(f"cached {weights} is unreadable; training again")
             module = build()  # a failed load_state_dict has set the weights it could
