@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import numbers
 import os
 
@@ -150,26 +151,33 @@ def column_names(X):
     return None
 
 
+def whole_number(value, name, least):
+    """``value`` as an int (numpy's too), refused unless a whole number of at least
+    ``least``: 2.7 was cut to 2, "0" and True read as numbers."""
+    whole = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if not whole or value < least:
+        raise ValueError(f"{name} must be a whole number, at least {least}, got {value!r}")
+    return int(value)
+
+
 def labels_to_json(labels):
     """A DataFrame's column labels as JSON keeps them, where they are not all text (0, a
     MultiIndex's tuples, as lists); None where their names say them, or where JSON holds
     no such label (dates, periods: the model then gets the names, as before)."""
     if labels is None or all(isinstance(c, str) for c in labels):
         return None
-    plain = (str, int, float, bool, type(None))
-
-    def kept(c):
-        c = c.item() if isinstance(c, np.generic) else c
-        if isinstance(c, tuple):
-            parts = [kept(p) for p in c]
-            return _NO_JSON if any(p is _NO_JSON for p in parts) else parts
-        return c if isinstance(c, plain) else _NO_JSON
-
-    out = [kept(c) for c in labels]
-    return None if any(c is _NO_JSON for c in out) else out
+    out = [_plain_label(c) for c in labels]
+    try:
+        json.dumps(out)
+    except TypeError:
+        return None
+    return out
 
 
-_NO_JSON = object()  # a label JSON cannot hold
+def _plain_label(c):
+    if isinstance(c, tuple):
+        return [_plain_label(part) for part in c]
+    return c.item() if isinstance(c, np.generic) else c
 
 
 def labels_from_json(labels):

@@ -125,6 +125,17 @@ def guided_logit(log_proba, c, bound=None):
     return np.where(np.isfinite(y), y, np.sign(y) * np.maximum(bound, GUIDED_LOGIT_LIMIT))
 
 
+def held_bound_logits(outs, idx, targets, bounds):
+    """[``guided_logit`` of outs[n], input idx[n]'s outputs, of class targets[idx[n]]], an
+    infinite logit at ``bounds[idx[n]]``: set by the input's first round of queries and
+    held for its rounds after it, so that nothing else the model was asked moves it."""
+    pairs = list(zip(idx, outs, strict=True))
+    for i, out in pairs:
+        if i not in bounds:
+            bounds[i] = logit_bound(out)
+    return [guided_logit(out, targets[i], bounds[i]) for i, out in pairs]
+
+
 def output_response(out, c, regression):
     """What a surrogate of output column c regresses, from ``ModelAdapter.responses``: a
     class's logit, or a regression model's value. c is one column, or one per row."""
@@ -777,13 +788,10 @@ class Explainer:
             crafted.append(rep.switch_off(X[i], full))
         sizes = [len(k) for k in keeps]
         outs = np.split(self.model.responses(np.concatenate(crafted)), np.cumsum(sizes)[:-1])
-        pairs = list(zip(idx, outs, strict=True))
         if self.model.regression:
+            pairs = zip(idx, outs, strict=True)
             return [output_response(out, targets[i], True) for i, out in pairs]
-        for i, out in pairs:
-            if i not in bounds:
-                bounds[i] = logit_bound(out)
-        return [guided_logit(out, targets[i], bounds[i]) for i, out in pairs]
+        return held_bound_logits(outs, idx, targets, bounds)
 
     def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):
         """The Explanation of per-element coefficients, lower and upper ends of their

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, _count, guided_logit, logit_bound
+from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, _count, held_bound_logits
 from scrutiny.explanation import ranked
 from scrutiny.fidelity import _put, checked_ks, default_ks
 from scrutiny.guided import designed_fits, random_deletions
@@ -485,6 +485,7 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
     rounds = [r.size for r in np.array_split(np.arange(n_samples - n_first), GUIDED_ROUNDS)]
     rngs = [np.random.default_rng(s) for s in seed.spawn(len(P))]
     bounds = {}  # each pair's logit bound, from its first (random) round's outputs
+    targets = np.full(len(P), target)
 
     def respond(idx, keeps):
         """The model's ``guided_logit`` of target, negated (the effect of keeping a host
@@ -498,11 +499,7 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
             crafted.append(out.reshape(shape))
         log_p = explainer.model.log_proba(np.concatenate(crafted))
         outs = np.split(log_p, np.cumsum([len(k) for k in keeps])[:-1])
-        pairs = list(zip(idx, outs, strict=True))
-        for i, out in pairs:
-            if i not in bounds:  # a pair's first round sets its bound
-                bounds[i] = logit_bound(out)
-        return [-guided_logit(out, target, bounds[i]) for i, out in pairs]
+        return [-y for y in held_bound_logits(outs, idx, targets, bounds)]
 
     top = order[:, :kmax].copy()
     k_off = headline_k(P.shape[1], PATHOLOGICAL_K)  # the most copied in one transplant

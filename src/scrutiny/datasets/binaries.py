@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from scrutiny._cache import env_path
+from scrutiny._validation import whole_number
 
 ENV = "SCRUTINY_BINARIES"
 
@@ -159,7 +160,7 @@ def chunks(programs, length=200):
     """(ids, labels): every program's ``.text`` cut into consecutive sequences of
     ``length`` bytes, the last padded with id 0 (label 0); (n, length) each. Training data
     for a sequence labeller."""
-    length = _whole(length, "length", 1)
+    length = whole_number(length, "length", 1)
     _some(programs)
     ids, labels = [], []
     for p in programs:
@@ -175,8 +176,8 @@ def centred(programs, n_starts, n_other, length=200, random_state=0):
     for a function start. ``n_starts`` starts and ``n_other`` other bytes are drawn at
     random without replacement (all there are when fewer); ``where`` is (program index,
     offset) of each. The inputs to explain, one question each, as LEMNA explains them."""
-    n_starts, n_other = _whole(n_starts, "n_starts", 0), _whole(n_other, "n_other", 0)
-    length = _whole(length, "length", 1)
+    n_starts, n_other = whole_number(n_starts, "n_starts", 0), whole_number(n_other, "n_other", 0)
+    length = whole_number(length, "length", 1)
     _some(programs)
     rng = np.random.default_rng(random_state)
     places = [
@@ -196,14 +197,6 @@ def centred(programs, n_starts, n_other, length=200, random_state=0):
         ids[row] = padded[i][offset : offset + length]
     labels = np.array([programs[i].starts[o] for i, o in where], dtype=np.int64)
     return ids, labels, where
-
-
-def _whole(value, name, least):
-    """``value`` as an int, refused unless a whole number of at least ``least`` (2.7
-    starts drew 2; a length of 0 divided by zero)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-        raise ValueError(f"{name} must be a whole number, at least {least}, got {value!r}")
-    return int(value)
 
 
 def _some(programs):

@@ -72,6 +72,18 @@ def seed_sequence(random_state):
     return np.random.SeedSequence(int(random_state))
 
 
+def check_run(n_chains, n_sweeps, burn_in, thin, max_stored_draws):
+    """Refuse chains that cannot run as asked (the estimator's settings are checked with
+    this before any model is queried for their fit)."""
+    if n_chains < 1 or n_sweeps < 1 or thin < 1 or not 0 <= burn_in < n_sweeps:
+        raise ValueError(
+            f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains={n_chains},"
+            f" n_sweeps={n_sweeps}, burn_in={burn_in}, thin={thin}"
+        )
+    if max_stored_draws < 2 or max_stored_draws % 2:  # the buffer halves itself when full
+        raise ValueError(f"max_stored_draws must be an even number >= 2, got {max_stored_draws}")
+
+
 def check_seed(random_state):
     """Refuse what ``seed_sequence`` cannot take, drawing nothing from a generator given."""
     kinds = np.random.Generator | np.random.RandomState | np.random.SeedSequence
@@ -120,13 +132,7 @@ def run_chains(
     (False), or decide by the size of the fit (None: batched below ``PROCESS_MIN_WORK``).
     ``processes``: run separate chains in processes (True) or threads (False); None: in
     processes when ``n_jobs`` > 1, the fit is large and on the CPU backend."""
-    if n_chains < 1 or n_sweeps < 1 or thin < 1 or not 0 <= burn_in < n_sweeps:
-        raise ValueError(
-            f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains={n_chains},"
-            f" n_sweeps={n_sweeps}, burn_in={burn_in}, thin={thin}"
-        )
-    if max_stored_draws < 2 or max_stored_draws % 2:  # the buffer halves itself when full
-        raise ValueError(f"max_stored_draws must be an even number >= 2, got {max_stored_draws}")
+    check_run(n_chains, n_sweeps, burn_in, thin, max_stored_draws)
     if batched and processes is not None:
         raise ValueError("batched chains run as one kernel: give processes=None with batched")
     R = data.n_responses

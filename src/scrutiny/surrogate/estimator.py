@@ -11,7 +11,7 @@ from scipy.special import log_ndtr
 
 from scrutiny._validation import as_float_matrix, as_float_vector, column_names, job_count
 from scrutiny.surrogate.backends import make_backend
-from scrutiny.surrogate.driver import check_seed, run_chains
+from scrutiny.surrogate.driver import check_run, check_seed, run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
@@ -585,15 +585,7 @@ def check_settings(settings):
     # the rest as the fit would find it, found before any model is queried for it
     s = {**DPMixtureRegression().get_params(), **settings}
     burn_in = s["n_sweeps"] // 2 if s["burn_in"] is None else s["burn_in"]
-    if s["n_chains"] < 1 or s["n_sweeps"] < 1 or s["thin"] < 1 or not 0 <= burn_in < s["n_sweeps"]:
-        raise ValueError(
-            f"need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_sweeps; got n_chains="
-            f"{s['n_chains']}, n_sweeps={s['n_sweeps']}, burn_in={burn_in}, thin={s['thin']}"
-        )
-    if s["max_stored_draws"] < 2 or s["max_stored_draws"] % 2:  # the buffer halves when full
-        raise ValueError(
-            f"max_stored_draws must be an even number >= 2, got {s['max_stored_draws']}"
-        )
+    check_run(s["n_chains"], s["n_sweeps"], burn_in, s["thin"], s["max_stored_draws"])
     for name in ("fit_intercept", "standardize", "progress"):
         if not isinstance(s[name], bool | np.bool_):  # "no" was True; 0.5 broke a fitted one
             raise ValueError(f"{name} must be True or False, got {s[name]!r}")

@@ -15,8 +15,9 @@ from collections import Counter
 
 import numpy as np
 
+from scrutiny._validation import whole_number
 from scrutiny.datasets import load_food_reviews
-from scrutiny.zoo.training import cached, data_digest, seed_of, seeded
+from scrutiny.zoo.training import cached, data_digest, seeded
 
 EPOCHS = 8
 EMBED, FILTERS, WIDTH = 32, 64, 3
@@ -98,7 +99,7 @@ def review_cnn(seed=0, progress=True):
     the first call) and facts including its ``test_accuracy`` on the 1,000 test reviews."""
     from scrutiny.zoo.training import train
 
-    seed = seed_of(seed)  # numpy's too: the recipe is JSON
+    seed = whole_number(seed, "seed", 0)  # numpy's too: the recipe is JSON
     texts, labels = load_food_reviews("train")
     test_texts, test_labels = load_food_reviews("test")
     vocab = vocabulary(texts)

@@ -51,14 +51,6 @@ def train(
     return module
 
 
-def seed_of(seed, name="seed"):
-    """``seed`` (or another count a recipe records) as an int (numpy's too), refused unless
-    a whole number of at least 0: 0.9 and "0" trained, or loaded, seed 0's model unsaid."""
-    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"{name} must be a whole number, at least 0, got {seed!r}")
-    return int(seed)
-
-
 def data_digest(*parts):
     """The first 16 hex digits of the SHA-256 of training data (arrays, or lists of texts),
     which a recipe records: a model trained on other data is not taken from the cache."""
