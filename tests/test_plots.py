@@ -302,3 +302,35 @@ def test_a_beeswarm_draws_every_input_in_the_rows_of_the_columns_that_matter():
     same = plots._swarm(np.zeros(7))
     assert len(set(np.round(same, 9))) == 7  # equal contributions spread apart
     plt.close(fig)
+
+
+def test_table_values_are_labelled_in_full_and_a_window_draws_only_its_own_tokens():
+    """An amount of 52000 read "5.2e+04"; a token window's context drew as zero bars."""
+    x = np.array([[42.0, 52000.0, 1234567.0, 0.125]])
+    names = ["Age", "Income", "Loan", "Rate"]
+    row = Explanation(x, np.ones((1, 4)), np.ones((1, 4)), [0], baseline=0.0)
+    row.meta["feature_names"] = names
+    assert plots.feature_labels(row, 0, range(4)) == [
+        "Age = 42",
+        "Income = 52000",
+        "Loan = 1234567",
+        "Rate = 0.125",
+    ]
+    v = np.array([[0, 0, -1, 2, 0.5, 0, 0.0]])
+    window = Explanation(np.arange(1, 8.0)[None], v, v, [1], baseline=0.0)
+    window.meta["representation"] = {"kind": "tokens", "window": [2, 5]}
+    ax = plots.explanation_bars(window, 0, k=10)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["feature 4", "feature 2", "feature 3"]
+    plt.close("all")
+
+
+def test_text_grows_only_a_figure_it_made():
+    """A caller's two-panel figure grew from 2 to 6.3 inches tall under a long text."""
+    words = [f"word{i}" for i in range(300)]
+    exp = Explanation(np.ones((1, 300)), np.linspace(-1, 1, 300)[None], np.ones((1, 300)), [0], 0)
+    fig, (top, _) = plt.subplots(2, 1, figsize=(7, 2))
+    plots.explanation_text(exp, 0, words, ax=top, colorbar=False)
+    assert tuple(fig.get_size_inches()) == (7, 2)
+    own = plots.explanation_text(exp, 0, words).figure
+    assert own.get_figheight() > 3  # its own figure holds every line
+    plt.close("all")

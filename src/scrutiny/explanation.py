@@ -250,6 +250,7 @@ class Explanation:
         rows = np.repeat(np.arange(m), idx.shape[1])
         cols = idx.reshape(-1)
         names = {} if self.feature_names is None else {"name": np.array(self.feature_names)[cols]}
+        named = set(self.categorical_columns)  # once: level() per cell of quantities was slow
         return pd.DataFrame(
             {
                 "sample": rows,
@@ -263,8 +264,13 @@ class Explanation:
                 "coefficient": flat["coefficients"][rows, cols],
                 "input": x[rows, cols],
                 **(
-                    {"level": [self.level(i, j) for i, j in zip(rows, cols, strict=True)]}
-                    if self.categorical_columns
+                    {
+                        "level": [
+                            self.level(i, j) if j in named else None
+                            for i, j in zip(rows, cols, strict=True)
+                        ]
+                    }
+                    if named
                     else {}
                 ),
             }

@@ -96,7 +96,11 @@ def feature_labels(explanation, i, elements, names=None):
 
 def _shown(level, value):
     """A column's level as named (an empty name too), else its value."""
-    return format(value, ".4g") if level is None else level
+    if level is not None:
+        return level
+    if float(value).is_integer() and abs(value) < 1e15:  # a count or an amount, in full
+        return str(int(value))
+    return format(value, ".4g")
 
 
 def _require_image(shape, plot):
@@ -197,7 +201,8 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
     v = np.asarray(explanation.values[i], dtype=float).reshape(-1)
     if len(words) != v.size:
         raise ValueError(f"{len(words)} words for an explanation of {v.size} positions")
-    if ax is None:
+    own_figure = ax is None  # a caller's figure keeps its size
+    if own_figure:
         _, ax = plt.subplots(figsize=(7.0, 1.0))
     lim = _limit(v)
     norm, cmap = mpl.colors.Normalize(-lim, lim), mpl.colormaps["RdBu_r"]
@@ -218,7 +223,7 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
             col, line = 0, line + 1
         placed.append((col, line, word, value))
         col += len(word) + 1
-    if ax.figure.get_figheight() < 0.2 * (line + 1) + 0.5 and len(ax.figure.axes) <= 2:
+    if own_figure and ax.figure.get_figheight() < 0.2 * (line + 1) + 0.5:
         ax.figure.set_figheight(0.2 * (line + 1) + 0.5)  # one line of 8-point text: 0.2 in
     for col, line_i, word, value in placed:
         box = {"facecolor": cmap(norm(value)), "edgecolor": "none", "pad": 1.0}
@@ -242,7 +247,8 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
 
     ax = _axes(ax)
     v = explanation.values[i].reshape(-1)
-    order = explanation.top(min(k, v.size), by="magnitude")[i][::-1]
+    own = int(explanation.feature_elements.sum())  # a token window's, not its context's
+    order = explanation.top(min(k, own), by="magnitude")[i][::-1]
     labels = feature_labels(explanation, i, order, names)
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
