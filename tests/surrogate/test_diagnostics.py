@@ -263,3 +263,12 @@ def test_ess_of_a_constant_parameter_is_its_draw_count_as_in_arviz():
     assert np.isnan(ess[1])
     with pytest.raises(ValueError, match="ESS needs at least 4 draws per chain"):
         effective_sample_size(np.zeros((2, 3)))
+
+
+def test_rhat_of_a_parameter_with_a_nan_draw_is_nan_not_converged():
+    """A NaN made the within-chain variance NaN, and R-hat fell through to 1.0."""
+    x = np.random.default_rng(0).normal(size=(2, 50, 2))
+    x[1] += 5.0  # chains 5 sd apart: far from converged
+    x[0, 7, 1] = np.nan
+    rhat = split_rhat(x)
+    assert rhat[0] > 1.5 and np.isnan(rhat[1])

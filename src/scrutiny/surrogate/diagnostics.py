@@ -53,7 +53,8 @@ def _rhat_basic(x):
     var_plus = (n - 1) / n * within + between / n
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.sqrt(var_plus / within)
-    return np.where(within > 0, r, np.where(between > 0, np.inf, 1.0))
+    r = np.where(within > 0, r, np.where(between > 0, np.inf, 1.0))
+    return np.where(np.isnan(within) | np.isnan(between), np.nan, r)  # not "converged"
 
 
 def split_rhat(x):
