@@ -490,3 +490,47 @@ def test_a_gallery_draws_an_input_and_its_changed_copies_on_one_grey_scale(fitte
     with pytest.raises(ValueError, match="n_examples must be a whole number, 0 or more"):
         sections(s, ex, n_examples=-1)
     assert sections(s, ex, n_examples=np.int64(0))  # numpy's whole numbers too
+
+
+def test_an_input_in_a_regime_under_one_fit_row_keeps_its_pattern(fitted, monkeypatch):
+    """Patterns skipped components under one fit row's weight, and the inputs in them with
+    them (17 of 54 outlying digits were in no pattern, and nothing said so)."""
+    ex, X, labels = fitted
+    sizes = ex.surrogates_[0].component_sizes_
+    thin = int(np.argmin(sizes))
+    assert sizes[thin] < 1
+    explain = ex.explain
+
+    def in_thin_regime(*args, **kwargs):  # as an outlying input is assigned
+        exp = explain(*args, **kwargs)
+        exp.component[0] = thin
+        return exp
+
+    monkeypatch.setattr(ex, "explain", in_thin_regime)
+    s = scrutinize(ex, X, 0, labels=labels, ks=(3,), mode="global", max_inputs=20)
+    assert sum(p.n_inputs for p in s.patterns) == len(s.index)
+    assert thin in [p.component for p in s.patterns]
+    assert all(p.size >= 1 or p.n_inputs for p in s.patterns)  # no empty thin one
+
+
+def test_the_record_replays_a_run_seeded_by_a_used_generator_and_names_its_samples(fitted):
+    """A Generator that had drawn was recorded by its seed, which gave other random
+    features; a local explainer's perturbation count was recorded as None."""
+    ex, X, labels = fitted
+    gen = np.random.default_rng(5)
+    gen.random(3)
+    kw = {"labels": labels, "ks": (3,), "max_inputs": 10}
+    a = scrutinize(ex, X, 1, random_state=gen, **kw)
+    seed = a.meta["random_state"]
+    again = np.random.default_rng(
+        np.random.SeedSequence(seed["entropy"], spawn_key=seed["spawn_key"])
+    )
+    again.bit_generator.state = seed["state"]
+    b = scrutinize(ex, X, 1, random_state=again, **kw)
+    np.testing.assert_array_equal(
+        a.adversarial.samples(3, random=True), b.adversarial.samples(3, random=True)
+    )
+    assert a.meta["n_samples"] > 0  # guided: the designed count
+    local = Explainer(pixel_logits, X[:5], outputs="logits", mode="local", n_samples=60)
+    s = scrutinize(local, X, 1, labels=labels, ks=(3,), max_inputs=2)
+    assert s.meta["n_samples"] == 60

@@ -546,6 +546,11 @@ class Explainer:
 
     # -- explaining ----------------------------------------------------------------------
 
+    def samples_of(self, mode):
+        """Perturbations per input that ``explain`` takes in ``mode`` by default: this
+        explainer's own count in its own mode, else the mode's default."""
+        return self.n_samples if mode == self.mode else _SAMPLES[mode]
+
     def explain(self, X, target=None, mode=None, n_samples=None, max_off=None, candidates=None):
         """Explain the model's outputs on X (n, *input_shape). The explanation's ``meta``
         holds the costs of explaining (``seconds``, ``model_queries``, ``model_calls``)
@@ -581,7 +586,7 @@ class Explainer:
             raise ValueError(f"a local explainer has no global surrogates for mode={mode!r}")
         X = self.check_inputs(X)
         if n_samples is None:
-            n_samples = self.n_samples if mode == self.mode else _SAMPLES[mode]
+            n_samples = self.samples_of(mode)
         n_samples = _count(n_samples, "n_samples", 20, "perturbations")
         if max_off is not None:
             max_off = _count(max_off, "max_off", 1)

@@ -271,6 +271,8 @@ def scrutinize(
         Pathological samples transplant by the inputs' global regime, corrected in guided
         mode by as many designed transplants per donor-host pair (``_designed_transplants``).
     max_inputs : scrutinize at most this many class-c inputs (the first ones).
+    random_state : an int, a SeedSequence, a Generator or a RandomState, recorded in
+        ``meta`` (a Generator's seed with its state when the run began, which replays it).
     """
     t0, calls0, rows0 = time.perf_counter(), explainer.model.n_calls, explainer.model.n_rows
     X = explainer.check_inputs(X)
@@ -316,6 +318,10 @@ def scrutinize(
     kmax = max(ks)
     if isinstance(random_state, np.random.RandomState):  # scikit-learn's kind: a draw of it
         random_state = seed_sequence(random_state)
+    # a Generator that has drawn before replays this run from its state now, not its seed
+    state = (
+        random_state.bit_generator.state if isinstance(random_state, np.random.Generator) else None
+    )
     rng = np.random.default_rng(random_state)
     root = rng.bit_generator.seed_seq  # of an int, None, a seed sequence or a Generator
 
@@ -330,6 +336,8 @@ def scrutinize(
         max_off = None
     if mode == "guided" and n_samples is None and max_off is not None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)
+    if mode != "global" and n_samples is None:  # recorded as taken
+        n_samples = explainer.samples_of(mode)
     exp = explainer.explain(  # many small perturbations, spread over every present feature
         X[index],
         target=targets,
@@ -434,7 +442,11 @@ def scrutinize(
                 if random_state is None
                 else int(random_state)
                 if isinstance(random_state, int | np.integer)
-                else {"entropy": root.entropy, "spawn_key": list(root.spawn_key)}
+                else {
+                    "entropy": root.entropy,
+                    "spawn_key": list(root.spawn_key),
+                    **({} if state is None else {"state": state}),
+                }
             ),
         },
     )
@@ -600,7 +612,8 @@ def _noise_hosts(model, X, m, target, rng, rounds=10):
 
 
 def _patterns(explainer, exp, P, base, ks, target, rng):
-    """Occupied components of the class's global surrogate, heaviest first; each one's
+    """Occupied components of the class's global surrogate (those holding a fit row's
+    worth or a scrutinized input), heaviest first; each one's
     top-k effects toward the class nullified at once in the inputs assigned to it."""
     if explainer.mode == "local":
         return []  # local mode has no class-level surrogate
@@ -615,8 +628,8 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
     unit = rep.spread(rep.scale[None])[0].reshape(-1)
     out = []
     for j in np.argsort(-reg.weights_):
-        if reg.component_sizes_[j] < 1:
-            continue
+        if reg.component_sizes_[j] < 1 and not (exp.component == j).any():
+            continue  # no fit row's worth and no input: a regime of the prior
         mine = np.flatnonzero(exp.component == j)
         # toward the class: an effect per unit in the direction its inputs lie from the
         # baseline (a table's column below its mean, a coefficient below 0)
