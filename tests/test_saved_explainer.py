@@ -276,3 +276,18 @@ def test_a_custom_representation_is_refused_before_any_file_is_written(tmp_path)
     with pytest.raises(TypeError, match="custom representation"):
         ex.save(tmp_path / "custom")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_explainer_fitted_on_a_gpu_loads_on_a_machine_without_one(tmp_path):
+    """Loading checked the saved device as a new explainer does, and nothing could change
+    it: a fit made on a GPU could not be loaded anywhere else."""
+    torch = pytest.importorskip("torch")
+    ex = Explainer(logistic, X, **KW).fit()
+    ex.surrogate["device"] = "cuda"  # as a GPU machine's fit records it
+    path = ex.save(tmp_path / "ex")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match=r"Explainer.load\(\.\.\., device='cpu'\)"):
+            Explainer.load(path, logistic)
+    back = Explainer.load(path, logistic, device="cpu")
+    assert back.surrogate["device"] == "cpu"
+    same(ex.explain(X[:20]), back.explain(X[:20]))

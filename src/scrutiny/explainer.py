@@ -534,15 +534,19 @@ class Explainer:
         return save_explainer(self, path, fit_data=fit_data)
 
     @classmethod
-    def load(cls, path, model, *, outputs=None, batch_size=None, n_jobs=None, progress=None):
+    def load(
+        cls, path, model, *, outputs=None, batch_size=None, n_jobs=None, progress=None, device=None
+    ):
         """The explainer written by ``save``, explaining ``model`` (which is not saved;
         its settings ``outputs`` and ``batch_size`` default to the saved ones). A model
         that does not give the saved outputs on 16 fit inputs is refused (when the fit
-        data were saved): a classifier's class logits as fitted, to 1e-3 nats."""
+        data were saved): a classifier's class logits as fitted, to 1e-3 nats. ``device``
+        (default: the saved one) is where later fits run: an explainer fitted on a GPU
+        explains with its saved fits on a machine without one given ``device="cpu"``."""
         from scrutiny.saved_explainer import load_explainer
 
         overrides = {"outputs": outputs, "batch_size": batch_size, "n_jobs": n_jobs}
-        return load_explainer(cls, path, model, {**overrides, "progress": progress})
+        return load_explainer(cls, path, model, {**overrides, "progress": progress}, device)
 
     # -- explaining ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from scrutiny.representations import (
     TabularRepresentation,
     TokenRepresentation,
 )
+from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.mirror import MirroredRegression
 from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 
@@ -106,10 +107,20 @@ def save_explainer(ex, path, fit_data=True):
     return write_pair(path, arrays, text, fmt=FORMAT)[0]
 
 
-def load_explainer(cls, path, model, overrides):
+def load_explainer(cls, path, model, overrides, device=None):
     """See ``Explainer.load``."""
     meta, arrays = _read(path)
     settings = {**meta["settings"], **{k: v for k, v in overrides.items() if v is not None}}
+    surrogate = settings["surrogate"]
+    if device is not None:
+        surrogate = settings["surrogate"] = {**surrogate, "device": device}
+    try:  # the device later fits run on: the saved one may be another machine's GPU
+        make_backend(surrogate.get("device", "cpu"), surrogate.get("dtype", "float64"))
+    except (ImportError, RuntimeError) as exc:
+        raise type(exc)(
+            f"{exc}: the explainer was saved to fit on device {surrogate.get('device')!r}; "
+            "Explainer.load(..., device='cpu') explains with its saved fits here"
+        ) from exc
     spec = settings.pop("representation")
     # a SeedSequence's child: its entropy and spawn key (files saved before have none)
     key = tuple(settings.pop("spawn_key", ()))

@@ -112,6 +112,15 @@ def test_devices_are_named_before_any_work():
         check_settings({"dtype": "float16"})
 
 
+def test_a_torch_device_torch_cannot_compute_on_is_refused_before_any_work():
+    """ "torch:mps" without MPS passed the settings check and failed after the queries."""
+    pytest.importorskip("torch")
+    from scrutiny.surrogate.estimator import check_settings
+
+    with pytest.raises(RuntimeError, match="device='meta': torch cannot compute there"):
+        check_settings({"device": "torch:meta"})
+
+
 def test_a_float32_factor_that_fails_advises_float64():
     backend = make_backend("cpu", "float32")
     singular = np.zeros((1, 3, 3), dtype=np.float32)
@@ -140,7 +149,9 @@ def test_a_matrix_singular_to_rounding_is_factored_with_its_rounding_added(backe
     times that, and only its own; a matrix beside it factors as it is."""
     be = _backend(backend_args)
     eps = np.finfo(backend_args[1]).eps
-    singular = np.array([[3.0, 3.0], [3.0, 3.0]]) + 1e-30 * np.eye(2)
+    # 4s: every step exact (2, then 4 - 2 * 2 = 0), so it fails on every machine; of 3s the
+    # rounding of sqrt(3) left a float32 torch factor 3e-4 on one of ours
+    singular = np.array([[4.0, 4.0], [4.0, 4.0]]) + 1e-30 * np.eye(2)
     fine = np.array([[4.0, 2.0], [2.0, 3.0]])
     a = be.asarray(np.stack([singular, fine]))
     low, added = be.cholesky(a)

@@ -107,8 +107,22 @@ class TorchBackend:
         self.torch = torch
         self.xp = xp
         self.device = torch.device(device)
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"device={device!r} requested but torch sees no CUDA device")
+        if self.device.type == "cuda":  # asked without making a CUDA context here
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if count == 0:
+                raise RuntimeError(f"device={device!r} requested but torch sees no CUDA device")
+            if (self.device.index or 0) >= count:
+                raise RuntimeError(
+                    f"device={device!r} requested but torch sees {count} CUDA devices"
+                )
+        elif self.device.type != "cpu":  # "torch:mps" where torch has no MPS failed mid-fit
+            try:
+                torch.Generator(device=self.device)
+                torch.zeros(1, device=self.device).cpu()
+            except (RuntimeError, AssertionError, NotImplementedError) as exc:
+                raise RuntimeError(
+                    f"device={device!r}: torch cannot compute there ({exc})"
+                ) from exc
         self.dtype = getattr(torch, dtype)
 
     def __reduce__(self):  # to a chain's process: the modules are imported there
