@@ -448,3 +448,22 @@ def test_competitors_record_the_dtype_a_function_was_given_for_the_fidelity_test
     assert exp.meta["input_dtype"] == "float32"
     for e in (exp, random_explanation(exp)):
         assert deduction(float32_only, e, ks=[3]).shape == (1, 3)
+
+
+def test_a_baseline_leaves_the_dtype_of_an_explainers_model_as_it_was():
+    """kernel_shap(explainer.model, float32 rows), as the README advises, made the explainer
+    query its model in float32 from then on: its explanations and its saved file changed."""
+    from scrutiny import Explainer
+
+    seen = []
+
+    def logged(R):
+        seen.append(R.dtype)
+        return model(R)
+
+    ex = Explainer(logged, X, mode="guided", random_state=0, progress=False)
+    kernel_shap(ex.model, X[:2].astype(np.float32), nsamples=50, progress=False)
+    assert ex.model.input_dtype is None
+    seen.clear()
+    ex.explain(X[:2], n_samples=20)
+    assert set(seen) == {np.dtype(np.float64)}

@@ -357,7 +357,7 @@ def lime_tabular(
 
     random_state = _seed(random_state)
     X = series_as_row(X)  # df.iloc[i]: one row
-    adapter = _adapter(model, batch_size, outputs).take_dtype(X)
+    adapter = _adapter(model, batch_size, outputs, X)
     train_names, names = column_names(X_train), column_names(X)
     if train_names is not None and names is not None and train_names != names:
         if sorted(train_names) != sorted(names):
@@ -633,11 +633,13 @@ def _lemna_perturbations(rng, n_present, num_samples):
     return np.vstack([np.ones((1, n_present), dtype=bool), rank >= m[:, None]])
 
 
-def _adapter(model, batch_size, outputs="probabilities"):
-    """``model`` as a ModelAdapter (one given is used as it is, its outputs too)."""
+def _adapter(model, batch_size, outputs="probabilities", X=None):
+    """``model`` as a ModelAdapter: one given is used as it is, its outputs and batches'
+    dtype too (an explainer's ``model`` took float32 from a baseline's rows and queried in
+    float32 from then on); a new one gives a function batches in the dtype of ``X``."""
     if isinstance(model, ModelAdapter):
         return model
-    return ModelAdapter(model, outputs=outputs, batch_size=batch_size)
+    return ModelAdapter(model, outputs=outputs, batch_size=batch_size).take_dtype(X)
 
 
 def _game_value(adapter, out, targets):
@@ -670,7 +672,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
                 f"its own: make the representation with them"
             )
     baseline = 0.0 if baseline is None else baseline  # never the mean of the rows explained
-    adapter = _adapter(model, batch_size, outputs or "probabilities").take_dtype(X)
+    adapter = _adapter(model, batch_size, outputs or "probabilities", X)
     X = series_as_row(X)  # df.iloc[i]: one row
     X = numbers_inferred(in_column_order(X, getattr(representation, "names", None)))
     names = column_names(X)
