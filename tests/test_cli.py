@@ -732,6 +732,35 @@ def test_a_report_never_writes_over_the_users_files(tmp_path):
         assert done.returncode == 0, done.stderr
 
 
+def test_a_reader_that_stops_early_or_a_damaged_report_folder_costs_no_work(tmp_path):
+    """A closed pipe (| head -1) raised at the first status line and ended the run before
+    its report; a folder whose explanation.json was deleted was refused after all the work;
+    a folder given as --data "did not exist", a file as --out's parent "was not writable"."""
+    tabular_problem(tmp_path)
+    (tmp_path / "m.py").write_text("def f(x):\n    return x[:, :2] * 0 + 0.5\n")
+    base = ["explain", "--model", f"{tmp_path / 'm.py'}:f", "--sweeps", 20, "--components", 2]
+    base += ["--fit-data", tmp_path / "fit.npy", "--data", tmp_path / "data.npy"]
+    out = tmp_path / "report"
+    with open(tmp_path / "err.txt", "w") as err:
+        cmd = [sys.executable, "-m", "scrutiny.cli", *map(str, base), "--out", str(out)]
+        env = {**os.environ, "SCRUTINY_CACHE": str(tmp_path / "cache")}
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
+        proc.stdout.close()  # the reader is gone before the first line
+        assert proc.wait(timeout=600) == 0, (tmp_path / "err.txt").read_text()
+    assert (out / "index.html").is_file() and (out / "explanation.json").is_file()
+    (out / "explanation.json").unlink()
+    page = (out / "index.html").stat().st_mtime_ns
+    done = scrutiny(*base, "--quiet", "--out", out, cache=tmp_path / "cache")
+    assert done.returncode == 2, done.stderr
+    assert "explanation.npz exists without the explanation.json" in done.stderr
+    assert "give another --out or remove it" in done.stderr
+    assert (out / "index.html").stat().st_mtime_ns == page  # refused before any work
+    done = scrutiny(*base[:-1], tmp_path, "--out", tmp_path / "r2", cache=tmp_path / "cache")
+    assert done.returncode == 2 and f"{tmp_path} is a folder, not a file" in done.stderr
+    done = scrutiny(*base, "--out", tmp_path / "m.py" / "r3", cache=tmp_path / "cache")
+    assert done.returncode == 2 and "m.py is a file" in done.stderr
+
+
 def test_cli_without_a_command_explains_usage():
     done = scrutiny()
     assert done.returncode == 2 and "usage" in done.stderr
@@ -785,6 +814,7 @@ SCRUTINIZE = ["scrutinize", "--model", "m.onnx", "--fit-data", "f.npy", "--data"
         ([*SCRUTINIZE, "--class", "1", "--examples", "x"], "--examples: expected an integer"),
         ([*SCRUTINIZE, "--class", "1", "--mode", "global", "--samples", "50"], "--mode local or"),
         (["explain", *SCRUTINIZE[1:], "--samples", "50"], "perturbations per input: --mode"),
+        (["demo", "--seed", str(2**64)], "argument --seed: must be at most 18446744073709551615"),
     ],
 )
 def test_nonsense_numbers_are_refused_before_any_work(tmp_path, args, message):

