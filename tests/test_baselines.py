@@ -467,3 +467,26 @@ def test_a_baseline_leaves_the_dtype_of_an_explainers_model_as_it_was():
     seen.clear()
     ex.explain(X[:2], n_samples=20)
     assert set(seen) == {np.dtype(np.float64)}
+
+
+def test_the_chance_level_of_a_table_with_number_labels_asks_the_model_by_its_labels():
+    """random_explanation left out the column labels: a model reading columns 0, 1, 2 was
+    asked for "0", "1", "2" (KeyError) where the explanation it came from worked."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny import Explainer
+    from scrutiny.fidelity import deduction
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({0: rng.normal(size=100), 1: rng.normal(size=100)})
+    df[2] = rng.choice(["a", "b"], 100)  # names: the function is given tables
+
+    def by_label(frame):
+        z = 2 * frame[0] - frame[1] + np.where(frame[2] == "a", 1.0, -1.0)
+        p = 1 / (1 + np.exp(-np.asarray(z, float)))
+        return np.stack([1 - p, p], 1)
+
+    ex = Explainer(by_label, df, mode="local", n_samples=40, random_state=0, progress=False)
+    exp = ex.explain(df.iloc[:2])
+    chance = random_explanation(exp)
+    assert chance.meta["feature_labels"] == [0, 1, 2]
+    assert deduction(by_label, chance, ks=[1]).shape == (1, 2)

@@ -398,6 +398,16 @@ def test_a_probability_surrogate_past_1_is_measured_as_it_predicts(tmp_path):
     assert approximation_error(sure) == 0.0  # the default: the logit's sigmoid
     cut = Explanation(**{**vars(past), "surrogate_output": np.ones(len(past))})
     assert heldout_error(model, past, random_state=1) != heldout_error(model, cut, random_state=1)
+    # held out as at the input: predictions past 1 were cut to 1 there, and read 0 off
+    flat = Explanation(
+        **{**vars(past), "values": np.zeros_like(past.values), "target": np.ones(40, int)}
+    )
+    from scrutiny.models import ModelAdapter
+
+    sure_model = ModelAdapter(
+        lambda X: np.stack([np.zeros(len(X)), np.full(len(X), 40.0)], 1), outputs="logits"
+    )
+    assert heldout_error(sure_model, flat) == pytest.approx(0.09)
     past.save(tmp_path / "past")
     assert (Explanation.load(tmp_path / "past").surrogate_output == 1.09).all()
     pytest.importorskip("shap")

@@ -494,3 +494,14 @@ def test_the_neural_classifier_refuses_one_string_and_rows_of_ids():
         cnn.predict_proba("great food")
     with pytest.raises(TypeError, match="texts must be strings, got a ndarray"):
         cnn.predict(np.ones((2, 5)))
+
+
+def test_lemna_refuses_word_ids_which_name_words_in_the_order_the_encoder_met_them():
+    """LEMNA regresses on a token's id (a byte's value); a review's explanation changed
+    with the texts encoded before it (top-5 words: 'not', 'Unless', ... then 'flavor')."""
+    from scrutiny.baselines import lemna
+
+    enc = TextEncoder()
+    X = enc.encode(["great taste, never again", "awful"])
+    with pytest.raises(ValueError, match="lime_text or an Explainer in local mode"):
+        lemna(enc.wrap(word_model), X, "tokens", num_samples=20, progress=False)

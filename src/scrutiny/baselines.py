@@ -52,7 +52,7 @@ from scrutiny.representations import (
 from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.text import pieces
 
-_QUERY_META = ("outputs", "input_dtype", "feature_names", "categories")
+_QUERY_META = ("outputs", "input_dtype", "feature_names", "feature_labels", "categories")
 
 
 def random_explanation(explanation, random_state=0):
@@ -598,6 +598,12 @@ def lemna(
 
     adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation)
     _classifier(adapter, "lemna")
+    if getattr(adapter._call, "text_encoder", None) is not None:
+        raise ValueError(  # its explanation changed with the texts encoded before
+            "lemna regresses on each token's id, as its authors on a byte's value; a word's "
+            "id is a name the encoder gave in the order it met texts: explain texts with "
+            "lime_text or an Explainer in local mode"
+        )
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
