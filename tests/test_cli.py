@@ -970,6 +970,14 @@ def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):
     assert results["model_kind"] == "sklearn"
     assert results["model_accuracy_on_data"] > 0.9  # labels matched by name, not refused
     assert results["scrutiny"]["1"]["n_inputs"] == 3
+    # pictured and scrutinized inputs are named by their rows of --data, not among class 1's
+    y = np.load(tmp_path / "y.npy")
+    bees, rows = results["scrutiny"]["1"]["index"], results["explained_rows"]
+    assert len(bees) == 3 and (y[bees] == "bee").all()
+    assert (y[rows] == "bee").mean() > 0.5 and rows != list(range(len(rows)))
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert f"#{rows[0]}: class 1 (bee)" in page
+    assert "1 (bee)" in page.split("Surrogate diagnostics")[1]  # not 1 alone
     (tmp_path / "clf.joblib").write_bytes(b"\x80\x04pickle")
     done = scrutiny(
         *["explain", "--model", "clf.joblib", "--fit-data", "X.npy", "--data", "X.npy"],
@@ -1032,6 +1040,8 @@ def test_the_report_names_the_fits_whose_chains_did_not_meet():
     assert "did not meet" not in met and "1.090" in met
     apart = _diag_text({"0": row(1.02), "1": row(1.4), "2": row(None), "3": row(float("nan"))})
     assert "R-hat above 1.1, or none, for 1, 2, 3." in apart
+    named = _diag_text({"0": row(1.02), "1": row(1.4)}, names={"0": "0 (no)", "1": "1 (yes)"})
+    assert "R-hat above 1.1, or none, for 1 (yes)." in named and "\n 0 (no)  " in named
 
 
 def test_stored_fits_are_loaded_and_no_cache_fits_again(tmp_path):

@@ -301,6 +301,9 @@ def test_a_beeswarm_draws_every_input_in_the_rows_of_the_columns_that_matter():
     assert plots.beeswarm(mixed, target=1.0, ax=ax) is ax  # a whole float is a class
     same = plots._swarm(np.zeros(7))
     assert len(set(np.round(same, 9))) == 7  # equal contributions spread apart
+    assert np.abs(same).max() <= 0.4  # within the feature's row
+    pair = plots._swarm(np.array([0.0, 1e-9, 5.0]))  # one collision: near its row's line,
+    assert 0 < np.abs(pair).max() <= 0.08  # not 0.4 away, where it read as a row of its own
     plt.close(fig)
 
 

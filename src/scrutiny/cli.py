@@ -371,7 +371,8 @@ def run_scrutinize(args):
     if names != [str(c) for c in args.classes]:  # a classifier's labels: "2 (yes)"
         facts["class_names"] = names
     # pictured and deduction-tested: inputs called one of the classes (only those are fitted)
-    mine = X[np.isin(predicted, args.classes)]
+    rows = np.flatnonzero(np.isin(predicted, args.classes))
+    mine = X[rows]
     options = {"mode": args.mode, "n_samples": args.samples, "max_inputs": args.max_inputs}
     return explain_and_report(
         explainer,
@@ -389,6 +390,7 @@ def run_scrutinize(args):
             "options": options,
             "examples": args.examples,
         },
+        rows=rows[: args.examples],  # named by their rows of --data
     )
 
 

@@ -38,9 +38,20 @@ def status_printer(quiet=False):
 
 
 def explain_and_report(
-    explainer, X, out, title, facts, X_test=None, ks=None, seed=0, say=print, weakness=None
+    explainer,
+    X,
+    out,
+    title,
+    facts,
+    X_test=None,
+    ks=None,
+    seed=0,
+    say=print,
+    weakness=None,
+    rows=None,
 ):
-    """Explain X, run the deduction test (for a regression model, deletion) on the
+    """Explain X (``rows``: each one's row in the user's data, which names it as "#row";
+    default 0, 1, ...), run the deduction test (for a regression model, deletion) on the
     explanations of ``X_test`` (default: X),
     and write ``out``/index.html, results.json, one PNG per input and the explanation
     (explanation.npz + .json). With ``weakness`` (keyword arguments of
@@ -54,6 +65,7 @@ def explain_and_report(
 
     t0 = time.perf_counter()
     exp = explainer.explain(X)
+    rows = np.arange(len(exp)) if rows is None else np.asarray(rows).reshape(-1)
     say(
         f"explained {len(exp)} inputs in {exp.meta['seconds']:.1f} s "
         f"({exp.meta['model_queries']} model queries; fit {explainer.fit_seconds_:.1f} s, "
@@ -105,7 +117,7 @@ def explain_and_report(
         pictures.append(("overview.png", figure_png(fig)))
     for i in range(len(exp)):
         title_i = (
-            f"#{i}: {_target(explainer, exp.target[i])}, "
+            f"#{rows[i]}: {_target(explainer, exp.target[i])}, "
             f"component {exp.component[i]} "
             f"(p={exp.component_probability[i]:.2f})"
         )
@@ -138,6 +150,7 @@ def explain_and_report(
 
         weak_sections, weak_results = scrutiny_sections(explainer, seed=seed, say=say, **weakness)
     diag_rows, traces = _diagnostics(explainer, plt)
+    diag_names = {c: explainer.model.class_name(int(c)) for c in diag_rows}
     exp.save(f"{out}/explanation")
     results = {
         **facts,
@@ -150,6 +163,7 @@ def explain_and_report(
             "fits_loaded_from_cache": list(explainer.cached_fits_),
         },
         "explanations": exp.to_dict(k=20),
+        "explained_rows": rows.tolist(),
         test_name: {
             "n_inputs": len(test),
             "k": list(ks),
@@ -177,7 +191,7 @@ def explain_and_report(
         ),
         (f"Fidelity: feature {test_name} against random features", table, pcr_png),
         *weak_sections,
-        ("Surrogate diagnostics", _diag_text(diag_rows, regression), traces),
+        ("Surrogate diagnostics", _diag_text(diag_rows, regression, diag_names), traces),
     ]
     path = write_report(out, title, sections, results, also=EXPLANATION_FILES)
     say(f"report written to {path}")
@@ -210,18 +224,24 @@ def _target(explainer, c):
     return name if explainer.model.regression else f"class {name}"
 
 
-def _diag_text(rows, regression=False):
+def _diag_text(rows, regression=False, names=None):
+    """The diagnostics table, a row per fit (keyed by output column) named by ``names``
+    (a classifier's labels: "1 (yes)") or its column."""
     if not rows:  # each one's diagnostics are not kept
         return "local mode: one small surrogate per input, fitted and summarised"
+    names = {c: (names or {}).get(c, c) for c in rows}
     what = "output" if regression else "class"
-    lines = [f"{what}  occupied  R-hat(loglik)  ESS(loglik)  s/sweep"]
+    width = max(len(what), *map(len, names.values()))
+    lines = [f"{what:>{width}}  occupied  R-hat(loglik)  ESS(loglik)  s/sweep"]
     for c, r in rows.items():
         rhat, ess = _fmt(r["log_likelihood_rhat"], 3), _fmt(r["log_likelihood_ess"], 0)
         lines.append(
-            f"{c:>{len(what)}}  {r['occupied_components']:>8}  {rhat:>13}  {ess:>11}"
+            f"{names[c]:>{width}}  {r['occupied_components']:>8}  {rhat:>13}  {ess:>11}"
             f"  {r['seconds_per_sweep']:.4f}"
         )
-    apart = [c for c, r in rows.items() if not (r["log_likelihood_rhat"] or np.nan) <= RHAT_LIMIT]
+    apart = [
+        names[c] for c, r in rows.items() if not (r["log_likelihood_rhat"] or np.nan) <= RHAT_LIMIT
+    ]
     if apart:
         lines += [
             "",

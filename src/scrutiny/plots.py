@@ -357,7 +357,8 @@ def _value_colour(x):
 
 def _swarm(values, bins=60, width=0.4):
     """Vertical offsets that spread dots of like value: within each of ``bins`` bins of the
-    values' range, 0, +d, -d, +2d, ... in the order of the values, the widest at ``width``."""
+    values' range, 0, +d, -d, +2d, ... in the order of the values, the widest at ``width``
+    and d at most a fifth of it (a lone pair of dots read as a row of their own at 0.4)."""
     values = np.asarray(values, dtype=float)
     lo, hi = values.min(initial=0.0), values.max(initial=0.0)
     which = np.minimum(((values - lo) / ((hi - lo) or 1.0) * bins).astype(int), bins - 1)
@@ -368,7 +369,7 @@ def _swarm(values, bins=60, width=0.4):
         steps = np.arange(members.size)
         place[members] = np.where(steps % 2, -1.0, 1.0) * ((steps + 1) // 2)
     biggest = np.abs(place).max(initial=0.0)
-    return place * (width / biggest) if biggest > 0 else place
+    return place * min(width / biggest, width / 5) if biggest > 0 else place
 
 
 def _scale(explanation):

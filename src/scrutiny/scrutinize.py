@@ -225,6 +225,7 @@ class Scrutiny:
             "target_name": self.target_name or str(self.target),
             "k": list(self.ks),
             "n_inputs": len(self.index),
+            "index": self.index.tolist(),  # the rows of X scrutinized
             "model_accuracy": self.accuracy,
             "adversarial": self.adversarial.to_dict(),
             "pathological": {n: a.to_dict() for n, a in self.pathological.items()},
