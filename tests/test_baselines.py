@@ -446,6 +446,8 @@ def test_competitors_record_the_dtype_a_function_was_given_for_the_fidelity_test
     X32 = X.astype(np.float32)
     exp = kernel_shap(float32_only, X32, nsamples=100, progress=False)
     assert exp.meta["input_dtype"] == "float32"
+    own = kernel_shap(ModelAdapter(float32_only), X32, nsamples=100, progress=False)
+    assert own.meta["input_dtype"] == "float32"  # a user's own adapter, given no data yet
     for e in (exp, random_explanation(exp)):
         assert deduction(float32_only, e, ks=[3]).shape == (1, 3)
 

@@ -288,6 +288,9 @@ def test_an_explainer_fitted_on_a_gpu_loads_on_a_machine_without_one(tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match=r"Explainer.load\(\.\.\., device='cpu'\)"):
             Explainer.load(path, logistic)
+        with pytest.raises(RuntimeError) as asked:  # the caller's device, not the file's
+            Explainer.load(path, logistic, device="cuda:0")
+        assert "saved to fit" not in str(asked.value)
     back = Explainer.load(path, logistic, device="cpu")
     assert back.surrogate["device"] == "cpu"
     same(ex.explain(X[:20]), back.explain(X[:20]))

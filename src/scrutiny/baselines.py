@@ -640,12 +640,12 @@ def _lemna_perturbations(rng, n_present, num_samples):
 
 
 def _adapter(model, batch_size, outputs="probabilities", X=None):
-    """``model`` as a ModelAdapter: one given is used as it is, its outputs and batches'
-    dtype too (an explainer's ``model`` took float32 from a baseline's rows and queried in
-    float32 from then on); a new one gives a function batches in the dtype of ``X``."""
-    if isinstance(model, ModelAdapter):
-        return model
-    return ModelAdapter(model, outputs=outputs, batch_size=batch_size).take_dtype(X)
+    """``model`` as a ModelAdapter (one given is used as it is, its outputs too) that gives
+    a function batches in the dtype of ``X``, unless it was given data before (an
+    explainer's ``model``: its fit data's)."""
+    if not isinstance(model, ModelAdapter):
+        model = ModelAdapter(model, outputs=outputs, batch_size=batch_size)
+    return model.take_dtype(X)
 
 
 def _game_value(adapter, out, targets):

@@ -71,6 +71,7 @@ class ModelAdapter:
         # a plain function gets batches in the float dtype of the user's data (float32: a
         # torch module inside it refuses float64); None: float64
         self.input_dtype = None
+        self._dtype_taken = False  # from the first data given (float64 too), for good
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
         if self.kind == "sklearn" and outputs == "values" and hasattr(model, "predict_proba"):
             raise ValueError(
@@ -101,7 +102,11 @@ class ModelAdapter:
 
     def take_dtype(self, X):
         """Give a plain function its batches in the float dtype of the user's data ``X``
-        (an array of float32, say), unless one was taken before."""
+        (an array of float32, say), unless data were given before: an explainer's float64
+        fit data keep their dtype when a baseline is given its model and float32 rows."""
+        if self._dtype_taken:
+            return self
+        self._dtype_taken = True
         given = numpy_dtype(getattr(X, "dtype", None))  # an array's or a tensor's (a
         # DataFrame's columns have theirs)
         if given is not None and given.kind == "f" and given != np.float64:

@@ -117,6 +117,8 @@ def load_explainer(cls, path, model, overrides, device=None):
     try:  # the device later fits run on: the saved one may be another machine's GPU
         make_backend(surrogate.get("device", "cpu"), surrogate.get("dtype", "float64"))
     except (ImportError, RuntimeError) as exc:
+        if device is not None:  # the caller's, not the file's
+            raise
         raise type(exc)(
             f"{exc}: the explainer was saved to fit on device {surrogate.get('device')!r}; "
             "Explainer.load(..., device='cpu') explains with its saved fits here"
