@@ -21,9 +21,9 @@ from scrutiny._validation import job_count
 
 
 def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
-    """A ``DPMixtureRegression`` fitted to y (n,), censored at ``bounds``, or ``summarize``
-    of it; for y (n, R) a list of R, one per column, fitted together (``fit_responses``).
-    Imports inside: workers start clean."""
+    """A ``DPMixtureRegression`` fitted to y (n,), censored at ``bounds``, or
+    ``summarize(it, Z, y)``; for y (n, R) a list of R, one per column, fitted together
+    (``fit_responses``). Imports inside: workers start clean."""
     from threadpoolctl import threadpool_limits
 
     from scrutiny.surrogate import DPMixtureRegression
@@ -32,7 +32,8 @@ def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
     with threadpool_limits(1):
         fits = reg.fit_responses(Z, y, *bounds) if y.ndim == 2 else [reg.fit(Z, y, *bounds)]
     if summarize is not None:
-        fits = [summarize(f) for f in fits]
+        columns = y.T if y.ndim == 2 else [y]
+        fits = [summarize(f, Z, col) for f, col in zip(fits, columns, strict=True)]
     return fits if y.ndim == 2 else fits[0]
 
 
@@ -46,7 +47,7 @@ def fit_many(
     summarize=None,
 ):
     """Fit every ``(key, Z, y, settings)`` job; returns {key: fitted estimator, or
-    ``summarize(estimator)``, a module-level function run in the worker}.
+    ``summarize(estimator, Z, y)``, a module-level function run in the worker}.
 
     ``jobs`` may be a generator: it is consumed as workers free up (at most two jobs per
     worker wait), so the data of many fits is never in memory at once. One worker, or

@@ -928,13 +928,15 @@ def _of_texts(model, representation):
     return "tokens" if representation is None else representation
 
 
-def summarize_local(reg):
+def summarize_local(reg, Z, y):
     """What a local explanation keeps of its fit (in the worker, so that only these small
-    arrays travel back): the component of the unperturbed input (row 0), its posterior
-    probability, intercept, coefficients and their 95% intervals."""
+    arrays travel back): the component of the unperturbed input (row 0) and its posterior
+    probability; the intercept, coefficients and 95% intervals of the component holding
+    it, draw by draw (``row_posterior``: where chains split the perturbations otherwise,
+    the pooled component's halved an exactly linear model's effect)."""
     j = int(reg.labels_[0])
-    lower, upper = _intervals(reg, [j])
-    return j, reg.label_probabilities_[0, j], reg.intercept_[j], reg.coef_[j], lower[j], upper[j]
+    coef, intercept, lower, upper = reg.row_posterior(Z[0], y[0])
+    return j, reg.label_probabilities_[0, j], intercept, coef, lower, upper
 
 
 def _class_list(classes):

@@ -78,6 +78,25 @@ def test_assign_matches_training_labels_and_regimes(recovery):
     assert resp.shape == (50, 10) and np.allclose(resp.sum(axis=1), 1.0)
 
 
+def test_a_rows_posterior_is_its_components_where_its_regime_is_clear(recovery):
+    """Draw by draw, a row's full conditional weights the components; where every draw puts
+    it in one regime, that is the regime's posterior: its mean (to float32's rounding of the
+    stored draws) and its intervals (numpy's interpolated quantiles against the weighted
+    inverse distribution function: within a tenth of the narrowest interval)."""
+    model, Z, y, _, _, _ = recovery
+    lo, hi = model.coef_interval(0.95)
+    for i in range(4):
+        j = model.labels_[i]
+        coef, intercept, lower, upper = model.row_posterior(Z[i], y[i])
+        np.testing.assert_allclose(coef, model.coef_[j], rtol=0, atol=1e-4)
+        assert intercept == pytest.approx(model.intercept_[j], abs=1e-4)
+        width = (hi[j] - lo[j]).min()
+        np.testing.assert_allclose(lower, lo[j], rtol=0, atol=0.1 * width)
+        np.testing.assert_allclose(upper, hi[j], rtol=0, atol=0.1 * width)
+    with pytest.raises(ValueError, match="level must be in"):
+        model.row_posterior(Z[0], y[0], level=1.0)
+
+
 def test_component_predictions_fit_their_rows(recovery):
     model, Z, y, _, _, _ = recovery
     pred = model.predict_components(Z)[np.arange(len(y)), model.labels_]

@@ -13,6 +13,7 @@ from scrutiny._validation import as_float_matrix, as_float_vector, column_names,
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import check_run, check_seed, run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
+from scrutiny.surrogate.summaries import weighted_quantiles
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
 _ARGUMENT_PRIORS = frozenset({"n_components", "n_nets", "lambda1", "lambda2"})
@@ -308,32 +309,64 @@ class DPMixtureRegression:
         Z = self._check_Z(Z)
         lower, upper = self.censoring_
         y = as_float_vector(y, "y", n=Z.shape[0], lower=lower, upper=upper)
+        out = np.empty((Z.shape[0], self.coef_draws_.shape[1]))
+        for lo in range(0, Z.shape[0], batch_size):
+            batch = slice(lo, lo + batch_size)
+            out[batch] = self._draw_responsibilities(Z[batch], y[batch]).mean(axis=1)
+        return out
+
+    def _draw_responsibilities(self, Z, y, held_only=False):
+        """(n, D, J): each row's full conditional over the components in each stored draw
+        (of the components that held rows in it, if ``held_only``)."""
+        lower, upper = self.censoring_
         D, J, p = self.coef_draws_.shape
-        W = self.coef_draws_.reshape(D * J, p).T
         log_w = np.log(np.maximum(self.weights_draws_, 1e-300))
         s2 = self.noise_var_draws_
-        out = np.empty((Z.shape[0], J))
-        with np.errstate(over="ignore", invalid="ignore"):  # handled below
-            for lo in range(0, Z.shape[0], batch_size):
-                zb = Z[lo : lo + batch_size].astype(np.float32)
-                mu = (zb @ W).reshape(-1, D, J) + self.intercept_draws_
-                yb = y[lo : lo + batch_size, None, None]
-                sd = np.sqrt(s2)
-                # (res / sd)^2, not res^2 / s2: at large scales an empty component's prior
-                # draws overflow both to inf, and inf / inf made the row NaN
-                logp = log_w - 0.5 * np.log(2 * np.pi * s2) - 0.5 * ((yb - mu) / sd) ** 2
-                # log_ndtr of the censored rows only: of every row, it took a third of the time
-                low, high = yb[:, 0, 0] <= lower, yb[:, 0, 0] >= upper
-                logp[low] = log_w + log_ndtr((lower - mu[low]) / sd)
-                logp[high] = log_w + log_ndtr((mu[high] - upper) / sd)
-                # an empty component's prior draw can pass float32's range in the
-                # stored coefficients (a vague noise prior): inf - inf is NaN, and such a
-                # draw explains no response: density 0
-                logp[~np.isfinite(logp)] = -np.inf
-                logp -= logp.max(axis=2, keepdims=True)
-                prob = np.exp(logp)
-                out[lo : lo + batch_size] = (prob / prob.sum(axis=2, keepdims=True)).mean(axis=1)
-        return out
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # handled below
+            mu = (Z.astype(np.float32) @ self.coef_draws_.reshape(D * J, p).T).reshape(-1, D, J)
+            mu = mu + self.intercept_draws_
+            yb = y[:, None, None]
+            sd = np.sqrt(s2)
+            # (res / sd)^2, not res^2 / s2: at large scales an empty component's prior
+            # draws overflow both to inf, and inf / inf made the row NaN
+            logp = log_w - 0.5 * np.log(2 * np.pi * s2) - 0.5 * ((yb - mu) / sd) ** 2
+            # log_ndtr of the censored rows only: of every row, it took a third of the time
+            low, high = yb[:, 0, 0] <= lower, yb[:, 0, 0] >= upper
+            logp[low] = log_w + log_ndtr((lower - mu[low]) / sd)
+            logp[high] = log_w + log_ndtr((mu[high] - upper) / sd)
+            # an empty component's prior draw can pass float32's range in the stored
+            # coefficients (a vague noise prior): inf - inf is NaN, and such a draw
+            # explains no response: density 0
+            logp[~np.isfinite(logp)] = -np.inf
+            if held_only:
+                logp[:, self.counts_draws_ == 0] = -np.inf
+            logp -= logp.max(axis=2, keepdims=True)
+            prob = np.exp(logp)
+            return prob / prob.sum(axis=2, keepdims=True)
+
+    def row_posterior(self, z, y, level=0.95):
+        """The coefficients of the component that holds one row (z (p,), y): their posterior
+        mean, the intercept's, and equal-tailed ``level`` intervals of the coefficients. In
+        each stored draw the components that held rows are weighted by the row's full
+        conditional there, so that no labelling is needed: ``coef_[assign(z, y)]`` pools
+        one component across chains, and where chains split the rows differently it
+        averaged the row's own regime with another's (a local fit's input sat in half its
+        draws in a component of other rows: its effect halved)."""
+        self._check_fitted()
+        z = self._check_Z(np.asarray(z, dtype=float).reshape(1, -1))
+        lower, upper = self.censoring_
+        y = as_float_vector(np.reshape(y, -1), "y", n=1, lower=lower, upper=upper)
+        if not 0 < level < 1:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        prob = self._draw_responsibilities(z, y, held_only=True)[0]  # (D, J)
+        which = prob > 0
+        weight = prob[which] / prob.shape[0]
+        coef = self.coef_draws_[which].astype(np.float64)
+        mean = weight @ coef
+        intercept = float(weight @ self.intercept_draws_[which])
+        q = [(1 - level) / 2, (1 + level) / 2]
+        lo, hi = weighted_quantiles(coef, weight, q)
+        return mean, intercept, lo, hi
 
     def assign(self, Z, y):
         """(n,) component of each row given its response, by posterior responsibility."""

@@ -22,6 +22,21 @@ def match_labels(reference_counts, counts):
     return perm
 
 
+def weighted_quantiles(values, weights, q):
+    """Quantiles ``q`` of each column of ``values`` (N, p) with draw ``weights`` (N,): at
+    the first value whose cumulative weight reaches q (the weighted inverse distribution
+    function; equal weights give numpy's "inverted_cdf")."""
+    order = np.argsort(values, axis=0, kind="stable")
+    cum = np.cumsum(weights[order], axis=0)
+    cum /= cum[-1]
+    out = []
+    for level in q:
+        at = np.minimum((cum < level).sum(axis=0), len(values) - 1)  # per column
+        rows = np.take_along_axis(order, at[None], axis=0)
+        out.append(np.take_along_axis(values, rows, axis=0)[0])
+    return out
+
+
 class ThinningBuffer:
     """Keeps at most ``capacity`` evenly spaced draws, whatever the number offered.
 
