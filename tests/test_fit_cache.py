@@ -186,3 +186,33 @@ def test_how_a_fit_runs_is_not_part_of_its_key():
     key = fit_key(Z, y, {"n_sweeps": 5}, (None, None))
     assert fit_key(Z, y, {"n_sweeps": 5, "n_jobs": 1, "progress": False}, (None, None)) == key
     assert fit_key(Z, y, {"n_sweeps": 6}, (None, None)) != key
+
+
+def test_a_damaged_entry_is_a_miss_and_an_unseeded_explainer_caches_nothing(tmp_path, monkeypatch):
+    """A zip index whose flag says "encrypted" raised RuntimeError from np.load, on every run
+    until the entry was removed by hand; random_state=None wrote entries no run could load."""
+    import zipfile
+
+    from scrutiny import Explainer
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    X = np.random.default_rng(0).normal(size=(200, 4))
+
+    def model(X):
+        p = 1 / (1 + np.exp(-2 * X[:, 0]))
+        return np.stack([1 - p, p], axis=1)
+
+    kw = {"surrogate": {"n_sweeps": 20, "n_components": 2}, "progress": False, "n_jobs": 1}
+    first = Explainer(model, X, cache_fits=True, random_state=0, **kw).fit()
+    (npz,) = (tmp_path / "fits").glob("*.npz")
+    data = bytearray(npz.read_bytes())
+    data[zipfile.ZipFile(npz).start_dir + 8] ^= 1  # the first member: "encrypted"
+    npz.write_bytes(bytes(data))
+    again = Explainer(model, X, cache_fits=True, random_state=0, **kw).fit()
+    assert again.cached_fits_ == []  # refitted, and written over
+    np.testing.assert_array_equal(again.explain(X[:3]).values, first.explain(X[:3]).values)
+    assert Explainer(model, X, cache_fits=True, random_state=0, **kw).fit().cached_fits_
+    with pytest.warns(UserWarning, match="cache_fits needs a random_state"):
+        unseeded = Explainer(model, X, cache_fits=True, **kw)
+    unseeded.fit()
+    assert len(list((tmp_path / "fits").glob("*.npz"))) == 1

@@ -118,3 +118,33 @@ def test_the_model_is_called_with_its_main_module_whole():
     kw = {"surrogate": {"n_sweeps": 10, "n_components": 2}, "progress": False, "n_jobs": 2}
     Explainer(model, X, mode="local", n_samples=30, random_state=0, **kw).explain(X[:4])
     assert seen and all(s == had for s in seen)
+
+
+def test_one_job_runs_a_large_fits_chains_in_this_process(monkeypatch):
+    """n_jobs=1 did not reach a global fit's own chains: one large enough (MNIST pixels by
+    default) ran one process per chain, as n_jobs=2 does; and job counts are the cores
+    this process may run on, not the machine's (taskset: 2 workers on 1 core)."""
+    import multiprocessing.context
+
+    import scrutiny.surrogate.driver as driver
+    from scrutiny._validation import job_count
+
+    monkeypatch.setattr(driver, "PROCESS_MIN_WORK", 1e5)  # this fit counts as large
+    started = []
+    spawn = multiprocessing.context.SpawnProcess._Popen
+    monkeypatch.setattr(
+        multiprocessing.context.SpawnProcess,
+        "_Popen",
+        staticmethod(lambda process: (started.append(process.name), spawn(process))[1]),
+    )
+    kw = {"progress": False, "random_state": 0, "surrogate": {"n_sweeps": 20, "n_components": 3}}
+    one = Explainer(Recorded(), X, n_jobs=1, **kw).fit([0])
+    assert started == []
+    two = Explainer(Recorded(), X, n_jobs=2, **kw).fit([0])
+    assert len(started) >= 1  # so the count above would see them
+    # the same fit (class 0's: other classes' would be fitted in workers, where the
+    # patched size does not reach)
+    same = [ex.explain(X[:3], target=0).values for ex in (one, two)]
+    np.testing.assert_array_equal(*same)
+    if hasattr(os, "sched_getaffinity"):
+        assert job_count(None) == len(os.sched_getaffinity(0))

@@ -59,7 +59,8 @@ def fit_many(
     bar = tqdm(total=total, desc=desc, disable=not progress or (total is not None and total < 2))
     results = {}
     if workers <= 1:
-        for key, Z, y, settings in jobs:
+        for key, Z, y, settings in jobs:  # n_jobs=1: its chains in this process too
+            settings = {"n_jobs": n_jobs, **settings}
             results[key] = fit_surrogate(Z, y, settings, bounds, summarize)
             bar.update()
         bar.close()

@@ -227,7 +227,9 @@ def job_count(n_jobs):
     """Processes or threads to use for ``n_jobs``: None = one per core, -1 = all cores and
     -2 all but one (scikit-learn's and joblib's convention); 0, fractions and bools are
     refused, so that no setting silently runs everything in one process."""
-    cores = os.cpu_count() or 1
+    # the cores this process may run on (taskset, cgroups, SLURM), not the machine's
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
     if n_jobs is None:
         return cores
     whole = isinstance(n_jobs, int | np.integer) and not isinstance(n_jobs, bool | np.bool_)

@@ -337,6 +337,13 @@ class Explainer:
         self._fit_log_proba = None
         self.n_classes_ = None  # the model's, once it was queried on the fit data
         self.cache_fits = bool(cache_fits)
+        if self.cache_fits and random_state is None:  # a fresh seed: a key never met again
+            warnings.warn(
+                "cache_fits needs a random_state: without one each explainer draws a fresh "
+                "seed, so no stored fit would ever be loaded again; fits are not cached",
+                stacklevel=2,
+            )
+            self.cache_fits = False
         self.cached_fits_ = []
         self.surrogates_ = {}
         self._intervals_ = {}
