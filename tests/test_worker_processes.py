@@ -148,3 +148,27 @@ def test_one_job_runs_a_large_fits_chains_in_this_process(monkeypatch):
     np.testing.assert_array_equal(*same)
     if hasattr(os, "sched_getaffinity"):
         assert job_count(None) == len(os.sched_getaffinity(0))
+
+
+def test_a_workers_warnings_reach_the_caller():
+    """A fit's warning in a worker went to that worker's stderr: no filter or
+    catch_warnings of the caller saw it (2 caught with n_jobs=1, 0 with n_jobs=2)."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    far, W = rng.normal(size=(200, 6)) + 50.0, rng.normal(size=(6, 7))
+
+    def seven(rows):  # seven classes: two blocks of fits, one per worker
+        z = (rows - 50) @ W
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    kw = {"baseline": 0.0, "progress": False, "random_state": 0}
+    kw["surrogate"] = {"n_sweeps": 20, "n_components": 3}
+    caught = {}
+    for n_jobs in (1, 2):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            Explainer(seven, far, n_jobs=n_jobs, **kw).fit()
+        caught[n_jobs] = sorted(str(w.message) for w in seen if "lie far from 0" in str(w.message))
+    assert caught[1] and caught[2] == caught[1]

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 
@@ -71,7 +72,9 @@ def fit_many(
     def collect():
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for fut in done:
-            results[pending.pop(fut)] = fut.result()
+            results[pending.pop(fut)], warned = fut.result()
+            for message, category in warned:  # here, where a caller can catch them
+                warnings.warn(message, category, stacklevel=3)
             bar.update()
 
     pool = ProcessPoolExecutor(
@@ -83,7 +86,7 @@ def fit_many(
                 collect()
             quiet = {**settings, "n_jobs": 1, "progress": False}
             with main_not_rerun():  # a submit may start a worker
-                pending[pool.submit(fit_surrogate, Z, y, quiet, bounds, summarize)] = key
+                pending[pool.submit(_fit_noting_warnings, Z, y, quiet, bounds, summarize)] = key
         while pending:
             collect()
     except BaseException:  # a fit failed, or Ctrl-C: no fit left running, none queued
@@ -94,6 +97,16 @@ def fit_many(
     pool.shutdown(wait=True)
     bar.close()
     return results
+
+
+def _fit_noting_warnings(*args):
+    """In a worker: ``fit_surrogate``'s result and the warnings it raised, as (message,
+    category) pairs for the parent to raise again (a worker's own went to its stderr,
+    where no caller's filter or catch_warnings reaches)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit_surrogate(*args)
+    return result, [(str(w.message), w.category) for w in caught]
 
 
 def exit_with(parent, every=1.0):
