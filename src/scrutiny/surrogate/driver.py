@@ -245,11 +245,18 @@ def _in_batch(args, bar, backend):
         return _run_chain(*args[0], report, n_chains=len(args))
 
 
+class _Stopped(Exception):
+    """Ends a chain in a thread once the caller has stopped waiting (Ctrl-C, another
+    chain's error): leaving the pool waited for every chain to run to its end."""
+
+
 def _in_threads(args, n_jobs, bar, backend):
-    lock = threading.Lock()
+    lock, stop = threading.Lock(), threading.Event()
 
     def run_one(c):
         def report(t, info):
+            if stop.is_set():
+                raise _Stopped
             with lock:
                 bar.update(1)
                 if c == 0 and t % 10 == 0:
@@ -258,10 +265,16 @@ def _in_threads(args, n_jobs, bar, backend):
         return _run_chain(*args[c], report)[0]
 
     with _one_thread(backend):  # the cores go to the chains
-        if n_jobs > 1:
-            with ThreadPoolExecutor(n_jobs) as pool:
-                return list(pool.map(run_one, range(len(args))))
-        return [run_one(c) for c in range(len(args))]
+        if n_jobs <= 1:
+            return [run_one(c) for c in range(len(args))]
+        pool = ThreadPoolExecutor(n_jobs)
+        try:
+            return list(pool.map(run_one, range(len(args))))
+        except BaseException:
+            stop.set()  # the others end at their next sweep, the queued never start
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _chain_process(messages, c, args, parent):
