@@ -237,6 +237,32 @@ def test_a_mirrored_fit_reports_the_centre_and_bounds_of_minus_y(small):
         assert getattr(mirrored, name) == pytest.approx(getattr(direct, name), rel=1e-12)
 
 
+def test_a_mirrored_fit_gives_a_rows_posterior_of_minus_y(small):
+    """row_posterior passed through to the fit of y: weighted against +y and not negated,
+    class 0's coefficients of a binary model read 1.19 where -0.0008 is right."""
+    from scrutiny.surrogate.mirror import MirroredRegression
+
+    Z, y = small
+    fit = quick().fit(Z, y)
+    coef, intercept, lower, upper = fit.row_posterior(Z[0], y[0])
+    m_coef, m_intercept, m_lower, m_upper = MirroredRegression(fit).row_posterior(Z[0], -y[0])
+    np.testing.assert_array_equal(m_coef, -coef)
+    assert m_intercept == -intercept
+    np.testing.assert_array_equal(m_lower, -upper)
+    np.testing.assert_array_equal(m_upper, -lower)
+
+
+def test_equal_weights_give_numpys_inverted_cdf_quantiles():
+    """5 of 200 equal weights summed to just below 0.025: the lower end moved up a draw."""
+    from scrutiny.surrogate.summaries import weighted_quantiles
+
+    for n in (200, 1000, 37):
+        v = np.random.default_rng(n).normal(size=(n, 3))
+        got = weighted_quantiles(v, np.full(n, 1.0 / n), [0.025, 0.5, 0.975])
+        for level, q in zip((0.025, 0.5, 0.975), got, strict=True):
+            np.testing.assert_array_equal(q, np.quantile(v, level, axis=0, method="inverted_cdf"))
+
+
 def test_bad_priors_are_named_before_sampling(small):
     Z, y = small
     with pytest.raises(ValueError, match=r"set \['n_components'\] as arguments"):

@@ -59,3 +59,7 @@ class MirroredRegression:
     def coef_interval(self, level=0.95, components=None):
         lower, upper = self.regression.coef_interval(level, components)
         return -upper, -lower
+
+    def row_posterior(self, z, y, level=0.95):
+        coef, intercept, lower, upper = self.regression.row_posterior(z, -np.asarray(y), level)
+        return -coef, -intercept, -upper, -lower
