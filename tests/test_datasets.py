@@ -111,6 +111,14 @@ def test_a_split_refuses_what_cannot_be_split():
             split(X, y, n_train=n)
     with pytest.raises(ValueError, match="X has 10 rows and labels 5: they must pair"):
         split(X, y[:5])
+    # each row keeps its own label: a shuffled Series was taken by its index labels
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"x": X[:, 0], "label": y}).sample(frac=1, random_state=3)
+    parts = split(frame[["x"]], frame["label"], n_train=7)
+    for rows, labels in (parts[:2], parts[2:]):
+        np.testing.assert_array_equal(rows["x"].to_numpy(), 2 * labels.to_numpy())
+    lists = split(X.tolist(), y.tolist(), n_train=7)
+    np.testing.assert_array_equal(lists[0][:, 0], 2 * lists[1])
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path):

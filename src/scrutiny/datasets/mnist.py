@@ -64,4 +64,10 @@ def split(X, labels, n_train=4000, seed=0):
         raise ValueError(f"n_train must be a whole number in 1..{len(X) - 1}, got {n_train!r}")
     order = np.random.default_rng(seed).permutation(len(X))
     train, test = order[:n_train], order[n_train:]
-    return X[train], labels[train], X[test], labels[test]
+    return _rows(X, train), _rows(labels, train), _rows(X, test), _rows(labels, test)
+
+
+def _rows(a, at):
+    """Rows ``at`` of ``a`` by position: a pandas object's too (taken by its index labels,
+    a shuffled Series paired every row with another's label), or a list's."""
+    return a.iloc[at] if hasattr(a, "iloc") else np.asarray(a)[at]
