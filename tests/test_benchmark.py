@@ -12,10 +12,14 @@ def test_donors_are_test_inputs_not_explained_whatever_the_number_explained():
     """200 explained of 10,000 (the default): test inputs 200-999, as published. 1,000 or
     more explained (Fashion-MNIST's --n-test 2000) left no donor at all, and 999 only one."""
     X_fit, X_test = np.arange(4000) + 0.5, np.arange(10000)
-    np.testing.assert_array_equal(donor_pool(X_fit, X_test, 200), np.arange(200, 1000))
-    np.testing.assert_array_equal(donor_pool(X_fit, X_test, 2000), np.arange(2000, 2800))
-    np.testing.assert_array_equal(donor_pool(X_fit, X_test[:1000], 999), X_fit[-1000:])
-    np.testing.assert_array_equal(donor_pool(X_fit, X_test[:1000], 1000), X_fit[-1000:])
+    np.testing.assert_array_equal(donor_pool(X_fit, X_test, 200, 1000), np.arange(200, 1000))
+    np.testing.assert_array_equal(donor_pool(X_fit, X_test, 2000, 1000), np.arange(2000, 2800))
+    # too few test inputs left: training inputs past those fitted on (the last 1,000 of
+    # them were the fit's own with --n-fit above 3,000)
+    np.testing.assert_array_equal(donor_pool(X_fit, X_test[:1000], 999, 1000), X_fit[1000:2000])
+    np.testing.assert_array_equal(donor_pool(X_fit, X_test[:1000], 1000, 3500), X_fit[3500:])
+    with pytest.raises(ValueError, match="at least 100 are needed"):
+        donor_pool(X_fit, X_test[:1000], 1000, 3950)
 
 
 @pytest.mark.parametrize(
@@ -26,6 +30,7 @@ def test_donors_are_test_inputs_not_explained_whatever_the_number_explained():
         ("fashion", 60001, 200, "--n-fit 60001: fashion has 60000 training"),
         ("fashion", 1000, 10001, "--n-test 10001: fashion has 10000 test"),
         ("mnist", 1000, 200, "--paper-k 785: mnist's images have 784 pixels"),
+        ("mnist", 3950, 950, "--n-test 950 with --n-fit 3950 leave 50 test inputs and 50"),
     ],
 )
 def test_more_inputs_than_the_task_has_are_refused_before_any_work(

@@ -67,12 +67,20 @@ def load_task(name, seed=0, progress=True):
     raise ValueError(f"unknown task {name!r}: choose 'mnist' or 'fashion'")
 
 
-def donor_pool(X_fit, X_test, n_test, size=800):
+def donor_pool(X_fit, X_test, n_test, n_fit, size=800):
     """Augmentation's hosts: up to ``size`` test inputs after the ``n_test`` explained (test
-    digits 200-999 by default), or, when fewer than 100 are left, the last 1,000 of
-    ``X_fit`` (the global fits take its first)."""
+    digits 200-999 by default), or, when fewer than 100 are left, up to 1,000 of ``X_fit``
+    past the ``n_fit`` the global fits take (never a digit they were fitted on)."""
     rest = X_test[n_test : n_test + size]
-    return rest if len(rest) >= 100 else X_fit[-1000:]
+    if len(rest) >= 100:
+        return rest
+    spare = X_fit[n_fit:][:1000]
+    if len(spare) < 100:
+        raise ValueError(
+            f"--n-test {n_test} with --n-fit {n_fit} leaves {len(rest)} test inputs and "
+            f"{len(spare)} training ones to host augmentation: at least 100 are needed"
+        )
+    return spare
 
 
 def run_benchmark(args):
@@ -171,6 +179,12 @@ def run_benchmark(args):
     ):
         if n > have:  # refused, not cut short under results claiming n
             raise ValueError(f"{option} {n}: {args.task} has {have} {what} inputs")
+    hosts = (n_test - args.n_test, n_train - args.n_fit)  # donor_pool's choice, before work
+    if hosts[0] < 100 and hosts[1] < 100:
+        raise ValueError(
+            f"--n-test {args.n_test} with --n-fit {args.n_fit} leave {hosts[0]} test inputs "
+            f"and {hosts[1]} training ones to host augmentation: at least 100 are needed"
+        )
     too_many = [k for k in args.paper_k if k > PIXELS]
     if too_many:  # refused, not cut to the image under a column claiming k
         raise ValueError(f"--paper-k {too_many[0]}: {args.task}'s images have {PIXELS} pixels")
@@ -178,7 +192,7 @@ def run_benchmark(args):
     model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
     adapter = ModelAdapter(model, outputs="logits", batch_size=512)
     X_pool, y_pool = X_test[:1000], y_test[:1000]  # scrutinized with, after the benchmark
-    donors = donor_pool(X_fit, X_test, args.n_test)
+    donors = donor_pool(X_fit, X_test, args.n_test, args.n_fit)
     X_fit, X_test = X_fit[: args.n_fit], X_test[: args.n_test]
     ks = [k for k in K_GRID if k <= int(np.prod(X_test.shape[1:]))]
     say(f"{args.task}: {facts['model']}, test accuracy {facts['test_accuracy']:.3f}")
