@@ -729,6 +729,23 @@ def test_images_of_0_255_are_explained_as_the_same_images_of_0_1(tmp_path):
     darker = (X255 // 3).astype(np.uint8)  # uint8 up to 85: 8-bit pixels still (it was 85)
     assert Explainer(model, darker, **kw).representation.scale[0] == 255.0
     np.testing.assert_allclose(on_grey.explain(X255[:5]).values, half.values, atol=1e-9)
+    # guided and local mode seed an image's perturbations by its pixels in [0, 1], channels
+    # last: the same image of 0-255, or channels first, was keyed apart (values a third off)
+    for own, asked in (({}, {"mode": "guided", "n_samples": 30}), ({"mode": "local"}, {})):
+        own = own and {**own, "n_samples": 30}
+        a = Explainer(model, X01, **own, **kw).explain(X01[:3], **asked)
+        b = Explainer(lambda x: model(np.asarray(x) / 255.0), X255, **own, **kw)
+        np.testing.assert_allclose(b.explain(X255[:3], **asked).values, a.values, atol=1e-9)
+    rgb = np.repeat(X01[..., None], 3, axis=-1)  # (8, 8, 3), and the same channels first
+
+    def grey_of(x):
+        x = np.asarray(x)
+        return model(x.mean(axis=-1) if x.shape[-1] == 3 else x.mean(axis=1))
+
+    last = Explainer(grey_of, rgb, **kw).explain(rgb[:3], mode="guided", n_samples=30)
+    first_rgb = rgb.transpose(0, 3, 1, 2)
+    first = Explainer(grey_of, first_rgb, **kw).explain(first_rgb[:3], mode="guided", n_samples=30)
+    np.testing.assert_allclose(first.values.transpose(0, 2, 3, 1), last.values, atol=1e-9)
 
 
 def test_an_adapter_set_up_for_other_columns_or_levels_is_refused():

@@ -884,8 +884,16 @@ class Explainer:
         their text: the ids depend on which texts the encoder met first, and the trailing
         zeros on the longest text encoded beside it."""
         encoder = getattr(self.model._call, "text_encoder", None)
+        rep = self.representation
         if encoder is not None:
             content = encoder.decode(x[None])[0].encode("utf-8", "surrogatepass")
+        elif rep.kind == "image":  # in [0, 1], channels last: as the explainer reads it
+            # (an image of 0-255 and its copy in [0, 1], channels first or last, were
+            # keyed apart, and their guided explanations differed by a third)
+            x = np.asarray(x, dtype=np.float64) / float(rep.scale.reshape(-1)[0])
+            if rep.channel_axis == 0:
+                x = np.moveaxis(x, 0, -1)
+            content = np.ascontiguousarray(x).tobytes()
         else:
             content = np.ascontiguousarray(x).tobytes()
         return zlib.crc32(content)
