@@ -484,3 +484,28 @@ def test_the_protocols_chance_levels_are_in_the_images_unit():
     assert a["random augmentation"].mean() > 0  # a chance level, not a no-op
     given = paper_protocol(model255, scaled, NEGATIVES * 255, k=3, n_boot=5, noise=(7.65, 2.55))
     np.testing.assert_array_equal(given["random synthetic"], b["random synthetic"])  # as given
+
+
+def test_nan_given_to_a_test_is_named_not_blamed_on_the_model():
+    """NaN in donors, negatives, a baseline or random_value reached the model, whose
+    'non-finite values' error was then blamed on it (or a model taking NaN ran on them);
+    the errors of a random explanation, which has no surrogate, read NaN."""
+    from scrutiny.baselines import random_explanation
+
+    exp = additive("logit")
+    donors = X.copy()
+    donors[5, 1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"donors hold NaN or inf \(the first in row 5\)"):
+        augmentation(model, exp, donors, ks=[3])
+    one = exp[exp.target == 0]  # the protocol tests one class at a time
+    with pytest.raises(ValueError, match="negatives hold NaN"):
+        paper_protocol(model, one, donors, k=3, n_boot=2)
+    with pytest.raises(ValueError, match="random_value must be a finite number"):
+        paper_protocol(model, one, X, k=3, n_boot=2, random_value=np.nan)
+    with pytest.raises(ValueError, match="baseline hold NaN or inf"):
+        Explanation(**{**vars(exp), "baseline": np.nan})
+    chance = random_explanation(exp)
+    with pytest.raises(ValueError, match="random explanations have no surrogate output"):
+        approximation_error(chance)
+    with pytest.raises(ValueError, match="random explanations have no surrogate output"):
+        heldout_error(model, chance)

@@ -732,3 +732,18 @@ def test_job_and_batch_counts_are_whole_and_negative_jobs_count_back_from_the_co
         Explainer(lambda X: np.full((len(X), 2), 0.5), Z, n_jobs=0.5)
     with pytest.raises(ValueError, match="batch_size must be a whole number"):
         ModelAdapter(lambda X: np.full((len(X), 2), 0.5), batch_size=2.5)
+
+
+def test_a_model_writing_every_batch_into_one_buffer_gives_each_row_its_own_output():
+    """The outputs were kept as the model's own array: a model reusing one buffer (a
+    TFLite tensor view) overwrote the batches before, 44 of 300 rows read another's."""
+    buffer = np.empty(256)
+
+    def into_buffer(rows):
+        out = buffer[: len(rows)]
+        out[:] = np.asarray(rows) @ [2.0, 1.0, -0.5]
+        return out
+
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    got = ModelAdapter(into_buffer, outputs="values", batch_size=256).responses(X)
+    np.testing.assert_allclose(got.reshape(-1), X @ [2.0, 1.0, -0.5])

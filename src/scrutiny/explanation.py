@@ -103,6 +103,9 @@ class Explanation:
         self.inputs = np.asarray(self.inputs, dtype=np.float64)
         self.coefficients = np.asarray(self.coefficients, dtype=np.float64)
         self.baseline = np.broadcast_to(np.asarray(self.baseline, dtype=np.float64), shape).copy()
+        for name in ("inputs", "baseline"):  # the fidelity tests would ask the model of NaN
+            if not np.isfinite(getattr(self, name)).all():
+                raise ValueError(f"{name} hold NaN or inf: the explained inputs are numbers")
         for name in ("lower", "upper"):
             v = getattr(self, name)
             v = np.full(self.values.shape, np.nan) if v is None else v

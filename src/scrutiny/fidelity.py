@@ -185,6 +185,8 @@ def paper_protocol(
     if noise.shape != (2,) or not np.isfinite(noise).all() or noise[1] < 0:
         raise ValueError(f"noise must be (mean, standard deviation >= 0), got {noise.tolist()}")
     random_value = unit * 1.0 if random_value is None else float(random_value)
+    if not np.isfinite(random_value):
+        raise ValueError(f"random_value must be a finite number, got {random_value}")
     top = explanation.top(k)
     N = _rows(negatives, "negatives", explanation)
     N = N[adapter.predict(N.reshape(-1, *shape)) != c]
@@ -242,12 +244,24 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
     return lo, hi
 
 
+def _require_surrogate(explanation, test, model_too=True):
+    """Refuses explanations with no surrogate output to measure (random ones), or no
+    model logit beside it (``model_too``): the error read NaN."""
+    kept = ("surrogate_output", "model_logit") if model_too else ("surrogate_output",)
+    if any(np.isnan(np.asarray(getattr(explanation, n), dtype=np.float64)).any() for n in kept):
+        raise ValueError(
+            f"{explanation.method} explanations have no surrogate output or model logit for "
+            f"{test} to compare"
+        )
+
+
 def approximation_error(explanation):
     """RMSE on the probability scale between the model and the explanation's surrogate at
     the explained inputs: the model's probability against the surrogate's (its logit's
     sigmoid, or LIME's and KernelSHAP's own output, uncut: a linear fit's 1.09 is 0.09
     off); for a regression model (``meta["outputs"] == "values"``), in the output's own
     units."""
+    _require_surrogate(explanation, "approximation_error")
     if explanation.meta.get("outputs") == "values":
         gap = np.asarray(explanation.model_logit) - np.asarray(explanation.surrogate_output)
         return float(np.sqrt(np.mean(gap**2)))
@@ -268,6 +282,7 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     Values are on the scale of ``meta["scale"]``: "logit" (the class logit, scrutiny's)
     or "probability" (LIME's and KernelSHAP's); a regression model's (``meta["outputs"]
     == "values"``) are in its own units, and so is the error."""
+    _require_surrogate(explanation, "heldout_error", model_too=False)
     adapter = _adapter(model, batch_size, explanation)
     scale = "value" if adapter.regression else explanation.meta.get("scale", "logit")
     if scale not in ("logit", "probability", "value"):
@@ -362,6 +377,9 @@ def _rows(inputs, name, explanation):
         raise TypeError(f"{name} must be numbers ({exc}): pass {how}") from None
     if A.ndim == 0 or len(A) == 0:
         raise ValueError(f"{name} must be a non-empty batch of inputs, got shape {A.shape}")
+    if not np.isfinite(A).all():  # the model was blamed for them, or asked about them
+        row = int(np.argwhere(~np.isfinite(A.reshape(len(A), -1)))[0][0])
+        raise ValueError(f"{name} hold NaN or inf (the first in row {row}): inputs are numbers")
     if A.shape[1:] not in (tuple(shape), (int(np.prod(shape)),)):
         raise ValueError(
             f"{name} have samples of shape {A.shape[1:]}, the explanations' {tuple(shape)}"

@@ -421,7 +421,9 @@ def _numeric(out):
                 eps = max(eps, float(ml_dtypes.finfo(arr.dtype).eps))
             except ValueError:  # not a floating-point type
                 pass
-        return np.asarray(arr, dtype=np.float64), eps, arr.dtype.kind in "biu"
+        # a copy: a model writing every batch into one buffer (a TFLite tensor view)
+        # overwrote the batches before, and 44 of 300 rows read another's output
+        return np.array(arr, dtype=np.float64), eps, arr.dtype.kind in "biu"
     except (TypeError, ValueError, RuntimeError) as exc:  # a list of tensors needing grad
         raise ModelError(
             f"the model returned a {type(out).__name__} that is not an array of numbers: {exc}"
