@@ -509,3 +509,23 @@ def test_nan_given_to_a_test_is_named_not_blamed_on_the_model():
         approximation_error(chance)
     with pytest.raises(ValueError, match="random explanations have no surrogate output"):
         heldout_error(model, chance)
+
+
+def test_an_adapter_of_other_columns_is_refused_not_asked_under_its_names():
+    """deduction(ex1.model, ex2's explanation), ex2 fitted on the columns in another order:
+    the rows were read under ex1's names (a probability of 0.001 for 0.53, deletion 0.21
+    for 2.66)."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    from scrutiny import Explainer
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    clf = LogisticRegression().fit(df, (df.a > 0).astype(int))
+    kw = {"mode": "local", "n_samples": 30, "random_state": 0, "progress": False}
+    ex1, ex2 = Explainer(clf, df, **kw), Explainer(clf, df[["c", "b", "a"]], **kw)
+    exp2 = ex2.explain(df.iloc[:4])
+    with pytest.raises(ValueError, match="reads other columns or levels than the explanations'"):
+        deletion(ex1.model, exp2, ks=(1,))
+    np.testing.assert_array_equal(deletion(ex2.model, exp2, ks=(1,)), deletion(clf, exp2, ks=(1,)))

@@ -119,11 +119,15 @@ def test_lime_tabular_finds_the_decisive_column_and_is_seeded():
     assert exp.meta["queries_per_explanation"] <= 300 + 1  # + the targets
     again = lime_tabular(ModelAdapter(proba), rows, X, num_samples=300, progress=False)
     np.testing.assert_array_equal(exp.values, again.values)
-    pd = pytest.importorskip("pandas")  # LIME reads columns by position: matched by name
+    # LIME reads columns by position: X's are matched to X_train's by name, and the model,
+    # fitted on X_train, gets them in its order (X_train's were put in X's, and a model
+    # reading by position got X's columns swapped)
+    pd = pytest.importorskip("pandas")
     names = ["a", "b", "c", "d", "e"]
     train, table = pd.DataFrame(X, columns=names), pd.DataFrame(rows, columns=names)
     aligned = lime_tabular(proba, table, train, num_samples=300, progress=False)
-    other = lime_tabular(proba, table, train[names[::-1]], num_samples=300, progress=False)
+    other = lime_tabular(proba, table[names[::-1]], train, num_samples=300, progress=False)
+    assert other.feature_names == names
     np.testing.assert_array_equal(other.values, aligned.values)
     with pytest.raises(ValueError, match="table rows"):
         lime_tabular(proba, rows[:, :3], X, num_samples=50, progress=False)

@@ -362,8 +362,9 @@ def lime_tabular(
     if train_names is not None and names is not None and train_names != names:
         if sorted(train_names) != sorted(names):
             raise ValueError(f"X's columns {names[:5]} are not X_train's {train_names[:5]}")
-        X_train = X_train.iloc[:, [train_names.index(n) for n in names]]  # LIME: by position
-        train_names = names
+        # X in X_train's order, as the model was fitted (X_train in X's fed a model that
+        # reads by position, a function or a frame of int labels, swapped columns)
+        X = X.iloc[:, [names.index(n) for n in train_names]]
     if train_names is not None and adapter.categories is None:
         adapter.categories = Categories.from_frame(X_train, "X_train")
     cats = adapter.categories

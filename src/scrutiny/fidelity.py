@@ -338,7 +338,20 @@ def _adapter(model, batch_size, explanation):
     DataFrame gets its columns by name, and names where it took names, and reads the model's
     outputs as the explanation's explainer did (``meta["outputs"]``: logits, values; else
     probabilities), in the dtype it did (``meta["input_dtype"]``)."""
-    if isinstance(model, ModelAdapter):
+    if isinstance(model, ModelAdapter):  # set up for these columns, or refused
+        names, spec = explanation.feature_names, explanation.meta.get("categories")
+        other_names = None not in (names, model.input_names) and list(names) != list(
+            model.input_names
+        )
+        other_levels = None not in (spec, model.categories) and (
+            model.categories.to_json() != Categories.from_json(spec).to_json()
+        )
+        if other_names or other_levels:  # it read the rows under its own names (P 0.001)
+            raise ValueError(
+                "the ModelAdapter given reads other columns or levels than the explanations' "
+                f"({list(model.input_names or [])[:5]} against {list(names or [])[:5]}): give the "
+                "model itself, or the adapter of the explainer that made them"
+            )
         return model
     outputs = explanation.meta.get("outputs", "probabilities")  # scrutiny's record them
     adapter = ModelAdapter(model, outputs=outputs, batch_size=batch_size)
