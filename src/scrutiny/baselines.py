@@ -651,9 +651,9 @@ def _adapter(model, batch_size, outputs="probabilities", X=None):
 
 def _game_value(adapter, out, targets):
     """The value exact Shapley values share out: a regression's output, or the class logit,
-    exact where finite and just beyond every finite one of the input's coalitions where a
-    probability rounded to 0 or 1 (``guided_logit``: an infinite one would make every
-    difference with it NaN)."""
+    exact where finite and just beyond every finite one of the input's coalitions (at
+    least 100) where a probability rounded to 0 or 1 (``guided_logit``: an infinite one
+    would make every difference with it NaN)."""
     if adapter.regression:
         return output_response(out, targets, True)
     return guided_logit(out, targets)

@@ -63,7 +63,9 @@ def deletion(model, explanation, ks=None, batch_size=256):
     mean is the output's drop (higher = more faithful: an explanation ranks first what
     raises its output most); unlike the share of decisions kept, it sees every change. A
     class logit is exact where finite, and just beyond every finite one where a probability
-    rounded to 0 or 1 (``guided_logit``, bounded by the input's own outputs)."""
+    rounded to 0 or 1, but at least 100 (``guided_logit``, bounded by the input's own
+    outputs): a forest of 30 trees whose p leaves 1 for 0.9 falls by about 98, where its
+    finite logits reach 3.4, so such drops count the inputs that leave certainty."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks)
     shape = explanation.shape
