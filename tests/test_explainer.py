@@ -804,3 +804,18 @@ def test_a_local_fit_whose_chains_split_the_perturbations_otherwise_still_fits_t
     assert np.abs(exp.surrogate_logit - exp.model_logit).max() < 0.1
     truth = (xs - ex.representation.baseline) * w
     assert ((exp.lower <= truth + 1e-3) & (truth - 1e-3 <= exp.upper)).mean() > 0.9
+
+
+def test_settings_for_the_explainers_own_mode_say_when_another_mode_does_not_take_them():
+    """A global explainer's surrogate= and n_samples= were silently not used by
+    explain(mode="local") (a ridge asked for, the default mixture fitted) or "guided"."""
+    kw = {"random_state": 0, "progress": False, "n_jobs": 1}
+    ex = Explainer(logistic, X_TAB, surrogate=FAST, n_samples=30, **kw)
+    with pytest.warns(UserWarning, match=r"n_samples=30 \(mode='guided' takes 100\)"):
+        ex.explain(X_TAB[:1], mode="guided")
+    with pytest.warns(UserWarning, match=r"surrogate= \(local fits take LOCAL_SURROGATE\)"):
+        ex.explain(X_TAB[:1], mode="local", n_samples=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ex.explain(X_TAB[:1], mode="guided", n_samples=30)  # given for the call: no warning
+        Explainer(logistic, X_TAB, surrogate=FAST, **kw).explain(X_TAB[:1], mode="guided")

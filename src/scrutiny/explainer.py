@@ -211,8 +211,9 @@ class Explainer:
         with a random share of its present features switched to the baseline), so that the
         surrogates see the kind of inputs that removing features creates.
     n_samples : int or None
-        Perturbations per input in local (default 1,000) and guided (default 100) mode; the
-        unperturbed input is the first.
+        Perturbations per input in local (default 1,000) and guided (default 100) mode, the
+        explainer's own (a global explainer's guided explanations take 100 unless
+        ``explain`` is given another); the unperturbed input is the first.
     batch_size : int
         Rows per model call.
     n_jobs : int or None
@@ -326,6 +327,8 @@ class Explainer:
         self.n_samples = _count(
             _SAMPLES[mode] if n_samples is None else n_samples, "n_samples", 20, "perturbations"
         )
+        # what the caller set for this explainer's own mode, which other modes do not take
+        self._given = {"surrogate": bool(surrogate), "n_samples": n_samples is not None}
         job_count(n_jobs)  # refused here, before any query, if it is no number of jobs
         self.n_jobs = n_jobs
         self.progress = progress
@@ -557,6 +560,22 @@ class Explainer:
 
     # -- explaining ----------------------------------------------------------------------
 
+    def _warn_unused(self, mode, n_samples):
+        """Say when settings given for this explainer's mode are not the ones another mode
+        takes (the README's ridge ablation ran the default local mixture, unsaid)."""
+        given = getattr(self, "_given", {})  # none for a loaded explainer: its own
+        unused = []
+        if mode != self.mode and n_samples is None and given.get("n_samples"):
+            unused.append(f"n_samples={self.n_samples} (mode={mode!r} takes {_SAMPLES[mode]})")
+        if mode == "local" and self.mode != "local" and given.get("surrogate"):
+            unused.append("surrogate= (local fits take LOCAL_SURROGATE)")
+        if unused:
+            warnings.warn(
+                f"{' and '.join(unused)}: set for this explainer's mode={self.mode!r}; pass "
+                f"n_samples to explain, or make an Explainer(mode={mode!r}, ...)",
+                stacklevel=3,
+            )
+
     def samples_of(self, mode):
         """Perturbations per input that ``explain`` takes in ``mode`` by default: this
         explainer's own count in its own mode, else the mode's default."""
@@ -596,6 +615,7 @@ class Explainer:
         if mode != "local" and self.mode == "local":
             raise ValueError(f"a local explainer has no global surrogates for mode={mode!r}")
         X = self.check_inputs(X)
+        self._warn_unused(mode, n_samples)
         if n_samples is None:
             n_samples = self.samples_of(mode)
         n_samples = _count(n_samples, "n_samples", 20, "perturbations")
