@@ -566,13 +566,18 @@ class Explainer:
         given = getattr(self, "_given", {})  # none for a loaded explainer: its own
         unused = []
         if mode != self.mode and n_samples is None and given.get("n_samples"):
-            unused.append(f"n_samples={self.n_samples} (mode={mode!r} takes {_SAMPLES[mode]})")
+            unused.append(
+                f"n_samples={self.n_samples} (mode={mode!r} takes {_SAMPLES[mode]}: pass "
+                "n_samples to explain)"
+            )
         if mode == "local" and self.mode != "local" and given.get("surrogate"):
-            unused.append("surrogate= (local fits take LOCAL_SURROGATE)")
+            unused.append(
+                "surrogate= (local fits take LOCAL_SURROGATE: make an "
+                "Explainer(mode='local', surrogate=...))"
+            )
         if unused:
             warnings.warn(
-                f"{' and '.join(unused)}: set for this explainer's mode={self.mode!r}; pass "
-                f"n_samples to explain, or make an Explainer(mode={mode!r}, ...)",
+                f"{' and '.join(unused)}, set for this explainer's mode={self.mode!r}",
                 stacklevel=3,
             )
 
