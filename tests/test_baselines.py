@@ -492,3 +492,23 @@ def test_the_chance_level_of_a_table_with_number_labels_asks_the_model_by_its_la
     chance = random_explanation(exp)
     assert chance.meta["feature_labels"] == [0, 1, 2]
     assert deduction(by_label, chance, ks=[1]).shape == (1, 2)
+
+
+def test_counts_and_seeds_are_refused_by_name_before_any_query():
+    """num_samples=0 gave LEMNA an all-zero explanation; -1, 2.5 and n_components=0 met
+    numpy's own errors, as random_state=-1 did in the fidelity tests."""
+    from scrutiny.fidelity import augmentation
+
+    for call, message in (
+        (lambda: lemna(model, X, "image", num_samples=0, progress=False), "num_samples must"),
+        (lambda: lemna(model, X, "image", n_components=0, progress=False), "n_components must"),
+        (lambda: kernel_shap(model, X, nsamples=2.5, progress=False), "nsamples must"),
+        (lambda: lime_image(model, X, num_samples=-1, progress=False), "num_samples must"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            call()
+    exp = random_explanation(kernel_shap(model, X[:1], nsamples=50, progress=False))
+    with pytest.raises(ValueError, match="random_state must be a non-negative int"):
+        random_explanation(exp, random_state=-1)
+    with pytest.raises(ValueError, match="random_state must be a non-negative int"):
+        augmentation(model, exp, X, ks=[1], random_state=-1)

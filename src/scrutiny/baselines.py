@@ -35,6 +35,7 @@ from scrutiny._validation import (
 from scrutiny.categories import Categories, holds_names
 from scrutiny.explainer import (
     _column_numbers,
+    _count,
     _require_present,
     guided_logit,
     output_response,
@@ -50,6 +51,7 @@ from scrutiny.representations import (
     make_representation,
 )
 from scrutiny.representations.tokens import refuse_raw_bytes
+from scrutiny.surrogate.driver import check_seed
 from scrutiny.text import pieces
 
 _QUERY_META = ("outputs", "input_dtype", "feature_names", "feature_labels", "categories")
@@ -62,6 +64,7 @@ def random_explanation(explanation, random_state=0):
     or a padding token to the baseline changes nothing, so ranking it would be no test. Nor
     does a token window's context, which is no feature; the representation is kept, so the
     tests keep to the window as for the explanation mimicked."""
+    check_seed(random_state)  # -1 met numpy's error
     rng = np.random.default_rng(random_state)
     moved = np.asarray(explanation.inputs) != np.asarray(explanation.baseline)
     moved &= explanation.feature_elements.reshape(explanation.shape)
@@ -103,6 +106,7 @@ def lime_image(
     from lime import lime_image as lime
 
     random_state = _seed(random_state)
+    num_samples = _count(num_samples, "num_samples", 2, "perturbations")
     adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size)
     _classifier(adapter, "lime_image")
     if not isinstance(rep, ImageRepresentation):  # lime_image segments pixels only
@@ -168,6 +172,7 @@ def lime_text(
     from lime.lime_text import LimeTextExplainer
 
     random_state = _seed(random_state)
+    num_samples = _count(num_samples, "num_samples", 2, "perturbations")
     adapter = _classifier(_adapter(model, batch_size), "lime_text")
     own = getattr(adapter._call, "text_encoder", None)  # a model encoder.wrap made
     same = own is None or (own.length, own._pieces) == (encoder.length, encoder._pieces)
@@ -223,6 +228,7 @@ def lime_tokens(
     from lime.lime_text import LimeTextExplainer
 
     random_state = _seed(random_state)
+    num_samples = _count(num_samples, "num_samples", 2, "perturbations")
     if not isinstance(representation, TokenRepresentation):
         raise TypeError(
             "lime_tokens explains the positions of a TokenRepresentation; got "
@@ -292,6 +298,8 @@ def kernel_shap(
     import shap
 
     random_state = _seed(random_state)
+    if not (isinstance(nsamples, str) and nsamples == "auto"):
+        nsamples = _count(nsamples, "nsamples", 2, "coalitions")
     adapter, X, rep, names = _setup(
         model, X, baseline, superpixel, batch_size, representation, outputs
     )
@@ -356,6 +364,7 @@ def lime_tabular(
     from lime.lime_tabular import LimeTabularExplainer
 
     random_state = _seed(random_state)
+    num_samples = _count(num_samples, "num_samples", 2, "perturbations")
     X = series_as_row(X)  # df.iloc[i]: one row
     adapter = _adapter(model, batch_size, outputs, X)
     train_names, names = column_names(X_train), column_names(X)
@@ -609,6 +618,8 @@ def lemna(
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
     seed = _seed(random_state)  # a Generator's draw: each input's stream starts alike
+    num_samples = _count(num_samples, "num_samples", 1, "perturbations")  # 0: all zeros
+    n_components = _count(n_components, "n_components", 1, "regressions")
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LEMNA", disable=not progress):
         on = _require_present(np.flatnonzero(rep.present(X[i])), i)

@@ -27,6 +27,7 @@ from scrutiny.explainer import guided_logit, logit_bound, output_response
 from scrutiny.models import ModelAdapter
 from scrutiny.representations.image import pixel_unit
 from scrutiny.representations.tokens import refuse_raw_bytes
+from scrutiny.surrogate.driver import check_seed
 
 K_GRID = (5, 10, 20, 40, 80)
 SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements (table rows)
@@ -91,7 +92,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     X, base, top, ks = _flat(explanation, ks)
     D = _rows(donors, "donors", explanation)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
-    rng = np.random.default_rng(random_state)
+    rng = _rng(random_state)
     picks = np.empty(len(X), dtype=np.int64)
     for i, t in enumerate(explanation.target):
         other = np.flatnonzero(donor_class != t)
@@ -205,7 +206,7 @@ def paper_protocol(
     present_top = present_top[:, : top.shape[1]]
     alone = _put(base, top, X)
     score = adapter.log_proba(alone.reshape(-1, *shape))[:, c]
-    rng = np.random.default_rng(random_state)
+    rng = _rng(random_state)
     n_pos, n_neg, n = max(1, round(share * len(X))), max(1, round(share * len(N))), X.shape[1]
     high = np.full(n, float(random_value))
     out = {name: np.zeros(n_boot) for t in PAPER_SCALES for name in (t, "random " + t)}
@@ -238,12 +239,19 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
     n_boot = _count(n_boot, "n_boot", "resamples")
     if out.ndim != 2 or out.shape[1] == 0:
         raise ValueError(f"outcomes must be (len(ks), inputs) with inputs, got shape {out.shape}")
-    rng = np.random.default_rng(random_state)
+    rng = _rng(random_state)
     idx = rng.integers(out.shape[1], size=(n_boot, out.shape[1]))
     rates = out[:, idx].mean(axis=2)  # (len(ks), n_boot)
     q = [(1 - level) / 2, (1 + level) / 2]
     lo, hi = np.quantile(rates, q, axis=1)
     return lo, hi
+
+
+def _rng(random_state):
+    """numpy's generator of ``random_state``, refused by name as the Explainer refuses it
+    (-1 met numpy's 'expected non-negative integer')."""
+    check_seed(random_state)
+    return np.random.default_rng(random_state)
 
 
 def _require_surrogate(explanation, test, model_too=True):
@@ -293,7 +301,7 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     X = explanation.inputs.reshape(m, -1).astype(np.float64)
     base = np.broadcast_to(explanation.baseline.reshape(-1), X.shape[1:])
     values = explanation.values.reshape(m, -1)
-    rng = np.random.default_rng(random_state)
+    rng = _rng(random_state)
     rate = rng.uniform(size=(m, R, 1))
     movable = (X != base) & explanation.feature_elements
     off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & movable[:, None, :]
