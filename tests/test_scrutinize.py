@@ -534,3 +534,9 @@ def test_the_record_replays_a_run_seeded_by_a_used_generator_and_names_its_sampl
     local = Explainer(pixel_logits, X[:5], outputs="logits", mode="local", n_samples=60)
     s = scrutinize(local, X, 1, labels=labels, ks=(3,), max_inputs=2)
     assert s.meta["n_samples"] == 60
+
+
+def test_a_negative_seed_is_refused_by_name(fitted):
+    ex, X, labels = fitted
+    with pytest.raises(ValueError, match="random_state must be a non-negative int"):
+        scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=2, random_state=-1)

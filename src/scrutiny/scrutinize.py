@@ -33,7 +33,7 @@ from scrutiny.explanation import ranked
 from scrutiny.fidelity import _put, checked_ks, default_ks
 from scrutiny.guided import designed_fits, random_deletions
 from scrutiny.representations import TokenRepresentation
-from scrutiny.surrogate.driver import seed_sequence
+from scrutiny.surrogate.driver import check_seed, seed_sequence
 
 # the headline k of each attack on inputs of 100 elements or more (a 784-pixel image: 2.5%
 # and 5% of it); smaller inputs take at most k% of their size (20% and 40%), ``headline_k``
@@ -317,6 +317,7 @@ def scrutinize(
     size = int(owned.sum())
     ks = checked_ks(ks, size)
     kmax = max(ks)
+    check_seed(random_state)  # -1 met numpy's error
     if isinstance(random_state, np.random.RandomState):  # scikit-learn's kind: a draw of it
         random_state = seed_sequence(random_state)
     # a Generator that has drawn before replays this run from its state now, not its seed
