@@ -337,3 +337,16 @@ def test_text_grows_only_a_figure_it_made():
     own = plots.explanation_text(exp, 0, words).figure
     assert own.get_figheight() > 3  # its own figure holds every line
     plt.close("all")
+
+
+def test_a_plot_on_its_own_figure_keeps_its_labels_inside_it():
+    """On the default 3.2 x 3 in figure, saved, bars lost their feature names past the left
+    edge ("... = high" of "risk = high")."""
+    exp = image_explanation((7,))
+    names = [f"a rather long column name {j}" for j in range(7)]
+    ax = plots.explanation_bars(exp, 0, k=5, names=names)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert all(t.get_window_extent(renderer).x0 >= 0 for t in ax.get_yticklabels())
+    plt.close(fig)
