@@ -808,3 +808,17 @@ def test_complex_numbers_are_refused_not_cast():
 
     with pytest.raises(TypeError, match=r"Z is a sparse matrix: pass a dense one \(Z.toarray"):
         quick().fit(sparse.csr_matrix(Z.real), y)
+
+
+def test_a_response_beyond_every_components_reach_is_refused_not_nan(small):
+    """1e160: every component's log density -inf, responsibilities NaN, assign component
+    0 silently, row_posterior an IndexError."""
+    Z, y = small
+    fit = quick().fit(Z, y)
+    for call in (
+        lambda: fit.responsibilities(Z[:2], [1e160, 0.0]),
+        lambda: fit.assign(Z[:2], [1e160, 0.0]),
+        lambda: fit.row_posterior(Z[0], 1e160),
+    ):
+        with pytest.raises(ValueError, match=r"row 0's response 1e\+160 has density 0"):
+            call()

@@ -340,7 +340,15 @@ class DPMixtureRegression:
             logp[~np.isfinite(logp)] = -np.inf
             if held_only:
                 logp[:, self.counts_draws_ == 0] = -np.inf
-            logp -= logp.max(axis=2, keepdims=True)
+            top = logp.max(axis=2, keepdims=True)
+            lost = ~np.isfinite(top[:, :, 0]).all(axis=1)
+            if lost.any():  # -inf - -inf: NaN responsibilities, and assign said component 0
+                row = int(np.flatnonzero(lost)[0])
+                raise ValueError(
+                    f"row {row}'s response {y[row]:.3g} has density 0 under every component "
+                    "of a draw (beyond float64's range at their scale): rescale y"
+                )
+            logp -= top
             prob = np.exp(logp)
             return prob / prob.sum(axis=2, keepdims=True)
 
