@@ -119,6 +119,9 @@ def test_a_split_refuses_what_cannot_be_split():
         np.testing.assert_array_equal(rows["x"].to_numpy(), 2 * labels.to_numpy())
     lists = split(X.tolist(), y.tolist(), n_train=7)
     np.testing.assert_array_equal(lists[0][:, 0], 2 * lists[1])
+    torch = pytest.importorskip("torch")  # a tensor stays a tensor
+    parts = split(torch.tensor(X), torch.tensor(y), n_train=7)
+    assert all(isinstance(part, torch.Tensor) for part in parts)
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path):

@@ -819,3 +819,6 @@ def test_settings_for_the_explainers_own_mode_say_when_another_mode_does_not_tak
         warnings.simplefilter("error")
         ex.explain(X_TAB[:1], mode="guided", n_samples=30)  # given for the call: no warning
         Explainer(logistic, X_TAB, surrogate=FAST, **kw).explain(X_TAB[:1], mode="guided")
+        # global mode takes no perturbations (scrutinize asks a guided explainer for it)
+        guided = Explainer(logistic, X_TAB, mode="guided", surrogate=FAST, n_samples=30, **kw)
+        guided.explain(X_TAB[:1], mode="global")

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import matplotlib
 
@@ -350,3 +351,14 @@ def test_a_plot_on_its_own_figure_keeps_its_labels_inside_it():
     renderer = fig.canvas.get_renderer()
     assert all(t.get_window_extent(renderer).x0 >= 0 for t in ax.get_yticklabels())
     plt.close(fig)
+    # and no layout engine is left: a caller's tight_layout after a colour bar raised
+    for draw in (
+        lambda: plots.explanation_image(image_explanation((6, 6)), 0),
+        lambda: plots.explanation_bars(exp, 0),
+    ):
+        fig = draw().figure
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fig.tight_layout()
+            fig.subplots_adjust(left=0.3)
+        plt.close(fig)

@@ -294,3 +294,15 @@ def test_an_explainer_fitted_on_a_gpu_loads_on_a_machine_without_one(tmp_path):
     back = Explainer.load(path, logistic, device="cpu")
     assert back.surrogate["device"] == "cpu"
     same(ex.explain(X[:20]), back.explain(X[:20]))
+
+
+def test_a_loaded_explainer_does_not_warn_of_settings_it_was_saved_with(tmp_path):
+    """Loading rebuilt the explainer with its saved n_samples and surrogate, which then read
+    as a caller's for its mode: explain(mode="guided") warned of n_samples=1000."""
+    import warnings
+
+    Explainer(logistic, X, **KW).fit().save(tmp_path / "ex")
+    back = Explainer.load(tmp_path / "ex", logistic)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back.explain(X[:2], mode="guided", n_samples=None)

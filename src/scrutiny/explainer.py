@@ -563,9 +563,9 @@ class Explainer:
     def _warn_unused(self, mode, n_samples):
         """Say when settings given for this explainer's mode are not the ones another mode
         takes (the README's ridge ablation ran the default local mixture, unsaid)."""
-        given = getattr(self, "_given", {})  # none for a loaded explainer: its own
+        given = getattr(self, "_given", {})  # {} for a loaded one (load_explainer): its own
         unused = []
-        if mode != self.mode and n_samples is None and given.get("n_samples"):
+        if mode not in (self.mode, "global") and n_samples is None and given.get("n_samples"):
             unused.append(
                 f"n_samples={self.n_samples} (mode={mode!r} takes {_SAMPLES[mode]}: pass "
                 "n_samples to explain)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+import weakref
 
 import numpy as np
 
@@ -20,18 +21,26 @@ def as_written(draw):
         import matplotlib
 
         with matplotlib.rc_context({"text.parse_math": False}):
-            return draw(*args, **kwargs)
+            ax = draw(*args, **kwargs)
+            if getattr(ax, "figure", None) in _OWN_FIGURES:  # its labels inside it, once:
+                ax.figure.tight_layout()  # no layout engine left for the caller's own calls
+            return ax
 
     return drawn
 
 
+# figures a plot made for itself (no ``ax`` given), laid out once drawn: on the default
+# 3.2 x 3 in, saved, bars lost every feature name past the left edge
+_OWN_FIGURES = weakref.WeakSet()
+
+
 def _axes(ax):
-    """The caller's axes, or those of a new figure laid out to hold its labels (saved
-    with savefig, bars lost 9 of 9 feature names past the left edge)."""
+    """The caller's axes, or those of a new figure (``_OWN_FIGURES``)."""
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(3.2, 3), layout="constrained")
+        fig, ax = plt.subplots(figsize=(3.2, 3))
+        _OWN_FIGURES.add(fig)
     return ax
 
 

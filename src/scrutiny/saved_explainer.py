@@ -150,6 +150,7 @@ def load_explainer(cls, path, model, overrides, device=None):
     if meta.get("categories") is not None and model.categories is None:
         model.categories = Categories.from_json(meta["categories"])
     ex = cls(model, X_fit, representation=rep, **settings)
+    ex._given = {}  # the saved settings are the explainer's, not a caller's for its mode
     if "fit/X" not in arrays:
         ex._X_fit = None
     if meta.get("input_dtype") is not None and ex.model.input_dtype is None:

@@ -69,5 +69,8 @@ def split(X, labels, n_train=4000, seed=0):
 
 def _rows(a, at):
     """Rows ``at`` of ``a`` by position: a pandas object's too (taken by its index labels,
-    a shuffled Series paired every row with another's label), or a list's."""
-    return a.iloc[at] if hasattr(a, "iloc") else np.asarray(a)[at]
+    a shuffled Series paired every row with another's label), a list's as an array, and
+    an array's (a tensor's) as its own kind."""
+    if hasattr(a, "iloc"):
+        return a.iloc[at]
+    return np.asarray(a)[at] if isinstance(a, list | tuple) else a[at]
