@@ -822,3 +822,14 @@ def test_settings_for_the_explainers_own_mode_say_when_another_mode_does_not_tak
         # global mode takes no perturbations (scrutinize asks a guided explainer for it)
         guided = Explainer(logistic, X_TAB, mode="guided", surrogate=FAST, n_samples=30, **kw)
         guided.explain(X_TAB[:1], mode="global")
+
+
+def test_settings_of_the_wrong_kind_are_named(tmp_path):
+    """logit_limit="16" met numpy's ufunc error, surrogate="x" Python's 'not a mapping',
+    and save(fit_data="no") saved the fit data."""
+    with pytest.raises(TypeError, match="logit_limit must be a number, got '16'"):
+        Explainer(logistic, X_TAB, logit_limit="16")
+    with pytest.raises(TypeError, match="surrogate must be a dict of settings or None"):
+        Explainer(logistic, X_TAB, surrogate="x")
+    with pytest.raises(TypeError, match="fit_data must be True or False"):
+        Explainer(logistic, X_TAB, surrogate=FAST, progress=False).save(tmp_path / "e", "no")

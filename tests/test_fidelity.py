@@ -529,3 +529,9 @@ def test_an_adapter_of_other_columns_is_refused_not_asked_under_its_names():
     with pytest.raises(ValueError, match="reads other columns or levels than the explanations'"):
         deletion(ex1.model, exp2, ks=(1,))
     np.testing.assert_array_equal(deletion(ex2.model, exp2, ks=(1,)), deletion(clf, exp2, ks=(1,)))
+
+
+def test_a_rate_of_no_inputs_is_refused_not_nan():
+    with pytest.raises(ValueError, match="outcomes must hold inputs"):
+        pcr([])
+    assert pcr([[True, False]]).tolist() == [0.5]

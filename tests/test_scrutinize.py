@@ -540,3 +540,13 @@ def test_a_negative_seed_is_refused_by_name(fitted):
     ex, X, labels = fitted
     with pytest.raises(ValueError, match="random_state must be a non-negative int"):
         scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=2, random_state=-1)
+
+
+def test_a_patterns_top_takes_a_count_of_at_least_one(fitted):
+    """top(-1) gave every element but the last, top(0) none."""
+    ex, X, labels = fitted
+    p = scrutinize(ex, X, 1, labels=labels, ks=(3,), max_inputs=4, mode="global").patterns[0]
+    assert len(p.top(3)) == 3
+    for bad in (-1, 0, 2.5):
+        with pytest.raises(ValueError, match="k must be"):
+            p.top(bad)

@@ -10,6 +10,7 @@ regressed on the presence indicators.
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 import zlib
@@ -319,8 +320,12 @@ class Explainer:
             )
         self.classes = None if classes is None else _class_list(classes)
         defaults = LOCAL_SURROGATE if mode == "local" else GLOBAL_SURROGATE
+        if surrogate is not None and not isinstance(surrogate, dict):  # "x": not a mapping
+            raise TypeError(f"surrogate must be a dict of settings or None, got {surrogate!r}")
         self.surrogate = {**defaults, **(surrogate or {})}
         check_settings(self.surrogate)
+        if isinstance(logit_limit, bool) or not isinstance(logit_limit, numbers.Real):
+            raise TypeError(f"logit_limit must be a number, got {logit_limit!r}")  # "16"
         if not (np.isfinite(logit_limit) and logit_limit > 0):  # inf: a certain class's logit
             raise ValueError(f"logit_limit must be finite and positive, got {logit_limit!r}")
         self.logit_limit = float(logit_limit)

@@ -227,7 +227,10 @@ def paper_protocol(
 
 def pcr(outcomes):
     """Positive classification rate of each row of outcomes (len(ks), m)."""
-    return np.asarray(outcomes, dtype=float).mean(axis=-1)
+    out = np.asarray(outcomes, dtype=float)
+    if out.ndim == 0 or out.shape[-1] == 0:  # the mean of none read NaN
+        raise ValueError(f"outcomes must hold inputs, got shape {out.shape}")
+    return out.mean(axis=-1)
 
 
 def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):

@@ -45,6 +45,8 @@ PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model, spread 
 
 def save_explainer(ex, path, fit_data=True):
     """See ``Explainer.save``; returns the .npz path."""
+    if not isinstance(fit_data, bool | np.bool_):  # "no" was True
+        raise TypeError(f"fit_data must be True or False, got {fit_data!r}")
     rep = ex.representation
     if type(rep) not in (ImageRepresentation, TabularRepresentation, TokenRepresentation):
         raise TypeError(

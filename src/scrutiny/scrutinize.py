@@ -163,6 +163,7 @@ class Pattern:
         """Flat indices of the k elements with the largest |coefficient| per unit of their
         feature (a table's columns per standard deviation, a pixel per unit)."""
         flat = np.nan_to_num(self.coefficients.reshape(-1))
+        k = _count(k, "k", 1)  # -1 gave all but the last element, 0 none
         if self.unit is not None:
             flat = flat * self.unit
         return np.argsort(-np.abs(flat), kind="stable")[:k]
