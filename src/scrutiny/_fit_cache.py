@@ -53,8 +53,9 @@ def load(key):
         if not all(p.is_file() for p in paired(path)):
             return None
         reg = load_regression(path)
-    except Exception:  # any damage (a zip index read as encrypted: a
-        # RuntimeError) is a miss, refitted and written over, never a run that fails
+    # any damage (a zip index read as encrypted raises RuntimeError) is a miss, refitted
+    # and written over, never a run that fails
+    except Exception:
         return None
     with contextlib.suppress(OSError):  # used now: the last to be removed
         os.utime(paired(path)[0])

@@ -51,7 +51,7 @@ from scrutiny.representations import (
     make_representation,
 )
 from scrutiny.representations.tokens import refuse_raw_bytes
-from scrutiny.surrogate.driver import check_seed
+from scrutiny.surrogate.driver import checked_generator
 from scrutiny.text import pieces
 
 _QUERY_META = ("outputs", "input_dtype", "feature_names", "feature_labels", "categories")
@@ -64,8 +64,7 @@ def random_explanation(explanation, random_state=0):
     or a padding token to the baseline changes nothing, so ranking it would be no test. Nor
     does a token window's context, which is no feature; the representation is kept, so the
     tests keep to the window as for the explanation mimicked."""
-    check_seed(random_state)  # -1 met numpy's error
-    rng = np.random.default_rng(random_state)
+    rng = checked_generator(random_state)
     moved = np.asarray(explanation.inputs) != np.asarray(explanation.baseline)
     moved &= explanation.feature_elements.reshape(explanation.shape)
     values = rng.uniform(size=explanation.values.shape) * moved

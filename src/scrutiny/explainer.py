@@ -916,17 +916,14 @@ class Explainer:
         encoder = getattr(self.model._call, "text_encoder", None)
         rep = self.representation
         if encoder is not None:
-            content = encoder.decode(x[None])[0].encode("utf-8", "surrogatepass")
-        elif rep.kind == "image":  # in [0, 1], channels last: as the explainer reads it
+            return zlib.crc32(encoder.decode(x[None])[0].encode("utf-8", "surrogatepass"))
+        if rep.kind == "image":  # in [0, 1], channels last: as the explainer reads it
             # (an image of 0-255 and its copy in [0, 1], channels first or last, were
             # keyed apart, and their guided explanations differed by a third)
             x = np.asarray(x, dtype=np.float64) / float(rep.scale.reshape(-1)[0])
             if rep.channel_axis == 0:
                 x = np.moveaxis(x, 0, -1)
-            content = np.ascontiguousarray(x).tobytes()
-        else:
-            content = np.ascontiguousarray(x).tobytes()
-        return zlib.crc32(content)
+        return zlib.crc32(np.ascontiguousarray(x).tobytes())
 
     def _perturbations(self, n_on, key, n_samples, max_rate=1.0):
         """``guided.random_deletions`` of n_on present features, drawn from this
@@ -935,23 +932,32 @@ class Explainer:
         return random_deletions(n_on, n_samples, max_rate, rng)
 
 
+def other_setup(adapter, names, categories):
+    """What a ModelAdapter was set up for (by another explainer, say) that differs from
+    ``names`` and ``categories`` (a ``Categories``): "columns", "levels", or None. Such an
+    adapter queries the model with its own: the second of two explainers of one adapter
+    sent its columns under the first's names (P 0.93 for 0.37)."""
+    if None not in (names, adapter.input_names) and list(adapter.input_names) != list(names):
+        return "columns"
+    if None not in (categories, adapter.categories) and (
+        adapter.categories.to_json() != categories.to_json()
+    ):
+        return "levels"
+    return None
+
+
 def _refuse_other_setup(adapter, names, categories):
-    """Refuse a ModelAdapter set up (by another explainer, say) for other columns or levels
-    than X_fit's: it would query the model with those (the second of two explainers of one
-    adapter sent its columns under the first's names, P 0.93 for 0.37)."""
+    """Refuse a ModelAdapter set up for other columns or levels than X_fit's."""
     if names is None:
         return
-    if adapter.input_names is not None and list(adapter.input_names) != names:
+    other = other_setup(adapter, names, categories)
+    if other == "columns":
         raise ValueError(
             f"the ModelAdapter given takes columns {adapter.input_names[:5]}, X_fit has "
             f"{names[:5]} (another explainer's adapter?): give each explainer the model, "
             "or an adapter of its own"
         )
-    if (
-        adapter.categories is not None
-        and categories is not None
-        and adapter.categories.to_json() != categories.to_json()
-    ):
+    if other == "levels":
         raise ValueError(
             "the ModelAdapter given reads other levels of X_fit's columns of names (another "
             "explainer's adapter?): give each explainer the model, or an adapter of its own"

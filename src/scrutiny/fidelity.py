@@ -23,11 +23,11 @@ import numpy as np
 
 from scrutiny._validation import column_names, in_column_order, labels_from_json
 from scrutiny.categories import Categories
-from scrutiny.explainer import guided_logit, logit_bound, output_response
+from scrutiny.explainer import guided_logit, logit_bound, other_setup, output_response
 from scrutiny.models import ModelAdapter
 from scrutiny.representations.image import pixel_unit
 from scrutiny.representations.tokens import refuse_raw_bytes
-from scrutiny.surrogate.driver import check_seed
+from scrutiny.surrogate.driver import checked_generator
 
 K_GRID = (5, 10, 20, 40, 80)
 SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements (table rows)
@@ -92,7 +92,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     X, base, top, ks = _flat(explanation, ks)
     D = _rows(donors, "donors", explanation)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
-    rng = _rng(random_state)
+    rng = checked_generator(random_state)
     picks = np.empty(len(X), dtype=np.int64)
     for i, t in enumerate(explanation.target):
         other = np.flatnonzero(donor_class != t)
@@ -206,7 +206,7 @@ def paper_protocol(
     present_top = present_top[:, : top.shape[1]]
     alone = _put(base, top, X)
     score = adapter.log_proba(alone.reshape(-1, *shape))[:, c]
-    rng = _rng(random_state)
+    rng = checked_generator(random_state)
     n_pos, n_neg, n = max(1, round(share * len(X))), max(1, round(share * len(N))), X.shape[1]
     high = np.full(n, float(random_value))
     out = {name: np.zeros(n_boot) for t in PAPER_SCALES for name in (t, "random " + t)}
@@ -242,19 +242,12 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
     n_boot = _count(n_boot, "n_boot", "resamples")
     if out.ndim != 2 or out.shape[1] == 0:
         raise ValueError(f"outcomes must be (len(ks), inputs) with inputs, got shape {out.shape}")
-    rng = _rng(random_state)
+    rng = checked_generator(random_state)
     idx = rng.integers(out.shape[1], size=(n_boot, out.shape[1]))
     rates = out[:, idx].mean(axis=2)  # (len(ks), n_boot)
     q = [(1 - level) / 2, (1 + level) / 2]
     lo, hi = np.quantile(rates, q, axis=1)
     return lo, hi
-
-
-def _rng(random_state):
-    """numpy's generator of ``random_state``, refused by name as the Explainer refuses it
-    (-1 met numpy's 'expected non-negative integer')."""
-    check_seed(random_state)
-    return np.random.default_rng(random_state)
 
 
 def _require_surrogate(explanation, test, model_too=True):
@@ -304,7 +297,7 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     X = explanation.inputs.reshape(m, -1).astype(np.float64)
     base = np.broadcast_to(explanation.baseline.reshape(-1), X.shape[1:])
     values = explanation.values.reshape(m, -1)
-    rng = _rng(random_state)
+    rng = checked_generator(random_state)
     rate = rng.uniform(size=(m, R, 1))
     movable = (X != base) & explanation.feature_elements
     off = (rng.uniform(size=(m, R, X.shape[1])) < rate) & movable[:, None, :]
@@ -353,13 +346,8 @@ def _adapter(model, batch_size, explanation):
     probabilities), in the dtype it did (``meta["input_dtype"]``)."""
     if isinstance(model, ModelAdapter):  # set up for these columns, or refused
         names, spec = explanation.feature_names, explanation.meta.get("categories")
-        other_names = None not in (names, model.input_names) and list(names) != list(
-            model.input_names
-        )
-        other_levels = None not in (spec, model.categories) and (
-            model.categories.to_json() != Categories.from_json(spec).to_json()
-        )
-        if other_names or other_levels:  # it read the rows under its own names (P 0.001)
+        categories = None if spec is None else Categories.from_json(spec)
+        if other_setup(model, names, categories):  # rows read under its names (P 0.001)
             raise ValueError(
                 "the ModelAdapter given reads other columns or levels than the explanations' "
                 f"({list(model.input_names or [])[:5]} against {list(names or [])[:5]}): give the "

@@ -99,6 +99,13 @@ def check_seed(random_state):
         raise ValueError(f"random_state must be a non-negative int, got {random_state}")
 
 
+def checked_generator(random_state):
+    """numpy's generator of ``random_state``, refused by name where ``check_seed`` refuses
+    it (-1 met numpy's 'expected non-negative integer')."""
+    check_seed(random_state)
+    return np.random.default_rng(random_state)
+
+
 # chains run separately (in processes of their own, given spare cores) from this much work,
 # n_rows x n_cols^2 x n_sweeps (a second of start-up is then a few percent of the fit);
 # below it they run as one batched kernel

@@ -364,15 +364,13 @@ class DPMixtureRegression:
         z = self._check_Z(np.asarray(z, dtype=float).reshape(1, -1))
         lower, upper = self.censoring_
         y = as_float_vector(np.reshape(y, -1), "y", n=1, lower=lower, upper=upper)
-        if not 0 < level < 1:
-            raise ValueError(f"level must be in (0, 1), got {level}")
+        q = _equal_tails(level)
         prob = self._draw_responsibilities(z, y, held_only=True)[0]  # (D, J)
         which = prob > 0
         weight = prob[which] / prob.shape[0]
         coef = self.coef_draws_[which].astype(np.float64)
         mean = weight @ coef
         intercept = float(weight @ self.intercept_draws_[which])
-        q = [(1 - level) / 2, (1 + level) / 2]
         lo, hi = weighted_quantiles(coef, weight, q)
         return mean, intercept, lo, hi
 
@@ -387,9 +385,7 @@ class DPMixtureRegression:
         others NaN), as each costs quantiles of all its draws and an explanation needs
         those of the components its inputs are in."""
         self._check_fitted()
-        if not 0 < level < 1:
-            raise ValueError(f"level must be in (0, 1), got {level}")
-        q = [(1 - level) / 2, (1 + level) / 2]
+        q = _equal_tails(level)
         lo, hi = np.full((2, *self.coef_.shape), np.nan)
         for j in self._components(components):  # a quantile of its draws
             held = self.counts_draws_[:, j] > 0
@@ -641,6 +637,13 @@ def check_settings(settings):
     own = {name: settings[name] for name in _ARGUMENT_PRIORS & set(settings)}
     Priors(**own, **prior_settings(settings.get("priors")))  # checks their values
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
+
+
+def _equal_tails(level):
+    """The quantiles bounding an equal-tailed credible interval of ``level``."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    return [(1 - level) / 2, (1 + level) / 2]
 
 
 def prior_settings(priors):
