@@ -747,3 +747,44 @@ def test_a_model_writing_every_batch_into_one_buffer_gives_each_row_its_own_outp
     X = np.random.default_rng(0).normal(size=(300, 3))
     got = ModelAdapter(into_buffer, outputs="values", batch_size=256).responses(X)
     np.testing.assert_allclose(got.reshape(-1), X @ [2.0, 1.0, -0.5])
+
+
+def test_probabilities_rounded_just_past_zero_are_probabilities():
+    """A float32 softmax whose last class is 1 - (the others) rounds to -2e-7 on confident
+    rows: it was refused with a hint to pass outputs='logits', which then explained
+    log-softmax(p) (class logits of 6 to 17 read as about -1.2)."""
+    rng = np.random.default_rng(0)
+    W32 = (rng.normal(size=(4, 10)) * 8).astype(np.float32)
+
+    def model(x):
+        p = softmax(x.astype(np.float32) @ W32)
+        p[:, -1] = 1 - p[:, :-1].sum(axis=1)
+        return p
+
+    rows = rng.normal(size=(300, 4)).astype(np.float32)
+    assert model(rows).min() < 0  # the case itself
+    log_p = ModelAdapter(model).log_proba(rows)
+    np.testing.assert_allclose(np.exp(log_p), model(rows).clip(0), atol=1e-6)
+    with pytest.raises(ModelError, match=r"each row in \[0, 1\], summing to 1, for 256 inputs"):
+        ModelAdapter(model, outputs="logits").log_proba(rows)
+    # beyond the rows' rounding slack, as before
+    with pytest.raises(ModelError, match=r"range over \[-0.00\d+, .*outside \[0, 1\]"):
+        ModelAdapter(lambda x: probs(x) + [[-0.01, 0.01, 0.0]]).log_proba(X)
+
+
+def test_probabilities_that_do_not_sum_to_1_are_not_sent_to_logits():
+    """Multi-label sigmoids, or a softmax's few classes of interest, were refused with a
+    hint to pass outputs='logits', which then took them: each class's 'logit' read off
+    log-softmax of the probabilities (-0.47 for the model's -1.06)."""
+    rows = np.random.default_rng(3).normal(size=(40, 2))
+
+    def labels(x):  # three independent sigmoids
+        return 1 / (1 + np.exp(-(x @ W)))
+
+    with pytest.raises(ModelError, match=r"sums to .*independent labels") as refused:
+        ModelAdapter(labels).log_proba(rows)
+    assert "outputs='logits'" not in str(refused.value)
+    with pytest.raises(ModelError, match=r"each in \[0, 1\], for 40 inputs\), rows not summing"):
+        ModelAdapter(labels, outputs="logits").log_proba(rows)
+    # logits in [0, 1] for a few rows by chance pass, as before
+    assert ModelAdapter(labels, outputs="logits").log_proba(rows[:5]).shape == (5, 3)

@@ -73,6 +73,7 @@ class ModelAdapter:
         self.input_dtype = None
         self._dtype_taken = False  # from the first data given (float64 too), for good
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
+        self._normalised = True  # and, with several columns, each summed to 1
         if self.kind == "sklearn" and outputs == "values" and hasattr(model, "predict_proba"):
             raise ValueError(
                 f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
@@ -310,21 +311,25 @@ class ModelAdapter:
             shifted = out - out.max(axis=1, keepdims=True)
             return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         lo, hi = out.min(), out.max()
-        if lo < 0 or hi > 1:
+        tolerance = _sum_tolerance(eps)
+        # a probability computed as 1 - (the others) rounds a few 1e-8 below 0: within the
+        # rows' rounding slack it is one (refused, it sent users to outputs='logits', which
+        # then explained log-softmax(p))
+        if lo < -tolerance or hi > 1 + tolerance:
             raise ModelError(
                 f"the model's outputs are not probabilities: values range over [{lo:.4g}, "
                 f"{hi:.4g}], outside [0, 1]; {_HINT}"
             )
+        out = np.clip(out, 0.0, 1.0)
         if out.ndim == 1:
             out = np.stack([1.0 - out, out], axis=1)
         sums = out.sum(axis=1)
         off = np.abs(sums - 1.0)
-        tolerance = _sum_tolerance(eps)
         if out.shape[1] > 1 and off.max() > tolerance:
             row = int(off.argmax())
             raise ModelError(
                 f"the model's outputs are not probabilities: its output for row {start + row} "
-                f"it was asked about{_ROWS} sums to {sums[row]:.6g}, not 1; {_HINT}"
+                f"it was asked about{_ROWS} sums to {sums[row]:.6g}, not 1; {_UNNORMALISED}"
             )
         with np.errstate(divide="ignore"):
             return np.log(out / sums[:, None])
@@ -334,21 +339,25 @@ class ModelAdapter:
         squeezed to about [-1, 1]; a sigmoid's one column as a binary logit, class 1 for
         every input. Refused once every row so far, over all batches (a batch may hold one
         row), looks like probabilities: two rows in [0, 1] that sum to 1 (one could be a
-        pair of logits by chance, several hardly), or ``_SIGMOID_ROWS`` of one column in
-        [0, 1] (a logit in [0, 1] is a probability of 0.5-0.73: a model whose every output
-        lies there calls every input class 1)."""
+        pair of logits by chance, several hardly), or ``_SIGMOID_ROWS`` of values in [0, 1]
+        that do not (a sigmoid's one column, independent labels' several: logits that all
+        lie in [0, 1] call every input class 1, or make every class about equally likely).
+        Values within the rows' rounding slack of [0, 1] count as in it."""
         if self._probability_rows < 0:
             return  # a row that is no probability was seen: logits
-        like = out.min() >= 0 and out.max() <= 1
-        if like and out.ndim == 2:
-            like = np.abs(out.sum(axis=1) - 1.0).max() <= _sum_tolerance(eps)
+        tolerance = _sum_tolerance(eps)
+        like = out.min() >= -tolerance and out.max() <= 1 + tolerance
+        summing = like and out.ndim == 2 and np.abs(out.sum(axis=1) - 1.0).max() <= tolerance
         self._probability_rows = self._probability_rows + len(out) if like else -1
-        one = out.ndim == 1
-        if self._probability_rows >= (_SIGMOID_ROWS if one else 2):
-            what = "a sigmoid's, each in [0, 1]" if one else "each row in [0, 1], summing to 1"
+        self._normalised = self._normalised and summing
+        if self._probability_rows >= (2 if self._normalised else _SIGMOID_ROWS):
+            what, then = "each row in [0, 1], summing to 1", ": pass outputs='probabilities'"
+            if not self._normalised:
+                what = "a sigmoid's, each in [0, 1]" if out.ndim == 1 else "each in [0, 1]"
+                then = then if out.ndim == 1 else f", rows not summing to 1; {_UNNORMALISED}"
             raise ModelError(
                 f"outputs='logits', but the model's outputs are probabilities ({what}, for "
-                f"{self._probability_rows} inputs): pass outputs='probabilities'"
+                f"{self._probability_rows} inputs){then}"
             )
 
 
@@ -358,6 +367,13 @@ _HINT = (
     "if it returns logits or scores, pass outputs='logits' (--outputs logits); a regression's "
     "values, outputs='values' (--outputs values); a scikit-learn classifier's labels, pass "
     "clf.predict_proba instead"
+)
+
+# outputs in [0, 1] whose rows do not sum to 1 are no logits either
+_UNNORMALISED = (
+    "probabilities of independent labels (sigmoids, multi-label) or of some of the classes "
+    "only? scrutiny explains one distribution over classes: pass each label as a binary "
+    "model of its own (lambda X: f(X)[:, j]), or every class's probability"
 )
 
 
