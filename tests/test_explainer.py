@@ -66,8 +66,8 @@ def test_known_features_rank_first_and_coefficients_are_recovered():
 def test_global_mode_queries_the_model_once_per_explained_batch():
     model = Counting(logistic)
     ex = Explainer(model, X_TAB, surrogate=FAST, batch_size=1000, random_state=0, progress=False)
-    ex.fit()
-    assert (model.calls, model.rows) == (1, 600)
+    ex.fit()  # the fit data, then 8 of its rows again (_require_deterministic)
+    assert (model.calls, model.rows) == (2, 608)
     for m in (1, 50, 200):
         before = model.calls
         exp = ex.explain(X_TAB[:m])
@@ -78,10 +78,10 @@ def test_global_mode_queries_the_model_once_per_explained_batch():
 def test_explanation_costs_leave_out_the_fit_the_first_call_makes():
     model = Counting(logistic)
     ex = Explainer(model, X_TAB, surrogate=FAST, batch_size=1000, random_state=0, progress=False)
-    exp = ex.explain(X_TAB[:50])  # fits first: 600 fit rows in one call, then 50 rows
-    assert (model.calls, model.rows) == (2, 650)
+    exp = ex.explain(X_TAB[:50])  # fits first: 600 fit rows in one call, 8 again, then 50
+    assert (model.calls, model.rows) == (3, 658)
     assert exp.meta["model_queries"] == 50 and exp.meta["model_calls"] == 1
-    assert exp.meta["fit_queries"] == 600
+    assert exp.meta["fit_queries"] == 608
     assert 0 < exp.meta["seconds"] < exp.meta["fit_seconds"]
 
 
@@ -391,6 +391,30 @@ def test_hard_outputs_are_named():
     local = Explainer(hard, X_TAB, mode="local", n_samples=20, progress=False)
     with pytest.raises(ValueError, match="every perturbation of input 0 is 0 or 1"):
         local.explain(X_TAB[:1])
+
+
+def test_a_model_that_answers_the_same_input_differently_is_refused():
+    """A torch net with dropout left in training mode, inside a function: every surrogate
+    was fitted to its noise, and explanations changed from call to call, seed and all."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(12, 32), torch.nn.Dropout(0.3), torch.nn.Linear(32, 2)
+    )
+
+    def model(x):
+        with torch.no_grad():
+            return torch.softmax(net(torch.as_tensor(x, dtype=torch.float32)), 1).numpy()
+
+    ex = Explainer(model, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    with pytest.raises(ModelError, match=r"answers the same inputs differently.*model\.eval"):
+        ex.explain(X_TAB[:3])
+    net.eval()
+    assert ex.explain(X_TAB[:3]).values.shape == (3, 12)
+    # a regression model that adds noise to its values
+    noisy = Explainer(lambda x: x[:, 0] + rng.normal(size=len(x)), X_TAB, outputs="values")
+    with pytest.raises(ModelError, match="outputs, relative to each one's largest"):
+        noisy.fit()
 
 
 def test_features_the_fit_never_saw_vary_get_no_effect():

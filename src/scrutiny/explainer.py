@@ -35,7 +35,7 @@ from scrutiny._validation import (
 from scrutiny.categories import Categories, many_levels
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
-from scrutiny.models import ModelAdapter
+from scrutiny.models import ModelAdapter, ModelError
 from scrutiny.representations import Representation, make_representation
 from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.surrogate import DPMixtureRegression
@@ -103,6 +103,50 @@ def class_logit(log_proba, c):
     c = np.broadcast_to(c, (n,))
     others = log_proba[np.arange(C) != c[:, None]].reshape(n, C - 1)
     return log_proba[np.arange(n), c] - logsumexp(others, axis=1)
+
+
+# How far two answers of a model to the same inputs may differ: a classifier's compared as
+# the surrogates are fitted to them, each class's logit, censored at the explainer's
+# logit_limit, in nats beyond what rounding its probabilities to the model's precision
+# moves them (their probabilities hid a change of nats in a confident model's logits, 1e-6
+# in p); a regression model's values relative to the largest of each output (float32
+# rounds them by ~1e-7 of that; one output in thousands hid another in hundredths).
+LOGIT_TOLERANCE = 1e-3
+VALUE_TOLERANCE = 1e-4
+# A model asked about a few fit inputs twice, to refuse one that answers at random (dropout
+# in training mode moved a small net's logits by 0.3 nats), may move them by far more than
+# rounding: a GPU's reduced-precision matrix products (TF32: 2^-11 relative) differ with the
+# batch they are computed in. Tolerated, as noise a fit hardly notices: 0.1 nats, or 1% of
+# a regression output's largest value.
+REPEATED_ROWS = 8
+REPEAT_TOLERANCE = {"logits": 0.1, "values": 1e-2}
+
+
+def output_gap(before, now, regression, eps, limit):
+    """(gap, what): how far ``now`` strays from ``before``, two answers
+    (``ModelAdapter.responses``, the same shape) to the same inputs, in the units of what
+    is fitted; ``eps`` the model's output precision, ``limit`` the logits' censoring."""
+    if regression:
+        # each output on its own scale, but not below a thousandth of the largest: an
+        # output at 0 on these rows would turn rounding into a refusal
+        scale = np.maximum(np.abs(before).max(axis=0), 1e-3 * np.abs(before).max())
+        scale = np.maximum(scale, np.finfo(float).tiny)
+        gap = float((np.abs(now - before) / scale).max())
+        return gap, "outputs, relative to each one's largest,"
+    p = np.exp(before)
+    gap = 0.0
+    for c in range(before.shape[1]):
+        moved = np.abs(
+            np.clip(class_logit(now, c), -limit, limit)
+            - np.clip(class_logit(before, c), -limit, limit)
+        )
+        # a probability rounded to the model's precision (1 - p too, which a sigmoid's
+        # [1 - p, p] takes by subtraction) moves the logit by eps / p + eps / (1 - p), in
+        # each of the two answers: 1e-3 nats at logit 10 in float32
+        with np.errstate(divide="ignore"):
+            slack = 2 * eps * (1 / p[:, c] + 1 / (1 - p[:, c]))
+        gap = max(gap, float((moved - slack).max()))
+    return gap, f"class logits (within +-{limit:g}, as fitted), past rounding,"
 
 
 def logit_bound(log_proba, axis=None):
@@ -492,11 +536,35 @@ class Explainer:
             t0, rows, calls = time.perf_counter(), self.model.n_rows, self.model.n_calls
             self._fit_X = self._fit_inputs()
             self._fit_log_proba = self.model.responses(self._fit_X)
+            self._require_deterministic()
             self.n_classes_ = self._fit_log_proba.shape[1]
             self.fit_queries_ += self.model.n_rows - rows
             self._fit_calls += self.model.n_calls - calls
             self.fit_seconds_ += time.perf_counter() - t0
         return self._fit_log_proba
+
+    def _require_deterministic(self):
+        """Ask the model about a few fit inputs again: one that answers differently (dropout
+        left in training mode inside a function) had every surrogate fitted to its noise,
+        and its explanations changed from call to call, seed and all."""
+        rows = np.unique(np.linspace(0, len(self._fit_X) - 1, REPEATED_ROWS).astype(np.int64))
+        before = self._fit_log_proba[rows]
+        tolerance = REPEAT_TOLERANCE["values" if self.model.regression else "logits"]
+        gap, what = output_gap(
+            before,
+            self.model.responses(self._fit_X[rows]),
+            self.model.regression,
+            self.model.output_eps,
+            self.logit_limit,
+        )
+        if not gap <= tolerance:
+            raise ModelError(
+                f"the model answers the same inputs differently: asked about {len(rows)} fit "
+                f"inputs again, its {what} moved by up to {gap:.3g} (tolerance {tolerance:g}). "
+                "Dropout or batch normalisation left in training mode? Call model.eval() "
+                "before wrapping it; a model that samples cannot be explained as a function "
+                "of its input"
+            )
 
     @property
     def _bounds(self):

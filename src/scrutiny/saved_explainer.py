@@ -19,7 +19,7 @@ from scrutiny._files import (
 )
 from scrutiny._validation import labels_from_json, labels_to_json
 from scrutiny.categories import Categories
-from scrutiny.explainer import class_logit
+from scrutiny.explainer import LOGIT_TOLERANCE, VALUE_TOLERANCE, output_gap
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
     ImageRepresentation,
@@ -31,15 +31,6 @@ from scrutiny.surrogate.mirror import MirroredRegression
 from scrutiny.surrogate.persist import regression_from_parts, regression_parts
 
 FORMAT = "scrutiny.explainer/1"
-# How far the model given to ``load`` may stray from the outputs saved on the fit data. A
-# classifier's are compared as the surrogates were fitted to them: each class's logit,
-# censored at the explainer's logit_limit, in nats beyond what rounding its probabilities
-# to the model's precision moves them (their probabilities hid a change of nats in a
-# confident model's logits, 1e-6 in p). A regression model's values, relative to the
-# largest of each output (float32 rounds them by ~1e-7 of that; one output in thousands hid
-# another in hundredths).
-LOGIT_TOLERANCE = 1e-3
-VALUE_TOLERANCE = 1e-4
 PROBE_ROWS = 16  # fit inputs re-queried by ``load`` to check the model, spread over them
 
 
@@ -192,41 +183,18 @@ def _check_model(ex, path):
     n = min(PROBE_ROWS, len(ex._fit_X))
     rows = np.unique(np.linspace(0, len(ex._fit_X) - 1, n).round().astype(np.int64))
     saved, now = ex._fit_log_proba[rows], ex.model.responses(ex._fit_X[rows])
-    regression = ex.model.regression
     if now.shape != saved.shape:
-        what = "outputs" if regression else "classes"
+        what = "outputs" if ex.model.regression else "classes"
         raise ValueError(
             f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    if regression:
-        # each output on its own scale, but not below a thousandth of the largest: an
-        # output at 0 on the probes would turn rounding into a refusal
-        scale = np.maximum(np.abs(saved).max(axis=0), 1e-3 * np.abs(saved).max())
-        scale = np.maximum(scale, np.finfo(float).tiny)
-        gap, tolerance = float((np.abs(now - saved) / scale).max()), VALUE_TOLERANCE
-        what = "outputs, relative to each one's largest,"
-    else:
-        lim, eps = ex.logit_limit, ex.model.output_eps
-        p = np.exp(saved)
-        gap = 0.0
-        for c in range(saved.shape[1]):
-            moved = np.abs(
-                np.clip(class_logit(now, c), -lim, lim) - np.clip(class_logit(saved, c), -lim, lim)
-            )
-            # a probability rounded to the model's precision (1 - p too, which a sigmoid's
-            # [1 - p, p] takes by subtraction) moves the logit by eps / p + eps / (1 - p),
-            # in each of the two models: 1e-3 nats at logit 10 in float32
-            with np.errstate(divide="ignore"):
-                slack = 2 * eps * (1 / p[:, c] + 1 / (1 - p[:, c]))
-            gap = max(gap, float((moved - slack).max()))
-        tolerance, what = (
-            LOGIT_TOLERANCE,
-            f"class logits (within +-{lim:g}, as fitted), past rounding,",
-        )
+    gap, what = output_gap(saved, now, ex.model.regression, ex.model.output_eps, ex.logit_limit)
+    tolerance = VALUE_TOLERANCE if ex.model.regression else LOGIT_TOLERANCE
     if not gap <= tolerance:
         raise ValueError(
             f"the model is not the one the explainer saved in {path} was fitted to: its "
             f"{what} on {len(rows)} fit inputs differ from the saved ones by up to "
-            f"{gap:.3g} (tolerance {tolerance:g})"
+            f"{gap:.3g} (tolerance {tolerance:g}); a model that answers the same input "
+            "differently each time (dropout left in training mode) fails this too"
         )
