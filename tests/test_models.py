@@ -769,7 +769,7 @@ def test_probabilities_rounded_just_past_zero_are_probabilities():
         ModelAdapter(model, outputs="logits").log_proba(rows)
     # beyond the rows' rounding slack, as before
     with pytest.raises(ModelError, match=r"range over \[-0.00\d+, .*outside \[0, 1\]"):
-        ModelAdapter(lambda x: probs(x) + [[-0.01, 0.01, 0.0]]).log_proba(X)
+        ModelAdapter(lambda x: probs(x) + np.array([-0.01, 0.01, 0.0])).log_proba(X)
 
 
 def test_probabilities_that_do_not_sum_to_1_are_not_sent_to_logits():
@@ -788,3 +788,55 @@ def test_probabilities_that_do_not_sum_to_1_are_not_sent_to_logits():
         ModelAdapter(labels, outputs="logits").log_proba(rows)
     # logits in [0, 1] for a few rows by chance pass, as before
     assert ModelAdapter(labels, outputs="logits").log_proba(rows[:5]).shape == (5, 3)
+
+
+def test_classifiers_without_probabilities_are_pointed_at_their_decision_function():
+    """A LinearSVC with outputs='values' had its predicted labels (3 or 7) explained as a
+    regression; the refusals of it and of its predict named a predict_proba it lacks."""
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.svm import LinearSVC
+
+    y = np.where(X[:, 0] > 0, 7, 3)
+    for clf in (LinearSVC().fit(X, y), RidgeClassifier().fit(X, y)):
+        name = type(clf).__name__
+        hint = rf"{name}\.decision_function with outputs='logits'"
+        with pytest.raises(ValueError, match=rf"a {name} is a classifier: pass {hint}"):
+            ModelAdapter(clf, outputs="values")
+        with pytest.raises(ValueError, match=rf"{name}\.predict returns class labels.*{hint}"):
+            ModelAdapter(clf.predict, outputs="values")
+        with pytest.raises(TypeError, match=rf"cannot use a {name} as it is: pass {hint}"):
+            ModelAdapter(clf)
+        taken = ModelAdapter(clf.decision_function, outputs="logits").log_proba(X)
+        np.testing.assert_allclose(taken[:, 1] - taken[:, 0], clf.decision_function(X))
+
+
+def test_outputs_that_are_not_one_column_per_class_are_refused():
+    """SVC(decision_function_shape='ovo') gives a column per pair of classes: with 4 classes
+    6 columns, named past the end of classes_ (an IndexError in every report)."""
+    from sklearn.svm import SVC
+
+    rows = np.random.default_rng(4).normal(size=(80, 2))
+    y = np.digitize(rows[:, 0] + rows[:, 1], [-1, 0, 1])
+    ovo = SVC(decision_function_shape="ovo").fit(rows, y)
+    with pytest.raises(ModelError, match=r"6 columns for its 4 classes .*'ovr'"):
+        ModelAdapter(ovo.decision_function, outputs="logits").log_proba(rows)
+    ovr = SVC(decision_function_shape="ovr").fit(rows, y)
+    assert ModelAdapter(ovr.decision_function, outputs="logits").log_proba(rows).shape == (80, 4)
+
+
+def test_a_wrapper_of_a_sigmoid_naming_two_classes_gives_class_1():
+    """An estimator-like wrapper whose predict_proba returns a sigmoid's (n, 1) column, as
+    Keras' predict does, was refused as knowing one class only (its bound method passed)."""
+
+    class Wrapper:
+        classes_ = np.array([0, 1])
+
+        def fit(self, x, y):
+            return self
+
+        def predict_proba(self, x):
+            return 1 / (1 + np.exp(-x[:, :1]))
+
+    for model in (Wrapper(), Wrapper().predict_proba):
+        p = ModelAdapter(model).proba(X)
+        np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-X[:, 0])))

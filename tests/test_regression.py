@@ -68,7 +68,7 @@ def test_a_scikit_learn_regressor_is_queried_through_predict():
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression().fit(X, linear(X) > OFFSET)
-    with pytest.raises(ValueError, match=r"is a classifier .*outputs='probabilities'"):
+    with pytest.raises(ValueError, match=r"is a classifier: explain its classes with outputs='p"):
         ModelAdapter(clf, outputs="values")
 
 

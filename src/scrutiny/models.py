@@ -74,10 +74,16 @@ class ModelAdapter:
         self._dtype_taken = False  # from the first data given (float64 too), for good
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
         self._normalised = True  # and, with several columns, each summed to 1
-        if self.kind == "sklearn" and outputs == "values" and hasattr(model, "predict_proba"):
+        if self.kind == "sklearn" and outputs == "values" and _is_classifier(model):
+            # its predict gives labels, explained as numbers (LinearSVC, RidgeClassifier)
+            how = (
+                "explain its classes with outputs='probabilities'"
+                if hasattr(model, "predict_proba")
+                else f"pass {_probabilities_of(model)}"
+            )
             raise ValueError(
-                f"a {type(model).__name__} is a classifier (it has predict_proba): explain "
-                "its classes with outputs='probabilities'; outputs='values' is for regressors"
+                f"a {type(model).__name__} is a classifier: {how}; outputs='values' is for "
+                "regressors"
             )
         if self.kind == "sklearn" and outputs != "values":
             self.outputs = "probabilities"
@@ -273,8 +279,10 @@ class ModelAdapter:
         if self.regression and out.ndim == 1:
             out = out[:, None]
         if not self.regression and out.ndim == 2 and out.shape[1] == 1:
-            if self.kind == "sklearn" or (self.classes_ is not None and len(self.classes_) == 1):
-                # predict_proba's one column is its only class
+            known = self.classes_ is not None
+            if (known and len(self.classes_) == 1) or (self.kind == "sklearn" and not known):
+                # predict_proba's one column is its only class (a wrapper of a sigmoid that
+                # names two classes gives P(class 1), as Keras' predict does)
                 raise ModelError(
                     "the classifier knows one class only (predict_proba has one column): "
                     "there is no decision to explain"
@@ -291,6 +299,16 @@ class ModelAdapter:
             )
         result = out if self.regression else self._to_log_proba(out, eps, whole, start)
         if self.n_classes is None:
+            named = self.classes_ is not None and not self.regression
+            if named and len(self.classes_) != result.shape[1]:
+                # SVC(decision_function_shape="ovo"): a column per pair of classes, each
+                # named (or past the end of) classes_ as if it were one class
+                raise ModelError(
+                    f"the model returned {result.shape[1]} columns for its "
+                    f"{len(self.classes_)} classes (classes_): explain a function with one "
+                    "column per class (predict_proba; an SVC's decision_function with "
+                    "decision_function_shape='ovr')"
+                )
             self.n_classes = result.shape[1]
         elif result.shape[1] != self.n_classes:
             raise ModelError(
@@ -401,13 +419,35 @@ def _check_bound_method(method, fitted, outputs):
     if is_classifier(fitted) and name == "predict":
         raise ValueError(
             f"{kind}.predict returns class labels, not probabilities: pass "
-            f"{kind}.predict_proba (or the classifier itself)"
+            f"{_probabilities_of(fitted)}"
         )
     if is_regressor(fitted) and outputs != "values":
         raise ValueError(
             f"a {kind} is a regressor: explain its values with outputs='values' "
             "(on the command line: --outputs values)"
         )
+
+
+def _is_classifier(model):
+    if hasattr(model, "predict_proba"):
+        return True
+    if "sklearn" not in sys.modules:
+        return False
+    from sklearn.base import is_classifier
+
+    return is_classifier(model)
+
+
+def _probabilities_of(clf):
+    """What to pass for a scikit-learn classifier's classes: its probabilities, or, where it
+    has none (LinearSVC, RidgeClassifier), its decision function as logits."""
+    kind = type(clf).__name__
+    if hasattr(clf, "predict_proba"):
+        return f"{kind}.predict_proba (or the classifier itself)"
+    return (
+        f"{kind}.decision_function with outputs='logits' (a {kind} gives no probabilities; "
+        "its scores stand as logits)"
+    )
 
 
 def _numeric(out):
@@ -461,6 +501,10 @@ def _wrap(model, outputs="probabilities"):
         return "sklearn", model.predict  # a regressor
     if callable(model):
         return "callable", model
+    if hasattr(model, "fit") and _is_classifier(model):
+        raise TypeError(
+            f"cannot use a {type(model).__name__} as it is: pass {_probabilities_of(model)}"
+        )
     raise TypeError(
         f"cannot use a {type(model).__name__} as a model: pass a callable returning "
         "probabilities, a torch.nn.Module, a scikit-learn classifier with predict_proba "
