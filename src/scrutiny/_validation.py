@@ -103,7 +103,9 @@ def as_input_batch(X, name):
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{name} holds {int(bad.sum())} NaN or inf values, the first at {where}")
-    return np.array(X, dtype=np.float64)
+    # in C order: a DataFrame's to_numpy() is Fortran-ordered, and the column means of the
+    # two layouts (a baseline) differed in their last bits
+    return np.array(X, dtype=np.float64, order="C")
 
 
 def class_targets(target, log_p, regression=False):

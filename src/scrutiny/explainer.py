@@ -991,7 +991,10 @@ class Explainer:
             x = np.asarray(x, dtype=np.float64) / float(rep.scale.reshape(-1)[0])
             if rep.channel_axis == 0:
                 x = np.moveaxis(x, 0, -1)
-        return zlib.crc32(np.ascontiguousarray(x).tobytes())
+        x = np.ascontiguousarray(x)
+        if x.dtype.kind == "f":  # -0.0 (np.round of a small negative) is 0.0: its bytes not
+            x = x + 0.0  # (a row holding it got other perturbations, values 0.2 apart)
+        return zlib.crc32(x.tobytes())
 
     def _perturbations(self, n_on, key, n_samples, max_rate=1.0):
         """``guided.random_deletions`` of n_on present features, drawn from this

@@ -822,3 +822,16 @@ def test_a_response_beyond_every_components_reach_is_refused_not_nan(small):
     ):
         with pytest.raises(ValueError, match=r"row 0's response 1e\+160 has density 0"):
             call()
+
+
+def test_a_rows_responsibilities_do_not_depend_on_the_rows_beside_it(recovery):
+    """BLAS sums a row's products in an order that depends on the rows computed with it:
+    an explanation's component probability moved (1e-8) with the inputs explained beside
+    it, and with their order."""
+    model, Z, y = recovery[:3]
+    rows = slice(0, 37)  # an odd count: a tail that BLAS blocks apart from the rest
+    together = model.responsibilities(Z[rows], y[rows])
+    alone = np.vstack([model.responsibilities(Z[i : i + 1], y[i : i + 1]) for i in range(37)])
+    np.testing.assert_array_equal(together, alone)
+    reversed_ = model.responsibilities(Z[rows][::-1], y[rows][::-1])[::-1]
+    np.testing.assert_array_equal(together, reversed_)

@@ -323,7 +323,11 @@ class DPMixtureRegression:
         log_w = np.log(np.maximum(self.weights_draws_, 1e-300))
         s2 = self.noise_var_draws_
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # handled below
-            mu = (Z.astype(np.float32) @ self.coef_draws_.reshape(D * J, p).T).reshape(-1, D, J)
+            # without BLAS, whose sums for a row depend on the rows beside it in the batch:
+            # an input's component probability moved (1e-8) with the inputs explained with it
+            flat = self.coef_draws_.reshape(D * J, p)
+            mu = np.einsum("np,kp->nk", Z.astype(np.float32), flat, optimize=False)
+            mu = mu.reshape(-1, D, J)
             mu = mu + self.intercept_draws_
             yb = y[:, None, None]
             sd = np.sqrt(s2)
