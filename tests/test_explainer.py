@@ -875,3 +875,22 @@ def test_settings_of_the_wrong_kind_are_named(tmp_path):
         Explainer(logistic, X_TAB, surrogate="x")
     with pytest.raises(TypeError, match="fit_data must be True or False"):
         Explainer(logistic, X_TAB, surrogate=FAST, progress=False).save(tmp_path / "e", "no")
+
+
+def test_a_label_given_as_target_is_told_from_a_column():
+    """classes_ [3, 7]: target=7 was 'class 7 does not exist: the model has 2'."""
+    from sklearn.linear_model import LogisticRegression
+
+    from scrutiny.baselines import kernel_shap
+
+    clf = LogisticRegression().fit(X_TAB, np.where(X_TAB[:, 2] > 0, 7, 3))
+    ex = Explainer(clf, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    hint = r"got \[7\] \(a class is the number of its output column; .* classes_, are \[3, 7\]"
+    with pytest.raises(ValueError, match=hint):
+        ex.explain(X_TAB[:2], target=7)
+    with pytest.raises(ValueError, match=hint):
+        kernel_shap(clf, X_TAB[:2], target=7, nsamples=50, progress=False)
+    with pytest.raises(ValueError, match=r"class 7 does not exist: .* classes_, are \[3, 7\]"):
+        scrutinize(ex, X_TAB[:50], target=7)
+    with pytest.raises(ValueError, match=r"must be in 0\.\.6, got \[7\]$"):  # no labels: no hint
+        Explainer(softmax, X_TAB, surrogate=FAST, progress=False).explain(X_TAB[:2], target=7)

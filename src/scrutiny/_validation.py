@@ -108,7 +108,7 @@ def as_input_batch(X, name):
     return np.array(X, dtype=np.float64, order="C")
 
 
-def class_targets(target, log_p, regression=False):
+def class_targets(target, log_p, regression=False, classes=None):
     """(n,) int64 classes to explain for the n rows of ``log_p`` (n, C): the predicted ones
     for None, else one class for all or one per row, each in 0..C-1. A regression's rows
     are its values, and its target an output column: None = the first."""
@@ -127,8 +127,24 @@ def class_targets(target, log_p, regression=False):
     t = np.broadcast_to(t, (n,)).astype(np.int64)
     if ((t < 0) | (t >= C)).any():
         kinds = "outputs" if regression else "classes"
-        raise ValueError(f"target {kinds} must be in 0..{C - 1}, got {np.unique(t).tolist()}")
+        raise ValueError(
+            f"target {kinds} must be in 0..{C - 1}, got {np.unique(t).tolist()}"
+            f"{columns_hint(classes)}"
+        )
     return t
+
+
+def columns_hint(classes):
+    """Where a scikit-learn classifier names its classes, that a target is a column of
+    them, not a label: with classes_ [3, 7], 'class 7 does not exist' read as a bug."""
+    if classes is None:
+        return ""
+    shown = ", ".join(repr(c.item() if hasattr(c, "item") else c) for c in list(classes)[:10])
+    return (
+        f" (a class is the number of its output column; the model's labels, classes_, are "
+        f"[{shown}{', ...' if len(classes) > 10 else ''}]: label b is column "
+        "list(model.classes_).index(b))"
+    )
 
 
 def _check_finite(arr, name):

@@ -776,7 +776,7 @@ def _by_name(baseline, names):
 def _targets(adapter, X, target):
     """The model's responses on X (``ModelAdapter.responses``) and the targets explained."""
     out = adapter.responses(X)
-    return out, class_targets(target, out, adapter.regression)
+    return out, class_targets(target, out, adapter.regression, adapter.classes_)
 
 
 def _explained(adapter, X, c):

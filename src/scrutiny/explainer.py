@@ -705,7 +705,7 @@ class Explainer:
         fit0 = self._fit_costs()
         t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
         log_p = self.model.responses(X)
-        targets = class_targets(target, log_p, self.model.regression)
+        targets = class_targets(target, log_p, self.model.regression, self.model.classes_)
         if mode == "global":
             exp = self._explain_global(X, log_p, targets)
         elif mode == "guided":

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from scrutiny._validation import columns_hint
 from scrutiny.explainer import GUIDED_FIRST, GUIDED_ROUNDS, _count, held_bound_logits
 from scrutiny.explanation import ranked
 from scrutiny.fidelity import _put, checked_ks, default_ks
@@ -282,7 +283,10 @@ def scrutinize(
     n_classes = explainer.model.n_classes
     target = _one_class(target)
     if not 0 <= target < n_classes:
-        raise ValueError(f"class {target} does not exist: the model has {n_classes}")
+        raise ValueError(
+            f"class {target} does not exist: the model has {n_classes} "
+            f"(0..{n_classes - 1}){columns_hint(explainer.model.classes_)}"
+        )
     accuracy = None
     if labels is not None:
         labels = np.asarray(labels).reshape(-1)
