@@ -218,6 +218,13 @@ def test_baselines_explain_columns_of_names():
             fidelity.paper_protocol(clf, exp, ex.check_inputs(frame.iloc[4:20]), k=1)
     with pytest.raises(TypeError, match=r"columns \['home', 'job'\] hold names.*explainer.model"):
         kernel_shap(clf, rows, baseline=0.0, progress=False)
+    # tree_shap takes neither (it pointed to explainer.model and representation=, which it
+    # refused in turn): it names the explainers that take columns of names
+    from scrutiny.baselines import tree_shap
+
+    for model in (clf, ex.model):
+        with pytest.raises(TypeError, match=r"tree_shap takes a tree ensemble .*exact_shapley"):
+            tree_shap(model, rows, ex.representation.baseline)
 
 
 def test_donors_with_names_are_read_by_the_explanations_levels():

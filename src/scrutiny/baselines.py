@@ -463,6 +463,13 @@ def tree_shap(model, X, baseline, target=None):
     to the model's log-odds (or predictions) are refused."""
     import shap
 
+    text = [c for c, col in X.items() if holds_names(col)] if column_names(X) else []
+    if text:  # _encoded's advice (explainer.model, representation=) is for the others
+        raise TypeError(
+            f"X's columns {text[:5]} hold names: tree_shap takes a tree ensemble on columns "
+            "of numbers; explain a pipeline that takes names with exact_shapley or "
+            "kernel_shap (model=explainer.model, representation=explainer.representation)"
+        )
     outputs = "probabilities" if hasattr(model, "predict_proba") else "values"
     adapter = ModelAdapter(model, outputs=outputs)
     adapter, X, rep, names = _setup(adapter, X, baseline, None, 256)
