@@ -70,9 +70,10 @@ def test_global_mode_queries_the_model_once_per_explained_batch():
     assert (model.calls, model.rows) == (2, 608)
     for m in (1, 50, 200):
         before = model.calls
-        exp = ex.explain(X_TAB[:m])
+        exp = ex.explain(X_TAB[:m], max_off=3)
         assert model.calls - before == 1
         assert exp.meta["model_queries"] == m and exp.meta["model_calls"] == 1
+        assert exp.meta["max_off"] is None  # perturbing nothing, it recorded 3
 
 
 def test_explanation_costs_leave_out_the_fit_the_first_call_makes():

@@ -289,7 +289,9 @@ def kernel_shap(
     """KernelSHAP (``shap.KernelExplainer``) of the class probability (a regression model's
     value: ``outputs="values"``, or its ``ModelAdapter``) over the features that are present
     in each input, with an all-absent background: every feature at ``baseline``.
-    ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all. Table
+    ``l1_reg`` as in shap: its default keeps 10 features; ``False`` keeps them all.
+    ``nsamples`` as in shap: coalitions queried per input ("auto": 2 x features + 2,048).
+    ``superpixel=s`` explains images in s x s blocks of pixels, as the Explainer's. Table
     rows (n, columns), a DataFrame's too, are explained column by column against
     ``baseline`` (0 unless given: pass the training mean, as the ``Explainer`` uses, or
     ``representation=explainer.representation``, which brings its own); a DataFrame's
@@ -552,7 +554,8 @@ def exact_shapley(
     explainer.representation`` (or the training mean as ``baseline``) to play the
     Explainer's game;
     a baseline is never taken from the rows explained, which would make each value depend
-    on the others explained with it."""
+    on the others explained with it. An input with more than ``max_features`` present
+    features is refused (2^16 = 65,536 queries at the default)."""
     adapter, X, rep, names = _setup(model, X, baseline, None, batch_size, representation, outputs)
     log_p, targets = _targets(adapter, X, target)
     feature_values, fitted = np.zeros((len(X), rep.n_features)), np.zeros(len(X))

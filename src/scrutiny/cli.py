@@ -1,4 +1,4 @@
-"""The ``scrutiny`` command: explain a classifier and test the explanations."""
+"""The ``scrutiny`` command: explain a model and test the explanations."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import math
 import sys
 import warnings
 from pathlib import Path
+
+DESCRIPTION = (
+    "scrutiny: explain a model you can only query, test the explanations against LIME and "
+    "SHAP, and find the inputs that fool it"
+)
 
 
 def _at_least(minimum, most=None):
@@ -155,7 +160,7 @@ def _model_options(p):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="scrutiny", description=__doc__)
+    parser = argparse.ArgumentParser(prog="scrutiny", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="explain an MLP on real MNIST digits and write a report")
     _surrogate_options(demo, components=10, sweeps=300, reference=True)

@@ -625,7 +625,8 @@ class Explainer:
         that does not give the saved outputs on 16 fit inputs is refused (when the fit
         data were saved): a classifier's class logits as fitted, to 1e-3 nats. ``device``
         (default: the saved one) is where later fits run: an explainer fitted on a GPU
-        explains with its saved fits on a machine without one given ``device="cpu"``."""
+        explains with its saved fits on a machine without one given ``device="cpu"``;
+        ``n_jobs`` and ``progress`` as the constructor's (default: the saved ones)."""
         from scrutiny.saved_explainer import load_explainer
 
         overrides = {"outputs": outputs, "batch_size": batch_size, "n_jobs": n_jobs}
@@ -722,7 +723,7 @@ class Explainer:
             seconds=time.perf_counter() - t0 - fit_s,
             model_queries=self.model.n_rows - rows0 - fit_q,
             model_calls=self.model.n_calls - calls0 - fit_c,
-            max_off=max_off,
+            max_off=max_off if mode != "global" else None,  # global mode perturbs nothing
             candidates=candidates if mode == "guided" else None,
             fit_seconds=self.fit_seconds_,
             fit_queries=self.fit_queries_,

@@ -267,6 +267,9 @@ def scrutinize(
         an index into its ``classes_``).
     labels : optional true classes of X (for a scikit-learn classifier, its labels; for
         other models, output columns); without them, "class c" means "called c".
+    ks : the numbers of elements nullified or transplanted, rising (default
+        ``fidelity.default_ks``: 5 to 80 for images, fewer for short rows); each attack
+        and its random chance level is run at every k.
     mode, n_samples : how the inputs are explained (default: guided mode, perturbations
         that switch off at most about ADVERSARIAL_K elements' worth of features, so that
         effects are measured at the scale of the question, as many as switch each present

@@ -56,7 +56,9 @@ def load_mnist():
 
 
 def split(X, labels, n_train=4000, seed=0):
-    """A seeded shuffle, then the first ``n_train`` rows for training and the rest for test."""
+    """A seeded shuffle, then the first ``n_train`` rows for training and the rest for test:
+    (X_train, labels_train, X_test, labels_test), each pair together (not scikit-learn's
+    train_test_split order, X_train, X_test, y_train, y_test)."""
     if len(X) != len(labels):
         raise ValueError(f"X has {len(X)} rows and labels {len(labels)}: they must pair")
     whole = isinstance(n_train, int | np.integer) and not isinstance(n_train, bool)
