@@ -892,17 +892,23 @@ class Explainer:
 
     def _guided_logits(self, X, idx, keeps, present, cands, targets, bounds):
         """[the model's ``guided_logit`` of targets[i] on X[i] with the candidates that keeps
-        does not keep switched off, for i in idx], in one model call; an infinite logit at
-        ``bounds[i]``, set by the first call's outputs of input i and held after it."""
+        does not keep switched off, for i in idx], in full batches, each made when it is
+        asked; an infinite logit at ``bounds[i]``, set by the first call's outputs of input
+        i and held after it."""
         rep = self.representation
-        crafted = []
-        for i, keep in zip(idx, keeps, strict=True):
-            full = np.zeros((len(keep), rep.n_features), dtype=bool)
-            full[:, present[i]] = True  # the features that are not candidates stay
-            full[:, cands[i]] = keep
-            crafted.append(rep.switch_off(X[i], full))
+
+        def crafted(i, keep):
+            def rows(a, b):
+                full = np.zeros((b - a, rep.n_features), dtype=bool)
+                full[:, present[i]] = True  # the features that are not candidates stay
+                full[:, cands[i]] = keep[a:b]
+                return rep.switch_off(X[i], full)
+
+            return len(keep), rows
+
+        blocks = [crafted(i, keep) for i, keep in zip(idx, keeps, strict=True)]
         sizes = [len(k) for k in keeps]
-        outs = np.split(self.model.responses(np.concatenate(crafted)), np.cumsum(sizes)[:-1])
+        outs = np.split(self.model.responses_of(blocks), np.cumsum(sizes)[:-1])
         if self.model.regression:
             pairs = zip(idx, outs, strict=True)
             return [output_response(out, targets[i], True) for i, out in pairs]

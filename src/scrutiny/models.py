@@ -141,10 +141,25 @@ class ModelAdapter:
         X = np.asarray(X)
         if X.ndim < 1 or X.shape[0] == 0:
             raise ValueError(f"need a non-empty batch of inputs, got shape {X.shape}")
-        parts = [
-            self._batch(X[lo : lo + self.batch_size], lo)
-            for lo in range(0, len(X), self.batch_size)
-        ]
+        return self.responses_of([(len(X), lambda a, b: X[a:b])])
+
+    def responses_of(self, blocks):
+        """``responses`` of the rows of ``blocks``, [(n_k, rows_k)] one after another, where
+        rows_k(a, b) makes rows a..b of block k: made one batch at a time, so that only a
+        batch of crafted inputs is ever in memory (the perturbations of 32 colour images,
+        made at once, took gigabytes)."""
+        starts = np.cumsum([0, *(n for n, _ in blocks)])
+        parts = []
+        for lo in range(0, int(starts[-1]), self.batch_size):
+            hi = min(lo + self.batch_size, int(starts[-1]))
+            k = int(np.searchsorted(starts, lo, side="right")) - 1
+            rows = []
+            while k < len(blocks) and starts[k] < hi:
+                a, b = max(lo, starts[k]) - starts[k], min(hi, starts[k + 1]) - starts[k]
+                if b > a:
+                    rows.append(blocks[k][1](int(a), int(b)))
+                k += 1
+            parts.append(self._batch(rows[0] if len(rows) == 1 else np.concatenate(rows), lo))
         return np.concatenate(parts)
 
     def proba(self, X):

@@ -512,14 +512,20 @@ def _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed, 
     def respond(idx, keeps):
         """The model's ``guided_logit`` of target, negated (the effect of keeping a host
         element is minus its transplant's gain), on each host with the candidates that a
-        keep does not keep copied from its donor; one model call for all of idx."""
-        crafted = []
-        for i, keep in zip(idx, keeps, strict=True):
-            out = np.repeat(H[i][None], len(keep), axis=0)
-            rows, cols = np.nonzero(~keep)
-            out[rows, cands[i][cols]] = P[i, cands[i][cols]]
-            crafted.append(out.reshape(shape))
-        log_p = explainer.model.log_proba(np.concatenate(crafted))
+        keep does not keep copied from its donor; in full batches for all of idx, each made
+        when it is asked."""
+
+        def crafted(i, keep):
+            def rows(a, b):
+                out = np.repeat(H[i][None], b - a, axis=0)
+                r, cols = np.nonzero(~keep[a:b])
+                out[r, cands[i][cols]] = P[i, cands[i][cols]]
+                return out.reshape(shape)
+
+            return len(keep), rows
+
+        blocks = [crafted(i, keep) for i, keep in zip(idx, keeps, strict=True)]
+        log_p = explainer.model.responses_of(blocks)
         outs = np.split(log_p, np.cumsum([len(k) for k in keeps])[:-1])
         return [-y for y in held_bound_logits(outs, idx, targets, bounds)]
 
