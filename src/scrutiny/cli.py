@@ -195,6 +195,13 @@ def main(argv=None):
         help="perturbations per input, --mode local or guided only (default: local 1000, "
         "guided 100)",
     )
+    ex.add_argument(
+        "--examples",
+        type=_at_least(1),
+        default=20,
+        help="inputs pictured in the report, the first ones; every input is explained and "
+        "saved (default: %(default)s)",
+    )
     _surrogate_options(ex)
     _cache_option(ex)
     sc = sub.add_parser(
@@ -335,6 +342,7 @@ def run_explain(args):
         facts,
         seed=args.seed,
         say=say,
+        pictured=args.examples,
     )
 
 

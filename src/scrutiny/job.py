@@ -49,6 +49,7 @@ def explain_and_report(
     say=print,
     weakness=None,
     rows=None,
+    pictured=None,
 ):
     """Explain X (``rows``: each one's row in the user's data, which names it as "#row";
     default 0, 1, ...), run the deduction test (for a regression model, deletion) on the
@@ -56,7 +57,8 @@ def explain_and_report(
     and write ``out``/index.html, results.json, one PNG per input and the explanation
     (explanation.npz + .json). With ``weakness`` (keyword arguments of
     ``weakness_report.scrutiny_sections``: X, labels, classes, ...), also scrutinize those
-    classes and report adversarial and pathological samples and class patterns. Returns
+    classes and report adversarial and pathological samples and class patterns. Only the
+    first ``pictured`` inputs (default: all) are drawn; the explanation holds all. Returns
     the results dict."""
     import matplotlib
 
@@ -115,7 +117,10 @@ def explain_and_report(
         fig, ax = plt.subplots(figsize=(5.6, 3.8))
         plots.beeswarm(test, target=c, ax=ax, title=caption)
         pictures.append(("overview.png", figure_png(fig)))
-    for i in range(len(exp)):
+    drawn = len(exp) if pictured is None else min(pictured, len(exp))
+    if drawn < len(exp):
+        say(f"pictured the first {drawn} of the {len(exp)} inputs; explanation.npz holds all")
+    for i in range(drawn):
         title_i = (
             f"#{rows[i]}: {_target(explainer, exp.target[i])}, "
             f"component {exp.component[i]} "
@@ -129,7 +134,7 @@ def explain_and_report(
         else:
             fig, ax = plt.subplots(figsize=(5, 3.2))
             plots.explanation_bars(exp, i, ax=ax, title=title_i)
-            top = exp.top(min(5, exp.values[i].size), by="magnitude")[i]
+            top = exp[i].top(min(5, exp.values[i].size), by="magnitude")[0]
             flat = exp.values[i].reshape(-1)
             cells = zip(plots.feature_labels(exp, i, top), flat[top], strict=True)
             listed.append(f"{title_i}: " + ", ".join(f"{n} {v:+.3g}" for n, v in cells))
