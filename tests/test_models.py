@@ -818,10 +818,28 @@ def test_outputs_that_are_not_one_column_per_class_are_refused():
     rows = np.random.default_rng(4).normal(size=(80, 2))
     y = np.digitize(rows[:, 0] + rows[:, 1], [-1, 0, 1])
     ovo = SVC(decision_function_shape="ovo").fit(rows, y)
+    with pytest.raises(ValueError, match=r"a column per\s+pair of classes.*'ovr'"):
+        ModelAdapter(ovo.decision_function, outputs="logits")
+
+    class Pairs:  # an estimator-like wrapper of the pairs' scores, naming the 4 classes
+        classes_ = ovo.classes_
+
+        def fit(self, x, y):
+            return self
+
+        def predict_proba(self, x):
+            return softmax(ovo.decision_function(x))
+
     with pytest.raises(ModelError, match=r"6 columns for its 4 classes .*'ovr'"):
-        ModelAdapter(ovo.decision_function, outputs="logits").log_proba(rows)
+        ModelAdapter(Pairs()).log_proba(rows)
+    # with 3 classes, 3 pairs: as many columns as classes, each read as a class
+    three = SVC(decision_function_shape="ovo").fit(rows, np.minimum(y, 2))
+    with pytest.raises(ValueError, match=r"a column per\s+pair of classes"):
+        ModelAdapter(three.decision_function, outputs="logits")
     ovr = SVC(decision_function_shape="ovr").fit(rows, y)
     assert ModelAdapter(ovr.decision_function, outputs="logits").log_proba(rows).shape == (80, 4)
+    with pytest.raises(TypeError, match=r"outputs='logits' \(or fit it with probability=True\)"):
+        ModelAdapter(ovr)
 
 
 def test_a_wrapper_of_a_sigmoid_naming_two_classes_gives_class_1():

@@ -119,7 +119,9 @@ def class_targets(target, log_p, regression=False, classes=None):
     kind = "output" if regression else "class"
     numeric = np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
     if t.dtype == bool or not numeric or (t != np.round(t)).any():
-        raise TypeError(f"target must be {kind} numbers (integers), got {target!r:.60}")
+        raise TypeError(
+            f"target must be {kind} numbers (integers), got {target!r:.60}{columns_hint(classes)}"
+        )
     if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != n):
         raise ValueError(
             f"target has shape {t.shape}; expected one {kind}, or one per input ({n},)"

@@ -35,7 +35,7 @@ from scrutiny._validation import (
 from scrutiny.categories import Categories, many_levels
 from scrutiny.explanation import Explanation
 from scrutiny.guided import designed_fits, random_deletions
-from scrutiny.models import ModelAdapter, ModelError
+from scrutiny.models import ModelAdapter
 from scrutiny.representations import Representation, make_representation
 from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.surrogate import DPMixtureRegression
@@ -113,7 +113,7 @@ def class_logit(log_proba, c):
 # rounds them by ~1e-7 of that; one output in thousands hid another in hundredths).
 LOGIT_TOLERANCE = 1e-3
 VALUE_TOLERANCE = 1e-4
-# A model asked about a few fit inputs twice, to refuse one that answers at random (dropout
+# A model asked about a few fit inputs twice, to warn of one that answers at random (dropout
 # in training mode moved a small net's logits by 0.3 nats), may move them by far more than
 # rounding: a GPU's reduced-precision matrix products (TF32: 2^-11 relative) differ with the
 # batch they are computed in. Tolerated, as noise a fit hardly notices: 0.1 nats, or 1% of
@@ -542,17 +542,19 @@ class Explainer:
             t0, rows, calls = time.perf_counter(), self.model.n_rows, self.model.n_calls
             self._fit_X = self._fit_inputs()
             self._fit_log_proba = self.model.responses(self._fit_X)
-            self._require_deterministic()
+            self._warn_nondeterministic()
             self.n_classes_ = self._fit_log_proba.shape[1]
             self.fit_queries_ += self.model.n_rows - rows
             self._fit_calls += self.model.n_calls - calls
             self.fit_seconds_ += time.perf_counter() - t0
         return self._fit_log_proba
 
-    def _require_deterministic(self):
+    def _warn_nondeterministic(self):
         """Ask the model about a few fit inputs again: one that answers differently (dropout
         left in training mode inside a function) had every surrogate fitted to its noise,
-        and its explanations changed from call to call, seed and all."""
+        and its explanations changed from call to call, seed and all, with no word said.
+        A warning, not a refusal: a model may sample on purpose (Monte-Carlo dropout, the
+        mean of 50 passes: 0.4 nats apart), and is then explained as the draws it gave."""
         rows = np.unique(np.linspace(0, len(self._fit_X) - 1, REPEATED_ROWS).astype(np.int64))
         before = self._fit_log_proba[rows]
         tolerance = REPEAT_TOLERANCE["values" if self.model.regression else "logits"]
@@ -564,12 +566,15 @@ class Explainer:
             self.logit_limit,
         )
         if not gap <= tolerance:
-            raise ModelError(
+            warnings.warn(
                 f"the model answers the same inputs differently: asked about {len(rows)} fit "
-                f"inputs again, its {what} moved by up to {gap:.3g} (tolerance {tolerance:g}). "
-                "Dropout or batch normalisation left in training mode? Call model.eval() "
-                "before wrapping it; a model that samples cannot be explained as a function "
-                "of its input"
+                f"inputs again, its {what} moved by up to {gap:.3g} (tolerance {tolerance:g}), "
+                "so the explanations fit its noise and change from run to run. Dropout or "
+                "batch normalisation left in training mode? Call model.eval() before wrapping "
+                "it, then make a new Explainer (this one keeps the outputs it read); a model "
+                "that samples on purpose is explained as the draws it gave",
+                UserWarning,
+                stacklevel=4,
             )
 
     @property

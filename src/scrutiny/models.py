@@ -436,6 +436,15 @@ def _check_bound_method(method, fitted, outputs):
             f"{kind}.predict returns class labels, not probabilities: pass "
             f"{_probabilities_of(fitted)}"
         )
+    pairs = getattr(fitted, "decision_function_shape", None) == "ovo"
+    if name == "decision_function" and pairs and len(getattr(fitted, "classes_", ())) > 2:
+        # a column per pair of classes: with 3 classes as many columns as classes, each
+        # read as a class (19% of rows predicted as SVC.predict does)
+        raise ValueError(
+            f"{kind}(decision_function_shape='ovo').decision_function gives a column per "
+            "pair of classes, not per class: fit it with decision_function_shape='ovr' (or "
+            "probability=True, and pass predict_proba)"
+        )
     if is_regressor(fitted) and outputs != "values":
         raise ValueError(
             f"a {kind} is a regressor: explain its values with outputs='values' "
@@ -459,9 +468,12 @@ def _probabilities_of(clf):
     kind = type(clf).__name__
     if hasattr(clf, "predict_proba"):
         return f"{kind}.predict_proba (or the classifier itself)"
+    refit = " (or fit it with probability=True)" if hasattr(clf, "probability") else ""
+    if not hasattr(clf, "decision_function"):  # hard voting: labels only
+        return f"a classifier that gives probabilities or scores: a {kind} gives neither"
     return (
-        f"{kind}.decision_function with outputs='logits' (a {kind} gives no probabilities; "
-        "its scores stand as logits)"
+        f"{kind}.decision_function with outputs='logits'{refit} (a {kind} gives no "
+        "probabilities; its scores stand as logits)"
     )
 
 
