@@ -550,3 +550,33 @@ def test_a_patterns_top_takes_a_count_of_at_least_one(fitted):
     for bad in (-1, 0, 2.5):
         with pytest.raises(ValueError, match="k must be"):
             p.top(bad)
+
+
+def test_an_attacks_crafted_inputs_go_to_the_model_in_full_batches():
+    """Two calls per k of a few dozen inputs each: a model behind a network paid for each.
+    Every k's crafting and its random counterpart now share full batches, each made once."""
+    from scrutiny.models import ModelAdapter
+    from scrutiny.scrutinize import _attack
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(10, 3))
+    made = []
+
+    def craft(k, random):
+        made.append((k, random))
+        out = rows.copy()
+        out[:, 0] += k * (-1 if random else 1)
+        return out
+
+    def softmax3(x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    model = ModelAdapter(softmax3, batch_size=1000)
+    attack = _attack(model, "test", (1, 2, 3), rows, craft, lambda p: p == 0, 3)
+    assert model.n_calls == 1 and sorted(made) == [(k, r) for k in (1, 2, 3) for r in (0, 1)]
+    for i, k in enumerate((1, 2, 3)):
+        np.testing.assert_array_equal(attack.predictions[i], softmax3(craft(k, False)).argmax(1))
+        np.testing.assert_array_equal(
+            attack.random_predictions[i], softmax3(craft(k, True)).argmax(1)
+        )
