@@ -512,3 +512,19 @@ def test_counts_and_seeds_are_refused_by_name_before_any_query():
         random_explanation(exp, random_state=-1)
     with pytest.raises(ValueError, match="random_state must be a non-negative int"):
         augmentation(model, exp, X, ks=[1], random_state=-1)
+
+
+def test_competitors_record_the_unit_of_0_255_images():
+    """LIME's and KernelSHAP's explanations of uint8 images recorded unit 1: the authors'
+    protocol then read their chance levels as [0, 1] pixels on 0-255 images (a no-op)."""
+    X8 = np.round(X * 255).astype(np.uint8)
+
+    def model255(Z):
+        return model(np.asarray(Z, dtype=np.float64) / 255)
+
+    for exp in (
+        lime_image(model255, X8, num_samples=50, progress=False),
+        kernel_shap(model255, X8, nsamples=50, progress=False),
+    ):
+        assert exp.meta["representation"]["unit"] == 255.0
+    assert kernel_shap(model, X, nsamples=50, progress=False).meta["representation"]["unit"] == 1

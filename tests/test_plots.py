@@ -362,3 +362,14 @@ def test_a_plot_on_its_own_figure_keeps_its_labels_inside_it():
             fig.tight_layout()
             fig.subplots_adjust(left=0.3)
         plt.close(fig)
+
+
+def test_colour_images_are_drawn_bright_where_they_are_bright():
+    """Grey images are drawn as ink on paper (MNIST's dark digits on white); a colour
+    photograph, averaged to grey the same way, was drawn as its negative."""
+    rgb = np.zeros((4, 5, 3))
+    rgb[1, 2] = 1.0  # one white pixel on black
+    for x, white in ((rgb, 1.0), (rgb[..., :1], 0.0), (rgb[..., 0], 0.0)):
+        im = plots.input_image(x).images[0]
+        assert im.to_rgba(im.get_array())[1, 2][:3].tolist() == [white] * 3
+        plt.close("all")

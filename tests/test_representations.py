@@ -1,6 +1,7 @@
 """Representations: features, the map back to inputs, baselines."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -195,3 +196,32 @@ def test_tensors_are_read_as_their_values_whatever_they_carry():
         np.testing.assert_array_equal(as_input_batch(t, "X"), np.arange(6.0).reshape(2, 3))
     adapter = ModelAdapter(lambda x: x).take_dtype(X.detach().float())
     assert adapter.input_dtype == np.float32
+
+
+def test_a_baseline_within_float32_rounding_of_the_datas_value_is_that_value():
+    """Digits standardised in float32 hold black as -0.42421296; the baseline given as the
+    float64 (0 - 0.1307) / 0.3081 = -0.42421292 made every background pixel present."""
+    rng = np.random.default_rng(0)
+    digits = np.where(rng.uniform(size=(50, 8, 8)) < 0.7, 0.0, rng.uniform(size=(50, 8, 8)))
+    X32 = ((digits.astype(np.float32) - np.float32(0.1307)) / np.float32(0.3081)).astype(np.float32)
+    black = (0 - 0.1307) / 0.3081
+    assert float(X32.min()) != black  # the case itself
+    rep = make_representation(None, X32.astype(np.float64), black, dtype=np.float32)
+    assert (rep.baseline == X32.min()).all()
+    present = rep.present(X32[0].astype(np.float64))
+    assert present.sum() == (digits[0] != 0).sum()
+    # float64 data keep the baseline as given; a mean is no data value to move to
+    assert (make_representation(None, X32.astype(np.float64), black).baseline == black).all()
+    table = X32.reshape(50, -1)[:, :5].astype(np.float64)
+    mean = make_representation("tabular", table, dtype=np.float32).baseline
+    np.testing.assert_array_equal(mean, table.mean(axis=0))
+
+
+def test_standardised_images_are_warned_of_the_default_baseline():
+    X = np.random.default_rng(0).normal(size=(20, 6, 6))
+    with pytest.warns(UserWarning, match=r"negative values .* 0, an absent pixel, is their mean"):
+        make_representation(None, X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_representation(None, X, baseline=0.0)  # said: no warning
+        make_representation(None, np.abs(X))

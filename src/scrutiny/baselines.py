@@ -714,7 +714,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
     X = as_input_batch(X, "X")
     if isinstance(representation, str):  # "image", "tabular", "tokens", as the Explainer's
         representation = make_representation(
-            representation, X, _by_name(baseline, names), superpixel
+            representation, X, _by_name(baseline, names), superpixel, dtype=given
         )
     if getattr(representation, "kind", None) == "tokens":
         refuse_raw_bytes(given, "X")
@@ -731,7 +731,9 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
                 f"expected a batch of images (n, H, W[, C]) or table rows (n, columns), got "
                 f"shape {X.shape}"
             )
-        representation = ImageRepresentation(X.shape[1:], baseline=baseline, superpixel=superpixel)
+        # in their unit, as the Explainer's (0-255 images recorded unit 1: the authors'
+        # protocol then scaled their chance levels as [0, 1] pixels, a no-op)
+        representation = make_representation("image", X, baseline, superpixel, dtype=given)
     return adapter, representation.check(X), representation, names
 
 

@@ -150,10 +150,17 @@ def trace(values, ax=None, ylabel="log-likelihood"):
     return ax
 
 
+def _grey_map(shape, channel_axis):
+    """Ink on paper for one channel (a digit), brightness as it is for colour."""
+    return "gray_r" if channel_axis is None or shape[channel_axis] == 1 else "gray"
+
+
 @as_written
 def input_image(x, ax=None, title=None, vmin=None, vmax=None):
-    """One input image, grey (channels averaged); ``vmin`` and ``vmax`` fix its grey scale,
-    so that images drawn side by side (an input and its changed copy) share one: each on
+    """One input image in grey: a one-channel image as ink on paper (bright pixels dark, as
+    MNIST's digits are drawn), a colour one as its brightness (channels averaged, bright
+    pixels bright: inverted, a photograph was its negative); ``vmin`` and ``vmax`` fix its
+    grey scale, so that images drawn side by side (an input and its changed copy) share one: each on
     its own, a copy with its brightest pixels removed is drawn brighter."""
     from scrutiny.representations.image import channel_axis
 
@@ -161,7 +168,8 @@ def input_image(x, ax=None, title=None, vmin=None, vmax=None):
     _require_image(x.shape, "input_image")
     ax = _axes(ax)
     axis = channel_axis(x.shape)
-    ax.imshow(x if axis is None else x.mean(axis=axis), cmap="gray_r", vmin=vmin, vmax=vmax)
+    grey = x if axis is None else x.mean(axis=axis)
+    ax.imshow(grey, cmap=_grey_map(x.shape, axis), vmin=vmin, vmax=vmax)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -171,7 +179,8 @@ def input_image(x, ax=None, title=None, vmin=None, vmax=None):
 
 @as_written
 def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
-    """Input ``i`` of an image explanation in grey with its contributions overlaid on a
+    """Input ``i`` of an image explanation in grey (as ``input_image`` draws it) with its
+    contributions overlaid on a
     diverging colour map centred at 0 (red supports the explained class, blue opposes it),
     in the units of ``meta["scale"]``: the logit (scrutiny's), the probability (LIME's,
     KernelSHAP's), or a regression model's output."""
@@ -183,10 +192,11 @@ def explanation_image(explanation, i, ax=None, title=None, colorbar=True):
     x, v = explanation.inputs[i], explanation.values[i]
     _require_image(x.shape, "explanation_image")
     axis = channel_axis(x.shape)
+    grey = _grey_map(x.shape, axis)
     if axis is not None:  # show brightness; sum contributions over channels
         x, v = x.mean(axis=axis), v.sum(axis=axis)
     lim = _limit(v)
-    ax.imshow(x, cmap="gray_r", alpha=0.45)
+    ax.imshow(x, cmap=grey, alpha=0.45)
     shown = np.ma.masked_where(v == 0, v)
     im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, alpha=0.85)
     ax.set_xticks([])

@@ -159,6 +159,26 @@ class Representation:
         return {"kind": self.kind, "input_shape": list(self.input_shape)}
 
 
+def _snap_baseline(rep, X_fit, dtype):
+    """Move the baseline onto X_fit's own value where one lies within the rounding of the
+    dtype X_fit came in, and none equals it: digits standardised in float32 hold black as
+    -0.42421296, and the baseline given as the float64 -0.42421292 made every background
+    pixel present (784 of 784), the random chance levels a no-op (0.4 -> 0)."""
+    if dtype is None or np.dtype(dtype).kind != "f" or np.dtype(dtype).itemsize >= 8:
+        return
+    X = np.asarray(X_fit, dtype=np.float64).reshape(len(X_fit), -1)
+    b = rep.baseline.reshape(-1)
+    finfo = np.finfo(dtype)
+    tolerance = 4 * finfo.eps * np.maximum(np.abs(b), finfo.tiny)
+    near = (np.abs(X - b) <= tolerance) & (X != b)
+    move = near.any(axis=0) & ~(X == b).any(axis=0)
+    if move.any():
+        cols = np.flatnonzero(move)
+        b = b.copy()
+        b[cols] = X[near[:, cols].argmax(axis=0), cols]
+        rep.baseline = b.reshape(rep.input_shape)
+
+
 def make_representation(
     representation,
     X_fit,
@@ -194,9 +214,19 @@ def make_representation(
             f"categorical columns are table columns; representation={representation!r} has none"
         )
     if representation == "image":
+        if baseline is None and np.min(X_fit) < 0:
+            warnings.warn(  # the stacklevel of the Explainer's caller
+                "images with negative values (standardised?): the default baseline 0, an "
+                "absent pixel, is their mean, not black: pass baseline= the value of an "
+                "absent pixel as the data hold it (black: X_fit.min()), or baseline=0 to keep "
+                "0 and silence this",
+                UserWarning,
+                stacklevel=3,
+            )
         rep = ImageRepresentation(
             shape, baseline=0.0 if baseline is None else baseline, superpixel=superpixel
         )
+        _snap_baseline(rep, X_fit, dtype)
         unit = pixel_unit(X_fit, rep.baseline, dtype)
         if unit == 1.0:
             return rep
@@ -206,7 +236,10 @@ def make_representation(
     if representation == "tabular":
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")
-        return TabularRepresentation.from_data(X_fit, baseline, categorical, levels, names)
+        rep = TabularRepresentation.from_data(X_fit, baseline, categorical, levels, names)
+        if baseline is not None:  # a mean is no value of the data's to snap to
+            _snap_baseline(rep, X_fit, dtype)
+        return rep
     if representation == "tokens":
         if superpixel is not None or len(shape) != 1:
             raise ValueError(
