@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -367,3 +368,16 @@ def test_inconsistent_shapes_are_errors():
             target=[0, 1, 2],
             baseline=0.0,
         )
+
+
+def test_rows_of_several_classes_handed_to_shap_are_warned_of():
+    """shap reads every row as explaining one output: each input's predicted class, mixed,
+    turned a feature's direction round in its beeswarm (+0.45 where TreeSHAP had -0.89)."""
+    pytest.importorskip("shap")
+    exp = make()  # classes 0, 1, 0, 1
+    exp.surrogate_output = np.zeros(len(exp))
+    with pytest.warns(UserWarning, match=r"explained for classes \[0, 1\]: shap's plots"):
+        exp.to_shap()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert exp[exp.target == 1].to_shap().values.shape == (2, 3, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import warnings
 
 import numpy as np
 
@@ -127,6 +128,7 @@ def class_targets(target, log_p, regression=False, classes=None):
             f"target has shape {t.shape}; expected one {kind}, or one per input ({n},)"
         )
     t = np.broadcast_to(t, (n,)).astype(np.int64)
+    _warn_labels(t, log_p, classes)
     if ((t < 0) | (t >= C)).any():
         kinds = "outputs" if regression else "classes"
         raise ValueError(
@@ -134,6 +136,25 @@ def class_targets(target, log_p, regression=False, classes=None):
             f"{columns_hint(classes)}"
         )
     return t
+
+
+def _warn_labels(t, log_p, classes):
+    """A target of one class per input that is the model's predicted labels (clf.predict(X)),
+    not their columns: with classes_ [1, 2, 3], labels 1 and 2 were read as columns 1 and 2
+    (labels 2 and 3), silently."""
+    if classes is None or len(t) < 2:
+        return
+    labels = np.asarray(classes)
+    if labels.dtype.kind not in "iuf" or np.array_equal(labels, np.arange(len(labels))):
+        return
+    predicted = log_p.argmax(axis=1)
+    if np.array_equal(t, labels[predicted]) and not np.array_equal(t, predicted):
+        warnings.warn(
+            "target is the model's predicted labels, not their output columns"
+            + columns_hint(classes),
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def columns_hint(classes):

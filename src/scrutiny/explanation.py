@@ -7,6 +7,7 @@ SHA-256, never as a pickle: loading runs no code, and a corrupted or edited file
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -284,9 +285,21 @@ class Explanation:
         bar, beeswarm, ...): the values as they are, ``base_values`` the surrogate's output
         less them (its output at the baseline, where the surrogate is additive, on the
         values' scale: logit, probability or value), the inputs as ``data`` (a column of
-        names shown by its level, as ``display_data``), the 95% intervals as bounds."""
+        names shown by its level, as ``display_data``), the 95% intervals as bounds. shap
+        takes every row as explaining one output: rows explained for several classes (each
+        input's predicted class, the default) are warned of; take one class's rows,
+        ``exp[exp.target == c].to_shap()``, or explain them all for c."""
         import shap
 
+        classes = np.unique(self.target)
+        if classes.size > 1:  # shap's beeswarm turned a feature's direction round
+            warnings.warn(
+                f"these inputs are explained for classes {classes.tolist()[:10]}: shap's plots "
+                "would mix them as one output; pass exp[exp.target == c].to_shap(), or "
+                "explain(X, target=c)",
+                UserWarning,
+                stacklevel=2,
+            )
         m = len(self)
         out = self.surrogate_output
         if np.isnan(out).any():
