@@ -66,8 +66,9 @@ def test_known_features_rank_first_and_coefficients_are_recovered():
 def test_global_mode_queries_the_model_once_per_explained_batch():
     model = Counting(logistic)
     ex = Explainer(model, X_TAB, surrogate=FAST, batch_size=1000, random_state=0, progress=False)
-    ex.fit()  # the fit data, then 8 of its rows again (_require_deterministic)
+    ex.fit()  # the fit data, then 8 of its rows again (_warn_nondeterministic)
     assert (model.calls, model.rows) == (2, 608)
+    np.testing.assert_array_equal(ex(X_TAB[:5]).values, ex.explain(X_TAB[:5]).values)  # shap's way
     for m in (1, 50, 200):
         before = model.calls
         exp = ex.explain(X_TAB[:m], max_off=3)
