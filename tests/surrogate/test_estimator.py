@@ -567,6 +567,10 @@ def test_features_whose_squares_overflow_are_refused(small, dtype, scale):
     with pytest.raises(ValueError, match=f"Z is too large for dtype='{dtype}'.*column 1"):
         quick(dtype=dtype).fit(Z * [1.0, scale, 1.0], y)
     inside = Z * [1.0, scale / 100, 1.0]
+    if dtype == "float32":  # no sum overflows, but its 7 digits are lost (test below)
+        with pytest.raises(ValueError, match="beyond float32's 7 digits"):
+            quick(dtype=dtype).fit(inside, y)
+        return
     m = quick(dtype=dtype).fit(inside, y)
     assert np.isfinite(m.coef_[m.occupancy_ > 0]).all() and np.isfinite(m.predict(inside)).all()
 
@@ -835,3 +839,19 @@ def test_a_rows_responsibilities_do_not_depend_on_the_rows_beside_it(recovery):
     np.testing.assert_array_equal(together, alone)
     reversed_ = model.responsibilities(Z[rows][::-1], y[rows][::-1])[::-1]
     np.testing.assert_array_equal(together, reversed_)
+
+
+def test_float32_refuses_columns_beyond_its_digits():
+    """Columns of mean 3,000 and sd 1 gave float32 coefficients [3.9, -6.9, 3.0] for
+    [1, -2, 0.5], reported converged; columns of scale 1e8 gave a small component's draws
+    residuals 66 times the noise. float64, or centred and scaled columns, fit them."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((200, 3))
+    y = Z @ [1.0, -2.0, 0.5] + 0.1 * rng.standard_normal(200)
+    fit32 = DPMixtureRegression(2, n_sweeps=20, dtype="float32", progress=False, random_state=0)
+    with pytest.raises(ValueError, match=r"float32's 7 digits: column\(s\) \[0, 1, 2\] lie far"):
+        fit32.fit(Z + 3000, y)
+    with pytest.raises(ValueError, match=r"7 digits: its columns reach a scale of 1.02e\+08"):
+        fit32.fit(Z * 1e8, y)
+    fit32.fit(Z + 30, y)  # within its digits
+    DPMixtureRegression(2, n_sweeps=20, progress=False, random_state=0).fit(Z + 3000, y)

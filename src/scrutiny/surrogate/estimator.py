@@ -441,6 +441,8 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
     _check_magnitude(Z, first.dtype)
+    if first.dtype == "float32":
+        _check_float32_scale(Z)
     if not first.fit_intercept and not Z.any():
         raise ValueError("Z has no non-zero column and fit_intercept=False: nothing to regress on")
     scaled, bounds, units = [], [], []
@@ -571,6 +573,28 @@ def _check_magnitude(Z, dtype):
             "their sums of squares overflow it; divide Z by a power of 10"
             + (" or fit in dtype='float64'" if dtype == "float32" else "")
         )
+
+
+def _check_float32_scale(Z):
+    """A ValueError where float32's 7 digits lose what Z says. A column far from 0 for its
+    spread (|mean| / sd > 400) keeps its spread in the Gram matrix's n (mean^2 + sd^2) to
+    a relative eps / (sd / mean)^2 > 1%: coefficients [3.9, -6.9, 3.0] for [1, -2, 0.5] at
+    a mean of 3,000. And a small component's draw cancels terms of the size of the columns'
+    scale times sqrt(p) (its coefficients' prior sd is about 1): past 1e5, eps times them
+    is past 1% of the noise (at 1e8 and p = 40, residuals 66 times the noise sd)."""
+    eps = float(np.finfo(np.float32).eps)
+    mean, sd = Z.mean(axis=0), Z.std(axis=0)
+    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=sd > 0)
+    rms = np.sqrt(np.mean(Z**2, axis=0))
+    far, large = ratio > 0.1 / np.sqrt(eps), rms.max(initial=0.0) * np.sqrt(Z.shape[1]) > 1e5
+    if far.any() or large:
+        what = (
+            f"column(s) {np.flatnonzero(far)[:10].tolist()} lie far from 0 for their spread "
+            f"(|mean| / sd up to {ratio.max():.3g}): centre them"
+            if far.any()
+            else f"its columns reach a scale of {rms.max():.3g}: divide Z by a power of 10"
+        )
+        raise ValueError(f"Z is beyond float32's 7 digits: {what}, or fit in dtype='float64'")
 
 
 def _spread(y, c):
