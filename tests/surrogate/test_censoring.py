@@ -60,6 +60,10 @@ def test_bounds_are_checked():
         fit(Z, Z[:, 0], lower=1.0, upper=0.0)
     with pytest.raises(ValueError, match="every response is censored"):
         fit(Z, np.zeros(20), lower=0.0)
+    # of several columns, the one: it read as if every column were censored
+    Y = np.c_[Z[:, 0], np.full(20, 2.0)]
+    with pytest.raises(ValueError, match="every response of column 1 of Y is censored"):
+        DPMixtureRegression(2, n_sweeps=5, progress=False).fit_responses(Z, Y, upper=1.5)
 
 
 def test_infinite_responses_beyond_a_bound_are_censored(tobit):

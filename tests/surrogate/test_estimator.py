@@ -855,3 +855,17 @@ def test_float32_refuses_columns_beyond_its_digits():
         fit32.fit(Z * 1e8, y)
     fit32.fit(Z + 30, y)  # within its digits
     DPMixtureRegression(2, n_sweeps=20, progress=False, random_state=0).fit(Z + 3000, y)
+
+
+def test_a_residual_past_float32s_range_is_density_0_without_a_warning():
+    """y ~ 1e20 left unstandardised in float32: a residual's square passing float32's range
+    under a component it lies 4e9 sd from warned of an overflow in a correct fit."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((100, 3))
+    y = (Z @ [1.0, -2.0, 0.5] + 0.1 * rng.standard_normal(100)) * 1e20
+    fit = DPMixtureRegression(
+        2, n_sweeps=60, n_chains=2, standardize=False, dtype="float32", progress=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit.set_params(random_state=0).fit(Z, y)

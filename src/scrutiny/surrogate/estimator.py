@@ -446,10 +446,13 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     if not first.fit_intercept and not Z.any():
         raise ValueError("Z has no non-zero column and fit_intercept=False: nothing to regress on")
     scaled, bounds, units = [], [], []
-    for est, y in zip(estimators, ys, strict=True):
+    for r, (est, y) in enumerate(zip(estimators, ys, strict=True)):
         inside = (y > lo) & (y < hi)
         if not inside.any():
-            raise ValueError("every response is censored: nothing lies between lower and upper")
+            of = f" of column {r} of Y" if len(ys) > 1 else ""
+            raise ValueError(
+                f"every response{of} is censored: nothing lies between lower and upper"
+            )
         yc = np.clip(y, lo, hi)
         c = float(yc.mean()) if (est.standardize and est.fit_intercept) else 0.0
         spread = _spread(yc, c)

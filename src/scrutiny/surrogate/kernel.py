@@ -484,7 +484,10 @@ def _draw_labels(gen, data, state):
         y = y * be.asarray(1.0 / unit.reshape(R, -1))
     # each chain's components against its own response: (n, R, C J / R)
     res = y - xp.reshape(mean, (n, R, -1))
-    logp = const - xp.reshape(res * res, (n, C * J)) / (2.0 * s2)
+    # a residual whose square passes float32's range lies over 4e9 sd from a component whose
+    # s2 is within it (wider ones work in units of their sd, above): density 0, rightly
+    with np.errstate(over="ignore"):
+        logp = const - xp.reshape(res * res, (n, C * J)) / (2.0 * s2)
     censored_means = None
     if data.censored is not None:  # likelihood of "beyond the bound": a normal tail
         rows = np.flatnonzero(data.censored.any(axis=0))
