@@ -381,3 +381,26 @@ def test_rows_of_several_classes_handed_to_shap_are_warned_of():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert exp[exp.target == 1].to_shap().values.shape == (2, 3, 3)
+
+
+def test_explanations_made_in_batches_are_one_when_concatenated():
+    """shap's users stack explanations made in batches; scrutiny's could not be."""
+    from scrutiny import Explainer
+    from tests.test_explainer import FAST, X_TAB, softmax
+
+    ex = Explainer(softmax, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    whole = ex.explain(X_TAB[:9])
+    parts = [ex.explain(X_TAB[:4]), ex.explain(X_TAB[4:9])]
+    one = Explanation.concatenate(parts)
+    for name in ("inputs", "values", "lower", "upper", "target", "component"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(whole, name))
+    assert one.meta["model_queries"] == 9 and one.meta["model_calls"] == 2
+    assert one.meta["fit_queries"] == parts[0].meta["fit_queries"]
+    other = parts[1][[0]]
+    other.meta["outputs"] = "logits"
+    with pytest.raises(ValueError, match=r"other settings: meta\['outputs'\] is 'probab"):
+        Explanation.concatenate([parts[0], other])
+    with pytest.raises(ValueError, match="other methods or shapes: dmm-men-global"):
+        Explanation.concatenate([parts[0], ex.explain(X_TAB[:2], mode="guided", n_samples=20)])
+    with pytest.raises(TypeError, match="non-empty list of Explanations"):
+        Explanation.concatenate([])

@@ -40,6 +40,14 @@ _ARRAYS = (
     "surrogate_output",
 )
 _INT_ARRAYS = ("target", "component")
+# meta that ``concatenate`` adds up, takes the largest of (an explainer's totals so far), and
+# works out again for all the inputs
+_COSTS = {"seconds", "model_queries", "model_calls"}
+_FIT_COSTS = {"fit_seconds", "fit_queries"}
+_PER_EXPLANATION = {
+    "seconds_per_explanation": "seconds",
+    "queries_per_explanation": "model_queries",
+}
 
 
 @dataclass(eq=False)
@@ -134,6 +142,46 @@ class Explanation:
             if self.meta.get("scale") == "probability":
                 out = 0.5 * (1.0 + np.tanh(0.5 * out))  # the logistic, without overflow
             self.surrogate_output = out.copy()
+
+    @classmethod
+    def concatenate(cls, explanations):
+        """One Explanation of the inputs of several, in their order (made in batches, as
+        shap's users stack theirs): of one method, input shape, baseline and settings
+        (``meta`` alike but for costs), refused otherwise; their costs added up."""
+        parts = list(explanations)
+        if not parts or not all(isinstance(e, Explanation) for e in parts):
+            raise TypeError("concatenate takes a non-empty list of Explanations")
+        first = parts[0]
+        for e in parts[1:]:
+            if e.method != first.method or e.shape != first.shape:
+                raise ValueError(
+                    f"explanations of other methods or shapes: {first.method} {first.shape} "
+                    f"and {e.method} {e.shape}"
+                )
+            if not np.array_equal(e.baseline, first.baseline):
+                raise ValueError("explanations against other baselines cannot be one")
+            keys = (set(e.meta) | set(first.meta)) - _COSTS - _FIT_COSTS - set(_PER_EXPLANATION)
+            other = sorted(k for k in keys if e.meta.get(k) != first.meta.get(k))
+            if other:
+                raise ValueError(
+                    f"explanations of other settings: meta[{other[0]!r}] is "
+                    f"{first.meta.get(other[0])!r} and {e.meta.get(other[0])!r}"
+                )
+        kw = {f.name: getattr(first, f.name) for f in fields(first)}
+        for name in _ARRAYS:
+            kw[name] = np.concatenate([getattr(e, name) for e in parts])
+        kw["baseline"] = np.array(first.baseline)
+        meta = copy.deepcopy(first.meta)
+        for key in _COSTS & set(meta):
+            meta[key] = sum(e.meta[key] for e in parts)
+        for key in _FIT_COSTS & set(meta):  # an explainer's totals so far
+            meta[key] = max(e.meta[key] for e in parts)
+        m = sum(len(e) for e in parts)
+        for key, total in _PER_EXPLANATION.items():
+            if key in meta and total in meta:
+                meta[key] = meta[total] / m
+        kw["meta"] = meta
+        return cls(**kw)
 
     # -- reading --------------------------------------------------------------------------
 
