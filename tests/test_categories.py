@@ -682,3 +682,25 @@ def test_a_frames_own_labels_and_kinds_reach_the_model(tmp_path):
     dated.save(tmp_path / "dated")
     with pytest.raises(TypeError, match=r"columns \['z'\] hold complex numbers"):
         Explainer(model, frame.assign(z=rng.normal(size=60) + 1j))
+
+
+def test_a_background_set_as_shap_takes_is_told_to_give_one_row():
+    """shap's idiom: a background set. A one-row one (a DataFrame, by name) is a baseline;
+    several rows were refused by their shape alone."""
+    frame, y = table(400)
+    clf = pipeline(frame, y)
+    row = frame.iloc[[7]][["job", "income", "home"]]  # another column order: by name
+    ex = Explainer(clf, frame, baseline=row, mode="local", progress=False)
+    assert ex.representation.baseline[0] == frame["income"].iloc[7]
+    assert ex.representation.baseline[1] == HOMES.index(frame["home"].iloc[7])
+    numbers = frame[["income"]].assign(x=1.0)
+    with pytest.raises(ValueError, match=r"baseline has 50 rows: .*background.mean\(axis=0\)"):
+        Explainer(
+            lambda f: clf.predict_proba(frame.iloc[: len(f)]),
+            numbers.to_numpy(),
+            baseline=numbers.to_numpy()[:50],
+            progress=False,
+        )
+    unseen = frame.iloc[:3].assign(home="castle")
+    with pytest.raises(ValueError, match=r"a level is explained only if the fit data hold it"):
+        Explainer(clf, frame, progress=False).explain(unseen)

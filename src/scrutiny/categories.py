@@ -145,7 +145,8 @@ class Categories:
                 codes_given = all(isinstance(v, int | float | np.number) for v in unseen)
                 raise ValueError(
                     f"{name}'s column {col_name!r} holds levels the fit data never held: "
-                    f"{', '.join(sorted(map(_shown, unseen))[:5])} (known: {known})"
+                    f"{', '.join(sorted(map(_shown, unseen))[:5])} (known: {known}): a level is "
+                    "explained only if the fit data hold it"
                     + (
                         "; a table of the levels' codes goes in as an array "
                         "(explainer.check_inputs gives one)"

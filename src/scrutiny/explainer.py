@@ -341,6 +341,8 @@ class Explainer:
         for j, lv in zip(columns, levels, strict=True):
             if j not in named:
                 many_levels(lv.size, len(X_fit), f"X_fit's column {j}")
+        if column_names(baseline) is not None and len(baseline) == 1:  # a one-row DataFrame
+            baseline = baseline.iloc[0]  # by name, as a Series is
         if isinstance(baseline, dict) or (  # by column name: a dict, or a pandas Series
             hasattr(baseline, "to_dict") and getattr(baseline, "ndim", 0) == 1
         ):
