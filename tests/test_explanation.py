@@ -404,3 +404,18 @@ def test_explanations_made_in_batches_are_one_when_concatenated():
         Explanation.concatenate([parts[0], ex.explain(X_TAB[:2], mode="guided", n_samples=20)])
     with pytest.raises(TypeError, match="non-empty list of Explanations"):
         Explanation.concatenate([])
+
+
+def test_rows_given_as_arrays_can_be_given_names():
+    """LIME and shap take feature_names; scrutiny's array rows had none, so shap's plots
+    showed 'Feature 0'. A DataFrame's names stay: the fidelity tests give columns by them."""
+    exp = make(shape=(3,))
+    exp.feature_names = ["age", "income", "debt"]
+    assert exp.feature_names == ["age", "income", "debt"]
+    assert set(exp.to_frame()["name"]) <= {"age", "income", "debt"}
+    with pytest.raises(ValueError, match="keep their DataFrame's column names"):
+        exp.feature_names = ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"3 different names, one per element, got 2"):
+        make(shape=(3,)).feature_names = ["a", "b"]
+    with pytest.raises(ValueError, match=r"got 3 \(2 different\)"):
+        make(shape=(3,)).feature_names = ["a", "b", "a"]

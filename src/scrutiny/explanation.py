@@ -249,8 +249,28 @@ class Explanation:
 
     @property
     def feature_names(self):
-        """Names of the flat elements (the columns of a DataFrame explained), or None."""
+        """Names of the flat elements (the columns of a DataFrame explained), or None.
+        Rows given as arrays have none, and may be given them (``exp.feature_names =
+        data.feature_names``, as LIME and shap take them), for plots, ``to_frame`` and
+        ``to_shap``; a DataFrame's, by which the fidelity tests give the model its
+        columns, are kept."""
         return self.meta.get("feature_names")
+
+    @feature_names.setter
+    def feature_names(self, names):
+        if self.meta.get("feature_names") is not None:
+            raise ValueError(
+                "these explanations keep their DataFrame's column names, by which the model "
+                "is given its columns"
+            )
+        names = [str(n) for n in names]
+        size = int(np.prod(self.shape))
+        if len(names) != size or len(set(names)) != size:
+            raise ValueError(
+                f"feature_names must be {size} different names, one per element, got "
+                f"{len(names)} ({len(set(names))} different)"
+            )
+        self.meta["feature_names"] = names
 
     def level(self, i, j):
         """The level input ``i`` holds in categorical column ``j``, as text (a name, or a
