@@ -855,6 +855,11 @@ def test_float32_refuses_columns_beyond_its_digits():
         fit32.fit(Z * 1e8, y)
     fit32.fit(Z + 30, y)  # within its digits
     DPMixtureRegression(2, n_sweeps=20, progress=False, random_state=0).fit(Z + 3000, y)
+    # a column constant to rounding (a grey border: sd 1e-17) holds no spread to lose; it
+    # was refused, and so was every explainer of images with one
+    grey = np.c_[Z, np.full(200, 0.3)]
+    assert 0 < grey[:, 3].std() < 1e-15  # the case: rounding's spread, not none
+    fit32.fit(grey, y)
 
 
 def test_a_residual_past_float32s_range_is_density_0_without_a_warning():

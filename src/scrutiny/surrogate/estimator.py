@@ -580,14 +580,18 @@ def _check_magnitude(Z, dtype):
 
 def _check_float32_scale(Z):
     """A ValueError where float32's 7 digits lose what Z says. A column far from 0 for its
-    spread (|mean| / sd > 400) keeps its spread in the Gram matrix's n (mean^2 + sd^2) to
-    a relative eps / (sd / mean)^2 > 1%: coefficients [3.9, -6.9, 3.0] for [1, -2, 0.5] at
-    a mean of 3,000. And a small component's draw cancels terms of the size of the columns'
-    scale times sqrt(p) (its coefficients' prior sd is about 1): past 1e5, eps times them
-    is past 1% of the noise (at 1e8 and p = 40, residuals 66 times the noise sd)."""
+    spread (|mean| / sd > 0.1 / sqrt(eps), about 290) keeps its spread in the Gram matrix's
+    n (mean^2 + sd^2) to a relative eps / (sd / mean)^2 > 1%: coefficients [3.9, -6.9, 3.0]
+    for [1, -2, 0.5] at a mean of 3,000. A column constant to rounding (a grey border, sd
+    1e-17) holds no spread to lose. And a small component's draw cancels terms of the size
+    of the columns' scale times sqrt(p) (its coefficients' prior sd is about 1): past 1e5,
+    eps times them is past 1% of the noise (at 1e8 and p = 40, residuals 66 times the
+    noise sd)."""
     eps = float(np.finfo(np.float32).eps)
-    mean, sd = Z.mean(axis=0), Z.std(axis=0)
-    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=sd > 0)
+    n, mean, sd = Z.shape[0], Z.mean(axis=0), Z.std(axis=0)
+    tiny = np.finfo(np.float64).eps  # constant to rounding, as _warn_offsets reads it
+    constant = sd**2 <= n * tiny * sd**2 + (n * mean * tiny) ** 2
+    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=~constant)
     rms = np.sqrt(np.mean(Z**2, axis=0))
     far, large = ratio > 0.1 / np.sqrt(eps), rms.max(initial=0.0) * np.sqrt(Z.shape[1]) > 1e5
     if far.any() or large:
@@ -597,7 +601,10 @@ def _check_float32_scale(Z):
             if far.any()
             else f"its columns reach a scale of {rms.max():.3g}: divide Z by a power of 10"
         )
-        raise ValueError(f"Z is beyond float32's 7 digits: {what}, or fit in dtype='float64'")
+        raise ValueError(
+            f"Z is beyond float32's 7 digits: {what}, or fit in dtype='float64' (an "
+            "Explainer's fits: surrogate={'dtype': 'float64'})"
+        )
 
 
 def _spread(y, c):
