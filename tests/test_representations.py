@@ -210,11 +210,18 @@ def test_a_baseline_within_float32_rounding_of_the_datas_value_is_that_value():
     assert (rep.baseline == X32.min()).all()
     present = rep.present(X32[0].astype(np.float64))
     assert present.sum() == (digits[0] != 0).sum()
-    # float64 data keep the baseline as given; a mean is no data value to move to
+    # by value: one fit image whose every pixel is inked still gives black its value
+    inked = X32.copy()
+    inked[1:, 0, 0] = X32.max()
+    one = make_representation(None, inked[:, :1, :1].astype(np.float64), black, dtype=np.float32)
+    assert (one.baseline == X32.min()).all()
+    # float64 data, and a value the dtype holds (grey 0.5 in float16), keep the baseline
     assert (make_representation(None, X32.astype(np.float64), black).baseline == black).all()
-    table = X32.reshape(50, -1)[:, :5].astype(np.float64)
-    mean = make_representation("tabular", table, dtype=np.float32).baseline
-    np.testing.assert_array_equal(mean, table.mean(axis=0))
+    grey = (0.5 + np.spacing(np.float16(0.5)) * np.arange(4)).astype(np.float16)
+    kept = make_representation(
+        None, np.tile(grey, (3, 2, 1)).astype(np.float64), 0.5, dtype=np.float16
+    )
+    assert (kept.baseline == 0.5).all()
 
 
 def test_standardised_images_are_warned_of_the_default_baseline():

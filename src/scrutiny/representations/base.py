@@ -168,23 +168,25 @@ class Representation:
 
 
 def _snap_baseline(rep, X_fit, dtype):
-    """Move the baseline onto X_fit's own value where one lies within the rounding of the
-    dtype X_fit came in, and none equals it: digits standardised in float32 hold black as
-    -0.42421296, and the baseline given as the float64 -0.42421292 made every background
-    pixel present (784 of 784), the random chance levels a no-op (0.4 -> 0)."""
+    """A baseline value that images in a low-precision dtype cannot hold, moved onto the
+    value the data hold within 4 of its units in the last place (the most frequent such):
+    digits standardised in float32 hold black as -0.42421296, and the baseline given as the
+    float64 -0.42421292 made every background pixel present (784 of 784), the random chance
+    levels a no-op (0.4 -> 0). A value the dtype holds (0.5, 1.0) stays as it is."""
     if dtype is None or np.dtype(dtype).kind != "f" or np.dtype(dtype).itemsize >= 8:
         return
-    X = np.asarray(X_fit, dtype=np.float64).reshape(len(X_fit), -1)
     b = rep.baseline.reshape(-1)
-    finfo = np.finfo(dtype)
-    tolerance = 4 * finfo.eps * np.maximum(np.abs(b), finfo.tiny)
-    near = (np.abs(X - b) <= tolerance) & (X != b)
-    move = near.any(axis=0) & ~(X == b).any(axis=0)
-    if move.any():
-        cols = np.flatnonzero(move)
-        b = b.copy()
-        b[cols] = X[near[:, cols].argmax(axis=0), cols]
-        rep.baseline = b.reshape(rep.input_shape)
+    snapped = b.copy()
+    flat = np.asarray(X_fit, dtype=np.float64).reshape(-1)
+    for v in np.unique(b):
+        held = np.asarray(v, dtype=dtype)
+        if held == v or not np.isfinite(held):
+            continue
+        near = flat[np.abs(flat - v) <= 4 * float(np.spacing(np.abs(held)))]
+        if near.size:
+            values, counts = np.unique(near, return_counts=True)
+            snapped[b == v] = values[counts.argmax()]
+    rep.baseline = snapped.reshape(rep.input_shape)
 
 
 def make_representation(
@@ -234,7 +236,8 @@ def make_representation(
         rep = ImageRepresentation(
             shape, baseline=0.0 if baseline is None else baseline, superpixel=superpixel
         )
-        _snap_baseline(rep, X_fit, dtype)
+        if baseline is not None:
+            _snap_baseline(rep, X_fit, dtype)
         unit = pixel_unit(X_fit, rep.baseline, dtype)
         if unit == 1.0:
             return rep
@@ -244,10 +247,7 @@ def make_representation(
     if representation == "tabular":
         if superpixel is not None:
             raise ValueError("superpixel applies to images, not tabular data")
-        rep = TabularRepresentation.from_data(X_fit, baseline, categorical, levels, names)
-        if baseline is not None:  # a mean is no value of the data's to snap to
-            _snap_baseline(rep, X_fit, dtype)
-        return rep
+        return TabularRepresentation.from_data(X_fit, baseline, categorical, levels, names)
     if representation == "tokens":
         if superpixel is not None or len(shape) != 1:
             raise ValueError(
