@@ -286,6 +286,17 @@ def test_explain_images_from_the_command_line(tmp_path):
     assert done.returncode == 0, done.stderr
     exp = Explanation.load(tmp_path / "out" / "explanation")
     assert exp.shape == (8, 8) and (exp.top(1, by="magnitude")[:, 0] == 2 * 8 + 5).all()
+    # standardised images, their black given: the default's warning is not said (it was)
+    ink = np.where(rng.uniform(size=(100, 8, 8)) < 0.7, 0.0, rng.uniform(size=(100, 8, 8)))
+    np.save(tmp_path / "fit.npy", ink - 0.5)
+    done = scrutiny(
+        *("explain", "--model", "pixels:predict", "--fit-data", "fit.npy", "--data"),
+        *("data.npy", "--out", tmp_path / "std", "--quiet", "--baseline", "-0.5"),
+        *("--sweeps", 20, "--components", 1),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "their mean" not in done.stderr
 
 
 def test_explain_in_local_mode_takes_the_local_surrogate_defaults(tmp_path):

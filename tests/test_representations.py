@@ -225,10 +225,15 @@ def test_a_baseline_within_float32_rounding_of_the_datas_value_is_that_value():
 
 
 def test_standardised_images_are_warned_of_the_default_baseline():
-    X = np.random.default_rng(0).normal(size=(20, 6, 6))
-    with pytest.warns(UserWarning, match=r"negative values .* 0, an absent pixel, is their mean"):
+    rng = np.random.default_rng(0)
+    digits = np.where(rng.uniform(size=(20, 6, 6)) < 0.7, 0.0, rng.uniform(size=(20, 6, 6)))
+    X = (digits - 0.13) / 0.31  # black, the most frequent value, at -0.42
+    with pytest.warns(UserWarning, match=r"most frequent value is negative .* is then their mean"):
         make_representation(None, X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make_representation(None, X, baseline=0.0)  # said: no warning
-        make_representation(None, np.abs(X))
+        make_representation(None, digits)
+        ringing = np.where(digits > 0.9, -0.05, digits)  # bicubic resizing rings below 0
+        assert ringing.min() < 0
+        make_representation(None, ringing)  # black still 0, the most frequent

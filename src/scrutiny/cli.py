@@ -468,9 +468,13 @@ def _explainer(args, mode):
             cache_fits=not args.no_cache,
         )
 
-    explainer = explainer_with(None)
-    if args.baseline is not None:  # the defaults say which columns name things, and how
-        explainer = explainer_with(_baseline(args.baseline, explainer.representation))
+    if args.baseline is None:
+        explainer = explainer_with(None)
+    else:  # the defaults say which columns name things, and how (not the default's warnings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            defaults = explainer_with(None).representation
+        explainer = explainer_with(_baseline(args.baseline, defaults))
     facts = {"model": spec, "fit_inputs": len(X_fit), "model_kind": adapter.kind}
     return explainer, facts
 

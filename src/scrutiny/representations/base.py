@@ -167,6 +167,15 @@ class Representation:
         return {"kind": self.kind, "input_shape": list(self.input_shape)}
 
 
+def _standardised(X_fit):
+    """Whether images look standardised around 0: their most frequent value (a background)
+    negative. Small negative values alone are no sign (bicubic resizing rings below 0)."""
+    if np.min(X_fit) >= 0:
+        return False
+    values, counts = np.unique(np.asarray(X_fit), return_counts=True)
+    return bool(values[counts.argmax()] < 0)
+
+
 def _snap_baseline(rep, X_fit, dtype):
     """A baseline value that images in a low-precision dtype cannot hold, moved onto the
     value the data hold within 4 of its units in the last place (the most frequent such):
@@ -224,12 +233,13 @@ def make_representation(
             f"categorical columns are table columns; representation={representation!r} has none"
         )
     if representation == "image":
-        if baseline is None and np.min(X_fit) < 0:
+        if baseline is None and _standardised(X_fit):
             warnings.warn(  # the stacklevel of the Explainer's caller
-                "images with negative values (standardised?): the default baseline 0, an "
-                "absent pixel, is their mean, not black: pass baseline= the value of an "
-                "absent pixel as the data hold it (black: X_fit.min()), or baseline=0 to keep "
-                "0 and silence this",
+                "the images' most frequent value is negative (standardised, a black "
+                "background?): the default baseline 0, an absent pixel, is then their mean, "
+                "not black: pass baseline= an absent pixel as the data hold it (black "
+                "standardised: (0 - mean) / sd, per channel, or an image of them), or "
+                "baseline=0 to keep 0 and silence this",
                 UserWarning,
                 stacklevel=3,
             )
