@@ -264,6 +264,12 @@ def test_table_baselines_are_matched_by_name_and_never_taken_from_the_rows_expla
         lambda A: linear(np.asarray(A)[:, [1, 2, 0]]), swapped, representation="tabular", **kw
     )
     np.testing.assert_allclose(swapped_named.baseline, table.mean(axis=0)[[2, 0, 1]])
+    # a one-row DataFrame by name (its row index was read as column names); several rows,
+    # shap's background set, told to give one
+    row = exact_shapley(linear, frame[:3], target=1, baseline=frame[["b", "c", "a"]][:1])
+    np.testing.assert_array_equal(row.baseline, table[0])
+    with pytest.raises(ValueError, match=r"baseline has 5 rows: .*background.mean\(\)"):
+        exact_shapley(linear, frame[:3], target=1, baseline=frame[:5])
     four = exact_shapley(linear, table[:4], representation="tabular", target=1)
     two = exact_shapley(linear, table[:2], representation="tabular", target=1)
     np.testing.assert_array_equal(four.baseline, np.zeros(3))
@@ -528,3 +534,12 @@ def test_competitors_record_the_unit_of_0_255_images():
     ):
         assert exp.meta["representation"]["unit"] == 255.0
     assert kernel_shap(model, X, nsamples=50, progress=False).meta["representation"]["unit"] == 1
+
+
+def test_competitors_take_images_as_torch_tensors():
+    """The images' dtype, a torch one, was handed to numpy (TypeError)."""
+    torch = pytest.importorskip("torch")
+    images = torch.as_tensor(X, dtype=torch.float32)
+    assert lime_image(model, images, num_samples=20, progress=False).values.shape == X.shape
+    shap = kernel_shap(model, images, nsamples=20, l1_reg=False, progress=False)
+    assert shap.values.shape == X.shape

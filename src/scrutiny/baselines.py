@@ -30,6 +30,7 @@ from scrutiny._validation import (
     in_column_order,
     labels_to_json,
     numbers_inferred,
+    numpy_dtype,
     series_as_row,
 )
 from scrutiny.categories import Categories, holds_names
@@ -714,7 +715,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
     X = as_input_batch(X, "X")
     if isinstance(representation, str):  # "image", "tabular", "tokens", as the Explainer's
         representation = make_representation(
-            representation, X, _by_name(baseline, names), superpixel, dtype=given
+            representation, X, _by_name(baseline, names), superpixel, dtype=numpy_dtype(given)
         )
     if getattr(representation, "kind", None) == "tokens":
         refuse_raw_bytes(given, "X")
@@ -733,7 +734,9 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
             )
         # in their unit, as the Explainer's (0-255 images recorded unit 1: the authors'
         # protocol then scaled their chance levels as [0, 1] pixels, a no-op)
-        representation = make_representation("image", X, baseline, superpixel, dtype=given)
+        representation = make_representation(
+            "image", X, baseline, superpixel, dtype=numpy_dtype(given)
+        )
     return adapter, representation.check(X), representation, names
 
 
@@ -773,7 +776,16 @@ def _name_columns(meta, names, adapter):
 
 def _by_name(baseline, names):
     """A pandas baseline (``frame.mean()``) in the order of X's columns, matched by name:
-    taken by position, a DataFrame's reordered columns would meet other columns' values."""
+    taken by position, a DataFrame's reordered columns would meet other columns' values.
+    A one-row DataFrame is its row, as the Explainer takes it."""
+    if column_names(baseline) is not None:  # a DataFrame: one row, or shap's background set
+        if len(baseline) != 1:
+            raise ValueError(
+                f"baseline has {len(baseline)} rows: a feature is switched off to one value, "
+                "not to a background set's; pass one row, its mean (background.mean()) or its "
+                "median"
+            )
+        baseline = baseline.iloc[0]
     index = getattr(baseline, "index", None)
     if names is None or index is None:
         return baseline
