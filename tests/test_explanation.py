@@ -413,8 +413,12 @@ def test_rows_given_as_arrays_can_be_given_names():
     exp.feature_names = ["age", "income", "debt"]
     assert exp.feature_names == ["age", "income", "debt"]
     assert set(exp.to_frame()["name"]) <= {"age", "income", "debt"}
+    exp.feature_names = ["age", "income", "debts"]  # shown only: a typo may be mended
+    assert exp.feature_names[2] == "debts" and exp.column_names is None
+    framed = make(shape=(3,))
+    framed.meta["feature_names"] = ["a", "b", "c"]  # a DataFrame's, as the explainer records
     with pytest.raises(ValueError, match="keep their DataFrame's column names"):
-        exp.feature_names = ["a", "b", "c"]
+        framed.feature_names = ["x", "y", "z"]
     with pytest.raises(ValueError, match=r"3 different names, one per element, got 2"):
         make(shape=(3,)).feature_names = ["a", "b"]
     with pytest.raises(ValueError, match=r"got 3 \(2 different\)"):

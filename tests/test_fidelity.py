@@ -535,3 +535,23 @@ def test_a_rate_of_no_inputs_is_refused_not_nan():
     with pytest.raises(ValueError, match="outcomes must hold inputs"):
         pcr([])
     assert pcr([[True, False]]).tolist() == [0.5]
+
+
+def test_names_given_to_show_are_not_columns_to_give_the_model():
+    """Names given to an explanation of arrays, to show, became the columns the tests gave
+    a model fitted on a DataFrame (an error), or other columns (names in another order)."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from scrutiny import Explainer
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(80, 3)), columns=["age", "income", "debt"])
+    clf = LogisticRegression().fit(frame, frame.age + frame.debt > 0)
+    kw = {"surrogate": {"n_sweeps": 6, "n_components": 2}, "progress": False, "random_state": 0}
+    exp = Explainer(clf, frame.to_numpy(), **kw).explain(frame.to_numpy()[:4])
+    before = deduction(clf, exp, ks=[1, 2])
+    for names in (["Age (years)", "Income ($)", "Debt ($)"], ["debt", "income", "age"]):
+        shown = exp[:]
+        shown.feature_names = names
+        np.testing.assert_array_equal(deduction(clf, shown, ks=[1, 2]), before)

@@ -250,15 +250,20 @@ class Explanation:
     @property
     def feature_names(self):
         """Names of the flat elements (the columns of a DataFrame explained), or None.
-        Rows given as arrays have none, and may be given them (``exp.feature_names =
-        data.feature_names``, as LIME and shap take them), for plots, ``to_frame`` and
-        ``to_shap``; a DataFrame's, by which the fidelity tests give the model its
-        columns, are kept."""
+        Rows given as arrays have none, and may be given some to show (``exp.feature_names
+        = data.feature_names``, as LIME and shap take them), for plots, ``to_frame`` and
+        ``to_shap``; a DataFrame's (``column_names``) are kept."""
+        return self.column_names or self.meta.get("display_names")
+
+    @property
+    def column_names(self):
+        """The columns of the DataFrame explained, by which the fidelity tests give a model
+        fitted on one its columns; None for rows given as arrays."""
         return self.meta.get("feature_names")
 
     @feature_names.setter
     def feature_names(self, names):
-        if self.meta.get("feature_names") is not None:
+        if self.column_names is not None:
             raise ValueError(
                 "these explanations keep their DataFrame's column names, by which the model "
                 "is given its columns"
@@ -270,7 +275,7 @@ class Explanation:
                 f"feature_names must be {size} different names, one per element, got "
                 f"{len(names)} ({len(set(names))} different)"
             )
-        self.meta["feature_names"] = names
+        self.meta["display_names"] = names  # shown only: the model is given arrays
 
     def level(self, i, j):
         """The level input ``i`` holds in categorical column ``j``, as text (a name, or a

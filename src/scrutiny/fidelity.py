@@ -349,7 +349,7 @@ def _adapter(model, batch_size, explanation):
     outputs as the explanation's explainer did (``meta["outputs"]``: logits, values; else
     probabilities), in the dtype it did (``meta["input_dtype"]``)."""
     if isinstance(model, ModelAdapter):  # set up for these columns, or refused
-        names, spec = explanation.feature_names, explanation.meta.get("categories")
+        names, spec = explanation.column_names, explanation.meta.get("categories")
         categories = None if spec is None else Categories.from_json(spec)
         if other_setup(model, names, categories):  # rows read under its names (P 0.001)
             raise ValueError(
@@ -360,7 +360,7 @@ def _adapter(model, batch_size, explanation):
         return model
     outputs = explanation.meta.get("outputs", "probabilities")  # scrutiny's record them
     adapter = ModelAdapter(model, outputs=outputs, batch_size=batch_size)
-    adapter.input_names = explanation.feature_names  # a model fitted on a DataFrame: by name
+    adapter.input_names = explanation.column_names  # a model fitted on a DataFrame: by name
     adapter.input_labels = labels_from_json(explanation.meta.get("feature_labels"))
     if explanation.meta.get("input_dtype") is not None:  # float32 data: float32 batches
         adapter.input_dtype = np.dtype(explanation.meta["input_dtype"])
@@ -376,7 +376,7 @@ def _rows(inputs, name, explanation):
     of as many elements in the other channel layout would otherwise be read as scrambled
     inputs. A DataFrame's columns are matched by name, as the explainer matched them."""
     shape = explanation.shape
-    inputs = in_column_order(inputs, explanation.feature_names, name[:-1])
+    inputs = in_column_order(inputs, explanation.column_names, name[:-1])
     spec = explanation.meta.get("categories")
     if spec is not None and column_names(inputs) is not None:  # names: their levels' codes
         inputs = Categories.from_json(spec).encode(inputs, name)
