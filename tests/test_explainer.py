@@ -912,6 +912,16 @@ def test_a_label_given_as_target_is_told_from_a_column():
         ex.explain(X_TAB[:2], target=7)
     with pytest.raises(TypeError, match=r"got 'seven' \(a class is the number of its output"):
         ex.explain(X_TAB[:2], target="seven")
+    # labels as predicted, one per input (clf.predict(X)): with classes_ [1, 2, 3], labels
+    # 1 and 2 were read as columns 1 and 2, the labels 2 and 3, silently
+    three = LogisticRegression().fit(X_TAB, np.digitize(X_TAB[:, 2], [-0.5, 0.5]) + 1)
+    by_labels = Explainer(three, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    rows = X_TAB[np.isin(three.predict(X_TAB), [1, 2])][:6]
+    with pytest.warns(UserWarning, match=r"target is the model's predicted labels, not their"):
+        by_labels.explain(rows, target=three.predict(rows))
+    with warnings.catch_warnings():  # one class for all is no sign of labels
+        warnings.simplefilter("error")
+        by_labels.explain(rows[three.predict(rows) == 2], target=2)
     with pytest.raises(ValueError, match=hint):
         kernel_shap(clf, X_TAB[:2], target=7, nsamples=50, progress=False)
     with pytest.raises(ValueError, match=r"class 7 does not exist: .* classes_, are \[3, 7\]"):

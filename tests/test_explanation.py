@@ -404,6 +404,10 @@ def test_explanations_made_in_batches_are_one_when_concatenated():
         Explanation.concatenate([parts[0], ex.explain(X_TAB[:2], mode="guided", n_samples=20)])
     with pytest.raises(TypeError, match="non-empty list of Explanations"):
         Explanation.concatenate([])
+    # a cost that one did not record is none of the whole's (a KeyError)
+    unrecorded = parts[1][:]
+    del unrecorded.meta["model_calls"]
+    assert "model_calls" not in Explanation.concatenate([parts[0], unrecorded]).meta
 
 
 def test_rows_given_as_arrays_can_be_given_names():

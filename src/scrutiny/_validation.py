@@ -127,8 +127,9 @@ def class_targets(target, log_p, regression=False, classes=None):
         raise ValueError(
             f"target has shape {t.shape}; expected one {kind}, or one per input ({n},)"
         )
+    if t.ndim == 1:  # one per input, as clf.predict(X) gives them (one class alone is no sign)
+        _warn_labels(t.astype(np.int64), log_p, classes)
     t = np.broadcast_to(t, (n,)).astype(np.int64)
-    _warn_labels(t, log_p, classes)
     if ((t < 0) | (t >= C)).any():
         kinds = "outputs" if regression else "classes"
         raise ValueError(

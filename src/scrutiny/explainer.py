@@ -673,10 +673,6 @@ class Explainer:
         explainer's own count in its own mode, else the mode's default."""
         return self.n_samples if mode == self.mode else _SAMPLES[mode]
 
-    def __call__(self, X, **settings):
-        """``explain(X, **settings)``, as shap's explainers are called: ``explainer(X)``."""
-        return self.explain(X, **settings)
-
     def explain(self, X, target=None, mode=None, n_samples=None, max_off=None, candidates=None):
         """Explain the model's outputs on X (n, *input_shape). The explanation's ``meta``
         holds the costs of explaining (``seconds``, ``model_queries``, ``model_calls``)
@@ -756,6 +752,8 @@ class Explainer:
         if self.categories_ is not None:
             exp.meta["categories"] = self.categories_.to_json()  # levels, for the model too
         return exp
+
+    __call__ = explain  # explainer(X), as shap's explainers are called
 
     def _fit_costs(self):
         return self.fit_seconds_, self.fit_queries_, self._fit_calls

@@ -172,13 +172,16 @@ class Explanation:
             kw[name] = np.concatenate([getattr(e, name) for e in parts])
         kw["baseline"] = np.array(first.baseline)
         meta = copy.deepcopy(first.meta)
+        for key in set(meta) & (_COSTS | _FIT_COSTS | set(_PER_EXPLANATION)):
+            if not all(key in e.meta for e in parts):  # a cost some did not record: none
+                del meta[key]
         for key in _COSTS & set(meta):
             meta[key] = sum(e.meta[key] for e in parts)
         for key in _FIT_COSTS & set(meta):  # an explainer's totals so far
             meta[key] = max(e.meta[key] for e in parts)
         m = sum(len(e) for e in parts)
         for key, total in _PER_EXPLANATION.items():
-            if key in meta and total in meta:
+            if key in meta and total in meta and m:
                 meta[key] = meta[total] / m
         kw["meta"] = meta
         return cls(**kw)
