@@ -144,7 +144,10 @@ def test_integer_weights_are_repeated_rows():
     w = rng.integers(1, 4, size=len(y))
     weighted = fused_lasso(Z, y, 2.0, 1.0, weights=w)
     repeated = fused_lasso(np.repeat(Z, w, axis=0), np.repeat(y, w), 2.0, 1.0)
-    np.testing.assert_allclose(np.r_[weighted[0], weighted[1]], np.r_[repeated[0], repeated[1]])
+    # absolute slack for coefficients that are 0 up to rounding (1e-14: 27 of 100 seeds)
+    np.testing.assert_allclose(
+        np.r_[weighted[0], weighted[1]], np.r_[repeated[0], repeated[1]], atol=1e-10
+    )
 
 
 def test_degenerate_inputs():
