@@ -56,8 +56,10 @@ def test_ess_matches_ar1_theory(rho):
     rng = np.random.default_rng(2)
     x = ar1(rng, rho, 4, 5000)
     expected = x.size * (1 - rho) / (1 + rho)
-    # the ESS estimate of 20,000 AR(1) draws has a relative error of a few percent
-    assert effective_sample_size(x) == pytest.approx(expected, rel=0.15)
+    # the ESS estimate of 20,000 AR(1) draws has a relative error of sd 0.021 at rho 0 and
+    # 0.062 at rho 0.8 (400 seeds): 0.25 is 4 sd of the worse (0.15 failed 2.2% of seeds);
+    # an estimate blind to the autocorrelation would be 9 times too large at 0.8
+    assert effective_sample_size(x) == pytest.approx(expected, rel=0.25)
 
 
 def test_thinning_buffer_stays_bounded_and_evenly_spaced():
