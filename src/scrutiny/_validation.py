@@ -183,6 +183,26 @@ def _check_finite(arr, name):
         )
 
 
+def background_row(baseline):
+    """A one-row DataFrame baseline as its row (a Series, matched by name, as the
+    explainers match a baseline's columns); anything else as it is."""
+    if column_names(baseline) is None:
+        return baseline
+    if len(baseline) != 1:
+        refuse_background(len(baseline))
+    return baseline.iloc[0]
+
+
+def refuse_background(n):
+    """shap's idiom, a background set of n rows, named: a feature is switched off to one
+    value."""
+    raise ValueError(
+        f"baseline has {n} rows: a feature is switched off to one value, not to a background "
+        "set's; pass one row, or their mean (an array's background.mean(axis=0), a "
+        "DataFrame's background.mean()) or median"
+    )
+
+
 def column_names(X):
     """The column names of a 2-D DataFrame, as strings; None for anything else."""
     if getattr(X, "ndim", None) == 2 and hasattr(X, "columns") and hasattr(X, "iloc"):

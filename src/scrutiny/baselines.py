@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from scrutiny._validation import (
     as_input_batch,
+    background_row,
     class_targets,
     column_names,
     in_column_order,
@@ -778,14 +779,7 @@ def _by_name(baseline, names):
     """A pandas baseline (``frame.mean()``) in the order of X's columns, matched by name:
     taken by position, a DataFrame's reordered columns would meet other columns' values.
     A one-row DataFrame is its row, as the Explainer takes it."""
-    if column_names(baseline) is not None:  # a DataFrame: one row, or shap's background set
-        if len(baseline) != 1:
-            raise ValueError(
-                f"baseline has {len(baseline)} rows: a feature is switched off to one value, "
-                "not to a background set's; pass one row, its mean (background.mean()) or its "
-                "median"
-            )
-        baseline = baseline.iloc[0]
+    baseline = background_row(baseline)
     index = getattr(baseline, "index", None)
     if names is None or index is None:
         return baseline

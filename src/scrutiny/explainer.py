@@ -23,6 +23,7 @@ from scrutiny import _fit_cache
 from scrutiny._parallel import fit_many
 from scrutiny._validation import (
     as_input_batch,
+    background_row,
     class_targets,
     column_names,
     in_column_order,
@@ -341,8 +342,7 @@ class Explainer:
         for j, lv in zip(columns, levels, strict=True):
             if j not in named:
                 many_levels(lv.size, len(X_fit), f"X_fit's column {j}")
-        if column_names(baseline) is not None and len(baseline) == 1:  # a one-row DataFrame
-            baseline = baseline.iloc[0]  # by name, as a Series is
+        baseline = background_row(baseline)  # a one-row DataFrame: by name, as a Series
         if isinstance(baseline, dict) or (  # by column name: a dict, or a pandas Series
             hasattr(baseline, "to_dict") and getattr(baseline, "ndim", 0) == 1
         ):

@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from scrutiny._validation import refuse_background
+
 
 class Representation:
     """Features as groups of input elements, relative to a baseline.
@@ -46,11 +48,7 @@ class Representation:
             raise TypeError(f"baseline must be a number or an array of numbers: {exc}") from None
         if b.ndim == len(self.input_shape) + 1 and b.shape[1:] == self.input_shape:
             if b.shape[0] != 1:  # shap's background set
-                raise ValueError(
-                    f"baseline has {b.shape[0]} rows: a feature is switched off to one value, "
-                    "not to a background set's; pass one row, its mean (background.mean(axis=0)) "
-                    "or its median"
-                )
+                refuse_background(b.shape[0])
             b = b[0]  # one row of a batch, a one-row DataFrame
         try:
             self.baseline = np.broadcast_to(b, self.input_shape).copy()

@@ -441,8 +441,9 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
     _check_magnitude(Z, first.dtype)
+    offsets = _offsets(Z)
     if first.dtype == "float32":
-        _check_float32_scale(Z)
+        _check_float32_scale(Z, offsets)
     if not first.fit_intercept and not Z.any():
         raise ValueError("Z has no non-zero column and fit_intercept=False: nothing to regress on")
     scaled, bounds, units = [], [], []
@@ -469,7 +470,7 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
         **prior_settings(first.priors),
     )
     if first.fit_intercept:
-        _warn_offsets(Z, priors)
+        _warn_offsets(Z, priors, offsets)
         for est, y in zip(estimators, scaled, strict=True):
             if not est.standardize:
                 _warn_response_offset(y, priors)
@@ -509,25 +510,31 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
         est.mixture_coef_[unseen] = 0.0  # the exact posterior mean, not prior draws' mean
 
 
-def _warn_offsets(Z, priors, tolerance=0.01):
+def _offsets(Z):
+    """Each column's mean, sd and |mean| / sd, the ratio 0 for a column constant to rounding
+    (100.3 in every row: sd 3e-14), by the bound on the variance's rounding that
+    representations.tabular and scikit-learn's StandardScaler use."""
+    n, mean, sd = Z.shape[0], Z.mean(axis=0), Z.std(axis=0)
+    eps = np.finfo(np.float64).eps
+    constant = sd**2 <= n * eps * sd**2 + (n * mean * eps) ** 2
+    return mean, sd, np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=~constant)
+
+
+def _warn_offsets(Z, priors, offsets, tolerance=0.01):
     """Warn of columns whose mean m is far from 0 for their spread sd (a year, a timestamp):
     the intercept b ~ N(0, s2 / lam0) then cannot absorb m * coefficient, which adds lam0 m^2
     to the coefficient's precision (in units of 1 / s2) beside the data's n sd^2 and the
     elastic net's lam2 (taken at its prior mean), shrinking it toward 0 by that share (a
     column of mean 100 and sd 1, 300 rows: by a quarter, its 95% interval missing the
     truth). Only columns 10 sd or more from 0 count: with few rows a column of noise lies
-    several sd out by chance. A column constant in Z (or to its rounding) adds nothing."""
-    n, mean, sd = Z.shape[0], Z.mean(axis=0), Z.std(axis=0)
+    several sd out by chance. A column constant in Z (or to its rounding) adds nothing.
+    ``offsets``: ``_offsets(Z)``."""
+    n, (mean, sd, ratio) = Z.shape[0], offsets
     lam2 = (
         priors.lambda2 if priors.lambda2 is not None else priors.lambda2_shape / priors.lambda2_rate
     )
     pull = priors.intercept_precision * mean**2
     shrink = pull / (n * sd**2 + lam2 + pull)
-    # constant to rounding (100.3 in every row: sd 3e-14), by the bound on the variance's
-    # rounding that representations.tabular and scikit-learn's StandardScaler use
-    eps = np.finfo(np.float64).eps
-    constant = sd**2 <= n * eps * sd**2 + (n * mean * eps) ** 2
-    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=~constant)
     bad = np.flatnonzero((shrink > tolerance) & (ratio >= 10))
     if bad.size:
         warnings.warn(
@@ -578,7 +585,7 @@ def _check_magnitude(Z, dtype):
         )
 
 
-def _check_float32_scale(Z):
+def _check_float32_scale(Z, offsets):
     """A ValueError where float32's 7 digits lose what Z says. A column far from 0 for its
     spread (|mean| / sd > 0.1 / sqrt(eps), about 290) keeps its spread in the Gram matrix's
     n (mean^2 + sd^2) to a relative eps / (sd / mean)^2 > 1%: coefficients [3.9, -6.9, 3.0]
@@ -586,12 +593,9 @@ def _check_float32_scale(Z):
     1e-17) holds no spread to lose. And a small component's draw cancels terms of the size
     of the columns' scale times sqrt(p) (its coefficients' prior sd is about 1): past 1e5,
     eps times them is past 1% of the noise (at 1e8 and p = 40, residuals 66 times the
-    noise sd)."""
+    noise sd). ``offsets``: ``_offsets(Z)``."""
     eps = float(np.finfo(np.float32).eps)
-    n, mean, sd = Z.shape[0], Z.mean(axis=0), Z.std(axis=0)
-    tiny = np.finfo(np.float64).eps  # constant to rounding, as _warn_offsets reads it
-    constant = sd**2 <= n * tiny * sd**2 + (n * mean * tiny) ** 2
-    ratio = np.divide(np.abs(mean), sd, out=np.zeros_like(sd), where=~constant)
+    ratio = offsets[2]
     rms = np.sqrt(np.mean(Z**2, axis=0))
     far, large = ratio > 0.1 / np.sqrt(eps), rms.max(initial=0.0) * np.sqrt(Z.shape[1]) > 1e5
     if far.any() or large:
