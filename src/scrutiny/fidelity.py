@@ -145,10 +145,14 @@ def paper_protocol(
       ``random_value`` (higher = more faithful).
     ``noise`` and ``random_value`` default to the authors' (0.03, 0.01) and 1.0 for pixels
     of [0, 1], in the images' unit (``pixel_unit``: x 255 for images of 0-255, where the
-    authors' values would be no change at all).
+    authors' values would be no change at all). Table rows have no such unit and must be
+    given both: in a credit table's units, noise near 0.03 was one class whatever the
+    ranking, and 1.0 no chance level.
     Columns that name things (levels, codes) cannot be scaled and are refused, as are
-    tokens (word ids, byte ids).
+    tokens (word ids, byte ids) and regression models.
     """
+    adapter = _adapter(model, batch_size, explanation)
+    adapter.check_classifier()
     if (explanation.meta.get("representation") or {}).get("kind") == "tokens":
         raise ValueError(
             "the paper's protocol scales values (0.5, 5 and 3 times a reference's), which "
@@ -165,7 +169,6 @@ def paper_protocol(
             "with deduction, augmentation and synthetic, which switch a column to its "
             "baseline level"
         )
-    adapter = _adapter(model, batch_size, explanation)
     classes = np.unique(explanation.target)
     if classes.size != 1:
         raise ValueError(
@@ -182,6 +185,13 @@ def paper_protocol(
     base = explanation.baseline.reshape(-1)
     images = len(shape) in (2, 3)  # as the explainer tells images from table rows
     unit = (explanation.meta.get("representation") or {}).get("unit")  # the explainer's
+    if unit is None and not images and (noise is None or random_value is None):
+        raise ValueError(
+            "the paper's protocol's noise N(0.03, 0.01^2) and random value 1.0 are pixels of "
+            "images in [0, 1]; table rows have no such scale: give noise=(mean, sd) and "
+            "random_value= in the columns' units, or test these explanations with deduction, "
+            "augmentation and synthetic, which set columns to their baseline"
+        )
     if unit is None:
         unit = pixel_unit(explanation.inputs, explanation.baseline) if images else 1.0
     noise = np.array(unit * np.array((0.03, 0.01)) if noise is None else noise, dtype=float)
@@ -317,17 +327,21 @@ def heldout_error(model, explanation, n_perturbations=20, batch_size=256, random
     return float(np.sqrt(np.mean((np.exp(out) - p_pred) ** 2)))
 
 
-def stability(a, b, k=20):
+def stability(a, b, k=None):
     """Mean share of the top-k elements two explanations of the same inputs agree on (1 =
     the same sets, e.g. across two seeds): per input, the elements both name over the most
-    either names. Only elements an explanation gives a non-zero value are named: past its
-    non-zero ones, a sparse explanation's top k are zeros in index order, the same in
-    both, which would pass for agreement (and two identical explanations of 10 non-zero
-    values are as stable at k = 20 as at 10: 1, not a half)."""
+    either names. ``k`` None: 20, or for inputs of under 100 elements the largest k of their
+    grid (``default_ks``: up to half of a table's columns; 20 of 6 was refused). Only
+    elements an explanation gives a non-zero value are named: past its non-zero ones, a
+    sparse explanation's top k are zeros in index order, the same in both, which would pass
+    for agreement (and two identical explanations of 10 non-zero values are as stable at
+    k = 20 as at 10: 1, not a half)."""
     if a.values.shape != b.values.shape:
         raise ValueError(f"explanations of different inputs: {a.values.shape}, {b.values.shape}")
     if not np.array_equal(a.target, b.target):
         raise ValueError("the explanations are of different classes: compare like with like")
+    if k is None:
+        k = min(20, default_ks(int(a.feature_elements.sum()))[-1])
     shares = [
         np.intersect1d(x, y).size / max(x.size, y.size) if max(x.size, y.size) else 1.0
         for x, y in zip(*(_named_top(e, k) for e in (a, b)), strict=True)
