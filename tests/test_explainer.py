@@ -312,6 +312,24 @@ def test_a_dataframe_and_a_model_fitted_on_one_keep_their_column_names():
     assert [t.get_text() for t in ax.get_yticklabels()] == shown[::-1]
 
 
+def test_a_dataframe_explained_by_a_fit_on_arrays_goes_to_the_models_columns_by_name():
+    """Fit data without names are in the model's column order; a DataFrame of the model's
+    columns in another order was read by position: each column met another's coefficient."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    names = [f"c{j}" for j in range(12)]
+    labels = logistic(X_TAB).argmax(axis=1)
+    clf = LogisticRegression().fit(pd.DataFrame(X_TAB, columns=names), labels)
+    ex = Explainer(clf, X_TAB, surrogate=FAST, random_state=0, progress=False)
+    in_order = ex.explain(X_TAB[:5])
+    reordered = ex.explain(pd.DataFrame(X_TAB[:5], columns=names)[names[::-1]])
+    np.testing.assert_array_equal(reordered.values, in_order.values)
+    # columns that are not the model's stay by position, as rows of an array do
+    other = pd.DataFrame(X_TAB[:5], columns=[f"x{j}" for j in range(12)])
+    np.testing.assert_array_equal(ex.explain(other).values, in_order.values)
+
+
 def test_bad_input_is_named():
     ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False)
     with pytest.raises(ValueError, match=r"samples of shape \(11,\)"):

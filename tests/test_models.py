@@ -280,6 +280,38 @@ def test_a_bound_method_of_a_pipeline_gets_its_columns_by_name_and_names_its_cla
         adapter.label_columns(["good", "cat"])  # a name is no column number
 
 
+def test_a_pipeline_opening_with_passthrough_steps_gets_its_columns_by_name():
+    """Such a pipeline has no feature_names_in_ of its own (its first real step has): its
+    rows went as an array in X_fit's order, and reordered columns met other coefficients."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    frame = pd.DataFrame({"income": X[:, 0], "debt": X[:, 1], "age": X[:, 0] * 0})
+    y = (X[:, 0] > 0).astype(int)
+    for first in ("passthrough", None):
+        pipe = Pipeline([("scale", first), ("clf", LogisticRegression())]).fit(frame, y)
+        adapter = ModelAdapter(pipe)
+        adapter.input_names = ["age", "debt", "income"]  # X_fit's order, not the model's
+        reordered = frame[adapter.input_names].to_numpy()
+        np.testing.assert_allclose(adapter.proba(reordered), pipe.predict_proba(frame))
+
+
+def test_a_model_of_string_numbers_as_names_takes_a_frame_of_integer_labels():
+    """scikit-learn keeps only names that are strings: a model fitted on columns "0", "1",
+    "2", explained with pd.DataFrame(array) (labels 0, 1, 2), raised pandas' KeyError."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from scrutiny import Explainer
+
+    y = (X[:, 0] > 0).astype(int)
+    clf = LogisticRegression().fit(pd.DataFrame(X, columns=["0", "1"]), y)
+    ex = Explainer(clf, pd.DataFrame(X), surrogate={"n_sweeps": 20}, progress=False).fit()
+    want = clf.predict(pd.DataFrame(X[:3], columns=["0", "1"]))
+    assert ex.explain(pd.DataFrame(X[:3])).target.tolist() == want.tolist()
+
+
 def torch_model():
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Dropout(0.5), torch.nn.Linear(8, 3))

@@ -785,7 +785,13 @@ class Explainer:
             X = series_as_row(X)
             if column_names(X) is None and len(X) == len(self.feature_names_):
                 X = np.asarray(X)[None]
-        return in_column_order(X, self.feature_names_)
+        names = self.feature_names_
+        given, fitted = column_names(X), self.model.fitted_names
+        if names is None and given is not None and fitted is not None:
+            # fit data without names are in the model's order: a DataFrame of its columns
+            # goes there by name (taken by position, reordered ones met other coefficients)
+            names = fitted if sorted(given) == sorted(fitted) else None
+        return in_column_order(X, names)
 
     def _explain_global(self, X, log_p, targets):
         g = self._global_parts(X, log_p, targets)

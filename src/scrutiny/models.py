@@ -97,7 +97,7 @@ class ModelAdapter:
         if self.kind == "sklearn" or fitted is not model:
             if outputs != "values":
                 self.classes_ = getattr(fitted, "classes_", None)
-            names = getattr(fitted, "feature_names_in_", None)
+            names = fitted_feature_names(fitted)
             self._fitted_names = None if names is None else [str(n) for n in names]
         self.n_calls = 0
         self.output_eps = 0.0  # the relative precision of the model's outputs, as seen
@@ -106,6 +106,11 @@ class ModelAdapter:
 
     def __repr__(self):
         return f"ModelAdapter(kind={self.kind!r}, outputs={self.outputs!r})"
+
+    @property
+    def fitted_names(self):
+        """The columns a scikit-learn model was fitted on, by name, in its order (or None)."""
+        return self._fitted_names
 
     def take_dtype(self, X):
         """Give a plain function its batches in the float dtype of the user's data ``X``
@@ -167,12 +172,16 @@ class ModelAdapter:
 
     def predict(self, X):
         """The predicted output column of each input (a class index, not a label)."""
+        self.check_classifier()
+        return self.log_proba(X).argmax(axis=1)
+
+    def check_classifier(self):
+        """Refuse a regression where a test counts classes, naming the test that applies."""
         if self.regression:
             raise ValueError(
                 "a model of outputs='values' (a regression) predicts no class: the tests "
                 "that count classes do not apply; fidelity.deletion measures its outputs"
             )
-        return self.log_proba(X).argmax(axis=1)
 
     def class_name(self, column):
         """How reports name an output column: ``"0 (bad)"`` for a scikit-learn classifier
@@ -237,11 +246,12 @@ class ModelAdapter:
             frame = self.categories.decode(xb)
         else:
             frame = pd.DataFrame(xb, columns=names)
-        labels = self.input_labels
-        if labels is not None and [str(c) for c in labels] == list(frame.columns):
-            frame.columns = pd.Index(labels)  # 0, not "0"; a MultiIndex's tuples as tuples
         if self._fitted_names is None:
+            labels = self.input_labels
+            if labels is not None and [str(c) for c in labels] == list(frame.columns):
+                frame.columns = pd.Index(labels)  # 0, not "0"; a MultiIndex's tuples as such
             return frame
+        # scikit-learn keeps names only when all were strings: the model's are the ones
         missing = sorted(set(self._fitted_names) - set(names))
         if missing:
             raise ValueError(f"the model needs columns {missing[:5]} that the data lacks")
@@ -416,6 +426,19 @@ def _sum_tolerance(eps):
     whatever the number of classes, and the normalisation's sum and division by as much
     again."""
     return max(_SUM_TOLERANCE, 2 * eps)
+
+
+def fitted_feature_names(estimator):
+    """The column names a scikit-learn estimator was fitted on: ``feature_names_in_``, or
+    for a Pipeline whose first steps are "passthrough" (or None), which then has none of
+    its own, those of its first real step (without them, its rows went in X_fit's order,
+    not the model's)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    steps = getattr(estimator, "steps", None)
+    if names is None and isinstance(steps, list):
+        real = [step for _, step in steps if step is not None and step != "passthrough"]
+        names = fitted_feature_names(real[0]) if real else None
+    return names
 
 
 def _check_bound_method(method, fitted, outputs):
