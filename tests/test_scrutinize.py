@@ -268,10 +268,27 @@ def test_tabular_rows_and_their_report_sections():
     assert scrutinies[1].adversarial.ks == (1, 2, 3)
     assert "top-1 nullified fool" in said[0] and "top-2 transplanted fool" in said[0]
     assert "adversarial k=1" in class_table(scrutinies)
-    parts = sections(s, ex)
+    parts = sections(s, ex, n_examples=3)
     headings = " ".join(h for h, _, _ in parts)
     assert "gallery" not in headings and "patterns" in headings  # no pictures of rows
     assert [name for _, _, images in parts for name, _ in images] == ["class_1_fooled.png"]
+    # but the crafted rows listed, column by column (a table's report showed none of them)
+    said = {h: text for h, text, _ in parts}
+    lines = said[
+        "Class 1: adversarial samples (top-1 columns nullified, beside as many random ones)"
+    ]
+    lines = lines.splitlines()
+    assert len(lines) == 6  # 3 inputs, each with its random crafting below it
+    x = s.adversarial.originals[0]
+    assert lines[0] == f"input 0: column 2 {x[2]:.4g} -> -1; called 0 (fooled)"
+    assert lines[1].startswith("  random: column ") and " -> -1; called " in lines[1]
+    lines = said[
+        "Class 1: pathological samples (top-2 columns of a class-1 input transplanted into "
+        "other classes)"
+    ].splitlines()
+    host, donor = s.pathological["other classes"].originals[0], s.explanation.inputs[0]
+    assert lines[0].startswith("host 0: ") and lines[0].endswith("; called 1 (fooled)")
+    assert f"column 2 {host[2]:.4g} -> {donor[2]:.4g}" in lines[0]
     patterns = next(text for h, text, _ in parts if "patterns" in h)
     assert " fit inputs, " in patterns and "fit rows" not in patterns
     # with perturbed copies, a component's size counts them: 400 inputs, 800 rows

@@ -134,8 +134,77 @@ def sections(scrutiny, explainer, n_examples=6):
                 [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt, class_name))],
             )
         )
+    elif explainer.representation.kind == "tabular" and n:  # rows listed, column by column
+        ka, ko = (
+            _k(s.adversarial, ADVERSARIAL_K),
+            _k(s.pathological["other classes"], PATHOLOGICAL_K),
+        )
+        out.append(
+            (
+                f"Class {label}: adversarial samples (top-{ka} columns nullified, beside as "
+                "many random ones)",
+                _listed(s.adversarial, ka, n, class_name, explainer, c, "input"),
+                [],
+            )
+        )
+        for host, attack in s.pathological.items():
+            out.append(
+                (
+                    f"Class {label}: pathological samples (top-{ko} columns of a class-{label} "
+                    f"input transplanted into {host})",
+                    _listed(attack, ko, n, class_name, explainer, c, "host"),
+                    [],
+                )
+            )
     out.append(_patterns_section(s, label, image, plt, explainer))
     return out
+
+
+def _listed(attack, k, n, name, explainer, c, what):
+    """The first n table rows of an attack at k as text: the columns crafting changed,
+    from the original's value to the crafted one, and the model's prediction after, for
+    the explanation's columns and, below each, for as many random ones."""
+    i = attack.at(k)
+    columns, before = _cells(attack.model.model_inputs(attack.originals[:n]), explainer)
+    crafted = {
+        random: _cells(attack.model_inputs(k, random=random)[:n], explainer)[1]
+        for random in (False, True)
+    }
+    pathological = attack.name != "adversarial"
+    lines = []
+    for r in range(n):
+        for random, pred in ((False, attack.predictions), (True, attack.random_predictions)):
+            changed = [
+                f"{col} {_cell(a)} -> {_cell(b)}"
+                for col, a, b in zip(columns, before[r], crafted[random][r], strict=True)
+                if not _same(a, b)
+            ]
+            head = "  random" if random else f"{what} {r}"
+            lines.append(
+                f"{head}: {', '.join(changed) or 'no column changed'}; "
+                + _called(pred[i, r], c, name, fooled_if_equal=pathological)
+            )
+    return "\n".join(lines)
+
+
+def _cells(rows, explainer):
+    """(column names, rows of cells) of the model's inputs, a DataFrame or an array."""
+    if hasattr(rows, "columns"):
+        return [str(col) for col in rows.columns], rows.to_numpy(dtype=object)
+    rows = np.asarray(rows, dtype=object).reshape(len(rows), -1)
+    names = explainer.feature_names_ or [f"column {j}" for j in range(rows.shape[1])]
+    return [str(col) for col in names], rows
+
+
+def _cell(value):
+    return f"{value:.4g}" if isinstance(value, float | np.floating) else str(value)
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
 
 
 def _pattern_columns(p, explainer, n=TABLE_TOP):
