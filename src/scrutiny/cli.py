@@ -249,7 +249,7 @@ def main(argv=None):
         "--examples",
         type=_at_least(1),
         default=6,
-        help="inputs pictured per gallery (default: %(default)s)",
+        help="inputs pictured (images) or listed (table rows) per gallery (default: %(default)s)",
     )
     _surrogate_options(sc)
     _cache_option(sc)
