@@ -44,7 +44,7 @@ from scrutiny.explainer import (
     target_logit,
 )
 from scrutiny.explanation import Explanation
-from scrutiny.models import ModelAdapter
+from scrutiny.models import ModelAdapter, fitted_feature_names
 from scrutiny.representations import (
     ImageRepresentation,
     Representation,
@@ -474,6 +474,15 @@ def tree_shap(model, X, baseline, target=None):
             "of numbers; explain a pipeline that takes names with exact_shapley or "
             "kernel_shap (model=explainer.model, representation=explainer.representation)"
         )
+    given, fitted_names = column_names(X), fitted_feature_names(model)
+    by_position = np.ndim(background_row(baseline)) == 1 and not hasattr(baseline, "index")
+    if by_position and given and fitted_names is not None and given != list(fitted_names):
+        raise ValueError(
+            f"X's columns ({given[:5]}) are in another order than the model's "
+            f"({list(fitted_names)[:5]}), and an array baseline does not say which it follows "
+            "(an explainer's representation.baseline is in X_fit's): give it by name, "
+            "pd.Series(baseline, index=columns)"
+        )
     outputs = "probabilities" if hasattr(model, "predict_proba") else "values"
     adapter = ModelAdapter(model, outputs=outputs)
     adapter, X, rep, names = _setup(adapter, X, baseline, None, 256)
@@ -489,7 +498,7 @@ def tree_shap(model, X, baseline, target=None):
     if names is not None:
         import pandas as pd
 
-        fitted_on = [str(c) for c in getattr(model, "feature_names_in_", names)]
+        fitted_on = [str(c) for c in (names if fitted_names is None else fitted_names)]
         if sorted(fitted_on) != sorted(names):
             raise ValueError(f"X's columns {names[:5]} are not the model's {fitted_on[:5]}")
         order = np.array([names.index(c) for c in fitted_on])
