@@ -86,6 +86,15 @@ def test_without_its_fit_data_only_the_fitted_classes_can_be_explained(tmp_path)
     ex.save(tmp_path / "small", fit_data=False)
     with np.load(tmp_path / "small.npz") as f:
         assert not any(name.startswith("fit/") for name in f.files)
+    # no fit data to check the model on, but the baseline: another model was taken, even
+    # one of another class count, and explained with this one's surrogates (logits 466 off)
+    with pytest.raises(ValueError, match=r"gives 3 classes; the explainer .* model of 7"):
+        Explainer.load(
+            tmp_path / "small",
+            lambda Z: softmax(Z)[:, :3] / softmax(Z)[:, :3].sum(1, keepdims=True),
+        )
+    with pytest.raises(ValueError, match=r"not the one .* on the baseline input \(1\) differ"):
+        Explainer.load(tmp_path / "small", lambda Z: softmax(2 * Z + 0.1))
     back = Explainer.load(tmp_path / "small", softmax)
     assert back._X_fit is None
     same(ex.explain(X[:30], target=6), back.explain(X[:30], target=6))

@@ -635,8 +635,9 @@ class Explainer:
     ):
         """The explainer written by ``save``, explaining ``model`` (which is not saved;
         its settings ``outputs`` and ``batch_size`` default to the saved ones). A model
-        that does not give the saved outputs on 16 fit inputs is refused (when the fit
-        data were saved): a classifier's class logits as fitted, to 1e-3 nats. ``device``
+        that does not give the saved outputs on 16 fit inputs is refused (without the fit
+        data, on the baseline input; texts cannot be checked so): a classifier's class
+        logits as fitted, to 1e-3 nats. ``device``
         (default: the saved one) is where later fits run: an explainer fitted on a GPU
         explains with its saved fits on a machine without one given ``device="cpu"``;
         ``n_jobs`` and ``progress`` as the constructor's (default: the saved ones)."""

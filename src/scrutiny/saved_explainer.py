@@ -58,6 +58,10 @@ def save_explainer(ex, path, fit_data=True):
         arrays["fit/X"] = ex._X_fit
         if ex._fit_log_proba is not None:
             arrays["fit/log_proba"] = ex._fit_log_proba
+    if "fit/log_proba" not in arrays and rep.kind != "tokens":  # an empty text is no probe
+        # without the fit data, the model's outputs on the baseline (already in the file)
+        # let load tell another model: one with another class count explained as this one
+        arrays["probe/baseline_responses"] = ex.model.responses(rep.baseline[None])
     described = plain(
         {
             "settings": {
@@ -156,7 +160,12 @@ def load_explainer(cls, path, model, overrides, device=None):
     if "fit/log_proba" in arrays:
         ex._fit_X = ex._fit_inputs()  # X_fit and its seeded perturbed copies
         ex._fit_log_proba = arrays["fit/log_proba"]
-        _check_model(ex, path)
+        n = min(PROBE_ROWS, len(ex._fit_X))
+        rows = np.unique(np.linspace(0, len(ex._fit_X) - 1, n).round().astype(np.int64))
+        _check_model(ex, path, ex._fit_X[rows], ex._fit_log_proba[rows], "fit inputs")
+    elif "probe/baseline_responses" in arrays:
+        probe = arrays["probe/baseline_responses"]
+        _check_model(ex, path, rep.baseline[None], probe, "the baseline input")
     for c, description in meta["surrogates"].items():
         prefix = f"surrogate/{c}/"
         parts = {k.removeprefix(prefix): a for k, a in arrays.items() if k.startswith(prefix)}
@@ -176,13 +185,11 @@ def _read(path):
     return meta, arrays
 
 
-def _check_model(ex, path):
-    """Refuse a model that does not give the saved outputs on fit inputs spread over them
-    (data sorted by class put one class in the first rows): the surrogates would explain
-    another model's decisions."""
-    n = min(PROBE_ROWS, len(ex._fit_X))
-    rows = np.unique(np.linspace(0, len(ex._fit_X) - 1, n).round().astype(np.int64))
-    saved, now = ex._fit_log_proba[rows], ex.model.responses(ex._fit_X[rows])
+def _check_model(ex, path, X, saved, where):
+    """Refuse a model that does not give the ``saved`` outputs on inputs ``X`` (fit inputs
+    spread over them, as data sorted by class put one class in the first rows; or the
+    baseline): the surrogates would explain another model's decisions."""
+    now = ex.model.responses(X)
     if now.shape != saved.shape:
         what = "outputs" if ex.model.regression else "classes"
         raise ValueError(
@@ -194,7 +201,7 @@ def _check_model(ex, path):
     if not gap <= tolerance:
         raise ValueError(
             f"the model is not the one the explainer saved in {path} was fitted to: its "
-            f"{what} on {len(rows)} fit inputs differ from the saved ones by up to "
+            f"{what} on {where} ({len(X)}) differ from the saved ones by up to "
             f"{gap:.3g} (tolerance {tolerance:g}); a model that answers the same input "
             "differently each time (dropout left in training mode) fails this too"
         )
