@@ -2,6 +2,7 @@
 strings, LIME's text explainer on the same removals, and the real food reviews."""
 
 import itertools
+import json
 import os
 import re
 import unicodedata
@@ -77,11 +78,15 @@ def test_any_row_of_pieces_decodes_as_its_pieces_joined_with_a_space_between_two
         return re.match(r"\w", text.rstrip(marks)[-1:]) is not None
 
     def plainly(ids):
-        out = []
-        for j in ids[ids != 0]:
+        out, last = [], None
+        for at in np.flatnonzero(ids):
+            j = ids[at]
             if out and ends_in_word(out[-1]) and re.match(r"\w", table[j]):
                 out.append(" ")
+            elif out and at > last + 1 and not out[-1][-1].isspace():  # words left out
+                out.append(" ")
             out.append(table[j])
+            last = at
         return "".join(out)
 
     rows = np.random.default_rng(0).integers(0, len(table), size=(500, 12))
@@ -97,7 +102,9 @@ def test_a_word_with_combining_marks_is_one_word():
     X = enc.encode(texts)
     assert enc.decode(X) == texts
     marked = ["I \u2764\ufe0fyou", "x \u0301abc"]  # a mark after no word: no space added
-    assert enc.decode(enc.encode(marked)) == marked
+    other = TextEncoder()
+    assert other.decode(other.encode(marked)) == marked
+    assert other.words(other.encode(marked)[0]) == ["I", "\u2764\ufe0f", "you"]  # a heart
     assert [enc.words(row)[:2] for row in X] == [
         ["नमस्ते", "दुनिया"],
         ["ข้าวอร่อย", "มาก"],
@@ -106,6 +113,31 @@ def test_a_word_with_combining_marks_is_one_word():
     off = X.copy()
     off[:, 0] = 0
     assert enc.decode(off) == ["दुनिया", "มาก", "great"]
+
+
+def test_emoji_are_words_and_a_word_left_out_never_fuses_its_neighbours(tmp_path):
+    """A smile joined the word before it, which then took the smile's effect (5.9 to "meal"
+    from a model whose "meal" weighs 0.09). Without "t", "i don't like it" went to the
+    model as "i don'like it", which loses "like" to one that splits on spaces."""
+    family, thumb = "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f44d\U0001f3fd"
+    texts = ["the meal \U0001f600 was nice", "i don't like it", f"a family {family} {thumb} ok"]
+    enc = TextEncoder()
+    X = enc.encode(texts)
+    assert enc.decode(X) == texts
+    assert enc.words(X[0])[:3] == ["the", "meal", "\U0001f600"]
+    assert enc.words(X[2])[2:4] == [family, thumb]  # one word each, joiners and tone kept
+    off = X.copy()
+    off[0, 1] = 0  # "meal" off, the smile kept
+    off[1, 2] = 0  # "t" off
+    assert enc.decode(off[:2]) == ["the \U0001f600 was nice", "i don' like it"]
+    # an encoder saved before emoji were words loads, its pieces as they were
+    (tmp_path / "old.json").write_text(
+        json.dumps(
+            {"format": "scrutiny.text-encoder/1", "length": 3, "pieces": ["meal \U0001f600 "]}
+        )
+    )
+    old = TextEncoder.load(tmp_path / "old.json")
+    assert old.decode(np.array([[1, 0, 0]])) == ["meal \U0001f600 "]
 
 
 def test_encoder_refuses_what_it_cannot_encode_whole():

@@ -1,13 +1,15 @@
 """Texts as rows of word ids, so that the Explainer can switch words off.
 
-A text is cut into pieces, one per word (a run of word characters) with the characters that
-follow it up to the next word; characters before the first word join the first piece.
+A text is cut into pieces, one per word (a run of word characters, or of pictographs such
+as emoji) with the characters that follow it up to the next word; characters before the
+first word join the first piece.
 Joining the pieces gives the text back exactly (a text with no word at all becomes an
 empty row, read as ""), so the model sees the user's own string when nothing is switched
 off, and a text with a word switched off is the text without that piece (LIME's text
 explainer with ``bow=False`` also removes words by position). A row mixing texts (the
 fidelity tests' augmentation) may put a text's last piece, which ends in its word, before
-another word: a space is put between them, so that they stay two words.
+another word, and a word switched off may leave two pieces with no space between them
+("don'" and "like"): a space is put between them, so that they stay two words.
 
 Each row holds a piece's id per position and 0 (no piece) after the text's end: the
 ``"tokens"`` representation reads a position as present when it is not 0, and 0 is the
@@ -30,9 +32,16 @@ FORMAT = "scrutiny.text-encoder/1"
 
 
 def _words(text):
-    r"""(start, end) of each word of ``text``: a run of word characters, through the
-    combining marks within and after it (Python's ``\w`` has none: Devanagari and Thai
-    vowel signs, a decomposed accent), which would cut one word into several."""
+    """(start, end) of each word of ``text``: a run of word characters (``_letter_runs``)
+    or of pictographs (``_symbol_runs``: emoji, which a model may read as words of their
+    own; joined to the word before, a smile's effect was its word's)."""
+    return sorted(_letter_runs(text) + _symbol_runs(text))
+
+
+def _letter_runs(text):
+    r"""(start, end) of each run of word characters, through the combining marks within
+    and after it (Python's ``\w`` has none: Devanagari and Thai vowel signs, a decomposed
+    accent), which would cut one word into several."""
     spans = []
     for m in _RUN.finditer(text):
         a, b = m.span()
@@ -43,6 +52,36 @@ def _words(text):
         else:
             spans.append((a, b))
     return spans
+
+
+_JOINERS = {"\u200d"}  # the zero-width joiner of emoji sequences (a family: three in one)
+
+
+def _symbol_runs(text):
+    """(start, end) of each run of pictographs (Unicode's "other symbols": emoji, flags'
+    letters), with the marks, joiners and skin-tone modifiers that make one emoji of
+    several characters."""
+    spans, i = [], 0
+    while i < len(text):
+        if unicodedata.category(text[i]) != "So":
+            i += 1
+            continue
+        j = i + 1
+        while j < len(text) and (
+            unicodedata.category(text[j]) in ("So", "Mn", "Me")
+            or text[j] in _JOINERS
+            or "\U0001f3fb" <= text[j] <= "\U0001f3ff"  # skin tones
+        ):
+            j += 1
+        spans.append((i, j))
+        i = j
+    return spans
+
+
+def _is_piece(piece):
+    """Whether ``piece`` is one piece of a text (or was one before emoji were words: its
+    first word of letters, then the characters up to the next word of letters)."""
+    return pieces(piece) == [piece] or len(_letter_runs(piece)) == 1
 
 
 def pieces(text):
@@ -79,8 +118,9 @@ class TextEncoder:
         self.length = None if length is None else int(length)
         self._pieces = [""]  # id 0: no piece
         self._ids = {}
-        self._joins = [False]  # per id: the piece ends in a word (see _joined)
-        self._opens = [False]  # per id: the piece starts with a word
+        self._joins = [False]  # per id: the piece ends in a word character
+        self._opens = [False]  # per id: the piece starts with a word character
+        self._spaced = [True]  # per id: the piece ends in a space
         self._cached = (0,)  # _tables, for a vocabulary of this many pieces
 
     def encode(self, texts):
@@ -106,24 +146,29 @@ class TextEncoder:
         if piece not in self._ids:
             self._ids[piece] = len(self._pieces)
             self._pieces.append(piece)
-            words = _words(piece)
-            self._joins.append(bool(words) and words[-1][1] == len(piece))
+            letters = _letter_runs(piece)
+            self._joins.append(bool(letters) and letters[-1][1] == len(piece))
             self._opens.append(_RUN.match(piece) is not None)
+            self._spaced.append(piece[-1].isspace())
         return self._ids[piece]
 
     def decode(self, rows):
         """The texts of rows of piece ids (switched-off positions left out): the kept
-        pieces joined, with a space after one ending in a word before one starting with a
-        word (never so within a text), lest the two words fuse into one. The model's
-        queries pass through here, thousands per explanation: per-piece tables, no
-        per-piece Python."""
+        pieces joined, with a space after one ending in a word character before one
+        starting with one (never so within a text), and after one not ending in a space
+        where pieces between them were left out, lest two words fuse into one: "i don't
+        like it" without "t " was "i don'like it", one word to a model that splits on
+        spaces. The model's queries pass through here, thousands per explanation:
+        per-piece tables, no per-piece Python."""
         ids = self._checked(rows)
-        plain, spaced, joins, opens = self._tables()
+        plain, spaced, joins, opens, ends_spaced = self._tables()
         texts = []
         for row in ids:
-            kept = row[row != 0]
+            at = np.flatnonzero(row)
+            kept = row[at]
             parts = plain[kept]
             gap = joins[kept[:-1]] & opens[kept[1:]]
+            gap |= (np.diff(at) > 1) & ~ends_spaced[kept[:-1]]
             if gap.any():
                 parts[:-1][gap] = spaced[kept[:-1][gap]]
             texts.append("".join(parts))
@@ -139,6 +184,7 @@ class TextEncoder:
                 np.array([p + " " for p in self._pieces], dtype=object),
                 np.array(self._joins),
                 np.array(self._opens),
+                np.array(self._spaced),
             )
         return self._cached[1:]
 
@@ -190,7 +236,8 @@ class TextEncoder:
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ValueError(f"{path} is not a saved TextEncoder ({FORMAT})")
         kept, length = meta.get("pieces"), meta.get("length")
-        ok = isinstance(kept, list) and all(isinstance(p, str) and pieces(p) == [p] for p in kept)
+        # each a piece: one word (or, saved before emoji were words, one with a smile after it)
+        ok = isinstance(kept, list) and all(isinstance(p, str) and _is_piece(p) for p in kept)
         if not ok or len(set(kept)) != len(kept):
             raise ValueError(f"{path} is damaged: its pieces are not distinct pieces of words")
         if "length" not in meta or (
