@@ -340,6 +340,31 @@ def test_text_grows_only_a_figure_it_made():
     plt.close("all")
 
 
+def test_a_texts_own_figure_holds_its_colour_bars_label_and_dark_words_are_white():
+    """On its own 1 in tall figure the label read "ntribution to lo", and the top word was
+    black on a box of luminance 0.09."""
+    exp = Explanation(np.ones((1, 3)), np.array([[-0.1, 2.0, 0.3]]), np.ones((1, 3)), [0], 0)
+    ax = plots.explanation_text(exp, 0, ["plain", "TERRIBLE", "fine"])
+    fig = ax.figure
+    fig.canvas.draw()
+    (bar,) = [a for a in fig.axes if a is not ax]
+    label = bar.yaxis.label.get_window_extent(fig.canvas.get_renderer())
+    assert label.y0 >= 0 and label.y1 <= fig.bbox.height and label.x1 <= fig.bbox.width
+    inks = {t.get_text(): t.get_color() for t in ax.texts}
+    assert inks == {"plain": "black", "TERRIBLE": "white", "fine": "black"}
+    plt.close("all")
+
+
+def test_a_texts_bars_leave_out_positions_past_its_end():
+    """Rows of word ids end in 0s (no word): a short text's bars showed them, 4 of 10."""
+    v = np.array([[0.5, -1.0, 0.2, 0.0, 0.0, 0.0]])
+    text = Explanation(np.array([[3.0, 1.0, 2.0, 0, 0, 0]]), v, v, [1], baseline=0.0)
+    text.meta["representation"] = {"kind": "tokens"}
+    ax = plots.explanation_bars(text, 0, k=5)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["feature 2", "feature 0", "feature 1"]
+    plt.close("all")
+
+
 def test_a_plot_on_its_own_figure_keeps_its_labels_inside_it():
     """On the default 3.2 x 3 in figure, saved, bars lost their feature names past the left
     edge ("... = high" of "risk = high")."""

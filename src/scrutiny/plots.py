@@ -223,15 +223,15 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
     if len(words) != v.size:
         raise ValueError(f"{len(words)} words for an explanation of {v.size} positions")
     own_figure = ax is None  # a caller's figure keeps its size
-    if own_figure:
-        _, ax = plt.subplots(figsize=(7.0, 1.0))
+    if own_figure:  # tall enough for the colour bar's label (1 in cut it to "ntribution to lo")
+        fig, ax = plt.subplots(figsize=(7.0, 1.8 if colorbar else 1.0))
+        _OWN_FIGURES.add(fig)
     lim = _limit(v)
     norm, cmap = mpl.colors.Normalize(-lim, lim), mpl.colormaps["RdBu_r"]
     if colorbar:  # first: it takes its share of the axes' width
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
-        ax.figure.colorbar(
-            sm, ax=ax, fraction=0.046, pad=0.04, label=f"contribution to {_scale(explanation)}"
-        )
+        bar = ax.figure.colorbar(sm, ax=ax, fraction=0.046, pad=0.04)
+        bar.set_label(f"contribution to {_scale(explanation)}", fontsize=8)
     fontsize = 8
     char = 0.6 * fontsize / 72 * ax.figure.dpi  # a monospace character's advance, in pixels
     fits = max(1, int(ax.get_window_extent().width / char))
@@ -247,9 +247,19 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
     if own_figure and ax.figure.get_figheight() < 0.2 * (line + 1) + 0.5:
         ax.figure.set_figheight(0.2 * (line + 1) + 0.5)  # one line of 8-point text: 0.2 in
     for col, line_i, word, value in placed:
-        box = {"facecolor": cmap(norm(value)), "edgecolor": "none", "pad": 1.0}
+        face = cmap(norm(value))
+        box = {"facecolor": face, "edgecolor": "none", "pad": 1.0}
+        # white on the darkest reds and blues, where black could not be read
+        ink = "white" if _luminance(face) < 0.4 else "black"
         ax.text(
-            col / fits, -line_i, word, family="monospace", fontsize=fontsize, va="top", bbox=box
+            col / fits,
+            -line_i,
+            word,
+            family="monospace",
+            fontsize=fontsize,
+            va="top",
+            bbox=box,
+            color=ink,
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(-line - 1, 0.2)
@@ -257,6 +267,11 @@ def explanation_text(explanation, i, words, ax=None, title=None, colorbar=True, 
     if title:
         ax.set_title(title, fontsize=9, parse_math=False)
     return ax
+
+
+def _luminance(rgba):
+    """Relative luminance of a colour (sRGB weights, as WCAG's contrast uses)."""
+    return 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
 
 
 @as_written
@@ -271,6 +286,10 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
     own = int(explanation.feature_elements.sum())  # a token window's, not its context's
     # input i's row alone: top() of every row, to read one, made a report quadratic
     order = explanation[i].top(min(k, own), by="magnitude")[0][::-1]
+    if (explanation.meta.get("representation") or {}).get("kind") == "tokens":
+        # positions past a text's end hold no word: 4 of a short review's 10 bars were those
+        present = explanation.inputs[i].reshape(-1) != explanation.baseline.reshape(-1)
+        order = order[present[order]]
     labels = feature_labels(explanation, i, order, names)
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
