@@ -469,10 +469,30 @@ def test_a_model_that_answers_the_same_input_differently_is_warned_of():
         warnings.simplefilter("error")  # a model that answers alike passes in silence
         fresh = Explainer(model, X_TAB, surrogate=FAST, random_state=0, progress=False)
         assert fresh.explain(X_TAB[:3]).values.shape == (3, 12)
-    # a regression model that adds noise to its values
-    noisy = Explainer(lambda x: x[:, 0] + rng.normal(size=len(x)), X_TAB, outputs="values")
-    with pytest.warns(UserWarning, match="outputs, relative to each one's largest"):
-        noisy.fit()
+    # a regression model that adds noise to its values, with an offset too (in kelvin, not
+    # Celsius): judged against its largest value, the same noise went unseen
+    for offset in (0.0, 290.0):
+        noise = np.random.default_rng(1)
+
+        def values(x, offset=offset, noise=noise):
+            return (
+                offset + x @ np.array([3.0, -2.0, 1.0, *[0.0] * 9]) + noise.normal(0, 0.3, len(x))
+            )
+
+        noisy = Explainer(values, X_TAB, outputs="values", surrogate=FAST, progress=False)
+        with pytest.warns(UserWarning, match="outputs, relative to each one's range over the"):
+            noisy.fit()
+    # a float32 model at a large offset: its rounding, not a change
+    quiet = Explainer(
+        lambda x: (1e6 + x[:, 0]).astype(np.float32),
+        X_TAB,
+        outputs="values",
+        surrogate=FAST,
+        progress=False,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet.fit()
 
 
 def test_features_the_fit_never_saw_vary_get_no_effect():

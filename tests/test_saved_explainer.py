@@ -217,13 +217,13 @@ def test_a_regression_output_is_checked_on_its_own_scale(tmp_path):
         return lambda X: np.column_stack([1000 + 100 * X[:, 0], small * X[:, 1]])
 
     Explainer(values(0.01), X, outputs="values", **KW).fit([1]).save(tmp_path / "ex")
-    with pytest.raises(ValueError, match="relative to each one's largest"):
+    with pytest.raises(ValueError, match="relative to each one's range over the fit data"):
         Explainer.load(tmp_path / "ex", values(0.02), outputs="values")
     # an output at 0 on every probe is measured against a thousandth of the largest: its
     # rounding (1e-12) passes, where against its own 0 any difference was refused
     Explainer(values(0.0), X, outputs="values", **KW).fit([0]).save(tmp_path / "zero")
     Explainer.load(tmp_path / "zero", values(1e-12), outputs="values")
-    with pytest.raises(ValueError, match="relative to each one's largest"):
+    with pytest.raises(ValueError, match="relative to each one's range over the fit data"):
         Explainer.load(tmp_path / "zero", values(0.5), outputs="values")
 
 

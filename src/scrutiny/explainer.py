@@ -123,17 +123,22 @@ REPEATED_ROWS = 8
 REPEAT_TOLERANCE = {"logits": 0.1, "values": 1e-2}
 
 
-def output_gap(before, now, regression, eps, limit):
+def output_gap(before, now, regression, eps, limit, spread=None):
     """(gap, what): how far ``now`` strays from ``before``, two answers
     (``ModelAdapter.responses``, the same shape) to the same inputs, in the units of what
-    is fitted; ``eps`` the model's output precision, ``limit`` the logits' censoring."""
+    is fitted; ``eps`` the model's output precision, ``limit`` the logits' censoring.
+    ``spread``: each output's range over the fit data, a regression's scale (else its
+    largest |value| on these rows, which an offset inflates: the same noise went unseen in
+    kelvin that was seen in Celsius)."""
     if regression:
         # each output on its own scale, but not below a thousandth of the largest: an
         # output at 0 on these rows would turn rounding into a refusal
-        scale = np.maximum(np.abs(before).max(axis=0), 1e-3 * np.abs(before).max())
-        scale = np.maximum(scale, np.finfo(float).tiny)
-        gap = float((np.abs(now - before) / scale).max())
-        return gap, "outputs, relative to each one's largest,"
+        scale = np.abs(before).max(axis=0) if spread is None else np.asarray(spread, float)
+        scale = np.maximum(np.maximum(scale, 1e-3 * scale.max()), np.finfo(float).tiny)
+        slack = 2 * eps * np.maximum(np.abs(before), np.abs(now))  # each answer's rounding
+        gap = float((np.maximum(np.abs(now - before) - slack, 0) / scale).max())
+        what = "largest" if spread is None else "range over the fit data"
+        return gap, f"outputs, relative to each one's {what}, past rounding,"
     p = np.exp(before)
     gap = 0.0
     for c in range(before.shape[1]):
@@ -566,6 +571,7 @@ class Explainer:
             self.model.regression,
             self.model.output_eps,
             self.logit_limit,
+            spread=np.ptp(self._fit_log_proba, axis=0),
         )
         if not gap <= tolerance:
             warnings.warn(

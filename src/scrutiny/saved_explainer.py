@@ -196,7 +196,10 @@ def _check_model(ex, path, X, saved, where):
             f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    gap, what = output_gap(saved, now, ex.model.regression, ex.model.output_eps, ex.logit_limit)
+    spread = None if ex._fit_log_proba is None else np.ptp(ex._fit_log_proba, axis=0)
+    gap, what = output_gap(
+        saved, now, ex.model.regression, ex.model.output_eps, ex.logit_limit, spread
+    )
     tolerance = VALUE_TOLERANCE if ex.model.regression else LOGIT_TOLERANCE
     if not gap <= tolerance:
         raise ValueError(
