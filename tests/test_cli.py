@@ -644,9 +644,23 @@ def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
     (tmp_path / "semi.csv").write_text("age;income\n30;45000\n")
     with pytest.raises(ValueError, match="separates its columns with ';'"):
         _load_csv(tmp_path / "semi.csv")
+    # decimal commas split each row into cells holding ';' (it said "unknown ['0;1', ...]")
+    (tmp_path / "euro.csv").write_text("4,9;3,0;1,4;0,2\n5,1;3,5;1,4;0,2\n")
+    with pytest.raises(ValueError, match=r"separates its columns with ';'.*decimal=','"):
+        _load_csv(tmp_path / "euro.csv")
+    (tmp_path / "tabs.csv").write_text("sepal len\tsepal wid\n5.1\t3.5\n")
+    with pytest.raises(ValueError, match="separates its columns with tabs"):
+        _load_csv(tmp_path / "tabs.csv")
     (tmp_path / "broken.py").write_text("def model(x):\n    return x +\n")
     with pytest.raises(ImportError, match=r"broken.py, line 2: invalid syntax"):
         load_callable(f"{tmp_path / 'broken.py'}:model")
+    # the module's own error as it runs: named as its, not a traceback or scrutiny's words
+    (tmp_path / "weights.py").write_text("raise RuntimeError('cannot find the weights')\n")
+    with pytest.raises(ImportError, match=r"importing .*weights.py raised RuntimeError: cannot"):
+        load_callable(f"{tmp_path / 'weights.py'}:model")
+    (tmp_path / "zero.py").write_text("x = 1 / 0\n")
+    with pytest.raises(ImportError, match=r"importing .*zero.py raised ZeroDivisionError"):
+        load_callable(f"{tmp_path / 'zero.py'}:model")
     from scrutiny.models import ModelAdapter
 
     with pytest.raises(IsADirectoryError, match="is a folder: name the model's file in it"):

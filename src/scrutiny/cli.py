@@ -444,6 +444,8 @@ def _explainer(args, mode):
     from scrutiny.models import ModelAdapter, load_callable
 
     spec = args.model
+    if spec.endswith(".py") and ":" not in spec:  # torch's "corrupted checkpoint" said nothing
+        raise ValueError(f"--model {spec}: name the model the file makes, as {spec}:NAME")
     model = load_callable(spec) if ":" in spec and not Path(spec).exists() else Path(spec)
     adapter = ModelAdapter(model, outputs=args.outputs, batch_size=args.batch_size)
     X_fit = _load_array(args.fit_data)
@@ -591,11 +593,16 @@ def _load_csv(path, like=None):
         first = next(rows, None)
         if not first:
             raise ValueError(f"{path} is empty")
-        if len(first) == 1 and ";" in first[0]:  # Excel's CSV in many locales
-            raise ValueError(
-                f"{path} separates its columns with ';': scrutiny reads comma-separated "
-                "files (pandas: pd.read_csv(path, sep=';').to_csv(path, index=False))"
-            )
+        # Excel's CSV in many locales (whose decimal commas split "4,9;3,0" into cells
+        # holding ';'), and tab-separated files
+        for sep, shown in ((";", "';'"), ("\t", "tabs")):
+            if sum(sep in cell for cell in first) >= max(1, len(first) / 2):
+                comma = ", and decimal=',' where its decimals are commas" if sep == ";" else ""
+                raise ValueError(
+                    f"{path} separates its columns with {shown}: scrutiny reads "
+                    f"comma-separated files (pandas: pd.read_csv(path, sep={sep!r})"
+                    f".to_csv(path, index=False){comma})"
+                )
         for i, row in enumerate(rows):  # every row's first cell only under an empty name
             if i >= 1000 and first[0] != "":
                 break

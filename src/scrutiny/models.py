@@ -799,15 +799,19 @@ def load_callable(spec):
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules.setdefault(path.stem, module)  # for pickles of its classes, by name
         try:
-            loader_spec.loader.exec_module(module)
+            try:
+                loader_spec.loader.exec_module(module)
+            except SyntaxError as exc:  # a line to fix, not a traceback of importlib's
+                raise ImportError(f"{path}, line {exc.lineno}: {exc.msg}") from None
+            except Exception as exc:  # the module's own (a weights file it did not find),
+                # which read as scrutiny's, or came as a traceback
+                raise ImportError(f"importing {path} raised {type(exc).__name__}: {exc}") from exc
             return _model_of(module, attr, spec)
-        except BaseException as exc:  # of a model that did not load, its module and folder go
+        except BaseException:  # of a model that did not load, its module and folder go
             if sys.modules.get(path.stem) is module:
                 del sys.modules[path.stem]
             if added and folder in sys.path:
                 sys.path.remove(folder)
-            if isinstance(exc, SyntaxError):  # a line to fix, not a traceback of importlib's
-                raise ImportError(f"{path}, line {exc.lineno}: {exc.msg}") from None
             raise
     if "" not in sys.path:
         sys.path.insert(0, "")
