@@ -228,7 +228,7 @@ def test_an_explainers_model_gets_a_reordered_dataframe_in_its_own_column_order(
     np.testing.assert_allclose(shuffled.model_logit, 2 * table[:3, 0], atol=1e-9)
     np.testing.assert_array_equal(shuffled.values, in_order.values)
     assert shuffled.feature_names == ["a", "b", "c"]
-    with pytest.raises(ValueError, match=r"X's columns are not X_fit's: missing \['c'\]"):
+    with pytest.raises(ValueError, match=r"X's columns are not the fit data's: missing \['c'\]"):
         exact_shapley(ex.model, frame[["a", "b"]].assign(d=0.0)[:3], **kw)
     # the model itself, with the explainer's representation: its baseline meets its column
     raw = exact_shapley(positional, frame[["c", "b", "a"]][:3], **kw)

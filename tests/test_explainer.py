@@ -301,6 +301,8 @@ def test_a_dataframe_and_a_model_fitted_on_one_keep_their_column_names():
     np.testing.assert_array_equal(ex.check_inputs(frame[names[::-1]][:10]), X_TAB[:10])
     with pytest.raises(ValueError, match=r"missing \['c0'\], unknown \['x'\]"):
         ex.explain(frame.rename(columns={"c0": "x"})[:10])
+    with pytest.raises(ValueError, match=r"^--data's columns are not the fit data's"):
+        ex.check_inputs(frame.rename(columns={"c0": "x"}), "--data")  # as the CLI names it
     import matplotlib
 
     matplotlib.use("Agg")

@@ -497,7 +497,9 @@ def test_donors_in_a_dataframe_are_matched_by_column_name():
     donors = pd.DataFrame(rng.uniform(0.0, 0.4, size=(30, 36)), columns=names)
     in_order = augmentation(model, e, donors, ks=[3])
     np.testing.assert_array_equal(augmentation(model, e, donors[names[::-1]], ks=[3]), in_order)
-    with pytest.raises(ValueError, match=r"donor's columns are not X_fit's: missing \['x0'\]"):
+    with pytest.raises(
+        ValueError, match=r"donor's columns are not the fit data's: missing \['x0'\]"
+    ):
         augmentation(model, e, donors.rename(columns={"x0": "y"}), ks=[3])
 
 

@@ -279,7 +279,7 @@ def in_column_order(X, names, name="X"):
         missing = sorted(set(names) - set(given))
         extra = sorted(set(given) - set(names))
         raise ValueError(
-            f"{name}'s columns are not X_fit's: missing {missing[:5]}, unknown {extra[:5]}"
+            f"{name}'s columns are not the fit data's: missing {missing[:5]}, unknown {extra[:5]}"
         )
     position = {column: j for j, column in enumerate(given)}
     return X.iloc[:, [position[column] for column in names]]

@@ -769,7 +769,7 @@ class Explainer:
         """X as the float64 batch the explainer works on, checked: a DataFrame's columns
         are put in X_fit's order, matched by name, and its columns of names become their
         levels' codes."""
-        X = numbers_inferred(self._in_fit_order(X))
+        X = numbers_inferred(self._in_fit_order(X, name))
         if self.categories_ is not None and column_names(X) is None:
             A = np.asarray(X)
             if A.dtype == object and A.ndim == 2 and A.shape[1] == len(self.feature_names_):
@@ -782,7 +782,7 @@ class Explainer:
             refuse_raw_bytes(getattr(X, "dtype", None), name)
         return self.representation.check(as_input_batch(X, name), name)
 
-    def _in_fit_order(self, X):
+    def _in_fit_order(self, X, name="X"):
         """X, with a DataFrame's columns put in the order of X_fit's, matched by name (a
         pandas Series is one row, ``df.iloc[i]``, as LIME's and shap's users pass one, and
         so is an array or list of a row's values, ``df.iloc[i].to_numpy()``)."""
@@ -798,7 +798,7 @@ class Explainer:
             # fit data without names are in the model's order: a DataFrame of its columns
             # goes there by name (taken by position, reordered ones met other coefficients)
             names = fitted if sorted(given) == sorted(fitted) else None
-        return in_column_order(X, names)
+        return in_column_order(X, names, name)
 
     def _explain_global(self, X, log_p, targets):
         g = self._global_parts(X, log_p, targets)
