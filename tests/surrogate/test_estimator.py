@@ -80,21 +80,53 @@ def test_assign_matches_training_labels_and_regimes(recovery):
 
 def test_a_rows_posterior_is_its_components_where_its_regime_is_clear(recovery):
     """Draw by draw, a row's full conditional weights the components; where every draw puts
-    it in one regime, that is the regime's posterior: its mean (to float32's rounding of the
-    stored draws) and its intervals (numpy's interpolated quantiles against the weighted
-    inverse distribution function: within a tenth of the narrowest interval)."""
+    nearly all of it in one component, that is the component's posterior: its mean and its
+    intervals within the bounds the other components' share allows."""
     model, Z, y, _, _, _ = recovery
     lo, hi = model.coef_interval(0.95)
-    for i in range(4):
+    # the premise, checked rather than assumed: rows whose label's component holds them in
+    # every stored draw. Where a seed's chains split a regime over two components, its rows
+    # are not such rows, and the test takes others.
+    n = 100
+    prob = model._draw_responsibilities(Z[:n], y[:n], held_only=True)  # (n, D, J)
+    own = prob[np.arange(n), :, model.labels_[:n]]  # (n, D)
+    clear = np.flatnonzero((own > 1 - 1e-3).all(axis=1))
+    assert len(clear) >= 4, f"only rows {clear} sit in one component in every draw"
+    for i in clear[:4]:
         j = model.labels_[i]
         coef, intercept, lower, upper = model.row_posterior(Z[i], y[i])
-        np.testing.assert_allclose(coef, model.coef_[j], rtol=0, atol=1e-4)
-        assert intercept == pytest.approx(model.intercept_[j], abs=1e-4)
-        width = (hi[j] - lo[j]).min()
-        np.testing.assert_allclose(lower, lo[j], rtol=0, atol=0.1 * width)
-        np.testing.assert_allclose(upper, hi[j], rtol=0, atol=0.1 * width)
+        tol = _others_share_bound(model, model.coef_draws_, j, own[i])
+        np.testing.assert_allclose(coef, model.coef_[j], rtol=0, atol=tol)
+        tol = _others_share_bound(model, model.intercept_draws_, j, own[i])
+        assert intercept == pytest.approx(model.intercept_[j], abs=tol)
+        for q, ends, got in ((0.025, lo[j], lower), (0.975, hi[j], upper)):
+            low, high = _quantile_bracket(model, j, q, own[i])
+            assert ((low <= ends) & (ends <= high)).all()
+            assert ((low <= got) & (got <= high)).all()
     with pytest.raises(ValueError, match="level must be in"):
         model.row_posterior(Z[0], y[0], level=1.0)
+
+
+def _others_share_bound(model, draws, j, own):
+    """How far a row's posterior mean of a quantity may lie from component j's: it is the
+    mean over draws of sum_k prob_k (x_k - x_j), at most the other components' share
+    (1 - own, per draw) times their farthest draw, plus float32's storage rounding."""
+    draws = draws.astype(np.float64)
+    far = np.abs(draws - draws[:, j : j + 1]).reshape(*draws.shape[:2], -1).max(axis=2)
+    far[model.counts_draws_ == 0] = 0
+    return np.mean((1 - own) * far.max(axis=1)) + 1e-5
+
+
+def _quantile_bracket(model, j, q, own):
+    """Where the q-quantile of component j's draws may lie, numpy's interpolated one and
+    the row's weighted one alike: between the order statistics m ranks either side of
+    q (D - 1), m one more than the other components' weight in draws (at most D (1 - own)),
+    which is all they can move the weighted distribution function by."""
+    draws = np.sort(model.coef_draws_[model.counts_draws_[:, j] > 0, j].astype(np.float64), 0)
+    D = len(draws)
+    m = int(np.ceil(D * (1 - own).max())) + 1
+    rank = q * (D - 1)
+    return draws[max(0, int(np.floor(rank)) - m)], draws[min(D - 1, int(np.ceil(rank)) + m)]
 
 
 def test_component_predictions_fit_their_rows(recovery):
