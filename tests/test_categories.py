@@ -440,6 +440,12 @@ def test_a_tables_baseline_is_given_by_column_name():
         ValueError, match="the baseline of 'home' is 'castle', not one of its levels"
     ):
         Explainer(clf, frame, baseline={"home": "castle"}, progress=False)
+    # levels shown as they are: 'True' is no level of bools, and read "not one of its
+    # levels ['False', 'True']"
+    with pytest.raises(
+        ValueError, match=r"'flag' is 'True', not one of its levels \(False, True\)"
+    ):
+        Explainer(lambda f: clf.predict_proba(f[frame.columns]), flagged, baseline={"flag": "True"})
     with pytest.raises(ValueError, match="the baseline names column 'city', which X_fit lacks"):
         Explainer(clf, frame, baseline={"city": 1.0}, progress=False)
     rows = frame[frame["home"] == "owner"].iloc[:3]
@@ -618,6 +624,9 @@ def test_bools_reach_a_model_of_arrays_as_numbers_and_the_baselines_take_them():
     np.testing.assert_allclose(exp.values[:, 1], expected, atol=0.05)
     torch = pytest.importorskip("torch")
     net = torch.nn.Linear(3, 2)
+    with torch.no_grad():  # set, not drawn: some draws' logits all lay in [0, 1], and were
+        net.weight.copy_(torch.tensor([[1.0, 2.0, -1.0], [-1.0, 0.5, 1.0]]))  # refused as
+        net.bias.zero_()  # probabilities
     local = Explainer(net, X, outputs="logits", mode="local", n_samples=30, progress=False)
     assert np.isfinite(local.explain(X.iloc[:1]).values).all()
     clf = LogisticRegression().fit(X, X["home_own"] ^ (X["age"] > 0))
