@@ -340,6 +340,15 @@ def test_bad_input_is_named():
     bad[2, 3] = np.nan
     with pytest.raises(ValueError, match=r"NaN or inf values, the first at \(2, 3\)"):
         ex.explain(bad)
+    # a DataFrame's by its own column and row label: found after its columns were put in
+    # the fit data's order, the first was named "(1, 3)" for column 'c0' (its first) of 'u2'
+    pd = pytest.importorskip("pandas")
+    names = [f"c{j}" for j in range(12)]
+    framed = Explainer(logistic, pd.DataFrame(X_TAB, columns=names), surrogate=FAST, progress=False)
+    rows = pd.DataFrame(X_TAB[:3], columns=names, index=["u1", "u2", "u3"])[names[::-1]]
+    rows.loc["u2", "c0"] = np.nan
+    with pytest.raises(ValueError, match=r"1 missing values .* column 'c0' of row 'u2'"):
+        framed.explain(rows)
     with pytest.raises(ValueError, match="X_fit holds 600 NaN"):
         Explainer(logistic, np.where(np.arange(12) == 0, np.nan, X_TAB))
     with pytest.raises(ValueError, match=r"target classes must be in 0\.\.1"):

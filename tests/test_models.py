@@ -593,7 +593,7 @@ def test_a_model_file_imports_its_neighbours_and_a_failed_one_is_not_kept(tmp_pa
         (tmp_path / "other").mkdir()
         (tmp_path / "other" / "scrutiny_broken_x.py").write_text("raise RuntimeError('no')\n")
         (tmp_path / "other" / "scrutiny_nothing_x.py").write_text("x = 1\n")
-        with pytest.raises(ImportError, match="scrutiny_broken_x.py raised RuntimeError: no"):
+        with pytest.raises(ImportError, match=r"scrutiny_broken_x.py raised RuntimeError: no"):
             load_callable("other/scrutiny_broken_x.py:predict")
         assert "scrutiny_broken_x" not in sys.modules
         assert str((tmp_path / "other").resolve()) not in sys.path

@@ -268,6 +268,22 @@ def numbers_inferred(X):
     return X.infer_objects()
 
 
+def missing_cells(X, name="X"):
+    """Refuse a DataFrame's missing values (NaN, None, pd.NA) by its own column name and
+    row label: found after its columns were put in the fit data's order, the first was
+    named by position there ("(1, 3)" for column 'd', the first, of row 'u2')."""
+    if column_names(X) is None:
+        return
+    gaps = X.isna().to_numpy()
+    if gaps.any():
+        row, col = np.argwhere(gaps)[0]
+        raise ValueError(
+            f"{name} holds {int(gaps.sum())} missing values (NaN), the first in column "
+            f"{X.columns[col]!r} of row {X.index[row]!r}: impute them as the model's "
+            "pipeline would, first"
+        )
+
+
 def in_column_order(X, names, name="X"):
     """X with a DataFrame's columns put in the order of ``names`` (X_fit's), matched by
     name: taken by position, reordered columns would meet other columns' coefficients,

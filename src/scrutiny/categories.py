@@ -217,9 +217,9 @@ class Categories:
         refused by name."""
         codes = self._codes[str(column)]
         if level not in codes:
-            raise ValueError(
-                f"{what} of {column!r} is {level!r}, not one of its levels "
-                f"{self.level_names()[str(column)][:10]}"
+            known = ", ".join(map(_shown, self.levels[str(column)][:10]))
+            raise ValueError(  # as they are: 'True' is no level of a column of bools, True is
+                f"{what} of {column!r} is {_shown(level)}, not one of its levels ({known})"
             )
         return codes[level]
 

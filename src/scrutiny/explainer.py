@@ -29,6 +29,7 @@ from scrutiny._validation import (
     in_column_order,
     job_count,
     labels_to_json,
+    missing_cells,
     numbers_inferred,
     numpy_dtype,
     series_as_row,
@@ -769,6 +770,7 @@ class Explainer:
         """X as the float64 batch the explainer works on, checked: a DataFrame's columns
         are put in X_fit's order, matched by name, and its columns of names become their
         levels' codes."""
+        missing_cells(X, name)  # by the caller's column and row, before any reordering
         X = numbers_inferred(self._in_fit_order(X, name))
         if self.categories_ is not None and column_names(X) is None:
             A = np.asarray(X)
