@@ -152,6 +152,10 @@ def test_encoder_refuses_what_it_cannot_encode_whole():
         enc.decode(np.array([[1.5, 0, 0]]))
     with pytest.raises(ValueError, match=r"expected rows \(n, 3\)"):
         enc.decode(np.zeros((2, 4)))
+    from sklearn.dummy import DummyClassifier
+
+    with pytest.raises(TypeError, match=r"got a DummyClassifier: wrap its predict_proba"):
+        enc.wrap(DummyClassifier())  # it printed the estimator's repr, lines of it
     with pytest.raises(ValueError, match="length must be a positive int or None, got True"):
         TextEncoder(length=True)  # was length 1
     _, X, ex = local_explainer(["great food", "bad food"], 20)

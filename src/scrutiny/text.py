@@ -202,7 +202,11 @@ class TextEncoder:
         """A model of rows of piece ids, calling ``model`` (a callable taking a list of
         texts, such as a scikit-learn text pipeline's ``predict_proba``) on their texts."""
         if not callable(model):
-            raise TypeError(f"model must be callable on a list of texts, got {model!r}")
+            what = type(model).__name__
+            hint = ""
+            if hasattr(model, "predict_proba") or hasattr(model, "predict"):  # a pipeline
+                hint = ": wrap its predict_proba (a regressor's predict)"
+            raise TypeError(f"model must be callable on a list of texts, got a {what}{hint}")
 
         def on_rows(rows):
             return model(self.decode(rows))
