@@ -54,7 +54,6 @@ from scrutiny.representations import (
 )
 from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.surrogate.driver import checked_generator
-from scrutiny.text import pieces
 
 _QUERY_META = ("outputs", "input_dtype", "feature_names", "feature_labels", "categories")
 
@@ -167,48 +166,24 @@ def lime_text(
 ):
     """LIME's text explainer (``lime.lime_text``) on rows of ``encoder`` (a
     ``scrutiny.text.TextEncoder``), ``model`` taking such rows (``encoder.wrap``). Its
-    words are the encoder's pieces, by position (``bow=False``), and a removed word leaves
-    nothing behind (no mask): LIME perturbs exactly as local mode and the fidelity tests
-    do. ``num_samples`` queries each."""
-    from lime.lime_text import LimeTextExplainer
-
-    random_state = _seed(random_state)
-    num_samples = _count(num_samples, "num_samples", 2, "perturbations")
+    words are the encoder's pieces, by position (``bow=False``), and a word LIME removes is
+    switched off in its row, which the model reads as ``encoder.decode`` gives it: LIME
+    perturbs exactly as local mode and the fidelity tests do (joined by LIME and encoded
+    again, "great" and a smile after it went to the model as one word). ``num_samples``
+    queries each."""
     adapter = _classifier(_adapter(model, batch_size), "lime_text")
     own = getattr(adapter._call, "text_encoder", None)  # a model encoder.wrap made
     same = own is None or (own.length, own._pieces) == (encoder.length, encoder._pieces)
-    if not same:  # it would read LIME's texts as other words (a loaded copy is the same)
+    if not same:  # it would read the rows as other words (a loaded copy is the same)
         raise ValueError(
             "the model reads rows of another TextEncoder than the one given: pass the "
             "encoder that wrapped it (model = encoder.wrap(...))"
         )
     rep = TokenRepresentation(encoder.length)
     X = rep.check(as_input_batch(X, "X"))
-    log_p, targets = _targets(adapter, X, target)
-    feature_values = np.zeros((len(X), rep.n_features))
-    local_pred = np.zeros(len(X))
-    t0, rows0 = time.perf_counter(), adapter.n_rows
-    for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
-        on = _require_present(np.flatnonzero(rep.present(X[i])), i)  # lime: "low >= high"
-        text = encoder.decode(X[i : i + 1])[0]
-        explainer = LimeTextExplainer(  # one per input, seeded alike, as in lime_image
-            bow=False, split_expression=pieces, mask_string="", random_state=random_state
-        )
-        e = explainer.explain_instance(
-            text,
-            lambda texts: adapter.proba(encoder.encode(texts)),
-            labels=(int(targets[i]),),
-            num_features=on.size,
-            num_samples=num_samples,
-        )
-        # LIME's word f is the text's piece positions[f], the row's present position of that
-        # rank (not f: a piece numpy's strings cut short, ending in "\0", is no word to LIME)
-        piece = e.domain_mapper.indexed_string.positions
-        for f, w in e.local_exp[int(targets[i])]:
-            feature_values[i, on[piece[f]]] = w
-        local_pred[i] = float(np.ravel(e.local_pred)[0])
-    meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples)
-    return _explanation(rep, X, feature_values, targets, log_p, local_pred, "lime-text", meta)
+    return _lime_positions(
+        adapter, X, rep, target, num_samples, random_state, progress, "lime-text"
+    )
 
 
 def lime_tokens(
@@ -226,10 +201,6 @@ def lime_tokens(
     position is one of its words, named by its place, and a word LIME removes is switched
     off in its place (id 0), as local mode and the fidelity tests remove it. ``num_samples``
     queries each."""
-    from lime.lime_text import LimeTextExplainer
-
-    random_state = _seed(random_state)
-    num_samples = _count(num_samples, "num_samples", 2, "perturbations")
     if not isinstance(representation, TokenRepresentation):
         raise TypeError(
             "lime_tokens explains the positions of a TokenRepresentation; got "
@@ -237,12 +208,25 @@ def lime_tokens(
         )
     adapter, X, rep, _ = _setup(model, X, None, None, batch_size, representation)
     _classifier(adapter, "lime_tokens")
+    return _lime_positions(
+        adapter, X, rep, target, num_samples, random_state, progress, "lime-tokens"
+    )
+
+
+def _lime_positions(adapter, X, rep, target, num_samples, random_state, progress, method):
+    """LIME's text explainer over the present positions of each row of ``rep``: each is one
+    of its words ("p7 "), and the texts it makes are read back as which positions it kept,
+    the others switched off in the row."""
+    from lime.lime_text import LimeTextExplainer
+
+    random_state = _seed(random_state)
+    num_samples = _count(num_samples, "num_samples", 2, "perturbations")
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
-        on = _require_present(np.flatnonzero(rep.present(X[i])), i)
+        on = _require_present(np.flatnonzero(rep.present(X[i])), i)  # lime: "low >= high"
 
         def classify(texts, x=X[i]):
             keep = np.zeros((len(texts), rep.n_features), dtype=bool)
@@ -267,7 +251,7 @@ def lime_tokens(
             feature_values[i, on[f]] = w
         local_pred[i] = float(np.ravel(e.local_pred)[0])
     meta = _costs(t0, adapter, rows0, len(X), num_samples=num_samples)
-    return _explanation(rep, X, feature_values, targets, log_p, local_pred, "lime-tokens", meta)
+    return _explanation(rep, X, feature_values, targets, log_p, local_pred, method, meta)
 
 
 _POSITION_PIECE = re.compile(r"p\d+ ")  # a position's word, with the space that ends it
