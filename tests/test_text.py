@@ -84,7 +84,8 @@ def test_any_row_of_pieces_decodes_as_its_pieces_joined_with_a_space_between_two
             if out and ends_in_word(out[-1]) and re.match(r"\w", table[j]):
                 out.append(" ")
             elif out and at > last + 1 and not out[-1][-1].isspace():  # words left out
-                out.append(" ")
+                if unicodedata.east_asian_width(out[-1][-1]) not in "WF":  # "，": none
+                    out.append(" ")
             out.append(table[j])
             last = at
         return "".join(out)
@@ -130,6 +131,10 @@ def test_emoji_are_words_and_a_word_left_out_never_fuses_its_neighbours(tmp_path
     off[0, 1] = 0  # "meal" off, the smile kept
     off[1, 2] = 0  # "t" off
     assert enc.decode(off[:2]) == ["the \U0001f600 was nice", "i don' like it"]
+    wide = TextEncoder()  # no space is put in a text written without them
+    row = wide.encode(["我爱北京\uff0c天安门很大\u3002你好"])  # full-width comma and stop
+    row[0, 1] = 0
+    assert wide.decode(row) == ["我爱北京\uff0c你好"]
     # an encoder saved before emoji were words loads, its pieces as they were
     (tmp_path / "old.json").write_text(
         json.dumps(
@@ -138,6 +143,12 @@ def test_emoji_are_words_and_a_word_left_out_never_fuses_its_neighbours(tmp_path
     )
     old = TextEncoder.load(tmp_path / "old.json")
     assert old.decode(np.array([[1, 0, 0]])) == ["meal \U0001f600 "]
+    (tmp_path / "older.json").write_text(
+        json.dumps(
+            {"format": "scrutiny.text-encoder/1", "length": 3, "pieces": ["\U0001f600 great "]}
+        )
+    )
+    assert TextEncoder.load(tmp_path / "older.json").words([1, 0, 0])[0] == "great"  # as then
 
 
 def test_encoder_refuses_what_it_cannot_encode_whole():

@@ -78,6 +78,11 @@ def _symbol_runs(text):
     return spans
 
 
+def _wide(char):
+    """Whether ``char`` is wide (Chinese, Japanese, Korean text, written without spaces)."""
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
 def _is_piece(piece):
     """Whether ``piece`` is one piece of a text (or was one before emoji were words: its
     first word of letters, then the characters up to the next word of letters)."""
@@ -120,7 +125,7 @@ class TextEncoder:
         self._ids = {}
         self._joins = [False]  # per id: the piece ends in a word character
         self._opens = [False]  # per id: the piece starts with a word character
-        self._spaced = [True]  # per id: the piece ends in a space
+        self._spaced = [True]  # per id: the piece ends in a space (or wide punctuation)
         self._cached = (0,)  # _tables, for a vocabulary of this many pieces
 
     def encode(self, texts):
@@ -149,17 +154,19 @@ class TextEncoder:
             letters = _letter_runs(piece)
             self._joins.append(bool(letters) and letters[-1][1] == len(piece))
             self._opens.append(_RUN.match(piece) is not None)
-            self._spaced.append(piece[-1].isspace())
+            # ends in a space, or in wide punctuation (a full-width comma): no space after it
+            self._spaced.append(piece[-1].isspace() or _wide(piece[-1]))
         return self._ids[piece]
 
     def decode(self, rows):
         """The texts of rows of piece ids (switched-off positions left out): the kept
         pieces joined, with a space after one ending in a word character before one
         starting with one (never so within a text), and after one not ending in a space
-        where pieces between them were left out, lest two words fuse into one: "i don't
-        like it" without "t " was "i don'like it", one word to a model that splits on
-        spaces. The model's queries pass through here, thousands per explanation:
-        per-piece tables, no per-piece Python."""
+        (nor in the wide punctuation of texts written without spaces) where pieces
+        after it were left out, lest two words fuse into one: "i don't like it" without
+        "t " was "i don'like it", one word to a model that splits on spaces. The model's
+        queries pass through here, thousands per explanation: per-piece tables, no
+        per-piece Python."""
         ids = self._checked(rows)
         plain, spaced, joins, opens, ends_spaced = self._tables()
         texts = []
@@ -195,7 +202,10 @@ class TextEncoder:
 
     @staticmethod
     def _word(piece):
-        a, b = _words(piece)[0]
+        """A piece's word: its first, or for a piece of an encoder saved before emoji were
+        words ("\U0001f600 great "), its first of letters, as it was shown then."""
+        spans = _words(piece) if pieces(piece) == [piece] else _letter_runs(piece)
+        a, b = spans[0]
         return piece[a:b]
 
     def wrap(self, model):
