@@ -448,7 +448,9 @@ def tree_shap(model, X, baseline, target=None):
     model queries beyond the predictions; binary classifiers (one log-odds) and regressors
     of one output only. A DataFrame's columns are given to shap in the order the model was
     fitted on, matched by name (shap reads them by position), and values that do not add up
-    to the model's log-odds (or predictions) are refused."""
+    to the model's log-odds (or predictions) are refused. An array ``baseline`` follows X's
+    columns as given; an explainer's ``representation.baseline`` follows X_fit's, so for X
+    in another order give it by name (``pd.Series(baseline, index=ex.feature_names_)``)."""
     import shap
 
     text = [c for c, col in X.items() if holds_names(col)] if column_names(X) else []
@@ -458,15 +460,7 @@ def tree_shap(model, X, baseline, target=None):
             "of numbers; explain a pipeline that takes names with exact_shapley or "
             "kernel_shap (model=explainer.model, representation=explainer.representation)"
         )
-    given, fitted_names = column_names(X), fitted_feature_names(model)
-    by_position = np.ndim(background_row(baseline)) == 1 and not hasattr(baseline, "index")
-    if by_position and given and fitted_names is not None and given != list(fitted_names):
-        raise ValueError(
-            f"X's columns ({given[:5]}) are in another order than the model's "
-            f"({list(fitted_names)[:5]}), and an array baseline does not say which it follows "
-            "(an explainer's representation.baseline is in X_fit's): give it by name, "
-            "pd.Series(baseline, index=columns)"
-        )
+    fitted_names = fitted_feature_names(model)
     outputs = "probabilities" if hasattr(model, "predict_proba") else "values"
     adapter = ModelAdapter(model, outputs=outputs)
     adapter, X, rep, names = _setup(adapter, X, baseline, None, 256)
