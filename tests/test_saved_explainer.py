@@ -105,6 +105,28 @@ def test_without_its_fit_data_only_the_fitted_classes_can_be_explained(tmp_path)
         back.explain(X[:3], target=2)
 
 
+def test_without_its_fit_data_a_regression_is_judged_on_its_range(tmp_path):
+    """A centred regression is about 0 at the baseline (the fit data's mean): against that
+    one value, its float32 copy was refused ('differ by up to 5.4e8'); against the range of
+    its values over the fit data, kept in the file, it loads, and a shifted one does not."""
+    w = np.arange(1.0, 13.0)
+    shift = (X @ w).mean()
+
+    def centred(Z):
+        return np.asarray(Z) @ w - shift
+
+    ex = Explainer(centred, X, outputs="values", **KW).fit()
+    ex.save(tmp_path / "reg", fit_data=False)
+    copy = Explainer.load(
+        tmp_path / "reg",
+        lambda Z: (Z.astype(np.float32) @ w.astype(np.float32)) - np.float32(shift),
+    )
+    copy.save(tmp_path / "again", fit_data=False)  # its range kept through a second save
+    Explainer.load(tmp_path / "again", centred)
+    with pytest.raises(ValueError, match="relative to each one's range over the fit data"):
+        Explainer.load(tmp_path / "again", lambda Z: centred(Z) + 5.0)
+
+
 def test_saved_before_any_fit_without_its_fit_data_fit_says_nothing_can_be_fitted(tmp_path):
     """fit() returned as if it had fitted every class, though it fitted none and none could
     then be explained."""

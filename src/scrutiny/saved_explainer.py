@@ -60,8 +60,12 @@ def save_explainer(ex, path, fit_data=True):
             arrays["fit/log_proba"] = ex._fit_log_proba
     if "fit/log_proba" not in arrays and rep.kind != "tokens":  # an empty text is no probe
         # without the fit data, the model's outputs on the baseline (already in the file)
-        # let load tell another model: one with another class count explained as this one
+        # let load tell another model: one with another class count explained as this one;
+        # a regression's are judged against their range over the fit data, kept beside
         arrays["probe/baseline_responses"] = ex.model.responses(rep.baseline[None])
+        spread = _output_spread(ex)
+        if spread is not None:
+            arrays["probe/spread"] = spread
     described = plain(
         {
             "settings": {
@@ -162,10 +166,12 @@ def load_explainer(cls, path, model, overrides, device=None):
         ex._fit_log_proba = arrays["fit/log_proba"]
         n = min(PROBE_ROWS, len(ex._fit_X))
         rows = np.unique(np.linspace(0, len(ex._fit_X) - 1, n).round().astype(np.int64))
-        _check_model(ex, path, ex._fit_X[rows], ex._fit_log_proba[rows], "fit inputs")
+        spread = _output_spread(ex)
+        _check_model(ex, path, ex._fit_X[rows], ex._fit_log_proba[rows], "fit inputs", spread)
     elif "probe/baseline_responses" in arrays:
         probe = arrays["probe/baseline_responses"]
-        _check_model(ex, path, rep.baseline[None], probe, "the baseline input")
+        ex._saved_spread = arrays.get("probe/spread")  # for a save of this one, again
+        _check_model(ex, path, rep.baseline[None], probe, "the baseline input", ex._saved_spread)
     for c, description in meta["surrogates"].items():
         prefix = f"surrogate/{c}/"
         parts = {k.removeprefix(prefix): a for k, a in arrays.items() if k.startswith(prefix)}
@@ -185,10 +191,22 @@ def _read(path):
     return meta, arrays
 
 
-def _check_model(ex, path, X, saved, where):
+def _output_spread(ex):
+    """Each output's range over the fit data (a regression's scale), where it is known."""
+    if not ex.model.regression:
+        return None
+    if ex._fit_log_proba is not None:
+        return np.ptp(ex._fit_log_proba, axis=0)
+    return getattr(ex, "_saved_spread", None)  # loaded without the fit data
+
+
+def _check_model(ex, path, X, saved, where, spread):
     """Refuse a model that does not give the ``saved`` outputs on inputs ``X`` (fit inputs
     spread over them, as data sorted by class put one class in the first rows; or the
-    baseline): the surrogates would explain another model's decisions."""
+    baseline): the surrogates would explain another model's decisions. A regression's
+    values are judged against ``spread``, their range over the fit data; without it (one
+    probe, no fit data) only their number is: against the one value itself, near 0 for a
+    centred target, a float32 copy of the same model was refused."""
     now = ex.model.responses(X)
     if now.shape != saved.shape:
         what = "outputs" if ex.model.regression else "classes"
@@ -196,7 +214,8 @@ def _check_model(ex, path, X, saved, where):
             f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    spread = None if ex._fit_log_proba is None else np.ptp(ex._fit_log_proba, axis=0)
+    if ex.model.regression and spread is None and len(X) == 1:
+        return
     gap, what = output_gap(
         saved, now, ex.model.regression, ex.model.output_eps, ex.logit_limit, spread
     )
