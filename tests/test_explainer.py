@@ -327,6 +327,8 @@ def test_a_dataframe_explained_by_a_fit_on_arrays_goes_to_the_models_columns_by_
     in_order = ex.explain(X_TAB[:5])
     reordered = ex.explain(pd.DataFrame(X_TAB[:5], columns=names)[names[::-1]])
     np.testing.assert_array_equal(reordered.values, in_order.values)
+    assert reordered.feature_names == names  # shown in the order they are in, by name
+    assert reordered.column_names is None  # the model is still given arrays by position
     # columns that are not the model's stay by position, as rows of an array do
     other = pd.DataFrame(X_TAB[:5], columns=[f"x{j}" for j in range(12)])
     np.testing.assert_array_equal(ex.explain(other).values, in_order.values)

@@ -757,6 +757,9 @@ class Explainer:
             labels = labels_to_json(self.model.input_labels)  # 0, not "0", for the tests
             if labels is not None:
                 exp.meta["feature_labels"] = labels
+        elif self.model.fitted_names is not None:  # fit data without names, in the model's
+            # order: shown by its names (a DataFrame in another order was put in that one)
+            exp.meta["display_names"] = list(self.model.fitted_names)
         if self.categories_ is not None:
             exp.meta["categories"] = self.categories_.to_json()  # levels, for the model too
         return exp
