@@ -349,7 +349,14 @@ def test_bad_input_is_named():
     framed = Explainer(logistic, pd.DataFrame(X_TAB, columns=names), surrogate=FAST, progress=False)
     rows = pd.DataFrame(X_TAB[:3], columns=names, index=["u1", "u2", "u3"])[names[::-1]]
     rows.loc["u2", "c0"] = np.nan
-    with pytest.raises(ValueError, match=r"1 missing values .* column 'c0' of row 'u2'"):
+    with pytest.raises(
+        ValueError, match=r"1 missing or infinite values, the first in column 'c0' of row 'u2'"
+    ):
+        framed.explain(rows)
+    rows.loc["u2", "c0"], rows.loc["u3", "c5"] = 0.0, np.inf  # an inf too, by name
+    with pytest.raises(
+        ValueError, match=r"1 missing or infinite values, the first in column 'c5' of row 'u3'"
+    ):
         framed.explain(rows)
     with pytest.raises(ValueError, match="X_fit holds 600 NaN"):
         Explainer(logistic, np.where(np.arange(12) == 0, np.nan, X_TAB))

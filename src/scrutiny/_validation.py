@@ -269,18 +269,22 @@ def numbers_inferred(X):
 
 
 def missing_cells(X, name="X"):
-    """Refuse a DataFrame's missing values (NaN, None, pd.NA) by its own column name and
-    row label: found after its columns were put in the fit data's order, the first was
-    named by position there ("(1, 3)" for column 'd', the first, of row 'u2')."""
+    """Refuse a DataFrame's missing (NaN, None, pd.NA) or infinite values by its own column
+    name and row label: found after its columns were put in the fit data's order, the first
+    was named by position there ("(1, 3)" for column 'd', the first, of row 'u2')."""
     if column_names(X) is None:
         return
-    gaps = X.isna().to_numpy()
-    if gaps.any():
-        row, col = np.argwhere(gaps)[0]
+    bad = X.isna().to_numpy(copy=True)
+    numeric = X.select_dtypes("number")
+    if numeric.shape[1]:
+        where = [X.columns.get_loc(c) for c in numeric.columns]
+        bad[:, where] |= np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
         raise ValueError(
-            f"{name} holds {int(gaps.sum())} missing values (NaN), the first in column "
+            f"{name} holds {int(bad.sum())} missing or infinite values, the first in column "
             f"{X.columns[col]!r} of row {X.index[row]!r}: impute them as the model's "
-            "pipeline would, first"
+            "pipeline would (a column of names: a level of their own), first"
         )
 
 

@@ -265,4 +265,4 @@ def _refuse_gaps(col, col_name, name):
 
 def _shown(level):
     """A level as an error names it: text in quotes, a number or bool as it prints."""
-    return repr(level) if isinstance(level, str) else str(level)
+    return repr(str(level)) if isinstance(level, str) else str(level)  # np.str_ as text
