@@ -651,6 +651,10 @@ def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
     (tmp_path / "tabs.csv").write_text("sepal len\tsepal wid\n5.1\t3.5\n")
     with pytest.raises(ValueError, match="separates its columns with tabs"):
         _load_csv(tmp_path / "tabs.csv")
+    for header in ("age,dose;mg", "id;a,x;y,z"):  # a ';' in a name of a comma-separated file
+        values = ",".join(["1.5"] * (header.count(",") + 1))
+        (tmp_path / "names.csv").write_text(f"{header}\n{values}\n")
+        assert list(_load_csv(tmp_path / "names.csv").columns) == header.split(",")
     (tmp_path / "broken.py").write_text("def model(x):\n    return x +\n")
     with pytest.raises(ImportError, match=r"broken.py, line 2: invalid syntax"):
         load_callable(f"{tmp_path / 'broken.py'}:model")

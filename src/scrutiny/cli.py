@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import itertools
 import math
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -566,6 +567,9 @@ def _load_array(path, like=None):
     return array
 
 
+_DECIMAL_COMMA = re.compile(r"[^,]*|\s*[-+]?\d+,\d*\s*")  # a field of a ';' file
+
+
 def _load_csv(path, like=None):
     """A comma-separated table: a DataFrame when its first row names the columns, so that
     explanations keep the names and the columns are matched by name; else an array of its
@@ -594,9 +598,12 @@ def _load_csv(path, like=None):
         if not first:
             raise ValueError(f"{path} is empty")
         # Excel's CSV in many locales (whose decimal commas split "4,9;3,0" into cells
-        # holding ';'), and tab-separated files
+        # holding ';'), and tab-separated files: the first line splits on the separator
+        # into fields with no comma but a decimal one (a name "dose;mg" is no such file)
+        line = ",".join(first)
         for sep, shown in ((";", "';'"), ("\t", "tabs")):
-            if sum(sep in cell for cell in first) >= max(1, len(first) / 2):
+            fields = line.split(sep)
+            if len(fields) > 1 and all(_DECIMAL_COMMA.fullmatch(f) for f in fields):
                 comma = ", and decimal=',' where its decimals are commas" if sep == ";" else ""
                 raise ValueError(
                     f"{path} separates its columns with {shown}: scrutiny reads "
