@@ -543,3 +543,26 @@ def test_competitors_take_images_as_torch_tensors():
     assert lime_image(model, images, num_samples=20, progress=False).values.shape == X.shape
     shap = kernel_shap(model, images, nsamples=20, l1_reg=False, progress=False)
     assert shap.values.shape == X.shape
+
+
+def test_a_frame_explained_with_a_representation_of_unnamed_fit_data_goes_by_the_models_names():
+    """Fit data without names are in the model's column order, and so is their
+    representation's baseline: a DataFrame of the model's columns in another order met
+    other columns' baselines (-16.4 where the value is -1.05)."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    from scrutiny import Explainer
+    from scrutiny.baselines import exact_shapley
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)) + np.array([0.0, 5.0, 10.0])
+    names = ["age", "income", "debt"]
+    y = (3 * X[:, 1] - X[:, 2] > 5).astype(int)
+    clf = LogisticRegression().fit(pd.DataFrame(X, columns=names), y)
+    ex = Explainer(clf, X, surrogate={"n_sweeps": 5}, random_state=0, progress=False)
+    kw = dict(representation=ex.representation, target=1)
+    ref = exact_shapley(ex.model, X[:3], **kw)
+    got = exact_shapley(ex.model, pd.DataFrame(X[:3], columns=names)[names[::-1]], **kw)
+    np.testing.assert_allclose(got.values, ref.values, rtol=1e-12)
+    assert got.feature_names == names

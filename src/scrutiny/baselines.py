@@ -690,7 +690,13 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
     baseline = 0.0 if baseline is None else baseline  # never the mean of the rows explained
     adapter = _adapter(model, batch_size, outputs or "probabilities", X)
     X = series_as_row(X)  # df.iloc[i]: one row
-    X = numbers_inferred(in_column_order(X, getattr(representation, "names", None)))
+    order = getattr(representation, "names", None)
+    given, fitted = column_names(X), adapter.fitted_names
+    if isinstance(representation, Representation) and order is None and given and fitted:
+        # an explainer's representation of fit data without names is in the model's order
+        # (a DataFrame in another order met other columns' baselines: -16.4 for -1.05)
+        order = fitted if sorted(given) == sorted(fitted) else None
+    X = numbers_inferred(in_column_order(X, order))
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
     if names is not None:  # in the order X now has: the model's, where it knows one
