@@ -299,6 +299,19 @@ def test_tabular_rows_and_their_report_sections():
     assert " fit rows (with copies), " in patterns and "fit inputs" not in patterns
 
 
+def test_a_listed_change_tells_its_two_values_apart():
+    """At 4 digits zip 94110 -> 94112 read "9.411e+04 -> 9.411e+04", and a level holding a
+    comma or a line break could not be told from the next entry."""
+    from scrutiny.weakness_report import _told_apart
+
+    assert _told_apart(94110.0, 94112.0) == ("94110", "94112")
+    assert _told_apart(250000.0, 250010.5) == ("2.5e+05", "2.5001e+05")  # 5 digits
+    assert _told_apart(42.0312, 42.0349) == ("42.031", "42.035")
+    assert _told_apart("ok", "good, cheap") == ("'ok'", "'good, cheap'")
+    assert _told_apart("bad\nold", "ok")[0] == "'bad\\nold'"  # on one line
+    assert _told_apart(True, False) == ("True", "False")
+
+
 def test_a_tables_patterns_rank_what_pushes_toward_the_class_below_the_mean_too():
     """Class 0 of a binary model is class 1 mirrored: its regime's driver is column 0
     below its mean, a negative coefficient. Ranked by positive coefficients alone, the

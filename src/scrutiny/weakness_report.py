@@ -175,7 +175,7 @@ def _listed(attack, k, n, name, explainer, c, what):
     for r in range(n):
         for random, pred in ((False, attack.predictions), (True, attack.random_predictions)):
             changed = [
-                f"{col} {_cell(a)} -> {_cell(b)}"
+                f"{col} {' -> '.join(_told_apart(a, b))}"
                 for col, a, b in zip(columns, before[r], crafted[random][r], strict=True)
                 if not _same(a, b)
             ]
@@ -196,8 +196,19 @@ def _cells(rows, explainer):
     return [str(col) for col in names], rows
 
 
-def _cell(value):
-    return f"{value:.4g}" if isinstance(value, float | np.floating) else str(value)
+def _told_apart(a, b):
+    """Two cells as text that tells them apart: numbers with as many digits as that takes
+    (at 4, zip 94110 -> 94112 read "9.411e+04 -> 9.411e+04"), names quoted (a level
+    "good, cheap" or one holding a line break stays one entry)."""
+    if isinstance(a, float | np.floating) and isinstance(b, float | np.floating):
+        if all(float(v).is_integer() and abs(v) < 1e15 for v in (a, b)):  # zip 94110
+            return exact_text(a), exact_text(b)
+        for digits in range(4, 18):
+            pair = f"{a:.{digits}g}", f"{b:.{digits}g}"
+            if pair[0] != pair[1]:
+                break
+        return pair
+    return tuple(repr(str(v)) if isinstance(v, str) else str(v) for v in (a, b))
 
 
 def _same(a, b):
