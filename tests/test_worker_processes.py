@@ -49,6 +49,27 @@ def test_no_fit_to_run_draws_no_progress_bar(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_failed_explanation_leaves_no_progress_bar_open():
+    """The bar of a fit that failed stayed open (a notebook keeps the error), and the next
+    bar was drawn a line below it, the stale one printed again at exit."""
+    from tqdm import tqdm
+
+    calls = []
+
+    def flaky(rows):
+        calls.append(len(rows))
+        if len(calls) == 4:
+            raise RuntimeError("boom")
+        return Recorded()(rows)
+
+    for n_jobs in (1, 2):
+        calls.clear()
+        ex = Explainer(flaky, X, mode="local", n_samples=30, n_jobs=n_jobs, progress=True)
+        with pytest.raises(Exception, match="boom") as kept:  # the error kept, as a REPL does
+            ex.explain(X[:8])
+        assert kept.value is not None and not list(tqdm._instances), n_jobs
+
+
 def test_a_fit_that_fails_in_a_worker_leaves_no_worker_and_keeps_its_kind():
     """A setting that fails only inside a fit: the other workers fitted on after the error
     (and a SIGTERM'd parent's workers waited forever); a chain's process sent its error back

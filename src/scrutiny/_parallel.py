@@ -58,13 +58,20 @@ def fit_many(
     total = len(jobs) if total is None and hasattr(jobs, "__len__") else total
     workers = min(total or 1 << 30, job_count(n_jobs))
     bar = tqdm(total=total, desc=desc, disable=not progress or (total is not None and total < 2))
+    try:  # closed whatever happens: a failed fit's bar stayed open, the next drawn below it
+        return _fit_all(jobs, bounds, n_jobs, summarize, workers, bar)
+    finally:
+        bar.close()
+
+
+def _fit_all(jobs, bounds, n_jobs, summarize, workers, bar):
+    """``fit_many``'s work, here (one worker) or in a pool of spawned processes."""
     results = {}
     if workers <= 1:
         for key, Z, y, settings in jobs:  # n_jobs=1: its chains in this process too
             settings = {"n_jobs": n_jobs, **settings}
             results[key] = fit_surrogate(Z, y, settings, bounds, summarize)
             bar.update()
-        bar.close()
         return results
     ctx = multiprocessing.get_context("spawn")
     pending = {}
@@ -74,7 +81,7 @@ def fit_many(
         for fut in done:
             results[pending.pop(fut)], warned = fut.result()
             for message, category in warned:  # here, where a caller can catch them
-                warnings.warn(message, category, stacklevel=3)
+                warnings.warn(message, category, stacklevel=4)
             bar.update()
 
     pool = ProcessPoolExecutor(
@@ -95,7 +102,6 @@ def fit_many(
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    bar.close()
     return results
 
 

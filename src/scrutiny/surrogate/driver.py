@@ -347,6 +347,12 @@ def _in_processes(args, n_jobs, bar):
         for proc in running.values():
             if proc.is_alive():  # one that failed to start has nothing to stop
                 proc.terminate()
+        for proc in running.values():  # reaped: after a caught Ctrl-C (a notebook's) they
+            if proc.pid is not None:  # stayed behind as zombies
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join()
     return [results[c] for c in range(len(args))]
 
 
