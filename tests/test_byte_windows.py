@@ -395,3 +395,29 @@ def test_an_input_with_an_empty_window_is_left_out_not_fatal():
     with pytest.warns(UserWarning, match=r"1 inputs of class 1 \(the first: row 1 of X\)"):
         s = scrutinize(ex, X, 1, ks=[2], random_state=0)
     assert s.index.tolist() == [0, 2, 3]
+
+
+def test_a_window_is_two_whole_numbers():
+    """80.7 was cut to 80 and True read as 1; three numbers failed to unpack."""
+    for window in ((80.7, 121.9), (True, 5), (80, 121, 5), [80], 80):
+        with pytest.raises(ValueError, match="window"):
+            TokenRepresentation(200, window=window)
+    assert TokenRepresentation(200, window=np.array([80, 121])).window == (80, 121)
+
+
+def test_lemna_of_a_step_credits_nothing_and_says_so():
+    """A model of two output levels: EM gives each a component, the input's a constant,
+    whose fused lasso returned its rounding (3e-33) as coefficients, ranked as effects."""
+    from scrutiny.baselines import lemna
+
+    rep = TokenRepresentation(40, window=(16, 24))
+    X = np.random.default_rng(3).integers(2, 257, size=(6, 40)).astype(float)
+
+    def step(rows):  # byte 18 present or not
+        p = 1 / (1 + np.exp(-(5.0 * (np.asarray(rows)[:, 18] != 0) - 2.5)))
+        return np.column_stack([1 - p, p])
+
+    with pytest.warns(UserWarning, match=r"LEMNA's regression of \d of 6 inputs .* constant"):
+        exp = lemna(step, X, rep, target=1, progress=False)
+    blank = ~exp.values.any(axis=1)
+    assert blank.any() and (np.abs(exp.values[~blank]).max(axis=1) > 0.1).all()

@@ -18,6 +18,7 @@ import math
 import numbers
 import re
 import time
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -596,7 +597,9 @@ def lemna(
     coefficients. As in the authors' code a feature's regressor is its raw value (a byte's
     id, 0 when switched off; a pixel's departure from the baseline): on 0/1 presence the
     authors' fusion merges every coefficient into one. A feature's value in the explanation
-    is its contribution, coefficient times value. As in the authors' code, each of ``num_samples``
+    is its contribution, coefficient times value (a byte 0x00, id 1, is credited about a
+    hundredth of an ordinary byte's; the authors rank by the coefficient). As in the
+    authors' code, each of ``num_samples``
     perturbations switches off m ~ U{1..present} random present features, and row 0 is the
     input itself: ``num_samples + 1`` queries each. The explanation is the coefficients of
     the component holding the input (row 0's largest responsibility, as the reimplementation
@@ -635,6 +638,14 @@ def lemna(
         k = mix.labels_[0]  # the component of the input itself
         feature_values[i, on] = mix.coef_[k] * value  # a feature's contribution
         local_pred[i] = mix.predict(Z[:1])[0, k]
+    blank = np.flatnonzero(~feature_values.any(axis=1))
+    if blank.size:  # a model of a few output levels: EM gives each level a constant
+        warnings.warn(
+            f"LEMNA's regression of {blank.size} of {len(X)} inputs (the first: #{blank[0]}) "
+            "is a constant, which credits no feature: their rankings are arbitrary",
+            UserWarning,
+            stacklevel=2,
+        )
     settings = {"num_samples": num_samples, "n_components": n_components, "fusion": fusion}
     meta = _costs(t0, adapter, rows0, len(X), **settings)
     _name_columns(meta, names, adapter)

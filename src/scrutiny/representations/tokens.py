@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scrutiny._validation import numpy_dtype
+from scrutiny._validation import numpy_dtype, whole_number
 from scrutiny.representations.base import Representation
 
 
@@ -21,7 +21,7 @@ class TokenRepresentation(Representation):
 
     def __init__(self, length, baseline=0.0, window=None):
         length = int(length)
-        start, stop = (0, length) if window is None else (int(w) for w in window)
+        start, stop = (0, length) if window is None else _window(window)
         if not 0 <= start < stop <= length:
             raise ValueError(
                 f"window must be positions (start, stop) with 0 <= start < stop <= {length}, "
@@ -56,6 +56,15 @@ class TokenRepresentation(Representation):
 
     def to_json(self):
         return {**super().to_json(), "window": list(self.window)}
+
+
+def _window(window):
+    """(start, stop) of ``window``, refused unless two whole numbers (80.7 was cut to 80,
+    True read as 1, three numbers failed to unpack)."""
+    parts = list(window) if isinstance(window, list | tuple | np.ndarray) else None
+    if parts is None or len(parts) != 2:
+        raise ValueError(f"window must be two whole numbers (start, stop), got {window!r}")
+    return tuple(whole_number(w, "window's start and stop", 0) for w in parts)
 
 
 def refuse_raw_bytes(dtype, name="X"):

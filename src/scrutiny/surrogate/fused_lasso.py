@@ -34,9 +34,9 @@ def fused_lasso(Z, y, fusion, sparsity=0.0, weights=None, tol=1e-10, max_iter=50
     """(intercept, coef) of the fused-lasso fit above; ``tol`` bounds the dual's projected
     gradient relative to its largest gradient at 0, ``max_iter`` caps the Newton steps.
 
-    With fewer than two rows of positive weight a constant fits exactly: the weighted
-    mean and zero coefficients (the plain mean, or 0 without rows, when no weight is
-    positive)."""
+    With fewer than two rows of positive weight, or a y constant to rounding over them, a
+    constant fits exactly: the weighted mean and zero coefficients (the plain mean, or 0
+    without rows, when no weight is positive)."""
     Z = np.asarray(Z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n, p = Z.shape
@@ -47,6 +47,10 @@ def fused_lasso(Z, y, fusion, sparsity=0.0, weights=None, tol=1e-10, max_iter=50
         return _mean(y, w), np.zeros(p)
     z_bar, y_bar = w @ Z / w.sum(), w @ y / w.sum()
     Zc, yc = Z - z_bar, y - y_bar
+    if np.sqrt(w @ yc**2 / w.sum()) <= 1e-12 * np.abs(y).max():
+        # a constant up to rounding (an EM component of one output level): solved, its
+        # coefficients were that rounding, 3e-33, which rankings then read as effects
+        return float(y_bar), np.zeros(p)
     b = _solve(Zc.T @ (w[:, None] * Zc), Zc.T @ (w * yc), fusion, sparsity, tol, max_iter)
     return float(y_bar - z_bar @ b), b
 
