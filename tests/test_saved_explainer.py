@@ -127,6 +127,30 @@ def test_without_its_fit_data_a_regression_is_judged_on_its_range(tmp_path):
         Explainer.load(tmp_path / "again", lambda Z: centred(Z) + 5.0)
 
 
+def test_a_regression_saved_without_its_range_is_judged_on_its_surrogates_scale(
+    tmp_path, monkeypatch
+):
+    """A file without the outputs' range (written before it was kept) checked only the
+    number of outputs: a negated model loaded and was explained with the saved one's
+    coefficients. The surrogates' scale of the responses stands in for the range."""
+    import scrutiny.saved_explainer as saved
+
+    w = np.arange(1.0, 13.0)
+
+    def linear(Z):
+        return np.asarray(Z) @ w + 3.0
+
+    ex = Explainer(linear, X, outputs="values", **KW).fit()
+    with monkeypatch.context() as m:
+        m.setattr(saved, "_output_spread", lambda ex: None)  # as such a file was written
+        ex.save(tmp_path / "old", fit_data=False)
+    with np.load(tmp_path / "old.npz") as f:
+        assert "probe/spread" not in f.files
+    Explainer.load(tmp_path / "old", linear)
+    with pytest.raises(ValueError, match=r"not the one .* on the baseline input"):
+        Explainer.load(tmp_path / "old", lambda Z: 6.0 - linear(Z))
+
+
 def test_saved_before_any_fit_without_its_fit_data_fit_says_nothing_can_be_fitted(tmp_path):
     """fit() returned as if it had fitted every class, though it fitted none and none could
     then be explained."""

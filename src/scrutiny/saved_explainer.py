@@ -168,15 +168,16 @@ def load_explainer(cls, path, model, overrides, device=None):
         rows = np.unique(np.linspace(0, len(ex._fit_X) - 1, n).round().astype(np.int64))
         spread = _output_spread(ex)
         _check_model(ex, path, ex._fit_X[rows], ex._fit_log_proba[rows], "fit inputs", spread)
-    elif "probe/baseline_responses" in arrays:
-        probe = arrays["probe/baseline_responses"]
-        ex._saved_spread = arrays.get("probe/spread")  # for a save of this one, again
-        _check_model(ex, path, rep.baseline[None], probe, "the baseline input", ex._saved_spread)
     for c, description in meta["surrogates"].items():
         prefix = f"surrogate/{c}/"
         parts = {k.removeprefix(prefix): a for k, a in arrays.items() if k.startswith(prefix)}
         ex.surrogates_[int(c)] = regression_from_parts(description, parts)
     ex._mirrored(bool(meta["mirrored"]))
+    if "fit/log_proba" not in arrays and "probe/baseline_responses" in arrays:
+        probe = arrays["probe/baseline_responses"]
+        ex._saved_spread = arrays.get("probe/spread")  # for a save of this one, again
+        spread = _output_spread(ex)  # the surrogates' scale, for a file without the range
+        _check_model(ex, path, rep.baseline[None], probe, "the baseline input", spread)
     return ex
 
 
@@ -192,12 +193,19 @@ def _read(path):
 
 
 def _output_spread(ex):
-    """Each output's range over the fit data (a regression's scale), where it is known."""
+    """Each output's range over the fit data (a regression's scale), where it is known;
+    else (a file saved before the range was kept) the spread of the fitted outputs'
+    responses, their surrogates' scale: without any, a negated model was taken."""
     if not ex.model.regression:
         return None
     if ex._fit_log_proba is not None:
         return np.ptp(ex._fit_log_proba, axis=0)
-    return getattr(ex, "_saved_spread", None)  # loaded without the fit data
+    if getattr(ex, "_saved_spread", None) is not None:  # loaded without the fit data
+        return ex._saved_spread
+    scales = {c: float(reg.y_scale_) for c, reg in ex.surrogates_.items()}
+    if not scales or ex.n_classes_ is None:
+        return None  # no surrogate to explain with, either
+    return np.array([scales.get(c, max(scales.values())) for c in range(ex.n_classes_)])
 
 
 def _check_model(ex, path, X, saved, where, spread):
