@@ -566,3 +566,10 @@ def test_a_frame_explained_with_a_representation_of_unnamed_fit_data_goes_by_the
     got = exact_shapley(ex.model, pd.DataFrame(X[:3], columns=names)[names[::-1]], **kw)
     np.testing.assert_allclose(got.values, ref.values, rtol=1e-12)
     assert got.feature_names == names
+    # a representation of the caller's own, without names, follows the frame as given
+    from scrutiny.representations import TabularRepresentation
+
+    frame = pd.DataFrame(X[:3], columns=names)[names[::-1]]
+    own = TabularRepresentation(3, X.mean(axis=0)[::-1], 1.0)
+    mine = exact_shapley(ex.model, frame, representation=own, target=1)
+    np.testing.assert_allclose(mine.values[:, ::-1], ref.values, rtol=1e-12)

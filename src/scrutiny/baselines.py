@@ -701,18 +701,14 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
     baseline = 0.0 if baseline is None else baseline  # never the mean of the rows explained
     adapter = _adapter(model, batch_size, outputs or "probabilities", X)
     X = series_as_row(X)  # df.iloc[i]: one row
-    order = getattr(representation, "names", None)
-    given, fitted = column_names(X), adapter.fitted_names
-    if isinstance(representation, Representation) and order is None and given and fitted:
-        # an explainer's representation of fit data without names is in the model's order
-        # (a DataFrame in another order met other columns' baselines: -16.4 for -1.05)
-        order = fitted if sorted(given) == sorted(fitted) else None
-    X = numbers_inferred(in_column_order(X, order))
+    X = numbers_inferred(in_column_order(X, getattr(representation, "names", None)))
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
     if names is not None:  # in the order X now has: the model's, where it knows one
         names = adapter.categories.names if adapter.categories is not None else column_names(X)
     if names is not None and adapter.input_names is None:
+        if adapter is model:  # the caller's (an explainer's): its own columns stay unset,
+            adapter = copy.copy(adapter)  # or its next call read arrays in this X's order
         adapter.input_names = names  # a model fitted on a DataFrame is queried with one
         if column_names(X) == names:  # as it had them (0, not "0"), where X keeps its order
             adapter.input_labels = list(X.columns)

@@ -353,6 +353,8 @@ class Explainer:
             hasattr(baseline, "to_dict") and getattr(baseline, "ndim", 0) == 1
         ):
             baseline = self._baseline_by_name(baseline, X_fit, columns, levels)
+        fitted = self.model.fitted_names  # fit data without names are in the model's order
+        own = fitted if fitted is not None and len(fitted) == X_fit[0].size else None
         self.representation = make_representation(
             representation,
             X_fit,
@@ -360,7 +362,7 @@ class Explainer:
             superpixel,
             columns,
             levels,
-            self.feature_names_,
+            self.feature_names_ or own,  # a baseline's DataFrame rows go there by name
             numpy_dtype(given),  # X_fit's own: uint8 pixels are of 0-255
         )
         if self.representation.kind == "tokens":
