@@ -84,8 +84,9 @@ def test_any_row_of_pieces_decodes_as_its_pieces_joined_with_a_space_between_two
             if out and ends_in_word(out[-1]) and re.match(r"\w", table[j]):
                 out.append(" ")
             elif out and at > last + 1 and not out[-1][-1].isspace():  # words left out
-                if unicodedata.east_asian_width(out[-1][-1]) not in "WF":  # "，": none
-                    out.append(" ")
+                c = out[-1][-1]
+                if unicodedata.category(c)[0] != "P" or unicodedata.east_asian_width(c) not in "WF":
+                    out.append(" ")  # none after wide punctuation
             out.append(table[j])
             last = at
         return "".join(out)
@@ -135,6 +136,10 @@ def test_emoji_are_words_and_a_word_left_out_never_fuses_its_neighbours(tmp_path
     row = wide.encode(["我爱北京\uff0c天安门很大\u3002你好"])  # full-width comma and stop
     row[0, 1] = 0
     assert wide.decode(row) == ["我爱北京\uff0c你好"]
+    emoji = TextEncoder()  # an emoji is wide too, but a word: the space stays
+    row = emoji.encode(["so great\U0001f600and loved it"])
+    row[0, 3] = 0
+    assert emoji.decode(row) == ["so great\U0001f600 loved it"]
     # an encoder saved before emoji were words loads, its pieces as they were
     (tmp_path / "old.json").write_text(
         json.dumps(

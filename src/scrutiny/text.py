@@ -79,8 +79,9 @@ def _symbol_runs(text):
 
 
 def _wide(char):
-    """Whether ``char`` is wide (Chinese, Japanese, Korean text, written without spaces)."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
+    """Whether ``char`` is wide punctuation (of Chinese, Japanese or Korean text, written
+    without spaces; not an emoji, which is wide too and is a word)."""
+    return unicodedata.category(char)[0] == "P" and unicodedata.east_asian_width(char) in "WF"
 
 
 def _is_piece(piece):
