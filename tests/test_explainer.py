@@ -329,6 +329,14 @@ def test_a_dataframe_explained_by_a_fit_on_arrays_goes_to_the_models_columns_by_
     np.testing.assert_array_equal(reordered.values, in_order.values)
     assert reordered.feature_names == names  # shown in the order they are in, by name
     assert reordered.column_names is None  # the model is still given arrays by position
+    # and the fidelity tests take a frame of donors by those names too, not by position
+    from scrutiny.fidelity import augmentation
+
+    donors = pd.DataFrame(X_TAB[100:200], columns=names)
+    by_array = augmentation(clf, in_order, donors.to_numpy(), ks=[1, 2])
+    np.testing.assert_array_equal(
+        augmentation(clf, in_order, donors[names[::-1]], ks=[1, 2]), by_array
+    )
     # columns that are not the model's stay by position, as rows of an array do
     other = pd.DataFrame(X_TAB[:5], columns=[f"x{j}" for j in range(12)])
     np.testing.assert_array_equal(ex.explain(other).values, in_order.values)

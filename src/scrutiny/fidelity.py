@@ -390,7 +390,11 @@ def _rows(inputs, name, explanation):
     of as many elements in the other channel layout would otherwise be read as scrambled
     inputs. A DataFrame's columns are matched by name, as the explainer matched them."""
     shape = explanation.shape
-    inputs = in_column_order(inputs, explanation.column_names, name[:-1])
+    order, given = explanation.column_names, column_names(inputs)
+    shown = explanation.meta.get("display_names")  # rows explained as arrays, named after
+    if order is None and shown and given and sorted(given) == sorted(shown):
+        order = shown  # a frame of those names in another order: by name, as explain does
+    inputs = in_column_order(inputs, order, name[:-1])
     spec = explanation.meta.get("categories")
     if spec is not None and column_names(inputs) is not None:  # names: their levels' codes
         inputs = Categories.from_json(spec).encode(inputs, name)
