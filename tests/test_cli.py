@@ -651,6 +651,13 @@ def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
     (tmp_path / "tabs.csv").write_text("sepal len\tsepal wid\n5.1\t3.5\n")
     with pytest.raises(ValueError, match="separates its columns with tabs"):
         _load_csv(tmp_path / "tabs.csv")
+    for text in ("Gewicht, kg;Groesse\n70,5;180\n", '"Gewicht, kg";Groesse\n70,5;180\n'):
+        (tmp_path / "comma_name.csv").write_text(text)  # a name holding a comma: read as one
+        with pytest.raises(ValueError, match="separates its columns with ';'"):
+            _load_csv(tmp_path / "comma_name.csv")
+    (tmp_path / "tab_name.csv").write_text("dose, mg\tweight\n1.5\t70\n")
+    with pytest.raises(ValueError, match="separates its columns with tabs"):
+        _load_csv(tmp_path / "tab_name.csv")
     for header in ("age,dose;mg", "id;a,x;y,z"):  # a ';' in a name of a comma-separated file
         values = ",".join(["1.5"] * (header.count(",") + 1))
         (tmp_path / "names.csv").write_text(f"{header}\n{values}\n")

@@ -570,6 +570,30 @@ def _load_array(path, like=None):
 _DECIMAL_COMMA = re.compile(r"[^,]*|\s*[-+]?\d+,\d*\s*")  # a field of a ';' file
 
 
+def _refuse_other_separators(path, lines):
+    """Refuse Excel's CSV of many locales (';', decimal commas that split "4,9;3,0" into
+    cells holding ';') and tab-separated files: the first two lines split on the separator
+    into as many fields, two or more (a name "dose;mg" in a comma-separated file does not
+    repeat below), or a lone first line into fields without commas but decimal ones."""
+    import csv
+
+    lines = [line for line in lines if line.strip()]
+    for sep, shown in ((";", "';'"), ("\t", "tabs")):
+        counts = [len(next(csv.reader([line], delimiter=sep))) for line in lines]
+        if len(counts) == 2:
+            found = counts[0] == counts[1] >= 2
+        else:
+            fields = lines[0].rstrip("\r\n").split(sep) if lines else []
+            found = len(fields) > 1 and all(_DECIMAL_COMMA.fullmatch(f) for f in fields)
+        if found:
+            comma = ", and decimal=',' where its decimals are commas" if sep == ";" else ""
+            raise ValueError(
+                f"{path} separates its columns with {shown}: scrutiny reads "
+                f"comma-separated files (pandas: pd.read_csv(path, sep={sep!r})"
+                f".to_csv(path, index=False){comma})"
+            )
+
+
 def _load_csv(path, like=None):
     """A comma-separated table: a DataFrame when its first row names the columns, so that
     explanations keep the names and the columns are matched by name; else an array of its
@@ -593,23 +617,12 @@ def _load_csv(path, like=None):
 
     leading, fractions = [], False  # each row's first cell; fractions in the first rows
     with _readable_csv(path), open(path, newline="", encoding="utf-8-sig") as f:
+        _refuse_other_separators(path, [f.readline(), f.readline()])
+        f.seek(0)
         rows = csv.reader(f)
         first = next(rows, None)
         if not first:
             raise ValueError(f"{path} is empty")
-        # Excel's CSV in many locales (whose decimal commas split "4,9;3,0" into cells
-        # holding ';'), and tab-separated files: the first line splits on the separator
-        # into fields with no comma but a decimal one (a name "dose;mg" is no such file)
-        line = ",".join(first)
-        for sep, shown in ((";", "';'"), ("\t", "tabs")):
-            fields = line.split(sep)
-            if len(fields) > 1 and all(_DECIMAL_COMMA.fullmatch(f) for f in fields):
-                comma = ", and decimal=',' where its decimals are commas" if sep == ";" else ""
-                raise ValueError(
-                    f"{path} separates its columns with {shown}: scrutiny reads "
-                    f"comma-separated files (pandas: pd.read_csv(path, sep={sep!r})"
-                    f".to_csv(path, index=False){comma})"
-                )
         for i, row in enumerate(rows):  # every row's first cell only under an empty name
             if i >= 1000 and first[0] != "":
                 break
