@@ -366,6 +366,12 @@ def test_bad_input_is_named():
         ValueError, match=r"1 missing or infinite values, the first in column 'c5' of row 'u3'"
     ):
         framed.explain(rows)
+    with pytest.raises(ValueError, match=r"the first in column 'c5' of row 'u3'"):
+        framed.explain(rows.astype(object))  # numbers held as objects (pd.concat of rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused, not first cast with numpy's warning
+        with pytest.raises(TypeError, match="hold complex numbers"):
+            framed.explain(rows.replace(np.inf, 0.0).astype(complex))
     with pytest.raises(ValueError, match="X_fit holds 600 NaN"):
         Explainer(logistic, np.where(np.arange(12) == 0, np.nan, X_TAB))
     with pytest.raises(ValueError, match=r"target classes must be in 0\.\.1"):

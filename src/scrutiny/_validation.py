@@ -275,7 +275,7 @@ def missing_cells(X, name="X"):
     if column_names(X) is None:
         return
     bad = X.isna().to_numpy(copy=True)
-    numeric = X.select_dtypes("number")
+    numeric = X.select_dtypes("number", exclude="complex")  # complex: refused later
     if numeric.shape[1]:
         where = [X.columns.get_loc(c) for c in numeric.columns]
         bad[:, where] |= np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan))

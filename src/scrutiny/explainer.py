@@ -775,8 +775,9 @@ class Explainer:
         """X as the float64 batch the explainer works on, checked: a DataFrame's columns
         are put in X_fit's order, matched by name, and its columns of names become their
         levels' codes."""
+        X = numbers_inferred(X)  # object columns of numbers as numbers: their inf too
         missing_cells(X, name)  # by the caller's column and row, before any reordering
-        X = numbers_inferred(self._in_fit_order(X, name))
+        X = self._in_fit_order(X, name)
         if self.categories_ is not None and column_names(X) is None:
             A = np.asarray(X)
             if A.dtype == object and A.ndim == 2 and A.shape[1] == len(self.feature_names_):
