@@ -191,6 +191,7 @@ def test_tensors_are_read_as_their_values_whatever_they_carry():
     from scrutiny._validation import as_input_batch
     from scrutiny.models import ModelAdapter
 
+    pytest.importorskip("ml_dtypes")  # which numpy then knows bfloat16 by (onnx imports it)
     X = torch.arange(6.0).reshape(2, 3)
     for t in (X.requires_grad_(), X.detach().bfloat16()):
         np.testing.assert_array_equal(as_input_batch(t, "X"), np.arange(6.0).reshape(2, 3))

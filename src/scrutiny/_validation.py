@@ -54,12 +54,14 @@ def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
 
 def numpy_dtype(dtype):
     """numpy's dtype for an array's or a tensor's (torch.float32 is numpy's float32); None
-    for none or one numpy has not (torch's bfloat16)."""
+    for none or one numpy has not (torch's bfloat16, which numpy knows as a type of its
+    own once ml_dtypes is imported, as onnx does, though torch cannot give it one)."""
     for spelling in (dtype, str(dtype).removeprefix("torch.")):
         try:
-            return None if dtype is None else np.dtype(spelling)
+            found = None if dtype is None else np.dtype(spelling)
         except TypeError:
             continue
+        return None if found is not None and found.isbuiltin == 2 else found  # user-defined
     return None
 
 

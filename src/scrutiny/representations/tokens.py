@@ -64,7 +64,7 @@ def _window(window):
     parts = list(window) if isinstance(window, list | tuple | np.ndarray) else None
     if parts is None or len(parts) != 2:
         raise ValueError(f"window must be two whole numbers (start, stop), got {window!r}")
-    return tuple(whole_number(w, "window's start and stop", 0) for w in parts)
+    return tuple(whole_number(w, "window's start and stop", -(2**63)) for w in parts)
 
 
 def refuse_raw_bytes(dtype, name="X"):
