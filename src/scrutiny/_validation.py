@@ -290,6 +290,14 @@ def missing_cells(X, name="X"):
         )
 
 
+def same_columns(X, names):
+    """``names`` where they are a DataFrame X's columns in some order, else None: names a
+    caller knows only as shown (the model's, for rows explained as arrays), by which X's
+    columns go in their order, and X of other columns is taken by position as before."""
+    given = column_names(X)
+    return names if names and given and sorted(given) == sorted(names) else None
+
+
 def in_column_order(X, names, name="X"):
     """X with a DataFrame's columns put in the order of ``names`` (X_fit's), matched by
     name: taken by position, reordered columns would meet other columns' coefficients,

@@ -45,7 +45,7 @@ from scrutiny.explainer import (
     target_logit,
 )
 from scrutiny.explanation import Explanation
-from scrutiny.models import ModelAdapter, fitted_feature_names
+from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
     ImageRepresentation,
     Representation,
@@ -461,7 +461,6 @@ def tree_shap(model, X, baseline, target=None):
             "of numbers; explain a pipeline that takes names with exact_shapley or "
             "kernel_shap (model=explainer.model, representation=explainer.representation)"
         )
-    fitted_names = fitted_feature_names(model)
     outputs = "probabilities" if hasattr(model, "predict_proba") else "values"
     adapter = ModelAdapter(model, outputs=outputs)
     adapter, X, rep, names = _setup(adapter, X, baseline, None, 256)
@@ -477,7 +476,7 @@ def tree_shap(model, X, baseline, target=None):
     if names is not None:
         import pandas as pd
 
-        fitted_on = [str(c) for c in (names if fitted_names is None else fitted_names)]
+        fitted_on = adapter.fitted_names or names
         if sorted(fitted_on) != sorted(names):
             raise ValueError(f"X's columns {names[:5]} are not the model's {fitted_on[:5]}")
         order = np.array([names.index(c) for c in fitted_on])
@@ -599,12 +598,12 @@ def lemna(
     authors' fusion merges every coefficient into one. A feature's value in the explanation
     is its contribution, coefficient times value (a byte 0x00, id 1, is credited about a
     hundredth of an ordinary byte's; the authors rank by the coefficient). As in the
-    authors' code, each of ``num_samples``
-    perturbations switches off m ~ U{1..present} random present features, and row 0 is the
-    input itself: ``num_samples + 1`` queries each. The explanation is the coefficients of
-    the component holding the input (row 0's largest responsibility, as the reimplementation
-    reads it). ``representation``: a ``Representation`` or a name ("image", "tabular",
-    "tokens"; a table's baseline 0, as kernel_shap's)."""
+    authors' code, each of ``num_samples`` perturbations switches off m ~ U{1..present}
+    random present features, and row 0 is the input itself: ``num_samples + 1`` queries
+    each. The explanation is the coefficients of the component holding the input (row 0's
+    largest responsibility, as the reimplementation reads it). ``representation``: a
+    ``Representation`` or a name ("image", "tabular", "tokens"; a table's baseline 0, as
+    kernel_shap's)."""
     from scrutiny.surrogate.lemna import LemnaMixture
 
     adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation)

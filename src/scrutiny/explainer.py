@@ -32,6 +32,7 @@ from scrutiny._validation import (
     missing_cells,
     numbers_inferred,
     numpy_dtype,
+    same_columns,
     series_as_row,
 )
 from scrutiny.categories import Categories, many_levels
@@ -800,12 +801,9 @@ class Explainer:
             X = series_as_row(X)
             if column_names(X) is None and len(X) == len(self.feature_names_):
                 X = np.asarray(X)[None]
-        names = self.feature_names_
-        given, fitted = column_names(X), self.model.fitted_names
-        if names is None and given is not None and fitted is not None:
-            # fit data without names are in the model's order: a DataFrame of its columns
-            # goes there by name (taken by position, reordered ones met other coefficients)
-            names = fitted if sorted(given) == sorted(fitted) else None
+        # fit data without names are in the model's order: a DataFrame of its columns goes
+        # there by name (taken by position, reordered ones met other coefficients)
+        names = self.feature_names_ or same_columns(X, self.model.fitted_names)
         return in_column_order(X, names, name)
 
     def _explain_global(self, X, log_p, targets):

@@ -21,7 +21,12 @@ import warnings
 
 import numpy as np
 
-from scrutiny._validation import column_names, in_column_order, labels_from_json
+from scrutiny._validation import (
+    column_names,
+    in_column_order,
+    labels_from_json,
+    same_columns,
+)
 from scrutiny.categories import Categories
 from scrutiny.explainer import guided_logit, logit_bound, other_setup, output_response
 from scrutiny.models import ModelAdapter
@@ -390,11 +395,9 @@ def _rows(inputs, name, explanation):
     of as many elements in the other channel layout would otherwise be read as scrambled
     inputs. A DataFrame's columns are matched by name, as the explainer matched them."""
     shape = explanation.shape
-    order, given = explanation.column_names, column_names(inputs)
-    shown = explanation.meta.get("display_names")  # rows explained as arrays, named after
-    if order is None and shown and given and sorted(given) == sorted(shown):
-        order = shown  # a frame of those names in another order: by name, as explain does
-    inputs = in_column_order(inputs, order, name[:-1])
+    # rows explained as arrays and shown by names: a frame of those names, by name too
+    shown = same_columns(inputs, explanation.meta.get("display_names"))
+    inputs = in_column_order(inputs, explanation.column_names or shown, name[:-1])
     spec = explanation.meta.get("categories")
     if spec is not None and column_names(inputs) is not None:  # names: their levels' codes
         inputs = Categories.from_json(spec).encode(inputs, name)
