@@ -151,6 +151,31 @@ def test_a_regression_saved_without_its_range_is_judged_on_its_surrogates_scale(
         Explainer.load(tmp_path / "old", lambda Z: 6.0 - linear(Z))
 
 
+def test_unstandardised_surrogates_give_no_scale_for_a_file_without_the_range(
+    tmp_path, monkeypatch
+):
+    """Surrogates fitted with standardize=False keep a scale of 1 whatever the outputs'
+    range: taken as the range, a model whose outputs span about 1e5 was refused as another
+    for a difference of 0.01 (a copy summing in another order). Without a measure only the
+    number of outputs is checked."""
+    import scrutiny.saved_explainer as saved
+
+    w = np.arange(1.0, 13.0) * 1000.0
+
+    def linear(Z):
+        return np.asarray(Z) @ w + 3.0e4
+
+    ex = Explainer(
+        linear, X, outputs="values", **{**KW, "surrogate": {**FAST, "standardize": False}}
+    )
+    ex.fit()
+    with monkeypatch.context() as m:
+        m.setattr(saved, "_output_spread", lambda ex: None)
+        ex.save(tmp_path / "old", fit_data=False)
+    back = Explainer.load(tmp_path / "old", lambda Z: linear(Z) + 0.01)
+    assert back.surrogates_.keys() == ex.surrogates_.keys()
+
+
 def test_saved_before_any_fit_without_its_fit_data_fit_says_nothing_can_be_fitted(tmp_path):
     """fit() returned as if it had fitted every class, though it fitted none and none could
     then be explained."""

@@ -202,7 +202,8 @@ def _output_spread(ex):
         return np.ptp(ex._fit_log_proba, axis=0)
     if getattr(ex, "_saved_spread", None) is not None:  # loaded without the fit data
         return ex._saved_spread
-    scales = {c: float(reg.y_scale_) for c, reg in ex.surrogates_.items()}
+    # an unstandardised surrogate's scale is 1 whatever the outputs' range: no measure
+    scales = {c: float(reg.y_scale_) for c, reg in ex.surrogates_.items() if reg.standardize}
     if not scales or ex.n_classes_ is None:
         return None  # no surrogate to explain with, either
     return np.array([scales.get(c, max(scales.values())) for c in range(ex.n_classes_)])
