@@ -632,7 +632,7 @@ def test_class_values_match_the_classifiers_labels_by_value(tmp_path):
 
 
 def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
-    from scrutiny.cli import _load_csv
+    from scrutiny.cli import _load_csv, _refuse_other_separators
     from scrutiny.models import load_callable
 
     (tmp_path / "open.csv").write_text('1,2\n3,"4' + "5" * 200_000 + "\n")
@@ -662,6 +662,9 @@ def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
         values = ",".join(["1.5"] * (header.count(",") + 1))
         (tmp_path / "names.csv").write_text(f"{header}\n{values}\n")
         assert list(_load_csv(tmp_path / "names.csv").columns) == header.split(",")
+    # ';' inside the cells of both lines, which commas split alike: a comma-separated file
+    for lines in (['"w;kg","h;cm"', '"1;2","3;4"'], ["id,note;unit;x,y", "1,a;b;c,2.5"]):
+        _refuse_other_separators("quoted.csv", [f"{line}\n" for line in lines])
     (tmp_path / "broken.py").write_text("def model(x):\n    return x +\n")
     with pytest.raises(ImportError, match=r"broken.py, line 2: invalid syntax"):
         load_callable(f"{tmp_path / 'broken.py'}:model")

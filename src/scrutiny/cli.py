@@ -581,7 +581,7 @@ def _refuse_other_separators(path, lines):
     for sep, shown in ((";", "';'"), ("\t", "tabs")):
         counts = [len(next(csv.reader([line], delimiter=sep))) for line in lines]
         if len(counts) == 2:
-            found = counts[0] == counts[1] >= 2
+            found = counts[0] == counts[1] >= 2 and not _commas_split_cells(lines, sep)
         else:
             fields = lines[0].rstrip("\r\n").split(sep) if lines else []
             found = len(fields) > 1 and all(_DECIMAL_COMMA.fullmatch(f) for f in fields)
@@ -592,6 +592,19 @@ def _refuse_other_separators(path, lines):
                 f"comma-separated files (pandas: pd.read_csv(path, sep={sep!r})"
                 f".to_csv(path, index=False){comma})"
             )
+
+
+def _commas_split_cells(lines, sep):
+    """Whether two lines that split on ``sep`` also split on commas into as many cells,
+    two or more, by commas that are not decimal ones: a comma-separated file with ``sep``
+    inside its cells ("w;kg","h;cm" or id,note;unit), not a ';' file of decimal commas."""
+    import csv
+
+    commas = [len(next(csv.reader([line]))) for line in lines]
+    if not commas[0] == commas[1] >= 2:
+        return False
+    cells = next(csv.reader([lines[1]], delimiter=sep))
+    return not all(_DECIMAL_COMMA.fullmatch(c.strip()) for c in cells if "," in c)
 
 
 def _load_csv(path, like=None):
