@@ -573,3 +573,28 @@ def test_a_frame_explained_with_a_representation_of_unnamed_fit_data_goes_by_the
     own = TabularRepresentation(3, X.mean(axis=0)[::-1], 1.0)
     mine = exact_shapley(ex.model, frame, representation=own, target=1)
     np.testing.assert_allclose(mine.values[:, ::-1], ref.values, rtol=1e-12)
+
+
+def test_rows_of_a_model_fitted_on_names_go_by_its_names_without_a_frame_of_names():
+    """Rows explained as arrays are in the model's order, shown by its names: a frame of
+    donors in another order was taken by position (augmentation PCR 0.975, not 0.95), and
+    LIME read a reordered frame X by position against an array X_train's distributions."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    from scrutiny.baselines import kernel_shap, lime_tabular
+    from scrutiny.fidelity import augmentation
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    names = ["a", "b", "c", "d"]
+    frame = pd.DataFrame(X, columns=names)
+    clf = LogisticRegression().fit(frame, (3 * X[:, 0] - 0.1 * X[:, 3] > 0).astype(int))
+    exps = kernel_shap(clf, X[:40], nsamples=200, progress=False)
+    assert exps.feature_names == names and exps.column_names is None
+    in_order = augmentation(clf, exps, frame, ks=[1])
+    np.testing.assert_array_equal(augmentation(clf, exps, frame[names[::-1]], ks=[1]), in_order)
+    ref = lime_tabular(clf, frame.iloc[:3], X, num_samples=300, progress=False)
+    got = lime_tabular(clf, frame[names[::-1]].iloc[:3], X, num_samples=300, progress=False)
+    assert got.feature_names == names
+    np.testing.assert_array_equal(got.values, ref.values)

@@ -33,6 +33,7 @@ from scrutiny._validation import (
     labels_to_json,
     numbers_inferred,
     numpy_dtype,
+    same_columns,
     series_as_row,
 )
 from scrutiny.categories import Categories, holds_names
@@ -356,12 +357,15 @@ def lime_tabular(
     X = series_as_row(X)  # df.iloc[i]: one row
     adapter = _adapter(model, batch_size, outputs, X)
     train_names, names = column_names(X_train), column_names(X)
-    if train_names is not None and names is not None and train_names != names:
-        if sorted(train_names) != sorted(names):
-            raise ValueError(f"X's columns {names[:5]} are not X_train's {train_names[:5]}")
+    # an array X_train is in the model's order, where the model knows its columns by name
+    order = train_names or same_columns(X, adapter.fitted_names)
+    if order is not None and names is not None and order != names:
+        if sorted(order) != sorted(names):
+            raise ValueError(f"X's columns {names[:5]} are not X_train's {order[:5]}")
         # X in X_train's order, as the model was fitted (X_train in X's fed a model that
-        # reads by position, a function or a frame of int labels, swapped columns)
-        X = X.iloc[:, [names.index(n) for n in train_names]]
+        # reads by position, a function or a frame of int labels, swapped columns; X's
+        # columns met others' distributions from an array X_train)
+        X = X.iloc[:, [names.index(n) for n in order]]
     if train_names is not None and adapter.categories is None:
         adapter.categories = Categories.from_frame(X_train, "X_train")
     cats = adapter.categories
@@ -764,7 +768,10 @@ def _encoded(adapter, X, names, name):
 
 def _name_columns(meta, names, adapter):
     """Explanations of a DataFrame's rows keep its column names, and its columns of names
-    with their levels."""
+    with their levels; rows given as arrays to a model fitted on named columns are shown by
+    its names, by which the fidelity tests take a DataFrame of donors in another order."""
+    if names is None and adapter.fitted_names is not None:
+        meta["display_names"] = list(adapter.fitted_names)
     if names is not None:
         meta["feature_names"] = names
         labels = labels_to_json(adapter.input_labels)
