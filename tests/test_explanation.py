@@ -77,7 +77,8 @@ def test_slicing_keeps_everything_aligned():
     assert one.target[0] == e.target[2] and one.component[0] == 2
     part = e[np.array([True, False, True, False])]
     np.testing.assert_array_equal(part.model_logit, e.model_logit[[0, 2]])
-    assert part.meta == e.meta and part.meta is not e.meta
+    assert part.meta is not e.meta  # settings alike, costs its share (half the inputs)
+    assert part.meta == {**e.meta, "seconds": e.meta["seconds"] / 2}
     assert e[np.array(2)].component.tolist() == [2]  # a 0-d index, as an int
     with pytest.raises(TypeError, match="not a bool"):
         e[True]  # was the input at 1
@@ -408,6 +409,13 @@ def test_explanations_made_in_batches_are_one_when_concatenated():
     unrecorded = parts[1][:]
     del unrecorded.meta["model_calls"]
     assert "model_calls" not in Explanation.concatenate([parts[0], unrecorded]).meta
+    # a split is charged its share: joined again, the batch's costs, once (3x by class)
+    by_class = [whole[whole.target == t] for t in np.unique(whole.target)]
+    assert len(by_class) >= 2
+    rejoined = Explanation.concatenate(by_class)
+    for key in ("model_queries", "model_calls", "seconds"):
+        assert rejoined.meta[key] == pytest.approx(whole.meta[key], rel=1e-12)
+    assert whole[:3].meta["model_queries"] == pytest.approx(3.0)
 
 
 def test_rows_given_as_arrays_can_be_given_names():

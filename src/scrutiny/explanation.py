@@ -203,7 +203,9 @@ class Explanation:
         )
 
     def __getitem__(self, index):
-        """Explanations of a subset of the inputs (an int keeps the leading axis)."""
+        """Explanations of a subset of the inputs (an int keeps the leading axis), charged
+        their share of the batch's costs: with the whole batch's, the parts of a split
+        joined again (``concatenate``) counted it once per part."""
         if isinstance(index, bool | np.bool_):  # True is 1 to Python, a mask to numpy
             raise TypeError("index the inputs with an int, a slice, a list or a mask, not a bool")
         if isinstance(index, np.ndarray) and index.ndim == 0:
@@ -214,7 +216,11 @@ class Explanation:
         for name in _ARRAYS:
             kw[name] = np.array(kw[name][index])  # a copy, whatever the index
         kw["baseline"] = np.array(self.baseline)
-        kw["meta"] = copy.deepcopy(self.meta)
+        meta = copy.deepcopy(self.meta)
+        if len(kw["values"]) != len(self):
+            for key in _COSTS & set(meta):
+                meta[key] = meta[key] * len(kw["values"]) / len(self)
+        kw["meta"] = meta
         return Explanation(**kw)
 
     def top(self, k, by="value"):
