@@ -593,3 +593,70 @@ def test_names_given_to_show_are_not_columns_to_give_the_model():
         shown = exp[:]
         shown.feature_names = names
         np.testing.assert_array_equal(deduction(clf, shown, ks=[1, 2]), before)
+
+
+def test_a_deletion_at_k_depends_on_that_k_alone():
+    """An infinite logit's bound was taken over every k asked for: the same removal of
+    one feature dropped the logit by 1 with ks=(1,) and by 201 with ks=(1, 2, 3)."""
+    from scipy.special import log_softmax
+
+    def sure(Z):  # logit sum(x) - 500: at x, p(class 0) underflows to 0
+        z = np.asarray(Z).reshape(len(Z), -1).sum(axis=1) - 500.0
+        return np.exp(log_softmax(np.stack([np.zeros_like(z), z], axis=1), axis=1))
+
+    x = np.array([[500.0, 500.0, 300.0, 0.0]])
+    e = Explanation(
+        inputs=x, values=x.copy(), coefficients=np.ones_like(x), target=[1], baseline=0.0
+    )
+    alone = deletion(sure, e, ks=(1,))[0]
+    np.testing.assert_array_equal(deletion(sure, e, ks=(1, 2, 3))[0], alone)
+
+
+def test_explanations_of_no_inputs_are_refused_by_every_test():
+    """A selection of none (exp[exp.target == c] for a class no input has) failed in
+    numpy's reshape, or read NaN (approximation_error)."""
+    none = explanation(True)[TARGET == 7]
+    for name, test in [
+        ("deduction", lambda: deduction(model, none)),
+        ("deletion", lambda: deletion(model, none)),
+        ("synthetic", lambda: synthetic(model, none)),
+        ("augmentation", lambda: augmentation(model, none, NEGATIVES)),
+        ("stability", lambda: stability(none, none)),
+        ("approximation_error", lambda: approximation_error(none)),
+        ("heldout_error", lambda: heldout_error(model, none)),
+        ("paper_protocol", lambda: paper_protocol(model, none, NEGATIVES, k=3)),
+    ]:
+        with pytest.raises(ValueError, match=f"^{name} got explanations of no inputs"):
+            test()
+
+
+def test_stability_compares_explanations_of_the_same_inputs_only():
+    """Explanations of other inputs of the same shape were compared as if of the same."""
+    a = explanation(True)
+    b = Explanation(**{**vars(a), "inputs": a.inputs[::-1].copy()})
+    assert stability(a, a, k=3) == 1.0
+    with pytest.raises(ValueError, match="explanations of different inputs"):
+        stability(a, b, k=3)
+
+
+def test_paper_protocol_deduction_of_an_input_with_fewer_than_k_present_sets_only_those():
+    """The authors' walk down the ranking ends with an input's present elements: those past
+    them, at the baseline, got -0.5 x the reference's value (ink where there was none).
+    Positives 0-4 hold pixels A only (weak ones: the reference, the surest, is another);
+    k = 5 ranks pixels 3 and 4 (value 0) after A."""
+    e = class_zero(True)
+    flat = e.inputs.reshape(len(e), -1)
+    flat[:5] = 0.0
+    flat[:5, A] = 0.3
+    seen = []
+
+    def spy(Z):
+        seen.append(np.array(Z).reshape(len(Z), -1))
+        return model(Z)
+
+    paper_protocol(spy, e, NEGATIVES, k=5, n_boot=1, share=1.0)
+    (crafted,) = [Z for Z in seen if len(Z) == len(e) and (Z[:, A[0]] < 0).all()]
+    sparse = (crafted[:, 5:] == 0).all(axis=1)  # positives 0-4, as crafted
+    assert sparse.any() and not sparse.all()
+    assert ((crafted[sparse] < 0).sum(axis=1) == 3).all()  # A only
+    assert ((crafted[~sparse] < 0).sum(axis=1) == 5).all()

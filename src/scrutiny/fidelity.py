@@ -57,7 +57,7 @@ def deduction(model, explanation, ks=None, batch_size=256):
     the change either, and so counts as changed without having been: a warning says how
     many there are."""
     adapter = _adapter(model, batch_size, explanation)
-    X, base, top, ks = _flat(explanation, ks)
+    X, base, top, ks = _flat(explanation, ks, "deduction")
     _warn_unclassified(adapter, explanation, explanation.target, "deduction")
     return _classify(adapter, explanation, ks, batch_size, lambda k: _put(X, top[:, :k], base))
 
@@ -69,21 +69,25 @@ def deletion(model, explanation, ks=None, batch_size=256):
     mean is the output's drop (higher = more faithful: an explanation ranks first what
     raises its output most); unlike the share of decisions kept, it sees every change. A
     class logit is exact where finite, and just beyond every finite one where a probability
-    rounded to 0 or 1, but at least 100 (``guided_logit``, bounded by the input's own
-    outputs): a forest of 30 trees whose p leaves 1 for 0.9 falls by about 98, where its
-    finite logits reach 3.4, so such drops count the inputs that leave certainty."""
+    rounded to 0 or 1, but at least 100 (``guided_logit``, bounded by the input's outputs
+    and its copy's at that k, whatever else was asked): a forest of 30 trees whose p leaves
+    1 for 0.9 falls by about 98, where its finite logits reach 3.4, so such drops count the
+    inputs that leave certainty."""
     adapter = _adapter(model, batch_size, explanation)
-    X, base, top, ks = _flat(explanation, ks)
+    X, base, top, ks = _flat(explanation, ks, "deletion")
     shape = explanation.shape
     outs = [adapter.responses(X.reshape(-1, *shape))]  # one crafted copy of X at a time
     outs += [adapter.responses(_put(X, top[:, :k], base).reshape(-1, *shape)) for k in ks]
     _check_targets(adapter, explanation.target)
+    t = explanation.target
     if adapter.regression:
-        logits = [output_response(out, explanation.target, True) for out in outs]
-    else:  # each input's bound from its own outputs, all read before any is bounded
-        bound = logit_bound(np.stack(outs), axis=(0, 2))
-        logits = [guided_logit(out, explanation.target, bound) for out in outs]
-    return logits[0] - np.stack(logits[1:])
+        logits = [output_response(out, t, True) for out in outs]
+        return logits[0] - np.stack(logits[1:])
+    drops = []
+    for out in outs[1:]:  # each pair's bound: from the whole grid, a drop moved with it
+        bound = logit_bound(np.stack([outs[0], out]), axis=(0, 2))
+        drops.append(guided_logit(outs[0], t, bound) - guided_logit(out, t, bound))
+    return np.stack(drops)
 
 
 def augmentation(model, explanation, donors, ks=None, batch_size=256, random_state=0):
@@ -94,7 +98,7 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     where it changes nothing) is left as the host has it: copied, it would delete the
     host's element."""
     adapter = _adapter(model, batch_size, explanation)
-    X, base, top, ks = _flat(explanation, ks)
+    X, base, top, ks = _flat(explanation, ks, "augmentation")
     D = _rows(donors, "donors", explanation)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
     rng = checked_generator(random_state)
@@ -114,7 +118,7 @@ def synthetic(model, explanation, ks=None, batch_size=256):
     """(len(ks), m) bool: is the baseline carrying only x's top-k elements classified as x's
     class? PCR = the mean (higher = more faithful). A token window's context is no feature:
     it stays as x has it."""
-    X, base, top, ks = _flat(explanation, ks)
+    X, base, top, ks = _flat(explanation, ks, "synthetic")
     empty = np.where(explanation.feature_elements, base, X)
     return _classify(model, explanation, ks, batch_size, lambda k: _put(empty, top[:, :k], X))
 
@@ -142,9 +146,12 @@ def paper_protocol(
     in the authors' code:
     - deduction: each positive with its top-k elements set to -0.5 x the reference's,
       skipping those already at the baseline, as the authors' walk down their ranking
-      does; random: k random elements set to the baseline (lower PCR = more faithful);
-    - augmentation: each negative with the reference's top-k elements at 5 x; random: k
-      random elements set to ``random_value`` (higher = more faithful);
+      does (a positive of fewer than k present elements has only those set); random: k
+      random elements set to the baseline (lower PCR = more faithful);
+    - augmentation: each negative with the reference's top-k elements at 5 x, those at the
+      baseline too (the host's there erased, as in the authors' code; ``augmentation``
+      leaves them); random: k random elements set to ``random_value`` (higher = more
+      faithful);
     - synthetic: as many noise inputs N(noise[0], noise[1]^2) as positives, with the
       reference's top-k elements at 3 x; random: |noise| with k random elements set to
       ``random_value`` (higher = more faithful).
@@ -156,6 +163,7 @@ def paper_protocol(
     Columns that name things (levels, codes) cannot be scaled and are refused, as are
     tokens (word ids, byte ids) and regression models.
     """
+    _refuse_empty(explanation, "paper_protocol")
     adapter = _adapter(model, batch_size, explanation)
     adapter.check_classifier()
     if (explanation.meta.get("representation") or {}).get("kind") == "tokens":
@@ -219,6 +227,8 @@ def paper_protocol(
     at_base = np.take_along_axis(X == base, order, axis=1)
     present_top = np.take_along_axis(order, np.argsort(at_base, axis=1, kind="stable"), axis=1)
     present_top = present_top[:, : top.shape[1]]
+    # an input of fewer than k present elements: the walk ends with them, the rest as is
+    walked_off = np.sort(at_base, axis=1)[:, : top.shape[1]]
     alone = _put(base, top, X)
     score = adapter.log_proba(alone.reshape(-1, *shape))[:, c]
     rng = checked_generator(random_state)
@@ -231,7 +241,10 @@ def paper_protocol(
         scaled = {t: base + s * (X[ref] - base) for t, s in PAPER_SCALES.items()}
         noisy = rng.normal(noise[0], noise[1], (n_pos, n))
         ref_top = np.broadcast_to(top[ref], (max(n_pos, n_neg), top.shape[1]))
-        out["deduction"][b] = rate(_put(X[pos], present_top[pos], scaled["deduction"]))
+        nulled = _put(X[pos], present_top[pos], scaled["deduction"])
+        rows, cols = np.nonzero(walked_off[pos])
+        nulled[rows, present_top[pos][rows, cols]] = X[pos][rows, present_top[pos][rows, cols]]
+        out["deduction"][b] = rate(nulled)
         out["augmentation"][b] = rate(_put(N[neg], ref_top[:n_neg], scaled["augmentation"]))
         out["synthetic"][b] = rate(_put(noisy, ref_top[:n_pos], scaled["synthetic"]))
         out["random deduction"][b] = rate(_put(X[pos], _random_cols(rng, n_pos, n, k), base))
@@ -269,6 +282,7 @@ def bootstrap_interval(outcomes, level=0.95, n_boot=2000, random_state=0):
 def _require_surrogate(explanation, test, model_too=True):
     """Refuses explanations with no surrogate output to measure (random ones), or no
     model logit beside it (``model_too``): the error read NaN."""
+    _refuse_empty(explanation, test)
     kept = ("surrogate_output", "model_logit") if model_too else ("surrogate_output",)
     if any(np.isnan(np.asarray(getattr(explanation, n), dtype=np.float64)).any() for n in kept):
         raise ValueError(
@@ -341,8 +355,12 @@ def stability(a, b, k=None):
     sparse explanation's top k are zeros in index order, the same in both, which would pass
     for agreement (and two identical explanations of 10 non-zero values are as stable at
     k = 20 as at 10: 1, not a half)."""
-    if a.values.shape != b.values.shape:
-        raise ValueError(f"explanations of different inputs: {a.values.shape}, {b.values.shape}")
+    _refuse_empty(a, "stability")
+    if a.values.shape != b.values.shape or not np.array_equal(a.inputs, b.inputs):
+        raise ValueError(
+            "explanations of different inputs: the two must explain the same inputs, in the "
+            f"same order (shapes {a.values.shape} and {b.values.shape})"
+        )
     if not np.array_equal(a.target, b.target):
         raise ValueError("the explanations are of different classes: compare like with like")
     if k is None:
@@ -483,15 +501,26 @@ def checked_ks(ks, size):
     return tuple(int(k) for k in arr)
 
 
-def _flat(explanation, ks):
+def _flat(explanation, ks, test):
     """The inputs and baseline as rows, the rankings up to max(ks), and ks itself
     (``default_ks`` for None), checked."""
+    _refuse_empty(explanation, test)
     ks = checked_ks(ks, int(explanation.feature_elements.sum()))  # a window's, not its context's
     m = len(explanation)
     X = explanation.inputs.reshape(m, -1)
     base = explanation.baseline.reshape(-1)
     top = explanation.top(max(ks))
     return X, base, top, ks
+
+
+def _refuse_empty(explanation, test):
+    """An explanation of no inputs has nothing to test: numpy's reshape failed, or the
+    mean of none read NaN."""
+    if len(explanation) == 0:
+        raise ValueError(
+            f"{test} got explanations of no inputs (a selection such as "
+            "explanation[explanation.target == c] where no input has class c): nothing to test"
+        )
 
 
 def _put(host, cols, source):
