@@ -983,6 +983,18 @@ def test_scrutinize_refuses_a_class_it_cannot_scrutinize_before_any_fit(tmp_path
     )
     assert done.returncode == 2 and "every input of --data is class 0" in done.stderr
     assert not cache.exists()
+    called_0 = X[(X @ W).argmax(axis=1) == 0]  # 3 labelled 1, all called 0 by the model
+    np.save(tmp_path / "called_0.npy", called_0)
+    np.save(tmp_path / "labels.npy", (np.arange(len(called_0)) < 3).astype(np.int64))
+    done = scrutiny(
+        *["scrutinize", "--model", "lin.py:logits", "--outputs", "logits", "--quiet"],
+        *["--fit-data", "fit.npy", "--data", "called_0.npy", "--labels", "labels.npy"],
+        *["--class", 0, "--out", tmp_path / "out"],
+        cache=cache,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the 3 inputs of --data labelled other than 0 are all called 0" in done.stderr
 
 
 def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):

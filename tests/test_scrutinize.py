@@ -147,6 +147,23 @@ def test_blank_inputs_are_left_out_by_their_row_and_other_hosts_are_distinct(fit
     assert 30 not in s.index
     hosts = s.pathological["other classes"].originals.reshape(len(s.index), -1)
     assert len(np.unique(hosts, axis=0)) == len(s.index)  # 40 others host ~20 inputs
+    assert s.pathological["other classes"].n_hosts == len(s.index)
+    assert "distinct hosts" not in s.summary()
+
+
+def test_reused_hosts_are_counted_and_said(fitted):
+    """Noise the model rarely leaves out of the class, and fewer other-class inputs than
+    class inputs, host some samples several times: their rates and intervals counted each
+    as an input of its own, unsaid."""
+    ex, X, labels = fitted
+    few = np.flatnonzero(labels != 1)[:4]  # 4 hosts for ~100 class-1 inputs
+    keep = np.sort(np.r_[np.flatnonzero(labels == 1), few])
+    with pytest.warns(UserWarning, match=r"other classes\): 4 distinct hosts for \d+ samples"):
+        s = scrutinize(ex, X[keep], 1, labels=labels[keep], ks=(3,), mode="global")
+    other = s.pathological["other classes"]
+    assert other.n_hosts == 4 == len(np.unique(other.originals.reshape(len(s.index), -1), axis=0))
+    assert other.to_dict()["n_hosts"] == 4
+    assert f"other classes: 4 distinct hosts for {len(s.index)} samples" in s.summary()
 
 
 def test_a_legacy_random_state_and_a_whole_float_n_samples_are_taken(fitted):
@@ -197,6 +214,18 @@ def test_bad_requests_are_named(fitted):
         scrutinize(ex, X[labels == 1], 0, labels=labels[labels == 1])
     with pytest.raises(ValueError, match="nothing to host"):
         scrutinize(ex, X[labels == 1], 1, labels=labels[labels == 1])
+    # labelled otherwise but all called 1: "every input is class 1" was not so
+    wrong = labels[labels == 1].copy()
+    wrong[:5] = 0
+    with pytest.raises(ValueError, match="the 5 inputs of X labelled other than class 1 are all"):
+        scrutinize(ex, X[labels == 1], 1, labels=wrong)
+    for bad in ("fast", "Guided"):  # numpy's KeyError, from deep inside
+        with pytest.raises(
+            ValueError, match=f"mode must be 'global', 'local' or 'guided', got '{bad}'"
+        ):
+            scrutinize(ex, X, 0, mode=bad)
+    with pytest.raises(ValueError, match="n_samples is for local and guided mode"):
+        scrutinize(ex, X, 0, mode="global", n_samples=60)  # recorded as taken
     with pytest.raises(ValueError, match="samples of shape"):
         scrutinize(ex, X.reshape(len(X), -1), 0)
     for bad in (0, 2.5, "3"):
@@ -610,3 +639,23 @@ def test_an_attacks_crafted_inputs_go_to_the_model_in_full_batches():
         np.testing.assert_array_equal(
             attack.random_predictions[i], softmax3(craft(k, True)).argmax(1)
         )
+
+
+def test_every_listed_regime_gets_its_heat_map(fitted):
+    """The heading promises the top coefficients of each regime: those holding no
+    scrutinized input were listed but not pictured."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scrutiny.weakness_report import _patterns_section
+
+    ex, X, labels = fitted
+    s = scrutinize(ex, X, 2, labels=labels, ks=(3,), mode="global")
+    s.patterns[0].n_inputs = 0  # as a regime of fit rows only
+    _, text, pictures = _patterns_section(s, "2", True, plt, ex)
+    assert [name for name, _ in pictures] == [
+        f"class_2_pattern_{p.component}.png" for p in s.patterns
+    ]
+    assert text.count("component ") == len(s.patterns)

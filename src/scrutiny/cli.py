@@ -376,10 +376,14 @@ def run_scrutinize(args):
             raise ValueError(f"--class {name}: no input of --data is {how} class {name}")
         if not ((predicted != c) & (truth != c)).any():
             name = explainer.model.class_name(c)
-            raise ValueError(
-                f"--class {name}: every input of --data is class {name}: none hosts "
-                "pathological ones"
+            others = int((truth != c).sum()) if labels is not None else 0
+            what = (
+                f"the {others} inputs of --data labelled other than {name} are all called "
+                f"{name} by the model"
+                if others
+                else f"every input of --data is class {name}"
             )
+            raise ValueError(f"--class {name}: {what}: none hosts pathological ones")
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
     names = [explainer.model.class_name(c) for c in args.classes]
     if names != [str(c) for c in args.classes]:  # a classifier's labels: "2 (yes)"

@@ -80,6 +80,7 @@ class Attack:
     craft: object = field(repr=False)  # (k, random) -> crafted inputs
     elements: int  # the elements of an input it may change (a token window's positions)
     untouched_rate: float | None = None  # noise: share of noise the model calls c untouched
+    n_hosts: int | None = None  # pathological: the distinct inputs among the m hosts
     model: object = field(default=None, repr=False)  # the ModelAdapter they were put to
 
     @property
@@ -132,6 +133,7 @@ class Attack:
             "random_rate_interval": [rlo.tolist(), rhi.tolist()],
             "new_predictions": self.new_predictions(),
             "untouched_rate": self.untouched_rate,
+            "n_hosts": self.n_hosts,
         }
 
 
@@ -205,6 +207,11 @@ class Scrutiny:
             "pathological: share called class " + name
         )
         for host, a in self.pathological.items():
+            if a.n_hosts is not None and a.n_hosts < a.success.shape[1]:
+                lines.append(
+                    f"{host}: {a.n_hosts} distinct hosts for {a.success.shape[1]} samples "
+                    "(reused: the rates' intervals count each sample)"
+                )
             if a.untouched_rate is not None:
                 lines.append(
                     f"{host}: {a.untouched_rate:.2f} of it is called {name} untouched "
@@ -281,6 +288,10 @@ def scrutinize(
         ``meta`` (a Generator's seed with its state when the run began, which replays it).
     """
     t0, calls0, rows0 = time.perf_counter(), explainer.model.n_calls, explainer.model.n_rows
+    if mode not in (None, "global", "local", "guided"):
+        raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
+    if mode == "global" and n_samples is not None:  # recorded as taken, though none was
+        raise ValueError("n_samples is for local and guided mode: global mode perturbs nothing")
     X = explainer.check_inputs(X)
     predicted = explainer.model.predict(X)
     n_classes = explainer.model.n_classes
@@ -318,6 +329,12 @@ def scrutinize(
     if index.size == 0:
         raise ValueError(f"no input of X is a correctly classified member of class {target}")
     if not negative.any():
+        others = 0 if labels is None else int((labels != target).sum())
+        if others:
+            raise ValueError(
+                f"the {others} inputs of X labelled other than class {target} are all called "
+                f"{target} by the model: none can host pathological ones"
+            )
         raise ValueError(f"every input of X is class {target}: nothing to host pathological ones")
     # ks count the elements an attack may change: every pixel (of a superpixel too) and
     # column, but of a token window only its positions, never the context around it
@@ -379,13 +396,12 @@ def scrutinize(
         lambda p: p != target,
         size,
     )
-    noise, noise_called = _noise_hosts(explainer.model, X, index.size, target, rng)
-    hosts = {
-        "other classes": X[  # each host once while there are enough
-            rng.choice(negative.nonzero()[0], index.size, replace=negative.sum() < index.size)
-        ],
-        "noise": noise,
-    }
+    noise, noise_called, noise_distinct = _noise_hosts(explainer.model, X, index.size, target, rng)
+    chosen = rng.choice(  # each host once while there are enough
+        negative.nonzero()[0], index.size, replace=negative.sum() < index.size
+    )
+    hosts = {"other classes": X[chosen], "noise": noise}
+    distinct = {"other classes": np.unique(chosen).size, "noise": noise_distinct}
     if noise is None:  # the other attacks need none: they go on without it
         del hosts["noise"]
         warnings.warn(
@@ -425,6 +441,13 @@ def scrutinize(
             lambda p: p == target,
             size,
         )
+        pathological[name].n_hosts = int(distinct[name])
+        if distinct[name] < index.size:
+            warnings.warn(
+                f"pathological ({name}): {distinct[name]} distinct hosts for {index.size} "
+                "samples, some reused: its rates' intervals count each sample as an input",
+                stacklevel=2,
+            )
     if noise is not None:
         pathological["noise"].untouched_rate = noise_called
     patterns = _patterns(explainer, regime, P, base, ks, target, rng)
@@ -618,10 +641,10 @@ def _matched(host, source, cols, rand):
 
 
 def _noise_hosts(model, X, m, target, rng, rounds=10):
-    """m noise inputs the model does not call ``target`` (None if it calls all of them), and
-    the share of noise it does
-    call ``target``. Every element is drawn independently from that element's values in X:
-    noise with the data's range and brightness, but no shape a human could read."""
+    """m noise inputs the model does not call ``target`` (None if it calls all of them), the
+    share of noise it does call ``target``, and how many of the m are distinct. Every
+    element is drawn independently from that element's values in X: noise with the data's
+    range and brightness, but no shape a human could read."""
     flat = X.reshape(len(X), -1)
     kept, drawn, called = [], 0, 0
     for _ in range(rounds):
@@ -633,9 +656,9 @@ def _noise_hosts(model, X, m, target, rng, rounds=10):
         if len(kept) >= m:
             break
     if not kept:
-        return None, 1.0
+        return None, 1.0, 0
     hosts = np.asarray(kept)[np.arange(m) % len(kept)]  # reuse some if noise is rarely not c
-    return hosts, called / drawn
+    return hosts, called / drawn, min(len(kept), m)
 
 
 def _patterns(explainer, exp, P, base, ks, target, rng):

@@ -264,7 +264,7 @@ def _patterns_section(s, label, image, plt, explainer):
         if explainer.representation.kind == "tabular":
             line += "; for the class: " + _pattern_columns(p, explainer)
         lines.append(line)
-        if image and p.n_inputs:
+        if image:  # every regime listed, as the heading says: one without inputs too
             fig, ax = plt.subplots(figsize=(3.4, 3))
             plots.pattern_map(
                 p.coefficients,
