@@ -58,6 +58,8 @@ def test_bounds_are_checked():
     Z = np.random.default_rng(0).standard_normal((20, 2))
     with pytest.raises(ValueError, match="lower must be below upper"):
         fit(Z, Z[:, 0], lower=1.0, upper=0.0)
+    with pytest.raises(ValueError, match=r"lower must be one number.*shape \(20,\)"):
+        fit(Z, Z[:, 0], lower=np.full(20, -1.0))  # numpy's 0-dimensional arrays error
     with pytest.raises(ValueError, match="every response is censored"):
         fit(Z, np.zeros(20), lower=0.0)
     # of several columns, the one: it read as if every column were censored

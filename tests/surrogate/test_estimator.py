@@ -105,6 +105,8 @@ def test_a_rows_posterior_is_its_components_where_its_regime_is_clear(recovery):
             assert ((low <= got) & (got <= high)).all()
     with pytest.raises(ValueError, match="level must be in"):
         model.row_posterior(Z[0], y[0], level=1.0)
+    with pytest.raises(ValueError, match=r"one row z of shape \(p,\), got \(2, "):
+        model.row_posterior(Z[:2], y[:2])  # read as one row of twice the features
 
 
 def _others_share_bound(model, draws, j, own):

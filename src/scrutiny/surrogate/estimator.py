@@ -365,7 +365,10 @@ class DPMixtureRegression:
         averaged the row's own regime with another's (a local fit's input sat in half its
         draws in a component of other rows: its effect halved)."""
         self._check_fitted()
-        z = self._check_Z(np.asarray(z, dtype=float).reshape(1, -1))
+        z = np.asarray(z, dtype=float)
+        if z.ndim != 1 and z.shape[:-1] != (1,):  # two rows read as one of twice the width
+            raise ValueError(f"row_posterior takes one row z of shape (p,), got {z.shape}")
+        z = self._check_Z(z.reshape(1, -1))
         lower, upper = self.censoring_
         y = as_float_vector(np.reshape(y, -1), "y", n=1, lower=lower, upper=upper)
         q = _equal_tails(level)
@@ -424,6 +427,12 @@ class DPMixtureRegression:
 
 
 def _bounds(lower, upper):
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if np.ndim(bound) > 0:  # numpy's "only 0-dimensional arrays can be converted"
+            raise ValueError(
+                f"{name} must be one number, the censoring bound of every response, got "
+                f"shape {np.shape(bound)}"
+            )
     lo = -np.inf if lower is None else float(lower)
     hi = np.inf if upper is None else float(upper)
     if not lo < hi:
