@@ -709,8 +709,10 @@ class Explainer:
             of the time instead of 36% (docs/benchmarks.md).
         candidates : None or int
             Guided mode: perturb only this many of each input's present features, those
-            with the largest contributions in its global regime; the others keep their
-            global coefficients. Default: 0.8 x n_samples (80 for 100 perturbations).
+            with the largest contributions in its global regime (a binary model's: the
+            largest for or against the class, the same for both classes, whose
+            explanations are then exact mirror images); the others keep their global
+            coefficients. Default: 0.8 x n_samples (80 for 100 perturbations).
         """
         mode = self.mode if mode is None else mode
         if mode not in ("global", "local", "guided"):
@@ -734,7 +736,17 @@ class Explainer:
         if mode == "global":
             exp = self._explain_global(X, log_p, targets)
         elif mode == "guided":
-            exp = self._explain_guided(X, log_p, targets, n_samples, max_off, candidates)
+            # a binary model's class 0 is its class 1 mirrored, as its global fit is: the
+            # same candidates (by |contribution|), perturbations and rounds for both,
+            # negated (seeded and ranked per class, effects differed by up to 1 nat)
+            binary = log_p.shape[1] == 2 and not self.model.regression
+            asked = np.ones_like(targets) if binary else targets
+            exp = self._explain_guided(
+                X, log_p, asked, n_samples, max_off, candidates, by_magnitude=binary
+            )
+            if binary:
+                _mirror_rows(exp, targets == 0)
+                exp.target = targets
         else:
             exp = self._explain_local(X, targets, n_samples, max_off)
         exp.method = f"dmm-men-{mode}"
@@ -748,6 +760,7 @@ class Explainer:
             model_queries=self.model.n_rows - rows0 - fit_q,
             model_calls=self.model.n_calls - calls0 - fit_c,
             max_off=max_off if mode != "global" else None,  # global mode perturbs nothing
+            n_samples=n_samples if mode != "global" else None,  # concatenate compares it
             candidates=candidates if mode == "guided" else None,
             fit_seconds=self.fit_seconds_,
             fit_queries=self.fit_queries_,
@@ -872,18 +885,22 @@ class Explainer:
             done.update(todo)
         return lower, upper
 
-    def _explain_guided(self, X, log_p, targets, n_samples, max_off, candidates, chunk=32):
+    def _explain_guided(
+        self, X, log_p, targets, n_samples, max_off, candidates, by_magnitude=False, chunk=32
+    ):
         """Global component as the prior, corrected by ``n_samples`` perturbations per input
-        of its top ``candidates`` present features: a random first share, then rounds
-        designed on the posterior so far (``scrutiny.guided.designed_fits``).
-        A round queries the model once for a chunk of inputs."""
+        of its top ``candidates`` present features (by |contribution| if ``by_magnitude``):
+        a random first share, then rounds designed on the posterior so far
+        (``scrutiny.guided.designed_fits``). A round queries the model once for a chunk of
+        inputs."""
         rep = self.representation
         g = self._global_parts(X, log_p, targets)
         Z, coef, lo, hi = g["Z"], g["coef"], g["lo"], g["hi"]
         s0 = np.zeros(len(X))
         present = [_require_present(np.flatnonzero(rep.present(x)), i) for i, x in enumerate(X)]
+        rank = np.abs if by_magnitude else np.asarray
         cands = [  # the top contributions of the input's global regime, largest first
-            on[np.argsort(-(coef[i, on] * Z[i, on]), kind="stable")[:candidates]]
+            on[np.argsort(-rank(coef[i, on] * Z[i, on]), kind="stable")[:candidates]]
             for i, on in enumerate(present)
         ]
         prior = [coef[i, on] * Z[i, on] for i, on in enumerate(cands)]
@@ -1172,6 +1189,14 @@ def _column_numbers(categorical, names, X):
             known = f"columns {names[:5]}..." if names else f"{X.shape[1]} columns"
             raise ValueError(f"categorical column {c!r} is not one of X_fit's ({known})")
     return out
+
+
+def _mirror_rows(exp, rows):
+    """Explanations of class 1 at ``rows`` made those of class 0, whose logit is minus
+    class 1's: every effect and logit negated, the interval's ends swapped."""
+    for name in ("values", "coefficients", "model_logit", "surrogate_logit", "surrogate_output"):
+        getattr(exp, name)[rows] *= -1.0
+    exp.lower[rows], exp.upper[rows] = -exp.upper[rows], -exp.lower[rows]
 
 
 def _require_present(on, i):
