@@ -401,6 +401,12 @@ def test_explanations_made_in_batches_are_one_when_concatenated():
     other.meta["outputs"] = "logits"
     with pytest.raises(ValueError, match=r"other settings: meta\['outputs'\] is 'probab"):
         Explanation.concatenate([parts[0], other])
+    guided = ex.explain(X_TAB[:2], mode="guided", n_samples=20)
+    assert guided.meta["n_samples"] == 20 and whole.meta["n_samples"] is None
+    with pytest.raises(ValueError, match=r"meta\['n_samples'\] is 20 and 40"):
+        Explanation.concatenate(
+            [guided, ex.explain(X_TAB[2:4], mode="guided", n_samples=40, candidates=16)]
+        )
     with pytest.raises(ValueError, match="other methods or shapes: dmm-men-global"):
         Explanation.concatenate([parts[0], ex.explain(X_TAB[:2], mode="guided", n_samples=20)])
     with pytest.raises(TypeError, match="non-empty list of Explanations"):
