@@ -82,6 +82,8 @@ def test_slicing_keeps_everything_aligned():
     assert e[np.array(2)].component.tolist() == [2]  # a 0-d index, as an int
     with pytest.raises(TypeError, match="not a bool"):
         e[True]  # was the input at 1
+    with pytest.raises(TypeError, match="not a tuple"):
+        e[1, 2]  # numpy's IndexError, from inside
     none = e[e.target == 7]  # a class no input has: a selection of none, which still works
     assert none.top(2).shape == (0, 2) and len(none.to_frame(k=2)) == 0
     assert none.to_dict()["samples"] == []

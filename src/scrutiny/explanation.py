@@ -208,6 +208,11 @@ class Explanation:
         joined again (``concatenate``) counted it once per part."""
         if isinstance(index, bool | np.bool_):  # True is 1 to Python, a mask to numpy
             raise TypeError("index the inputs with an int, a slice, a list or a mask, not a bool")
+        if isinstance(index, tuple):  # numpy's "too many indices", or elements of inputs
+            raise TypeError(
+                "index the inputs with an int, a slice, a list or a mask, not a tuple: an "
+                "explanation's elements are read from its arrays (exp.values[i, j])"
+            )
         if isinstance(index, np.ndarray) and index.ndim == 0:
             index = index.item()
         if isinstance(index, int | np.integer):

@@ -180,7 +180,7 @@ class Scrutiny:
     ks: tuple
     explanation: object  # Explanation of the scrutinized inputs: adversarial ranking
     regime: object  # their global (class-regime) explanation: the pathological prior
-    index: np.ndarray  # their rows in the X given
+    index: np.ndarray  # their positions in the X given (a DataFrame's: X.iloc[index])
     adversarial: Attack
     pathological: dict  # {"other classes": Attack, "noise": Attack (unless all noise is c)}
     patterns: list
