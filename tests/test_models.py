@@ -144,12 +144,22 @@ def test_probabilities_declared_as_logits_are_refused():
         ModelAdapter(probs, outputs="logits", batch_size=1).log_proba(X)
     logits = ModelAdapter(lambda x: np.log(probs(x)), outputs="logits", batch_size=1)
     assert logits.log_proba(X).shape == (10, 3)
-    # a sigmoid's one column, read as a binary logit, called every input class 1
+    # a sigmoid's one column, read as a binary logit, calls every input class 1: said; but
+    # an unsure model's logits lie in [0, 1] too, and were refused with no way through
+    # (outputs='probabilities', as advised, read logit 0.09 as P(class 1) = 0.09)
     rows = np.random.default_rng(1).normal(size=(40, 2))
     sigmoid = ModelAdapter(lambda x: 1 / (1 + np.exp(-x[:, :1])), outputs="logits")
-    with pytest.raises(ModelError, match=r"a sigmoid's, each in \[0, 1\], for 40 inputs"):
-        sigmoid.log_proba(rows)
+    with pytest.warns(UserWarning, match=r"lies in \[0, 1\], for 40 inputs: read as logits"):
+        read = sigmoid.log_proba(rows)
+    z = 1 / (1 + np.exp(-rows[:, 0]))  # the values, taken as the logits declared
+    np.testing.assert_allclose(read[:, 1] - read[:, 0], z, rtol=1e-12)
     assert ModelAdapter(lambda x: x[:, 0], outputs="logits").log_proba(rows).shape == (40, 2)
+    # labels 0, 1, 2 (clf.predict) were one binary logit: 2 classes, label 2 surest of 1
+    for labels in (np.array([0, 1, 2, 1]), np.array([[0], [1], [1], [0]]), np.ones(4, bool)):
+        with pytest.raises(ModelError, match="one column of whole numbers from 0 up: class lab"):
+            ModelAdapter(lambda x, labels=labels: labels, outputs="logits").log_proba(rows[:4])
+    signed = ModelAdapter(lambda x: np.array([-3, 2, 1, -1]), outputs="logits")  # int8 logits
+    assert signed.log_proba(rows[:4]).shape == (4, 2)
 
 
 def test_a_plain_function_gets_batches_in_the_float_dtype_of_the_data(tmp_path):
@@ -173,6 +183,10 @@ def test_a_plain_function_gets_batches_in_the_float_dtype_of_the_data(tmp_path):
     from scrutiny.fidelity import deduction
 
     assert deduction(model, ex.explain(X32[:3]), ks=[1]).shape == (1, 3)  # as explained
+    # a DataFrame of float32 columns too (its dtypes, not a dtype: float64 batches, refused)
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X32, columns=["a", "b"])
+    assert Explainer(model, frame, random_state=0, **kw).explain(frame[:3]).values.shape == (3, 2)
     assert kernel_shap(model, X32[:2], nsamples=50, progress=False).values.shape == (2, 2)
     with pytest.raises(ModelError, match="Double"):  # float64 data: float64 batches, as given
         Explainer(model, X32.astype(np.float64), **kw).explain(X32[:3])
@@ -816,7 +830,7 @@ def test_probabilities_that_do_not_sum_to_1_are_not_sent_to_logits():
     with pytest.raises(ModelError, match=r"sums to .*independent labels") as refused:
         ModelAdapter(labels).log_proba(rows)
     assert "outputs='logits'" not in str(refused.value)
-    with pytest.raises(ModelError, match=r"each in \[0, 1\], for 40 inputs\), rows not summing"):
+    with pytest.warns(UserWarning, match=r"for 40 inputs: .*rows not summing to 1: prob"):
         ModelAdapter(labels, outputs="logits").log_proba(rows)
     # logits in [0, 1] for a few rows by chance pass, as before
     assert ModelAdapter(labels, outputs="logits").log_proba(rows[:5]).shape == (5, 3)

@@ -74,6 +74,7 @@ class ModelAdapter:
         self._dtype_taken = False  # from the first data given (float64 too), for good
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
         self._normalised = True  # and, with several columns, each summed to 1
+        self._warned_unit_logits = False  # logits all in [0, 1] so far, said once
         if self.kind == "sklearn" and outputs == "values" and _is_classifier(model):
             # its predict gives labels, explained as numbers (LinearSVC, RidgeClassifier)
             how = (
@@ -119,8 +120,11 @@ class ModelAdapter:
         if self._dtype_taken:
             return self
         self._dtype_taken = True
-        given = numpy_dtype(getattr(X, "dtype", None))  # an array's or a tensor's (a
-        # DataFrame's columns have theirs)
+        given = numpy_dtype(getattr(X, "dtype", None))  # an array's or a tensor's
+        dtypes = getattr(X, "dtypes", None)  # a DataFrame's columns: float32 if all are
+        if given is None and dtypes is not None and len(dtypes):
+            kinds = {numpy_dtype(d) for d in dtypes}
+            given = kinds.pop() if len(kinds) == 1 else None
         if given is not None and given.kind == "f" and given != np.float64:
             self.input_dtype = self.input_dtype or given
         return self
@@ -348,6 +352,13 @@ class ModelAdapter:
                 f"the model returned whole numbers, not probabilities: class labels? {_HINT}"
             )
         if self.outputs == "logits":
+            if whole and (out.ndim == 1 or out.shape[1] == 1) and out.min() >= 0:
+                # clf.predict's labels 0, 1, 2 were one binary logit, 2 "surer" than 1
+                raise ModelError(
+                    "outputs='logits', but the model returned one column of whole numbers "
+                    "from 0 up: class labels? a scikit-learn classifier's labels, pass "
+                    "clf.predict_proba instead (a binary model's logit, as floats)"
+                )
             self._refuse_probabilities_as_logits(out, eps)
             if out.ndim == 1:
                 out = np.stack([np.zeros_like(out), out], axis=1)  # binary logit
@@ -381,11 +392,12 @@ class ModelAdapter:
         """Probabilities declared as logits were explained as log-softmax(p): every class
         squeezed to about [-1, 1]; a sigmoid's one column as a binary logit, class 1 for
         every input. Refused once every row so far, over all batches (a batch may hold one
-        row), looks like probabilities: two rows in [0, 1] that sum to 1 (one could be a
-        pair of logits by chance, several hardly), or ``_SIGMOID_ROWS`` of values in [0, 1]
-        that do not (a sigmoid's one column, independent labels' several: logits that all
-        lie in [0, 1] call every input class 1, or make every class about equally likely).
-        Values within the rows' rounding slack of [0, 1] count as in it."""
+        row), is a distribution: two rows in [0, 1] that sum to 1 (one could be a pair of
+        logits by chance, several hardly). ``_SIGMOID_ROWS`` of values in [0, 1] that do
+        not sum to 1 (a sigmoid's one column, independent labels' several) are warned of,
+        not refused: an unsure model's logits lie there too (refused, with nothing to pass
+        that reads them as logits). Values within the rows' rounding slack of [0, 1] count
+        as in it."""
         if self._probability_rows < 0:
             return  # a row that is no probability was seen: logits
         tolerance = _sum_tolerance(eps)
@@ -393,14 +405,26 @@ class ModelAdapter:
         summing = like and out.ndim == 2 and np.abs(out.sum(axis=1) - 1.0).max() <= tolerance
         self._probability_rows = self._probability_rows + len(out) if like else -1
         self._normalised = self._normalised and summing
-        if self._probability_rows >= (2 if self._normalised else _SIGMOID_ROWS):
-            what, then = "each row in [0, 1], summing to 1", ": pass outputs='probabilities'"
-            if not self._normalised:
-                what = "a sigmoid's, each in [0, 1]" if out.ndim == 1 else "each in [0, 1]"
-                then = then if out.ndim == 1 else f", rows not summing to 1; {_UNNORMALISED}"
+        if self._normalised and self._probability_rows >= 2:
             raise ModelError(
-                f"outputs='logits', but the model's outputs are probabilities ({what}, for "
-                f"{self._probability_rows} inputs){then}"
+                "outputs='logits', but the model's outputs are probabilities (each row in "
+                f"[0, 1], summing to 1, for {self._probability_rows} inputs): pass "
+                "outputs='probabilities'"
+            )
+        if self._probability_rows >= _SIGMOID_ROWS and not self._warned_unit_logits:
+            # a low-confidence model's logits may all lie in [0, 1] too (P 0.5 to 0.73):
+            # refused, they had no way through, and outputs='probabilities' misread them
+            self._warned_unit_logits = True
+            then = (
+                "if it returns a sigmoid's probabilities, pass outputs='probabilities'"
+                if out.ndim == 1
+                else f"rows not summing to 1: {_UNNORMALISED}"
+            )
+            warnings.warn(
+                f"outputs='logits', but every output so far lies in [0, 1], for "
+                f"{self._probability_rows} inputs: read as logits, as declared (a model "
+                f"this unsure has such logits); {then}",
+                stacklevel=4,
             )
 
 
