@@ -2,6 +2,8 @@
 their most frequent level, and turned back into names whenever the model is queried, so a
 scikit-learn pipeline with its own encoder is explained on the table it was fitted on."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -713,3 +715,39 @@ def test_a_background_set_as_shap_takes_is_told_to_give_one_row():
     unseen = frame.iloc[:3].assign(home="castle")
     with pytest.raises(ValueError, match=r"a level is explained only if the fit data hold it"):
         Explainer(clf, frame, progress=False).explain(unseen)
+
+
+def test_a_level_no_fit_row_held_is_said_to_get_no_global_effect():
+    """A bool the fit data hold only as False is explained as True (its levels are both),
+    but its global coefficient is 0, the posterior mean of a column that never moved:
+    its effect read 0 where the model's is 3, unsaid. Guided mode measures it."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    frame["flag"] = False
+
+    def model(rows):
+        F = np.asarray(rows, dtype=float)
+        p = 1 / (1 + np.exp(-(F[:, 0] + 0.5 * F[:, 1] + 3.0 * F[:, 2])))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(model, frame, surrogate={"n_sweeps": 60, "n_components": 3}, progress=False)
+    flagged = frame.iloc[:3].assign(flag=True)
+    with pytest.warns(UserWarning, match=r"3 of 3 inputs \(the first: input 0\) hold a value"):
+        assert (ex.explain(flagged, target=1).values[:, 2] == 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        ex.explain(frame.iloc[:3], target=1)  # what the fit held: nothing to say
+        guided = ex.explain(flagged, target=1, mode="guided", n_samples=40)
+    np.testing.assert_allclose(guided.values[:, 2], 3.0, atol=0.05)
+
+
+def test_one_number_as_the_baseline_is_the_numbers_columns_only():
+    """baseline=0 made a column of names' baseline code 0, its first name in order
+    ('other'), not its most frequent level ('rent'), unsaid."""
+    frame, y = table()
+    clf = pipeline(frame, y)
+    default = Explainer(clf, frame, progress=False).representation
+    zero = Explainer(clf, frame, baseline=0.0, progress=False).representation
+    assert zero.baseline[0] == 0.0 and default.baseline[0] != 0.0  # income
+    np.testing.assert_array_equal(zero.baseline[1:], default.baseline[1:])  # home, job
+    assert HOMES[int(zero.baseline[1])] == "rent"  # the most frequent, not code 0 ('other')

@@ -238,3 +238,14 @@ def test_standardised_images_are_warned_of_the_default_baseline():
         ringing = np.where(digits > 0.9, -0.05, digits)  # bicubic resizing rings below 0
         assert ringing.min() < 0
         make_representation(None, ringing)  # black still 0, the most frequent
+
+
+def test_the_level_most_for_the_class_may_be_the_baseline_level():
+    """Every other level below the baseline's (whose effect is 0): the least negative of
+    them was taken as the level most for the class, in the patterns scrutinize lists."""
+    X = np.array([[0, 1.0], [0, 2.0], [0, -1.0], [1, 0.5], [2, 0.3], [0, 0.1]])
+    rep = TabularRepresentation.from_data(X, categorical=[0])
+    assert rep.baseline[0] == 0.0
+    coef = np.array([[0.4, -1.0, -2.0], [0.4, -1.0, 0.5]])  # the numeric column, levels 1, 2
+    np.testing.assert_array_equal(rep.from_design(coef)[:, 0], [0.0, 0.5])
+    np.testing.assert_array_equal(rep.best_levels(coef)[:, 0], [0.0, 2.0])

@@ -238,7 +238,8 @@ class Explainer:
         one value per channel, (C,), in either channel layout. A table's may be given by
         column name (a dict, or a pandas Series such as
         ``X_fit.select_dtypes("number").median()``, which leaves bools out; a column of
-        names takes a level's name), the columns not named keeping their default.
+        names takes a level's name), the columns not named keeping their default. One
+        number is every column of numbers' (columns of names keep their most frequent).
     superpixel : int or None
         Square blocks of this many pixels a side as the image features.
     categorical : None or list of column names or numbers
@@ -350,6 +351,11 @@ class Explainer:
             if j not in named:
                 many_levels(lv.size, len(X_fit), f"X_fit's column {j}")
         baseline = background_row(baseline)  # a one-row DataFrame: by name, as a Series
+        if named and self.feature_names_ is not None and np.ndim(baseline) == 0:
+            # one number, for the columns of numbers: 0 made a column of names' baseline
+            # code 0, its first name in order, not its most frequent
+            numeric = [n for j, n in enumerate(self.feature_names_) if j not in named]
+            baseline = dict.fromkeys(numeric, baseline) if baseline is not None else None
         if isinstance(baseline, dict) or (  # by column name: a dict, or a pandas Series
             hasattr(baseline, "to_dict") and getattr(baseline, "ndim", 0) == 1
         ):
@@ -821,6 +827,7 @@ class Explainer:
 
     def _explain_global(self, X, log_p, targets):
         g = self._global_parts(X, log_p, targets)
+        self._warn_unseen(X, targets)
         if g["thin"]:
             warnings.warn(
                 f"{g['thin']} of {len(X)} inputs fit best in a regime of under "
@@ -836,6 +843,29 @@ class Explainer:
         return self._explanation(
             X, elements, targets, g["comp"], g["prob"], g["y"], surrogate_logit
         )
+
+    def _warn_unseen(self, X, targets):
+        """Warn of table rows holding what no fit row held (a bool True, a level, past a
+        column constant at fit): its global coefficient is 0, the posterior mean of a
+        column the fit never saw move, an effect of 0 where the model's may be large."""
+        rep = self.representation
+        if rep.kind != "tabular":
+            return  # an image's unlit border pixel, lit in a test digit, is no news
+        design = rep.design(X)
+        held = np.zeros(len(X), dtype=bool)
+        for c in np.unique(targets):
+            coef = np.asarray(self.surrogates_[int(c)].coef_)
+            never = np.all((coef == 0) | np.isnan(coef), axis=0)  # set so at fit
+            rows = np.flatnonzero(targets == c)
+            held[rows] = (design[np.ix_(rows, np.flatnonzero(never))] != 0).any(axis=1)
+        if held.any():
+            warnings.warn(
+                f"{int(held.sum())} of {len(X)} inputs (the first: input "
+                f"{int(np.flatnonzero(held)[0])}) hold a value or level no fit row held: "
+                "global mode gives it no effect (the fit never saw it move); explain them "
+                "with mode='guided' or 'local', or fit on rows that hold it",
+                stacklevel=4,
+            )
 
     def _global_parts(self, X, log_p, targets):
         """Each input's global component and its coefficients (per feature), intervals,

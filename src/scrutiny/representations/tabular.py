@@ -117,8 +117,8 @@ class TabularRepresentation(Representation):
             start += others.size
             if not others.size:
                 continue
-            if X is None:
-                out[:, j] = block.max(axis=1)
+            if X is None:  # the level most for the class: the baseline's (0) if no other
+                out[:, j] = np.maximum(block.max(axis=1), 0.0)
                 continue
             codes = np.asarray(X, dtype=np.float64).reshape(len(X), -1)[:, j]
             pos = np.searchsorted(others, codes)  # the input's level among the others
@@ -129,7 +129,8 @@ class TabularRepresentation(Representation):
 
     def best_levels(self, coef):
         """(m, n_categorical) each categorical column's level (its value) with the largest
-        design coefficient (m, D): the one ``from_design`` without inputs takes."""
+        design coefficient (m, D), the baseline's 0 among them (every other level's below
+        it: the baseline level): the one ``from_design`` without inputs takes."""
         coef = np.atleast_2d(coef)
         out = np.zeros((len(coef), self.categorical.size))
         start = self._numeric.size
@@ -137,7 +138,11 @@ class TabularRepresentation(Representation):
             block = coef[:, start : start + others.size]
             start += others.size
             j = self.categorical[i]
-            out[:, i] = others[block.argmax(axis=1)] if others.size else self.baseline[j]
+            if not others.size:
+                out[:, i] = self.baseline[j]
+                continue
+            best = others[block.argmax(axis=1)]
+            out[:, i] = np.where(block.max(axis=1) > 0, best, self.baseline[j])
         return out
 
     def _other_levels(self):
