@@ -1113,3 +1113,24 @@ def test_stored_fits_are_loaded_and_no_cache_fits_again(tmp_path):
     assert runs["no-cache"].loaded == []  # fitted again, to the same draws
     for name in ("again", "no-cache"):
         np.testing.assert_array_equal(runs[name].values, runs["first"].values)
+
+
+def test_data_whose_header_fit_data_lacks_is_refused_not_read_by_position(tmp_path):
+    """--fit-data without names and --data with a header in another order: the header was
+    dropped and the columns taken by position, the model given them permuted, unsaid."""
+    W = tabular_problem(tmp_path)
+    (tmp_path / "lin.py").write_text(
+        f"import numpy as np\ndef logits(x):\n    return x @ np.array({W.tolist()})\n"
+    )
+    data = np.load(tmp_path / "data.npy")
+    names = [f"x{j}" for j in range(6)][::-1]
+    rows = "\n".join(",".join(str(v) for v in row[::-1]) for row in data)
+    (tmp_path / "data.csv").write_text(",".join(names) + "\n" + rows + "\n")
+    done = scrutiny(
+        *["explain", "--model", "lin.py:logits", "--outputs", "logits", "--quiet"],
+        *["--fit-data", "fit.npy", "--data", "data.csv", "--out", tmp_path / "out"],
+        cache=tmp_path / "cache",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--data names its columns (x5, x4, x3, x2, ...) but --fit-data does not" in done.stderr

@@ -309,14 +309,19 @@ def test_tabular_rows_and_their_report_sections():
     lines = lines.splitlines()
     assert len(lines) == 6  # 3 inputs, each with its random crafting below it
     x = s.adversarial.originals[0]
-    assert lines[0] == f"input 0: column 2 {x[2]:.4g} -> -1; called 0 (fooled)"
+    row = s.index[0]  # by its row of X, as the explanations are named ("#row")
+    assert lines[0] == f"input #{row}: column 2 {x[2]:.4g} -> -1; called 0 (fooled)"
     assert lines[1].startswith("  random: column ") and " -> -1; called " in lines[1]
     lines = said[
         "Class 1: pathological samples (top-2 columns of a class-1 input transplanted into "
         "other classes)"
     ].splitlines()
     host, donor = s.pathological["other classes"].originals[0], s.explanation.inputs[0]
-    assert lines[0].startswith("host 0: ") and lines[0].endswith("; called 1 (fooled)")
+    hosts = s.pathological["other classes"]
+    np.testing.assert_array_equal(X[hosts.rows[0]], host)  # its row of X
+    assert hosts.to_dict()["rows"] == hosts.rows.tolist()
+    assert lines[0].startswith(f"host #{hosts.rows[0]}: ")
+    assert lines[0].endswith("; called 1 (fooled)")
     assert f"column 2 {host[2]:.4g} -> {donor[2]:.4g}" in lines[0]
     patterns = next(text for h, text, _ in parts if "patterns" in h)
     assert " fit inputs, " in patterns and "fit rows" not in patterns

@@ -333,7 +333,7 @@ def run_explain(args):
 
     say = status_printer(args.quiet)
     explainer, facts = _explainer(args, args.mode)
-    X = explainer.check_inputs(_load_array(args.data, _names_of(explainer)), "--data")
+    X = explainer.check_inputs(_load_data(args.data, explainer), "--data")
     facts["explained_inputs"] = len(X)
     return explain_and_report(
         explainer,
@@ -360,7 +360,7 @@ def run_scrutinize(args):
             "scrutinize looks for inputs that change the model's class, and a regression "
             "model (--outputs values) has none: explain it with scrutiny explain"
         )
-    X = explainer.check_inputs(_load_array(args.data, _names_of(explainer)), "--data")
+    X = explainer.check_inputs(_load_data(args.data, explainer), "--data")
     labels = None if args.labels is None else _load_labels(args.labels, len(X), explainer.model)
     predicted = truth = explainer.model.predict(X)
     if labels is not None:
@@ -410,6 +410,29 @@ def run_scrutinize(args):
         },
         rows=rows[: args.examples],  # named by their rows of --data
     )
+
+
+def _load_data(path, explainer):
+    """--data, refused where its header names columns that --fit-data, without names,
+    cannot match (nor the model's own names): taken by position, a header in another order
+    gave the model permuted columns, unsaid."""
+    from scrutiny._validation import column_names
+
+    data = _load_array(path, _names_of(explainer))
+    names = column_names(data)
+    fitted = explainer.model.fitted_names
+    numbers = names is not None and all(
+        getattr(t, "kind", "O") in "biuf" for t in data.dtypes  # pandas' strings: no numpy
+    )
+    if explainer.feature_names_ is None and numbers:  # words are refused as such, below
+        if fitted is None or sorted(fitted) != sorted(names):
+            shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            raise ValueError(
+                f"--data names its columns ({shown}) but --fit-data does not, so they cannot "
+                "be matched: give --fit-data the same header, or write --data without one "
+                "(its columns in --fit-data's order)"
+            )
+    return data
 
 
 def _names_of(explainer):

@@ -81,6 +81,7 @@ class Attack:
     elements: int  # the elements of an input it may change (a token window's positions)
     untouched_rate: float | None = None  # noise: share of noise the model calls c untouched
     n_hosts: int | None = None  # pathological: the distinct inputs among the m hosts
+    rows: np.ndarray | None = None  # the originals' positions in X (None: noise made)
     model: object = field(default=None, repr=False)  # the ModelAdapter they were put to
 
     @property
@@ -134,6 +135,7 @@ class Attack:
             "new_predictions": self.new_predictions(),
             "untouched_rate": self.untouched_rate,
             "n_hosts": self.n_hosts,
+            "rows": None if self.rows is None else self.rows.tolist(),
         }
 
 
@@ -396,6 +398,7 @@ def scrutinize(
         lambda p: p != target,
         size,
     )
+    adversarial.rows = index
     noise, noise_called, noise_distinct = _noise_hosts(explainer.model, X, index.size, target, rng)
     chosen = rng.choice(  # each host once while there are enough
         negative.nonzero()[0], index.size, replace=negative.sum() < index.size
@@ -442,6 +445,7 @@ def scrutinize(
             size,
         )
         pathological[name].n_hosts = int(distinct[name])
+        pathological[name].rows = chosen if name == "other classes" else None
         if distinct[name] < index.size:
             warnings.warn(
                 f"pathological ({name}): {distinct[name]} distinct hosts for {index.size} "

@@ -179,7 +179,9 @@ def _listed(attack, k, n, name, explainer, c, what):
                 for col, a, b in zip(columns, before[r], crafted[random][r], strict=True)
                 if not _same(a, b)
             ]
-            head = "  random" if random else f"{what} {r}"
+            # by its row of X (--data), as the explanations are; noise by its place
+            place = f"{r}" if attack.rows is None else f"#{attack.rows[r]}"
+            head = "  random" if random else f"{what} {place}"
             lines.append(
                 f"{head}: {', '.join(changed) or 'no column changed'}; "
                 + _called(pred[i, r], c, name, fooled_if_equal=pathological)
