@@ -629,6 +629,11 @@ def test_class_values_match_the_classifiers_labels_by_value(tmp_path):
     for bad in ("-1", "1.5"):
         with pytest.raises(ValueError, match=f"--class {bad}: not one of"):
             _class_columns([bad], of(0, 1))
+    # labels and columns mixed: 0 (column) and 2 (label) of [2, 5, 9] were column 0 twice
+    assert _class_columns(["0", "1"], of(2, 5, 9)) == [0, 1]  # columns, none a label
+    assert _class_columns(["9", "2"], of(2, 5, 9)) == [2, 0]
+    with pytest.raises(ValueError, match=r"--class 2 is one of .* --class 0 is not: give its"):
+        _class_columns(["0", "2"], of(2, 5, 9))
 
 
 def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):

@@ -422,7 +422,8 @@ def _load_data(path, explainer):
     names = column_names(data)
     fitted = explainer.model.fitted_names
     numbers = names is not None and all(
-        getattr(t, "kind", "O") in "biuf" for t in data.dtypes  # pandas' strings: no numpy
+        getattr(t, "kind", "O") in "biuf"
+        for t in data.dtypes  # pandas' strings: no numpy
     )
     if explainer.feature_names_ is None and numbers:  # words are refused as such, below
         if fitted is None or sorted(fitted) != sorted(names):
@@ -451,18 +452,27 @@ def _class_columns(classes, model):
     numbers = [
         float(c) if isinstance(c, int | float) and not isinstance(c, bool) else None for c in labels
     ]
-    out = []
+    out, as_label = [], []
     for value in classes:
         number = float(value) if _is_number(value) else None
+        as_label.append(True)
         if value in names:
             out.append(names.index(value))
         elif number is not None and number in numbers:
             out.append(numbers.index(number))
         elif number is not None and number >= 0 and number.is_integer():
             out.append(int(number))
+            as_label[-1] = False
         else:
             known = f"the classifier's classes_ {names} or " if names else ""
             raise ValueError(f"--class {value}: not one of {known}the output columns 0, 1, ...")
+    if names and any(as_label) and not all(as_label):  # 0 and 2 of [2, 5, 9]: column 0 twice
+        label = classes[as_label.index(True)]
+        column = classes[as_label.index(False)]
+        raise ValueError(
+            f"--class {label} is one of the classifier's classes_ {names}, --class {column} "
+            "is not: give its labels only (or output columns only, none of them a label)"
+        )
     return out
 
 
