@@ -539,6 +539,14 @@ def test_probabilities_in_low_precision_are_accepted():
     np.testing.assert_allclose(adapter.proba(np.zeros((200, 1))), p16.double(), atol=1e-2)
     with pytest.raises(ModelError, match="sums to"):  # float64 rows still must sum to 1
         ModelAdapter(lambda x: np.full((len(x), 2), 0.51)).log_proba(np.zeros((3, 1)))
+    # handed back as float32 (numpy has no bfloat16): refused at float32's tolerance
+    as_f32 = p16.float().numpy()
+    bf16 = ModelAdapter(lambda x: as_f32[: len(x)], batch_size=200)
+    np.testing.assert_allclose(bf16.proba(np.zeros((200, 1))), p16.double(), atol=1e-2)
+    # full float32 digits that sum to 1 within 0.2% only are still no distribution
+    off = np.float32([[0.499, 0.499 + 1e-7]])
+    with pytest.raises(ModelError, match="sums to"):
+        ModelAdapter(lambda x: np.repeat(off, len(x), axis=0)).log_proba(np.zeros((3, 1)))
 
 
 def test_a_binary_output_out_of_range_is_quoted_as_returned():

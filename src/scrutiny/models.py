@@ -543,7 +543,7 @@ def _numeric(out):
     try:
         arr = np.asarray(out)
         if arr.dtype.kind == "f":
-            eps = max(eps, float(np.finfo(arr.dtype).eps))
+            eps = max(eps, float(np.finfo(arr.dtype).eps), _narrower_eps(arr))
         elif "ml_dtypes" in sys.modules:  # JAX's and TensorFlow's bfloat16 (numpy kind "V")
             import ml_dtypes
 
@@ -558,6 +558,21 @@ def _numeric(out):
         raise ModelError(
             f"the model returned a {type(out).__name__} that is not an array of numbers: {exc}"
         ) from exc
+
+
+def _narrower_eps(arr):
+    """The precision float32 outputs were computed in, where every value holds no more
+    digits than a bfloat16's or a float16's: numpy has no bfloat16, so a function around a
+    bfloat16 model hands back float32, whose softmax rows (summing to 1 within 0.4%) were
+    refused as 'not probabilities' at float32's tolerance."""
+    if arr.dtype != np.float32 or not np.isfinite(arr).all():
+        return 0.0
+    if not (arr.view(np.uint32) & 0xFFFF).any():  # bfloat16: float32's top 16 bits
+        return 2.0**-7
+    with np.errstate(over="ignore"):
+        if np.array_equal(arr.astype(np.float16).astype(np.float32), arr):
+            return float(np.finfo(np.float16).eps)
+    return 0.0
 
 
 def _wrap(model, outputs="probabilities"):
