@@ -863,7 +863,7 @@ class Explainer:
                 f"{int(held.sum())} of {len(X)} inputs (the first: input "
                 f"{int(np.flatnonzero(held)[0])}) hold a value or level no fit row held: "
                 "global mode gives it no effect (the fit never saw it move); explain them "
-                "with mode='guided' or 'local', or fit on rows that hold it",
+                "with mode='local', or fit on rows that hold it",
                 stacklevel=4,
             )
 
