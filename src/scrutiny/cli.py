@@ -351,6 +351,7 @@ def run_scrutinize(args):
     import numpy as np
 
     from scrutiny.job import explain_and_report, status_printer
+    from scrutiny.scrutinize import no_hosts
     from scrutiny.weakness_report import check_classes
 
     say = status_printer(args.quiet)
@@ -377,13 +378,7 @@ def run_scrutinize(args):
         if not ((predicted != c) & (truth != c)).any():
             name = explainer.model.class_name(c)
             others = int((truth != c).sum()) if labels is not None else 0
-            what = (
-                f"the {others} inputs of --data labelled other than {name} are all called "
-                f"{name} by the model"
-                if others
-                else f"every input of --data is class {name}"
-            )
-            raise ValueError(f"--class {name}: {what}: none hosts pathological ones")
+            raise ValueError(f"--class {name}: {no_hosts(others, name, '--data')}")
     facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
     names = [explainer.model.class_name(c) for c in args.classes]
     if names != [str(c) for c in args.classes]:  # a classifier's labels: "2 (yes)"
@@ -417,14 +412,12 @@ def _load_data(path, explainer):
     cannot match (nor the model's own names): taken by position, a header in another order
     gave the model permuted columns, unsaid."""
     from scrutiny._validation import column_names
+    from scrutiny.categories import holds_names
 
     data = _load_array(path, _names_of(explainer))
     names = column_names(data)
     fitted = explainer.model.fitted_names
-    numbers = names is not None and all(
-        getattr(t, "kind", "O") in "biuf"
-        for t in data.dtypes  # pandas' strings: no numpy
-    )
+    numbers = names is not None and not any(holds_names(col) for _, col in data.items())
     if explainer.feature_names_ is None and numbers:  # words are refused as such, below
         if fitted is None or sorted(fitted) != sorted(names):
             shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
@@ -452,23 +445,23 @@ def _class_columns(classes, model):
     numbers = [
         float(c) if isinstance(c, int | float) and not isinstance(c, bool) else None for c in labels
     ]
-    out, as_label = [], []
+    out, labelled, columns = [], [], []
     for value in classes:
         number = float(value) if _is_number(value) else None
-        as_label.append(True)
         if value in names:
             out.append(names.index(value))
         elif number is not None and number in numbers:
             out.append(numbers.index(number))
         elif number is not None and number >= 0 and number.is_integer():
             out.append(int(number))
-            as_label[-1] = False
+            columns.append(value)
+            continue
         else:
             known = f"the classifier's classes_ {names} or " if names else ""
             raise ValueError(f"--class {value}: not one of {known}the output columns 0, 1, ...")
-    if names and any(as_label) and not all(as_label):  # 0 and 2 of [2, 5, 9]: column 0 twice
-        label = classes[as_label.index(True)]
-        column = classes[as_label.index(False)]
+        labelled.append(value)
+    if names and labelled and columns:  # 0 and 2 of [2, 5, 9]: column 0 twice
+        label, column = labelled[0], columns[0]
         raise ValueError(
             f"--class {label} is one of the classifier's classes_ {names}, --class {column} "
             "is not: give its labels only (or output columns only, none of them a label)"

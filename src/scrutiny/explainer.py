@@ -827,7 +827,7 @@ class Explainer:
 
     def _explain_global(self, X, log_p, targets):
         g = self._global_parts(X, log_p, targets)
-        self._warn_unseen(X, targets)
+        self._warn_unseen(X, targets, g.pop("design"))
         if g["thin"]:
             warnings.warn(
                 f"{g['thin']} of {len(X)} inputs fit best in a regime of under "
@@ -844,14 +844,12 @@ class Explainer:
             X, elements, targets, g["comp"], g["prob"], g["y"], surrogate_logit
         )
 
-    def _warn_unseen(self, X, targets):
+    def _warn_unseen(self, X, targets, design):
         """Warn of table rows holding what no fit row held (a bool True, a level, past a
         column constant at fit): its global coefficient is 0, the posterior mean of a
         column the fit never saw move, an effect of 0 where the model's may be large."""
-        rep = self.representation
-        if rep.kind != "tabular":
+        if self.representation.kind != "tabular":
             return  # an image's unlit border pixel, lit in a test digit, is no news
-        design = rep.design(X)
         held = np.zeros(len(X), dtype=bool)
         for c in np.unique(targets):
             coef = np.asarray(self.surrogates_[int(c)].coef_)
@@ -883,6 +881,7 @@ class Explainer:
             "prob": np.zeros(m),
             "intercept": np.zeros(m),
             "y": np.zeros(m),
+            "design": design,  # for the warning of what no fit row held
         }
         thin = 0
         for c in np.unique(targets):

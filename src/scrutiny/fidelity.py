@@ -241,9 +241,10 @@ def paper_protocol(
         scaled = {t: base + s * (X[ref] - base) for t, s in PAPER_SCALES.items()}
         noisy = rng.normal(noise[0], noise[1], (n_pos, n))
         ref_top = np.broadcast_to(top[ref], (max(n_pos, n_neg), top.shape[1]))
-        nulled = _put(X[pos], present_top[pos], scaled["deduction"])
-        rows, cols = np.nonzero(walked_off[pos])
-        nulled[rows, present_top[pos][rows, cols]] = X[pos][rows, present_top[pos][rows, cols]]
+        cols = present_top[pos]
+        nulled = _put(X[pos], cols, scaled["deduction"])
+        rows, at = np.nonzero(walked_off[pos])  # past the present ones: left as they are
+        nulled[rows, cols[rows, at]] = X[pos][rows, cols[rows, at]]
         out["deduction"][b] = rate(nulled)
         out["augmentation"][b] = rate(_put(N[neg], ref_top[:n_neg], scaled["augmentation"]))
         out["synthetic"][b] = rate(_put(noisy, ref_top[:n_pos], scaled["synthetic"]))

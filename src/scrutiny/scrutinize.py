@@ -332,12 +332,7 @@ def scrutinize(
         raise ValueError(f"no input of X is a correctly classified member of class {target}")
     if not negative.any():
         others = 0 if labels is None else int((labels != target).sum())
-        if others:
-            raise ValueError(
-                f"the {others} inputs of X labelled other than class {target} are all called "
-                f"{target} by the model: none can host pathological ones"
-            )
-        raise ValueError(f"every input of X is class {target}: nothing to host pathological ones")
+        raise ValueError(no_hosts(others, target, "X", f"class {target}"))
     # ks count the elements an attack may change: every pixel (of a superpixel too) and
     # column, but of a token window only its positions, never the context around it
     owned = rep.groups >= 0
@@ -642,6 +637,18 @@ def _matched(host, source, cols, rand):
     unchanged = np.argsort(~same, axis=1, kind="stable")  # their places, unchanged first
     pad = np.take_along_axis(unchanged, np.maximum(np.arange(k) - n, 0), axis=1)
     return np.where(np.arange(k) < n, rand[:, :k], np.take_along_axis(cols, pad, axis=1))
+
+
+def no_hosts(others, name, data, other_than=None):
+    """Why no input of ``data`` can host pathological samples of class ``name``: all of it
+    is the class, or the ``others`` labelled otherwise (than ``other_than``, the class as
+    named there) are all called it."""
+    if others:
+        return (
+            f"the {others} inputs of {data} labelled other than {other_than or name} are all "
+            f"called {name} by the model: none can host pathological ones"
+        )
+    return f"every input of {data} is class {name}: nothing to host pathological ones"
 
 
 def _noise_hosts(model, X, m, target, rng, rounds=10):
