@@ -767,6 +767,30 @@ def test_bfloat16_probabilities_from_numpy_are_accepted():
     np.testing.assert_allclose(adapter.proba(np.zeros((200, 1))), softmax(logits), atol=1e-2)
 
 
+def test_a_containers_cpu_quota_caps_the_job_count(tmp_path, monkeypatch):
+    """A container with a quota of 2 cores sees every core of its host: a 64-core host
+    gave 64 processes taking turns on 2 cores' time."""
+    import scrutiny._validation as validation
+
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")  # --cpus=1.5
+    assert validation.quota_cores(v2) == 2
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert validation.quota_cores(v2) is None
+    v1 = tmp_path / "v1" / "cpu"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("100000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert validation.quota_cores(v1.parent) == 1
+    (v1 / "cpu.cfs_quota_us").write_text("-1\n")
+    assert validation.quota_cores(v1.parent) is None
+    assert validation.quota_cores(tmp_path / "none") is None
+    monkeypatch.setattr(validation, "quota_cores", lambda: 1)
+    assert validation.job_count(None) == 1 and validation.job_count(-1) == 1
+    assert validation.job_count(4) == 4  # a number asked for is taken as it is
+
+
 def test_job_and_batch_counts_are_whole_and_negative_jobs_count_back_from_the_cores():
     import os
 

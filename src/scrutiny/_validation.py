@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -315,13 +317,33 @@ def in_column_order(X, names, name="X"):
     return X.iloc[:, [position[column] for column in names]]
 
 
+def quota_cores(root="/sys/fs/cgroup"):
+    """The cores a container's CPU quota grants (Docker's --cpus, Kubernetes' limits), or
+    None without one: such a container sees every core of its host, and one process per
+    core of a 64-core host on a quota of 2 would take turns on 2 cores' time."""
+    root = Path(root)
+    try:  # cgroup v2: "max 100000" or "<quota> <period>"
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        try:  # cgroup v1: a quota of -1 is none
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        quota, period = int(quota), int(period)
+    except ValueError:  # "max"
+        return None
+    return max(1, math.ceil(quota / period)) if quota > 0 and period > 0 else None
+
+
 def job_count(n_jobs):
     """Processes or threads to use for ``n_jobs``: None = one per core, -1 = all cores and
     -2 all but one (scikit-learn's and joblib's convention); 0, fractions and bools are
     refused, so that no setting silently runs everything in one process."""
     # the cores this process may run on (taskset, cgroups, SLURM), not the machine's
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
+    cores = min(cores or 1, quota_cores() or 1 << 30)
     if n_jobs is None:
         return cores
     whole = isinstance(n_jobs, int | np.integer) and not isinstance(n_jobs, bool | np.bool_)
