@@ -30,12 +30,36 @@ def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
     from scrutiny.surrogate import DPMixtureRegression
 
     reg = DPMixtureRegression(**settings)
-    with threadpool_limits(1):
+    with one_thread("blas", lambda: threadpool_limits(1).restore_original_limits):
         fits = reg.fit_responses(Z, y, *bounds) if y.ndim == 2 else [reg.fit(Z, y, *bounds)]
     if summarize is not None:
         columns = y.T if y.ndim == 2 else [y]
         fits = [summarize(f, Z, col) for f, col in zip(fits, columns, strict=True)]
     return fits if y.ndim == 2 else fits[0]
+
+
+_THREADS_LOCK = threading.Lock()
+_ONE_THREAD = {}  # pool ("blas", "torch") -> [fits inside, function restoring the setting]
+
+
+@contextmanager
+def one_thread(pool, set_one):
+    """The body with one thread in ``pool``: ``set_one()`` sets it and returns a function
+    that restores the setting it found. Counted across threads: two fits overlapping in a
+    user's threads each saved the limit the other had set, and the last to finish left
+    numpy on one BLAS thread for the rest of the process."""
+    with _THREADS_LOCK:
+        held = _ONE_THREAD.setdefault(pool, [0, None])
+        if held[0] == 0:
+            held[1] = set_one()
+        held[0] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            held[0] -= 1
+            if held[0] == 0:
+                held[1]()
 
 
 def fit_many(

@@ -183,3 +183,27 @@ def test_ctrl_c_ends_chains_running_in_threads():
     with pytest.raises(KeyboardInterrupt):
         reg.fit(X, y)
     assert time.perf_counter() - t0 < 60
+
+
+def test_fits_overlapping_in_threads_give_back_the_blas_threads():
+    """Each fit saved the thread limit it found and restored it: fit B, started while A
+    held one thread, saved 1 and restored it after A had restored 2, leaving numpy on one
+    BLAS thread for the rest of the process."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from scrutiny._parallel import one_thread
+
+    def threads():
+        return {i["num_threads"] for i in threadpool_info()}
+
+    def set_one():
+        return threadpool_limits(1).restore_original_limits
+
+    with threadpool_limits(2):
+        a, b = one_thread("blas", set_one), one_thread("blas", set_one)
+        a.__enter__()
+        b.__enter__()  # B starts while A holds one thread
+        a.__exit__(None, None, None)
+        assert threads() == {1}  # B still runs on one
+        b.__exit__(None, None, None)
+        assert threads() == {2}

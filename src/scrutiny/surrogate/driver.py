@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from scrutiny._parallel import exit_with, main_not_rerun
+from scrutiny._parallel import exit_with, main_not_rerun, one_thread
 from scrutiny._validation import job_count
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
@@ -229,15 +229,18 @@ def _one_thread(backend):
     for the cores: a small torch fit on 2 busy cores took 10 s against 0.5 s on one
     thread. The draws are the same either way."""
     if backend.name == "numpy":
-        with threadpool_limits(1):
+        with one_thread("blas", lambda: threadpool_limits(1).restore_original_limits):
             yield
     elif backend.device.type == "cpu":
-        before = backend.torch.get_num_threads()
-        backend.torch.set_num_threads(1)
-        try:
+        torch = backend.torch
+
+        def set_one():
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            return lambda: torch.set_num_threads(before)
+
+        with one_thread("torch", set_one):
             yield
-        finally:
-            backend.torch.set_num_threads(before)
     else:
         yield
 
