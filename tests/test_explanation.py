@@ -149,6 +149,22 @@ def test_names_with_dots_are_kept_whole(tmp_path):
     np.testing.assert_array_equal(Explanation.load(tmp_path / "run.v2.json").values, b.values)
 
 
+def test_a_long_name_the_file_system_takes_is_saved(tmp_path):
+    """74 three-byte characters (227 bytes with .json) make a valid file name, but its
+    temporary, 39 bytes longer, was not: the save failed on a name the user never chose."""
+    from scrutiny._files import clear_temporaries, temporary
+
+    name = "説明" * 37
+    make().save(tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.json", f"{name}.npz"]
+    assert Explanation.load(tmp_path / f"{name}.npz").values.shape == make().values.shape
+    left = temporary(tmp_path / f"{name}.npz")  # a killed write's, recognised as one
+    left.write_bytes(b"half")
+    os.utime(left, (0, 0))
+    clear_temporaries(tmp_path)
+    assert not left.exists()
+
+
 def test_numpy_numbers_in_meta_are_saved(tmp_path):
     e = make()
     e.meta.update(max_off=np.int64(3), rate=np.float32(0.5), grid=np.arange(3))

@@ -61,8 +61,12 @@ def json_digest(obj):
 
 def temporary(path):
     """A new name beside ``path`` to write it under before renaming it: hidden, unique, and
-    recognisable to ``clear_temporaries``."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    recognisable to ``clear_temporaries``. The name is cut to fit a file name's 255 bytes:
+    a long one that fitted (74 three-byte characters) failed on its temporary's."""
+    name, unique = path.name, uuid.uuid4().hex
+    while len(f".{name}.{unique}.tmp".encode()) > 255 and len(name) > 1:
+        name = name[:-1]
+    return path.with_name(f".{name}.{unique}.tmp")
 
 
 _TEMPORARY = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
