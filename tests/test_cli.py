@@ -807,6 +807,20 @@ def test_a_reader_that_stops_early_or_a_damaged_report_folder_costs_no_work(tmp_
     assert done.returncode == 2 and "m.py is a file" in done.stderr
 
 
+def test_a_status_line_the_console_cannot_encode_does_not_end_the_job(monkeypatch):
+    """A class named "逾期" on a cp1252 or ASCII console (Windows' redirected output, a C
+    locale) raised UnicodeEncodeError at its progress line: the run ended, no report."""
+    import io
+
+    from scrutiny.job import status_printer
+
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="cp1252"))
+    status_printer()("class 逾期:", 3, "inputs")
+    sys.stdout.flush()
+    assert raw.getvalue().decode("cp1252") == "class \\u903e\\u671f: 3 inputs\n"
+
+
 def test_cli_without_a_command_explains_usage():
     done = scrutiny()
     assert done.returncode == 2 and "usage" in done.stderr

@@ -24,13 +24,18 @@ EXPLANATION_FILES = ("explanation.npz", "explanation.json")  # exp.save of "expl
 def status_printer(quiet=False):
     """``print`` for a command's status lines, or nothing when ``quiet``. A reader that
     stops reading (``| head -1``) stops the lines, not the job: a broken pipe ended a run
-    before its report was written."""
+    before its report was written; so did a class name the console cannot encode."""
     if quiet:
         return lambda *args: None
 
     def say(*args):
         try:
-            print(*args, flush=True)
+            try:
+                print(*args, flush=True)
+            except UnicodeEncodeError:  # a class named "逾期" on an ASCII or cp1252 console
+                encoding = sys.stdout.encoding or "ascii"
+                line = " ".join(map(str, args)).encode(encoding, "backslashreplace")
+                print(line.decode(encoding), flush=True)
         except BrokenPipeError:  # later lines, and the exit's flush, to nowhere
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
