@@ -92,6 +92,26 @@ def test_a_coefficient_map_takes_the_shape_it_can_and_names_the_one_it_cannot():
     plt.close(fig)
 
 
+def test_a_refused_input_leaves_no_empty_figure_open():
+    """The figure a plot made for itself stayed open, blank, each time it refused its input
+    (a notebook drew an empty figure under every traceback)."""
+    plt.close("all")
+    row = Explanation(np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 3)), [0], baseline=0.0)
+    for draw in (
+        lambda: plots.explanation_image(row, 0),
+        lambda: plots.importance_bars(row, target=7),
+        lambda: plots.beeswarm(row, target=7),
+    ):
+        with pytest.raises(ValueError):
+            draw()
+        assert plt.get_fignums() == []
+    fig, ax = plt.subplots()  # a caller's figure stays theirs
+    with pytest.raises(ValueError):
+        plots.explanation_image(row, 0, ax=ax)
+    assert plt.get_fignums() == [fig.number]
+    plt.close(fig)
+
+
 def test_bars_show_the_largest_contributions_with_names():
     exp = image_explanation((7,))
     fig, ax = plt.subplots()

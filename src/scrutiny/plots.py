@@ -14,14 +14,23 @@ def as_written(draw):
     """``draw`` with the texts it makes (legends, words, colour bars' labels) drawn as
     written: matplotlib reads "$...$" as TeX, and column names, class labels and words hold
     dollars ("$5-$10", "$1_to_$2" failed). The axes' title and labels exist before it:
-    the plots set theirs with ``parse_math=False``, and leave a caller's alone."""
+    the plots set theirs with ``parse_math=False``, and leave a caller's alone. A figure it
+    made for itself is closed if it raises."""
 
     @functools.wraps(draw)
     def drawn(*args, **kwargs):
         import matplotlib
 
+        before = set(_OWN_FIGURES)
         with matplotlib.rc_context({"text.parse_math": False}):
-            ax = draw(*args, **kwargs)
+            try:
+                ax = draw(*args, **kwargs)
+            except Exception:  # a refused input left an empty figure open per call
+                import matplotlib.pyplot as plt
+
+                for fig in set(_OWN_FIGURES) - before:
+                    plt.close(fig)
+                raise
             if getattr(ax, "figure", None) in _OWN_FIGURES:  # its labels inside it, once:
                 ax.figure.tight_layout()  # no layout engine left for the caller's own calls
             return ax
