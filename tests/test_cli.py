@@ -1041,6 +1041,8 @@ def test_scrutinize_a_scikit_learn_classifier_named_in_a_py_file(tmp_path):
     assert results["classes"] == [1]  # --class 1 1 is class 1 once
     assert results["model_kind"] == "sklearn"
     assert results["model_accuracy_on_data"] > 0.9  # labels matched by name, not refused
+    # --data's 300 rows, of which a class scrutinizes its own (was "scrutinized_inputs": 300)
+    assert results["data_inputs"] == 300 and "scrutinized_inputs" not in results
     assert results["scrutiny"]["1"]["n_inputs"] == 3
     # pictured and scrutinized inputs are named by their rows of --data, not among class 1's
     y = np.load(tmp_path / "y.npy")

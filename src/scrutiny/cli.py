@@ -379,7 +379,7 @@ def run_scrutinize(args):
             name = explainer.model.class_name(c)
             others = int((truth != c).sum()) if labels is not None else 0
             raise ValueError(f"--class {name}: {no_hosts(others, name, '--data')}")
-    facts.update(scrutinized_inputs=len(X), classes=list(args.classes))
+    facts.update(data_inputs=len(X), classes=list(args.classes))  # a class: its n_inputs
     names = [explainer.model.class_name(c) for c in args.classes]
     if names != [str(c) for c in args.classes]:  # a classifier's labels: "2 (yes)"
         facts["class_names"] = names
