@@ -1,6 +1,7 @@
 """DPMixtureRegression end to end: recovery of a known mixture, convergence, determinism,
 the fitted API, and clear errors on bad input."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -653,6 +654,15 @@ def test_unfitted_and_mismatched_use_is_explained(small):
         quick().predict(Z)
     with pytest.raises((ValueError, AttributeError), match="not fitted"):  # scikit-learn's
         quick().predict(Z)
+    from sklearn.exceptions import NotFittedError  # as a scikit-learn user catches it
+
+    from scrutiny.surrogate.estimator import NotFittedError as Own
+
+    for kind in (NotFittedError, Own):
+        with pytest.raises(kind, match="not fitted") as raised:
+            quick().coef_interval()
+    again = pickle.loads(pickle.dumps(raised.value))  # as from a worker process
+    assert isinstance(again, NotFittedError) and str(again) == str(raised.value)
     m = quick().fit(Z, y)
     with pytest.raises(ValueError, match="Z has 2 features but the model was fitted with 3"):
         m.predict(Z[:, :2])

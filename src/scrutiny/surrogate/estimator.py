@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
+import sys
 import warnings
 
 import numpy as np
@@ -24,7 +26,26 @@ _COUNTS = frozenset(
 
 class NotFittedError(RuntimeError, ValueError, AttributeError):
     """An estimator used before ``fit``: what scikit-learn's checks catch (a ValueError or
-    AttributeError, as its own NotFittedError), and a RuntimeError as before."""
+    AttributeError, as its own NotFittedError), and a RuntimeError as before. Raised as a
+    subclass of scikit-learn's own NotFittedError too where that is imported, as it is
+    wherever a caller names it: ``except sklearn.exceptions.NotFittedError`` missed it."""
+
+
+@functools.cache
+def _also_sklearns(sklearn_error):
+    def __reduce__(self):  # pickled (from a worker process) by how it is made
+        return _not_fitted, self.args
+
+    body = {"__module__": __name__, "__reduce__": __reduce__}
+    return type("NotFittedError", (NotFittedError, sklearn_error), body)
+
+
+def _not_fitted(message):
+    """A NotFittedError, scikit-learn's too if its exceptions are imported (importing
+    scikit-learn here would cost every ``import scrutiny`` a second)."""
+    sklearn = sys.modules.get("sklearn.exceptions")
+    kind = NotFittedError if sklearn is None else _also_sklearns(sklearn.NotFittedError)
+    return kind(message)
 
 
 class DPMixtureRegression:
@@ -263,9 +284,7 @@ class DPMixtureRegression:
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(Z, y) first"
-            )
+            raise _not_fitted(f"this {type(self).__name__} is not fitted yet; call fit(Z, y) first")
 
     def _check_Z(self, Z):
         self._check_fitted()
