@@ -440,6 +440,17 @@ def test_explanations_made_in_batches_are_one_when_concatenated():
     for key in ("model_queries", "model_calls", "seconds"):
         assert rejoined.meta[key] == pytest.approx(whole.meta[key], rel=1e-12)
     assert whole[:3].meta["model_queries"] == pytest.approx(3.0)
+    # explainers set otherwise were joined as one (their meta held none of these settings)
+    for setting, name in (
+        ({"logit_limit": 3.0}, r"\['settings'\]\['logit_limit'\] is 16.0 and 3.0"),
+        ({"random_state": 7}, r"\['settings'\]\['seed'\] is \['0', \[\]\] and \['7'"),
+        ({"surrogate": {**FAST, "lambda1": 0.0}}, r"\['surrogate'\]\['lambda1'\] is None"),
+        ({"fit_perturbations": 1}, r"\['fit_perturbations'\] is 0 and 1"),
+    ):
+        kw = {"surrogate": FAST, "random_state": 0, "progress": False, **setting}
+        other = Explainer(softmax, X_TAB, **kw).explain(X_TAB[4:6])
+        with pytest.raises(ValueError, match=name):
+            Explanation.concatenate([parts[0], other])
 
 
 def test_rows_given_as_arrays_can_be_given_names():

@@ -771,6 +771,13 @@ class Explainer:
             fit_seconds=self.fit_seconds_,
             fit_queries=self.fit_queries_,
             outputs=self.model.outputs,
+            # concatenate compares them: batches of explainers set otherwise were joined
+            settings={
+                "surrogate": _json_ready(self.surrogate),
+                "logit_limit": self.logit_limit,
+                "fit_perturbations": self.fit_perturbations,
+                "seed": [str(self._entropy), list(self._spawn_key)],
+            },
         )
         if self.model.input_dtype is not None:  # for the fidelity tests' queries
             exp.meta["input_dtype"] = str(self.model.input_dtype)
@@ -1239,3 +1246,10 @@ def _intervals(reg, components):
     component never held rows, so that products stay finite, and for the others)."""
     lo, hi = reg.coef_interval(0.95, components)
     return np.nan_to_num(lo), np.nan_to_num(hi)
+
+
+def _json_ready(settings):
+    """Settings as JSON holds them, for an explanation's meta: numbers, text, bools and
+    None as they are, anything else (a dtype object, an array of initial labels) by repr."""
+    plain = (bool, int, float, str, type(None))
+    return {k: v if isinstance(v, plain) else repr(v) for k, v in settings.items()}

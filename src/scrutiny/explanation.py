@@ -163,10 +163,8 @@ class Explanation:
             keys = (set(e.meta) | set(first.meta)) - _COSTS - _FIT_COSTS - set(_PER_EXPLANATION)
             other = sorted(k for k in keys if e.meta.get(k) != first.meta.get(k))
             if other:
-                raise ValueError(
-                    f"explanations of other settings: meta[{other[0]!r}] is "
-                    f"{first.meta.get(other[0])!r} and {e.meta.get(other[0])!r}"
-                )
+                where, a, b = _first_difference(first.meta, e.meta, other[0])
+                raise ValueError(f"explanations of other settings: {where} is {a!r} and {b!r}")
         kw = {f.name: getattr(first, f.name) for f in fields(first)}
         for name in _ARRAYS:
             kw[name] = np.concatenate([getattr(e, name) for e in parts])
@@ -493,3 +491,13 @@ def ranked(score, features):
 def _num(x):
     x = float(x)
     return x if np.isfinite(x) else None
+
+
+def _first_difference(a, b, key, where="meta"):
+    """(where, a's value, b's) of the first setting under ``key`` that two metas differ in,
+    within nested dicts: meta['settings']['logit_limit'], not both whole dicts."""
+    where, a, b = f"{where}[{key!r}]", a.get(key), b.get(key)
+    if isinstance(a, dict) and isinstance(b, dict):
+        inner = sorted((set(a) | set(b)), key=str)
+        return _first_difference(a, b, next(k for k in inner if a.get(k) != b.get(k)), where)
+    return where, a, b
