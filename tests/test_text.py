@@ -14,6 +14,7 @@ from scrutiny import Explainer, TextEncoder
 from scrutiny.datasets import load_food_reviews
 from scrutiny.datasets.reviews import DEFAULT_DIR
 from scrutiny.fidelity import augmentation, deduction
+from scrutiny.models import ModelError
 from scrutiny.text import pieces
 
 TRICKY = [
@@ -162,8 +163,17 @@ def test_encoder_refuses_what_it_cannot_encode_whole():
         enc.encode(["one two", "one two three four"])
     with pytest.raises(TypeError, match="list of texts"):
         enc.encode("one text")
-    with pytest.raises(TypeError, match="must be str"):
+    with pytest.raises(TypeError, match="text 0 is a float, not a str"):
         enc.encode([3.5])
+    # one bytes text was read as a list of ints, a dict as its keys, a gap was not placed
+    with pytest.raises(TypeError, match=r"list of texts \(str\); wrap one text"):
+        enc.encode(b"good food")
+    with pytest.raises(TypeError, match="not a mapping"):
+        enc.encode({"a": "good"})
+    with pytest.raises(TypeError, match="text 2 is a NoneType"):
+        enc.encode(["a", "b", None])
+    with pytest.raises(TypeError, match="text 1 is a bytes, not a str: decode it first"):
+        enc.encode(["a", b"b"])
     with pytest.raises(ValueError, match="not ids of this encoder"):
         enc.decode(np.array([[1.5, 0, 0]]))
     with pytest.raises(ValueError, match=r"expected rows \(n, 3\)"):
@@ -243,6 +253,19 @@ def test_a_wrapped_method_is_checked_as_the_estimator_it_belongs_to():
         Explainer(enc.wrap(clf.predict), X, mode="local")
     ex = Explainer(enc.wrap(clf.predict_proba), X, mode="local")
     assert list(ex.model.classes_) == ["neg", "pos"]
+    # given unwrapped, as LIME's own lime_text takes it: a crash inside scikit-learn, which
+    # now points to encoder.wrap (from the explainer, lime_text and the fidelity tests)
+    from scrutiny.baselines import lime_text
+
+    exp = ex.explain(X[:1], n_samples=20)
+    hint = r"AttributeError .*rows of token ids: .*encoder\.wrap\(model\)"
+    for call in (
+        lambda: Explainer(clf.predict_proba, X, mode="local", representation="tokens")(X[:1]),
+        lambda: lime_text(clf.predict_proba, X[:1], enc, num_samples=20, progress=False),
+        lambda: deduction(clf.predict_proba, exp),
+    ):
+        with pytest.raises(ModelError, match=hint):
+            call()
 
 
 def test_tokens_are_refused_outside_local_mode():

@@ -174,6 +174,7 @@ def lime_text(
     again, "great" and a smile after it went to the model as one word). ``num_samples``
     queries each."""
     adapter = _classifier(_adapter(model, batch_size), "lime_text")
+    adapter.token_ids = True
     own = getattr(adapter._call, "text_encoder", None)  # a model encoder.wrap made
     same = own is None or (own.length, own._pieces) == (encoder.length, encoder._pieces)
     if not same:  # it would read the rows as other words (a loaded copy is the same)

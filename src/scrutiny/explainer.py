@@ -374,6 +374,7 @@ class Explainer:
         )
         if self.representation.kind == "tokens":
             refuse_raw_bytes(given, "X_fit")
+            self.model.token_ids = True
         if self.representation.kind == "tokens" and mode != "local":
             raise ValueError(
                 f"tokens are explained in mode='local', not {mode!r}: a position holds "

@@ -405,6 +405,7 @@ def _adapter(model, batch_size, explanation):
     spec = explanation.meta.get("categories")
     if spec is not None:
         adapter.categories = Categories.from_json(spec)
+    adapter.token_ids = (explanation.meta.get("representation") or {}).get("kind") == "tokens"
     return adapter
 
 

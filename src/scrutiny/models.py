@@ -68,6 +68,7 @@ class ModelAdapter:
         self.input_names = None  # the names of the columns of the rows it is given, if known
         self.input_labels = None  # those names as the DataFrame had them (0, ("num", "x"))
         self.categories = None  # columns of names given as codes (scrutiny.categories)
+        self.token_ids = False  # rows of token ids (tokens): a model of texts wants them wrapped
         # a plain function gets batches in the float dtype of the user's data (float32: a
         # torch module inside it refuses float64); None: float64
         self.input_dtype = None
@@ -289,6 +290,11 @@ class ModelAdapter:
                     f" (it was given the rows as an array, its columns in the order {order}: "
                     "a model that takes a DataFrame wants the estimator, or its bound method "
                     "such as pipe.predict_proba, which get one)"
+                )
+            elif self.token_ids and getattr(self._call, "text_encoder", None) is None:
+                hint = (  # a pipeline's predict_proba, given to lime_text as to LIME's own
+                    " (it was given rows of token ids: a model that reads texts, such as a "
+                    "text pipeline's predict_proba, is given them through encoder.wrap(model))"
                 )
             raise ModelError(
                 f"the model raised {type(exc).__name__} on a batch of shape {xb.shape}: {exc}{hint}"

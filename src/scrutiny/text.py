@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -131,9 +132,16 @@ class TextEncoder:
 
     def encode(self, texts):
         """(n, length) float64 rows of piece ids of a list of texts."""
-        if isinstance(texts, str):
-            raise TypeError("encode takes a list of texts; wrap one text in a list")
-        split = [pieces(t) for t in texts]
+        if isinstance(texts, str | bytes):  # bytes were read as ints, one per byte
+            raise TypeError("encode takes a list of texts (str); wrap one text in a list")
+        if isinstance(texts, Mapping):  # its keys were encoded
+            raise TypeError("encode takes a list of texts, not a mapping: pass its values")
+        split = []
+        for i, text in enumerate(texts):  # which of 4,000 reviews is None (a pandas gap)
+            if not isinstance(text, str):
+                how = "decode it first" if isinstance(text, bytes) else "texts are str"
+                raise TypeError(f"text {i} is a {type(text).__name__}, not a str: {how}")
+            split.append(pieces(text))
         if not split:
             raise ValueError("no texts to encode")
         if self.length is None:  # a text with no words is a row of 0: nothing to explain
