@@ -71,10 +71,10 @@ def test_global_mode_queries_the_model_once_per_explained_batch():
     np.testing.assert_array_equal(ex(X_TAB[:5]).values, ex.explain(X_TAB[:5]).values)  # shap's way
     for m in (1, 50, 200):
         before = model.calls
-        exp = ex.explain(X_TAB[:m], max_off=3)
+        exp = ex.explain(X_TAB[:m])
         assert model.calls - before == 1
         assert exp.meta["model_queries"] == m and exp.meta["model_calls"] == 1
-        assert exp.meta["max_off"] is None  # perturbing nothing, it recorded 3
+        assert exp.meta["max_off"] is None  # perturbing nothing (max_off=3 is refused)
 
 
 def test_explanation_costs_leave_out_the_fit_the_first_call_makes():
@@ -434,7 +434,7 @@ def test_counts_that_are_not_whole_numbers_are_refused_before_any_query():
     """max_off=1.5 used to run at rates of 1.5 / n while the metadata said 1; a string or
     inf failed deep inside with an unrelated message. Each is named before the model runs."""
     model = Counting(logistic)
-    ex = Explainer(model, X_TAB, mode="local", progress=False)
+    ex = Explainer(model, X_TAB, mode="guided", progress=False)
     for name, bad in [
         ("max_off", 1.5),
         ("max_off", "3"),
@@ -444,7 +444,8 @@ def test_counts_that_are_not_whole_numbers_are_refused_before_any_query():
         ("n_samples", float("nan")),
     ]:
         with pytest.raises(ValueError, match=f"{name} must be a positive number of"):
-            ex.explain(X_TAB[:1], **{name: bad})
+            mode = "guided" if name == "candidates" else "local"
+            ex.explain(X_TAB[:1], mode=mode, **{name: bad})
     assert model.calls == 0
     with pytest.raises(ValueError, match="n_samples must be a positive number of pert"):
         Explainer(logistic, X_TAB, n_samples=10)
@@ -968,6 +969,15 @@ def test_settings_for_the_explainers_own_mode_say_when_another_mode_does_not_tak
         # global mode takes no perturbations (scrutinize asks a guided explainer for it)
         guided = Explainer(logistic, X_TAB, mode="guided", surrogate=FAST, n_samples=30, **kw)
         guided.explain(X_TAB[:1], mode="global")
+    # settings of the call that its mode does not take were ignored (candidates=2 in local
+    # mode gave the default's explanation)
+    local = Explainer(logistic, X_TAB, mode="local", surrogate=FAST, n_samples=20, **kw)
+    with pytest.raises(ValueError, match="mode='local' takes no candidates: candidates are gu"):
+        local.explain(X_TAB[:1], candidates=2)
+    with pytest.raises(ValueError, match="mode='global' takes no n_samples or max_off: it pe"):
+        ex.explain(X_TAB[:1], n_samples=20, max_off=3)
+    with pytest.raises(ValueError, match="mode='global' takes no candidates"):
+        ex.explain(X_TAB[:1], mode="global", candidates=5)
 
 
 def test_settings_of_the_wrong_kind_are_named(tmp_path):

@@ -62,6 +62,7 @@ THIN_REGIME = 0.01
 # kernel, whatever their size (10-24% less time per fit on Fashion-MNIST items).
 LOCAL_SURROGATE = {"n_components": 5, "n_sweeps": 200, "dtype": "float32", "batch_chains": True}
 _SAMPLES = {"global": 1000, "local": 1000, "guided": 100}  # perturbations per input
+_PERTURBING = ("n_samples", "max_off", "candidates")  # explain's settings of perturbations
 # Guided perturbations delete at most 40% of an input's features: the linear effects that
 # rank features are those of removing a few; large deletions saturate the logit. On the
 # MNIST MLP (100 perturbations) deduction PCR at k=20 was 0.30 with U(0, 0.4) rates, 0.35
@@ -726,6 +727,16 @@ class Explainer:
             raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
         if mode != "local" and self.mode == "local":
             raise ValueError(f"a local explainer has no global surrogates for mode={mode!r}")
+        # a setting this mode does not take was ignored without a word (candidates=2 in
+        # local mode gave the default's explanation)
+        takes = {"global": (), "local": ("n_samples", "max_off"), "guided": _PERTURBING}
+        given = {"n_samples": n_samples, "max_off": max_off, "candidates": candidates}
+        unused = [k for k in _PERTURBING if given[k] is not None and k not in takes[mode]]
+        if unused:
+            raise ValueError(
+                f"mode={mode!r} takes no {' or '.join(unused)}: "
+                + ("it perturbs nothing" if mode == "global" else "candidates are guided mode's")
+            )
         X = self.check_inputs(X)
         self._warn_unused(mode, n_samples)
         if n_samples is None:

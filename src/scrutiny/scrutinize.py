@@ -358,6 +358,8 @@ def scrutinize(
     max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
     if isinstance(rep, TokenRepresentation) and rep.window != (0, rep.input_shape[0]):
         max_off = None
+    if mode == "global":  # which perturbs nothing
+        max_off = None
     if mode == "guided" and n_samples is None and max_off is not None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)
     if mode != "global" and n_samples is None:  # recorded as taken
