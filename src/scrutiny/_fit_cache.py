@@ -116,8 +116,9 @@ def _path(key):
 
 @cache
 def _sampler_digest():
-    """The sampler's code (with the input checks and files it reads data through) and the
-    versions of numpy and scipy: an upgrade may change the draws, so it refits."""
+    """The sampler's code (with the input checks and files it reads data through, and the
+    function that runs it) and the versions of numpy and scipy: an upgrade may change the
+    draws, so it refits."""
     import scipy
 
     here = Path(__file__).parent
@@ -126,6 +127,7 @@ def _sampler_digest():
         *sorted((here / "surrogate").glob("*.py")),
         here / "_validation.py",
         here / "_files.py",
+        here / "_parallel.py",  # fit_surrogate, which makes every cached fit
     ]:
         h.update(f.read_bytes())
     return h.digest()
