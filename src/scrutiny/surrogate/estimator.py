@@ -413,7 +413,11 @@ class DPMixtureRegression:
 
     def coef_interval(self, level=0.95, components=None):
         """Equal-tailed credible intervals of ``coef_``: (lower, upper), each (J, p), from
-        the stored draws in which the component held rows (NaN if it never did).
+        the stored draws in which the component held rows (NaN if it held rows in none).
+        The stored draws are ``max_stored_draws`` per chain, thinned evenly from the kept
+        ones that ``coef_`` averages: a component that held rows in few kept draws (a small
+        ``occupancy_``) may hold them in none or few stored ones, and then its interval is
+        NaN or need not contain its ``coef_``.
         ``components``: only these (indices, or a boolean mask of the J components; the
         others NaN), as each costs quantiles of all its draws and an explanation needs
         those of the components its inputs are in."""
