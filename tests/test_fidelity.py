@@ -64,6 +64,35 @@ def test_deduction_synthetic_and_augmentation_score_a_right_explanation_perfectl
     assert pcr(aug) > 0.5 and pcr(augmentation(model, wrong, donors, ks=[3])) == [0.0]
 
 
+def test_an_inputs_host_depends_on_it_not_on_the_inputs_tested_with_it():
+    """Hosts were drawn input by input from one stream: the hosts of inputs 5-9 changed
+    with the inputs tested before them (a subset's rates were not the whole's)."""
+    seen = []
+
+    def recording(Z):
+        seen.append(np.array(Z).reshape(len(Z), -1))
+        return model(Z)
+
+    e = explanation(True)
+    donors = rng.uniform(0.0, 0.1, size=(30, 6, 6))  # element 14 names its donor
+    donors[:15, 0, :3] = 0.3
+    donors[15:, 5, 3:] = 0.3
+
+    def hosts(exp, seed=0):
+        augmentation(recording, exp, donors, ks=[3], random_state=seed)
+        crafted = seen[-1][:, 14]
+        return [int(np.flatnonzero(donors.reshape(30, -1)[:, 14] == v)[0]) for v in crafted]
+
+    whole = hosts(e)
+    assert hosts(e[5:10]) == whole[5:10] and hosts(e[[7, 3]]) == [whole[7], whole[3]]
+    donor_class = model(donors).argmax(axis=1)
+    assert all(donor_class[h] != t for h, t in zip(whole, e.target, strict=True))
+    # each class's 20 inputs pick among the 15 donors of the other: under uniform picks,
+    # fewer than 8 distinct hosts in all has probability below 1e-19 (a union bound)
+    assert len(set(whole)) >= 8
+    assert hosts(e, seed=1) != whole
+
+
 def test_the_default_k_grid_fits_inputs_of_few_elements():
     """A table of 30 columns is tested at k = 1, 2, 3, 5, 10 (up to half of it); one of 4
     at 1 and 2; an image at the issue's 5, 10, 20, 40, 80."""

@@ -16,6 +16,7 @@ bootstraps, and crafted values scaled from a reference input.
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import warnings
 
@@ -96,18 +97,25 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     the mean (higher = more faithful). A top-k element the explanation gives no value and
     x has at the baseline (a filler past what it ranks, as in deduction and synthetic,
     where it changes nothing) is left as the host has it: copied, it would delete the
-    host's element."""
+    host's element. An input's host depends on ``random_state``, the input and its class
+    only: the same whatever else is tested with it, and the same for every method's
+    explanation of it (their tests are paired)."""
     adapter = _adapter(model, batch_size, explanation)
     X, base, top, ks = _flat(explanation, ks, "augmentation")
     D = _rows(donors, "donors", explanation)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
-    rng = checked_generator(random_state)
+    # each input's host is drawn from a stream of its own, named by the seed, the input and
+    # its class: drawn input by input from one stream, the hosts of inputs 5-10 changed with
+    # the inputs explained before them (augmentation(exp[5:10]) != augmentation(exp)[:, 5:10])
+    root = int(checked_generator(random_state).integers(2**63))
     picks = np.empty(len(X), dtype=np.int64)
     for i, t in enumerate(explanation.target):
         other = np.flatnonzero(donor_class != t)
         if other.size == 0:
             raise ValueError(f"no donor is classified as anything but class {t}")
-        picks[i] = rng.choice(other)
+        named = hashlib.sha256(np.ascontiguousarray(X[i]).tobytes() + str(int(t)).encode())
+        words = np.frombuffer(named.digest(), dtype=np.uint32).tolist()
+        picks[i] = other[np.random.default_rng([root, *words]).integers(other.size)]
     host = D[picks]
     filler = (explanation.values.reshape(X.shape) == 0) & (X == base)
     source = np.where(filler, host, X)
