@@ -754,3 +754,14 @@ def test_one_number_as_the_baseline_is_the_numbers_columns_only():
     assert zero.baseline[0] == 0.0 and default.baseline[0] != 0.0  # income
     np.testing.assert_array_equal(zero.baseline[1:], default.baseline[1:])  # home, job
     assert HOMES[int(zero.baseline[1])] == "rent"  # the most frequent, not code 0 ('other')
+    # numbers that name things (categorical=) keep their most frequent level too: with no
+    # column of names beside them, baseline=0 was refused ("baseline 0 is none of its levels")
+    coded = pd.DataFrame(
+        {
+            "income": frame["income"],
+            "zip": np.repeat([94110, 10001], [7, 13])[np.arange(len(frame)) % 20],
+        }
+    )
+    f = lambda R: np.column_stack([np.full(len(R), 0.5), np.full(len(R), 0.5)])  # noqa: E731
+    rep = Explainer(f, coded, categorical=["zip"], baseline=0.0, progress=False).representation
+    assert rep.baseline.tolist() == [0.0, 10001.0]

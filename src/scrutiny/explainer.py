@@ -352,10 +352,11 @@ class Explainer:
             if j not in named:
                 many_levels(lv.size, len(X_fit), f"X_fit's column {j}")
         baseline = background_row(baseline)  # a one-row DataFrame: by name, as a Series
-        if named and self.feature_names_ is not None and isinstance(baseline, numbers.Real):
+        if columns and self.feature_names_ is not None and isinstance(baseline, numbers.Real):
             # one number, for the columns of numbers: 0 made a column of names' baseline
-            # code 0, its first name in order, not its most frequent
-            numeric = [n for j, n in enumerate(self.feature_names_) if j not in named]
+            # code 0, its first name in order, not its most frequent (categorical=
+            # columns' too: "baseline 0 is none of its levels")
+            numeric = [n for j, n in enumerate(self.feature_names_) if j not in columns]
             baseline = dict.fromkeys(numeric, baseline)
         if isinstance(baseline, dict) or (  # by column name: a dict, or a pandas Series
             hasattr(baseline, "to_dict") and getattr(baseline, "ndim", 0) == 1
