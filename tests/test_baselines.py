@@ -513,6 +513,21 @@ def test_counts_and_seeds_are_refused_by_name_before_any_query():
     ):
         with pytest.raises(ValueError, match=message):
             call()
+    # l1_reg that shap does not take failed in scikit-learn's Lasso after an input's queries
+    from tests.test_explainer import Counting
+
+    queried = Counting(model)
+    for bad in ("bogus", -1, "num_features(x)", True, float("nan")):
+        with pytest.raises(ValueError, match=r"l1_reg must be False \(no selection\)"):
+            kernel_shap(queried, X[:1], nsamples=50, l1_reg=bad, progress=False)
+    assert queried.rows == 0
+    # 0 is no L1 to shap: it ran without one under the with-L1 name
+    for none in (0, 0.0, np.False_):
+        exp = kernel_shap(model, X[:1], nsamples=50, l1_reg=none, progress=False)
+        assert exp.method == "kernel-shap-no-l1"
+    assert kernel_shap(model, X[:1], nsamples=50, l1_reg="aic", progress=False).method == (
+        "kernel-shap"
+    )
     exp = random_explanation(kernel_shap(model, X[:1], nsamples=50, progress=False))
     with pytest.raises(ValueError, match="random_state must be a non-negative int"):
         random_explanation(exp, random_state=-1)
@@ -598,3 +613,21 @@ def test_rows_of_a_model_fitted_on_names_go_by_its_names_without_a_frame_of_name
     got = lime_tabular(clf, frame[names[::-1]].iloc[:3], X, num_samples=300, progress=False)
     assert got.feature_names == names
     np.testing.assert_array_equal(got.values, ref.values)
+
+
+def test_a_model_of_logits_is_explained_by_every_lime_and_lemna():
+    """The refusal of logits advised outputs='logits', which lime_image, lime_text,
+    lime_tokens and lemna did not take (kernel_shap and lime_tabular did)."""
+
+    def logits(Z):
+        return np.log(model(Z))
+
+    with pytest.raises(Exception, match="outputs='logits'"):
+        lime_image(logits, X[:1], num_samples=20, progress=False)
+    for explain in (
+        lambda f, **kw: lime_image(f, X[:1], num_samples=20, progress=False, **kw),
+        lambda f, **kw: lemna(f, X[:1], "image", num_samples=20, progress=False, **kw),
+    ):
+        np.testing.assert_allclose(
+            explain(logits, outputs="logits").values, explain(model).values, atol=1e-9
+        )

@@ -101,6 +101,7 @@ def lime_image(
     batch_size=256,
     random_state=0,
     progress=True,
+    outputs="probabilities",
 ):
     """LIME's image explainer (``lime.lime_image``) with one segment per pixel (all its
     channels), or square superpixels; perturbations set segments to ``baseline``;
@@ -109,7 +110,7 @@ def lime_image(
 
     random_state = _seed(random_state)
     num_samples = _count(num_samples, "num_samples", 2, "perturbations")
-    adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size)
+    adapter, X, rep, _ = _setup(model, X, baseline, superpixel, batch_size, None, outputs)
     _classifier(adapter, "lime_image")
     if not isinstance(rep, ImageRepresentation):  # lime_image segments pixels only
         raise ValueError(
@@ -165,6 +166,7 @@ def lime_text(
     batch_size=256,
     random_state=0,
     progress=True,
+    outputs="probabilities",
 ):
     """LIME's text explainer (``lime.lime_text``) on rows of ``encoder`` (a
     ``scrutiny.text.TextEncoder``), ``model`` taking such rows (``encoder.wrap``). Its
@@ -173,7 +175,7 @@ def lime_text(
     perturbs exactly as local mode and the fidelity tests do (joined by LIME and encoded
     again, "great" and a smile after it went to the model as one word). ``num_samples``
     queries each."""
-    adapter = _classifier(_adapter(model, batch_size), "lime_text")
+    adapter = _classifier(_adapter(model, batch_size, outputs), "lime_text")
     adapter.token_ids = True
     own = getattr(adapter._call, "text_encoder", None)  # a model encoder.wrap made
     same = own is None or (own.length, own._pieces) == (encoder.length, encoder._pieces)
@@ -198,6 +200,7 @@ def lime_tokens(
     batch_size=256,
     random_state=0,
     progress=True,
+    outputs="probabilities",
 ):
     """LIME's text explainer (``lime.lime_text``) on the positions of a
     ``TokenRepresentation`` (bytes in a window, as LEMNA compares with LIME): each present
@@ -209,7 +212,7 @@ def lime_tokens(
             "lime_tokens explains the positions of a TokenRepresentation; got "
             f"{type(representation).__name__} (images: lime_image; texts: lime_text)"
         )
-    adapter, X, rep, _ = _setup(model, X, None, None, batch_size, representation)
+    adapter, X, rep, _ = _setup(model, X, None, None, batch_size, representation, outputs)
     _classifier(adapter, "lime_tokens")
     return _lime_positions(
         adapter, X, rep, target, num_samples, random_state, progress, "lime-tokens"
@@ -290,6 +293,7 @@ def kernel_shap(
     random_state = _seed(random_state)
     if not (isinstance(nsamples, str) and nsamples == "auto"):
         nsamples = _count(nsamples, "nsamples", 2, "coalitions")
+    no_l1 = _checked_l1_reg(l1_reg)
     adapter, X, rep, names = _setup(
         model, X, baseline, superpixel, batch_size, representation, outputs
     )
@@ -323,8 +327,26 @@ def kernel_shap(
         superpixel=getattr(rep, "superpixel", None),  # a representation given: its own
     )
     _name_columns(meta, names, adapter)
-    name = "kernel-shap" if l1_reg is not False else "kernel-shap-no-l1"
+    name = "kernel-shap-no-l1" if no_l1 else "kernel-shap"
     return _explanation(rep, X, feature_values, targets, log_p, fitted, name, meta)
+
+
+def _checked_l1_reg(l1_reg):
+    """Whether ``l1_reg`` asks for no L1 selection (False or 0, as shap reads them: 0 ran
+    without L1 under the with-L1 name); anything shap does not take is refused here, not
+    in scikit-learn's Lasso after the first input's queries."""
+    boolean = isinstance(l1_reg, bool | np.bool_)
+    if (boolean or isinstance(l1_reg, numbers.Real)) and l1_reg == 0:  # False too
+        return True
+    if not boolean and isinstance(l1_reg, numbers.Real) and np.isfinite(l1_reg) and l1_reg > 0:
+        return False
+    named = re.fullmatch(r"num_features\(([1-9][0-9]*)\)", str(l1_reg))
+    if isinstance(l1_reg, str) and (l1_reg in ("auto", "aic", "bic") or named):
+        return False
+    raise ValueError(
+        "l1_reg must be False (no selection), 'auto', 'aic', 'bic', "
+        f"'num_features(k)' or a positive alpha, got {l1_reg!r}"
+    )
 
 
 def lime_tabular(
@@ -594,6 +616,7 @@ def lemna(
     batch_size=256,
     random_state=0,
     progress=True,
+    outputs="probabilities",
 ):
     """LEMNA (Guo et al., CCS 2018): a mixture of ``n_components`` fused-lasso regressions
     (``scrutiny.surrogate.lemna.LemnaMixture``, ``fusion=None``: the authors' sqrt(n log p))
@@ -611,7 +634,7 @@ def lemna(
     kernel_shap's)."""
     from scrutiny.surrogate.lemna import LemnaMixture
 
-    adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation)
+    adapter, X, rep, names = _setup(model, X, None, None, batch_size, representation, outputs)
     _classifier(adapter, "lemna")
     if getattr(adapter._call, "text_encoder", None) is not None:
         raise ValueError(  # its explanation changed with the texts encoded before
