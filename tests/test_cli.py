@@ -943,6 +943,11 @@ def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache, method):
     assert (out / "tables.md").read_text().count(f"| {method} |") == 5
     settings = results["settings"]  # a smoke run said nothing of its size
     assert settings["n_fit"] == 200 and settings["sweeps"] == 20 and settings["samples"] == 60
+    assert settings["superpixel"] == 4  # numbers of another superpixel read under one header
+    if method == "LIME":
+        assert results["surrogates"] == {}
+    else:  # each scrutiny row's own surrogate (local rows take the local defaults)
+        assert results["surrogates"][method]["n_sweeps"] == 20
     assert "settings: n_fit 200, n_test 4" in (out / "tables.md").read_text()
     paper = row["paper"]["75"]
     assert results["paper_k"] == [20, 75]

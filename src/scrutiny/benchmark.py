@@ -42,7 +42,16 @@ from scrutiny.weakness_report import check_classes, scrutiny_sections
 TESTS = {"deduction": "lower", "augmentation": "higher", "synthetic": "higher"}
 SIZES = {"mnist": (4000, 1000), "fashion": (60000, 10000)}  # training and test inputs
 PIXELS = 28 * 28  # both tasks' images, 28 x 28
-RUN_SETTINGS = ("n_fit", "n_test", "n_stability", "samples", "sweeps", "components", "seed")
+RUN_SETTINGS = (
+    "n_fit",
+    "n_test",
+    "n_stability",
+    "samples",
+    "sweeps",
+    "components",
+    "superpixel",
+    "seed",
+)
 ABLATIONS = {"one elastic net": {"n_components": 1}, "ridge": {"n_components": 1, "lambda1": 0.0}}
 
 
@@ -234,6 +243,7 @@ def run_benchmark(args):
     say(text)
     # how it was run: a smoke run of 10 inputs and 5 sweeps read as the benchmark itself
     settings = {k: getattr(args, k, None) for k in RUN_SETTINGS}
+    settings["n_stability"] = min(args.n_stability, args.n_test)  # as many as were tested
     text = "settings: " + ", ".join(f"{k} {v}" for k, v in settings.items()) + "\n\n" + text
     results = {
         "task": args.task,
@@ -244,6 +254,13 @@ def run_benchmark(args):
         "k": ks,
         "paper_k": args.paper_k,
         "methods": rows,
+        # each scrutiny row's own surrogate: local rows take the local defaults, not
+        # --sweeps and --components
+        "surrogates": {
+            name: exp.meta["settings"]["surrogate"]
+            for name, exp in exps.items()
+            if "settings" in exp.meta
+        },
     }
     weak = []
     if args.classes:  # the default global fit scrutinizes, fitted now if no method did
