@@ -383,6 +383,19 @@ def test_bad_input_is_named():
             framed.explain(rows.replace(np.inf, 0.0).astype(complex))
     with pytest.raises(ValueError, match="X_fit holds 600 NaN"):
         Explainer(logistic, np.where(np.arange(12) == 0, np.nan, X_TAB))
+    # X_fit and the fidelity tests' donors as X: by name and label ("(5, 1)" was X_fit's,
+    # a pd.NA in an Int64 column of donors "must be numbers")
+    fit = pd.DataFrame(X_TAB, columns=names, index=[f"f{i}" for i in range(len(X_TAB))])
+    fit.loc["f7", "c4"] = np.nan
+    with pytest.raises(ValueError, match=r"X_fit holds 1 missing .* column 'c4' of row 'f7'"):
+        Explainer(logistic, fit, surrogate=FAST, progress=False)
+    from scrutiny.fidelity import augmentation
+
+    exp = framed.explain(pd.DataFrame(X_TAB[:2], columns=names))
+    donors = pd.DataFrame(X_TAB[:5], columns=names, index=list("abcde"))
+    donors["c9"] = pd.array([1, 2, None, 4, 5], dtype="Int64")
+    with pytest.raises(ValueError, match=r"donors holds 1 missing .* column 'c9' of row 'c'"):
+        augmentation(logistic, exp, donors)
     with pytest.raises(ValueError, match=r"target classes must be in 0\.\.1"):
         ex.explain(X_TAB[:5], target=2)
     with pytest.raises(ValueError, match=r"target has shape \(3,\); expected one class"):

@@ -325,6 +325,7 @@ class Explainer:
         if X_fit is None:
             raise ValueError("X_fit is required: inputs like the ones to explain")
         X_fit = numbers_inferred(X_fit)
+        missing_cells(X_fit, "X_fit")  # by column and row label, as X's ("(5, 1)" before)
         self.feature_names_ = column_names(X_fit)
         labels = getattr(X_fit, "columns", None)
         self.categories_ = None if self.feature_names_ is None else Categories.from_frame(X_fit)

@@ -26,6 +26,7 @@ from scrutiny._validation import (
     column_names,
     in_column_order,
     labels_from_json,
+    missing_cells,
     same_columns,
 )
 from scrutiny.categories import Categories
@@ -423,6 +424,7 @@ def _rows(inputs, name, explanation):
     of as many elements in the other channel layout would otherwise be read as scrambled
     inputs. A DataFrame's columns are matched by name, as the explainer matched them."""
     shape = explanation.shape
+    missing_cells(inputs, name)  # pd.NA in an Int64 column was "must be numbers"
     # rows explained as arrays and shown by names: a frame of those names, by name too
     shown = same_columns(inputs, explanation.meta.get("display_names"))
     inputs = in_column_order(inputs, explanation.column_names or shown, name[:-1])
