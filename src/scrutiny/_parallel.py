@@ -25,12 +25,10 @@ def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
     """A ``DPMixtureRegression`` fitted to y (n,), censored at ``bounds``, or
     ``summarize(it, Z, y)``; for y (n, R) a list of R, one per column, fitted together
     (``fit_responses``). Imports inside: workers start clean."""
-    from threadpoolctl import threadpool_limits
-
     from scrutiny.surrogate import DPMixtureRegression
 
     reg = DPMixtureRegression(**settings)
-    with one_thread("blas", lambda: threadpool_limits(1).restore_original_limits):
+    with one_blas_thread():
         fits = reg.fit_responses(Z, y, *bounds) if y.ndim == 2 else [reg.fit(Z, y, *bounds)]
     if summarize is not None:
         columns = y.T if y.ndim == 2 else [y]
@@ -60,6 +58,13 @@ def one_thread(pool, set_one):
             held[0] -= 1
             if held[0] == 0:
                 held[1]()
+
+
+def one_blas_thread():
+    """``one_thread`` of numpy's BLAS (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+
+    return one_thread("blas", lambda: threadpool_limits(1).restore_original_limits)
 
 
 def fit_many(

@@ -335,14 +335,14 @@ def _checked_l1_reg(l1_reg):
     """Whether ``l1_reg`` asks for no L1 selection (False or 0, as shap reads them: 0 ran
     without L1 under the with-L1 name); anything shap does not take is refused here, not
     in scikit-learn's Lasso after the first input's queries."""
-    boolean = isinstance(l1_reg, bool | np.bool_)
-    if (boolean or isinstance(l1_reg, numbers.Real)) and l1_reg == 0:  # False too
-        return True
-    if not boolean and isinstance(l1_reg, numbers.Real) and np.isfinite(l1_reg) and l1_reg > 0:
-        return False
-    named = re.fullmatch(r"num_features\(([1-9][0-9]*)\)", str(l1_reg))
-    if isinstance(l1_reg, str) and (l1_reg in ("auto", "aic", "bic") or named):
-        return False
+    if isinstance(l1_reg, str):
+        if l1_reg in ("auto", "aic", "bic") or re.fullmatch(r"num_features\([1-9][0-9]*\)", l1_reg):
+            return False
+    elif isinstance(l1_reg, bool | np.bool_):
+        if not l1_reg:
+            return True
+    elif isinstance(l1_reg, numbers.Real) and np.isfinite(l1_reg) and l1_reg >= 0:
+        return bool(l1_reg == 0)
     raise ValueError(
         "l1_reg must be False (no selection), 'auto', 'aic', 'bic', "
         f"'num_features(k)' or a positive alpha, got {l1_reg!r}"

@@ -356,9 +356,8 @@ def scrutinize(
     # mixture fits by a regime per output, intercepts without effects (2 off: every effect
     # 0): windows are perturbed at the explainer's own rates
     max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
-    if isinstance(rep, TokenRepresentation) and rep.window != (0, rep.input_shape[0]):
-        max_off = None
-    if mode == "global":  # which perturbs nothing
+    window = isinstance(rep, TokenRepresentation) and rep.window != (0, rep.input_shape[0])
+    if window or mode == "global":  # global mode perturbs nothing
         max_off = None
     if mode == "guided" and n_samples is None and max_off is not None:
         n_samples = _guided_samples(rep.features(X[index]), max_off)

@@ -26,9 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from scrutiny._parallel import exit_with, main_not_rerun, one_thread
+from scrutiny._parallel import exit_with, main_not_rerun, one_blas_thread, one_thread
 from scrutiny._validation import job_count
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
@@ -229,7 +228,7 @@ def _one_thread(backend):
     for the cores: a small torch fit on 2 busy cores took 10 s against 0.5 s on one
     thread. The draws are the same either way."""
     if backend.name == "numpy":
-        with one_thread("blas", lambda: threadpool_limits(1).restore_original_limits):
+        with one_blas_thread():
             yield
     elif backend.device.type == "cpu":
         torch = backend.torch
