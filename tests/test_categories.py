@@ -765,3 +765,51 @@ def test_one_number_as_the_baseline_is_the_numbers_columns_only():
     f = lambda R: np.column_stack([np.full(len(R), 0.5), np.full(len(R), 0.5)])  # noqa: E731
     rep = Explainer(f, coded, categorical=["zip"], baseline=0.0, progress=False).representation
     assert rep.baseline.tolist() == [0.0, 10001.0]
+
+
+def test_columns_of_whole_numbers_reach_a_frame_model_as_whole_numbers(tmp_path):
+    """A zip code the pipeline reads as text: queried as float64, 10001 became "10001.0",
+    a level its encoder ignored, and the explainer explained another probability than the
+    model's (0.41 for 0.59). Whole values go back in the column's dtype, in the explainer,
+    the fidelity tests, a loaded explainer and the baselines; a baseline of 2.5 stays one."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    from scrutiny.baselines import lime_tabular
+
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {"zip": rng.choice([94110, 10001, 60601], n), "age": rng.integers(18, 70, n)}
+    )
+    y = ((frame.zip == 10001) ^ (rng.uniform(size=n) < 0.1)).astype(int)
+    seen = []
+
+    def as_text(part):
+        seen.append(part.dtypes.astype(str).tolist())
+        return part.astype(str)
+
+    text = FunctionTransformer(as_text, feature_names_out="one-to-one")
+    encode = make_pipeline(text, OneHotEncoder(handle_unknown="ignore"))
+    pipe = make_pipeline(encode, LogisticRegression()).fit(frame, y)
+    ex = Explainer(
+        pipe,
+        frame,
+        categorical=["zip"],
+        surrogate={"n_sweeps": 20},
+        random_state=0,
+        progress=False,
+    )
+    rows = frame.iloc[:5]
+    exp = ex.explain(rows, target=1)
+    np.testing.assert_allclose(exp.model_logit, log_odds(pipe, rows), rtol=1e-9)
+    assert all(kinds == ["int64", "int64"] for kinds in seen[1:])
+    del seen[:]
+    fidelity.deletion(pipe, exp, ks=(1, 2))
+    assert "float64" in {kinds[1] for kinds in seen}  # age off: its mean, 43.9
+    ex.save(tmp_path / "ex")
+    Explainer.load(tmp_path / "ex", pipe, progress=False).explain(rows, target=1)
+    lime = lime_tabular(pipe, rows, frame, categorical=["zip"], num_samples=50, progress=False)
+    fidelity.deletion(pipe, lime, ks=(1,))  # as the explanation's adapter queried it
+    assert seen and all(kinds[0] == "int64" for kinds in seen)  # zip, always

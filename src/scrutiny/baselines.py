@@ -57,7 +57,14 @@ from scrutiny.representations import (
 from scrutiny.representations.tokens import refuse_raw_bytes
 from scrutiny.surrogate.driver import checked_generator
 
-_QUERY_META = ("outputs", "input_dtype", "feature_names", "feature_labels", "categories")
+_QUERY_META = (
+    "outputs",
+    "input_dtype",
+    "column_dtypes",
+    "feature_names",
+    "feature_labels",
+    "categories",
+)
 
 
 def random_explanation(explanation, random_state=0):
@@ -872,6 +879,7 @@ def _costs(t0, adapter, rows0, m, **settings):
         "outputs": adapter.outputs,
         # a function's batches come in X's float dtype, here and in the fidelity tests
         "input_dtype": None if adapter.input_dtype is None else str(adapter.input_dtype),
+        **({} if adapter.column_dtypes is None else {"column_dtypes": adapter.column_dtypes}),
         "seconds": seconds,
         "model_queries": queries,
         "seconds_per_explanation": seconds / m,

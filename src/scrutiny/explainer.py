@@ -795,6 +795,8 @@ class Explainer:
         )
         if self.model.input_dtype is not None:  # for the fidelity tests' queries
             exp.meta["input_dtype"] = str(self.model.input_dtype)
+        if self.model.column_dtypes is not None:  # and the model its columns of integers
+            exp.meta["column_dtypes"] = dict(self.model.column_dtypes)
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
             labels = labels_to_json(self.model.input_labels)  # 0, not "0", for the tests

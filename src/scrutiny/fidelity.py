@@ -394,7 +394,8 @@ def _adapter(model, batch_size, explanation):
     columns of names (``Explanation.meta["categories"]``), so that a model fitted on a
     DataFrame gets its columns by name, and names where it took names, and reads the model's
     outputs as the explanation's explainer did (``meta["outputs"]``: logits, values; else
-    probabilities), in the dtype it did (``meta["input_dtype"]``)."""
+    probabilities), in the dtype it did (``meta["input_dtype"]``, and a DataFrame's columns
+    of whole numbers in theirs, ``meta["column_dtypes"]``)."""
     if isinstance(model, ModelAdapter):  # set up for these columns, or refused
         names, spec = explanation.column_names, explanation.meta.get("categories")
         categories = None if spec is None else Categories.from_json(spec)
@@ -411,6 +412,8 @@ def _adapter(model, batch_size, explanation):
     adapter.input_labels = labels_from_json(explanation.meta.get("feature_labels"))
     if explanation.meta.get("input_dtype") is not None:  # float32 data: float32 batches
         adapter.input_dtype = np.dtype(explanation.meta["input_dtype"])
+    if explanation.meta.get("column_dtypes") is not None:  # integers as integers
+        adapter.column_dtypes = dict(explanation.meta["column_dtypes"])
     spec = explanation.meta.get("categories")
     if spec is not None:
         adapter.categories = Categories.from_json(spec)

@@ -72,6 +72,9 @@ class ModelAdapter:
         # a plain function gets batches in the float dtype of the user's data (float32: a
         # torch module inside it refuses float64); None: float64
         self.input_dtype = None
+        # a DataFrame's columns of whole numbers, {name: dtype}: a model fitted on one gets
+        # them back as such (a zip code read as text is "10001", not "10001.0")
+        self.column_dtypes = None
         self._dtype_taken = False  # from the first data given (float64 too), for good
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
         self._normalised = True  # and, with several columns, each summed to 1
@@ -128,6 +131,9 @@ class ModelAdapter:
             given = kinds.pop() if len(kinds) == 1 else None
         if given is not None and given.kind == "f" and given != np.float64:
             self.input_dtype = self.input_dtype or given
+        if dtypes is not None and self.column_dtypes is None:
+            whole = {str(n): str(d) for n, d in dtypes.items() if _whole_dtype(d)}
+            self.column_dtypes = whole or None
         return self
 
     @property
@@ -251,6 +257,7 @@ class ModelAdapter:
             frame = self.categories.decode(xb)
         else:
             frame = pd.DataFrame(xb, columns=names)
+        _whole_again(frame, self.column_dtypes or {})
         if self._fitted_names is None:
             labels = self.input_labels
             if labels is not None and [str(c) for c in labels] == list(frame.columns):
@@ -503,6 +510,26 @@ def _check_bound_method(method, fitted, outputs):
             f"a {kind} is a regressor: explain its values with outputs='values' "
             "(on the command line: --outputs values)"
         )
+
+
+def _whole_dtype(dtype):
+    """Whether a DataFrame column's dtype holds whole numbers (numpy's or pandas' Int64)."""
+    import pandas as pd
+
+    return pd.api.types.is_integer_dtype(dtype)
+
+
+def _whole_again(frame, dtypes):
+    """Give ``frame``'s columns of ``dtypes`` (whole numbers in the fit data) their dtype
+    back where every value is whole and fits it; a baseline of 2.5 stays a float."""
+    for name, dtype in dtypes.items():
+        if name not in frame.columns:
+            continue
+        values = frame[name].to_numpy(dtype=np.float64)
+        info = np.iinfo(np.dtype(dtype.lower()))  # pandas' Int64: numpy's int64
+        whole = np.all(values == np.round(values))
+        if whole and values.min() >= info.min and values.max() < info.max + 1:  # 2**63 exact
+            frame[name] = frame[name].astype(dtype)
 
 
 def _is_classifier(model):

@@ -85,6 +85,7 @@ def save_explainer(ex, path, fit_data=True):
                 "cache_fits": ex.cache_fits,
             },
             "input_dtype": None if ex.model.input_dtype is None else str(ex.model.input_dtype),
+            "column_dtypes": ex.model.column_dtypes,
             "feature_names": ex.feature_names_,
             "feature_labels": labels_to_json(ex.model.input_labels),
             "categories": None if ex.categories_ is None else ex.categories_.to_json(),
@@ -156,6 +157,8 @@ def load_explainer(cls, path, model, overrides, device=None):
         ex._X_fit = None
     if meta.get("input_dtype") is not None and ex.model.input_dtype is None:
         ex.model.input_dtype = np.dtype(meta["input_dtype"])  # as the data were given
+    if meta.get("column_dtypes") is not None and ex.model.column_dtypes is None:
+        ex.model.column_dtypes = dict(meta["column_dtypes"])
     ex.feature_names_ = meta["feature_names"]
     if meta.get("categories") is not None:  # the model is queried with the names
         ex.categories_ = Categories.from_json(meta["categories"])
