@@ -956,3 +956,23 @@ def test_crafted_rows_are_made_one_batch_at_a_time():
     np.testing.assert_array_equal(adapter.responses_of(blocks), adapter.responses(whole))
     assert max(made) <= 4 and sum(made) == 15  # no more rows at once than a batch
     assert adapter.n_calls == 8  # 4 batches each way, as before
+
+
+def test_an_explainer_of_a_torch_module_pickles_and_explains_as_before():
+    """Its queries went through a closure, which pickle refuses ("Can't pickle local
+    object"): an explainer of a scikit-learn model went to joblib and worker processes,
+    one of a torch module did not. The dtype it learned (word ids) goes with it."""
+    import pickle
+
+    from scrutiny import Explainer
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 3))
+    X = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    ex = Explainer(net, X, outputs="logits", surrogate={"n_sweeps": 10}, progress=False)
+    back = pickle.loads(pickle.dumps(ex))
+    np.testing.assert_array_equal(back.explain(X[:3]).values, ex.explain(X[:3]).values)
+    adapter = ModelAdapter(WordIds(), outputs="logits")
+    ids = np.random.default_rng(1).integers(1, 10, size=(4, 6)).astype(float)
+    adapter.log_proba(ids)
+    assert pickle.loads(pickle.dumps(adapter))._call.dtype == torch.long

@@ -616,7 +616,7 @@ def _wrap(model, outputs="probabilities"):
         import torch
 
         if isinstance(model, torch.nn.Module):
-            return "torch", _torch_call(model)
+            return "torch", _TorchCall(model)
     if hasattr(model, "predict_proba") and hasattr(model, "fit"):
         return "sklearn", model.predict_proba
     if outputs == "values" and hasattr(model, "predict") and hasattr(model, "fit"):
@@ -634,44 +634,50 @@ def _wrap(model, outputs="probabilities"):
     )
 
 
-def _torch_call(module, dtype=None):
+class _TorchCall:
     """``module`` on numpy batches, as tensors of ``dtype`` (an exported program's input
     type), else of its first floating-point weight's, a parameter or else a buffer (frozen
     weights); a model that answers that it looks up indices (an embedding first) gets
-    whole numbers from then on."""
-    import torch
+    whole numbers from then on. An object, not a closure: an explainer of a torch module
+    pickles, as one of a scikit-learn model does."""
 
-    tensors = (*module.parameters(), *module.buffers())
-    first = next((t for t in tensors if t.is_floating_point()), None)
-    device = torch.device("cpu") if first is None else first.device
-    if dtype is None:
-        dtype = torch.get_default_dtype() if first is None else first.dtype
-    takes = {"dtype": dtype}
+    def __init__(self, module, dtype=None):
+        import torch
 
-    def run(xb, dtype):
+        tensors = (*module.parameters(), *module.buffers())
+        first = next((t for t in tensors if t.is_floating_point()), None)
+        self.module = module
+        self.device = torch.device("cpu") if first is None else first.device
+        if dtype is None:
+            dtype = torch.get_default_dtype() if first is None else first.dtype
+        self.dtype = dtype
+
+    def __call__(self, xb):
+        import torch
+
+        try:
+            return self._run(xb, self.dtype)
+        except RuntimeError as exc:
+            if not self.dtype.is_floating_point or _LOOKS_UP_INDICES not in str(exc):
+                raise
+        self.dtype = torch.long  # word ids, byte values: whole numbers only
+        return self._run(xb, torch.long)
+
+    def _run(self, xb, dtype):
+        import torch
+
         if not dtype.is_floating_point:
             what = "the model (it looks its inputs up as indices: an embedding)"
             xb = _whole_numbers(xb, torch.empty(0, dtype=dtype).numpy().dtype, what)
         # in eval mode (no dropout, BatchNorm's statistics left alone), then each submodule
         # back in the mode the user left it in: a model explained between training steps
         # trains on as before
-        with _in_eval_mode(module), torch.no_grad():
-            out = module(torch.as_tensor(np.ascontiguousarray(xb), dtype=dtype, device=device))
+        with _in_eval_mode(self.module), torch.no_grad():
+            tensor = torch.as_tensor(np.ascontiguousarray(xb), dtype=dtype, device=self.device)
+            out = self.module(tensor)
         # in the model's precision, which the checks allow for; a tuple or a dict (a Hugging
         # Face output) goes to the checks as it is, which say what it is
         return out.detach().cpu() if isinstance(out, torch.Tensor) else out
-
-    def call(xb):
-        dtype = takes["dtype"]
-        try:
-            return run(xb, dtype)
-        except RuntimeError as exc:
-            if not dtype.is_floating_point or _LOOKS_UP_INDICES not in str(exc):
-                raise
-        takes["dtype"] = torch.long  # word ids, byte values: whole numbers only
-        return run(xb, torch.long)
-
-    return call
 
 
 # torch's refusal of floats by an embedding (or embedding bag) given them as indices
@@ -780,7 +786,7 @@ def _wrap_file(path):
             f"cannot read {path} as a model: it is not an .onnx file, and torch could not "
             f"load it as an exported program (.pt2) or TorchScript ({exc}){hint}"
         ) from exc
-    return "torch-file", _in_batches_of(fixed, _torch_call(module, dtype))
+    return "torch-file", _in_batches_of(fixed, _TorchCall(module, dtype))
 
 
 # the numpy type of each ONNX input type a model may take
