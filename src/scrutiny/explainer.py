@@ -758,11 +758,22 @@ class Explainer:
         elif mode == "guided":
             # a binary model's class 0 is its class 1 mirrored, as its global fit is: the
             # same candidates (by |contribution|), perturbations and rounds for both,
-            # negated (seeded and ranked per class, effects differed by up to 1 nat)
+            # negated (seeded and ranked per class, effects differed by up to 1 nat); the
+            # rounds switch off the top effects for the class the model predicts, whichever
+            # is asked (for class 1's, an input of class 0 lost 10.8 nats to its top 10
+            # features, against 13.4 designed for its own)
             binary = log_p.shape[1] == 2 and not self.model.regression
             asked = np.ones_like(targets) if binary else targets
+            signs = np.where(log_p[:, 0] > log_p[:, 1], -1.0, 1.0) if binary else None
             exp = self._explain_guided(
-                X, log_p, asked, n_samples, max_off, candidates, by_magnitude=binary
+                X,
+                log_p,
+                asked,
+                n_samples,
+                max_off,
+                candidates,
+                by_magnitude=binary,
+                signs=signs,
             )
             if binary:
                 _mirror_rows(exp, targets == 0)
@@ -938,13 +949,22 @@ class Explainer:
         return lower, upper
 
     def _explain_guided(
-        self, X, log_p, targets, n_samples, max_off, candidates, by_magnitude=False, chunk=32
+        self,
+        X,
+        log_p,
+        targets,
+        n_samples,
+        max_off,
+        candidates,
+        by_magnitude=False,
+        signs=None,
+        chunk=32,
     ):
         """Global component as the prior, corrected by ``n_samples`` perturbations per input
         of its top ``candidates`` present features (by |contribution| if ``by_magnitude``):
         a random first share, then rounds designed on the posterior so far
-        (``scrutiny.guided.designed_fits``). A round queries the model once for a chunk of
-        inputs."""
+        (``scrutiny.guided.designed_fits``, for the effects on the target times ``signs``,
+        +1 by default). A round queries the model once for a chunk of inputs."""
         rep = self.representation
         g = self._global_parts(X, log_p, targets)
         Z, coef, lo, hi = g["Z"], g["coef"], g["lo"], g["hi"]
@@ -984,7 +1004,15 @@ class Explainer:
             def respond(keeps, idx=idx, bounds=bounds):
                 return self._guided_logits(X, idx, keeps, present, cands, targets, bounds)
 
-            fits = designed_fits(first, [prior[i] for i in idx], rate, rngs, rounds, respond)
+            fits = designed_fits(
+                first,
+                [prior[i] for i in idx],
+                rate,
+                rngs,
+                rounds,
+                respond,
+                None if signs is None else [signs[i] for i in idx],
+            )
             for i, (mean, sd, intercept, _) in zip(idx, fits, strict=True):
                 on = cands[i]
                 effect[i, on] = mean

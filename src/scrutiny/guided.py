@@ -96,12 +96,14 @@ def random_deletions(q, n, max_rate, rng):
     return keep
 
 
-def designed_fits(first, prior, max_rate, rngs, rounds, respond):
+def designed_fits(first, prior, max_rate, rngs, rounds, respond, signs=None):
     """``refine`` results (mean, sd, intercept, lam) for several inputs at once. Input i
     starts from the perturbations ``first[i]`` ((n, q_i) bool keeps); then, for each size in
     ``rounds``, that many more designed by ``thompson_deletions`` (share ``max_rate[i]``,
-    generator ``rngs[i]``). ``respond(keeps)`` returns the responses to a list of keeps, one
-    per input, so that each round can query the model once for all of them.
+    generator ``rngs[i]``) to switch off the top effects of ``signs[i]`` times the response
+    (+1 by default; -1: the top effects against it, a binary model's other class).
+    ``respond(keeps)`` returns the responses to a list of keeps, one per input, so that each
+    round can query the model once for all of them.
 
     The q x q algebra runs on one BLAS thread (the model's calls on as many as it likes):
     at q = 80 more threads only wait, and the results then do not depend on the machine's
@@ -109,11 +111,12 @@ def designed_fits(first, prior, max_rate, rngs, rounds, respond):
     time, and 2.0-2.6 s instead of 2.5-3.8 s."""
     keep = list(first)
     y = respond(keep)
+    signs = [1.0] * len(keep) if signs is None else signs
     for size in filter(None, rounds):
         with _one_blas_thread():
             new = [
-                thompson_deletions(k, r, p, size, m, g)
-                for k, r, p, m, g in zip(keep, y, prior, max_rate, rngs, strict=True)
+                thompson_deletions(k, s * r, s * p, size, m, g)
+                for k, r, p, m, g, s in zip(keep, y, prior, max_rate, rngs, signs, strict=True)
             ]
         keep = [np.concatenate(pair) for pair in zip(keep, new, strict=True)]
         y = [np.concatenate(pair) for pair in zip(y, respond(new), strict=True)]
