@@ -165,6 +165,26 @@ def test_guided_rounds_of_a_binary_model_switch_off_what_the_predicted_class_res
         assert max(gaps) < 0, (target, gaps)  # 4 inputs x 2 classes asked
 
 
+def test_guided_mode_queries_a_column_the_fit_never_saw_move():
+    """Column 7, constant at fit, set in an input and worth 6 nats: its global coefficient
+    is 0, so it ranked last among 120 present columns, was never a candidate, and guided
+    mode gave it no effect while its intercept made the surrogate's logit the model's. The
+    model's logit is linear: measured, the effect is 6 to the regression's precision."""
+    X = rng.normal(size=(300, 120))
+    X[:, 7] = 0.0
+
+    def model(rows):
+        p = 1 / (1 + np.exp(-(0.5 * rows[:, :5].sum(axis=1) + 3.0 * rows[:, 7])))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(model, X, surrogate={"n_sweeps": 40}, random_state=0, progress=False)
+    x = X[:2].copy()
+    x[:, 7] = 2.0
+    exp = ex.explain(x, target=1, mode="guided")
+    assert exp.meta["candidates"] < 120
+    np.testing.assert_allclose(exp.values[:, 7], 6.0, atol=0.1)
+
+
 def test_an_input_explained_by_a_thin_regime_is_flagged():
     """A regime of under 1% of the fit data is mostly prior draws: global explanations
     that rest on one say so; guided ones, which correct it, do not."""

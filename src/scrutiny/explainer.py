@@ -971,8 +971,10 @@ class Explainer:
         s0 = np.zeros(len(X))
         present = [_require_present(np.flatnonzero(rep.present(x)), i) for i, x in enumerate(X)]
         rank = np.abs if by_magnitude else np.asarray
-        cands = [  # the top contributions of the input's global regime, largest first
-            on[np.argsort(-rank(coef[i, on] * Z[i, on]), kind="stable")[:candidates]]
+        cands = [  # the top contributions of the input's global regime, largest first,
+            # after any the fit never saw move (coefficient 0: a column constant at fit,
+            # set in the input, decided the output and was given no effect)
+            on[_unseen_first(-rank(coef[i, on] * Z[i, on]), coef[i, on])[:candidates]]
             for i, on in enumerate(present)
         ]
         prior = [coef[i, on] * Z[i, on] for i, on in enumerate(cands)]
@@ -1277,6 +1279,14 @@ def _mirror_rows(exp, rows):
     for name in ("values", "coefficients", "model_logit", "surrogate_logit", "surrogate_output"):
         getattr(exp, name)[rows] *= -1.0
     exp.lower[rows], exp.upper[rows] = -exp.upper[rows], -exp.lower[rows]
+
+
+def _unseen_first(key, coef):
+    """The order of ``key`` (stable: ties by position), with the features whose global
+    coefficient is 0 or NaN, which the fit never saw move, ahead of every other: their
+    effect is not known, only queries can tell it."""
+    unseen = (coef == 0) | np.isnan(coef)
+    return np.argsort(np.where(unseen, -np.inf, key), kind="stable")
 
 
 def _require_present(on, i):
