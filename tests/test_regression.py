@@ -295,6 +295,44 @@ def test_a_saved_regression_explainer_loads_and_refuses_another_model(tmp_path):
         Explainer.load(path, lambda X: linear(X) + 1.0)
 
 
+def test_a_regression_explainer_loads_only_as_one_and_is_checked_without_fit_queries(tmp_path):
+    """outputs= at load switched a saved regression to class logits (two outputs: loaded,
+    with no word) and a classifier to values (refused as 'not the one'); a regression
+    fitted in local mode, which never queries the fit data, kept no range to judge its
+    probe by and loaded with any model (values 16 apart)."""
+    X = table(200)
+    two = Explainer(
+        lambda R: np.stack([linear(R), -linear(R)], axis=1),
+        X,
+        outputs="values",
+        surrogate={"n_sweeps": 20},
+        progress=False,
+    ).fit()
+    path = two.save(tmp_path / "two")
+    for outputs in ("logits", "probabilities"):
+        with pytest.raises(
+            ValueError, match=r"fitted to a regression's values \(outputs='values'\)"
+        ):
+            Explainer.load(path, two.model._call, outputs=outputs)
+    clf = Explainer(
+        lambda R: np.stack([1 - 1 / (1 + np.exp(-R[:, 0])), 1 / (1 + np.exp(-R[:, 0]))], 1),
+        X,
+        surrogate={"n_sweeps": 20},
+        progress=False,
+    ).fit()
+    path = clf.save(tmp_path / "clf")
+    adapter = ModelAdapter(clf.model._call, outputs="values")
+    with pytest.raises(ValueError, match=r"fitted to a classifier's class logits.*it cannot"):
+        Explainer.load(path, adapter)
+    local = Explainer(linear, X, outputs="values", mode="local", progress=False)
+    local.explain(X[:2], n_samples=30)
+    for fit_data in (True, False):
+        path = local.save(tmp_path / f"local{fit_data}", fit_data=fit_data)
+        Explainer.load(path, linear)
+        with pytest.raises(ValueError, match=r"not the one.*range over the fit data"):
+            Explainer.load(path, lambda R: linear(R) + 1.0)  # 1 in a range of about 20
+
+
 def _rep(X):
     from scrutiny.representations import TabularRepresentation
 

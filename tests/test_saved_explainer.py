@@ -2,6 +2,7 @@
 fits any class it had not fitted as the saved one would, and reads plain files only."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -142,12 +143,14 @@ def test_a_regression_saved_without_its_range_is_judged_on_its_surrogates_scale(
 
     ex = Explainer(linear, X, outputs="values", **KW).fit()
     with monkeypatch.context() as m:
-        m.setattr(saved, "_output_spread", lambda ex: None)  # as such a file was written
+        m.setattr(saved, "_output_spread", lambda ex: (None, None))  # as such a file was
+        m.setattr(ex, "_X_fit", None)  # written, with no range to take from its fit data
         ex.save(tmp_path / "old", fit_data=False)
     with np.load(tmp_path / "old.npz") as f:
         assert "probe/spread" not in f.files
     Explainer.load(tmp_path / "old", linear)
-    with pytest.raises(ValueError, match=r"not the one .* on the baseline input"):
+    scale = "spread as its surrogate was fitted (no range was saved)"  # not "range over"
+    with pytest.raises(ValueError, match=rf"not the one .*{re.escape(scale)}.* the baseline"):
         Explainer.load(tmp_path / "old", lambda Z: 6.0 - linear(Z))
 
 
@@ -170,7 +173,8 @@ def test_unstandardised_surrogates_give_no_scale_for_a_file_without_the_range(
     )
     ex.fit()
     with monkeypatch.context() as m:
-        m.setattr(saved, "_output_spread", lambda ex: None)
+        m.setattr(saved, "_output_spread", lambda ex: (None, None))
+        m.setattr(ex, "_X_fit", None)
         ex.save(tmp_path / "old", fit_data=False)
     back = Explainer.load(tmp_path / "old", lambda Z: linear(Z) + 0.01)
     assert back.surrogates_.keys() == ex.surrogates_.keys()

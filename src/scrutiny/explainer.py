@@ -126,13 +126,13 @@ REPEATED_ROWS = 8
 REPEAT_TOLERANCE = {"logits": 0.1, "values": 1e-2}
 
 
-def output_gap(before, now, regression, eps, limit, spread=None):
+def output_gap(before, now, regression, eps, limit, spread=None, scale_name=None):
     """(gap, what): how far ``now`` strays from ``before``, two answers
     (``ModelAdapter.responses``, the same shape) to the same inputs, in the units of what
     is fitted; ``eps`` the model's output precision, ``limit`` the logits' censoring.
     ``spread``: each output's range over the fit data, a regression's scale (else its
     largest |value| on these rows, which an offset inflates: the same noise went unseen in
-    kelvin that was seen in Celsius)."""
+    kelvin that was seen in Celsius), named ``scale_name`` where it is another scale."""
     if regression:
         # each output on its own scale, but not below a thousandth of the largest: an
         # output at 0 on these rows would turn rounding into a refusal
@@ -140,7 +140,7 @@ def output_gap(before, now, regression, eps, limit, spread=None):
         scale = np.maximum(np.maximum(scale, 1e-3 * scale.max()), np.finfo(float).tiny)
         slack = 2 * eps * np.maximum(np.abs(before), np.abs(now))  # each answer's rounding
         gap = float((np.maximum(np.abs(now - before) - slack, 0) / scale).max())
-        what = "largest" if spread is None else "range over the fit data"
+        what = "largest" if spread is None else scale_name or "range over the fit data"
         return gap, f"outputs, relative to each one's {what}, past rounding,"
     p = np.exp(before)
     gap = 0.0

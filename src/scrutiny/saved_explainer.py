@@ -63,7 +63,12 @@ def save_explainer(ex, path, fit_data=True):
         # let load tell another model: one with another class count explained as this one;
         # a regression's are judged against their range over the fit data, kept beside
         arrays["probe/baseline_responses"] = ex.model.responses(rep.baseline[None])
-        spread = _output_spread(ex)
+        spread, _ = _output_spread(ex)
+        if spread is None and ex.model.regression and ex._X_fit is not None:
+            # a fit that never queried the fit data (local mode): their range over a few
+            # (without one, a regression's probe was not checked: any model loaded)
+            probe = ex._X_fit[_probe_rows(len(ex._X_fit))]
+            spread = np.ptp(ex.model.responses(probe), axis=0)
         if spread is not None:
             arrays["probe/spread"] = spread
     described = plain(
@@ -113,6 +118,7 @@ def load_explainer(cls, path, model, overrides, device=None):
     """See ``Explainer.load``."""
     meta, arrays = _read(path)
     settings = {**meta["settings"], **{k: v for k, v in overrides.items() if v is not None}}
+    _refuse_other_outputs(path, meta["settings"]["outputs"], model, settings["outputs"])
     surrogate = settings["surrogate"]
     if device is not None:
         surrogate = settings["surrogate"] = {**surrogate, "device": device}
@@ -167,8 +173,7 @@ def load_explainer(cls, path, model, overrides, device=None):
     if "fit/log_proba" in arrays:
         ex._fit_X = ex._fit_inputs()  # X_fit and its seeded perturbed copies
         ex._fit_log_proba = arrays["fit/log_proba"]
-        n = min(PROBE_ROWS, len(ex._fit_X))
-        rows = np.unique(np.linspace(0, len(ex._fit_X) - 1, n).round().astype(np.int64))
+        rows = _probe_rows(len(ex._fit_X))
         spread = _output_spread(ex)
         _check_model(ex, path, ex._fit_X[rows], ex._fit_log_proba[rows], "fit inputs", spread)
     for c, description in meta["surrogates"].items():
@@ -184,6 +189,27 @@ def load_explainer(cls, path, model, overrides, device=None):
     return ex
 
 
+def _probe_rows(n):
+    """``PROBE_ROWS`` row numbers spread over ``n`` fit inputs (data sorted by class put
+    one class in the first rows)."""
+    return np.unique(np.linspace(0, n - 1, min(PROBE_ROWS, n)).round().astype(np.int64))
+
+
+def _refuse_other_outputs(path, saved, model, given):
+    """Refuse to read a regression's surrogates as a classifier's or the reverse (loaded
+    with outputs='values' a classifier's were read as values, with word said only of
+    another model, and a regression's of two outputs as class logits, with none)."""
+    given = model.outputs if isinstance(model, ModelAdapter) else given
+    if (given == "values") == (saved == "values"):
+        return
+    kinds = {True: "a regression's values", False: "a classifier's class logits"}
+    raise ValueError(
+        f"the explainer saved in {path} was fitted to {kinds[saved == 'values']} "
+        f"(outputs={saved!r}); it cannot explain {kinds[given == 'values']} "
+        f"(outputs={given!r}): load it with outputs={saved!r}, or fit a new Explainer"
+    )
+
+
 def _read(path):
     meta, arrays = read_pair(path, (FORMAT,), "a saved scrutiny explainer")
     described = {k: v for k, v in meta.items() if k not in ("format", "sha256", "meta_sha256")}
@@ -196,29 +222,32 @@ def _read(path):
 
 
 def _output_spread(ex):
-    """Each output's range over the fit data (a regression's scale), where it is known;
-    else (a file saved before the range was kept) the spread of the fitted outputs'
-    responses, their surrogates' scale: without any, a negated model was taken."""
+    """(spread, its name): each output's range over the fit data (a regression's scale),
+    where it is known; else (a file saved before the range was kept) the spread of the
+    fitted outputs' responses, their surrogates' scale: without any, a negated model was
+    taken. (None, None) for a classifier, or a regression with neither."""
     if not ex.model.regression:
-        return None
+        return None, None
     if ex._fit_log_proba is not None:
-        return np.ptp(ex._fit_log_proba, axis=0)
+        return np.ptp(ex._fit_log_proba, axis=0), "range over the fit data"
     if getattr(ex, "_saved_spread", None) is not None:  # loaded without the fit data
-        return ex._saved_spread
+        return ex._saved_spread, "range over the fit data"
     # an unstandardised surrogate's scale is 1 whatever the outputs' range: no measure
     scales = {c: float(reg.y_scale_) for c, reg in ex.surrogates_.items() if reg.standardize}
     if not scales or ex.n_classes_ is None:
-        return None  # no surrogate to explain with, either
-    return np.array([scales.get(c, max(scales.values())) for c in range(ex.n_classes_)])
+        return None, None  # no surrogate to explain with, either
+    spread = np.array([scales.get(c, max(scales.values())) for c in range(ex.n_classes_)])
+    return spread, "spread as its surrogate was fitted (no range was saved)"
 
 
-def _check_model(ex, path, X, saved, where, spread):
+def _check_model(ex, path, X, saved, where, spread_named):
     """Refuse a model that does not give the ``saved`` outputs on inputs ``X`` (fit inputs
     spread over them, as data sorted by class put one class in the first rows; or the
     baseline): the surrogates would explain another model's decisions. A regression's
-    values are judged against ``spread``, their range over the fit data; without it (one
-    probe, no fit data) only their number is: against the one value itself, near 0 for a
-    centred target, a float32 copy of the same model was refused."""
+    values are judged against ``spread_named``'s spread, their range over the fit data
+    (and its name, for the message); without it (one probe, no fit data) only their number
+    is: against the one value itself, near 0 for a centred target, a float32 copy of the
+    same model was refused."""
     now = ex.model.responses(X)
     if now.shape != saved.shape:
         what = "outputs" if ex.model.regression else "classes"
@@ -226,10 +255,10 @@ def _check_model(ex, path, X, saved, where, spread):
             f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    if ex.model.regression and spread is None and len(X) == 1:
+    if ex.model.regression and spread_named[0] is None and len(X) == 1:
         return
     gap, what = output_gap(
-        saved, now, ex.model.regression, ex.model.output_eps, ex.logit_limit, spread
+        saved, now, ex.model.regression, ex.model.output_eps, ex.logit_limit, *spread_named
     )
     tolerance = VALUE_TOLERANCE if ex.model.regression else LOGIT_TOLERANCE
     if not gap <= tolerance:
