@@ -77,6 +77,8 @@ def read_program(path):
                     f"{path} holds debug information only (its .text has no bytes): read "
                     "the program it was split from"
                 )
+            if text["sh_size"] == 0:  # a data-only object: no byte to label, nor to train on
+                raise ValueError(f"{path} has an empty .text: no code to label")
             if symtab is None:
                 raise ValueError(
                     f"{path} is stripped (no .symtab): function starts need an unstripped build"

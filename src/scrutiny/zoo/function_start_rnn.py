@@ -94,6 +94,7 @@ def at_position(rnn, position=LENGTH // 2):
     """The classifier of one position's label (logits), for ``Explainer(...,
     outputs="logits")``, the fidelity tests and the baselines."""
     _, _, AtPosition = _modules()
+    position = whole_number(position, "position", -(2**63))  # 100.7 was byte 100's
     return AtPosition(rnn, position).eval()
 
 
