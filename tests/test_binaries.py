@@ -99,6 +99,21 @@ def test_a_relocatable_files_starts_are_its_text_sections_functions(tmp_path):
 
 
 @needs_gcc
+def test_a_data_only_object_is_refused_and_a_folder_leaves_it_out(tmp_path, monkeypatch):
+    """Its .text has no byte: read as a program of none, a model trained or scored on it
+    failed after its training, deep inside numpy ("need at least one array")."""
+    source, obj = tmp_path / "data.c", tmp_path / "data.o"
+    source.write_text("int table[4] = {1, 2, 3, 4};\n")
+    subprocess.run(["gcc", "-O2", "-c", "-o", str(obj), str(source)], check=True)
+    with pytest.raises(ValueError, match=r"data\.o has an empty \.text: no code to label"):
+        read_program(obj)
+    monkeypatch.setenv("SCRUTINY_BINARIES", str(tmp_path))
+    with pytest.warns(UserWarning, match=r"left out: .*empty \.text"):
+        with pytest.raises(ValueError, match="no programs to read"):  # nothing else there
+            load_programs()
+
+
+@needs_gcc
 def test_the_code_is_the_text_sections_bytes(programs):
     path = programs / "functions-O0"
     out = subprocess.run(
@@ -279,6 +294,10 @@ def test_the_rnn_takes_rows_of_ids_and_a_position_inside_them():
     with pytest.raises(ValueError, match="position 200 is outside rows of 200 bytes"):
         at_position(rnn, 200)(row[None])
     assert at_position(rnn, 100)(row[None]).shape == (1, 2)
+    for odd in (100.7, "100", True):  # byte 100's was explained for 100.7
+        with pytest.raises(ValueError, match=r"position must be a whole number"):
+            at_position(rnn, odd)
+    assert at_position(rnn, np.int64(-1)).position == -1
     with pytest.raises(TypeError, match="holds uint8 values, raw bytes"):
         Explainer(
             at_position(rnn, 100),
@@ -297,3 +316,8 @@ def test_the_rnn_takes_rows_of_ids_and_a_position_inside_them():
         progress=False,
     )
     assert ex.explain(row[None]).values.shape == (1, 200)  # ids in a tensor: taken
+    from scrutiny.models import ModelError
+
+    with pytest.raises(ModelError, match=r"byte ids are whole numbers 0\.\.256") as refused:
+        ex.explain(np.full((1, 200), 300))
+    assert "encoder.wrap" not in str(refused.value)  # no text pipeline's hint for bytes

@@ -395,6 +395,15 @@ def test_an_input_with_an_empty_window_is_left_out_not_fatal():
     with pytest.warns(UserWarning, match=r"1 inputs of class 1 \(the first: row 1 of X\)"):
         s = scrutinize(ex, X, 1, ks=[2], random_state=0)
     assert s.index.tolist() == [0, 2, 3]
+    # explained alone, it is named by its window, not said to be the baseline everywhere
+    # (19 context bytes are not), by the explainer and the baselines
+    from scrutiny.baselines import lime_tokens
+
+    window = r"input 0's window \(10\.\.21\) holds only the baseline"
+    with pytest.raises(ValueError, match=window):
+        ex.explain(X[1:2], n_samples=20)
+    with pytest.raises(ValueError, match=window):
+        lime_tokens(presence_model, X[1:2], representation=rep, num_samples=20)
 
 
 def test_a_window_is_two_whole_numbers():

@@ -239,7 +239,7 @@ def _lime_positions(adapter, X, rep, target, num_samples, random_state, progress
     local_pred = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
-        on = _require_present(np.flatnonzero(rep.present(X[i])), i)  # lime: "low >= high"
+        on = _require_present(np.flatnonzero(rep.present(X[i])), i, rep)  # lime: "low >= high"
 
         def classify(texts, x=X[i]):
             keep = np.zeros((len(texts), rep.n_features), dtype=bool)
@@ -309,7 +309,7 @@ def kernel_shap(
     fitted = np.zeros(len(X))
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="KernelSHAP", disable=not progress):
-        on = _require_present(np.flatnonzero(rep.present(X[i])), i)
+        on = _require_present(np.flatnonzero(rep.present(X[i])), i, rep)
         c = int(targets[i])
 
         def f(masks, x=X[i], on=on, c=c):
@@ -657,7 +657,7 @@ def lemna(
     n_components = _count(n_components, "n_components", 1, "regressions")
     t0, rows0 = time.perf_counter(), adapter.n_rows
     for i in tqdm(range(len(X)), desc="LEMNA", disable=not progress):
-        on = _require_present(np.flatnonzero(rep.present(X[i])), i)
+        on = _require_present(np.flatnonzero(rep.present(X[i])), i, rep)
         rng = np.random.default_rng(seed)  # one per input, seeded alike, as in lime
         keep = _lemna_perturbations(rng, on.size, num_samples)
         full = np.zeros((len(keep), rep.n_features), dtype=bool)

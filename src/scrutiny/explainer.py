@@ -969,7 +969,9 @@ class Explainer:
         g = self._global_parts(X, log_p, targets)
         Z, coef, lo, hi = g["Z"], g["coef"], g["lo"], g["hi"]
         s0 = np.zeros(len(X))
-        present = [_require_present(np.flatnonzero(rep.present(x)), i) for i, x in enumerate(X)]
+        present = [
+            _require_present(np.flatnonzero(rep.present(x)), i, rep) for i, x in enumerate(X)
+        ]
         rank = np.abs if by_magnitude else np.asarray
         cands = [  # the top contributions of the input's global regime, largest first,
             # after any the fit never saw move (coefficient 0: a column constant at fit,
@@ -1076,7 +1078,9 @@ class Explainer:
     def _explain_local(self, X, targets, n_samples, max_off):
         rep = self.representation
         m, F = len(X), rep.n_features
-        present = [_require_present(np.flatnonzero(rep.present(x)), i) for i, x in enumerate(X)]
+        present = [
+            _require_present(np.flatnonzero(rep.present(x)), i, rep) for i, x in enumerate(X)
+        ]
         y0 = np.zeros(m)
 
         def jobs():  # queries the model here, in the calling process, one input at a time
@@ -1289,8 +1293,16 @@ def _unseen_first(key, coef):
     return np.argsort(np.where(unseen, -np.inf, key), kind="stable")
 
 
-def _require_present(on, i):
+def _require_present(on, i, rep=None):
+    """``on``, the features present in input i, refused when there are none; a token
+    window's input is named by its window (its context is no feature)."""
     if on.size == 0:
+        window = getattr(rep, "window", None)
+        if window is not None and tuple(window) != (0, rep.input_shape[0]):
+            raise ValueError(
+                f"input {i}'s window ({window[0]}..{window[1]}) holds only the baseline "
+                "(no byte, padding): nothing to explain there"
+            )
         raise ValueError(f"input {i} equals the baseline everywhere: nothing to explain")
     return on
 

@@ -298,7 +298,11 @@ class ModelAdapter:
                     "a model that takes a DataFrame wants the estimator, or its bound method "
                     "such as pipe.predict_proba, which get one)"
                 )
-            elif self.token_ids and getattr(self._call, "text_encoder", None) is None:
+            elif (  # not a torch model of byte or word ids, which refuses an id as such
+                self.token_ids
+                and self.kind in ("callable", "sklearn")
+                and getattr(self._call, "text_encoder", None) is None
+            ):
                 hint = (  # a pipeline's predict_proba, given to lime_text as to LIME's own
                     " (it was given rows of token ids: a model that reads texts, such as a "
                     "text pipeline's predict_proba, is given them through encoder.wrap(model))"
