@@ -664,3 +664,25 @@ def test_every_listed_regime_gets_its_heat_map(fitted):
         f"class_2_pattern_{p.component}.png" for p in s.patterns
     ]
     assert text.count("component ") == len(s.patterns)
+
+
+def test_rows_of_few_columns_are_perturbed_at_the_explainers_own_rates():
+    """Four columns: the headline k of 1 let each perturbation switch one column off, so
+    60 draws held 5 distinct rows and the local mixture read effects of 3 nats as 0.06
+    (a regime per output). With fewer distinct perturbations than draws, scrutinize
+    explains as explain() does; 25 columns keep the headline scale (5 off)."""
+    rng = np.random.default_rng(0)
+
+    def logistic(X):
+        p = 1 / (1 + np.exp(-(X[:, 0] + X[:, 1]) * 2.0))
+        return np.stack([1 - p, p], axis=1)
+
+    X = rng.normal(size=(80, 4))
+    ex = Explainer(logistic, X, mode="local", n_samples=60, random_state=0, progress=False)
+    found = scrutinize(ex, X, 0, max_inputs=10)
+    assert found.meta["max_off"] is None
+    again = ex.explain(X[found.index], target=0)
+    np.testing.assert_array_equal(found.explanation.values, again.values)
+    wide = rng.normal(size=(80, 25))
+    ex = Explainer(logistic, wide, mode="local", n_samples=60, random_state=0, progress=False)
+    assert scrutinize(ex, wide, 0, max_inputs=3).meta["max_off"] == 5
