@@ -78,11 +78,21 @@ def test_any_row_of_pieces_decodes_as_its_pieces_joined_with_a_space_between_two
         marks = "".join(c for c in text if unicodedata.category(c)[0] == "M")
         return re.match(r"\w", text.rstrip(marks)[-1:]) is not None
 
+    def emoji_at(char):
+        return unicodedata.category(char) == "So"
+
+    def ends_in_emoji(text):  # an emoji's marks, joiners and skin tones are part of it
+        parts = "".join(c for c in text if unicodedata.category(c)[0] == "M")
+        parts += "\u200d" + "".join(map(chr, range(0x1F3FB, 0x1F400)))
+        return emoji_at(text.rstrip(parts)[-1:] or " ")
+
     def plainly(ids):
         out, last = [], None
         for at in np.flatnonzero(ids):
             j = ids[at]
             if out and ends_in_word(out[-1]) and re.match(r"\w", table[j]):
+                out.append(" ")
+            elif out and ends_in_emoji(out[-1]) and emoji_at(table[j][0]):  # two emoji
                 out.append(" ")
             elif out and at > last + 1 and not out[-1][-1].isspace():  # words left out
                 c = out[-1][-1]
@@ -141,6 +151,16 @@ def test_emoji_are_words_and_a_word_left_out_never_fuses_its_neighbours(tmp_path
     row = emoji.encode(["so great\U0001f600and loved it"])
     row[0, 3] = 0
     assert emoji.decode(row) == ["so great\U0001f600 loved it"]
+    # a row mixing texts (augmentation): a text's last emoji before another's first made
+    # one word of two; a word before an emoji, or after one, stays as it is
+    mixed = TextEncoder(4)
+    ends, starts = mixed.encode(["nice \U0001f600", "\U0001f44d ok"])
+    text = mixed.decode([[ends[0], ends[1], starts[0], starts[1]]])[0]
+    assert text == "nice \U0001f600 \U0001f44d ok" and len(pieces(text)) == 4
+    assert mixed.decode(mixed.encode(["ok\U0001f600ok", "\U0001f600ok"])) == [
+        "ok\U0001f600ok",
+        "\U0001f600ok",
+    ]
     # an encoder saved before emoji were words loads, its pieces as they were
     (tmp_path / "old.json").write_text(
         json.dumps(
@@ -576,7 +596,10 @@ def test_scrutinize_perturbs_a_text_at_the_scale_of_the_question():
     window, its whole length, and took the exception."""
     from scrutiny.scrutinize import scrutinize
 
-    texts = ["so great", "great stuff here", "really great taste", "awful stuff", "bad one"]
+    # 20 words: texts of three were perturbed at the explainer's rates, as any input of
+    # fewer distinct perturbations than drawn is (4 with 1 of 3 words off, for 100)
+    filler = " ".join(f"w{i}" for i in range(18))
+    texts = ["so great", f"great stuff {filler}", "really great taste", "awful stuff", "bad"]
     enc = TextEncoder()
     X = enc.encode(texts)
     # one regime: with five, the rows of a three-word text without "great" may take a
@@ -586,7 +609,7 @@ def test_scrutinize_perturbs_a_text_at_the_scale_of_the_question():
     kw = {"n_samples": 100, "surrogate": surrogate, "random_state": 0, "progress": False}
     ex = Explainer(enc.wrap(word_model), X, mode="local", **kw)
     s = scrutinize(ex, X, 1, ks=[1], random_state=0)
-    assert s.meta["max_off"] == 1  # the headline k of 3 positions: 1 word at a time
+    assert s.meta["max_off"] == 3  # the headline k of 20 positions: 3 words at a time
     assert s.adversarial.rate[0] == 1.0  # "great" gone: not great
 
 

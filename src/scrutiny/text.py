@@ -8,8 +8,9 @@ empty row, read as ""), so the model sees the user's own string when nothing is 
 off, and a text with a word switched off is the text without that piece (LIME's text
 explainer with ``bow=False`` also removes words by position). A row mixing texts (the
 fidelity tests' augmentation) may put a text's last piece, which ends in its word, before
-another word, and a word switched off may leave two pieces with no space between them
-("don'" and "like"): a space is put between them, so that they stay two words.
+another word (or an emoji before another), and a word switched off may leave two pieces
+with no space between them ("don'" and "like"): a space is put between them, so that they
+stay two words.
 
 Each row holds a piece's id per position and 0 (no piece) after the text's end: the
 ``"tokens"`` representation reads a position as present when it is not 0, and 0 is the
@@ -125,8 +126,12 @@ class TextEncoder:
         self.length = None if length is None else int(length)
         self._pieces = [""]  # id 0: no piece
         self._ids = {}
-        self._joins = [False]  # per id: the piece ends in a word character
-        self._opens = [False]  # per id: the piece starts with a word character
+        # per id: the piece ends in a word character, or in a pictograph
+        self._joins = [False]
+        self._pictured = [False]
+        # per id: the piece starts with a word character, or with a pictograph
+        self._opens = [False]
+        self._pictures = [False]
         self._spaced = [True]  # per id: the piece ends in a space (or wide punctuation)
         self._cached = (0,)  # _tables, for a vocabulary of this many pieces
 
@@ -162,7 +167,10 @@ class TextEncoder:
             self._pieces.append(piece)
             letters = _letter_runs(piece)
             self._joins.append(bool(letters) and letters[-1][1] == len(piece))
+            symbols = _symbol_runs(piece)
+            self._pictured.append(bool(symbols) and symbols[-1][1] == len(piece))
             self._opens.append(_RUN.match(piece) is not None)
+            self._pictures.append(unicodedata.category(piece[0]) == "So")
             # ends in a space, or in wide punctuation (a full-width comma): no space after it
             self._spaced.append(piece[-1].isspace() or _wide(piece[-1]))
         return self._ids[piece]
@@ -170,20 +178,22 @@ class TextEncoder:
     def decode(self, rows):
         """The texts of rows of piece ids (switched-off positions left out): the kept
         pieces joined, with a space after one ending in a word character before one
-        starting with one (never so within a text), and after one not ending in a space
-        (nor in the wide punctuation of texts written without spaces) where pieces
-        after it were left out, lest two words fuse into one: "i don't like it" without
-        "t " was "i don'like it", one word to a model that splits on spaces. The model's
-        queries pass through here, thousands per explanation: per-piece tables, no
-        per-piece Python."""
+        starting with one, or in an emoji before one starting with one (never so within a
+        text; a row mixing texts made one word of a smile and a thumbs-up), and after one
+        not ending in a space (nor in the wide punctuation of texts written without spaces)
+        where pieces after it were left out, lest two words fuse into one: "i don't like
+        it" without "t " was "i don'like it", one word to a model that splits on spaces.
+        The model's queries pass through here, thousands per explanation: per-piece
+        tables, no per-piece Python."""
         ids = self._checked(rows)
-        plain, spaced, joins, opens, ends_spaced = self._tables()
+        plain, spaced, joins, opens, pictured, pictures, ends_spaced = self._tables()
         texts = []
         for row in ids:
             at = np.flatnonzero(row)
             kept = row[at]
             parts = plain[kept]
             gap = joins[kept[:-1]] & opens[kept[1:]]
+            gap |= pictured[kept[:-1]] & pictures[kept[1:]]  # two emoji: one word joined
             gap |= (np.diff(at) > 1) & ~ends_spaced[kept[:-1]]
             if gap.any():
                 parts[:-1][gap] = spaced[kept[:-1][gap]]
@@ -200,6 +210,8 @@ class TextEncoder:
                 np.array([p + " " for p in self._pieces], dtype=object),
                 np.array(self._joins),
                 np.array(self._opens),
+                np.array(self._pictured),
+                np.array(self._pictures),
                 np.array(self._spaced),
             )
         return self._cached[1:]
