@@ -185,6 +185,36 @@ def test_guided_mode_queries_a_column_the_fit_never_saw_move():
     np.testing.assert_allclose(exp.values[:, 7], 6.0, atol=0.1)
 
 
+def test_explanations_made_at_once_from_threads_count_their_own_queries():
+    """An explainer serving requests from threads: each explanation's costs counted every
+    query made meanwhile (three at once: 2,605 to 3,015 queries for 1,005 alone), and a
+    fit another thread made counted against this one's."""
+    import threading
+    import time as clock
+
+    def slow(X):  # a model behind a network: threads take turns on it
+        clock.sleep(0.002)
+        return logistic(X)
+
+    for mode, kw in (("local", {"n_samples": 40}), ("global", {})):
+        fast = {"n_sweeps": 20, "n_components": 2}
+        ex = Explainer(slow, X_TAB, mode=mode, surrogate=fast, batch_size=16, progress=False, **kw)
+        start, costs = threading.Barrier(3), {}
+
+        def run(i, ex=ex, start=start, costs=costs):
+            start.wait()
+            exp = ex.explain(X_TAB[i * 4 : i * 4 + 4])
+            costs[i] = exp.meta["model_queries"], exp.meta["model_calls"]
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        alone = ex.explain(X_TAB[:4]).meta
+        assert set(costs.values()) == {(alone["model_queries"], alone["model_calls"])}, mode
+
+
 def test_an_input_explained_by_a_thin_regime_is_flagged():
     """A regime of under 1% of the fit data is mostly prior draws: global explanations
     that rest on one say so; guided ones, which correct it, do not."""

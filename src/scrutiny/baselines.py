@@ -139,7 +139,7 @@ def lime_image(
 
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
-    t0, rows0 = time.perf_counter(), adapter.n_rows
+    t0, rows0 = time.perf_counter(), adapter.queried()[0]
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
         # an explainer per input, seeded alike (as KernelSHAP's generator is): one shared
         # explainer's generator runs on, so an input's explanation would depend on the
@@ -237,7 +237,7 @@ def _lime_positions(adapter, X, rep, target, num_samples, random_state, progress
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
-    t0, rows0 = time.perf_counter(), adapter.n_rows
+    t0, rows0 = time.perf_counter(), adapter.queried()[0]
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
         on = _require_present(np.flatnonzero(rep.present(X[i])), i, rep)  # lime: "low >= high"
 
@@ -307,7 +307,7 @@ def kernel_shap(
     log_p, targets = _targets(adapter, X, target)
     feature_values = np.zeros((len(X), rep.n_features))
     fitted = np.zeros(len(X))
-    t0, rows0 = time.perf_counter(), adapter.n_rows
+    t0, rows0 = time.perf_counter(), adapter.queried()[0]
     for i in tqdm(range(len(X)), desc="KernelSHAP", disable=not progress):
         on = _require_present(np.flatnonzero(rep.present(X[i])), i, rep)
         c = int(targets[i])
@@ -421,7 +421,7 @@ def lime_tabular(
         level_names = {int(j): cats.level_names()[cats.names[j]] for j in cats.columns}
     feature_values = np.zeros((len(X), rep.n_features))
     local_pred = np.zeros(len(X))
-    t0, rows0 = time.perf_counter(), adapter.n_rows
+    t0, rows0 = time.perf_counter(), adapter.queried()[0]
     rebuilt = 0.0  # LIME's users build one explainer: the others' seconds are not its cost
     for i in tqdm(range(len(X)), desc="LIME", disable=not progress):
         t_build = time.perf_counter()
@@ -582,7 +582,7 @@ def exact_shapley(
     adapter, X, rep, names = _setup(model, X, baseline, None, batch_size, representation, outputs)
     log_p, targets = _targets(adapter, X, target)
     feature_values, fitted = np.zeros((len(X), rep.n_features)), np.zeros(len(X))
-    t0, rows0 = time.perf_counter(), adapter.n_rows
+    t0, rows0 = time.perf_counter(), adapter.queried()[0]
     for i, x in enumerate(X):
         on = np.flatnonzero(rep.present(x))
         P = on.size
@@ -655,7 +655,7 @@ def lemna(
     seed = _seed(random_state)  # a Generator's draw: each input's stream starts alike
     num_samples = _count(num_samples, "num_samples", 1, "perturbations")  # 0: all zeros
     n_components = _count(n_components, "n_components", 1, "regressions")
-    t0, rows0 = time.perf_counter(), adapter.n_rows
+    t0, rows0 = time.perf_counter(), adapter.queried()[0]
     for i in tqdm(range(len(X)), desc="LEMNA", disable=not progress):
         on = _require_present(np.flatnonzero(rep.present(X[i])), i, rep)
         rng = np.random.default_rng(seed)  # one per input, seeded alike, as in lime
@@ -871,7 +871,7 @@ def _costs(t0, adapter, rows0, m, **settings):
     shap do not need: LIME's first sample is the input itself, and the exact Shapley
     values' full coalition), so that LIME's 1,000 samples count 1,000 queries."""
     seconds = time.perf_counter() - t0
-    queries = adapter.n_rows - rows0
+    queries = adapter.queried()[0] - rows0
     return {
         **settings,
         # the values add up to the class probability (a regression's value)

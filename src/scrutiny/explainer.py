@@ -11,6 +11,7 @@ regressed on the presence indicators.
 from __future__ import annotations
 
 import numbers
+import threading
 import time
 import warnings
 import zlib
@@ -424,6 +425,7 @@ class Explainer:
         self.fit_seconds_ = 0.0
         self.fit_queries_ = 0
         self._fit_calls = 0
+        self._fit_by_thread = {}  # the fit costs each thread incurred, for its explain's
 
     def _baseline_by_name(self, given, X_fit, columns, levels):
         """A table's baseline from {column name: value} (a dict, or a pandas Series such as
@@ -518,7 +520,7 @@ class Explainer:
                 self.surrogates_[c] = reg
                 if self.cache_fits:
                     _fit_cache.store(keys[c], reg)
-        self.fit_seconds_ += time.perf_counter() - t0
+        self._count_fit(time.perf_counter() - t0)
         return self._mirrored(binary)
 
     def _fitted_only(self, classes):
@@ -560,15 +562,24 @@ class Explainer:
 
     def _fit_outputs(self):
         if self._fit_log_proba is None:
-            t0, rows, calls = time.perf_counter(), self.model.n_rows, self.model.n_calls
+            t0, (rows, calls) = time.perf_counter(), self.model.queried()
             self._fit_X = self._fit_inputs()
             self._fit_log_proba = self.model.responses(self._fit_X)
             self._warn_nondeterministic()
             self.n_classes_ = self._fit_log_proba.shape[1]
-            self.fit_queries_ += self.model.n_rows - rows
-            self._fit_calls += self.model.n_calls - calls
-            self.fit_seconds_ += time.perf_counter() - t0
+            rows1, calls1 = self.model.queried()
+            self._count_fit(time.perf_counter() - t0, rows1 - rows, calls1 - calls)
         return self._fit_log_proba
+
+    def _count_fit(self, seconds, queries=0, calls=0):
+        """Add to the fit's costs, in all and this thread's (``_fit_costs``)."""
+        self.fit_seconds_ += seconds
+        self.fit_queries_ += queries
+        self._fit_calls += calls
+        mine = self._fit_by_thread.setdefault(threading.get_ident(), [0.0, 0, 0])
+        mine[0] += seconds
+        mine[1] += queries
+        mine[2] += calls
 
     def _warn_nondeterministic(self):
         """Ask the model about a few fit inputs again: one that answers differently (dropout
@@ -750,7 +761,7 @@ class Explainer:
             candidates = max(1, round(GUIDED_CANDIDATES_PER_SAMPLE * n_samples))
         candidates = _count(candidates, "candidates", 1)
         fit0 = self._fit_costs()
-        t0, rows0, calls0 = time.perf_counter(), self.model.n_rows, self.model.n_calls
+        t0, (rows0, calls0) = time.perf_counter(), self.model.queried()
         log_p = self.model.responses(X)
         targets = class_targets(target, log_p, self.model.regression, self.model.classes_)
         if mode == "global":
@@ -788,8 +799,8 @@ class Explainer:
             mode=mode,
             representation=self.representation.to_json(),
             seconds=time.perf_counter() - t0 - fit_s,
-            model_queries=self.model.n_rows - rows0 - fit_q,
-            model_calls=self.model.n_calls - calls0 - fit_c,
+            model_queries=self.model.queried()[0] - rows0 - fit_q,
+            model_calls=self.model.queried()[1] - calls0 - fit_c,
             max_off=max_off if mode != "global" else None,  # global mode perturbs nothing
             n_samples=n_samples if mode != "global" else None,  # concatenate compares it
             candidates=candidates if mode == "guided" else None,
@@ -823,7 +834,9 @@ class Explainer:
     __call__ = explain  # explainer(X), as shap's explainers are called
 
     def _fit_costs(self):
-        return self.fit_seconds_, self.fit_queries_, self._fit_calls
+        """(seconds, queries, calls) of fitting, this thread's: an explain subtracts those
+        it made from its own costs, not another thread's made meanwhile."""
+        return tuple(self._fit_by_thread.get(threading.get_ident(), (0.0, 0, 0)))
 
     def check_inputs(self, X, name="X"):
         """X as the float64 batch the explainer works on, checked: a DataFrame's columns

@@ -105,6 +105,9 @@ class ModelAdapter:
             names = fitted_feature_names(fitted)
             self._fitted_names = None if names is None else [str(n) for n in names]
         self.n_calls = 0
+        # [rows, calls] queried by each thread: the costs of one call of several made at
+        # once from threads (an explainer serving requests) counted the others' queries too
+        self._by_thread = {}
         self.output_eps = 0.0  # the relative precision of the model's outputs, as seen
         self.n_rows = 0
         self.n_classes = None
@@ -135,6 +138,12 @@ class ModelAdapter:
             whole = {str(n): str(d) for n, d in dtypes.items() if _whole_dtype(d)}
             self.column_dtypes = whole or None
         return self
+
+    def queried(self):
+        """(rows, calls) this thread has queried the model with so far: subtracted, the
+        costs of what it did in between, whatever other threads asked meanwhile."""
+        rows, calls = self._by_thread.get(threading.get_ident(), (0, 0))
+        return rows, calls
 
     @property
     def regression(self):
@@ -312,6 +321,9 @@ class ModelAdapter:
             ) from exc
         self.n_calls += 1
         self.n_rows += len(xb)
+        mine = self._by_thread.setdefault(threading.get_ident(), [0, 0])
+        mine[0] += len(xb)
+        mine[1] += 1
         out, eps, whole = _numeric(out)
         if len(xb) == 1 and out.ndim < 2:  # a forward that ends in squeeze(), on one row:
             out = out.reshape(1, -1) if out.size > 1 else out.reshape(1)  # its C outputs

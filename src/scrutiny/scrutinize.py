@@ -290,7 +290,7 @@ def scrutinize(
     random_state : an int, a SeedSequence, a Generator or a RandomState, recorded in
         ``meta`` (a Generator's seed with its state when the run began, which replays it).
     """
-    t0, calls0, rows0 = time.perf_counter(), explainer.model.n_calls, explainer.model.n_rows
+    t0, (rows0, calls0) = time.perf_counter(), explainer.model.queried()
     if mode not in (None, "global", "local", "guided"):
         raise ValueError(f"mode must be 'global', 'local' or 'guided', got {mode!r}")
     if mode == "global" and n_samples is not None:  # recorded as taken, though none was
@@ -471,8 +471,8 @@ def scrutinize(
         target_name=explainer.model.class_name(target),
         meta={
             "seconds": time.perf_counter() - t0,
-            "model_calls": explainer.model.n_calls - calls0,
-            "model_queries": explainer.model.n_rows - rows0,
+            "model_calls": explainer.model.queried()[1] - calls0,
+            "model_queries": explainer.model.queried()[0] - rows0,
             "explanation_mode": mode,
             "n_samples": n_samples,
             "max_off": max_off,
