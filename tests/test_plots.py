@@ -142,6 +142,12 @@ def test_importance_bars_rank_the_mean_absolute_contribution_over_inputs():
     exp.meta["scale"] = "probability"  # LIME's and KernelSHAP's values
     assert "probability" in plots.explanation_bars(exp, 0, ax=ax).get_xlabel()
     plt.close(fig)
+    figures = plt.get_fignums()
+    for k in (-1, 0, 2.5, True):  # -1 left the last feature out, 0 drew none
+        for plot in (plots.importance_bars, plots.beeswarm):
+            with pytest.raises(ValueError, match=r"k must be a whole number, at least 1"):
+                plot(exp, k=k)
+    assert plt.get_fignums() == figures  # refused before any figure was made
 
 
 def test_contributions_are_labelled_in_the_units_they_add_up_to():

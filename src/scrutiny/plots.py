@@ -9,6 +9,8 @@ import weakref
 
 import numpy as np
 
+from scrutiny._validation import whole_number
+
 
 def as_written(draw):
     """``draw`` with the texts it makes (legends, words, colour bars' labels) drawn as
@@ -315,6 +317,7 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None, target=N
     explained for class ``target``, if given), as horizontal bars (a global view of many
     local explanations, as shap's bar summary), labelled with ``names`` (default: the
     explanation's feature names, if it has them)."""
+    k = whole_number(k, "k", 1)  # -1 left the last feature out, quietly
     ax = _axes(ax)
     explanation = _of_target(explanation, target)
     mean = np.abs(explanation.values.reshape(len(explanation.values), -1)).mean(axis=0)
@@ -359,6 +362,7 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
     feature (between its 5th and 95th percentiles, low blue to high red; a categorical
     column red where it is off its baseline level), dots of like contribution spread apart,
     as shap's summary plot draws them."""
+    k = whole_number(k, "k", 1)
     ax = _axes(ax)
     explanation = _of_target(explanation, target)
     m = len(explanation)
