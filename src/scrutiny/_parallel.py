@@ -37,34 +37,64 @@ def fit_surrogate(Z, y, settings, bounds=(None, None), summarize=None):
 
 
 _THREADS_LOCK = threading.Lock()
-_ONE_THREAD = {}  # pool ("blas", "torch") -> [fits inside, function restoring the setting]
+_FOUND = {}  # pool ("blas", "torch") -> [fits inside, in any thread; the setting found]
+_HERE = threading.local()  # pool -> fits inside in this thread (nested)
 
 
 @contextmanager
-def one_thread(pool, set_one):
-    """The body with one thread in ``pool``: ``set_one()`` sets it and returns a function
-    that restores the setting it found. Counted across threads: two fits overlapping in a
-    user's threads each saved the limit the other had set, and the last to finish left
-    numpy on one BLAS thread for the rest of the process."""
+def one_thread(pool, get, put):
+    """The body with one thread in ``pool``: ``get()`` reads its setting and ``put(value)``
+    sets it (1, or a setting read) in this thread. Each thread sets its own and puts it
+    back when its outermost fit ends (OpenMP's limit is a thread's own), to the setting
+    found when the first fit of any thread began: a fit that began while another held one
+    thread found 1 and put 1 back, numpy on one BLAS thread for the rest of the process;
+    counted across threads, the last fit to end put back a setting another thread made,
+    which only that thread can change (threadpoolctl's OpenBLAS, OpenMP)."""
     with _THREADS_LOCK:
-        held = _ONE_THREAD.setdefault(pool, [0, None])
-        if held[0] == 0:
-            held[1] = set_one()
-        held[0] += 1
+        found = _FOUND.setdefault(pool, [0, None])
+        if found[0] == 0:
+            found[1] = get()
+        found[0] += 1
+        setting = found[1]
+    depth = getattr(_HERE, pool, 0)
     try:
+        if depth == 0:
+            put(1)
+        setattr(_HERE, pool, depth + 1)
         yield
     finally:
-        with _THREADS_LOCK:
-            held[0] -= 1
-            if held[0] == 0:
-                held[1]()
+        setattr(_HERE, pool, depth)
+        try:
+            if depth == 0:
+                put(setting)
+        finally:
+            with _THREADS_LOCK:
+                found[0] -= 1
 
 
-def one_blas_thread():
-    """``one_thread`` of numpy's BLAS (threadpoolctl)."""
-    from threadpoolctl import threadpool_limits
+def one_blas_thread(controller=None, user_api=None):
+    """``one_thread`` of the thread pools threadpoolctl controls (``user_api``: "blas",
+    or by default OpenMP's too), through ``controller`` (default: one found now)."""
+    from threadpoolctl import ThreadpoolController
 
-    return one_thread("blas", lambda: threadpool_limits(1).restore_original_limits)
+    controller = controller or ThreadpoolController()
+
+    def put(limits):
+        controller.limit(limits=limits, user_api=user_api if limits == 1 else None)
+        _let_go_of_openblas()
+
+    return one_thread("blas", controller.info, put)
+
+
+def _let_go_of_openblas():
+    """Let any thread set OpenBLAS's process-wide pool next: threadpoolctl lets only the
+    thread that set it last change it while that thread lives (the main thread, for
+    good), and the user's own limits in other threads were ignored."""
+    import threadpoolctl
+
+    openblas = getattr(threadpoolctl, "OpenBLASController", None)  # 3.8 and later
+    if openblas is not None and hasattr(openblas, "clear_controlling_thread"):
+        openblas.clear_controlling_thread()
 
 
 def fit_many(

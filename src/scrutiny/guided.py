@@ -26,6 +26,8 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from scrutiny._parallel import one_blas_thread
+
 LAMBDAS = np.logspace(-3, 4, 29)
 # A designed perturbation also switches off each other feature with this probability, so
 # that features ranked together are not always removed together; where it may switch off
@@ -132,7 +134,7 @@ def _blas():
 
 
 def _one_blas_thread():
-    return _blas().limit(limits=1, user_api="blas")
+    return one_blas_thread(_blas(), user_api="blas")
 
 
 def thompson_deletions(K, y, prior_mean, n, max_rate, rng, lambdas=LAMBDAS):

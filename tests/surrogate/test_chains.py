@@ -187,23 +187,40 @@ def test_ctrl_c_ends_chains_running_in_threads():
 
 def test_fits_overlapping_in_threads_give_back_the_blas_threads():
     """Each fit saved the thread limit it found and restored it: fit B, started while A
-    held one thread, saved 1 and restored it after A had restored 2, leaving numpy on one
-    BLAS thread for the rest of the process."""
+    held one thread, saved 1 and restored it after A had restored 2. Counted across
+    threads instead, the last fit to end restored a limit only the first one's thread
+    could change (threadpoolctl's OpenBLAS; OpenMP's is per thread): the main thread
+    stayed on one BLAS and one OpenMP thread for good. Nested in one thread, the outer
+    fit keeps its one thread to its end."""
+    import threading
+
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from scrutiny._parallel import one_thread
+    from scrutiny._parallel import one_blas_thread
 
     def threads():
         return {i["num_threads"] for i in threadpool_info()}
 
-    def set_one():
-        return threadpool_limits(1).restore_original_limits
-
     with threadpool_limits(2):
-        a, b = one_thread("blas", set_one), one_thread("blas", set_one)
+        a, b = one_blas_thread(), one_blas_thread()
         a.__enter__()
-        b.__enter__()  # B starts while A holds one thread
-        a.__exit__(None, None, None)
-        assert threads() == {1}  # B still runs on one
+        b.__enter__()  # nested: B ends first
         b.__exit__(None, None, None)
+        assert threads() == {1}  # A still runs on one
+        a.__exit__(None, None, None)
         assert threads() == {2}
+        began, main_done, seen = threading.Event(), threading.Event(), []
+
+        def other():  # a fit in another thread, begun while the main thread's runs
+            with one_blas_thread():
+                began.set()
+                main_done.wait()
+            seen.append(threads())
+
+        with one_blas_thread():
+            thread = threading.Thread(target=other)
+            thread.start()
+            began.wait()
+        main_done.set()  # the main thread's fit ends first
+        thread.join()
+        assert threads() == {2} and seen == [{2}]

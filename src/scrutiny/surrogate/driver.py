@@ -232,13 +232,7 @@ def _one_thread(backend):
             yield
     elif backend.device.type == "cpu":
         torch = backend.torch
-
-        def set_one():
-            before = torch.get_num_threads()
-            torch.set_num_threads(1)
-            return lambda: torch.set_num_threads(before)
-
-        with one_thread("torch", set_one):
+        with one_thread("torch", torch.get_num_threads, torch.set_num_threads):
             yield
     else:
         yield
