@@ -21,6 +21,33 @@ def test_settings_arrays_count_in_full():
     key = fit_key(Z, Y, {"init": init}, (None, None))
     assert fit_key(Z, Y, {"init": other}, (None, None)) != key
     assert fit_key(Z, Y, {"init": init.copy()}, (None, None)) == key
+    pd = pytest.importorskip("pandas")  # a Series' str() elides its middle too
+    series = fit_key(Z, Y, {"init": pd.Series(init)}, (None, None))
+    assert series == key and fit_key(Z, Y, {"init": pd.Series(other)}, (None, None)) != key
+
+
+def test_initial_labels_in_a_series_are_cached_as_an_arrays(tmp_path, monkeypatch):
+    """Its JSON failed after the fit (TypeError: Series is not JSON serializable), and the
+    other classes' fits were dropped."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny import Explainer
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    W = rng.normal(size=(3, 3))
+
+    def model(R):
+        e = np.exp(R @ W)
+        return e / e.sum(axis=1, keepdims=True)
+
+    init = pd.Series((X[:, 0] > 0).astype(int))
+    kw = {"random_state": 0, "progress": False, "cache_fits": True}
+    surrogate = {"n_sweeps": 10, "n_components": 2, "init": init}
+    first = Explainer(model, X, surrogate=surrogate, **kw).fit()
+    again = Explainer(model, X, surrogate=surrogate, **kw).fit()
+    assert sorted(again.cached_fits_) == [0, 1, 2]
+    np.testing.assert_array_equal(again.surrogates_[2].coef_, first.surrogates_[2].coef_)
 
 
 def test_library_versions_and_input_code_count(monkeypatch):

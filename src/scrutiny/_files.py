@@ -25,10 +25,13 @@ def paired(path):
 
 
 def plain(v, null_nan=False):
-    """``v`` with numpy scalars and arrays as Python numbers and lists, for JSON; with
-    ``null_nan``, NaN and infinities as None (null), which strict parsers require."""
+    """``v`` with numpy scalars and arrays as Python numbers and lists, for JSON, as any
+    other array (a pandas Series of initial labels, a tensor); with ``null_nan``, NaN and
+    infinities as None (null), which strict parsers require."""
     if isinstance(v, np.generic | np.ndarray):
         v = v.tolist()
+    elif hasattr(v, "__array__") and not isinstance(v, str | bytes | dict | list | tuple):
+        v = np.asarray(v).tolist()  # str() of a Series elides its middle rows
     if isinstance(v, dict):
         return {str(k): plain(x, null_nan) for k, x in v.items()}
     if isinstance(v, tuple | list):

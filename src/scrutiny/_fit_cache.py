@@ -68,7 +68,7 @@ def store(key, reg):
     try:
         npz, _ = save_regression(reg, _path(key))
         _prune(npz)
-    except OSError as exc:
+    except (OSError, TypeError, ValueError) as exc:  # settings JSON cannot hold, too
         warnings.warn(f"the fit could not be kept in the cache: {exc}", stacklevel=2)
 
 
