@@ -369,6 +369,10 @@ def test_fidelity_gives_a_models_columns_by_name_from_the_explanation():
     assert np.array_equal(
         fidelity.deduction(clf, exp, ks=(1,)), fidelity.deduction(ex.model, exp, ks=(1,))
     )
+    # a column the model was not fitted on: never read, it was credited with a's effect
+    copy = g.assign(a_pct=(g["a"] * 100).round())
+    with pytest.raises(ValueError, match=r"X_fit's columns \['a_pct'\] are not among those"):
+        Explainer(clf, copy, progress=False)
 
 
 def test_the_papers_protocol_refuses_columns_of_names_before_any_query():

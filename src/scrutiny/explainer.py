@@ -331,6 +331,7 @@ class Explainer:
         labels = getattr(X_fit, "columns", None)
         self.categories_ = None if self.feature_names_ is None else Categories.from_frame(X_fit)
         _refuse_other_setup(self.model, self.feature_names_, self.categories_)
+        _refuse_unread_columns(self.model.fitted_names, self.feature_names_)
         if self.categories_ is not None:
             X_fit = self.categories_.encode(X_fit, "X_fit")
             self.model.categories = self.categories_  # queried with the names, not the codes
@@ -1189,6 +1190,22 @@ def _refuse_other_setup(adapter, names, categories):
         raise ValueError(
             "the ModelAdapter given reads other levels of X_fit's columns of names (another "
             "explainer's adapter?): give each explainer the model, or an adapter of its own"
+        )
+
+
+def _refuse_unread_columns(fitted, names):
+    """Refuse X_fit's columns a model fitted on a DataFrame never reads (its target, an id,
+    a copy of a column): kept as features, a global fit credited them with the effect of
+    the columns they follow (a copy of one was the top feature of 7 rows in 10)."""
+    if fitted is None or names is None:
+        return
+    unread = [n for n in names if n not in set(fitted)]
+    if unread:
+        raise ValueError(
+            f"X_fit's columns {unread[:5]} are not among those the model was fitted on "
+            f"({', '.join(fitted[:5])}{', ...' if len(fitted) > 5 else ''}): it never reads "
+            "them, and explanations would credit them with what the columns they follow do; "
+            "drop them from X_fit"
         )
 
 
