@@ -680,6 +680,18 @@ def test_an_unreadable_csv_or_model_file_is_one_line(tmp_path):
     (tmp_path / "zero.py").write_text("x = 1 / 0\n")
     with pytest.raises(ImportError, match=r"importing .*zero.py raised ZeroDivisionError"):
         load_callable(f"{tmp_path / 'zero.py'}:model")
+    # a training script's last line: the command ended with its status, 0, and no report
+    (tmp_path / "scrutiny_exits_x.py").write_text("import sys\nsys.exit(0)\n")
+    (tmp_path / "scrutiny_keys_x.py").write_text("{}['weights']\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        for spec in (f"{tmp_path / 'scrutiny_exits_x.py'}:clf", "scrutiny_exits_x:clf"):
+            with pytest.raises(ImportError, match=r"scrutiny_exits_x.* called sys.exit\(0\)"):
+                load_callable(spec)
+        with pytest.raises(ImportError, match=r"importing scrutiny_keys_x raised KeyError"):
+            load_callable("scrutiny_keys_x:clf")  # a traceback, as module:name
+    finally:
+        sys.path.remove(str(tmp_path))
     from scrutiny.models import ModelAdapter
 
     with pytest.raises(IsADirectoryError, match="is a folder: name the model's file in it"):

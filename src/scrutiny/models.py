@@ -897,9 +897,8 @@ def load_callable(spec):
                 loader_spec.loader.exec_module(module)
             except SyntaxError as exc:  # a line to fix, not a traceback of importlib's
                 raise ImportError(f"{path}, line {exc.lineno}: {exc.msg}") from None
-            except Exception as exc:  # the module's own (a weights file it did not find),
-                # which read as scrutiny's, or came as a traceback
-                raise ImportError(f"importing {path} raised {type(exc).__name__}: {exc}") from exc
+            except (Exception, SystemExit) as exc:
+                raise _not_imported(path, exc) from exc
             return _model_of(module, attr, spec)
         except BaseException:  # of a model that did not load, its module and folder go
             if sys.modules.get(path.stem) is module:
@@ -909,7 +908,26 @@ def load_callable(spec):
             raise
     if "" not in sys.path:
         sys.path.insert(0, "")
-    return _model_of(importlib.import_module(mod_name), attr, spec)
+    try:
+        module = importlib.import_module(mod_name)
+    except ImportError:  # of the module itself, which names it
+        raise
+    except (Exception, SystemExit) as exc:
+        raise _not_imported(mod_name, exc) from exc
+    return _model_of(module, attr, spec)
+
+
+def _not_imported(name, exc):
+    """The ImportError of a model's module that raised as it was imported (a weights file
+    it did not find), which read as scrutiny's own or came as a traceback, or that called
+    sys.exit() (a training script's last line: the command ended with its status, 0, and
+    no report)."""
+    if isinstance(exc, SystemExit):
+        return ImportError(
+            f"importing {name} called sys.exit({exc.code!r}): guard the script's own run "
+            "with if __name__ == '__main__'"
+        )
+    return ImportError(f"importing {name} raised {type(exc).__name__}: {exc}")
 
 
 def _model_of(module, attr, spec):
