@@ -582,6 +582,11 @@ def test_csv_files_as_pandas_numpy_and_excel_write_them(tmp_path):
     pd.DataFrame({"y": y[:2]}).to_csv(tmp_path / "short.csv", index=False)  # header "y"
     with pytest.raises(ValueError, match="has 2 rows for 3 inputs"):  # not: label 'y'
         _load_labels(tmp_path / "short.csv", 3)
+    (tmp_path / "cap.csv").write_text("Good\nBad\nGood\n")  # no header: 3 labels, not 2
+    read = _load_labels(
+        tmp_path / "cap.csv", 3, SimpleNamespace(classes_=np.array(["bad", "good"]))
+    )
+    assert read.tolist() == ["Good", "Bad", "Good"]  # refused by the classifier, by name
     with pytest.raises(ValueError, match="one column"):
         _load_labels(tmp_path / "a.csv", 2)
 

@@ -796,8 +796,14 @@ def _load_labels(path, n, model=None):
         cells = [row[0] for row in rows]
         classes = getattr(model, "classes_", None)
         names = {} if classes is None else {str(c): c for c in classes}
-        named = cells[:1] and (cells[0] in names or _is_number(cells[0]))  # 1 for 1.0, True
-        if len(cells) == n + 1 or (cells and not named):  # a first row naming the column
+
+        def label(cell):
+            return cell in names or _is_number(cell)  # 1 for 1.0, True
+
+        # a first row naming the column: one more than n, or no label above labels (above
+        # no labels, the rows are labels the classifier's check names: Good, Bad for its
+        # good, bad were "59 rows for 60 inputs")
+        if len(cells) == n + 1 or (cells and not label(cells[0]) and all(map(label, cells[1:]))):
             cells = cells[1:]
         if len(cells) != n:
             raise ValueError(f"--labels {path} has {len(cells)} rows for {n} inputs of --data")
