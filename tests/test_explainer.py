@@ -215,6 +215,30 @@ def test_explanations_made_at_once_from_threads_count_their_own_queries():
         assert set(costs.values()) == {(alone["model_queries"], alone["model_calls"])}, mode
 
 
+def test_inputs_on_another_scale_than_the_fit_data_are_flagged_where_extrapolated():
+    """Images of 0 to 255 beside fit data of 0 to 1 were explained without a word (surrogate
+    logits of 500, the model's infinite). Global and guided mode extrapolate the global
+    fit there and say so; local mode reads the model around each input and does not."""
+    X = np.random.default_rng(0).uniform(size=(300, 4, 4))
+
+    def model(R):  # graded at either scale: a logit of -1 to 1, or of 5.6
+        p = 1 / (1 + np.exp(2 - np.log1p(R.reshape(len(R), -1).sum(axis=1))))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(model, X, surrogate={"n_sweeps": 20}, random_state=0, progress=False)
+    local = Explainer(model, X, mode="local", n_samples=20, random_state=0, progress=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*far outside")
+        ex.explain(X[:3])
+        ex.explain(np.clip(X[:3] * 1.5, 0, 1.9))  # past the range by less than its span
+        local.explain(X[:3] * 255)
+    far = r"2 of 3 inputs hold values far outside the fit data's \(the first: input 1"
+    with pytest.warns(UserWarning, match=far):
+        ex.explain(X[:3] * [[[1.0]], [[255.0]], [[255.0]]])
+    with pytest.warns(UserWarning, match=far):
+        ex.explain(X[:3] * [[[1.0]], [[255.0]], [[255.0]]], mode="guided", n_samples=20)
+
+
 def test_an_input_explained_by_a_thin_regime_is_flagged():
     """A regime of under 1% of the fit data is mostly prior draws: global explanations
     that rest on one say so; guided ones, which correct it, do not."""

@@ -409,6 +409,7 @@ class Explainer:
         self._entropy, self._spawn_key = root.entropy, tuple(root.spawn_key)
         self.fit_perturbations = _count(fit_perturbations, "fit_perturbations", 0, "copies")
         self._X_fit = X_fit
+        self._fit_range = None  # each element's (min, max) over X_fit, when first needed
         self._fit_log_proba = None
         self._graded = None  # (classes, those with something to learn), found once
         self.n_classes_ = None  # the model's, once it was queried on the fit data
@@ -753,6 +754,8 @@ class Explainer:
             )
         X = self.check_inputs(X)
         self._warn_unused(mode, n_samples)
+        if mode != "local":  # a local fit reads the model around each input, wherever it is
+            self._warn_far_outside(X)
         if n_samples is None:
             n_samples = self.samples_of(mode)
         n_samples = _count(n_samples, "n_samples", 20, "perturbations")
@@ -891,6 +894,32 @@ class Explainer:
         return self._explanation(
             X, elements, targets, g["comp"], g["prob"], g["y"], surrogate_logit
         )
+
+    def _warn_far_outside(self, X):
+        """Warn of inputs beyond the fit data's range by more than its span (images of 0 to
+        255 beside fit data of 0 to 1): the global fit extrapolates there, and explained
+        without a word, their surrogate logits were 500 where the model's were infinite.
+        Elements the fit data hold constant are ``_warn_unseen``'s; token ids are no
+        quantities."""
+        if self._X_fit is None or self.representation.kind not in ("image", "tabular"):
+            return
+        if self._fit_range is None:
+            self._fit_range = self._X_fit.min(axis=0), self._X_fit.max(axis=0)
+        lo, hi = self._fit_range
+        span = hi - lo
+        far = ((X < lo - span) | (X > hi + span)) & (span > 0)
+        if far.any():
+            i, *at = np.argwhere(far)[0]
+            at = tuple(int(a) for a in at)
+            where = at[0] if len(at) == 1 else at
+            warnings.warn(
+                f"{int(far.any(axis=tuple(range(1, X.ndim))).sum())} of {len(X)} inputs hold "
+                f"values far outside the fit data's (the first: input {int(i)}, element "
+                f"{where}: {X[(i, *at)]:g}, where X_fit spans {lo[at]:g} to {hi[at]:g}): on "
+                "another scale? The global fit extrapolates there; fit on inputs like them, "
+                "or explain them with mode='local'",
+                stacklevel=3,
+            )
 
     def _warn_unseen(self, X, targets, design):
         """Warn of table rows holding what no fit row held (a bool True, a level, past a
