@@ -466,6 +466,8 @@ def test_rows_given_as_arrays_can_be_given_names():
     framed.meta["feature_names"] = ["a", "b", "c"]  # a DataFrame's, as the explainer records
     with pytest.raises(ValueError, match="keep their DataFrame's column names"):
         framed.feature_names = ["x", "y", "z"]
+    framed.feature_names[0] = "x"  # edited in place, the list itself renamed a column
+    assert framed.column_names == ["a", "b", "c"]
     with pytest.raises(ValueError, match=r"3 different names, one per element, got 2"):
         make(shape=(3,)).feature_names = ["a", "b"]
     with pytest.raises(ValueError, match=r"got 3 \(2 different\)"):

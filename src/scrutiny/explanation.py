@@ -264,8 +264,10 @@ class Explanation:
         """Names of the flat elements (the columns of a DataFrame explained), or None.
         Rows given as arrays have none, and may be given some to show (``exp.feature_names
         = data.feature_names``, as LIME and shap take them), for plots, ``to_frame`` and
-        ``to_shap``; a DataFrame's (``column_names``) are kept."""
-        return self.column_names or self.meta.get("display_names")
+        ``to_shap``; a DataFrame's (``column_names``) are kept: a copy is returned (the
+        list itself, edited in place, renamed the columns the model is given)."""
+        names = self.column_names or self.meta.get("display_names")
+        return None if names is None else list(names)
 
     @property
     def column_names(self):
@@ -416,7 +418,7 @@ class Explanation:
         or more: a token window's context is none)."""
         size = int(self.feature_elements.sum())
         top = self.top(size if k is None else min(k, size), by)
-        flat = self._rows(self.values)
+        flat, names = self._rows(self.values), self.feature_names
         return {
             "method": self.method,
             "input_shape": list(self.shape),
@@ -429,11 +431,7 @@ class Explanation:
                     "model_logit": _num(self.model_logit[i]),
                     "surrogate_logit": _num(self.surrogate_logit[i]),
                     "top_features": top[i].tolist(),
-                    **(
-                        {}
-                        if self.feature_names is None
-                        else {"top_names": [self.feature_names[j] for j in top[i]]}
-                    ),
+                    **({} if names is None else {"top_names": [names[j] for j in top[i]]}),
                     "top_values": flat[i, top[i]].tolist(),
                 }
                 for i in range(len(self))

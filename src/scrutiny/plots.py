@@ -108,11 +108,9 @@ def feature_labels(explanation, i, elements, names=None):
     """How input ``i``'s ``elements`` are named: by ``names``, else by the explanation's
     feature names with the input's values ("Home = rent", "Age = 42"), else "feature j"."""
     x = explanation.inputs[i].reshape(-1)
-    if names is None and explanation.feature_names is not None:  # a table's row: its values
-        return [
-            f"{explanation.feature_names[j]} = {_shown(explanation.level(i, j), x[j])}"
-            for j in elements
-        ]
+    shown = explanation.feature_names
+    if names is None and shown is not None:  # a table's row: its values
+        return [f"{shown[j]} = {_shown(explanation.level(i, j), x[j])}" for j in elements]
     return [names[j] if names is not None else f"feature {j}" for j in elements]
 
 
