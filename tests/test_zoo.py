@@ -51,6 +51,9 @@ def test_cache_round_trip_and_recovery(tmp_path, monkeypatch):
         cached("tiny", {"epochs": 1}, build, fit, progress=False)
     assert len(calls) == 4
     cached("tiny", {"epochs": 2}, build, fit, progress=False)  # another recipe: not reused
+    for name in ("coreutils/gcc-O2", "../escaped", ".."):  # never cached; written beside
+        with pytest.raises(ValueError, match="a model's name is a plain file name"):
+            cached(name, {"epochs": 1}, build, fit, progress=False)
     cached("tiny", {"epochs": 2}, build, fit, progress=False)
     assert len(calls) == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.npz"]

@@ -19,7 +19,9 @@ def _digits():
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as f:
-                return f["X"], f["labels"]
+                X, labels = f["X"], f["labels"]
+            if _as_parsed(X, labels):
+                return X, labels
         except (ValueError, KeyError, OSError, EOFError, BadZipFile):
             pass  # unreadable: parse again
     try:
@@ -44,6 +46,18 @@ def _digits():
     except OSError:
         pass  # not kept: parsed again next time
     return X, labels
+
+
+def _as_parsed(X, labels):
+    """Whether cached arrays are the digits as parsed (a readable file of other arrays, a
+    float copy, was returned as they were: its pixels divided by 255 twice)."""
+    return (
+        X.dtype == np.uint8
+        and X.shape == (5000, 784)
+        and labels.dtype == np.int64
+        and labels.shape == (5000,)
+        and bool(((labels >= 0) & (labels <= 9)).all())
+    )
 
 
 def load_mnist():

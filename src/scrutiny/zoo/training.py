@@ -8,6 +8,7 @@ import json
 import time
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -105,6 +106,10 @@ def cached(name, recipe, build, fit, progress=True):
     the trained model."""
     import torch
 
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise ValueError(  # "coreutils/gcc-O2" was never cached, "../x" written beside it
+            f"a model's name is a plain file name (no / or ..), got {name!r}"
+        )
     folder = cache_dir(create=False)  # made when the model is cached
     weights, info = folder / f"{name}.npz", folder / f"{name}.json"
     module = build()
