@@ -941,6 +941,7 @@ def test_benchmark_at_a_tiny_setting(tmp_path, mnist_cache, method):
     results = json.loads((out / "results.json").read_text())
     assert set(results["methods"]) == {method, "random"}
     row = results["methods"][method]
+    assert row["superpixel"] == 4  # LIME, KernelSHAP and local mode explained pixels
     if method == "LIME":
         assert row["queries_per_explanation"] == pytest.approx(61, abs=1)  # 60 + the target's
         assert row["fit_queries"] == 0 and row["fit_seconds"] == 0

@@ -132,6 +132,7 @@ def run_benchmark(args):
             X_fit[:10],
             mode="local",
             n_samples=args.samples,
+            superpixel=args.superpixel,  # every method at the run's granularity
             surrogate=settings,
             progress=progress,
             random_state=seed,
@@ -151,18 +152,36 @@ def run_benchmark(args):
         "DMM-MEN local": local_run,
         "LIME": lambda seed, m: (
             lime_image(
-                adapter, X_test[:m], num_samples=args.samples, random_state=seed, progress=progress
+                adapter,
+                X_test[:m],
+                num_samples=args.samples,
+                superpixel=args.superpixel,
+                random_state=seed,
+                progress=progress,
             ),
             0.0,
             0,
         ),
         "KernelSHAP": lambda seed, m: (
-            kernel_shap(adapter, X_test[:m], random_state=seed, progress=progress),
+            kernel_shap(
+                adapter,
+                X_test[:m],
+                superpixel=args.superpixel,
+                random_state=seed,
+                progress=progress,
+            ),
             0.0,
             0,
         ),
         "KernelSHAP l1_reg=False": lambda seed, m: (
-            kernel_shap(adapter, X_test[:m], l1_reg=False, random_state=seed, progress=progress),
+            kernel_shap(
+                adapter,
+                X_test[:m],
+                superpixel=args.superpixel,
+                l1_reg=False,
+                random_state=seed,
+                progress=progress,
+            ),
             0.0,
             0,
         ),
@@ -218,6 +237,8 @@ def run_benchmark(args):
         per_s = exp.meta["seconds"] / len(exp)  # explaining only: the fit is counted apart
         per_q = exp.meta["model_queries"] / len(exp)
         row.update(
+            # the features it ranked: the run's superpixel, or the 2x2 row's own
+            superpixel=(exp.meta.get("representation") or {}).get("superpixel"),
             rmse=approximation_error(exp),
             heldout_rmse=heldout_error(adapter, exp[: args.n_stability], random_state=args.seed),
             stability_top20=stability(exp[: args.n_stability], again[: args.n_stability], 20),
