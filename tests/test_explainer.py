@@ -220,6 +220,9 @@ def test_inputs_on_another_scale_than_the_fit_data_are_flagged_where_extrapolate
     logits of 500, the model's infinite). Global and guided mode extrapolate the global
     fit there and say so; local mode reads the model around each input and does not."""
     X = np.random.default_rng(0).uniform(size=(300, 4, 4))
+    X[:, 0, 0] *= 0.3  # a rarely lit edge pixel (MNIST's): lit in an input, no other scale
+    lit = X[:3].copy()
+    lit[:, 0, 0] = 1.0
 
     def model(R):  # graded at either scale: a logit of -1 to 1, or of 5.6
         p = 1 / (1 + np.exp(2 - np.log1p(R.reshape(len(R), -1).sum(axis=1))))
@@ -229,7 +232,7 @@ def test_inputs_on_another_scale_than_the_fit_data_are_flagged_where_extrapolate
     local = Explainer(model, X, mode="local", n_samples=20, random_state=0, progress=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*far outside")
-        ex.explain(X[:3])
+        ex.explain(lit)
         ex.explain(np.clip(X[:3] * 1.5, 0, 1.9))  # past the range by less than its span
         local.explain(X[:3] * 255)
     far = r"2 of 3 inputs hold values far outside the fit data's \(the first: input 1"

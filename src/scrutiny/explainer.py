@@ -899,25 +899,31 @@ class Explainer:
         """Warn of inputs beyond the fit data's range by more than its span (images of 0 to
         255 beside fit data of 0 to 1): the global fit extrapolates there, and explained
         without a word, their surrogate logits were 500 where the model's were infinite.
-        Elements the fit data hold constant are ``_warn_unseen``'s; token ids are no
-        quantities."""
-        if self._X_fit is None or self.representation.kind not in ("image", "tabular"):
+        An image's range is its pixels' together (a digit's rarely lit edge pixel is no
+        other scale), a table's each column's; columns the fit data hold constant are
+        ``_warn_unseen``'s; token ids are no quantities."""
+        kind = self.representation.kind
+        if self._X_fit is None or kind not in ("image", "tabular"):
             return
         if self._fit_range is None:
-            self._fit_range = self._X_fit.min(axis=0), self._X_fit.max(axis=0)
+            axis = None if kind == "image" else 0
+            self._fit_range = self._X_fit.min(axis=axis), self._X_fit.max(axis=axis)
         lo, hi = self._fit_range
         span = hi - lo
         far = ((X < lo - span) | (X > hi + span)) & (span > 0)
         if far.any():
             i, *at = np.argwhere(far)[0]
             at = tuple(int(a) for a in at)
-            where = at[0] if len(at) == 1 else at
+            where, (low, high) = (at[0] if len(at) == 1 else at), (lo, hi)
+            if kind == "tabular":
+                low, high = lo[at], hi[at]
+            what = "pixels span" if kind == "image" else f"column {where} spans"
             warnings.warn(
                 f"{int(far.any(axis=tuple(range(1, X.ndim))).sum())} of {len(X)} inputs hold "
                 f"values far outside the fit data's (the first: input {int(i)}, element "
-                f"{where}: {X[(i, *at)]:g}, where X_fit spans {lo[at]:g} to {hi[at]:g}): on "
-                "another scale? The global fit extrapolates there; fit on inputs like them, "
-                "or explain them with mode='local'",
+                f"{where}: {X[(i, *at)]:g}, where X_fit's {what} {low:g} to {high:g}): "
+                "the global fit extrapolates there (data on another scale, 0 to 255 beside "
+                "0 to 1?); fit on inputs like them, or explain them with mode='local'",
                 stacklevel=3,
             )
 
