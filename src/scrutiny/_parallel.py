@@ -42,23 +42,25 @@ _HERE = threading.local()  # pool -> fits inside in this thread (nested)
 
 
 @contextmanager
-def one_thread(pool, get, put):
+def one_thread(pool, get, put, shared=lambda lib: True):
     """The body with one thread in ``pool``: ``get()`` reads its setting and ``put(value)``
-    sets it (1, or a setting read) in this thread. Each thread sets its own and puts it
-    back when its outermost fit ends (OpenMP's limit is a thread's own), to the setting
-    found when the first fit of any thread began: a fit that began while another held one
-    thread found 1 and put 1 back, numpy on one BLAS thread for the rest of the process;
-    counted across threads, the last fit to end put back a setting another thread made,
-    which only that thread can change (threadpoolctl's OpenBLAS, OpenMP)."""
+    sets it (1, or a setting read) in this thread. Each thread sets its own and, when its
+    outermost fit ends, puts back what it found then, but for a process-wide setting
+    (``shared``, of one library in a setting that is a list of them) what was found when
+    the first fit of any thread began: a fit that began while another held one thread
+    found 1 and put 1 back, numpy on one BLAS thread for the rest of the process; counted
+    across threads, the last fit to end put back a setting another thread made, which only
+    that thread can change (OpenMP's limit is a thread's own)."""
     with _THREADS_LOCK:
         found = _FOUND.setdefault(pool, [0, None])
         if found[0] == 0:
             found[1] = get()
         found[0] += 1
-        setting = found[1]
+        first = found[1]
     depth = getattr(_HERE, pool, 0)
     try:
         if depth == 0:
+            own = first if found[0] == 1 else get()  # read before this thread's change
             put(1)
         setattr(_HERE, pool, depth + 1)
         yield
@@ -66,15 +68,26 @@ def one_thread(pool, get, put):
         setattr(_HERE, pool, depth)
         try:
             if depth == 0:
-                put(setting)
+                put(_setting(first, own, shared))
         finally:
             with _THREADS_LOCK:
                 found[0] -= 1
 
 
+def _setting(first, own, shared):
+    """The setting to put back: this thread's own, but the first fit's for what is shared
+    (by library, for a list of them; a number, torch's threads: the process's)."""
+    if not isinstance(own, list):
+        return first if shared(own) else own
+    firsts = {lib.get("filepath"): lib for lib in first}
+    return [firsts.get(lib.get("filepath"), lib) if shared(lib) else lib for lib in own]
+
+
 def one_blas_thread(controller=None, user_api=None):
     """``one_thread`` of the thread pools threadpoolctl controls (``user_api``: "blas",
-    or by default OpenMP's too), through ``controller`` (default: one found now)."""
+    or by default OpenMP's too), through ``controller`` (default: one found now). OpenMP's
+    limit, and OpenBLAS's over OpenMP, is a thread's own; OpenBLAS's otherwise the
+    process's."""
     from threadpoolctl import ThreadpoolController
 
     controller = controller or ThreadpoolController()
@@ -83,7 +96,10 @@ def one_blas_thread(controller=None, user_api=None):
         controller.limit(limits=limits, user_api=user_api if limits == 1 else None)
         _let_go_of_openblas()
 
-    return one_thread("blas", controller.info, put)
+    def shared(lib):
+        return lib.get("internal_api") != "openmp" and lib.get("threading_layer") != "openmp"
+
+    return one_thread("blas", controller.info, put, shared)
 
 
 def _let_go_of_openblas():

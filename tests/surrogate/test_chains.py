@@ -224,3 +224,28 @@ def test_fits_overlapping_in_threads_give_back_the_blas_threads():
         main_done.set()  # the main thread's fit ends first
         thread.join()
         assert threads() == {2} and seen == [{2}]
+    # OpenMP's limit is a thread's own: the main thread's 1, set before its fit, came
+    # back as the other thread's 2 (read when that one's fit began)
+    pytest.importorskip("torch")  # its OpenMP runtime
+
+    def openmp():
+        return {i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openmp"}
+
+    with threadpool_limits(limits=2):
+        began, main_done = threading.Event(), threading.Event()
+
+        def waits():
+            with one_blas_thread():
+                began.set()
+                main_done.wait()
+
+        thread = threading.Thread(target=waits)
+        thread.start()
+        began.wait()
+        with threadpool_limits(limits=1, user_api="openmp"):  # the main thread's own
+            with one_blas_thread():
+                pass
+            mine = openmp()
+        main_done.set()
+        thread.join()
+        assert mine <= {1}
