@@ -101,6 +101,9 @@ def test_folders_in_the_environment_have_their_home_and_variables_expanded(tmp_p
         with pytest.raises(ValueError, match=r"\$SCRUTINY_CACHE is .* names no folder"):
             cache_dir()
     assert not any((tmp_path / "cwd").iterdir())
+    (tmp_path / "c$share").mkdir()  # a folder of that very name: taken as it is
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "c$share"))
+    assert cache_dir() == tmp_path / "c$share"
     assert list((tmp_path / "cwd").iterdir()) == []
     assert load_fashion_mnist("test", directory="~/data")[1].tolist() == [3, 4]  # as given
     with pytest.raises(FileNotFoundError, match=re.escape(f"are not in {tmp_path / 'md'}:")):

@@ -331,6 +331,10 @@ def test_a_regression_explainer_loads_only_as_one_and_is_checked_without_fit_que
         Explainer.load(path, linear)
         with pytest.raises(ValueError, match=r"not the one.*range over the fit data"):
             Explainer.load(path, lambda R: linear(R) + 1.0)  # 1 in a range of about 20
+    # one fit row: a range of 0, by which rounding read 1e293 times the tolerance
+    one = Explainer(linear, X[:1], outputs="values", mode="local", progress=False)
+    path = one.save(tmp_path / "one")
+    Explainer.load(path, lambda R: linear(R) * (1 + 4e-16))  # the same model, rounded apart
 
 
 def _rep(X):

@@ -136,7 +136,10 @@ def output_gap(before, now, regression, eps, limit, spread=None, scale_name=None
     kelvin that was seen in Celsius), named ``scale_name`` where it is another scale."""
     if regression:
         # each output on its own scale, but not below a thousandth of the largest: an
-        # output at 0 on these rows would turn rounding into a refusal
+        # output at 0 on these rows would turn rounding into a refusal; a spread of 0 (one
+        # fit row, a flat model) is none (rounding read 1e293 times the tolerance)
+        if spread is not None and not np.max(spread) > 0:
+            spread = None
         scale = np.abs(before).max(axis=0) if spread is None else np.asarray(spread, float)
         scale = np.maximum(np.maximum(scale, 1e-3 * scale.max()), np.finfo(float).tiny)
         slack = 2 * eps * np.maximum(np.abs(before), np.abs(now))  # each answer's rounding
@@ -1234,7 +1237,8 @@ def _refuse_unread_columns(fitted, names):
     the columns they follow (a copy of one was the top feature of 7 rows in 10)."""
     if fitted is None or names is None:
         return
-    unread = [n for n in names if n not in set(fitted)]
+    read = set(fitted)
+    unread = [n for n in names if n not in read]
     if unread:
         raise ValueError(
             f"X_fit's columns {unread[:5]} are not among those the model was fitted on "
