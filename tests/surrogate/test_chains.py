@@ -201,6 +201,12 @@ def test_fits_overlapping_in_threads_give_back_the_blas_threads():
     def threads():
         return {i["num_threads"] for i in threadpool_info()}
 
+    def openmp():  # a thread's own limit (a new thread's: $OMP_NUM_THREADS, or the cores)
+        return {i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openmp"}
+
+    def shared():
+        return {i["num_threads"] for i in threadpool_info() if i["internal_api"] != "openmp"}
+
     with threadpool_limits(2):
         a, b = one_blas_thread(), one_blas_thread()
         a.__enter__()
@@ -212,10 +218,11 @@ def test_fits_overlapping_in_threads_give_back_the_blas_threads():
         began, main_done, seen = threading.Event(), threading.Event(), []
 
         def other():  # a fit in another thread, begun while the main thread's runs
+            own = openmp()
             with one_blas_thread():
                 began.set()
                 main_done.wait()
-            seen.append(threads())
+            seen.append((shared(), openmp() == own))
 
         with one_blas_thread():
             thread = threading.Thread(target=other)
@@ -223,14 +230,10 @@ def test_fits_overlapping_in_threads_give_back_the_blas_threads():
             began.wait()
         main_done.set()  # the main thread's fit ends first
         thread.join()
-        assert threads() == {2} and seen == [{2}]
+        assert threads() == {2} and seen == [({2}, True)]
     # OpenMP's limit is a thread's own: the main thread's 1, set before its fit, came
     # back as the other thread's 2 (read when that one's fit began)
     pytest.importorskip("torch")  # its OpenMP runtime
-
-    def openmp():
-        return {i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openmp"}
-
     with threadpool_limits(limits=2):
         began, main_done = threading.Event(), threading.Event()
 
