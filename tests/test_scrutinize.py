@@ -686,3 +686,9 @@ def test_rows_of_few_columns_are_perturbed_at_the_explainers_own_rates():
     wide = rng.normal(size=(80, 25))
     ex = Explainer(logistic, wide, mode="local", n_samples=60, random_state=0, progress=False)
     assert scrutinize(ex, wide, 0, max_inputs=3).meta["max_off"] == 5
+    # guided mode draws 300 or more: 14 columns, 2 off, hold 106 distinct (it compared
+    # them with local mode's 100)
+    narrow = rng.normal(size=(200, 14))
+    ex = Explainer(logistic, narrow, surrogate={"n_sweeps": 20}, random_state=0, progress=False)
+    found = scrutinize(ex, narrow, 0, ks=[1, 2], max_inputs=2)
+    assert found.meta["max_off"] is None and found.meta["n_samples"] == 100

@@ -360,14 +360,17 @@ def scrutinize(
     # 5, for 60 draws; effects of 3 nats read as 0.06)
     max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
     window = isinstance(rep, TokenRepresentation) and rep.window != (0, rep.input_shape[0])
-    drawn = None if mode == "global" else n_samples or explainer.samples_of(mode)
+    if mode == "guided" and n_samples is None:  # as many as needed at that scale
+        drawn = _guided_samples(rep.features(X[index]), max_off)
+    else:
+        drawn = None if mode == "global" else n_samples or explainer.samples_of(mode)
     few = (
         drawn is not None and sum(math.comb(rep.n_features, j) for j in range(max_off + 1)) < drawn
     )
     if window or mode == "global" or few:  # global mode perturbs nothing
         max_off = None
-    if mode == "guided" and n_samples is None and max_off is not None:
-        n_samples = _guided_samples(rep.features(X[index]), max_off)
+    elif mode == "guided" and n_samples is None:
+        n_samples = drawn
     if mode != "global" and n_samples is None:  # recorded as taken
         n_samples = explainer.samples_of(mode)
     exp = explainer.explain(  # many small perturbations, spread over every present feature
