@@ -139,6 +139,15 @@ def run_benchmark(args):
         )
         return ex.explain(X_test[:m]), 0.0, 0
 
+    def baseline_run(method, **settings):
+        """A baseline's run of the first m test inputs, at the run's superpixel; no fit."""
+
+        def run(seed, m):
+            kw = {"superpixel": args.superpixel, "random_state": seed, "progress": progress}
+            return method(adapter, X_test[:m], **settings, **kw), 0.0, 0
+
+        return run
+
     runs = {
         "DMM-MEN global": lambda seed, m: global_run(surrogate, seed),
         "DMM-MEN global, fit data + 1 perturbed copy": (
@@ -150,41 +159,9 @@ def run_benchmark(args):
             seed, args.samples
         ),
         "DMM-MEN local": local_run,
-        "LIME": lambda seed, m: (
-            lime_image(
-                adapter,
-                X_test[:m],
-                num_samples=args.samples,
-                superpixel=args.superpixel,
-                random_state=seed,
-                progress=progress,
-            ),
-            0.0,
-            0,
-        ),
-        "KernelSHAP": lambda seed, m: (
-            kernel_shap(
-                adapter,
-                X_test[:m],
-                superpixel=args.superpixel,
-                random_state=seed,
-                progress=progress,
-            ),
-            0.0,
-            0,
-        ),
-        "KernelSHAP l1_reg=False": lambda seed, m: (
-            kernel_shap(
-                adapter,
-                X_test[:m],
-                superpixel=args.superpixel,
-                l1_reg=False,
-                random_state=seed,
-                progress=progress,
-            ),
-            0.0,
-            0,
-        ),
+        "LIME": baseline_run(lime_image, num_samples=args.samples),
+        "KernelSHAP": baseline_run(kernel_shap),
+        "KernelSHAP l1_reg=False": baseline_run(kernel_shap, l1_reg=False),
     }
     for name, settings in ABLATIONS.items():
         runs[f"ablation: global, {name}"] = lambda seed, m, s=settings: global_run(
