@@ -317,6 +317,8 @@ class ModelAdapter:
         if not (framed and self.column_dtypes and names) or xb.ndim != 2:
             return [np.arange(len(xb))]
         cols = [j for j, n in enumerate(names) if n in self.column_dtypes and j < xb.shape[1]]
+        if not cols:
+            return [np.arange(len(xb))]
         values = np.asarray(xb[:, cols], dtype=np.float64)
         whole = values == np.round(values)
         _, kind = np.unique(whole, axis=0, return_inverse=True)
