@@ -96,7 +96,7 @@ def test_folders_in_the_environment_have_their_home_and_variables_expanded(tmp_p
     # a variable not exported, a user not known: a folder of that name in each working
     # directory, each one a cache of its own (the Fashion CNN retrained: 154 s)
     monkeypatch.delenv("SCRATCH", raising=False)
-    for value in ("$SCRATCH/scrutiny", "~nosuchuser_scrutiny/cache"):
+    for value in ("$SCRATCH/scrutiny", "~nosuchuser_scrutiny/cache", "$(pwd)/cache"):
         monkeypatch.setenv("SCRUTINY_CACHE", value)
         with pytest.raises(ValueError, match=r"\$SCRUTINY_CACHE is .* names no folder"):
             cache_dir()

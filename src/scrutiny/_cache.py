@@ -4,21 +4,20 @@ environment variables."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 
 def env_path(name):
     """The folder ``$name`` names with ``~`` and ``$VARS`` expanded (a quoted "~/data" in
     a shell or a .env file reaches us unexpanded, and would be a folder named "~" in the
-    working directory), or None where it is unset or empty; one that still holds a ``$VAR``
-    or a leading ``~`` (an unset variable, an unknown user) is refused by name, unless a
-    folder of that very name exists (a share named "c$")."""
+    working directory), or None where it is unset or empty; one that still holds a ``$``
+    or a leading ``~`` (an unset variable, an unknown user, a shell's ``$(pwd)`` no shell
+    ran) is refused by name, unless a folder of that very name exists (a share "c$")."""
     value = os.environ.get(name)
     if not value:
         return None
     path = os.path.expanduser(os.path.expandvars(value))
-    unexpanded = re.search(r"\$(\w|\{)", path) or path.startswith("~")
+    unexpanded = "$" in path or path.startswith("~")  # $VAR, ${VAR}, a shell's $(pwd)
     if unexpanded and not os.path.exists(path):  # a variable not set, a user not known
         raise ValueError(
             f"${name} is {value!r}, which names no folder: {path!r} is left after "

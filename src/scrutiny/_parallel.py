@@ -60,7 +60,7 @@ def one_thread(pool, get, put, shared=lambda lib: True):
     depth = getattr(_HERE, pool, 0)
     try:
         if depth == 0:
-            own = first if found[0] == 1 else get()  # read before this thread's change
+            own = get()  # this thread's, before its change
             put(1)
         setattr(_HERE, pool, depth + 1)
         yield

@@ -380,6 +380,13 @@ class Explainer:
             self.feature_names_ or own,  # a baseline's DataFrame rows go there by name
             numpy_dtype(given),  # X_fit's own: uint8 pixels are of 0-255
         )
+        names = self.feature_names_
+        if self.representation.kind == "tabular" and self.model.column_dtypes and names:
+            # columns of whole numbers whose baseline is whole: whole in every row made
+            base = dict(zip(names, self.representation.baseline, strict=True))
+            self.model.whole_columns = sorted(
+                n for n in self.model.column_dtypes if float(base.get(n, 0.5)).is_integer()
+            )
         if self.representation.kind == "tokens":
             refuse_raw_bytes(given, "X_fit")
             self.model.token_ids = True
@@ -826,6 +833,7 @@ class Explainer:
             exp.meta["input_dtype"] = str(self.model.input_dtype)
         if self.model.column_dtypes is not None:  # and the model its columns of integers
             exp.meta["column_dtypes"] = dict(self.model.column_dtypes)
+            exp.meta["whole_columns"] = list(self.model.whole_columns or ())
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
             labels = labels_to_json(self.model.input_labels)  # 0, not "0", for the tests

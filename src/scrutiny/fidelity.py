@@ -414,6 +414,7 @@ def _adapter(model, batch_size, explanation):
         adapter.input_dtype = np.dtype(explanation.meta["input_dtype"])
     if explanation.meta.get("column_dtypes") is not None:  # integers as integers
         adapter.column_dtypes = dict(explanation.meta["column_dtypes"])
+        adapter.whole_columns = explanation.meta.get("whole_columns")
     spec = explanation.meta.get("categories")
     if spec is not None:
         adapter.categories = Categories.from_json(spec)

@@ -75,6 +75,9 @@ class ModelAdapter:
         # a DataFrame's columns of whole numbers, {name: dtype}: a model fitted on one gets
         # them back as such (a zip code read as text is "10001", not "10001.0")
         self.column_dtypes = None
+        # those of them whose baseline is whole (an explainer's, by name): whole in every
+        # row it makes, they go as whole numbers beside rows where another is not
+        self.whole_columns = None
         self._dtype_taken = False  # from the first data given (float64 too), for good
         self._probability_rows = 0  # rows of outputs='logits' that all looked like probabilities
         self._normalised = True  # and, with several columns, each summed to 1
@@ -250,10 +253,11 @@ class ModelAdapter:
             )
         return cols
 
-    def _as_frame(self, xb):
+    def _as_frame(self, xb, whole=None):
         """Rows as the DataFrame a model fitted on one expects: its columns by name (from
-        ``input_names``, else in the order it was fitted on), and each categorical column's
-        codes as its names."""
+        ``input_names``, else in the order it was fitted on), each categorical column's
+        codes as its names, and the columns of whole numbers ``whole`` (default: all of
+        ``column_dtypes``) in their dtype where all their values are whole."""
         import pandas as pd
 
         names = self.input_names or self._fitted_names or self.categories.names
@@ -266,7 +270,7 @@ class ModelAdapter:
             frame = self.categories.decode(xb)
         else:
             frame = pd.DataFrame(xb, columns=names)
-        _whole_again(frame, self.column_dtypes or {})
+        _whole_again(frame, (self.column_dtypes or {}) if whole is None else whole)
         if self._fitted_names is None:
             labels = self.input_labels
             if labels is not None and [str(c) for c in labels] == list(frame.columns):
@@ -278,55 +282,66 @@ class ModelAdapter:
             raise ValueError(f"the model needs columns {missing[:5]} that the data lacks")
         return frame[self._fitted_names]
 
-    def model_inputs(self, X):
+    def model_inputs(self, X, whole=None):
         """Rows of scrutiny's float batch (a table's columns of names as codes) as the model
-        takes them: the DataFrame of a model fitted on one, names for codes; a table's
-        bools and categoricals of numbers as their values; anything else a copy of X."""
+        takes them: the DataFrame of a model fitted on one, names for codes (``whole``: as
+        ``_as_frame``); a table's bools and categoricals of numbers as their values;
+        anything else a copy of X."""
         xb = np.array(X)  # a copy: a model that edits its input edits ours
+        if self._framed:
+            return self._as_frame(xb, whole)
         cats = self.categories
-        if self._fitted_names is not None or (cats is not None and cats.has_names):
-            return self._as_frame(xb)
         if cats is not None:  # bools, categoricals of numbers: a torch model reads numbers
             return cats.as_numbers(xb)
         if self.kind == "callable" and self.input_dtype is not None:
             return xb.astype(self.input_dtype)
         return xb
 
+    @property
+    def _framed(self):
+        """Whether the model is given DataFrames."""
+        cats = self.categories
+        return self._fitted_names is not None or (cats is not None and cats.has_names)
+
     def _batch(self, xb, start):
         """Log-probabilities (or values) of rows ``start``, ``start + 1``, ... of the inputs.
-        A model given DataFrames gets its columns of whole numbers as such in each row where
-        they are whole: rows of one kind are given together, one call per kind, so that a
-        row reaches the model alike whatever rows are beside it (a batch holding one row
-        of age 41.5, the mean, sent every row's age as text "40.0": P 0.33 for 0.94)."""
+        A model given DataFrames gets its columns of whole numbers as such: all of them in
+        rows where all are whole (the inputs themselves), only ``whole_columns`` in the
+        others, given apart (two calls at most): a row reaches the model alike whatever
+        rows are beside it (beside a row of age 43.9, its mean, every age went as text
+        "40.0": P 0.33 for 0.94)."""
         numbers = start + np.arange(len(xb))
-        groups = self._whole_groups(xb)
-        if len(groups) == 1:
+        every = None if self.whole_columns is None else self._whole_rows(xb)
+        if every is None or every.all():  # unknown (a baseline's rows): those whole here
             return self._answers(xb, numbers)
-        parts = [(rows, self._answers(xb[rows], numbers[rows])) for rows in groups]
+        static = {n: d for n, d in self.column_dtypes.items() if n in (self.whole_columns or ())}
+        if not every.any():
+            return self._answers(xb, numbers, static)
+        parts = [(every, None), (~every, static)]
+        parts = [(rows, self._answers(xb[rows], numbers[rows], whole)) for rows, whole in parts]
         out = np.empty((len(xb), *parts[0][1].shape[1:]), dtype=parts[0][1].dtype)
         for rows, part in parts:
             out[rows] = part
         return out
 
-    def _whole_groups(self, xb):
-        """Row numbers of ``xb`` by which of the columns of whole numbers
-        (``column_dtypes``) are whole in them: one group where there are none."""
-        cats = self.categories
-        framed = self._fitted_names is not None or (cats is not None and cats.has_names)
-        names = self.input_names or self._fitted_names or (cats.names if cats else None)
-        if not (framed and self.column_dtypes and names) or xb.ndim != 2:
-            return [np.arange(len(xb))]
+    def _whole_rows(self, xb):
+        """(n,) whether every column of whole numbers (``column_dtypes``) is whole in each
+        row, or None where the model is given no DataFrame of them."""
+        names = self.input_names or self._fitted_names
+        if names is None and self.categories is not None:
+            names = self.categories.names
+        if not (self._framed and self.column_dtypes and names) or xb.ndim != 2:
+            return None
         cols = [j for j, n in enumerate(names) if n in self.column_dtypes and j < xb.shape[1]]
         if not cols:
-            return [np.arange(len(xb))]
+            return None
         values = np.asarray(xb[:, cols], dtype=np.float64)
-        whole = values == np.round(values)
-        _, kind = np.unique(whole, axis=0, return_inverse=True)
-        return [np.flatnonzero(kind.ravel() == g) for g in range(int(kind.max()) + 1)]
+        return (values == np.round(values)).all(axis=1)
 
-    def _answers(self, xb, numbers):
-        """``_batch`` of rows given together, ``numbers`` theirs among the inputs."""
-        xb = self.model_inputs(xb)
+    def _answers(self, xb, numbers, whole=None):
+        """``_batch`` of rows given together, ``numbers`` theirs among the inputs (``whole``:
+        as ``_as_frame``)."""
+        xb = self.model_inputs(xb, whole)
         try:
             out = self._call(xb)
         except Exception as exc:
