@@ -57,7 +57,7 @@ def one_thread(pool, get, put, shared=lambda lib: True):
             found[1] = get()
         found[0] += 1
         first = found[1]
-    depth = getattr(_HERE, pool, 0)
+    depth, own = getattr(_HERE, pool, 0), first
     try:
         if depth == 0:
             own = get()  # this thread's, before its change
