@@ -880,11 +880,7 @@ def _costs(t0, adapter, rows0, m, **settings):
         "outputs": adapter.outputs,
         # a function's batches come in X's float dtype, here and in the fidelity tests
         "input_dtype": None if adapter.input_dtype is None else str(adapter.input_dtype),
-        **(
-            {}
-            if adapter.column_dtypes is None
-            else {"column_dtypes": adapter.column_dtypes, "whole_columns": adapter.whole_columns}
-        ),
+        **adapter.integer_meta(),
         "seconds": seconds,
         "model_queries": queries,
         "seconds_per_explanation": seconds / m,

@@ -127,6 +127,13 @@ REPEATED_ROWS = 8
 REPEAT_TOLERANCE = {"logits": 0.1, "values": 1e-2}
 
 
+def scale_of(spread):
+    """``spread`` (each output's range) where it is a scale, None where it is not given or
+    is 0 everywhere (one fit row, a flat model: divided by it, rounding read 1e293 times
+    the tolerance)."""
+    return spread if spread is not None and np.max(spread) > 0 else None
+
+
 def output_gap(before, now, regression, eps, limit, spread=None, scale_name=None):
     """(gap, what): how far ``now`` strays from ``before``, two answers
     (``ModelAdapter.responses``, the same shape) to the same inputs, in the units of what
@@ -136,10 +143,8 @@ def output_gap(before, now, regression, eps, limit, spread=None, scale_name=None
     kelvin that was seen in Celsius), named ``scale_name`` where it is another scale."""
     if regression:
         # each output on its own scale, but not below a thousandth of the largest: an
-        # output at 0 on these rows would turn rounding into a refusal; a spread of 0 (one
-        # fit row, a flat model) is none (rounding read 1e293 times the tolerance)
-        if spread is not None and not np.max(spread) > 0:
-            spread = None
+        # output at 0 on these rows would turn rounding into a refusal
+        spread = scale_of(spread)
         scale = np.abs(before).max(axis=0) if spread is None else np.asarray(spread, float)
         scale = np.maximum(np.maximum(scale, 1e-3 * scale.max()), np.finfo(float).tiny)
         slack = 2 * eps * np.maximum(np.abs(before), np.abs(now))  # each answer's rounding
@@ -436,7 +441,6 @@ class Explainer:
         self._intervals_ = {}
         self.fit_seconds_ = 0.0
         self.fit_queries_ = 0
-        self._fit_calls = 0
         self._fit_by_thread = {}  # the fit costs each thread incurred, for its explain's
 
     def _baseline_by_name(self, given, X_fit, columns, levels):
@@ -587,7 +591,6 @@ class Explainer:
         """Add to the fit's costs, in all and this thread's (``_fit_costs``)."""
         self.fit_seconds_ += seconds
         self.fit_queries_ += queries
-        self._fit_calls += calls
         mine = self._fit_by_thread.setdefault(threading.get_ident(), [0.0, 0, 0])
         mine[0] += seconds
         mine[1] += queries
@@ -809,12 +812,13 @@ class Explainer:
         # the costs of explaining only: a fit this call made is counted in fit_seconds and
         # fit_queries, once
         fit_s, fit_q, fit_c = (a - b for a, b in zip(self._fit_costs(), fit0, strict=True))
+        rows1, calls1 = self.model.queried()
         exp.meta.update(
             mode=mode,
             representation=self.representation.to_json(),
             seconds=time.perf_counter() - t0 - fit_s,
-            model_queries=self.model.queried()[0] - rows0 - fit_q,
-            model_calls=self.model.queried()[1] - calls0 - fit_c,
+            model_queries=rows1 - rows0 - fit_q,
+            model_calls=calls1 - calls0 - fit_c,
             max_off=max_off if mode != "global" else None,  # global mode perturbs nothing
             n_samples=n_samples if mode != "global" else None,  # concatenate compares it
             candidates=candidates if mode == "guided" else None,
@@ -831,9 +835,7 @@ class Explainer:
         )
         if self.model.input_dtype is not None:  # for the fidelity tests' queries
             exp.meta["input_dtype"] = str(self.model.input_dtype)
-        if self.model.column_dtypes is not None:  # and the model its columns of integers
-            exp.meta["column_dtypes"] = dict(self.model.column_dtypes)
-            exp.meta["whole_columns"] = list(self.model.whole_columns or ())
+        exp.meta.update(self.model.integer_meta())  # and the model its columns of integers
         if self.feature_names_ is not None:
             exp.meta["feature_names"] = list(self.feature_names_)
             labels = labels_to_json(self.model.input_labels)  # 0, not "0", for the tests
@@ -947,7 +949,7 @@ class Explainer:
         held = np.zeros(len(X), dtype=bool)
         for c in np.unique(targets):
             coef = np.asarray(self.surrogates_[int(c)].coef_)
-            never = np.all((coef == 0) | np.isnan(coef), axis=0)  # set so at fit
+            never = np.all(_never_moved(coef), axis=0)  # set so at fit
             rows = np.flatnonzero(targets == c)
             held[rows] = (design[np.ix_(rows, np.flatnonzero(never))] != 0).any(axis=1)
         if held.any():
@@ -1366,18 +1368,22 @@ def _unseen_first(key, coef):
     """The order of ``key`` (stable: ties by position), with the features whose global
     coefficient is 0 or NaN, which the fit never saw move, ahead of every other: their
     effect is not known, only queries can tell it."""
-    unseen = (coef == 0) | np.isnan(coef)
-    return np.argsort(np.where(unseen, -np.inf, key), kind="stable")
+    return np.argsort(np.where(_never_moved(coef), -np.inf, key), kind="stable")
+
+
+def _never_moved(coef):
+    """Where a surrogate's coefficients are 0 or NaN, as set at fit for a column the fit
+    data never saw move (a posterior mean is never exactly 0 otherwise)."""
+    return (coef == 0) | np.isnan(coef)
 
 
 def _require_present(on, i, rep=None):
     """``on``, the features present in input i, refused when there are none; a token
     window's input is named by its window (its context is no feature)."""
     if on.size == 0:
-        window = getattr(rep, "window", None)
-        if window is not None and tuple(window) != (0, rep.input_shape[0]):
+        if getattr(rep, "has_context", False):
             raise ValueError(
-                f"input {i}'s window ({window[0]}..{window[1]}) holds only the baseline "
+                f"input {i}'s window ({rep.window[0]}..{rep.window[1]}) holds only the baseline "
                 "(no byte, padding): nothing to explain there"
             )
         raise ValueError(f"input {i} equals the baseline everywhere: nothing to explain")

@@ -412,9 +412,7 @@ def _adapter(model, batch_size, explanation):
     adapter.input_labels = labels_from_json(explanation.meta.get("feature_labels"))
     if explanation.meta.get("input_dtype") is not None:  # float32 data: float32 batches
         adapter.input_dtype = np.dtype(explanation.meta["input_dtype"])
-    if explanation.meta.get("column_dtypes") is not None:  # integers as integers
-        adapter.column_dtypes = dict(explanation.meta["column_dtypes"])
-        adapter.whole_columns = explanation.meta.get("whole_columns")
+    adapter.take_integer_meta(explanation.meta)  # integers as integers
     spec = explanation.meta.get("categories")
     if spec is not None:
         adapter.categories = Categories.from_json(spec)

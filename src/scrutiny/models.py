@@ -145,8 +145,20 @@ class ModelAdapter:
     def queried(self):
         """(rows, calls) this thread has queried the model with so far: subtracted, the
         costs of what it did in between, whatever other threads asked meanwhile."""
-        rows, calls = self._by_thread.get(threading.get_ident(), (0, 0))
-        return rows, calls
+        return tuple(self._by_thread.get(threading.get_ident(), (0, 0)))
+
+    def integer_meta(self):
+        """The columns of whole numbers, for an explanation's meta or a saved explainer:
+        how the fidelity tests and a loaded explainer give them to the model again."""
+        if self.column_dtypes is None:
+            return {}
+        return {"column_dtypes": dict(self.column_dtypes), "whole_columns": self.whole_columns}
+
+    def take_integer_meta(self, meta):
+        """Set the columns of whole numbers from ``integer_meta``'s keys in ``meta``."""
+        if meta.get("column_dtypes") is not None:
+            self.column_dtypes = dict(meta["column_dtypes"])
+            self.whole_columns = meta.get("whole_columns")
 
     @property
     def regression(self):
@@ -260,7 +272,7 @@ class ModelAdapter:
         ``column_dtypes``) in their dtype where all their values are whole."""
         import pandas as pd
 
-        names = self.input_names or self._fitted_names or self.categories.names
+        names = self._frame_names
         if xb.ndim != 2 or xb.shape[1] != len(names):
             raise ValueError(
                 f"the model takes rows of {len(names)} named columns; got rows of shape "
@@ -303,6 +315,12 @@ class ModelAdapter:
         cats = self.categories
         return self._fitted_names is not None or (cats is not None and cats.has_names)
 
+    @property
+    def _frame_names(self):
+        """The columns of the DataFrames the model is given, in the rows' order."""
+        cats = self.categories
+        return self.input_names or self._fitted_names or (None if cats is None else cats.names)
+
     def _batch(self, xb, start):
         """Log-probabilities (or values) of rows ``start``, ``start + 1``, ... of the inputs.
         A model given DataFrames gets its columns of whole numbers as such: all of them in
@@ -314,7 +332,7 @@ class ModelAdapter:
         every = None if self.whole_columns is None else self._whole_rows(xb)
         if every is None or every.all():  # unknown (a baseline's rows): those whole here
             return self._answers(xb, numbers)
-        static = {n: d for n, d in self.column_dtypes.items() if n in (self.whole_columns or ())}
+        static = {n: d for n, d in self.column_dtypes.items() if n in self.whole_columns}
         if not every.any():
             return self._answers(xb, numbers, static)
         parts = [(every, None), (~every, static)]
@@ -327,9 +345,7 @@ class ModelAdapter:
     def _whole_rows(self, xb):
         """(n,) whether every column of whole numbers (``column_dtypes``) is whole in each
         row, or None where the model is given no DataFrame of them."""
-        names = self.input_names or self._fitted_names
-        if names is None and self.categories is not None:
-            names = self.categories.names
+        names = self._frame_names
         if not (self._framed and self.column_dtypes and names) or xb.ndim != 2:
             return None
         cols = [j for j, n in enumerate(names) if n in self.column_dtypes and j < xb.shape[1]]

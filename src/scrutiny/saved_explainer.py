@@ -19,7 +19,7 @@ from scrutiny._files import (
 )
 from scrutiny._validation import labels_from_json, labels_to_json
 from scrutiny.categories import Categories
-from scrutiny.explainer import LOGIT_TOLERANCE, VALUE_TOLERANCE, output_gap
+from scrutiny.explainer import LOGIT_TOLERANCE, VALUE_TOLERANCE, output_gap, scale_of
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
     ImageRepresentation,
@@ -90,8 +90,7 @@ def save_explainer(ex, path, fit_data=True):
                 "cache_fits": ex.cache_fits,
             },
             "input_dtype": None if ex.model.input_dtype is None else str(ex.model.input_dtype),
-            "column_dtypes": ex.model.column_dtypes,
-            "whole_columns": ex.model.whole_columns,
+            **ex.model.integer_meta(),
             "feature_names": ex.feature_names_,
             "feature_labels": labels_to_json(ex.model.input_labels),
             "categories": None if ex.categories_ is None else ex.categories_.to_json(),
@@ -164,9 +163,8 @@ def load_explainer(cls, path, model, overrides, device=None):
         ex._X_fit = None
     if meta.get("input_dtype") is not None and ex.model.input_dtype is None:
         ex.model.input_dtype = np.dtype(meta["input_dtype"])  # as the data were given
-    if meta.get("column_dtypes") is not None and ex.model.column_dtypes is None:
-        ex.model.column_dtypes = dict(meta["column_dtypes"])
-        ex.model.whole_columns = meta.get("whole_columns")
+    if ex.model.column_dtypes is None:
+        ex.model.take_integer_meta(meta)
     ex.feature_names_ = meta["feature_names"]
     if meta.get("categories") is not None:  # the model is queried with the names
         ex.categories_ = Categories.from_json(meta["categories"])
@@ -257,8 +255,7 @@ def _check_model(ex, path, X, saved, where, spread_named):
             f"the model gives {now.shape[1]} {what}; the explainer saved in {path} was "
             f"fitted to a model of {saved.shape[1]}"
         )
-    spread = spread_named[0]
-    if ex.model.regression and (spread is None or not np.max(spread) > 0) and len(X) == 1:
+    if ex.model.regression and scale_of(spread_named[0]) is None and len(X) == 1:
         return  # one probe and no scale (a spread of 0: one fit row) to judge it by
     gap, what = output_gap(
         saved, now, ex.model.regression, ex.model.output_eps, ex.logit_limit, *spread_named

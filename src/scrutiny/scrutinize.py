@@ -359,7 +359,7 @@ def scrutinize(
     # features that fewer distinct perturbations exist than are drawn (1 of 4 columns off:
     # 5, for 60 draws; effects of 3 nats read as 0.06)
     max_off = max(1, round(headline_k(size, ADVERSARIAL_K) / rep.group_sizes.mean()))
-    window = isinstance(rep, TokenRepresentation) and rep.window != (0, rep.input_shape[0])
+    window = isinstance(rep, TokenRepresentation) and rep.has_context
     if mode == "guided" and n_samples is None:  # as many as needed at that scale
         drawn = _guided_samples(rep.features(X[index]), max_off)
     else:
@@ -461,6 +461,7 @@ def scrutinize(
     if noise is not None:
         pathological["noise"].untouched_rate = noise_called
     patterns = _patterns(explainer, regime, P, base, ks, target, rng)
+    rows1, calls1 = explainer.model.queried()
     return Scrutiny(
         target=target,
         ks=ks,
@@ -474,8 +475,8 @@ def scrutinize(
         target_name=explainer.model.class_name(target),
         meta={
             "seconds": time.perf_counter() - t0,
-            "model_calls": explainer.model.queried()[1] - calls0,
-            "model_queries": explainer.model.queried()[0] - rows0,
+            "model_calls": calls1 - calls0,
+            "model_queries": rows1 - rows0,
             "explanation_mode": mode,
             "n_samples": n_samples,
             "max_off": max_off,

@@ -54,6 +54,11 @@ class TokenRepresentation(Representation):
         """(n, stop - start) presence of each window position's token."""
         return (self.group_sum(np.asarray(X, dtype=np.float64) != self.baseline) > 0) * 1.0
 
+    @property
+    def has_context(self):
+        """Whether some positions are context, outside a window narrower than the row."""
+        return self.window != (0, self.input_shape[0])
+
     def to_json(self):
         return {**super().to_json(), "window": list(self.window)}
 
