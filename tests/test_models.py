@@ -260,7 +260,8 @@ def test_sklearn_classifier_uses_predict_proba():
 
     y = (X[:, 0] > 0).astype(int)
     clf = LogisticRegression().fit(X, y)
-    adapter = ModelAdapter(clf, outputs="logits")  # ignored: sklearn gives probabilities
+    with pytest.warns(UserWarning, match="outputs='logits' does not apply to a Logistic"):
+        adapter = ModelAdapter(clf, outputs="logits")  # sklearn gives probabilities
     assert adapter.kind == "sklearn"
     np.testing.assert_allclose(adapter.proba(X), clf.predict_proba(X), rtol=1e-10)
     assert adapter.class_name(1) == "1"  # its label is its column: said once

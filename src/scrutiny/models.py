@@ -47,7 +47,8 @@ class ModelAdapter:
         of a binary model; a regression model (``outputs="values"``) (n,) or (n, m) values.
     outputs : "probabilities", "logits" or "values"
         What the model returns. Scikit-learn classifiers are always asked for
-        ``predict_proba``; with "values", a scikit-learn regressor for ``predict``.
+        ``predict_proba`` ("logits" is warned of and ignored: pass ``clf.decision_function``
+        for its scores); with "values", a scikit-learn regressor for ``predict``.
     batch_size : int
         Rows per model call.
     """
@@ -92,6 +93,16 @@ class ModelAdapter:
             raise ValueError(
                 f"a {type(model).__name__} is a classifier: {how}; outputs='values' is for "
                 "regressors"
+            )
+        if self.kind == "sklearn" and outputs == "logits":
+            # said, not silently dropped: an SVC's Platt-scaled probabilities can order two
+            # inputs otherwise than its decision function, which the user asked for
+            warnings.warn(
+                f"outputs='logits' does not apply to a {type(model).__name__}: it is asked "
+                "for predict_proba, as probabilities; pass its decision_function with "
+                "outputs='logits' to explain its scores",
+                UserWarning,
+                stacklevel=2,
             )
         if self.kind == "sklearn" and outputs != "values":
             self.outputs = "probabilities"

@@ -251,4 +251,4 @@ def test_fits_overlapping_in_threads_give_back_the_blas_threads():
             mine = openmp()
         main_done.set()
         thread.join()
-        assert mine <= {1}
+        assert mine == {1}  # not the empty set: torch brings an OpenMP runtime
