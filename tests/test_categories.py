@@ -826,3 +826,31 @@ def test_columns_of_whole_numbers_reach_a_frame_model_as_whole_numbers(tmp_path)
     lime = lime_tabular(pipe, rows, frame, categorical=["zip"], num_samples=50, progress=False)
     fidelity.deletion(pipe, lime, ks=(1,))  # as the explanation's adapter queried it
     assert seen and all(kinds[0] == "int64" for kinds in seen)  # zip, always
+
+
+def test_a_baseline_given_an_explainers_model_leaves_it_as_it_was():
+    """lime_tabular(ex.model, rows, frame) with a categorical column in the frame set the
+    explainer's own adapter to read that column as level codes: the explainer, fitted on
+    the frame's numbers, then refused the rows it had just explained."""
+    from scrutiny.baselines import lime_tabular
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=60),
+            "grade": pd.Categorical(rng.choice([10, 20, 30], 60)),
+            "c": rng.normal(size=60),
+        }
+    )
+    A = frame.to_numpy(dtype=float)  # the model takes plain arrays of numbers
+
+    def model(X):
+        X = np.asarray(X, dtype=float)
+        p = 1 / (1 + np.exp(-(X[:, 0] + 0.1 * (X[:, 1] - 20) - X[:, 2])))
+        return np.stack([1 - p, p], axis=1)
+
+    ex = Explainer(model, A, surrogate={"n_sweeps": 4, "n_components": 2}, progress=False)
+    before = ex.explain(A[:3])
+    lime_tabular(ex.model, frame.iloc[:2], frame, num_samples=30, progress=False)
+    assert ex.model.categories is None
+    np.testing.assert_array_equal(ex.explain(A[:3]).values, before.values)

@@ -398,6 +398,8 @@ def lime_tabular(
         # columns met others' distributions from an array X_train)
         X = X.iloc[:, [names.index(n) for n in order]]
     if train_names is not None and adapter.categories is None:
+        if adapter is model:  # the caller's (an explainer's): its rows stay numbers, or its
+            adapter = copy.copy(adapter)  # next explain read a column of codes as levels
         adapter.categories = Categories.from_frame(X_train, "X_train")
     cats = adapter.categories
     train = as_input_batch(_encoded(adapter, X_train, train_names, "X_train"), "X_train")
