@@ -169,19 +169,28 @@ def test_a_truncated_or_damaged_program_is_named(programs, tmp_path):
     with open(programs / "functions-O0", "rb") as f:
         elf = ELFFile(f)
         shoff, text = elf["e_shoff"], elf.get_section_by_name(".text")
-        index = next(i for i, s in enumerate(elf.iter_sections()) if s.name == ".text")
-        entry = shoff + index * elf["e_shentsize"]
+        names = [s.name for s in elf.iter_sections()]
+        entry = shoff + names.index(".text") * elf["e_shentsize"]
+        symtab = shoff + names.index(".symtab") * elf["e_shentsize"]
     cut = tmp_path / "cut"
     for n in (20, 100, text["sh_offset"] + 10, len(raw) // 2, shoff + 70, len(raw) - 1):
         cut.write_bytes(raw[:n])
         with pytest.raises(ValueError, match=re.escape(f"{cut} is damaged: ")):
             read_program(cut)
-    for field in (24, 32):  # sh_offset, sh_size of .text: its bytes past the end
-        damaged = bytearray(raw)
-        damaged[entry + field : entry + field + 8] = (len(raw) - 8).to_bytes(8, "little")
-        cut.write_bytes(damaged)
-        with pytest.raises(ValueError, match=r"damaged: its \.text ends past the end"):
-            read_program(cut)
+    # sh_offset, sh_size of .text: its bytes past the end (2^62 bytes were asked of memory,
+    # 2^63 and 2^64 - 1 failed in a seek: MemoryError, OverflowError, naming no file)
+    for field, value in ((24, len(raw) - 8), (32, len(raw) - 8), (32, 2**62), (32, 2**64 - 1)):
+        for at, said in ((entry, "its .text ends past the end"), (symtab, "")):
+            damaged = bytearray(raw)
+            damaged[at + field : at + field + 8] = value.to_bytes(8, "little")
+            cut.write_bytes(damaged)
+            with pytest.raises(ValueError, match=re.escape(f"{cut} is damaged: {said}")):
+                read_program(cut)
+    damaged = bytearray(raw)
+    damaged[symtab + 4 : symtab + 8] = (1).to_bytes(4, "little")  # a .symtab of SHT_PROGBITS
+    cut.write_bytes(damaged)
+    with pytest.raises(ValueError, match=r"damaged: its \.symtab is a SHT_PROGBITS"):
+        read_program(cut)  # was an AttributeError (no iter_symbols)
 
 
 def test_without_programs_the_error_says_how_to_build_them(monkeypatch):

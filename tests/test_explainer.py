@@ -525,6 +525,8 @@ def test_bad_input_is_named():
         Explainer(logistic, X_TAB, mode="lemna")
     with pytest.raises(ValueError, match=r"unknown surrogate setting\(s\) \['n_comps'\]"):
         Explainer(logistic, X_TAB, surrogate={"n_comps": 3})
+    with pytest.raises(ValueError, match=r"'random_state': ...\} is the explainer's own"):
+        Explainer(logistic, X_TAB, surrogate={"random_state": 1})  # was silently replaced
     with pytest.raises(ValueError, match=r"set \['lambda1'\] as arguments"):
         Explainer(logistic, X_TAB, surrogate={"priors": {"lambda1": 0.0}})
     with pytest.raises(ModelError, match="not probabilities"):

@@ -404,6 +404,12 @@ class Explainer:
         defaults = LOCAL_SURROGATE if mode == "local" else GLOBAL_SURROGATE
         if surrogate is not None and not isinstance(surrogate, dict):  # "x": not a mapping
             raise TypeError(f"surrogate must be a dict of settings or None, got {surrogate!r}")
+        own = sorted({"random_state", "progress"} & set(surrogate or {}))
+        if own:  # overridden per fit: a surrogate seed of 1 or 2 gave the same explanations
+            raise ValueError(
+                f"surrogate={{{own[0]!r}: ...}} is the explainer's own setting, not a "
+                f"surrogate's: pass Explainer(..., {own[0]}=...)"
+            )
         self.surrogate = {**defaults, **(surrogate or {})}
         check_settings(self.surrogate)
         if isinstance(logit_limit, bool) or not isinstance(logit_limit, numbers.Real):

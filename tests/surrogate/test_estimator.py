@@ -570,13 +570,19 @@ def test_nothing_to_regress_on_is_refused():
 def test_a_constant_y_is_constant_to_its_means_rounding_at_any_scale():
     """Ten times 1e-151 has a mean off by 1.7e-167, whose square is 0: refused as varying
     too little. 0.1 ten times has one off by 1e-17: its rounding was y's scale, and the
-    fit's units 1e-17 (a constant is fitted in units of 1, test_constant_response_fits)."""
+    fit's units 1e-17. A constant is fitted in units of 1 or of its own size, the smaller:
+    in units of 1, a constant 1e-6 was predicted as -0.006 to 0.009 (the Monte-Carlo error
+    of test_constant_response_fits, 0.01 of the unit)."""
     Z = np.random.default_rng(0).standard_normal((10, 2))
-    for value in (0.1 * 1e-150, 0.1 * 3, 0.7 * 3):
+    least = np.sqrt(np.finfo(np.float64).tiny)  # a constant of 1e-200: variances not 0
+    for value in (0.1 * 1e-150, 0.1 * 3, 0.7 * 3, 1e-6, 1e-200):
         y = np.full(10, value)
-        assert y.mean() != value  # the mean rounds
         reg = quick().fit(Z, y)
-        assert reg.y_scale_ == 1.0 and reg.y_center_ == y.mean()
+        assert reg.y_scale_ == min(1.0, max(abs(y.mean()), least))
+        assert reg.y_center_ == y.mean()
+        # 10 rows, 10 draws (seeds 0-59, of 1e-6: 0.063 of the unit on average, at most
+        # 0.27); in units of 1, 1e-6 was off by 9,000 times itself
+        assert np.abs(reg.predict(Z) - value).max() <= 0.5 * reg.y_scale_
     # varying by 24 ulps of its mean is no constant: fitted on its own scale, recovered
     Z = np.random.default_rng(1).standard_normal((40, 2))
     reg = DPMixtureRegression(1, n_sweeps=40, progress=False, random_state=0)
@@ -821,7 +827,9 @@ def test_a_dataframe_fit_is_predicted_only_with_its_columns_in_their_order(tmp_p
     y = frame["a"] * 2.0 - frame["c"]
     m = quick().fit(frame, y)
     assert list(m.feature_names_in_) == ["a", "b", "c"]
-    np.testing.assert_array_equal(m.predict(frame), m.predict(frame.to_numpy()))
+    with pytest.warns(UserWarning, match="Z does not have valid feature names, but"):
+        bare = m.predict(frame.to_numpy())  # read by position, as scikit-learn's warn
+    np.testing.assert_array_equal(m.predict(frame), bare)
     for other in (frame[["c", "b", "a"]], frame.rename(columns={"a": "x"})):
         with pytest.raises(ValueError, match="are not those fitted, in their order"):
             m.predict(other)
@@ -918,3 +926,47 @@ def test_a_residual_past_float32s_range_is_density_0_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit.set_params(random_state=0).fit(Z, y)
+
+
+def test_a_component_seen_in_one_draw_has_no_spread_and_the_counts_and_trace_have_units():
+    """A component that held rows in one kept draw had coef_std_ exactly 0 and an interval
+    [v, v], read as certainty about a single draw; n_stored_draws counted one chain where
+    n_kept_draws counted all (none thinned read as half dropped); the log-likelihood trace
+    was in standardised units, the same for y and 1000 y."""
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(40, 3))
+    y = Z @ [1.0, 5.0, 0.5] + 0.1 * rng.normal(size=40)
+    m = DPMixtureRegression(6, n_sweeps=30, progress=False, random_state=0).fit(Z, y)
+    held = (m.counts_draws_ > 0).sum(axis=0)
+    assert (held == 1).any() and (held >= 2).any()  # this seed has both
+    assert np.isnan(m.coef_std_[held == 1]).all() and np.isfinite(m.coef_std_[held >= 2]).all()
+    lo, hi = m.coef_interval()
+    assert np.isnan(lo[held == 1]).all() and (hi[held >= 2] > lo[held >= 2]).all()
+    d = m.diagnostics_
+    assert d["n_stored_draws"] == d["n_kept_draws"] == len(m.coef_draws_) == 30
+    big = DPMixtureRegression(6, n_sweeps=30, progress=False, random_state=0).fit(Z, 1000 * y)
+    shift = big.diagnostics_["log_likelihood_trace"] - d["log_likelihood_trace"]
+    np.testing.assert_allclose(shift, -40 * np.log(1000.0), rtol=1e-9)  # a density's units
+
+
+def test_a_row_is_explained_only_with_its_columns_in_their_order():
+    """row_posterior read a reordered row (a Series, or a frame of one row) by position,
+    where predict refuses it: another regime's coefficients, with no error. A frame given
+    where an array was fitted, or the other way round, is read by position with
+    scikit-learn's warning."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.standard_normal((80, 3)), columns=["a", "b", "c"])
+    y = frame["a"] * 2.0 - frame["c"]
+    m = quick().fit(frame, y)
+    reordered = frame[["c", "b", "a"]]
+    for row in (reordered.iloc[0], reordered.iloc[[0]]):
+        with pytest.raises(ValueError, match="are not those fitted, in their order"):
+            m.row_posterior(row, y[0])
+    with pytest.warns(UserWarning, match="Z does not have valid feature names"):
+        by_position = m.row_posterior(frame.to_numpy()[0], y[0])[0]
+    for row in (frame.iloc[0], frame.iloc[[0]]):
+        np.testing.assert_array_equal(m.row_posterior(row, y[0])[0], by_position)
+    bare = quick().fit(frame.to_numpy(), y)
+    with pytest.warns(UserWarning, match="Z has feature names, but DPMixtureRegression was"):
+        bare.predict(frame)

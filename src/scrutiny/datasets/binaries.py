@@ -71,18 +71,28 @@ def read_program(path):
             text = elf.get_section_by_name(".text")
             symtab = elf.get_section_by_name(".symtab")
             if text is None:
-                raise ValueError(f"{path} has no .text section")
+                raise ProgramError(f"{path} has no .text section")
             if text["sh_type"] == "SHT_NOBITS":  # its bytes would read as zeros
-                raise ValueError(
+                raise ProgramError(
                     f"{path} holds debug information only (its .text has no bytes): read "
                     "the program it was split from"
                 )
             if text["sh_size"] == 0:  # a data-only object: no byte to label, nor to train on
-                raise ValueError(f"{path} has an empty .text: no code to label")
+                raise ProgramError(f"{path} has an empty .text: no code to label")
             if symtab is None:
-                raise ValueError(
+                raise ProgramError(
                     f"{path} is stripped (no .symtab): function starts need an unstripped build"
                 )
+            # a header placing a section past the file's end asked for its size in memory
+            # (2^62 bytes: MemoryError) or failed in a seek, naming no file
+            end = path.stat().st_size
+            for section in (text, symtab):
+                if section["sh_offset"] + section["sh_size"] > end:
+                    raise ProgramError(
+                        f"{path} is damaged: its {section.name} ends past the end of the file"
+                    )
+            if symtab["sh_type"] != "SHT_SYMTAB":
+                raise ProgramError(f"{path} is damaged: its .symtab is a {symtab['sh_type']}")
             code = np.frombuffer(text.data(), dtype=np.uint8).copy()
             start, size = text["sh_addr"], text["sh_size"]
             # a symbol's section, not only its address: in a relocatable file (.o) every
@@ -96,13 +106,18 @@ def read_program(path):
                 and start <= s["st_value"] < start + size
                 and not _is_cold(s.name)
             }
-        except ELFError as exc:
+        except ProgramError:
+            raise
+        # elftools' own reading of damaged headers: its error, or a seek's or a slice's
+        except (ELFError, OSError, OverflowError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path} is damaged: {exc}") from None
-        if code.size != size:  # a .text its header places past the end is read short
-            raise ValueError(f"{path} is damaged: its .text ends past the end of the file")
     starts = np.zeros(code.size, dtype=bool)
     starts[sorted(offsets)] = True
     return Program(path.name, code, starts)
+
+
+class ProgramError(ValueError):
+    """A program refused for what it is (stripped, no code), said as such."""
 
 
 def _is_cold(name):
@@ -182,21 +197,24 @@ def centred(programs, n_starts, n_other, length=200, random_state=0):
     length = whole_number(length, "length", 1)
     _some(programs)
     rng = np.random.default_rng(random_state)
-    places = [
-        np.column_stack([np.full(p.code.size, i), np.arange(p.code.size)])
-        for i, p in enumerate(programs)
-    ]
-    places = np.concatenate(places)
-    is_start = np.concatenate([p.starts for p in programs])
-    picked = []
-    for want, pool in ((n_starts, np.flatnonzero(is_start)), (n_other, np.flatnonzero(~is_start))):
-        picked.append(rng.choice(pool, size=min(want, pool.size), replace=False))
-    where = places[np.sort(np.concatenate(picked))]
+    # memory by the starts and the rows drawn, not by the bytes (a (program, offset) pair
+    # and a padded id per byte: 1 GB to draw 10 rows of a 24 MB .text)
+    first = np.cumsum([0] + [p.code.size for p in programs])  # each program's first byte
+    starts = np.flatnonzero(np.concatenate([p.starts for p in programs]))
+    n_others = int(first[-1]) - starts.size
+    chosen = rng.choice(starts, size=min(n_starts, starts.size), replace=False)
+    k = rng.choice(n_others, size=min(n_other, n_others), replace=False)  # the k-th other
+    # byte is k bytes past the starts before it: those with fewer than k others before them
+    others = k + np.searchsorted(starts - np.arange(starts.size), k, side="right")
+    flat = np.sort(np.concatenate([chosen, others]))
+    program = np.searchsorted(first, flat, side="right") - 1
+    where = np.column_stack([program, flat - first[program]])
     half = length // 2
     ids = np.zeros((len(where), length), dtype=np.int64)
-    padded = [np.pad(byte_ids(p.code), (half, length)) for p in programs]
     for row, (i, offset) in enumerate(where):
-        ids[row] = padded[i][offset : offset + length]
+        code = programs[i].code
+        lo, hi = max(offset - half, 0), min(offset - half + length, code.size)
+        ids[row, lo - (offset - half) : hi - (offset - half)] = byte_ids(code[lo:hi])
     labels = np.array([programs[i].starts[o] for i, o in where], dtype=np.int64)
     return ids, labels, where
 

@@ -376,11 +376,12 @@ def _pool_chains(results, n_sweeps):
         spread = (held * (means - coef_mean) ** 2).sum(axis=0)
         coef_var = (sum(s.coef_m2 for s in summaries) + spread) / occ[:, None]
         noise_var = total["noise_var"] / occ
+    coef_var[occ < 2] = np.nan  # one draw is no spread: a std of 0 read as certainty
     seconds = [r[2] for r in results]
     diagnostics = {
         "n_chains": len(summaries),
         "n_kept_draws": n,
-        "n_stored_draws": int(draws["log_likelihood"].shape[1]),
+        "n_stored_draws": int(draws["log_likelihood"].size),  # of all chains, as n_kept_draws
         "seconds_per_chain": seconds,
         "seconds_per_sweep": float(np.mean(seconds) / n_sweeps),
         "log_likelihood_trace": draws["log_likelihood"],

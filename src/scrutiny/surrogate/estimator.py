@@ -19,6 +19,9 @@ from scrutiny.surrogate.summaries import weighted_quantiles
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
 _ARGUMENT_PRIORS = frozenset({"n_components", "n_nets", "lambda1", "lambda2"})
+# The least scale of a constant y: its noise variances' scale, its square, is a normal
+# float64 (a constant of 1e-160 in its own units would have variances of 0)
+_SMALLEST_SCALE = float(np.sqrt(np.finfo(np.float64).tiny))
 _COUNTS = frozenset(
     {"n_components", "n_nets", "n_sweeps", "burn_in", "thin", "n_chains", "max_stored_draws"}
 )
@@ -58,6 +61,14 @@ class DPMixtureRegression:
     posterior mean, the prior's 0, and its draws and intervals are the prior's.
     Fitted by Gibbs sampling (``scrutiny.surrogate.kernel``) over ``n_chains`` chains;
     memory does not grow with ``n_sweeps``.
+
+    ``diagnostics_`` holds split R-hat and effective sample sizes of the log-likelihood
+    and of each coefficient (``coef_rhat``, ``coef_ess``: (J, p); ``coef_rhat_max`` and
+    ``coef_ess_min`` over the components that held rows in every draw, the intercepts'
+    apart), per-chain traces of the log-likelihood (in y's units; entry t is that of the
+    state the t-th stored sweep started from, the draw before it), of the occupied
+    components and of the concentration, the draws kept and stored (of all chains) and
+    the seconds taken.
 
     Parameters
     ----------
@@ -268,6 +279,9 @@ class DPMixtureRegression:
         self.weights_draws_ = post.draws["weights"].reshape(-1, J)
         self.counts_draws_ = post.draws["counts"].reshape(-1, J)
         diag = dict(post.diagnostics)
+        if "log_likelihood_trace" in diag:  # in y's units: a censored row's is a probability
+            observed = post.label_counts.shape[0] - self.n_censored_
+            diag["log_likelihood_trace"] = diag["log_likelihood_trace"] - observed * np.log(s)
         if "coef_rhat" in diag:
             for key in ("coef_rhat", "coef_ess"):
                 full = diag.pop(key)
@@ -292,6 +306,16 @@ class DPMixtureRegression:
         if fitted is not None and names is not None and names != list(fitted):
             raise ValueError(  # as scikit-learn's: other columns, or the same reordered
                 f"Z's columns {names[:5]} are not those fitted, in their order: {list(fitted)[:5]}"
+            )
+        if (fitted is None) != (names is None):  # as scikit-learn's: columns read by position
+            kind = type(self).__name__
+            warnings.warn(
+                f"Z has feature names, but {kind} was fitted without feature names"
+                if fitted is None
+                else f"Z does not have valid feature names, but {kind} was fitted with "
+                "feature names",
+                UserWarning,
+                stacklevel=3,
             )
         Z = as_float_matrix(Z, "Z")
         if Z.shape[1] != self.n_features_in_:
@@ -391,10 +415,14 @@ class DPMixtureRegression:
         averaged the row's own regime with another's (a local fit's input sat in half its
         draws in a component of other rows: its effect halved)."""
         self._check_fitted()
-        z = np.asarray(z, dtype=float)
-        if z.ndim != 1 and z.shape[:-1] != (1,):  # two rows read as one of twice the width
-            raise ValueError(f"row_posterior takes one row z of shape (p,), got {z.shape}")
-        z = self._check_Z(z.reshape(1, -1))
+        if hasattr(z, "to_frame"):  # a Series row (frame.iloc[i]): its index names its columns
+            z = z.to_frame().T
+        if not hasattr(z, "columns"):  # a frame's names are checked as predict's are
+            z = np.asarray(z, dtype=float)
+        shape = np.shape(z)
+        if len(shape) != 1 and shape[:-1] != (1,):  # two rows read as one of twice the width
+            raise ValueError(f"row_posterior takes one row z of shape (p,), got {shape}")
+        z = self._check_Z(z if len(shape) == 2 else np.reshape(z, (1, -1)))
         lower, upper = self.censoring_
         y = as_float_vector(np.reshape(y, -1), "y", n=1, lower=lower, upper=upper)
         q = _equal_tails(level)
@@ -413,7 +441,8 @@ class DPMixtureRegression:
 
     def coef_interval(self, level=0.95, components=None):
         """Equal-tailed credible intervals of ``coef_``: (lower, upper), each (J, p), from
-        the stored draws in which the component held rows (NaN if it held rows in none).
+        the stored draws in which the component held rows (NaN if it held rows in fewer
+        than two).
         The stored draws are ``max_stored_draws`` per chain, thinned evenly from the kept
         ones that ``coef_`` averages: a component that held rows in few kept draws (a small
         ``occupancy_``) may hold them in none or few stored ones, and then its interval is
@@ -426,7 +455,7 @@ class DPMixtureRegression:
         lo, hi = np.full((2, *self.coef_.shape), np.nan)
         for j in self._components(components):  # a quantile of its draws
             held = self.counts_draws_[:, j] > 0
-            if held.any():
+            if held.sum() >= 2:  # one draw is no spread: [v, v] read as certainty
                 lo[j], hi[j] = np.quantile(self.coef_draws_[held, j].astype(np.float64), q, axis=0)
         return lo, hi
 
@@ -497,6 +526,8 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
         c = float(yc.mean()) if (est.standardize and est.fit_intercept) else 0.0
         spread = _spread(yc, c)
         sc = spread if (est.standardize and spread > 0) else 1.0
+        if est.standardize and spread == 0 and c != 0:  # a constant: in units of 1 or of its
+            sc = min(1.0, max(abs(c), _SMALLEST_SCALE))  # size, the smaller (1e-6 was 0.009 off)
         n_censored = int((~inside).sum())
         units.append(dict(censoring_=(lo, hi), n_censored_=n_censored, y_center_=c, y_scale_=sc))
         scaled.append((yc - c) / sc)
