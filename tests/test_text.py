@@ -235,7 +235,7 @@ def test_a_text_is_explained_alike_whatever_the_encoder_met_before_and_however_p
     explanations from the same seed (the top word changed)."""
     text = TRICKY[1]
     rows = []
-    for corpus in ([text], [TRICKY[0], text], [text, TRICKY[2]]):
+    for corpus in ([text], [TRICKY[2], text], [text, TRICKY[2]]):
         enc, X, ex = local_explainer(corpus, n_samples=60)
         row = X[corpus.index(text)]
         rows.append(row)
@@ -245,8 +245,9 @@ def test_a_text_is_explained_alike_whatever_the_encoder_met_before_and_however_p
             first = dict(zip(words, values, strict=True))
         else:
             kept = {w: v for w, v in zip(words, values, strict=True) if w}
-            # the same draws; a value is its coefficient (per unit of id) times the id
-            assert kept == pytest.approx(first, rel=1e-12)
+            # the same draws, to the last bit (a value was its coefficient per unit of id
+            # times the id: one in the last place with other ids)
+            assert kept == first
     assert not np.array_equal(rows[0], rows[1][: rows[0].size])  # other ids
     assert rows[2].size > rows[0].size  # padded
 

@@ -1091,7 +1091,8 @@ class Explainer:
                 e_lo[i, on], e_hi[i, on] = mean - 1.96 * sd, mean + 1.96 * sd
                 s0[i] = intercept + mean.sum()
         elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
-        return self._explanation(X, elements, targets, g["comp"], g["prob"], g["y"], s0)
+        values = rep.effect_values(X, effect)
+        return self._explanation(X, elements, targets, g["comp"], g["prob"], g["y"], s0, values)
 
     def _guided_logits(self, X, idx, keeps, present, cands, targets, bounds):
         """[the model's ``guided_logit`` of targets[i] on X[i] with the candidates that keeps
@@ -1117,10 +1118,11 @@ class Explainer:
             return [output_response(out, targets[i], True) for i, out in pairs]
         return held_bound_logits(outs, idx, targets, bounds)
 
-    def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit):
+    def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit, values=None):
         """The Explanation of per-element coefficients, lower and upper ends of their
         intervals (``elements``: three new arrays shaped like X; the ends are overwritten,
-        so that no more arrays of X's size are alive than the result holds, and one)."""
+        so that no more arrays of X's size are alive than the result holds, and one), and
+        ``values`` (None: the coefficients times X - baseline)."""
         rep = self.representation
         d = X - rep.baseline
         coef_el, lo_el, hi_el = elements
@@ -1128,7 +1130,7 @@ class Explainer:
         lower = np.minimum(a, b)
         return Explanation(
             inputs=X,
-            values=coef_el * d,
+            values=coef_el * d if values is None else values,
             coefficients=coef_el,
             lower=lower,
             upper=np.maximum(a, b, out=b),
@@ -1186,7 +1188,8 @@ class Explainer:
             s0[i] = intercept + beta.sum()
             effect[i, on], e_lo[i, on], e_hi[i, on] = beta, lower, upper
         elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
-        return self._explanation(X, elements, targets, comp, prob, y0, s0)
+        values = rep.effect_values(X, effect)
+        return self._explanation(X, elements, targets, comp, prob, y0, s0, values)
 
     def _content_key(self, x):
         """What seeds an input's perturbations: its content, so that the same input gets

@@ -150,6 +150,16 @@ class Representation:
         per = np.divide(effects, total, out=np.zeros_like(total), where=total > 0)
         return self.spread(per) * np.sign(D)
 
+    def effect_values(self, X, effects):
+        """(m, *input_shape) per-element contributions of per-feature effects (m, F), shared
+        as ``effect_coefficients`` shares them: a feature of one element keeps its effect to
+        the last bit (through its coefficient, effect / x * x moved with x: a word's with
+        the id the encoder happened to give it)."""
+        share = np.abs(np.asarray(X, dtype=np.float64) - self.baseline)
+        total = self.spread(self.group_sum(share))
+        np.divide(share, total, out=share, where=total > 0)  # where 0, |x - b| is 0 too
+        return np.multiply(share, self.spread(effects), out=share)
+
     def present(self, x):
         """(n_features,) bool: features of one input with an element off the baseline."""
         off = np.asarray(x, dtype=np.float64) != self.baseline
