@@ -102,6 +102,10 @@ def test_random_explanation_is_seeded_and_keeps_targets():
     top1 = np.array([random_explanation(exp, s).top(1)[:, 0] for s in range(50)])  # (50, 3)
     assert all(len(set(top1[:, i])) >= 10 for i in range(3))
     assert not np.array_equal(a.values, random_explanation(exp, 2).values)
+    # an input's values are its own: drawn input by input from one stream, exp[1]'s
+    # chance level changed with the inputs tested beside it
+    np.testing.assert_array_equal(random_explanation(exp[1:], 1).values, a.values[1:])
+    np.testing.assert_array_equal(random_explanation(exp[[2, 0]], 1).values, a.values[[2, 0]])
 
 
 def test_lime_explains_colour_images_in_either_layout_by_pixel():

@@ -55,7 +55,7 @@ from scrutiny.representations import (
     make_representation,
 )
 from scrutiny.representations.tokens import refuse_raw_bytes
-from scrutiny.surrogate.driver import checked_generator
+from scrutiny.surrogate.driver import checked_generator, input_generator
 
 _QUERY_META = (
     "outputs",
@@ -74,11 +74,17 @@ def random_explanation(explanation, random_state=0):
     baseline gets none, as in every other explanation here: switching a background pixel
     or a padding token to the baseline changes nothing, so ranking it would be no test. Nor
     does a token window's context, which is no feature; the representation is kept, so the
-    tests keep to the window as for the explanation mimicked."""
-    rng = checked_generator(random_state)
-    moved = np.asarray(explanation.inputs) != np.asarray(explanation.baseline)
+    tests keep to the window as for the explanation mimicked. An input's values depend on
+    ``random_state``, the input and its class only, as its hosts in augmentation do: the
+    chance level of an input is the same whatever is tested with it."""
+    root = int(checked_generator(random_state).integers(2**63))
+    inputs = np.asarray(explanation.inputs)
+    moved = inputs != np.asarray(explanation.baseline)
     moved &= explanation.feature_elements.reshape(explanation.shape)
-    values = rng.uniform(size=explanation.values.shape) * moved
+    values = np.zeros(explanation.values.shape)
+    for i, t in enumerate(explanation.target):
+        values[i] = input_generator(root, inputs[i], t).uniform(size=explanation.shape)
+    values *= moved
     return Explanation(
         inputs=explanation.inputs,
         values=values,

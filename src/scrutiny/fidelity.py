@@ -16,7 +16,6 @@ bootstraps, and crafted values scaled from a reference input.
 
 from __future__ import annotations
 
-import hashlib
 import numbers
 import warnings
 
@@ -34,7 +33,7 @@ from scrutiny.explainer import guided_logit, logit_bound, other_setup, output_re
 from scrutiny.models import ModelAdapter
 from scrutiny.representations.image import pixel_unit
 from scrutiny.representations.tokens import refuse_raw_bytes
-from scrutiny.surrogate.driver import checked_generator
+from scrutiny.surrogate.driver import checked_generator, input_generator
 
 K_GRID = (5, 10, 20, 40, 80)
 SMALL_K_GRID = (1, 2, 3, 5, 10, 20, 40)  # inputs of under 100 elements (table rows)
@@ -105,18 +104,15 @@ def augmentation(model, explanation, donors, ks=None, batch_size=256, random_sta
     X, base, top, ks = _flat(explanation, ks, "augmentation")
     D = _rows(donors, "donors", explanation)
     donor_class = adapter.predict(D.reshape(-1, *explanation.shape))
-    # each input's host is drawn from a stream of its own, named by the seed, the input and
-    # its class: drawn input by input from one stream, the hosts of inputs 5-10 changed with
-    # the inputs explained before them (augmentation(exp[5:10]) != augmentation(exp)[:, 5:10])
+    # each input's host is drawn from a stream of its own: the same whatever is tested
+    # with it (augmentation(exp[5:10]) was not augmentation(exp)[:, 5:10])
     root = int(checked_generator(random_state).integers(2**63))
     picks = np.empty(len(X), dtype=np.int64)
     for i, t in enumerate(explanation.target):
         other = np.flatnonzero(donor_class != t)
         if other.size == 0:
             raise ValueError(f"no donor is classified as anything but class {t}")
-        named = hashlib.sha256(np.ascontiguousarray(X[i]).tobytes() + str(int(t)).encode())
-        words = np.frombuffer(named.digest(), dtype=np.uint32).tolist()
-        picks[i] = other[np.random.default_rng([root, *words]).integers(other.size)]
+        picks[i] = other[input_generator(root, X[i], t).integers(other.size)]
     host = D[picks]
     filler = (explanation.values.reshape(X.shape) == 0) & (X == base)
     source = np.where(filler, host, X)
