@@ -191,6 +191,8 @@ def test_bad_arguments_are_named():
             synthetic(model, e, ks=ks)
     with pytest.raises(ValueError, match=r"donors have samples of shape \(35,\)"):
         augmentation(model, e, np.zeros((3, 35)), ks=[3])
+    with pytest.raises(ValueError, match=r"one input\? pass a batch of them, donors\[None\]"):
+        augmentation(model, e, X[0], ks=[3])  # one image, its rows read as samples
     with pytest.raises(ValueError, match="no donor"):
         augmentation(model, e, X[TARGET == 0][:1].repeat(3, axis=0), ks=[3])
     with pytest.raises(ValueError, match=r"donors must be a non-empty batch .* shape \(0, 6, 6\)"):

@@ -448,8 +448,10 @@ def _rows(inputs, name, explanation):
         row = int(np.argwhere(~np.isfinite(A.reshape(len(A), -1)))[0][0])
         raise ValueError(f"{name} hold NaN or inf (the first in row {row}): inputs are numbers")
     if A.shape[1:] not in (tuple(shape), (int(np.prod(shape)),)):
+        one = A.shape == tuple(shape)  # an image (a row) where a batch of them is wanted
+        how = f": one input? pass a batch of them, {name}[None]" if one else ""
         raise ValueError(
-            f"{name} have samples of shape {A.shape[1:]}, the explanations' {tuple(shape)}"
+            f"{name} have samples of shape {A.shape[1:]}, the explanations' {tuple(shape)}{how}"
         )
     return A.reshape(len(A), -1)
 
