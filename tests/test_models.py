@@ -260,8 +260,13 @@ def test_sklearn_classifier_uses_predict_proba():
 
     y = (X[:, 0] > 0).astype(int)
     clf = LogisticRegression().fit(X, y)
-    with pytest.warns(UserWarning, match="outputs='logits' does not apply to a Logistic"):
+    with pytest.warns(UserWarning, match="outputs='logits' does not apply to a Logistic") as w:
         adapter = ModelAdapter(clf, outputs="logits")  # sklearn gives probabilities
+    from scrutiny import Explainer
+
+    with pytest.warns(UserWarning, match="outputs='logits' does not apply") as through:
+        Explainer(clf, X, outputs="logits", progress=False)
+    assert w[0].filename == through[0].filename == __file__  # the user's line, not ours
     assert adapter.kind == "sklearn"
     np.testing.assert_allclose(adapter.proba(X), clf.predict_proba(X), rtol=1e-10)
     assert adapter.class_name(1) == "1"  # its label is its column: said once

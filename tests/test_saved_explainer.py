@@ -197,6 +197,17 @@ def test_local_mode_and_its_seed_are_kept(tmp_path):
     same(ex.explain(X[:2]), back.explain(X[:2]))
 
 
+def test_a_file_whose_surrogate_settings_hold_the_explainers_own_still_loads(tmp_path):
+    """Saved before surrogate={"random_state": ...} was refused, such a file holds a seed
+    that no fit used: loading it raised, telling the user to change a call never made."""
+    ex = Explainer(logistic, X, **KW).fit()
+    ex.surrogate = {**ex.surrogate, "random_state": 1, "progress": True}  # as one saved then
+    ex.save(tmp_path / "old")
+    back = Explainer.load(tmp_path / "old", logistic)
+    assert "random_state" not in back.surrogate and "progress" not in back.surrogate
+    same(ex.explain(X[:5]), back.explain(X[:5]))
+
+
 def test_a_child_of_a_seed_sequence_is_kept_whole(tmp_path):
     """Only its entropy was saved, which it shares with its siblings and its parent."""
     child = np.random.SeedSequence(5).spawn(2)[1]

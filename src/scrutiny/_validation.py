@@ -6,6 +6,7 @@ import json
 import math
 import numbers
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -205,6 +206,19 @@ def refuse_background(n):
         "set's; pass one row, or their mean (an array's background.mean(axis=0), a "
         "DataFrame's background.mean()) or median"
     )
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel():
+    """The ``stacklevel`` with which the function calling this one (to warn) names the
+    first caller outside scrutiny: a fixed level named a line of the library when the user
+    came through another of its functions, and the warning showed once for all of them."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def column_names(X):

@@ -84,6 +84,9 @@ GUIDED_MAX_OFF = 40
 # or 100; with the designed rounds below, 0.135 over the top 80, 0.145 over 100, 0.16 over
 # 60, 0.165 over 150 (docs/benchmarks.md).
 GUIDED_CANDIDATES_PER_SAMPLE = 0.8
+# Surrogate settings that are the explainer's own, set for each fit it makes: given in
+# surrogate=, they are refused (a seed of 1 or 2 gave the same explanations)
+OWN_SETTINGS = frozenset({"random_state", "progress"})
 # A guided budget starts with this share of random perturbations; the rest comes in rounds,
 # each designed on the posterior so far (``guided.thompson_deletions``). On the MNIST MLP
 # (100 perturbations, 80 candidates) deduction PCR at k=20 was 0.19 all random, 0.135 with
@@ -404,8 +407,8 @@ class Explainer:
         defaults = LOCAL_SURROGATE if mode == "local" else GLOBAL_SURROGATE
         if surrogate is not None and not isinstance(surrogate, dict):  # "x": not a mapping
             raise TypeError(f"surrogate must be a dict of settings or None, got {surrogate!r}")
-        own = sorted({"random_state", "progress"} & set(surrogate or {}))
-        if own:  # overridden per fit: a surrogate seed of 1 or 2 gave the same explanations
+        own = sorted(OWN_SETTINGS & set(surrogate or {}))
+        if own:
             raise ValueError(
                 f"surrogate={{{own[0]!r}: ...}} is the explainer's own setting, not a "
                 f"surrogate's: pass Explainer(..., {own[0]}=...)"
@@ -1400,10 +1403,14 @@ def _require_present(on, i, rep=None):
 
 
 def _intervals(reg, components):
-    """95% credible intervals of a surrogate's coefficients, of ``components`` (0 where a
-    component never held rows, so that products stay finite, and for the others)."""
+    """95% credible intervals of a surrogate's coefficients, of ``components``: 0 where a
+    component never held rows (no input is in one: products stay finite), NaN where it
+    held rows in fewer than two stored draws (none exists; 0 read as [0, 0] around
+    values that are not 0)."""
     lo, hi = reg.coef_interval(0.95, components)
-    return np.nan_to_num(lo), np.nan_to_num(hi)
+    never = np.isnan(reg.coef_).all(axis=1)
+    lo[never], hi[never] = 0.0, 0.0
+    return lo, hi
 
 
 def _json_ready(settings):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scrutiny._validation import numpy_dtype
+from scrutiny._validation import numpy_dtype, user_stacklevel
 
 OUTPUTS = ("probabilities", "logits", "values")
 _SUM_TOLERANCE = 1e-3  # rows of float32 probabilities sum to 1 within a few 1e-7; allow slack
@@ -102,7 +102,7 @@ class ModelAdapter:
                 "for predict_proba, as probabilities; pass its decision_function with "
                 "outputs='logits' to explain its scores",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         if self.kind == "sklearn" and outputs != "values":
             self.outputs = "probabilities"

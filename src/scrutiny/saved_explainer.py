@@ -19,7 +19,13 @@ from scrutiny._files import (
 )
 from scrutiny._validation import labels_from_json, labels_to_json
 from scrutiny.categories import Categories
-from scrutiny.explainer import LOGIT_TOLERANCE, VALUE_TOLERANCE, output_gap, scale_of
+from scrutiny.explainer import (
+    LOGIT_TOLERANCE,
+    OWN_SETTINGS,
+    VALUE_TOLERANCE,
+    output_gap,
+    scale_of,
+)
 from scrutiny.models import ModelAdapter
 from scrutiny.representations import (
     ImageRepresentation,
@@ -119,7 +125,10 @@ def load_explainer(cls, path, model, overrides, device=None):
     meta, arrays = _read(path)
     settings = {**meta["settings"], **{k: v for k, v in overrides.items() if v is not None}}
     _refuse_other_outputs(path, meta["settings"]["outputs"], model, settings["outputs"])
-    surrogate = settings["surrogate"]
+    # saved before they were refused, the explainer's own settings given as a surrogate's,
+    # which its fits never used (each fit takes its seed from the explainer's)
+    surrogate = {k: v for k, v in settings["surrogate"].items() if k not in OWN_SETTINGS}
+    settings["surrogate"] = surrogate
     if device is not None:
         surrogate = settings["surrogate"] = {**surrogate, "device": device}
     try:  # the device later fits run on: the saved one may be another machine's GPU

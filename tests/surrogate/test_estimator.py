@@ -944,6 +944,10 @@ def test_a_component_seen_in_one_draw_has_no_spread_and_the_counts_and_trace_hav
     assert np.isnan(lo[held == 1]).all() and (hi[held >= 2] > lo[held >= 2]).all()
     d = m.diagnostics_
     assert d["n_stored_draws"] == d["n_kept_draws"] == len(m.coef_draws_) == 30
+    from scrutiny.explainer import _intervals
+
+    lo, hi = _intervals(m, np.arange(6))  # an explanation's: NaN, not [0, 0] around coef_
+    assert np.isnan(lo[held == 1]).all() and (lo[held == 0] == 0).all()
     big = DPMixtureRegression(6, n_sweeps=30, progress=False, random_state=0).fit(Z, 1000 * y)
     shift = big.diagnostics_["log_likelihood_trace"] - d["log_likelihood_trace"]
     np.testing.assert_allclose(shift, -40 * np.log(1000.0), rtol=1e-9)  # a density's units
@@ -968,5 +972,10 @@ def test_a_row_is_explained_only_with_its_columns_in_their_order():
     for row in (frame.iloc[0], frame.iloc[[0]]):
         np.testing.assert_array_equal(m.row_posterior(row, y[0])[0], by_position)
     bare = quick().fit(frame.to_numpy(), y)
-    with pytest.warns(UserWarning, match="Z has feature names, but DPMixtureRegression was"):
+    with pytest.warns(UserWarning, match="Z has feature names, but DPMixtureRegression was") as w:
         bare.predict(frame)
+    assert w[0].filename == __file__  # the caller's line, not the library's
+    with warnings.catch_warnings():  # integer labels (a frame of an array) name nothing
+        warnings.simplefilter("error")
+        bare.predict(pd.DataFrame(frame.to_numpy()))
+        quick().fit(pd.DataFrame(frame.to_numpy()), y).predict(frame.to_numpy())

@@ -11,7 +11,13 @@ import warnings
 import numpy as np
 from scipy.special import log_ndtr
 
-from scrutiny._validation import as_float_matrix, as_float_vector, column_names, job_count
+from scrutiny._validation import (
+    as_float_matrix,
+    as_float_vector,
+    column_names,
+    job_count,
+    user_stacklevel,
+)
 from scrutiny.surrogate.backends import make_backend
 from scrutiny.surrogate.driver import check_run, check_seed, run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
@@ -19,6 +25,14 @@ from scrutiny.surrogate.summaries import weighted_quantiles
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
 _ARGUMENT_PRIORS = frozenset({"n_components", "n_nets", "lambda1", "lambda2"})
+
+
+def _names_columns(labels):
+    """Whether column labels name the columns, as scikit-learn reads them: strings, not
+    integers (a frame made from an array) nor the strings of integers."""
+    return all(isinstance(n, str) and not n.lstrip("-").isdigit() for n in labels)
+
+
 # The least scale of a constant y: its noise variances' scale, its square, is a normal
 # float64 (a constant of 1e-160 in its own units would have variances of 0)
 _SMALLEST_SCALE = float(np.sqrt(np.finfo(np.float64).tiny))
@@ -307,15 +321,20 @@ class DPMixtureRegression:
             raise ValueError(  # as scikit-learn's: other columns, or the same reordered
                 f"Z's columns {names[:5]} are not those fitted, in their order: {list(fitted)[:5]}"
             )
-        if (fitted is None) != (names is None):  # as scikit-learn's: columns read by position
+        # as scikit-learn's: columns read by position where one side names them (not by
+        # a frame's integer labels, pd.DataFrame(A)'s, nor their strings)
+        given = names is not None and _names_columns(Z.columns)
+        if (fitted is None and given) or (
+            names is None and fitted is not None and _names_columns(fitted)
+        ):
             kind = type(self).__name__
             warnings.warn(
                 f"Z has feature names, but {kind} was fitted without feature names"
-                if fitted is None
+                if given
                 else f"Z does not have valid feature names, but {kind} was fitted with "
                 "feature names",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         Z = as_float_matrix(Z, "Z")
         if Z.shape[1] != self.n_features_in_:
