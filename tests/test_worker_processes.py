@@ -193,3 +193,60 @@ def test_a_workers_warnings_reach_the_caller():
             Explainer(seven, far, n_jobs=n_jobs, **kw).fit()
         caught[n_jobs] = sorted(str(w.message) for w in seen if "lie far from 0" in str(w.message))
     assert caught[1] and caught[2] == caught[1]
+
+
+def _explained_in_a_worker(seed):
+    """Local explanations whose fits would go to worker processes (n_jobs=2)."""
+    kw = {"surrogate": {"n_sweeps": 20, "n_components": 2}, "progress": False, "n_jobs": 2}
+    ex = Explainer(Recorded(), X, mode="local", n_samples=40, random_state=seed, **kw)
+    return ex.explain(X[:3]).values
+
+
+def test_a_worker_of_a_pool_or_of_joblib_explains_in_its_own_process(monkeypatch):
+    """A multiprocessing.Pool's worker is a daemon, which may start no process ("daemonic
+    processes are not allowed to have children"), and joblib's loky workers run under a
+    start method a spawned child cannot find (scrutiny's children died on start-up): there
+    the fits run in the worker itself, with the same results."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        got = pool.map(_explained_in_a_worker, [0])[0]
+    np.testing.assert_array_equal(got, _explained_in_a_worker(0))
+    from scrutiny._parallel import may_start_processes
+
+    assert may_start_processes()
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: "loky")
+    assert not may_start_processes()
+
+
+def test_a_chain_process_that_dies_is_said_at_once(monkeypatch):
+    """A chain's process killed (the out-of-memory killer's SIGKILL) was noticed only once
+    a second passed without a message, which the other chains' progress never let happen:
+    the error came when they had all run to the end (minutes into a large fit)."""
+    import multiprocessing
+    import signal
+    import time
+
+    import scrutiny.surrogate.driver as driver
+    from scrutiny import DPMixtureRegression
+
+    monkeypatch.setattr(driver, "PROCESS_MIN_WORK", 0)  # every fit's chains in processes
+
+    def kill_one():
+        while not multiprocessing.active_children():
+            time.sleep(0.05)
+        time.sleep(4.0)  # started (a second or two), and reporting progress
+        os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_one, daemon=True)
+    # 20,000 sweeps of 60 rows: about a minute a chain, each on a core of its own
+    reg = DPMixtureRegression(3, n_sweeps=20000, n_jobs=2, progress=False, random_state=1)
+    began = time.perf_counter()
+    killer.start()
+    with pytest.raises(RuntimeError, match=r"the process of chain \d ended with exit code -9"):
+        reg.fit(X[:60, :5], X[:60, 0])
+    assert time.perf_counter() - began < 20  # about 2 s
+    deadline = time.perf_counter() + 10
+    while multiprocessing.active_children() and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    assert not multiprocessing.active_children()  # the other chain stopped too

@@ -128,15 +128,27 @@ def fit_many(
     ``jobs`` may be a generator: it is consumed as workers free up (at most two jobs per
     worker wait), so the data of many fits is never in memory at once. One worker, or
     ``n_jobs=1``, runs here; otherwise jobs run in a pool of spawned processes (spawn, not
-    fork: forking a process that holds torch or OpenMP threads can deadlock).
+    fork: forking a process that holds torch or OpenMP threads can deadlock), unless this
+    process may start none (``may_start_processes``).
     """
     total = len(jobs) if total is None and hasattr(jobs, "__len__") else total
-    workers = min(total or 1 << 30, job_count(n_jobs))
+    workers = min(total or 1 << 30, job_count(n_jobs) if may_start_processes() else 1)
     bar = tqdm(total=total, desc=desc, disable=not progress or (total is not None and total < 2))
     try:  # closed whatever happens: a failed fit's bar stayed open, the next drawn below it
         return _fit_all(jobs, bounds, n_jobs, summarize, workers, bar)
     finally:
         bar.close()
+
+
+def may_start_processes():
+    """Whether this process may start worker processes: not inside a worker of
+    multiprocessing.Pool (a daemon, which may have no children) nor of joblib's loky (whose
+    start method a spawned child cannot find: it died on start-up). There, work runs in
+    the process itself, as joblib runs nested work; results do not depend on it."""
+    if multiprocessing.current_process().daemon:
+        return False
+    method = multiprocessing.get_start_method(allow_none=True)
+    return method is None or method in multiprocessing.get_all_start_methods()
 
 
 def _fit_all(jobs, bounds, n_jobs, summarize, workers, bar):

@@ -28,7 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scrutiny._parallel import exit_with, main_not_rerun, one_blas_thread, one_thread
+from scrutiny._parallel import (
+    exit_with,
+    main_not_rerun,
+    may_start_processes,
+    one_blas_thread,
+    one_thread,
+)
 from scrutiny._validation import job_count
 from scrutiny.surrogate import kernel
 from scrutiny.surrogate.diagnostics import effective_sample_size, split_rhat
@@ -191,8 +197,9 @@ def chains_run_separately(n_rows, n_cols, n_sweeps, backend="numpy"):
 
 def use_processes(data, n_jobs, n_sweeps):
     """Whether chains get processes: on the CPU backend, with cores to spare, for a fit
-    large enough that a process's start-up is small beside it."""
-    return n_jobs > 1 and run_separately(data, n_sweeps)
+    large enough that a process's start-up is small beside it, where this process may
+    start them (otherwise threads: the same draws)."""
+    return n_jobs > 1 and run_separately(data, n_sweeps) and may_start_processes()
 
 
 def _run_chain(data, params, seed, n_sweeps, burn_in, thin, max_stored_draws, report, n_chains=1):
@@ -325,16 +332,17 @@ def _in_processes(args, n_jobs, bar):
                         target=_chain_process, args=(messages, c, args[c], os.getpid())
                     )
                     running[c].start()
+            # a chain that ended normally has sent its result (read next); any other exit
+            # means it died without a word (killed, out of memory): said at once, not once
+            # the other chains, whose progress kept the queue busy, had finished
+            for c, proc in running.items():
+                if proc.exitcode not in (None, 0):
+                    raise RuntimeError(
+                        f"the process of chain {c} ended with exit code {proc.exitcode}"
+                    )
             try:
                 kind, c, *rest = messages.get(timeout=1.0)
             except queue.Empty:
-                for c, proc in running.items():
-                    # a chain that ended normally has sent its result (read next); any other
-                    # exit means it died without a word (killed, out of memory)
-                    if proc.exitcode not in (None, 0):
-                        raise RuntimeError(
-                            f"the process of chain {c} ended with exit code {proc.exitcode}"
-                        ) from None
                 continue
             if kind == "error":  # as it was raised (a ValueError of a bad setting, say)
                 exc, text = rest[0]
