@@ -1147,3 +1147,21 @@ def test_a_label_given_as_target_is_told_from_a_column():
         scrutinize(ex, X_TAB[:50], target=7)
     with pytest.raises(ValueError, match=r"must be in 0\.\.6, got \[7\]$"):  # no labels: no hint
         Explainer(softmax, X_TAB, surrogate=FAST, progress=False).explain(X_TAB[:2], target=7)
+
+
+def test_local_mode_makes_an_inputs_perturbations_a_batch_at_a_time(monkeypatch):
+    """They were made all at once, in float64: 1,000 perturbations of a 224 x 224 colour
+    image took 1.1 GB before the first model call (peak 1.7 GB; 4.0 GB with 3,000)."""
+    ex = Explainer(
+        logistic, X_TAB, mode="local", n_samples=300, surrogate=FAST, batch_size=64, progress=False
+    )
+    made = []
+    switch_off = type(ex.representation).switch_off
+
+    def noted(rep, x, keep):
+        made.append(len(keep))
+        return switch_off(rep, x, keep)
+
+    monkeypatch.setattr(type(ex.representation), "switch_off", noted)
+    ex.explain(X_TAB[:2])
+    assert sum(made) == 2 * 300 and max(made) <= 64
