@@ -250,3 +250,18 @@ def test_a_chain_process_that_dies_is_said_at_once(monkeypatch):
     while multiprocessing.active_children() and time.perf_counter() < deadline:
         time.sleep(0.1)
     assert not multiprocessing.active_children()  # the other chain stopped too
+
+
+def test_one_fit_alone_shows_its_samplers_progress(capsys):
+    """A bar counts fits, and one of one is no bar: a binary model's global fit (or a
+    50,000-row table's, 48 s) said nothing until it ended."""
+
+    def binary(rows):
+        p = 1 / (1 + np.exp(-rows[:, 0]))
+        return np.stack([1 - p, p], axis=1)
+
+    kw = {"surrogate": {"n_sweeps": 20, "n_components": 2}, "n_jobs": 1}
+    Explainer(binary, X, progress=True, **kw).fit()
+    assert "DMM-MEN Gibbs" in capsys.readouterr().err
+    Explainer(binary, X, progress=False, **kw).fit()
+    assert capsys.readouterr().err == ""

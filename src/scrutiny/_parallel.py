@@ -134,8 +134,11 @@ def fit_many(
     total = len(jobs) if total is None and hasattr(jobs, "__len__") else total
     workers = min(total or 1 << 30, job_count(n_jobs) if may_start_processes() else 1)
     bar = tqdm(total=total, desc=desc, disable=not progress or (total is not None and total < 2))
+    # one fit alone shows its sampler's bar: a bar of one job said nothing for minutes (a
+    # binary model's global fit, a 50,000-row table's)
+    alone = progress and total == 1
     try:  # closed whatever happens: a failed fit's bar stayed open, the next drawn below it
-        return _fit_all(jobs, bounds, n_jobs, summarize, workers, bar)
+        return _fit_all(jobs, bounds, n_jobs, summarize, workers, bar, alone)
     finally:
         bar.close()
 
@@ -151,12 +154,12 @@ def may_start_processes():
     return method is None or method in multiprocessing.get_all_start_methods()
 
 
-def _fit_all(jobs, bounds, n_jobs, summarize, workers, bar):
+def _fit_all(jobs, bounds, n_jobs, summarize, workers, bar, alone=False):
     """``fit_many``'s work, here (one worker) or in a pool of spawned processes."""
     results = {}
     if workers <= 1:
         for key, Z, y, settings in jobs:  # n_jobs=1: its chains in this process too
-            settings = {"n_jobs": n_jobs, **settings}
+            settings = {"n_jobs": n_jobs, **settings, **({"progress": True} if alone else {})}
             results[key] = fit_surrogate(Z, y, settings, bounds, summarize)
             bar.update()
         return results
