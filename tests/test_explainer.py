@@ -1165,3 +1165,28 @@ def test_local_mode_makes_an_inputs_perturbations_a_batch_at_a_time(monkeypatch)
     monkeypatch.setattr(type(ex.representation), "switch_off", noted)
     ex.explain(X_TAB[:2])
     assert sum(made) == 2 * 300 and max(made) <= 64
+
+
+def test_a_fit_beyond_the_machines_memory_is_refused_before_any_query(monkeypatch):
+    """224 x 224 x 3 pixels as features failed deep inside numpy ("Unable to allocate 93.8
+    GiB"), after the model had been queried on the fit data. Here a machine of 16 MB, and
+    28 x 28 pixels (785^2 x 10 components x 4 bytes, float32: 25 MB)."""
+    import os
+
+    from scrutiny import DPMixtureRegression
+
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 16 * 2**20 // 4096}
+    monkeypatch.setattr(os, "sysconf", lambda name: pages[name])
+    images = np.random.default_rng(0).uniform(size=(20, 28, 28))
+    asked = []
+
+    def model(X):
+        asked.append(len(X))
+        return np.full((len(X), 2), 0.5)
+
+    with pytest.raises(ValueError, match=r"784 features needs 0\.023 GiB .* superpixel="):
+        Explainer(model, images)
+    assert asked == []
+    Explainer(model, images, superpixel=2)  # 196 features: 1.5 MB
+    with pytest.raises(ValueError, match=r"more than this machine's 0\.0156 GiB"):
+        DPMixtureRegression().fit(images.reshape(20, -1), np.arange(20.0))

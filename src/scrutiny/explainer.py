@@ -414,7 +414,7 @@ class Explainer:
                 f"surrogate's: pass Explainer(..., {own[0]}=...)"
             )
         self.surrogate = {**defaults, **(surrogate or {})}
-        check_settings(self.surrogate)
+        check_settings(self.surrogate, n_features=self.representation.n_features)
         if isinstance(logit_limit, bool) or not isinstance(logit_limit, numbers.Real):
             raise TypeError(f"logit_limit must be a number, got {logit_limit!r}")  # "16"
         if not (np.isfinite(logit_limit) and logit_limit > 0):  # inf: a certain class's logit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 import sys
 import warnings
 
@@ -523,7 +524,7 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     with the first one's random_state. Each response is centred and scaled on its own.
     ``names``: Z's column names (a DataFrame's), which predict's Z must then have."""
     first = estimators[0]
-    check_settings(first.get_params())
+    check_settings(first.get_params(), n_features=Z.shape[1])
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
@@ -736,11 +737,12 @@ def _same(a, b):
         return False
 
 
-def check_settings(settings):
+def check_settings(settings, n_features=None):
     """Raise a ValueError naming any key of ``settings`` (keyword arguments meant for
     ``DPMixtureRegression``) that it does not take, any bad entry of their ``priors`` or
-    bad value of a hyperparameter: callers that fit in worker processes check before they
-    start them."""
+    bad value of a hyperparameter, or (given ``n_features``) a fit of that many that this
+    machine cannot hold: callers that fit in worker processes check before they start
+    them, and before the model is queried for it."""
     valid = set(DPMixtureRegression._param_names())
     unknown = sorted(set(settings) - valid)
     if unknown:
@@ -768,6 +770,29 @@ def check_settings(settings):
     own = {name: settings[name] for name in _ARGUMENT_PRIORS & set(settings)}
     Priors(**own, **prior_settings(settings.get("priors")))  # checks their values
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
+    if n_features is not None:
+        _refuse_beyond_memory(n_features, s)
+
+
+def _refuse_beyond_memory(p, settings):
+    """Refuse a fit whose components' Gram matrices alone (n_components x P x P, P = p
+    plus the intercept) exceed this machine's memory: 224 x 224 x 3 pixels failed deep
+    inside numpy, asking for 93.8 GiB. A GPU's memory is not this one: not checked."""
+    if str(settings.get("device", "cpu")).startswith("cuda") or not hasattr(os, "sysconf"):
+        return
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # not known here
+        return
+    P = int(p) + 1
+    need = int(settings["n_components"]) * P * P * np.dtype(settings["dtype"]).itemsize
+    if need > memory:
+        raise ValueError(
+            f"a fit of {p:,} features needs {need / 2**30:.3g} GiB for the Gram matrices of "
+            f"its {settings['n_components']} components, more than this machine's "
+            f"{memory / 2**30:.3g} GiB: use fewer features (an Explainer's superpixel= "
+            "groups an image's pixels) or fewer components"
+        )
 
 
 def _equal_tails(level):
