@@ -241,7 +241,7 @@ class Explanation:
         if by not in ("value", "magnitude"):
             raise ValueError(f"by must be 'value' or 'magnitude', got {by!r}")
         flat = self._rows(self.values)
-        return ranked(flat if by == "value" else np.abs(flat), self.feature_elements)[:, :k]
+        return ranked(flat if by == "value" else np.abs(flat), self.feature_elements, k)
 
     def _rows(self, a):
         """``a`` (n, *shape) as rows of elements, of no input too (a selection of none)."""
@@ -476,14 +476,32 @@ class Explanation:
         return cls(**arrays, method=str(meta.get("method")), meta=meta.get("meta") or {})
 
 
-def ranked(score, features):
-    """(m, n) flat indices per row by ``score``, highest first, ties by index; elements of
-    no feature (``~features``: a token window's context) last, whatever their score:
-    removing them is no test."""
+def ranked(score, features, k=None):
+    """(m, k) flat indices per row by ``score``, highest first, ties by index (all n with
+    k None); elements of no feature (``~features``: a token window's context) last,
+    whatever their score: removing them is no test."""
+    n = score.shape[1]
+    if k is not None and k < n // 8 and features.all() and np.isfinite(score).all():
+        return _first_k(score, k)
     order = np.argsort(-score, axis=1, kind="stable")
-    if features.all():
-        return order
-    return np.take_along_axis(order, np.argsort(~features[order], axis=1, kind="stable"), axis=1)
+    if not features.all():
+        order = np.take_along_axis(order, np.argsort(~features[order], axis=1, kind="stable"), 1)
+    return order if k is None else order[:, :k]
+
+
+def _first_k(score, k):
+    """``ranked``'s first k of finite scores without sorting all n: those above each row's
+    k-th largest, then its ties by index, sorted (the fidelity tests' 80 of a colour
+    image's 150,528 elements: a full sort of each row was most of their time)."""
+    m = len(score)
+    kth = -np.partition(-score, k - 1, axis=1)[:, k - 1 : k]  # each row's k-th largest
+    above = score > kth
+    tied = score == kth
+    room = k - above.sum(axis=1, keepdims=True)  # tied elements that make the k, by index
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    cols = np.nonzero(chosen)[1].reshape(m, k)  # by index within each row
+    order = np.argsort(-np.take_along_axis(score, cols, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(cols, order, axis=1)
 
 
 def _num(x):

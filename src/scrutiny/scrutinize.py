@@ -434,7 +434,7 @@ def scrutinize(
             seed = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, h))
             h_top = _designed_transplants(explainer, P, H, gain, target, n_samples, kmax, seed)
         else:
-            h_top = ranked(gain, owned)[:, :kmax]
+            h_top = ranked(gain, owned, kmax)
         h_rand = _random_present(P, H, kmax, rng, owned)
 
         def craft(k, random, H=H, h_top=h_top, h_rand=h_rand):
