@@ -691,3 +691,29 @@ def test_paper_protocol_deduction_of_an_input_with_fewer_than_k_present_sets_onl
     assert sparse.any() and not sparse.all()
     assert ((crafted[sparse] < 0).sum(axis=1) == 3).all()  # A only
     assert ((crafted[~sparse] < 0).sum(axis=1) == 5).all()
+
+
+def test_the_tests_show_progress_and_craft_a_batch_at_a_time(capsys, monkeypatch):
+    """They made every crafted input of a k at once (1,000 colour images of 224 x 224: 1.2
+    GB a k) and said nothing for the half minute they took."""
+    import scrutiny.fidelity as fidelity
+
+    e = explanation()
+    batches, crafted = [], []
+    put = fidelity._put
+    monkeypatch.setattr(fidelity, "_put", lambda h, c, s: crafted.append(len(c)) or put(h, c, s))
+
+    def noted(rows):
+        batches.append(len(rows))
+        return model(rows)
+
+    right = deduction(model, e, ks=[3, 6])
+    crafted.clear()
+    got = deduction(noted, e, ks=[3, 6], batch_size=16)
+    np.testing.assert_array_equal(got, right)
+    assert max(batches) <= 16 and sum(batches) == 40 + 2 * 40  # the start, then each k
+    assert max(crafted) <= 16 and sum(crafted) == 2 * 40
+    assert "deduction: 100%" in capsys.readouterr().err
+    synthetic(model, e, ks=[3], progress=False)
+    deletion(model, e, ks=[3], progress=False)
+    assert capsys.readouterr().err == ""

@@ -341,9 +341,12 @@ def local_head_to_head(runs, adapter, n, donors, ks, seed, n_stability, stabilit
 def _score(adapter, exp, donors, ks, seed):
     out = {}
     for test, fn in (
-        ("deduction", lambda: deduction(adapter, exp, ks)),
-        ("augmentation", lambda: augmentation(adapter, exp, donors, ks, random_state=seed)),
-        ("synthetic", lambda: synthetic(adapter, exp, ks)),
+        ("deduction", lambda: deduction(adapter, exp, ks, progress=False)),
+        (
+            "augmentation",
+            lambda: augmentation(adapter, exp, donors, ks, random_state=seed, progress=False),
+        ),
+        ("synthetic", lambda: synthetic(adapter, exp, ks, progress=False)),
     ):
         outcomes = fn()
         lo, hi = bootstrap_interval(outcomes, random_state=seed)

@@ -93,13 +93,19 @@ def explain_and_report(
             "deletion: mean fall of the output once the top k are at the baseline "
             "(higher = more faithful)"
         )
-        rates = {n: deletion(explainer.model, e, ks).mean(axis=1) for n, e in methods.items()}
+        rates = {
+            n: deletion(explainer.model, e, ks, progress=explainer.progress).mean(axis=1)
+            for n, e in methods.items()
+        }
     else:
         test_name, what = "deduction", "PCR"
         heading = (
             "deduction PCR (share still classified as the explained class; lower = more faithful)"
         )
-        rates = {name: pcr(deduction(explainer.model, e, ks)) for name, e in methods.items()}
+        rates = {
+            name: pcr(deduction(explainer.model, e, ks, progress=explainer.progress))
+            for name, e in methods.items()
+        }
     table = "\n".join(
         [
             heading,
