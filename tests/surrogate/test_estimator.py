@@ -979,3 +979,23 @@ def test_a_row_is_explained_only_with_its_columns_in_their_order():
         warnings.simplefilter("error")
         bare.predict(pd.DataFrame(frame.to_numpy()))
         quick().fit(pd.DataFrame(frame.to_numpy()), y).predict(frame.to_numpy())
+
+
+def test_a_spread_set_by_a_few_rows_is_warned_of():
+    """Three outputs of 1e6 among 300 of sd ~3.5 made y's unit 1e5: every regime's noise
+    sd was thousands (8,663 for 0.1), silently. A decisive minority (5% of rows 20 away,
+    as a local fit's perturbations that remove one word) is no such case: its regimes' noise
+    is not swamped (spread / sqrt(n) 0.14 against their sd of 0.1)."""
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(300, 3))
+    y = Z @ [1.0, 2.0, 3.0] + 0.1 * rng.normal(size=300)
+    spiked = y.copy()
+    spiked[:3] = 1e6
+    with pytest.warns(UserWarning, match=r"set by 3 of 300 rows far from them") as w:
+        quick().fit(Z, spiked)
+    assert w[0].filename == __file__
+    decisive = np.where(rng.random(1000) < 0.05, -10.0, 10.0) + 0.1 * rng.normal(size=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quick().fit(Z, y)
+        quick().fit(rng.normal(size=(1000, 3)), decisive)

@@ -548,6 +548,8 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
         sc = spread if (est.standardize and spread > 0) else 1.0
         if est.standardize and spread == 0 and c != 0:  # a constant: in units of 1 or of its
             sc = min(1.0, max(abs(c), _SMALLEST_SCALE))  # size, the smaller (1e-6 was 0.009 off)
+        if est.standardize:
+            _warn_spikes(y[inside], sc, f" of column {r} of Y" if len(ys) > 1 else "")
         n_censored = int((~inside).sum())
         units.append(dict(censoring_=(lo, hi), n_censored_=n_censored, y_center_=c, y_scale_=sc))
         scaled.append((yc - c) / sc)
@@ -651,6 +653,26 @@ def _warn_response_offset(y, priors, tolerance=0.01):
             f"the noise variance (by {share:.0%} of the sum of squares); centre y, or pass "
             "standardize=True",
             stacklevel=4,
+        )
+
+
+def _warn_spikes(y, scale, of=""):
+    """Warn of a y whose spread is set by a few rows far from the others: the noise prior,
+    IG(0.5, 0.5) in units of that spread, adds at least spread^2 / n to every regime's
+    noise variance, which swamps the others' own noise once spread / sqrt(n) passes 3 times
+    their sd (3 outputs of 1e6 among 300 of sd 1: a regime's noise sd 8,663 for 0.1, its
+    explanations 10-30 times too large, signs flipped)."""
+    centre = np.median(y)
+    bulk = 1.4826 * float(np.median(np.abs(y - centre)))  # most rows' sd, robustly
+    if bulk > 0 and scale / np.sqrt(y.size) > 3 * bulk:
+        far = int((np.abs(y - centre) > 10 * bulk).sum())
+        warnings.warn(
+            f"y{of}'s spread ({scale:.4g}) is {scale / bulk:.0f} times that of most of its "
+            f"values ({bulk:.4g}), set by {far} of {y.size} rows far from them: the priors, "
+            "in units of that spread, let every regime fit loosely (noise sd at least "
+            f"{scale / np.sqrt(y.size):.4g}); fit those rows apart, or a transform of y "
+            "(its log, its ranks)",
+            stacklevel=user_stacklevel(),
         )
 
 
