@@ -424,3 +424,18 @@ def test_colour_images_are_drawn_bright_where_they_are_bright():
         im = plots.input_image(x).images[0]
         assert im.to_rgba(im.get_array())[1, 2][:3].tolist() == [white] * 3
         plt.close("all")
+
+
+def test_a_top_that_is_no_count_and_an_explanation_of_none_are_refused():
+    """pattern_map(top=-1) drew all but one coefficient, quietly, and top=2.5 failed in a
+    slice; beeswarm and importance_bars of a selection of no input failed in numpy's
+    reshape."""
+    for top in (-1, 0, 2.5, True):
+        with pytest.raises(ValueError, match="top must be a whole number, at least 1"):
+            plots.pattern_map(np.ones((6, 6)), top=top)
+    exp = image_explanation((6, 6))
+    none = exp[exp.target == 99]
+    for draw in (plots.beeswarm, plots.importance_bars):
+        with pytest.raises(ValueError, match="the explanation holds no input to draw"):
+            draw(none)
+    plt.close("all")

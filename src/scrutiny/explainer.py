@@ -414,7 +414,7 @@ class Explainer:
                 f"surrogate's: pass Explainer(..., {own[0]}=...)"
             )
         self.surrogate = {**defaults, **(surrogate or {})}
-        check_settings(self.surrogate, n_features=self.representation.n_features)
+        check_settings(self.surrogate)
         if isinstance(logit_limit, bool) or not isinstance(logit_limit, numbers.Real):
             raise TypeError(f"logit_limit must be a number, got {logit_limit!r}")  # "16"
         if not (np.isfinite(logit_limit) and logit_limit > 0):  # inf: a certain class's logit
@@ -491,6 +491,10 @@ class Explainer:
             classes = _class_list(classes)  # 3.9 fitted class 3, True class 1
         if self._X_fit is None:
             return self._fitted_only(classes)
+        if not self.surrogates_ and self._fit_log_proba is None:  # a first fit: refused before
+            # the model is queried for it if this machine cannot hold it (a loaded one's
+            # other classes are refused by the fit itself)
+            check_settings(self.surrogate, n_features=self.representation.n_features)
         log_p = self._fit_outputs()
         regression = self.model.regression
         every = self.classes if self.classes is not None else range(log_p.shape[1])

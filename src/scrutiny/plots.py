@@ -67,6 +67,8 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
     """Heat map of coefficients laid out as an image, on a diverging colour map centred at
     0; with ``top``, only the ``top`` largest |coef| are shown. ``shape`` None: the array's
     own if it is 2-D, a square if a flat vector's length is one (784 -> 28 x 28)."""
+    if top is not None:  # -1 drew all but one, quietly; 2.5 failed in a slice
+        top = whole_number(top, "top", 1)
     values = np.asarray(coef, dtype=float)
     if shape is None:
         side = math.isqrt(values.size)
@@ -334,6 +336,11 @@ def _of_target(explanation, target):
     """The inputs explained for class ``target`` (a whole number; 1.7 and True were class
     1); with None, all of them, warned of where they are explained for several classes (a
     contribution to one class's logit drawn beside one to another's)."""
+    if len(explanation) == 0:  # a selection of none (exp[exp.target == c]): numpy's reshape
+        raise ValueError(  # failed
+            "the explanation holds no input to draw (a selection such as "
+            "explanation[explanation.target == c] of a class none is explained for?)"
+        )
     if target is None:
         classes = np.unique(explanation.target)
         if classes.size > 1:

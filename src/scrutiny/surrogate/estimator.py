@@ -657,15 +657,17 @@ def _warn_response_offset(y, priors, tolerance=0.01):
 
 
 def _warn_spikes(y, scale, of=""):
-    """Warn of a y whose spread is set by a few rows far from the others: the noise prior,
-    IG(0.5, 0.5) in units of that spread, adds at least spread^2 / n to every regime's
-    noise variance, which swamps the others' own noise once spread / sqrt(n) passes 3 times
-    their sd (3 outputs of 1e6 among 300 of sd 1: a regime's noise sd 8,663 for 0.1, its
-    explanations 10-30 times too large, signs flipped)."""
+    """Warn of a y whose spread is set by a few rows (5% at most) far from the others: the
+    noise prior, IG(0.5, 0.5) in units of that spread, adds at least spread^2 / n to every
+    regime's noise variance, which swamps the others' own noise once spread / sqrt(n)
+    passes 3 times their sd (3 outputs of 1e6 among 300 of sd 1: a regime's noise sd 8,663
+    for 0.1, its explanations 10-30 times too large, signs flipped)."""
     centre = np.median(y)
     bulk = 1.4826 * float(np.median(np.abs(y - centre)))  # most rows' sd, robustly
-    if bulk > 0 and scale / np.sqrt(y.size) > 3 * bulk:
-        far = int((np.abs(y - centre) > 10 * bulk).sum())
+    far = int((np.abs(y - centre) > 10 * bulk).sum())
+    # a few: a third of a local fit's perturbations far from the rest (one word off) are
+    # two regimes to find, not a spread to warn of
+    if bulk > 0 and scale / np.sqrt(y.size) > 3 * bulk and far <= 0.05 * y.size:
         warnings.warn(
             f"y{of}'s spread ({scale:.4g}) is {scale / bulk:.0f} times that of most of its "
             f"values ({bulk:.4g}), set by {far} of {y.size} rows far from them: the priors, "
@@ -797,23 +799,24 @@ def check_settings(settings, n_features=None):
 
 
 def _refuse_beyond_memory(p, settings):
-    """Refuse a fit whose components' Gram matrices alone (n_components x P x P, P = p
-    plus the intercept) exceed this machine's memory: 224 x 224 x 3 pixels failed deep
-    inside numpy, asking for 93.8 GiB. A GPU's memory is not this one: not checked."""
-    if str(settings.get("device", "cpu")).startswith("cuda") or not hasattr(os, "sysconf"):
+    """Refuse a fit whose chains' Gram matrices alone (n_chains x n_components x P x P, P =
+    p plus the intercept: chains are batched, or run at once) exceed this machine's memory:
+    224 x 224 x 3 pixels failed deep inside numpy, asking for 93.8 GiB. A GPU's memory is
+    not this one's: not checked."""
+    if settings.get("device") not in (None, "cpu", "numpy", "torch", "torch:cpu"):
         return
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):  # not known here
+    except (AttributeError, ValueError, OSError):  # not known here (Windows has no sysconf)
         return
-    P = int(p) + 1
-    need = int(settings["n_components"]) * P * P * np.dtype(settings["dtype"]).itemsize
+    P, J, chains = int(p) + 1, int(settings["n_components"]), int(settings["n_chains"])
+    need = chains * J * P * P * np.dtype(settings["dtype"]).itemsize
     if need > memory:
         raise ValueError(
-            f"a fit of {p:,} features needs {need / 2**30:.3g} GiB for the Gram matrices of "
-            f"its {settings['n_components']} components, more than this machine's "
+            f"a fit of {p:,} features needs at least {need / 2**30:.3g} GiB for the Gram "
+            f"matrices of its {chains} chains' {J} components, more than this machine's "
             f"{memory / 2**30:.3g} GiB: use fewer features (an Explainer's superpixel= "
-            "groups an image's pixels) or fewer components"
+            "groups an image's pixels), components or chains"
         )
 
 
