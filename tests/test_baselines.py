@@ -1,6 +1,8 @@
 """LIME and KernelSHAP through the real packages, and LEMNA, on models whose decisive pixels
 and tokens are known."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -635,3 +637,37 @@ def test_a_model_of_logits_is_explained_by_every_lime_and_lemna():
         np.testing.assert_allclose(
             explain(logits, outputs="logits").values, explain(model).values, atol=1e-9
         )
+
+
+def test_a_row_as_a_series_and_baselines_as_lists_or_names_are_read_as_meant():
+    """kernel_shap, exact_shapley and tree_shap failed on df.iloc[i] deep inside (a
+    Series' one dtype read as a frame's per-column ones); a list baseline with DataFrame
+    rows failed on list.index, read as column names; a named baseline with array rows was
+    read by position, its names ignored (values off by 2.7 with the columns reversed)."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from scrutiny.baselines import exact_shapley, tree_shap
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    y = (frame["a"] + 2 * frame["c"] > 0).astype(int)
+    clf = GradientBoostingClassifier(n_estimators=10, max_depth=2, random_state=0).fit(frame, y)
+    mean = frame.mean()
+    for explain in (
+        lambda X, b: exact_shapley(clf, X, baseline=b, target=1),
+        lambda X, b: tree_shap(clf, X, b, target=1),
+        lambda X, b: kernel_shap(clf, X, baseline=b, target=1, nsamples=100, progress=False),
+    ):
+        ref = explain(frame.iloc[[3]], mean).values
+        np.testing.assert_array_equal(explain(frame.iloc[3], mean).values, ref)
+        np.testing.assert_array_equal(explain(frame.iloc[[3]], list(mean)).values, ref)
+    ref = exact_shapley(clf, frame.iloc[[3]], baseline=mean, target=1).values
+    reversed_ = mean[["c", "b", "a"]]
+    rows = frame.iloc[[3]].to_numpy()  # the model's order
+    with warnings.catch_warnings():  # scikit-learn's: an array for a model of a frame
+        warnings.simplefilter("ignore", UserWarning)
+        got = exact_shapley(clf, rows, baseline=reversed_, target=1)
+        np.testing.assert_allclose(got.values, ref, atol=1e-12)
+        with pytest.raises(ValueError, match="a baseline by column name needs X as a DataFrame"):
+            exact_shapley(lambda R: clf.predict_proba(R), rows, baseline=reversed_, target=1)

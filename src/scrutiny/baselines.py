@@ -742,8 +742,8 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
                 f"its own: make the representation with them"
             )
     baseline = 0.0 if baseline is None else baseline  # never the mean of the rows explained
+    X = series_as_row(X)  # df.iloc[i]: one row (a Series' dtype is no column's)
     adapter = _adapter(model, batch_size, outputs or "probabilities", X)
-    X = series_as_row(X)  # df.iloc[i]: one row
     X = numbers_inferred(in_column_order(X, getattr(representation, "names", None)))
     names = column_names(X)
     X = _encoded(adapter, X, names, "X")
@@ -759,7 +759,11 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
     X = as_input_batch(X, "X")
     if isinstance(representation, str):  # "image", "tabular", "tokens", as the Explainer's
         representation = make_representation(
-            representation, X, _by_name(baseline, names), superpixel, dtype=numpy_dtype(given)
+            representation,
+            X,
+            _by_name(baseline, names, adapter.fitted_names),
+            superpixel,
+            dtype=numpy_dtype(given),
         )
     if getattr(representation, "kind", None) == "tokens":
         refuse_raw_bytes(given, "X")
@@ -769,7 +773,8 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
                 f"superpixel groups the pixels of images; table rows (shape {X.shape}) are "
                 "explained column by column"
             )
-        representation = TabularRepresentation(X.shape[1], _by_name(baseline, names), 1.0)
+        baseline = _by_name(baseline, names, adapter.fitted_names)
+        representation = TabularRepresentation(X.shape[1], baseline, 1.0)
     if representation is None:
         if X.ndim not in (3, 4):
             raise ValueError(
@@ -821,14 +826,25 @@ def _name_columns(meta, names, adapter):
             meta["categories"] = adapter.categories.to_json()
 
 
-def _by_name(baseline, names):
+def _by_name(baseline, names, fitted=None):
     """A pandas baseline (``frame.mean()``) in the order of X's columns, matched by name:
     taken by position, a DataFrame's reordered columns would meet other columns' values.
-    A one-row DataFrame is its row, as the Explainer takes it."""
+    Rows of an array are in the model's order (``fitted``, its columns' names): a named
+    baseline is matched to those, and refused where neither is known. A one-row DataFrame
+    is its row, as the Explainer takes it; a list or tuple is values by position."""
     baseline = background_row(baseline)
     index = getattr(baseline, "index", None)
-    if names is None or index is None:
+    if index is None or callable(index):  # a list's .index is a method, not names
         return baseline
+    if names is None:
+        if list(index) == list(range(len(index))):  # a Series of an array's: by position
+            return baseline
+        if fitted is None:
+            raise ValueError(
+                "a baseline by column name needs X as a DataFrame (or a model that knows "
+                "its columns' names): pass its values in X's order"
+            )
+        names = list(fitted)
     index = [str(i) for i in index]
     missing = sorted(set(names) - set(index))
     if missing:
