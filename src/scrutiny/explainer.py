@@ -260,10 +260,12 @@ class Explainer:
         explained as columns of names are: switched off to their most frequent value, one
         effect per value in global fits. The values X_fit holds are the only ones explained.
     classes : None or list of int
-        Classes to fit in global mode (default: every class). Each is fitted the first time
-        it is explained, or by ``fit()``. Small fits share batched kernels in fixed blocks
-        of these classes, fitted whole, so an explanation does not depend on the order in
-        which inputs are explained or on which others are explained with it.
+        Classes that ``fit()`` fits in global mode (default: every class). Each is fitted
+        the first time it is explained, or by ``fit()``; an input explained for another
+        class (its predicted class, by default) has that class fitted too, on its own.
+        Small fits share batched kernels in fixed blocks of these classes, fitted whole, so
+        an explanation does not depend on the order in which inputs are explained or on
+        which others are explained with it.
     surrogate : dict
         Settings of ``DPMixtureRegression`` (defaults: ``GLOBAL_SURROGATE`` or
         ``LOCAL_SURROGATE``).

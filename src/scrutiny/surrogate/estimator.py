@@ -26,14 +26,6 @@ from scrutiny.surrogate.summaries import weighted_quantiles
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
 _ARGUMENT_PRIORS = frozenset({"n_components", "n_nets", "lambda1", "lambda2"})
-
-
-def _names_columns(labels):
-    """Whether column labels name the columns, as scikit-learn reads them: strings, not
-    integers (a frame made from an array) nor the strings of integers."""
-    return all(isinstance(n, str) and not n.lstrip("-").isdigit() for n in labels)
-
-
 # The least scale of a constant y: its noise variances' scale, its square, is a normal
 # float64 (a constant of 1e-160 in its own units would have variances of 0)
 _SMALLEST_SCALE = float(np.sqrt(np.finfo(np.float64).tiny))
@@ -654,6 +646,12 @@ def _warn_response_offset(y, priors, tolerance=0.01):
             "standardize=True",
             stacklevel=4,
         )
+
+
+def _names_columns(labels):
+    """Whether column labels name the columns, as scikit-learn reads them: strings, not
+    integers (a frame made from an array) nor the strings of integers."""
+    return all(isinstance(n, str) and not n.lstrip("-").isdigit() for n in labels)
 
 
 def _warn_spikes(y, scale, of=""):
