@@ -761,7 +761,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
         representation = make_representation(
             representation,
             X,
-            _by_name(baseline, names, adapter.fitted_names),
+            _by_name(baseline, names, adapter._frame_names),
             superpixel,
             dtype=numpy_dtype(given),
         )
@@ -773,7 +773,7 @@ def _setup(model, X, baseline, superpixel, batch_size, representation=None, outp
                 f"superpixel groups the pixels of images; table rows (shape {X.shape}) are "
                 "explained column by column"
             )
-        baseline = _by_name(baseline, names, adapter.fitted_names)
+        baseline = _by_name(baseline, names, adapter._frame_names)
         representation = TabularRepresentation(X.shape[1], baseline, 1.0)
     if representation is None:
         if X.ndim not in (3, 4):
@@ -826,25 +826,27 @@ def _name_columns(meta, names, adapter):
             meta["categories"] = adapter.categories.to_json()
 
 
-def _by_name(baseline, names, fitted=None):
+def _by_name(baseline, names, order=None):
     """A pandas baseline (``frame.mean()``) in the order of X's columns, matched by name:
     taken by position, a DataFrame's reordered columns would meet other columns' values.
-    Rows of an array are in the model's order (``fitted``, its columns' names): a named
-    baseline is matched to those, and refused where neither is known. A one-row DataFrame
-    is its row, as the Explainer takes it; a list or tuple is values by position."""
+    Rows of an array are in the order the model's frames are made in (``order``: the
+    names of the columns of its rows, as the adapter lays them out): a baseline named by
+    strings is matched to those, and refused where none is known; one labelled by numbers
+    (a Series of an array's columns) is taken by position. A one-row DataFrame is its
+    row, as the Explainer takes it; a list or tuple is values by position."""
     baseline = background_row(baseline)
     index = getattr(baseline, "index", None)
     if index is None or callable(index):  # a list's .index is a method, not names
         return baseline
     if names is None:
-        if list(index) == list(range(len(index))):  # a Series of an array's: by position
+        if not all(isinstance(label, str) for label in index):  # numbers: positions
             return baseline
-        if fitted is None:
+        if order is None:
             raise ValueError(
                 "a baseline by column name needs X as a DataFrame (or a model that knows "
                 "its columns' names): pass its values in X's order"
             )
-        names = list(fitted)
+        names = list(order)
     index = [str(i) for i in index]
     missing = sorted(set(names) - set(index))
     if missing:

@@ -994,6 +994,9 @@ def test_a_spread_set_by_a_few_rows_is_warned_of():
     with pytest.warns(UserWarning, match=r"set by 3 of 300 rows far from them") as w:
         quick().fit(Z, spiked)
     assert w[0].filename == __file__
+    spiked[3:163] = 0.0  # most rows tied: their median distance is 0, the others' is not
+    with pytest.warns(UserWarning, match=r"set by 3 of 300 rows far from them"):
+        quick().fit(Z, spiked)
     decisive = np.where(rng.random(1000) < 0.05, -10.0, 10.0) + 0.1 * rng.normal(size=1000)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -19,8 +19,8 @@ from scrutiny._validation import (
     job_count,
     user_stacklevel,
 )
-from scrutiny.surrogate.backends import make_backend
-from scrutiny.surrogate.driver import check_run, check_seed, run_chains
+from scrutiny.surrogate.backends import backend_name, make_backend
+from scrutiny.surrogate.driver import chains_run_separately, check_run, check_seed, run_chains
 from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
 from scrutiny.surrogate.summaries import weighted_quantiles
 
@@ -516,7 +516,8 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     with the first one's random_state. Each response is centred and scaled on its own.
     ``names``: Z's column names (a DataFrame's), which predict's Z must then have."""
     first = estimators[0]
-    check_settings(first.get_params(), n_features=Z.shape[1])
+    check_settings(first.get_params())
+    _refuse_beyond_memory(Z.shape[1], first.get_params(), _chains_at_once(first, Z, len(ys)))
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
@@ -661,8 +662,12 @@ def _warn_spikes(y, scale, of=""):
     passes 3 times their sd (3 outputs of 1e6 among 300 of sd 1: a regime's noise sd 8,663
     for 0.1, its explanations 10-30 times too large, signs flipped)."""
     centre = np.median(y)
-    bulk = 1.4826 * float(np.median(np.abs(y - centre)))  # most rows' sd, robustly
-    far = int((np.abs(y - centre) > 10 * bulk).sum())
+    off = np.abs(y - centre)
+    typical = np.median(off)
+    if typical == 0:  # most rows tied (outputs of exactly 0): the spread of the others
+        typical = np.median(off[off > 0]) if off.any() else 0.0
+    bulk = 1.4826 * float(typical)  # most rows' sd, robustly
+    far = int((off > 10 * bulk).sum())
     # a few: a third of a local fit's perturbations far from the rest (one word off) are
     # two regimes to find, not a spread to warn of
     if bulk > 0 and scale / np.sqrt(y.size) > 3 * bulk and far <= 0.05 * y.size:
@@ -792,29 +797,41 @@ def check_settings(settings, n_features=None):
     own = {name: settings[name] for name in _ARGUMENT_PRIORS & set(settings)}
     Priors(**own, **prior_settings(settings.get("priors")))  # checks their values
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
-    if n_features is not None:
-        _refuse_beyond_memory(n_features, s)
+    if n_features is not None:  # chains at once: at least those run side by side
+        _refuse_beyond_memory(n_features, s, min(s["n_chains"], job_count(s["n_jobs"])))
 
 
-def _refuse_beyond_memory(p, settings):
-    """Refuse a fit whose chains' Gram matrices alone (n_chains x n_components x P x P, P =
-    p plus the intercept: chains are batched, or run at once) exceed this machine's memory:
-    224 x 224 x 3 pixels failed deep inside numpy, asking for 93.8 GiB. A GPU's memory is
-    not this one's: not checked."""
+def _chains_at_once(est, Z, n_responses):
+    """How many chains of a fit hold their Gram matrices at once: all of them in one
+    batched kernel, else as many as run side by side (n_jobs; one after another with 1)."""
+    chains = n_responses * int(est.n_chains)
+    separate = est.batch_chains is False or (
+        est.batch_chains is None
+        and chains_run_separately(
+            Z.shape[0], Z.shape[1] + 1, int(est.n_sweeps), backend_name(est.device)
+        )
+    )
+    return min(chains, job_count(est.n_jobs)) if separate else chains
+
+
+def _refuse_beyond_memory(p, settings, chains):
+    """Refuse a fit whose Gram matrices alone (``chains`` at once, each n_components x P x
+    P, P = p plus the intercept) exceed this machine's memory: 224 x 224 x 3 pixels failed
+    deep inside numpy, asking for 93.8 GiB. A GPU's memory is not this one's: unchecked."""
     if settings.get("device") not in (None, "cpu", "numpy", "torch", "torch:cpu"):
         return
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not known here (Windows has no sysconf)
         return
-    P, J, chains = int(p) + 1, int(settings["n_components"]), int(settings["n_chains"])
+    P, J = int(p) + 1, int(settings["n_components"])
     need = chains * J * P * P * np.dtype(settings["dtype"]).itemsize
     if need > memory:
         raise ValueError(
             f"a fit of {p:,} features needs at least {need / 2**30:.3g} GiB for the Gram "
-            f"matrices of its {chains} chains' {J} components, more than this machine's "
-            f"{memory / 2**30:.3g} GiB: use fewer features (an Explainer's superpixel= "
-            "groups an image's pixels), components or chains"
+            f"matrices of {J} components in each of {chains} chains at once, more than "
+            f"this machine's {memory / 2**30:.3g} GiB: use fewer features (an Explainer's "
+            "superpixel= groups an image's pixels), components, or chains at once (n_jobs)"
         )
 
 
