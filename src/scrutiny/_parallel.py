@@ -132,7 +132,8 @@ def fit_many(
     process may start none (``may_start_processes``).
     """
     total = len(jobs) if total is None and hasattr(jobs, "__len__") else total
-    workers = min(total or 1 << 30, job_count(n_jobs) if may_start_processes() else 1)
+    jobs_at_once = job_count(n_jobs)  # checked wherever it runs
+    workers = min(total or 1 << 30, jobs_at_once if may_start_processes() else 1)
     bar = tqdm(total=total, desc=desc, disable=not progress or (total is not None and total < 2))
     # one fit alone shows its sampler's bar: a bar of one job said nothing for minutes (a
     # binary model's global fit, a 50,000-row table's)
