@@ -671,8 +671,11 @@ def test_a_row_as_a_series_and_baselines_as_lists_or_names_are_read_as_meant():
         np.testing.assert_allclose(got.values, ref, atol=1e-12)
         with pytest.raises(ValueError, match="a baseline by column name needs X as a DataFrame"):
             exact_shapley(lambda R: clf.predict_proba(R), rows, baseline=reversed_, target=1)
-        numbered = pd.Series(mean.to_numpy(), index=[10, 20, 30])  # an array's: by position
+        numbered = pd.Series(mean.to_numpy(), index=[10, 20, 30])  # numbers: by position
         got = exact_shapley(clf, rows, baseline=numbered, target=1)
+        np.testing.assert_allclose(got.values, ref, atol=1e-12)
+        own = pd.DataFrame(frame.to_numpy()).mean().sort_values()  # an array's own: by them
+        got = exact_shapley(clf, rows, baseline=own, target=1)
         np.testing.assert_allclose(got.values, ref, atol=1e-12)
     # an explainer's model lays out array rows in its fit data's order, not the model's
     from scrutiny import Explainer
@@ -681,5 +684,6 @@ def test_a_row_as_a_series_and_baselines_as_lists_or_names_are_read_as_meant():
     ex = Explainer(clf, frame[["c", "b", "a"]], **kw)
     backwards = frame[["c", "b", "a"]].iloc[[3]]
     by_frame = exact_shapley(ex.model, backwards, baseline=mean, target=1).values
-    got = exact_shapley(ex.model, backwards.to_numpy(), baseline=mean, target=1).values
-    np.testing.assert_allclose(got, by_frame, atol=1e-12)
+    got = exact_shapley(ex.model, backwards.to_numpy(), baseline=mean, target=1)
+    np.testing.assert_allclose(got.values, by_frame, atol=1e-12)
+    assert got.feature_names == ["c", "b", "a"]  # shown in the rows' order, not the model's

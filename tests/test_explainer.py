@@ -1185,7 +1185,9 @@ def test_a_fit_beyond_the_machines_memory_is_refused_before_any_query(monkeypatc
         asked.append(len(X))
         return np.full((len(X), 2), 0.5)
 
-    with pytest.raises(ValueError, match=r"784 features needs at least [\d.]+ GiB .* superpixel="):
+    with pytest.raises(
+        ValueError, match=r"a fit on 785 columns needs at least [\d.]+ GiB .* superpixel="
+    ):
         Explainer(model, images).fit()
     assert asked == []
     Explainer(model, images, superpixel=2)  # 196 features: 3 MB

@@ -815,8 +815,8 @@ def _name_columns(meta, names, adapter):
     """Explanations of a DataFrame's rows keep its column names, and its columns of names
     with their levels; rows given as arrays to a model fitted on named columns are shown by
     its names, by which the fidelity tests take a DataFrame of donors in another order."""
-    if names is None and adapter.fitted_names is not None:
-        meta["display_names"] = list(adapter.fitted_names)
+    if names is None and adapter._frame_names is not None:  # in the order the rows are in
+        meta["display_names"] = list(adapter._frame_names)
     if names is not None:
         meta["feature_names"] = names
         labels = labels_to_json(adapter.input_labels)
@@ -839,7 +839,13 @@ def _by_name(baseline, names, order=None):
     if index is None or callable(index):  # a list's .index is a method, not names
         return baseline
     if names is None:
-        if not all(isinstance(label, str) for label in index):  # numbers: positions
+        labels = list(index)
+        numbered = all(isinstance(label, int | np.integer) for label in labels)
+        if numbered and sorted(labels) == list(range(len(labels))):
+            # an array's columns' own numbers (frame.mean().sort_values()): by them
+            values = dict(zip(labels, np.asarray(baseline, dtype=np.float64), strict=True))
+            return np.array([values[j] for j in range(len(labels))])
+        if not all(isinstance(label, str) for label in labels):  # other numbers: positions
             return baseline
         if order is None:
             raise ValueError(

@@ -494,9 +494,9 @@ class Explainer:
         if self._X_fit is None:
             return self._fitted_only(classes)
         if not self.surrogates_ and self._fit_log_proba is None:  # a first fit: refused before
-            # the model is queried for it if this machine cannot hold it (a loaded one's
-            # other classes are refused by the fit itself)
-            check_settings(self.surrogate, n_features=self.representation.n_features)
+            # the model is queried for it if this machine cannot hold one class's (a loaded
+            # explainer's other classes are refused by the fit itself)
+            self._refuse_beyond_memory()
         log_p = self._fit_outputs()
         regression = self.model.regression
         every = self.classes if self.classes is not None else range(log_p.shape[1])
@@ -590,6 +590,16 @@ class Explainer:
         size = 1 if alone else CLASSES_PER_KERNEL
         n_blocks = max(1, -(-len(classes) // size))
         return [tuple(int(c) for c in b) for b in np.array_split(classes, n_blocks) if b.size]
+
+    def _refuse_beyond_memory(self):
+        """Refuse a global fit this machine cannot hold, as its surrogate would once the
+        model had been queried: on the fit data's design, of its columns not 0 everywhere
+        (perturbed copies switch columns off, never on), with the explainer's n_jobs."""
+        settings = {"n_jobs": self.n_jobs, **self.surrogate}
+        rows = len(self._X_fit) * (1 + self.fit_perturbations)
+        used = (self.representation.design(self._X_fit) != 0).any(axis=0).sum()
+        fit_intercept = settings.get("fit_intercept", True)
+        check_settings(settings, fit_shape=(rows, int(used) + int(fit_intercept)))
 
     def _fit_outputs(self):
         if self._fit_log_proba is None:

@@ -516,8 +516,9 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     with the first one's random_state. Each response is centred and scaled on its own.
     ``names``: Z's column names (a DataFrame's), which predict's Z must then have."""
     first = estimators[0]
-    check_settings(first.get_params())
-    _refuse_beyond_memory(Z.shape[1], first.get_params(), _chains_at_once(first, Z, len(ys)))
+    # the columns the sampler keeps: those not 0 in every row, and the intercept
+    used = int((Z != 0).any(axis=0).sum()) + int(bool(first.fit_intercept))
+    check_settings(first.get_params(), fit_shape=(Z.shape[0], used), n_responses=len(ys))
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")
@@ -764,12 +765,13 @@ def _same(a, b):
         return False
 
 
-def check_settings(settings, n_features=None):
+def check_settings(settings, fit_shape=None, n_responses=1):
     """Raise a ValueError naming any key of ``settings`` (keyword arguments meant for
     ``DPMixtureRegression``) that it does not take, any bad entry of their ``priors`` or
-    bad value of a hyperparameter, or (given ``n_features``) a fit of that many that this
-    machine cannot hold: callers that fit in worker processes check before they start
-    them, and before the model is queried for it."""
+    bad value of a hyperparameter, or (given ``fit_shape``, the rows and the columns the
+    sampler keeps, intercept included) a fit of ``n_responses`` that this machine cannot
+    hold: callers that fit in worker processes check before they start them, and before
+    the model is queried for it."""
     valid = set(DPMixtureRegression._param_names())
     unknown = sorted(set(settings) - valid)
     if unknown:
@@ -797,38 +799,38 @@ def check_settings(settings, n_features=None):
     own = {name: settings[name] for name in _ARGUMENT_PRIORS & set(settings)}
     Priors(**own, **prior_settings(settings.get("priors")))  # checks their values
     make_backend(settings.get("device", "cpu"), settings.get("dtype", "float64"))
-    if n_features is not None:  # chains at once: at least those run side by side
-        _refuse_beyond_memory(n_features, s, min(s["n_chains"], job_count(s["n_jobs"])))
+    if fit_shape is not None:
+        _refuse_beyond_memory(fit_shape, s, n_responses)
 
 
-def _chains_at_once(est, Z, n_responses):
-    """How many chains of a fit hold their Gram matrices at once: all of them in one
-    batched kernel, else as many as run side by side (n_jobs; one after another with 1)."""
-    chains = n_responses * int(est.n_chains)
-    separate = est.batch_chains is False or (
-        est.batch_chains is None
-        and chains_run_separately(
-            Z.shape[0], Z.shape[1] + 1, int(est.n_sweeps), backend_name(est.device)
-        )
+def _chains_at_once(settings, n_rows, P, n_responses):
+    """How many chains of a fit of n_rows x P hold their Gram matrices at once: all of
+    them in one batched kernel, else as many as run side by side (n_jobs; one after the
+    other with 1), as ``driver.run_chains`` decides."""
+    chains = n_responses * int(settings["n_chains"])
+    batch, sweeps = settings["batch_chains"], int(settings["n_sweeps"])
+    separate = batch is False or (
+        batch is None and chains_run_separately(n_rows, P, sweeps, backend_name(settings["device"]))
     )
-    return min(chains, job_count(est.n_jobs)) if separate else chains
+    return min(chains, job_count(settings["n_jobs"])) if separate else chains
 
 
-def _refuse_beyond_memory(p, settings, chains):
-    """Refuse a fit whose Gram matrices alone (``chains`` at once, each n_components x P x
-    P, P = p plus the intercept) exceed this machine's memory: 224 x 224 x 3 pixels failed
-    deep inside numpy, asking for 93.8 GiB. A GPU's memory is not this one's: unchecked."""
+def _refuse_beyond_memory(fit_shape, settings, n_responses):
+    """Refuse a fit whose Gram matrices alone (each chain's n_components x P x P, of the
+    chains held at once) exceed this machine's memory: 224 x 224 x 3 pixels failed deep
+    inside numpy, asking for 93.8 GiB. A GPU's memory is not this one's: unchecked."""
     if settings.get("device") not in (None, "cpu", "numpy", "torch", "torch:cpu"):
         return
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not known here (Windows has no sysconf)
         return
-    P, J = int(p) + 1, int(settings["n_components"])
+    n_rows, P = fit_shape
+    J, chains = int(settings["n_components"]), _chains_at_once(settings, n_rows, P, n_responses)
     need = chains * J * P * P * np.dtype(settings["dtype"]).itemsize
     if need > memory:
         raise ValueError(
-            f"a fit of {p:,} features needs at least {need / 2**30:.3g} GiB for the Gram "
+            f"a fit on {P:,} columns needs at least {need / 2**30:.3g} GiB for the Gram "
             f"matrices of {J} components in each of {chains} chains at once, more than "
             f"this machine's {memory / 2**30:.3g} GiB: use fewer features (an Explainer's "
             "superpixel= groups an image's pixels), components, or chains at once (n_jobs)"
