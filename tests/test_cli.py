@@ -1178,3 +1178,28 @@ def test_data_whose_header_fit_data_lacks_is_refused_not_read_by_position(tmp_pa
     )
     assert done.returncode == 2, done.stderr
     assert "--data names its columns (x5, x4, x3, x2, ...) but --fit-data does not" in done.stderr
+
+
+def test_a_warning_is_one_line_of_the_command_not_a_line_of_scrutinys_code(tmp_path):
+    """Warnings printed Python's two lines, naming a line of scrutiny's own code and the
+    source line there ("cli.py:482: UserWarning: ... X_fit = _load_array(...)")."""
+    W = tabular_problem(tmp_path)
+    (tmp_path / "lin.py").write_text(
+        f"import numpy as np\ndef logits(x):\n    return x @ np.array({W.tolist()})\n"
+    )
+    for name in ("fit", "data"):  # pandas' header of an array's columns: 0,1,2,...
+        X = np.load(tmp_path / f"{name}.npy")
+        header = ",".join(str(j) for j in range(X.shape[1]))
+        rows = "\n".join(",".join(str(v) for v in row) for row in X)
+        (tmp_path / f"{name}.csv").write_text(header + "\n" + rows + "\n")
+    done = scrutiny(
+        *["explain", "--model", "lin.py:logits", "--outputs", "logits", "--quiet"],
+        *["--fit-data", "fit.csv", "--data", "data.csv", "--out", tmp_path / "out"],
+        *["--sweeps", 10, "--components", 2],
+        cache=tmp_path / "cache",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    said = "scrutiny explain: warning: fit.csv: its first row, 0,1,2,3,4,..., is read as"
+    assert said in done.stderr
+    assert "UserWarning" not in done.stderr and ".py:" not in done.stderr

@@ -158,12 +158,19 @@ def test_reused_hosts_are_counted_and_said(fitted):
     ex, X, labels = fitted
     few = np.flatnonzero(labels != 1)[:4]  # 4 hosts for ~100 class-1 inputs
     keep = np.sort(np.r_[np.flatnonzero(labels == 1), few])
-    with pytest.warns(UserWarning, match=r"other classes\): 4 distinct hosts for \d+ samples"):
+    said = r"other classes\) of class 1: 4 distinct hosts for \d+ samples"
+    with pytest.warns(UserWarning, match=said):
         s = scrutinize(ex, X[keep], 1, labels=labels[keep], ks=(3,), mode="global")
     other = s.pathological["other classes"]
     assert other.n_hosts == 4 == len(np.unique(other.originals.reshape(len(s.index), -1), axis=0))
     assert other.to_dict()["n_hosts"] == 4
     assert f"other classes: 4 distinct hosts for {len(s.index)} samples" in s.summary()
+    # a few short: every host used, only the shortfall twice (drawn with replacement once
+    # the pool was one short, 22 hosts for 25 inputs were 15 distinct)
+    short = np.flatnonzero(labels != 1)[: len(s.index) - 3]
+    keep = np.sort(np.r_[np.flatnonzero(labels == 1), short])
+    with pytest.warns(UserWarning, match=rf"{short.size} distinct hosts for {len(s.index)}"):
+        s = scrutinize(ex, X[keep], 1, labels=labels[keep], ks=(3,), mode="global")
 
 
 def test_a_legacy_random_state_and_a_whole_float_n_samples_are_taken(fitted):

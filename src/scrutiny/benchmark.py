@@ -242,6 +242,7 @@ def run_benchmark(args):
     # how it was run: a smoke run of 10 inputs and 5 sweeps read as the benchmark itself
     settings = {k: getattr(args, k, None) for k in RUN_SETTINGS}
     settings["n_stability"] = min(args.n_stability, args.n_test)  # as many as were tested
+    settings["superpixel"] = args.superpixel or 0  # --superpixel 0, pixels: not "None"
     text = "settings: " + ", ".join(f"{k} {v}" for k, v in settings.items()) + "\n\n" + text
     results = {
         "task": args.task,

@@ -309,22 +309,38 @@ def main(argv=None):
     if getattr(args, "classes", None):  # --class 1 1: scrutinized and reported once
         args.classes = list(dict.fromkeys(args.classes))
     try:
-        _check_out(Path(args.out))
-        if args.command == "demo":
-            from scrutiny.demo import run_demo
-
-            run_demo(args)
-        elif args.command == "benchmark":
-            from scrutiny.benchmark import run_benchmark
-
-            run_benchmark(args)
-        elif args.command == "scrutinize":
-            run_scrutinize(args)
-        else:
-            run_explain(args)
+        with warnings.catch_warnings():  # one line each, as the errors: a warning named a
+            warnings.showwarning = _one_line(args.command)  # line of scrutiny's own code
+            return _run(args)
     except (ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"scrutiny {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _one_line(command):
+    """A ``warnings.showwarning`` that says a warning as the command says its errors."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"scrutiny {command}: warning: {message}", file=sys.stderr)
+
+    return show
+
+
+def _run(args):
+    """Run the command ``args`` names; 0."""
+    _check_out(Path(args.out))
+    if args.command == "demo":
+        from scrutiny.demo import run_demo
+
+        run_demo(args)
+    elif args.command == "benchmark":
+        from scrutiny.benchmark import run_benchmark
+
+        run_benchmark(args)
+    elif args.command == "scrutinize":
+        run_scrutinize(args)
+    else:
+        run_explain(args)
     return 0
 
 

@@ -832,8 +832,9 @@ def _refuse_beyond_memory(fit_shape, settings, n_responses):
         raise ValueError(
             f"a fit on {P:,} columns needs at least {need / 2**30:.3g} GiB for the Gram "
             f"matrices of {J} components in each of {chains} chains at once, more than "
-            f"this machine's {memory / 2**30:.3g} GiB: use fewer features (an Explainer's "
-            "superpixel= groups an image's pixels), components, or chains at once (n_jobs)"
+            f"this machine's {memory / 2**30:.3g} GiB: use fewer features (superpixels: "
+            "an Explainer's superpixel=, the command line's --superpixel), components, or "
+            "chains at once (n_jobs)"
         )
 
 
