@@ -687,3 +687,10 @@ def test_a_row_as_a_series_and_baselines_as_lists_or_names_are_read_as_meant():
     got = exact_shapley(ex.model, backwards.to_numpy(), baseline=mean, target=1)
     np.testing.assert_allclose(got.values, by_frame, atol=1e-12)
     assert got.feature_names == ["c", "b", "a"]  # shown in the rows' order, not the model's
+    # a frame of numbered columns in another order: its own numbers, as the rows are laid out
+    numbered = pd.DataFrame(frame.to_numpy()[:, [2, 0, 1]], columns=[2, 0, 1])
+    fn = lambda R: clf.predict_proba(np.asarray(R, dtype=float)[:, [1, 2, 0]])  # noqa: E731
+    ex = Explainer(fn, numbered, **kw)
+    by_frame = exact_shapley(ex.model, numbered.iloc[[3]], baseline=numbered.mean(), target=1)
+    got = exact_shapley(ex.model, numbered.iloc[[3]].to_numpy(), baseline=numbered.mean(), target=1)
+    np.testing.assert_allclose(got.values, by_frame.values, atol=1e-12)

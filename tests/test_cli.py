@@ -1180,7 +1180,7 @@ def test_data_whose_header_fit_data_lacks_is_refused_not_read_by_position(tmp_pa
     assert "--data names its columns (x5, x4, x3, x2, ...) but --fit-data does not" in done.stderr
 
 
-def test_a_warning_is_one_line_of_the_command_not_a_line_of_scrutinys_code(tmp_path):
+def test_a_warning_is_one_line_of_the_command_not_a_line_of_scrutinys_code(tmp_path, monkeypatch):
     """Warnings printed Python's two lines, naming a line of scrutiny's own code and the
     source line there ("cli.py:482: UserWarning: ... X_fit = _load_array(...)")."""
     W = tabular_problem(tmp_path)
@@ -1192,14 +1192,19 @@ def test_a_warning_is_one_line_of_the_command_not_a_line_of_scrutinys_code(tmp_p
         header = ",".join(str(j) for j in range(X.shape[1]))
         rows = "\n".join(",".join(str(v) for v in row) for row in X)
         (tmp_path / f"{name}.csv").write_text(header + "\n" + rows + "\n")
-    done = scrutiny(
-        *["explain", "--model", "lin.py:logits", "--outputs", "logits", "--quiet"],
-        *["--fit-data", "fit.csv", "--data", "data.csv", "--out", tmp_path / "out"],
-        *["--sweeps", 10, "--components", 2],
-        cache=tmp_path / "cache",
-        cwd=tmp_path,
-    )
+    args = ["explain", "--model", "lin.py:logits", "--outputs", "logits", "--quiet"]
+    args += ["--fit-data", "fit.csv", "--data", "data.csv", "--sweeps", "10", "--components", "2"]
+    done = scrutiny(*args, "--out", tmp_path / "out", cache=tmp_path / "cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     said = "scrutiny explain: warning: fit.csv: its first row, 0,1,2,3,4,..., is read as"
     assert said in done.stderr
     assert "UserWarning" not in done.stderr and ".py:" not in done.stderr
+    # in one process, a caller still records them (pytest.warns, logging.captureWarnings)
+    from scrutiny.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path / "cache"))
+    formatted = warnings.formatwarning
+    with pytest.warns(UserWarning, match="fit.csv: its first row"):
+        assert main([*args, "--out", str(tmp_path / "again")]) == 0
+    assert warnings.formatwarning is formatted  # given back

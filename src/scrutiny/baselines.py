@@ -841,18 +841,21 @@ def _by_name(baseline, names, order=None):
     if names is None:
         labels = list(index)
         numbered = all(isinstance(label, int | np.integer) for label in labels)
-        if numbered and sorted(labels) == list(range(len(labels))):
+        if order is not None and {str(label) for label in labels} == set(order):
+            names = list(order)  # the columns the rows are laid out as: by them
+        elif numbered and sorted(labels) == list(range(len(labels))):
             # an array's columns' own numbers (frame.mean().sort_values()): by them
             values = dict(zip(labels, np.asarray(baseline, dtype=np.float64), strict=True))
             return np.array([values[j] for j in range(len(labels))])
-        if not all(isinstance(label, str) for label in labels):  # other numbers: positions
+        elif not all(isinstance(label, str) for label in labels):  # other numbers: positions
             return baseline
-        if order is None:
+        elif order is None:
             raise ValueError(
                 "a baseline by column name needs X as a DataFrame (or a model that knows "
                 "its columns' names): pass its values in X's order"
             )
-        names = list(order)
+        else:
+            names = list(order)
     index = [str(i) for i in index]
     missing = sorted(set(names) - set(index))
     if missing:

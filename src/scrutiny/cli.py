@@ -308,22 +308,25 @@ def main(argv=None):
             setattr(args, name, str(Path(value).expanduser()))
     if getattr(args, "classes", None):  # --class 1 1: scrutinized and reported once
         args.classes = list(dict.fromkeys(args.classes))
+    # a warning in one line, as the errors (it named a line of scrutiny's own code), still
+    # to whatever records or logs warnings
+    formatted, warnings.formatwarning = warnings.formatwarning, _one_line(args.command)
     try:
-        with warnings.catch_warnings():  # one line each, as the errors: a warning named a
-            warnings.showwarning = _one_line(args.command)  # line of scrutiny's own code
-            return _run(args)
+        return _run(args)
     except (ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"scrutiny {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = formatted
 
 
 def _one_line(command):
-    """A ``warnings.showwarning`` that says a warning as the command says its errors."""
+    """A ``warnings.formatwarning`` that says a warning as the command says its errors."""
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        print(f"scrutiny {command}: warning: {message}", file=sys.stderr)
+    def say(message, category, filename, lineno, line=None):
+        return f"scrutiny {command}: warning: {message}\n"
 
-    return show
+    return say
 
 
 def _run(args):

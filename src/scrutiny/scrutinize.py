@@ -406,9 +406,12 @@ def scrutinize(
     )
     adversarial.rows = index
     noise, noise_called, noise_distinct = _noise_hosts(explainer.model, X, index.size, target, rng)
-    # each host once, and only the shortfall again (22 hosts for 25 inputs, drawn with
-    # replacement, were 15 distinct)
-    chosen = np.resize(rng.permutation(negative.nonzero()[0]), index.size)
+    pool = negative.nonzero()[0]  # each host once, and only a shortfall again (22 hosts
+    # for 25 inputs, drawn with replacement, were 15 distinct)
+    if pool.size >= index.size:
+        chosen = rng.choice(pool, index.size, replace=False)
+    else:
+        chosen = np.resize(rng.permutation(pool), index.size)
     hosts = {"other classes": X[chosen], "noise": noise}
     distinct = {"other classes": np.unique(chosen).size, "noise": noise_distinct}
     if noise is None:  # the other attacks need none: they go on without it
