@@ -713,7 +713,7 @@ def test_the_tests_show_progress_and_craft_a_batch_at_a_time(capsys, monkeypatch
     np.testing.assert_array_equal(got, right)
     assert max(batches) <= 16 and sum(batches) == 40 + 2 * 40  # the start, then each k
     assert max(crafted) <= 16 and sum(crafted) == 2 * 40
-    assert "deduction: 100%" in capsys.readouterr().err
+    assert "deduction at 2 k: 100%" in capsys.readouterr().err
     synthetic(model, e, ks=[3], progress=False)
     deletion(model, e, ks=[3], progress=False)
     assert capsys.readouterr().err == ""

@@ -544,7 +544,11 @@ class Explainer:
                     self.cached_fits_.extend(block)
             jobs = [job for job in jobs if job[0][0] not in self.surrogates_]
         fits = fit_many(
-            jobs, self._bounds, self.n_jobs, self.progress, desc="fitting class surrogates"
+            jobs,
+            self._bounds,
+            self.n_jobs,
+            self.progress,
+            desc="fitting blocks of class surrogates",
         )
         for block, regs in fits.items():
             for c, reg in zip(block, regs, strict=True):
@@ -1083,7 +1087,8 @@ class Explainer:
         rounds = [r.size for r in np.array_split(np.arange(n_samples - n_first), GUIDED_ROUNDS)]
         for lo_i in tqdm(
             range(0, len(X), chunk),
-            desc="guided refits",
+            desc=f"guided refits, {chunk} inputs a chunk",
+            unit="chunk",
             disable=not self.progress or len(X) <= chunk,
         ):
             idx = range(lo_i, min(lo_i + chunk, len(X)))

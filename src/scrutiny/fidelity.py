@@ -584,7 +584,8 @@ def _responses(adapter, explanation, ks, craft, progress, desc):
     """The model's responses to the crafted inputs of each k, made a batch at a time (at
     once, 1,000 colour images of 224 x 224 were 1.2 GB a k), with a bar of the inputs."""
     m, outs = len(explanation), []
-    with tqdm(total=len(ks) * m, desc=desc, unit="input", disable=not progress) as bar:
+    at = f"{desc} at {len(ks)} k"  # each input once a k: 250 for 50 inputs at 5 k
+    with tqdm(total=len(ks) * m, desc=at, unit="input", disable=not progress) as bar:
         for k in ks:
 
             def rows(a, b, k=k):
