@@ -265,3 +265,24 @@ def test_one_fit_alone_shows_its_samplers_progress(capsys):
     assert "DMM-MEN Gibbs" in capsys.readouterr().err
     Explainer(binary, X, progress=False, **kw).fit()
     assert capsys.readouterr().err == ""
+
+
+def _tqdm_lock_kind():
+    from tqdm.auto import tqdm
+
+    return type(tqdm.get_lock()).__name__
+
+
+def test_a_worker_holds_no_semaphore_for_tqdm():
+    """tqdm's default lock holds a semaphore shared between processes: a worker ended by
+    Ctrl-C (terminated) left it in /dev/shm, two an interrupt, and the resource tracker
+    warned of them at exit. A worker's bars (none: its fits are quiet) take a lock of
+    threads."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from scrutiny._parallel import worker_started
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, ctx, initializer=worker_started, initargs=(os.getpid(),)) as pool:
+        assert pool.submit(_tqdm_lock_kind).result() == "RLock"

@@ -176,7 +176,7 @@ def _fit_all(jobs, bounds, n_jobs, summarize, workers, bar, alone=False):
             bar.update()
 
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=exit_with, initargs=(os.getpid(),)
+        max_workers=workers, mp_context=ctx, initializer=worker_started, initargs=(os.getpid(),)
     )
     try:
         for key, Z, y, settings in jobs:  # the model is queried here, its __main__ whole
@@ -204,6 +204,14 @@ def _fit_noting_warnings(*args):
         warnings.simplefilter("always")
         result = fit_surrogate(*args)
     return result, [(str(w.message), w.category) for w in caught]
+
+
+def worker_started(parent):
+    """In a worker: ``exit_with(parent)``, and tqdm's lock one of threads: its default holds
+    a semaphore shared between processes, which a worker ended by Ctrl-C (terminated) left
+    in /dev/shm, two an interrupt until the program's exit."""
+    exit_with(parent)
+    tqdm.set_lock(threading.RLock())
 
 
 def exit_with(parent, every=1.0):

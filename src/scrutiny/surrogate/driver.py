@@ -29,11 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from scrutiny._parallel import (
-    exit_with,
     main_not_rerun,
     may_start_processes,
     one_blas_thread,
     one_thread,
+    worker_started,
 )
 from scrutiny._validation import job_count
 from scrutiny.surrogate import kernel
@@ -299,7 +299,7 @@ def _in_threads(args, n_jobs, bar, backend):
 def _chain_process(messages, c, args, parent):
     """A chain's process: progress every 10 sweeps, then its result or its error (the
     exception itself where it pickles, and its traceback); it ends with its parent."""
-    exit_with(parent)
+    worker_started(parent)
 
     def report(t, info):
         if t % 10 == 9 or t == args[3] - 1:
