@@ -46,6 +46,7 @@ from scrutiny.surrogate import DPMixtureRegression
 from scrutiny.surrogate.backends import backend_name
 from scrutiny.surrogate.driver import chains_run_separately, seed_sequence
 from scrutiny.surrogate.estimator import check_settings
+from scrutiny.surrogate.kernel import fitted_width
 from scrutiny.surrogate.mirror import MirroredRegression
 
 GLOBAL_SURROGATE = {"n_components": 10, "n_sweeps": 300, "dtype": "float32"}
@@ -588,7 +589,7 @@ class Explainer:
         so a class's fit depends neither on n_jobs nor on which classes were asked for
         first."""
         s = {**DPMixtureRegression().get_params(), **self.surrogate}
-        n_cols = int((Z != 0).any(axis=0).sum()) + int(s["fit_intercept"])
+        n_cols = fitted_width(Z, s["fit_intercept"])
         backend = backend_name(s["device"])
         alone = chains_run_separately(len(Z), n_cols, s["n_sweeps"], backend)
         size = 1 if alone else CLASSES_PER_KERNEL
@@ -605,11 +606,12 @@ class Explainer:
         rows = len(self._X_fit) * (1 + self.fit_perturbations)
         intercept = int(settings.get("fit_intercept", True))
         rep, X = self.representation, self._X_fit
+        width = rep.design(X[:1]).shape[1]
         try:
-            check_settings(settings, fit_shape=(rows, rep.design(X[:1]).shape[1] + intercept))
+            check_settings(settings, fit_shape=(rows, width + intercept))
             return
         except ValueError:
-            used = np.zeros(rep.design(X[:1]).shape[1], dtype=bool)
+            used = np.zeros(width, dtype=bool)
             for a in range(0, len(X), 256):
                 used |= (rep.design(X[a : a + 256]) != 0).any(axis=0)
         check_settings(settings, fit_shape=(rows, int(used.sum()) + intercept))

@@ -21,7 +21,7 @@ from scrutiny._validation import (
 )
 from scrutiny.surrogate.backends import backend_name, make_backend
 from scrutiny.surrogate.driver import chains_run_separately, check_run, check_seed, run_chains
-from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams
+from scrutiny.surrogate.kernel import GibbsData, Priors, SamplerParams, fitted_width
 from scrutiny.surrogate.summaries import weighted_quantiles
 
 # Hyperparameters the estimator's own arguments set: ``priors`` may not set them again.
@@ -516,9 +516,8 @@ def _fit_together(estimators, Z, ys, lower, upper, names=None):
     with the first one's random_state. Each response is centred and scaled on its own.
     ``names``: Z's column names (a DataFrame's), which predict's Z must then have."""
     first = estimators[0]
-    # the columns the sampler keeps: those not 0 in every row, and the intercept
-    used = int((Z != 0).any(axis=0).sum()) + int(bool(first.fit_intercept))
-    check_settings(first.get_params(), fit_shape=(Z.shape[0], used), n_responses=len(ys))
+    width = fitted_width(Z, first.fit_intercept)
+    check_settings(first.get_params(), fit_shape=(Z.shape[0], width), n_responses=len(ys))
     lo, hi = _bounds(lower, upper)
     if Z.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to fit, got {Z.shape[0]}")

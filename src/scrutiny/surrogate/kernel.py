@@ -138,6 +138,17 @@ class SamplerParams:
     ray_moves: bool = True  # move the penalties along lam1^2 / lam2 fixed (_scale_penalties)
 
 
+def used_columns(Z):
+    """Z's columns that are not 0 in every row: the only ones the sampler's linear algebra
+    holds (the others never meet the likelihood; their coefficients are prior draws)."""
+    return np.flatnonzero((Z != 0).any(axis=0))
+
+
+def fitted_width(Z, fit_intercept):
+    """P, the columns a fit of Z works with: its used columns and the intercept."""
+    return used_columns(Z).size + int(bool(fit_intercept))
+
+
 @dataclass(frozen=True)
 class GibbsData:
     """Observations on the backend: one feature matrix and R >= 1 responses to it.
@@ -208,7 +219,7 @@ class GibbsData:
         y = np.clip(y, lo, hi)
         bounds = np.where(censored < 0, lo, np.where(censored > 0, hi, 0.0))
         off = int(fit_intercept)
-        used = np.flatnonzero((Z != 0).any(axis=0))
+        used = used_columns(Z)
         X = np.hstack([np.ones((Z.shape[0], off)), Z[:, used]])
         columns = np.concatenate([np.arange(off), used + off])
         return cls(
