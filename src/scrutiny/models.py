@@ -310,15 +310,14 @@ class ModelAdapter:
         takes them: the DataFrame of a model fitted on one, names for codes (``whole``: as
         ``_as_frame``); a table's bools and categoricals of numbers as their values;
         anything else a copy of X."""
-        xb = np.array(X)  # a copy: a model that edits its input edits ours
-        if self._framed:
-            return self._as_frame(xb, whole)
+        if self._framed:  # each a copy: a model that edits its input edits ours
+            return self._as_frame(np.array(X), whole)
         cats = self.categories
         if cats is not None:  # bools, categoricals of numbers: a torch model reads numbers
-            return cats.as_numbers(xb)
+            return cats.as_numbers(np.array(X))
         if self.kind == "callable" and self.input_dtype is not None:
-            return xb.astype(self.input_dtype)
-        return xb
+            return np.array(X, dtype=self.input_dtype)  # no float64 copy on the way
+        return np.array(X)
 
     @property
     def _framed(self):
