@@ -84,11 +84,12 @@ def test_a_coefficient_map_takes_the_shape_it_can_and_names_the_one_it_cannot():
     row = Explanation(np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 3)), [0], baseline=0.0)
     for draw in (
         lambda: plots.explanation_image(row, 0, ax=ax),
-        lambda: plots.pattern_map(row.values[0], ax=ax),
         lambda: plots.input_image(row.inputs[0], ax=ax),
     ):
         with pytest.raises(ValueError, match=r"images .*shape \(3,\) .*explanation_bars"):
             draw()  # 3 elements read as channels: a crash inside matplotlib
+    with pytest.raises(ValueError, match=r"3 coefficients as a square .*explanation_bars"):
+        plots.pattern_map(row.values[0], ax=ax)
     plt.close(fig)
 
 
@@ -346,6 +347,9 @@ def test_table_values_are_labelled_in_full_and_a_window_draws_only_its_own_token
         "Loan = 1234567",
         "Rate = 0.125",
     ]
+    # and so is one not whole: 52000.5 read "5.2e+04" and 1234.5678 "1235", as if whole
+    row.inputs[0, 1:3] = 52000.5, 1234.5678
+    assert plots.feature_labels(row, 0, [1, 2]) == ["Income = 52000.5", "Loan = 1234.57"]
     v = np.array([[0, 0, -1, 2, 0.5, 0, 0.0]])
     window = Explanation(np.arange(1, 8.0)[None], v, v, [1], baseline=0.0)
     window.meta["representation"] = {"kind": "tokens", "window": [2, 5]}
@@ -402,6 +406,22 @@ def test_a_plot_on_its_own_figure_keeps_its_labels_inside_it():
     renderer = fig.canvas.get_renderer()
     assert all(t.get_window_extent(renderer).x0 >= 0 for t in ax.get_yticklabels())
     plt.close(fig)
+    # nor their axis labels: tight_layout alone left names of 38 characters 259 px past
+    # the left edge, and "contribution to logit" and pcr_curve's label past the right one
+    for draw in (
+        lambda: plots.explanation_bars(
+            exp, 0, names=[f"remainder__household_{j:016d}" for j in range(7)]
+        ),
+        lambda: plots.pcr_curve([1, 2, 4, 8], {"scrutiny": [0.9, 0.5, 0.3, 0.1]}),
+    ):
+        ax = draw()
+        fig = ax.figure
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        drawn = ax.get_tightbbox(renderer)  # its labels and the tick labels shown
+        assert 0 <= drawn.x0 and drawn.x1 <= fig.bbox.width
+        assert 0 <= drawn.y0 and drawn.y1 <= fig.bbox.height
+        plt.close(fig)
     # and no layout engine is left: a caller's tight_layout after a colour bar raised
     for draw in (
         lambda: plots.explanation_image(image_explanation((6, 6)), 0),
@@ -438,4 +458,16 @@ def test_a_top_that_is_no_count_and_an_explanation_of_none_are_refused():
     for draw in (plots.beeswarm, plots.importance_bars):
         with pytest.raises(ValueError, match="the explanation holds no input to draw"):
             draw(none)
+    plt.close("all")
+
+
+def test_a_flat_vector_of_coefficients_is_a_pattern_as_coefficient_map_lays_it_out():
+    """A component's coef_ of flat 28 x 28 images was refused as a table row, naming
+    plots that take explanations, not coefficients."""
+    coef = np.random.default_rng(0).normal(size=784)
+    drawn = plots.pattern_map(coef, top=20).images[0].get_array()
+    assert drawn.shape == (28, 28) and np.count_nonzero(drawn) == 20
+    assert np.array_equal(drawn, plots.coefficient_map(coef, top=20).images[0].get_array())
+    with pytest.raises(ValueError, match="cannot lay out 7 coefficients as a square"):
+        plots.pattern_map(np.ones(7))
     plt.close("all")

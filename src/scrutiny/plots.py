@@ -33,8 +33,8 @@ def as_written(draw):
                 for fig in set(_OWN_FIGURES) - before:
                     plt.close(fig)
                 raise
-            if getattr(ax, "figure", None) in _OWN_FIGURES:  # its labels inside it, once:
-                ax.figure.tight_layout()  # no layout engine left for the caller's own calls
+            if getattr(ax, "figure", None) in _OWN_FIGURES:
+                _fit_labels(ax.figure)
             return ax
 
     return drawn
@@ -43,6 +43,24 @@ def as_written(draw):
 # figures a plot made for itself (no ``ax`` given), laid out once drawn: on the default
 # 3.2 x 3 in, saved, bars lost every feature name past the left edge
 _OWN_FIGURES = weakref.WeakSet()
+
+
+def _fit_labels(fig, margin=0.05):
+    """Lay out a plot's own figure once, growing it until everything drawn is ``margin``
+    inches inside it: on its 3.2 x 3 in, tight_layout alone left long feature names, or a
+    long axis label, past its edges ("contribution to" of "contribution to logit"); no
+    layout engine is left for the caller's own calls."""
+    for _ in range(4):
+        with warnings.catch_warnings():  # "not applied": labels wider than the figure
+            warnings.simplefilter("ignore", UserWarning)
+            fig.tight_layout()
+        box = fig.get_tightbbox()  # in inches, of everything drawn, inside the figure or not
+        width, height = fig.get_size_inches()
+        wider = max(0.0, margin - box.x0) + max(0.0, box.x1 + margin - width)
+        taller = max(0.0, margin - box.y0) + max(0.0, box.y1 + margin - height)
+        if wider < 0.01 and taller < 0.01:
+            return
+        fig.set_size_inches(width + wider, height + taller)
 
 
 def _axes(ax):
@@ -120,9 +138,15 @@ def _shown(level, value):
     """A column's level as named (an empty name too), else its value."""
     if level is not None:
         return level
-    if float(value).is_integer() and abs(value) < 1e15:  # a count or an amount, in full
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:  # a count or an amount, in full
         return str(int(value))
-    return format(value, ".4g")
+    if not 1e-4 <= abs(value) < 1e15:
+        return format(value, ".4g")
+    # its whole part in full and two digits more, six at least: 52000.5 read "5.2e+04",
+    # 1234.5678 "1235", as if whole
+    digits = max(6, int(math.log10(abs(value))) + 3)
+    return np.format_float_positional(value, digits, unique=False, fractional=False, trim="-")
 
 
 def _require_image(shape, plot):
@@ -138,10 +162,14 @@ def _require_image(shape, plot):
 @as_written
 def pattern_map(coefficients, top=150, ax=None, title=None):
     """A component's per-element coefficients (shaped like an input image; channels summed)
-    as a heat map of its ``top`` largest |coefficients|: the regime's pattern."""
+    as a heat map of its ``top`` largest |coefficients|: the regime's pattern. A flat
+    vector (``DPMixtureRegression.coef_[k]`` of flat images) is laid out as
+    ``coefficient_map`` lays it out (784 -> 28 x 28)."""
     from scrutiny.representations.image import channel_axis
 
     c = np.asarray(coefficients, dtype=float)
+    if c.ndim == 1:  # refused as a table row, naming plots that take no coefficients
+        return coefficient_map(c, top=top, ax=ax, title=title)
     _require_image(c.shape, "pattern_map")
     axis = channel_axis(c.shape)
     if axis is not None:
