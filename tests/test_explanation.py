@@ -84,6 +84,11 @@ def test_slicing_keeps_everything_aligned():
         e[True]  # was the input at 1
     with pytest.raises(TypeError, match="not a tuple"):
         e[1, 2]  # numpy's IndexError, from inside
+    with pytest.raises(TypeError, match="with an int, a slice"):
+        e[None]  # an axis added: "target has shape (1, 4)"
+    for as_array in (np.asarray, lambda exp: np.zeros(4) == exp):  # numpy read it as a
+        with pytest.raises(TypeError, match=r"not an array: take its exp\.values"):
+            as_array(e)  # sequence, and failed past 64 dimensions
     none = e[e.target == 7]  # a class no input has: a selection of none, which still works
     assert none.top(2).shape == (0, 2) and len(none.to_frame(k=2)) == 0
     assert none.to_dict()["samples"] == []

@@ -286,3 +286,44 @@ def test_a_worker_holds_no_semaphore_for_tqdm():
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, ctx, initializer=worker_started, initargs=(os.getpid(),)) as pool:
         assert pool.submit(_tqdm_lock_kind).result() == "RLock"
+
+
+def test_threads_starting_workers_at_once_give_back_mains_names():
+    """Each call hid ``__main__``'s __spec__ and __file__ and put back what it had found: a
+    second thread inside while the first was found them hidden and, leaving last, left
+    them hidden for good (a `python -m` program's own spawn pool then hung, its workers
+    failing to import it)."""
+    import sys
+    import types
+
+    from scrutiny._parallel import main_not_rerun
+
+    main = sys.modules["__main__"]
+    before = {name: main.__dict__.get(name, "absent") for name in ("__spec__", "__file__")}
+    spec = types.SimpleNamespace(name="pkg.app")
+    main.__spec__, main.__file__ = spec, "/somewhere/app.py"
+    inside, first_left = threading.Event(), threading.Event()
+    seen = []
+
+    def second():
+        with main_not_rerun():
+            seen.append((main.__spec__, "__file__" in main.__dict__))
+            inside.set()
+            first_left.wait(10)
+            seen.append((main.__spec__, "__file__" in main.__dict__))
+
+    try:
+        with main_not_rerun():
+            worker = threading.Thread(target=second)
+            worker.start()
+            assert inside.wait(10)
+        first_left.set()
+        worker.join(10)
+        assert seen == [(None, False), (None, False)]  # hidden while either starts workers
+        assert main.__spec__ is spec and main.__file__ == "/somewhere/app.py"
+    finally:
+        for name, value in before.items():
+            if value == "absent":
+                main.__dict__.pop(name, None)
+            else:
+                main.__dict__[name] = value

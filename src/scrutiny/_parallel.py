@@ -226,6 +226,11 @@ def exit_with(parent, every=1.0):
     threading.Thread(target=watch, daemon=True).start()
 
 
+# what ``main_not_rerun`` hid of ``__main__`` while any thread starts workers, and how many do
+_HIDDEN = {}
+_HIDDEN_LOCK = threading.Lock()
+
+
 @contextmanager
 def main_not_rerun():
     """Start workers without re-running the user's ``__main__``.
@@ -236,12 +241,21 @@ def main_not_rerun():
     so the main module is hidden from ``multiprocessing`` while they start.
     """
     main = sys.modules["__main__"]
-    saved = {
-        name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__
-    }
-    main.__spec__ = None
-    main.__dict__.pop("__file__", None)
+    with _HIDDEN_LOCK:  # the first of threads at once hides them, the last gives them back
+        if not _HIDDEN:  # (each its own: a second saved the first's None, and put it back)
+            _HIDDEN["names"] = {
+                name: main.__dict__[name]
+                for name in ("__file__", "__spec__")
+                if name in main.__dict__
+            }
+            main.__spec__ = None
+            main.__dict__.pop("__file__", None)
+        _HIDDEN["depth"] = _HIDDEN.get("depth", 0) + 1
     try:
         yield
     finally:
-        main.__dict__.update(saved)
+        with _HIDDEN_LOCK:
+            _HIDDEN["depth"] -= 1
+            if not _HIDDEN["depth"]:
+                main.__dict__.update(_HIDDEN.pop("names"))
+                _HIDDEN.clear()

@@ -211,6 +211,8 @@ class Explanation:
                 "index the inputs with an int, a slice, a list or a mask, not a tuple: an "
                 "explanation's elements are read from its arrays (exp.values[i, j])"
             )
+        if index is None or index is Ellipsis:  # None added an axis: "target has shape (1, 5)"
+            raise TypeError("index the inputs with an int, a slice, a list or a mask")
         if isinstance(index, np.ndarray) and index.ndim == 0:
             index = index.item()
         if isinstance(index, int | np.integer):
@@ -225,6 +227,14 @@ class Explanation:
                 meta[key] = meta[key] * len(kw["values"]) / len(self)
         kw["meta"] = meta
         return Explanation(**kw)
+
+    def __array__(self, dtype=None, copy=None):
+        """Refused by name: numpy read an explanation as a sequence of explanations, and
+        failed past 64 dimensions (np.asarray(exp), np.zeros(4) == exp)."""
+        raise TypeError(
+            "an Explanation is not an array: take its exp.values (contributions), "
+            "exp.coefficients or exp.inputs"
+        )
 
     def top(self, k, by="value"):
         """(m, k) flat indices of the k elements with the largest contributions (``by=

@@ -21,6 +21,7 @@ any of the top k that already held the value), so that the two differ only in wh
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -85,6 +86,12 @@ class Attack:
     rows: np.ndarray | None = None  # the originals' positions in X (None: noise made)
     model: object = field(default=None, repr=False)  # the ModelAdapter they were put to
 
+    def __repr__(self):  # its arrays in full were 240 KB in a Scrutiny's repr
+        return (
+            f"Attack({self.name!r}, ks={list(self.ks)}, inputs={self.success.shape[1]}, "
+            f"rate={_rounded(self.rate)}, random_rate={_rounded(self.random_rate)})"
+        )
+
     @property
     def rate(self):
         return self.success.mean(axis=1)
@@ -140,6 +147,10 @@ class Attack:
         }
 
 
+def _rounded(rates):
+    return [round(float(r), 3) for r in rates]
+
+
 def wilson_interval(success, z=1.959964):
     """95% Wilson score interval of each row's share of successes: (lower, upper). A
     percentile bootstrap of 0/1 outcomes is [1, 1] when every input is fooled, from 3
@@ -164,6 +175,12 @@ class Pattern:
     levels: dict = field(default_factory=dict)  # a column of names: {column: its level}
     unit: np.ndarray | None = None  # per element, its feature's unit (a column's sd)
     toward: np.ndarray | None = None  # per element, +-1: the side its inputs lie on
+
+    def __repr__(self):
+        return (
+            f"Pattern(component={self.component}, weight={self.weight:.3g}, "
+            f"size={self.size:.4g}, n_inputs={self.n_inputs}, nullified={self.nullified!r})"
+        )
 
     def top(self, k=PATTERN_TOP):
         """Flat indices of the k elements with the largest |coefficient| per unit of their
@@ -190,6 +207,13 @@ class Scrutiny:
     accuracy: float | None  # the model's on X, when labels were given
     meta: dict
     target_name: str = ""  # how reports name the class: "0 (bad)" for a label "bad"
+
+    def __repr__(self):
+        attacks = ", ".join(f"{a.name!r}: {_rounded(a.rate)}" for a in self.attacks().values())
+        return (
+            f"Scrutiny(target={self.target_name or self.target}, inputs={len(self.index)}, "
+            f"ks={list(self.ks)}, rates={{{attacks}}}, patterns={len(self.patterns)})"
+        )
 
     def summary(self):
         """A plain-text table of every rate beside its random chance level."""
@@ -391,16 +415,12 @@ def scrutinize(
     top = exp.top(kmax)
     rand = _random_present(P, base, kmax, rng, owned)
 
-    def adversarial_craft(k, random):
-        cols = _matched(P, base, top[:, :k], rand) if random else top[:, :k]
-        return _put(P, cols, base).reshape(-1, *X.shape[1:])
-
     adversarial = _attack(
         explainer.model,
         "adversarial",
         ks,
         X[index],
-        adversarial_craft,
+        functools.partial(_crafted, P, base, top, rand, X.shape[1:]),
         lambda p: p != target,
         size,
     )
@@ -439,17 +459,12 @@ def scrutinize(
         else:
             h_top = ranked(gain, owned, kmax)
         h_rand = _random_present(P, H, kmax, rng, owned)
-
-        def craft(k, random, H=H, h_top=h_top, h_rand=h_rand):
-            cols = _matched(H, P, h_top[:, :k], h_rand) if random else h_top[:, :k]
-            return _put(H, cols, P).reshape(-1, *X.shape[1:])
-
         pathological[name] = _attack(
             explainer.model,
             f"pathological ({name})",
             ks,
             hosts_in,
-            craft,
+            functools.partial(_crafted, H, P, h_top, h_rand, X.shape[1:]),
             lambda p: p == target,
             size,
         )
@@ -633,6 +648,15 @@ def _attack(model, name, ks, originals, craft, success_of, elements):
     )
 
 
+def _crafted(hosts, source, top, rand, shape, k, random):
+    """``hosts`` (m, n) with the elements ``top[:, :k]`` taken from ``source``, or as many
+    random ones that change as many elements (``_matched``), shaped as inputs: an
+    ``Attack``'s craft, a function of the module's, so that results pickle (a closure did
+    not: a ``multiprocessing.Pool`` could not send them back)."""
+    cols = _matched(hosts, source, top[:, :k], rand) if random else top[:, :k]
+    return _put(hosts, cols, source).reshape(-1, *shape)
+
+
 def _random_present(P, ref, k, rng, owned):
     """(m, k) random flat indices per row among the elements of features (``owned``: not a
     token window's context): those that differ from ``ref`` (the baseline, or a host)
@@ -716,18 +740,13 @@ def _patterns(explainer, exp, P, base, ks, target, rng):
             order = np.argsort(-(coef[j].reshape(-1) * unit * toward), kind="stable")[: max(ks)]
             Pj = P[mine]
             rand = _random_present(Pj, base, max(ks), rng, owned)
-
-            def craft(k, random, Pj=Pj, order=order, rand=rand):
-                cols = np.broadcast_to(order[:k], (len(Pj), k))
-                cols = _matched(Pj, base, cols, rand) if random else cols
-                return _put(Pj, cols, base).reshape(-1, *exp.shape)
-
+            top = np.broadcast_to(order, (len(Pj), order.size))
             nullified = _attack(
                 explainer.model,
                 f"pattern {j} nullified",
                 ks,
                 Pj.reshape(-1, *exp.shape),
-                craft,
+                functools.partial(_crafted, Pj, base, top, rand, exp.shape),
                 lambda pred: pred != target,
                 int(owned.sum()),
             )
