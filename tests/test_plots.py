@@ -349,7 +349,7 @@ def test_table_values_are_labelled_in_full_and_a_window_draws_only_its_own_token
     ]
     # and so is one not whole: 52000.5 read "5.2e+04" and 1234.5678 "1235", as if whole
     row.inputs[0, 1:3] = 52000.5, 1234.5678
-    assert plots.feature_labels(row, 0, [1, 2]) == ["Income = 52000.5", "Loan = 1234.57"]
+    assert plots.feature_labels(row, 0, [1, 2]) == ["Income = 52000.5", "Loan = 1234.6"]
     v = np.array([[0, 0, -1, 2, 0.5, 0, 0.0]])
     window = Explanation(np.arange(1, 8.0)[None], v, v, [1], baseline=0.0)
     window.meta["representation"] = {"kind": "tokens", "window": [2, 5]}

@@ -48,6 +48,11 @@ class _Posterior(NamedTuple):
     e: np.ndarray  # (q,) its eigenvalues
     lam: float
     s2: float
+    t: np.ndarray  # (q,) V' Kc' rc, the data's projection
+    mu0: np.ndarray  # (q,) the prior mean
+    lams: np.ndarray  # (L,) the grid of lam
+    s2s: np.ndarray  # (L,) s2 at each lam
+    weights: np.ndarray  # (L,) each lam's evidence, normalised (a flat prior on the grid)
 
 
 def _posterior(K, y, prior_mean, lambdas):
@@ -71,7 +76,19 @@ def _posterior(K, y, prior_mean, lambdas):
     log_ev = -0.5 * dof * np.log(s2) - 0.5 * np.log1p(e / lams).sum(axis=1)
     best = int(np.argmax(log_ev))  # the first of equals, as the loop over lam kept it
     lam = float(lams[best, 0])
-    return _Posterior(mu0 + V @ (t / (e + lam)), V, e, lam, s2[best])
+    weights = np.exp(log_ev - log_ev[best])
+    return _Posterior(
+        mu0 + V @ (t / (e + lam)),
+        V,
+        e,
+        lam,
+        s2[best],
+        t,
+        mu0,
+        lams[:, 0],
+        s2,
+        weights / weights.sum(),
+    )
 
 
 def refine(K, y, prior_mean, lambdas=LAMBDAS):
@@ -81,9 +98,18 @@ def refine(K, y, prior_mean, lambdas=LAMBDAS):
     prior_mean : (q,) the global guess of each effect.
     Returns (mean, sd, intercept, lam): posterior mean and sd of gamma, the fitted
     intercept, and the chosen prior precision ratio.
+
+    The mean is the posterior's at the lam of largest evidence; the sd is the spread about
+    it of the posterior averaged over the grid of lam, each weighted by its evidence: the
+    sd at that lam alone took it as known, and where the evidence ran to a large lam (the
+    global guess near the truth), 95% intervals held 60% of effects drawn from the model
+    itself (89% now; at lam 1 and 0.01, 94-96% either way).
     """
     p = _posterior(K, y, prior_mean, lambdas)
-    var = p.s2 * (p.V**2 / (p.e + p.lam)).sum(axis=1)
+    lams = p.lams[:, None]
+    means = p.mu0 + (p.t / (p.e + lams)) @ p.V.T  # (L, q): each lam's posterior mean
+    spread = p.s2s[:, None] * ((p.V**2)[None] / (p.e + lams)[:, None, :]).sum(axis=2)
+    var = p.weights @ (spread + (means - p.mean) ** 2)
     intercept = float((np.asarray(y, float) - np.asarray(K, float) @ p.mean).mean())
     return p.mean, np.sqrt(var), intercept, p.lam
 

@@ -143,9 +143,9 @@ def _shown(level, value):
         return str(int(value))
     if not 1e-4 <= abs(value) < 1e15:
         return format(value, ".4g")
-    # its whole part in full and two digits more, six at least: 52000.5 read "5.2e+04",
-    # 1234.5678 "1235", as if whole
-    digits = max(6, int(math.log10(abs(value))) + 3)
+    # four significant digits, and at least its whole part and one decimal: 52000.5 read
+    # "5.2e+04", 1234.5678 "1235", as if whole
+    digits = max(4, int(math.log10(abs(value))) + 2)
     return np.format_float_positional(value, digits, unique=False, fractional=False, trim="-")
 
 
