@@ -82,3 +82,41 @@ def test_a_package_the_work_needs_is_named_before_any_work(
     err = capsys.readouterr().err
     assert message in err and "scrutiny[" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_each_row_is_scored_on_its_own_explanations_and_stability_on_another_seed(
+    monkeypatch, tmp_path
+):
+    """Nothing checked that the random row is scored on random explanations, nor that the
+    stability column compares two seeds: the random row scored on LIME's explanations, or
+    a run compared with itself (stability 1.0 where LIME's is 0.625), passed the tests."""
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(784, 10)) / 10
+
+    def logits(X):
+        return (np.asarray(X, dtype=np.float64).reshape(len(X), -1) - 0.5) @ W
+
+    X = rng.uniform(size=(400, 28, 28))
+    labels = logits(X).argmax(axis=1)
+    facts = {"model": "a linear model", "test_accuracy": 1.0}
+    monkeypatch.setattr(benchmark, "load_task", lambda *a: (logits, facts, X, X, labels))
+    scored, seeds = [], []
+    score, lime_image = benchmark._score, benchmark.lime_image
+
+    def noted_score(adapter, exp, *args):
+        scored.append((exp.method, exp.inputs.copy()))
+        return score(adapter, exp, *args)
+
+    def noted_lime(*args, random_state=None, **kwargs):
+        seeds.append(random_state)
+        return lime_image(*args, random_state=random_state, **kwargs)
+
+    monkeypatch.setattr(benchmark, "_score", noted_score)
+    monkeypatch.setattr(benchmark, "lime_image", noted_lime)
+    argv = ["benchmark", "mnist", "--methods", "LIME", "--n-test", "3", "--n-fit", "50"]
+    argv += ["--samples", "40", "--n-stability", "2", "--superpixel", "7", "--seed", "5"]
+    argv += ["--quiet", "--paper-k", "5", "--classes", "--out", str(tmp_path / "b")]
+    assert main(argv) == 0
+    assert seeds == [5, 6]  # the inputs' explanations, then the stability run's, seed + 1
+    assert [method for method, _ in scored] == ["lime", "random"]
+    np.testing.assert_array_equal(scored[1][1], scored[0][1])  # of the same inputs
