@@ -184,6 +184,11 @@ def test_every_initialisation_fits(init):
         # over between-cluster squared distance) < 1%; random labels give ARI ~ 0
         start = initial_labels(Zc, yc, "kmeans", 3)
         assert adjusted_rand_score(truth, start) > 0.9
+    if init == "random":  # uniform over the 4: each holds 150 +- 11 of 600 (binomial sd)
+        counts = np.bincount(initial_labels(Z, y, "random", 4), minlength=4)
+        assert (np.abs(counts - 150) < 5 * 11).all()
+    if init == "labels":  # the labels given, as they are
+        np.testing.assert_array_equal(initial_labels(Z, y, z, 4), z)
 
 
 def initial_labels(Z, y, init, J):
