@@ -89,6 +89,9 @@ def test_slicing_keeps_everything_aligned():
     for as_array in (np.asarray, lambda exp: np.zeros(4) == exp):  # numpy read it as a
         with pytest.raises(TypeError, match=r"not an array: take its exp\.values"):
             as_array(e)  # sequence, and failed past 64 dimensions
+    held = np.array([e, e[:2]], dtype=object)  # explanations kept in an array of objects
+    assert held.shape == (2,) and held[0] is e and len(held[1]) == 2
+    assert len(e[...]) == len(e)  # all of them, as before
     none = e[e.target == 7]  # a class no input has: a selection of none, which still works
     assert none.top(2).shape == (0, 2) and len(none.to_frame(k=2)) == 0
     assert none.to_dict()["samples"] == []

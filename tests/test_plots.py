@@ -84,12 +84,11 @@ def test_a_coefficient_map_takes_the_shape_it_can_and_names_the_one_it_cannot():
     row = Explanation(np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 3)), [0], baseline=0.0)
     for draw in (
         lambda: plots.explanation_image(row, 0, ax=ax),
+        lambda: plots.pattern_map(row.values[0], ax=ax),
         lambda: plots.input_image(row.inputs[0], ax=ax),
     ):
         with pytest.raises(ValueError, match=r"images .*shape \(3,\) .*explanation_bars"):
             draw()  # 3 elements read as channels: a crash inside matplotlib
-    with pytest.raises(ValueError, match=r"3 coefficients as a square .*explanation_bars"):
-        plots.pattern_map(row.values[0], ax=ax)
     plt.close(fig)
 
 
@@ -348,8 +347,9 @@ def test_table_values_are_labelled_in_full_and_a_window_draws_only_its_own_token
         "Rate = 0.125",
     ]
     # and so is one not whole: 52000.5 read "5.2e+04" and 1234.5678 "1235", as if whole
-    row.inputs[0, 1:3] = 52000.5, 1234.5678
-    assert plots.feature_labels(row, 0, [1, 2]) == ["Income = 52000.5", "Loan = 1234.6"]
+    row.inputs[0, 1:4] = 52000.5, 1234.5678, 99999.99  # the last rounds up to 100000
+    labels = ["Income = 52000.5", "Loan = 1234.6", "Rate = 99999.99"]
+    assert plots.feature_labels(row, 0, [1, 2, 3]) == labels
     v = np.array([[0, 0, -1, 2, 0.5, 0, 0.0]])
     window = Explanation(np.arange(1, 8.0)[None], v, v, [1], baseline=0.0)
     window.meta["representation"] = {"kind": "tokens", "window": [2, 5]}
@@ -413,6 +413,9 @@ def test_a_plot_on_its_own_figure_keeps_its_labels_inside_it():
             exp, 0, names=[f"remainder__household_{j:016d}" for j in range(7)]
         ),
         lambda: plots.pcr_curve([1, 2, 4, 8], {"scrutiny": [0.9, 0.5, 0.3, 0.1]}),
+        # a title wider than a heat map with its colour bar: it wraps (a wider figure moved
+        # the image of fixed aspect, and its title, further out: 11 in, still cut)
+        lambda: plots.pattern_map(np.ones((28, 28)), title="regime of class 7 " * 5),
     ):
         ax = draw()
         fig = ax.figure
@@ -468,6 +471,7 @@ def test_a_flat_vector_of_coefficients_is_a_pattern_as_coefficient_map_lays_it_o
     drawn = plots.pattern_map(coef, top=20).images[0].get_array()
     assert drawn.shape == (28, 28) and np.count_nonzero(drawn) == 20
     assert np.array_equal(drawn, plots.coefficient_map(coef, top=20).images[0].get_array())
-    with pytest.raises(ValueError, match="cannot lay out 7 coefficients as a square"):
-        plots.pattern_map(np.ones(7))
+    for size in (7, 16):  # a table's coefficients, not a picture of 4 x 4
+        with pytest.raises(ValueError, match=rf"pattern_map draws images .*\({size},\)"):
+            plots.pattern_map(np.ones(size))
     plt.close("all")

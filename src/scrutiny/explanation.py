@@ -211,7 +211,7 @@ class Explanation:
                 "index the inputs with an int, a slice, a list or a mask, not a tuple: an "
                 "explanation's elements are read from its arrays (exp.values[i, j])"
             )
-        if index is None or index is Ellipsis:  # None added an axis: "target has shape (1, 5)"
+        if index is None:  # it added an axis: "target has shape (1, 5)"
             raise TypeError("index the inputs with an int, a slice, a list or a mask")
         if isinstance(index, np.ndarray) and index.ndim == 0:
             index = index.item()
@@ -230,7 +230,12 @@ class Explanation:
 
     def __array__(self, dtype=None, copy=None):
         """Refused by name: numpy read an explanation as a sequence of explanations, and
-        failed past 64 dimensions (np.asarray(exp), np.zeros(4) == exp)."""
+        failed past 64 dimensions (np.asarray(exp), np.zeros(4) == exp); held as it is in
+        an array of objects (np.array([a, b], dtype=object))."""
+        if dtype is not None and np.dtype(dtype) == object:
+            held = np.empty((), dtype=object)
+            held[()] = self
+            return held
         raise TypeError(
             "an Explanation is not an array: take its exp.values (contributions), "
             "exp.coefficients or exp.inputs"

@@ -108,7 +108,7 @@ def refine(K, y, prior_mean, lambdas=LAMBDAS):
     p = _posterior(K, y, prior_mean, lambdas)
     lams = p.lams[:, None]
     means = p.mu0 + (p.t / (p.e + lams)) @ p.V.T  # (L, q): each lam's posterior mean
-    spread = p.s2s[:, None] * ((p.V**2)[None] / (p.e + lams)[:, None, :]).sum(axis=2)
+    spread = p.s2s[:, None] * ((1.0 / (p.e + lams)) @ (p.V**2).T)  # (L, q): no (L, q, q)
     var = p.weights @ (spread + (means - p.mean) ** 2)
     intercept = float((np.asarray(y, float) - np.asarray(K, float) @ p.mean).mean())
     return p.mean, np.sqrt(var), intercept, p.lam

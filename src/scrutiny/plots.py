@@ -49,8 +49,14 @@ def _fit_labels(fig, margin=0.05):
     """Lay out a plot's own figure once, growing it until everything drawn is ``margin``
     inches inside it: on its 3.2 x 3 in, tight_layout alone left long feature names, or a
     long axis label, past its edges ("contribution to" of "contribution to logit"); no
-    layout engine is left for the caller's own calls."""
-    for _ in range(4):
+    layout engine is left for the caller's own calls. A title wraps within the figure
+    instead (over an image of fixed aspect, a wider figure moved it further out), and a
+    figure that growing does not help is laid out at its first size."""
+    for ax in fig.axes:
+        ax.title.set_wrap(True)
+    first = fig.get_size_inches().copy()
+    history = []
+    for _ in range(6):
         with warnings.catch_warnings():  # "not applied": labels wider than the figure
             warnings.simplefilter("ignore", UserWarning)
             fig.tight_layout()
@@ -60,7 +66,17 @@ def _fit_labels(fig, margin=0.05):
         taller = max(0.0, margin - box.y0) + max(0.0, box.y1 + margin - height)
         if wider < 0.01 and taller < 0.01:
             return
-        fig.set_size_inches(width + wider, height + taller)
+        if history and wider + taller >= history[-1]:  # no better for the room it was given
+            break
+        history.append(wider + taller)
+        # twice what is out: a label centred under the axes gains half of it on each side
+        fig.set_size_inches(width + 2 * wider, height + 2 * taller)
+    if history and (wider + taller) < history[0]:
+        return
+    fig.set_size_inches(first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
 
 
 def _axes(ax):
@@ -146,7 +162,9 @@ def _shown(level, value):
     # four significant digits, and at least its whole part and one decimal: 52000.5 read
     # "5.2e+04", 1234.5678 "1235", as if whole
     digits = max(4, int(math.log10(abs(value))) + 2)
-    return np.format_float_positional(value, digits, unique=False, fractional=False, trim="-")
+    text = np.format_float_positional(value, digits, unique=False, fractional=False, trim="-")
+    # rounded up to a whole number (99999.99: "100000"): the shortest text that reads back
+    return text if "." in text else np.format_float_positional(value, trim="-")
 
 
 def _require_image(shape, plot):
@@ -163,12 +181,14 @@ def _require_image(shape, plot):
 def pattern_map(coefficients, top=150, ax=None, title=None):
     """A component's per-element coefficients (shaped like an input image; channels summed)
     as a heat map of its ``top`` largest |coefficients|: the regime's pattern. A flat
-    vector (``DPMixtureRegression.coef_[k]`` of flat images) is laid out as
-    ``coefficient_map`` lays it out (784 -> 28 x 28)."""
+    vector (``DPMixtureRegression.coef_[k]`` of flat images) of a square of at least 8 x 8
+    is laid out as ``coefficient_map`` lays it out (784 -> 28 x 28)."""
     from scrutiny.representations.image import channel_axis
 
     c = np.asarray(coefficients, dtype=float)
-    if c.ndim == 1:  # refused as a table row, naming plots that take no coefficients
+    if c.ndim == 1 and c.size >= 64 and math.isqrt(c.size) ** 2 == c.size:
+        # a square image's coef_ (784: 28 x 28; scikit-learn's digits: 8 x 8); a table's
+        # few coefficients are refused below, not drawn as a picture of 4 x 4
         return coefficient_map(c, top=top, ax=ax, title=title)
     _require_image(c.shape, "pattern_map")
     axis = channel_axis(c.shape)
