@@ -1235,3 +1235,42 @@ def test_every_class_logit_is_read_in_one_pass_over_the_outputs(monkeypatch):
     )
     ex.fit([0])
     assert calls == []  # read in one pass (each class's fit and the repeat check took 300)
+
+
+def test_a_model_trained_again_after_the_fit_is_warned_of(tmp_path):
+    """Fitted again in place (a scikit-learn model's fit, a torch optimizer's step), the
+    model was explained as it had been, with no word: its new logits beside surrogates
+    of the old ones (3.09 for 4.45), and guided fits mixing the two."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = (X_TAB[:, 0] > 0).astype(int)
+    settings = {"surrogate": FAST, "progress": False, "random_state": 0}
+    trained = "the model was trained again after this explainer read its outputs"
+    for clf in (LogisticRegression(), make_pipeline(StandardScaler(), LogisticRegression())):
+        clf.fit(X_TAB, y)
+        ex = Explainer(clf, X_TAB, **settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ex.explain(X_TAB[:3])
+            ex.explain(X_TAB[3:5], mode="guided", n_samples=30)  # unchanged: nothing said
+        ex.save(tmp_path / f"ex{len(clf.get_params())}")
+        loaded = Explainer.load(tmp_path / f"ex{len(clf.get_params())}", clf)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            loaded.explain(X_TAB[:3])
+        clf.fit(X_TAB, (X_TAB[:, 3] > 0).astype(int))
+        for explainer in (ex, loaded):
+            with warnings.catch_warnings(record=True) as said:  # its regimes fit none too
+                warnings.simplefilter("always")
+                explainer.explain(X_TAB[:3])
+            assert any(trained in str(w.message) for w in said)
+    net = torch.nn.Linear(12, 3).double()
+    ex = Explainer(net, X_TAB, outputs="logits", **settings)
+    ex.explain(X_TAB[:3])
+    torch.optim.SGD(net.parameters(), lr=0.1).zero_grad()
+    net(torch.tensor(X_TAB)).sum().backward()
+    torch.optim.SGD(net.parameters(), lr=0.1).step()
+    with pytest.warns(UserWarning, match=trained):
+        ex.explain(X_TAB[:3])

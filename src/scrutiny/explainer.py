@@ -454,6 +454,7 @@ class Explainer:
         self._X_fit = X_fit
         self._fit_range = None  # each element's (min, max) over X_fit, when first needed
         self._fit_log_proba = None
+        self._model_state = None  # the model's ``state()`` when the fit outputs were read
         self._graded = None  # (classes, those with something to learn), found once
         self.n_classes_ = None  # the model's, once it was queried on the fit data
         self.cache_fits = bool(cache_fits)
@@ -636,6 +637,7 @@ class Explainer:
         if self._fit_log_proba is None:
             t0, (rows, calls) = time.perf_counter(), self.model.queried()
             self._fit_X = self._fit_inputs()
+            self._model_state = self.model.state()
             self._fit_log_proba = self.model.responses(self._fit_X)
             self._warn_nondeterministic()
             self.n_classes_ = self._fit_log_proba.shape[1]
@@ -651,6 +653,19 @@ class Explainer:
         mine[0] += seconds
         mine[1] += queries
         mine[2] += calls
+
+    def _warn_retrained(self):
+        """Warn where the model was trained again since its outputs on the fit data were
+        read (a torch module's tensors changed in place, a scikit-learn model fitted anew):
+        the surrogates still explain the model as it was, and guided fits mixed the two."""
+        if self._model_state is not None and self.model.state() != self._model_state:
+            warnings.warn(
+                "the model was trained again after this explainer read its outputs on the "
+                "fit data: its surrogates explain the model as it was then; make a new "
+                "Explainer to explain it as it is",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _warn_nondeterministic(self):
         """Ask the model about a few fit inputs again: one that answers differently (dropout
@@ -822,6 +837,7 @@ class Explainer:
                 + ("it perturbs nothing" if mode == "global" else "candidates are guided mode's")
             )
         X = self.check_inputs(X)
+        self._warn_retrained()
         self._warn_unused(mode, n_samples)
         if mode != "local":  # a local fit reads the model around each input, wherever it is
             self._warn_far_outside(X)

@@ -216,6 +216,21 @@ class ModelAdapter:
     def proba(self, X):
         return np.exp(self.log_proba(X))
 
+    def state(self):
+        """What changes when the model is trained again, for a torch module (its tensors,
+        each with the count of its in-place changes: an optimizer's step, a state dict
+        loaded) or a scikit-learn model (the objects its fit sets, there and in its steps);
+        None for other models, which say nothing of it."""
+        if self.kind == "torch":
+            module = self._call.module
+            try:
+                return tuple((id(t), t._version) for t in (*module.parameters(), *module.buffers()))
+            except RuntimeError:  # tensors made in inference mode count no changes
+                return None
+        inner = getattr(self._call, "text_model", self._call)
+        owner = getattr(inner, "__self__", None)  # predict_proba of an estimator
+        return None if owner is None or not hasattr(owner, "get_params") else _fitted(owner)
+
     def predict(self, X):
         """The predicted output column of each input (a class index, not a label)."""
         self.check_classifier()
@@ -695,6 +710,21 @@ def _narrower_eps(arr):
         if np.array_equal(arr.astype(np.float16).astype(np.float32), arr):
             return float(np.finfo(np.float16).eps)
     return 0.0
+
+
+def _fitted(estimator, depth=0):
+    """The ids of what a scikit-learn estimator's fit sets (attributes ending in "_"), and
+    of its steps' (a pipeline's, an ensemble's): a fit makes new objects of them."""
+    found = []
+    for name, value in sorted(vars(estimator).items()):
+        if name.endswith("_") and not name.startswith("_"):
+            found.append((name, id(value)))
+        parts = value if isinstance(value, list | tuple) else [value]
+        for part in parts:
+            step = part[-1] if isinstance(part, tuple) and part else part  # ("name", est)
+            if depth < 3 and hasattr(step, "get_params") and not isinstance(step, type):
+                found.append((name, _fitted(step, depth + 1)))
+    return tuple(found)
 
 
 def _wrap(model, outputs="probabilities"):

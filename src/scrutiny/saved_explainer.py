@@ -195,6 +195,7 @@ def load_explainer(cls, path, model, overrides, device=None):
         ex._saved_spread = arrays.get("probe/spread")  # for a save of this one, again
         spread = _output_spread(ex)  # the surrogates' scale, for a file without the range
         _check_model(ex, path, rep.baseline[None], probe, "the baseline input", spread)
+    ex._model_state = ex.model.state()  # the model checked now, as the one fitted then
     return ex
 
 
