@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP)
-	$(PY) benchmarks/sampler_speed.py
+	$(PY) benchmarks/sampler_speed.py --components 10 20 --max-sweeps 1500 --no-memory
 
 clean:
 	rm -rf $(VENV) scrutiny-report .pytest_cache .ruff_cache

@@ -17,6 +17,13 @@ if __name__ == "__main__":
         "mnist",
         "fashion",
     ]
+    unknown = [a for a in tasks if a not in ("mnist", "fashion")]
+    if unknown:  # "mnist --n-test 10" ran the whole default benchmark, then failed
+        sys.exit(
+            f"fidelity.py: {unknown[0]!r} is not a task (mnist, fashion); pass options to "
+            "scrutiny benchmark after --: fidelity.py "
+            + " ".join([*(a for a in tasks if a not in unknown), "--", *unknown])
+        )
     for task in tasks:
         code = main(["benchmark", task, "--out", f"benchmarks/results/{task}", *extra])
         if code:

@@ -8,7 +8,7 @@
    penalties.
 Sampled penalties are run with and without the ray move (``SamplerParams.ray_moves``).
 
-    python benchmarks/mixing.py [--dtype float32] [--max-sweeps 1500]
+    python benchmarks/mixing.py [--dtype float32] [--max-sweeps 1500] [--frozen-sweeps 400]
 """
 
 from __future__ import annotations
@@ -49,16 +49,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--max-sweeps", type=int, default=1500)
+    ap.add_argument(
+        "--frozen-sweeps", type=int, default=400, help="sweeps of part 1 (the last half kept)"
+    )
     args = ap.parse_args()
     if args.max_sweeps < 20:
         ap.error("--max-sweeps must be at least 20: R-hat is first checked there")
+    if args.frozen_sweeps < 8:
+        ap.error("--frozen-sweeps must be at least 8: split R-hat needs 4 kept draws a chain")
     X, y = mnist_logits()
     data, _ = prepare(X, y, 10, args.dtype, "cpu")  # the data do not depend on the priors
     labels = kernel._kmeans_labels(np.random.default_rng(5), data, data.y_np[0], 5)
     print("| penalties, partition fixed | ESS of the log-likelihood | of draws | split R-hat |")
     print("|---|---|---|---|")
     for name, (priors_kw, params_kw) in PENALTIES.items():
-        ess, rhat, n = frozen_partition_ess(data, labels, priors_kw, params_kw)
+        ess, rhat, n = frozen_partition_ess(data, labels, priors_kw, params_kw, args.frozen_sweeps)
         print(f"| {name} | {ess:.0f} | {n} | {rhat:.3f} |", flush=True)
     print(
         "\n| penalties, partition sampled (10 components) | sweeps until R-hat stays < 1.05 |"
