@@ -1269,6 +1269,13 @@ def test_a_model_trained_again_after_the_fit_is_warned_of(tmp_path):
     net = torch.nn.Linear(12, 3).double()
     ex = Explainer(net, X_TAB, outputs="logits", **settings)
     ex.explain(X_TAB[:3])
+    import copy
+    import pickle
+
+    for other in (pickle.loads(pickle.dumps(ex)), copy.deepcopy(ex)):  # new tensors, same
+        with warnings.catch_warnings():  # model: nothing to say
+            warnings.simplefilter("error")
+            other.explain(X_TAB[:3])
     torch.optim.SGD(net.parameters(), lr=0.1).zero_grad()
     net(torch.tensor(X_TAB)).sum().backward()
     torch.optim.SGD(net.parameters(), lr=0.1).step()

@@ -654,6 +654,13 @@ class Explainer:
         mine[1] += queries
         mine[2] += calls
 
+    def __setstate__(self, state):
+        """Unpickled (or deep-copied), its model's tensors and fitted objects are new ones:
+        their ``state`` is taken again, as of the model it was pickled with."""
+        self.__dict__.update(state)
+        if self.__dict__.get("_model_state") is not None:
+            self._model_state = self.model.state()
+
     def _warn_retrained(self):
         """Warn where the model was trained again since its outputs on the fit data were
         read (a torch module's tensors changed in place, a scikit-learn model fitted anew):
