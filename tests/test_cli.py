@@ -472,6 +472,92 @@ def test_a_regression_model_is_explained_and_tested_by_deletion(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_explain_takes_a_target_class_or_output(tmp_path):
+    """--target: every input explained for one class (a classifier's label) or output (a
+    regression model's column), tested by the fall of its logit or value, since deduction
+    counts kept decisions and most inputs are not of that class. Without it, a regression
+    model of two outputs was explained on its first one with nothing said of the second."""
+    rng = np.random.default_rng(0)
+    np.savetxt(tmp_path / "fit.csv", rng.normal(size=(300, 3)), delimiter=",")
+    np.savetxt(tmp_path / "data.csv", rng.normal(size=(5, 3)), delimiter=",")
+    (tmp_path / "m.py").write_text(
+        "import numpy as np\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "fit = np.loadtxt('fit.csv', delimiter=',')\n"
+        "clf = LogisticRegression().fit(fit, np.array(['ant', 'bee', 'cat'])[fit.argmax(1)])\n"
+        "def two(X):\n"
+        "    return np.asarray(X) @ np.array([[1.0, 0.0], [0.0, -4.0], [0.0, 0.0]])\n"
+    )
+    common = ["--fit-data", "fit.csv", "--data", "data.csv", "--sweeps", 40, "--components", 2]
+    done = scrutiny(
+        "explain",
+        "--model",
+        "m.py:clf",
+        *common,
+        "--quiet",
+        "--target",
+        "cat",
+        "--out",
+        tmp_path / "c",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    results, exp = check_report(tmp_path / "c", 5)
+    assert (exp.target == 2).all() and results["target"] == "2 (cat)"
+    drop = results["deletion"]["mean_drop"]  # the class logit's fall, every input counted
+    assert "deduction" not in results and drop["DMM-MEN"][0] > drop["random"][0]
+    done = scrutiny(
+        "explain",
+        "--model",
+        "m.py:two",
+        "--outputs",
+        "values",
+        *common,
+        "--out",
+        tmp_path / "r",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "explaining output 0 of the model's 2 (--target picks another)" in done.stdout
+    done = scrutiny(
+        "explain",
+        "--model",
+        "m.py:two",
+        "--outputs",
+        "values",
+        *common,
+        "--quiet",
+        "--target",
+        1,
+        "--out",
+        tmp_path / "r1",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    results, exp = check_report(tmp_path / "r1", 5)
+    assert (exp.target == 1).all()
+    assert np.abs(exp.values[:, 1]).min() > 10 * np.abs(exp.values[:, [0, 2]]).max()
+    for model, target, message in [
+        ("m.py:two", 2, "--target 2: the model has 2 outputs, 0..1"),
+        ("m.py:clf", "dog", "--target dog: not one of the classifier's classes_"),
+    ]:
+        outputs = ["--outputs", "values"] if model.endswith("two") else []
+        done = scrutiny(
+            "explain",
+            "--model",
+            model,
+            *outputs,
+            *common,
+            "--quiet",
+            "--target",
+            target,
+            "--out",
+            tmp_path / "bad",
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
 def write_city_problem(tmp_path):
     """fit.csv and data.csv of age, city (words) and zone (a code), and clf.py, whose
     pipeline calls Oslo the class; returns the fit data."""

@@ -197,6 +197,14 @@ def main(argv=None):
         "guided 100)",
     )
     ex.add_argument(
+        "--target",
+        type=_class_value,
+        default=None,
+        help="what every input is explained for: a scikit-learn classifier's label (its "
+        "classes_) or an output column 0, 1, ... (default: the class the model predicts; a "
+        "regression model's first output)",
+    )
+    ex.add_argument(
         "--examples",
         type=_at_least(1),
         default=20,
@@ -354,6 +362,9 @@ def run_explain(args):
     explainer, facts = _explainer(args, args.mode)
     X = explainer.check_inputs(_load_data(args.data, explainer), "--data")
     facts["explained_inputs"] = len(X)
+    target = _target_column(args.target, explainer, X[:1], say)
+    if target is not None:
+        facts["target"] = explainer.model.class_name(target)
     return explain_and_report(
         explainer,
         X,
@@ -363,7 +374,28 @@ def run_explain(args):
         seed=args.seed,
         say=say,
         pictured=args.examples,
+        target=target,
     )
+
+
+def _target_column(value, explainer, first, say):
+    """--target's output column, refused before any fit where the model has no such
+    output; None without it, after saying which output a regression model of several is
+    explained for (its first: the others were left out unsaid)."""
+    model = explainer.model
+    if model.n_classes is None:  # known from an answer only
+        model.responses(first)
+    if value is None:
+        if model.regression and model.n_classes > 1:
+            say(f"explaining output 0 of the model's {model.n_classes} (--target picks another)")
+        return None
+    (column,) = _class_columns([value], model, "--target")
+    if column >= model.n_classes:
+        what = "outputs" if model.regression else "classes"
+        raise ValueError(
+            f"--target {value}: the model has {model.n_classes} {what}, 0..{model.n_classes - 1}"
+        )
+    return column
 
 
 def run_scrutinize(args):
@@ -453,7 +485,7 @@ def _names_of(explainer):
     return explainer.feature_names_ or False
 
 
-def _class_columns(classes, model):
+def _class_columns(classes, model, option="--class"):
     """Output columns of --class values: a scikit-learn classifier's labels by name (as
     ``--labels`` gives them) or by value (1 is the label 1.0 of classes_ [1.0, 2.0], and -1
     a label of [-1, 1]), else whole numbers >= 0 as columns."""
@@ -477,7 +509,7 @@ def _class_columns(classes, model):
             continue
         else:
             known = f"the classifier's classes_ {names} or " if names else ""
-            raise ValueError(f"--class {value}: not one of {known}the output columns 0, 1, ...")
+            raise ValueError(f"{option} {value}: not one of {known}the output columns 0, 1, ...")
         labelled.append(value)
     if names and labelled and columns:  # 0 and 2 of [2, 5, 9]: column 0 twice
         label, column = labelled[0], columns[0]

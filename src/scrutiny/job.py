@@ -55,10 +55,12 @@ def explain_and_report(
     weakness=None,
     rows=None,
     pictured=None,
+    target=None,
 ):
     """Explain X (``rows``: each one's row in the user's data, which names it as "#row";
-    default 0, 1, ...), run the deduction test (for a regression model, deletion) on the
-    explanations of ``X_test`` (default: X),
+    default 0, 1, ...), run the deduction test (for a regression model, or a ``target``
+    class or output given for every input, deletion) on the explanations of ``X_test``
+    (default: X),
     and write ``out``/index.html, results.json, one PNG per input and the explanation
     (explanation.npz + .json). With ``weakness`` (keyword arguments of
     ``weakness_report.scrutiny_sections``: X, labels, classes, ...), also scrutinize those
@@ -71,7 +73,7 @@ def explain_and_report(
     import matplotlib.pyplot as plt
 
     t0 = time.perf_counter()
-    exp = explainer.explain(X)
+    exp = explainer.explain(X, target=target)
     rows = np.arange(len(exp)) if rows is None else np.asarray(rows).reshape(-1)
     say(
         f"explained {len(exp)} inputs in {exp.meta['seconds']:.1f} s "
@@ -83,14 +85,18 @@ def explain_and_report(
             else ")"
         )
     )
-    test = exp if X_test is None else explainer.explain(X_test)
+    test = exp if X_test is None else explainer.explain(X_test, target=target)
     ks = checked_ks(ks, int(test.feature_elements.sum()))  # a token window's, not its context
     methods = {"DMM-MEN": test, "random": random_explanation(test, seed)}
     regression = explainer.model.regression
-    if regression:  # the mean fall of the output
-        test_name, what = "deletion", "the output's fall"
+    # a class chosen for every input: deduction counts decisions kept, and inputs the model
+    # does not call that class have none to keep; the fall of its logit sees them all
+    dropping = regression or target is not None
+    if dropping:  # the mean fall of the output
+        test_name, thing = "deletion", "the output" if regression else "the class logit"
+        what = f"{thing}'s fall"
         heading = (
-            "deletion: mean fall of the output once the top k are at the baseline "
+            f"deletion: mean fall of {thing} once the top k are at the baseline "
             "(higher = more faithful)"
         )
         rates = {
@@ -157,9 +163,9 @@ def explain_and_report(
         ax=ax,
         title=f"feature {test_name}, {len(test)} inputs",
         ylabel=what,
-        ylim=None if regression else (-0.02, 1.02),
+        ylim=None if dropping else (-0.02, 1.02),
     )
-    pcr_png = [(f"{test_name}_{'drop' if regression else 'pcr'}.png", figure_png(fig))]
+    pcr_png = [(f"{test_name}_{'drop' if dropping else 'pcr'}.png", figure_png(fig))]
     weak_sections, weak_results = [], {}
     if weakness is not None:
         from scrutiny.weakness_report import scrutiny_sections
@@ -187,7 +193,7 @@ def explain_and_report(
         test_name: {
             "n_inputs": len(test),
             "k": list(ks),
-            ("mean_drop" if regression else "pcr"): {n: r.tolist() for n, r in rates.items()},
+            ("mean_drop" if dropping else "pcr"): {n: r.tolist() for n, r in rates.items()},
         },
         "surrogates": diag_rows,
         **weak_results,
