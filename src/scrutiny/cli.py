@@ -246,7 +246,8 @@ def main(argv=None):
         type=_at_least(20),
         default=None,
         help="perturbations per input, --mode local or guided only (default: guided "
-        "300-1000, by the inputs' size; local 1000)",
+        "300-1000, by the inputs' size, or 100 for rows of 14 columns or fewer; local "
+        "1000)",
     )
     sc.add_argument(
         "--max-inputs",

@@ -307,7 +307,9 @@ def scrutinize(
     mode, n_samples : how the inputs are explained (default: guided mode, perturbations
         that switch off at most about ADVERSARIAL_K elements' worth of features, so that
         effects are measured at the scale of the question, as many as switch each present
-        feature off TIMES_OFF times (300 to 1,000); local for a local explainer).
+        feature off TIMES_OFF times (300 to 1,000); rows of so few features that fewer
+        distinct such perturbations exist (14 columns or fewer) take the explainer's own
+        rates and count, 100 by default; local for a local explainer).
         Pathological samples transplant by the inputs' global regime, corrected in guided
         mode by as many designed transplants per donor-host pair (``_designed_transplants``).
     max_inputs : scrutinize at most this many class-c inputs (the first ones).
