@@ -1281,3 +1281,20 @@ def test_a_model_trained_again_after_the_fit_is_warned_of(tmp_path):
     torch.optim.SGD(net.parameters(), lr=0.1).step()
     with pytest.warns(UserWarning, match=trained):
         ex.explain(X_TAB[:3])
+
+
+def test_a_copy_of_an_explainer_whose_model_was_trained_again_warns_as_it_does():
+    """Pickled or deep-copied after its model was fitted anew, the copy took the new
+    model's state as the fitted one's and explained it with the old surrogates, silently."""
+    import copy
+    import pickle
+
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression().fit(X_TAB, (X_TAB[:, 0] > 0).astype(int))
+    ex = Explainer(clf, X_TAB, surrogate=FAST, progress=False, random_state=0)
+    ex.explain(X_TAB[:2])
+    clf.fit(X_TAB, (X_TAB[:, 3] > 0).astype(int))
+    for other in (pickle.loads(pickle.dumps(ex)), copy.deepcopy(ex)):
+        with pytest.warns(UserWarning, match="the model was trained again"):
+            other.explain(X_TAB[:2])

@@ -133,6 +133,10 @@ def class_logits(log_proba):
     return lp - others
 
 
+# an explainer's model state, pickled, where its model had been trained again: it equals
+# no ``ModelAdapter.state()``, so the copy warns as the original did
+_RETRAINED = "trained again"
+
 # How far two answers of a model to the same inputs may differ: a classifier's compared as
 # the surrogates are fitted to them, each class's logit, censored at the explainer's
 # logit_limit, in nats beyond what rounding its probabilities to the model's precision
@@ -654,11 +658,20 @@ class Explainer:
         mine[1] += queries
         mine[2] += calls
 
+    def __getstate__(self):
+        """Pickled (or deep-copied) after its model was trained again, it says so: taken
+        again on the copy, the new model's state passed for the one fitted, and the copy
+        explained the new model with the old one's surrogates, with no word."""
+        state = self.__dict__.copy()
+        if self._model_state is not None and self.model.state() != self._model_state:
+            state["_model_state"] = _RETRAINED
+        return state
+
     def __setstate__(self, state):
         """Unpickled (or deep-copied), its model's tensors and fitted objects are new ones:
         their ``state`` is taken again, as of the model it was pickled with."""
         self.__dict__.update(state)
-        if self.__dict__.get("_model_state") is not None:
+        if self.__dict__.get("_model_state") not in (None, _RETRAINED):
             self._model_state = self.model.state()
 
     def _warn_retrained(self):
