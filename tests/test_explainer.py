@@ -1298,3 +1298,24 @@ def test_a_copy_of_an_explainer_whose_model_was_trained_again_warns_as_it_does()
     for other in (pickle.loads(pickle.dumps(ex)), copy.deepcopy(ex)):
         with pytest.warns(UserWarning, match="the model was trained again"):
             other.explain(X_TAB[:2])
+
+
+def test_a_torch_module_trained_by_a_fused_step_or_through_data_is_warned_of():
+    """A fused optimizer's step and a change through ``.data`` leave every tensor's
+    version count as it was: the module was trained, and explained with no word."""
+    settings = {"outputs": "logits", "surrogate": FAST, "progress": False, "random_state": 0}
+    steps = {
+        "fused": lambda net: torch.optim.Adam(net.parameters(), lr=0.1, fused=True).step(),
+        "data": lambda net: [p.data.sub_(0.1 * p.grad) for p in net.parameters()],
+    }
+    for step in steps.values():
+        torch.manual_seed(0)
+        net = torch.nn.Linear(12, 3).double()
+        ex = Explainer(net, X_TAB, **settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ex.explain(X_TAB[:2])
+        net(torch.tensor(X_TAB)).sum().backward()
+        step(net)
+        with pytest.warns(UserWarning, match="the model was trained again"):
+            ex.explain(X_TAB[:2])
