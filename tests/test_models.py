@@ -1000,3 +1000,32 @@ def test_a_callable_of_float32_gets_its_batch_with_no_float64_copy_on_the_way():
         tracemalloc.stop()
     assert given.dtype == np.float32 and np.array_equal(given, rows.astype(np.float32))
     assert peak < 1.25 * given.nbytes
+
+
+def test_the_state_of_an_ensemble_does_not_walk_its_members():
+    """A fit makes a new list of an ensemble's members: walking a forest's 500 trees at
+    each explain took 8 ms, a third of the explanation of one input."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    walked = []
+
+    class Tree:  # a member that counts each look into it
+        def get_params(self, deep=True):
+            return {}
+
+        @property
+        def __dict__(self):
+            walked.append(1)
+            return {}
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    forest = RandomForestClassifier(3, random_state=0).fit(X, X[:, 0] > 0)
+    pipe = make_pipeline(forest)
+    state = ModelAdapter(pipe).state()
+    forest.estimators_ = [Tree()] * 500
+    assert ModelAdapter(pipe).state() != state  # a new list: trained again
+    assert walked == []
+    forest.fit(X, X[:, 1] > 0)  # a step fitted in place is still seen
+    assert ModelAdapter(pipe).state() != state

@@ -731,12 +731,15 @@ def _sampled(tensors, k=64):
 
 def _fitted(estimator, depth=0):
     """The ids of what a scikit-learn estimator's fit sets (attributes ending in "_"), and
-    of its steps' (a pipeline's, an ensemble's): a fit makes new objects of them."""
+    of its steps' (a pipeline's, a search's best estimator): a fit makes new objects of
+    them. A fitted list of an ensemble's members is new at each fit, and not walked: a
+    forest's 500 trees took 8 ms, a third of the explanation of an input."""
     found = []
     for name, value in sorted(vars(estimator).items()):
-        if name.endswith("_") and not name.startswith("_"):
+        fitted = name.endswith("_") and not name.startswith("_")
+        if fitted:
             found.append((name, id(value)))
-        parts = value if isinstance(value, list | tuple) else [value]
+        parts = value if isinstance(value, list | tuple) and not fitted else [value]
         for part in parts:
             step = part[-1] if isinstance(part, tuple) and part else part  # ("name", est)
             if depth < 3 and hasattr(step, "get_params") and not isinstance(step, type):
