@@ -1319,3 +1319,20 @@ def test_a_torch_module_trained_by_a_fused_step_or_through_data_is_warned_of():
         step(net)
         with pytest.warns(UserWarning, match="the model was trained again"):
             ex.explain(X_TAB[:2])
+
+
+def test_a_local_explanation_of_a_model_trained_again_is_not_warned_of():
+    """A local fit reads the model as it is now: its explanations are a new explainer's,
+    which the warning told the user to make."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression().fit(X_TAB, (X_TAB[:, 0] > 0).astype(int))
+    ex = Explainer(clf, X_TAB, surrogate=FAST, progress=False, random_state=0)
+    ex.explain(X_TAB[:2])
+    clf.fit(X_TAB, (X_TAB[:, 3] > 0).astype(int))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        ex.explain(X_TAB[:2], mode="local", n_samples=40)
+    assert not [w for w in said if "trained again" in str(w.message)]
+    with pytest.warns(UserWarning, match="the model was trained again"):
+        ex.explain(X_TAB[:2], mode="guided", n_samples=30)  # its prior is the old model's

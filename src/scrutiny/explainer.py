@@ -857,10 +857,11 @@ class Explainer:
                 + ("it perturbs nothing" if mode == "global" else "candidates are guided mode's")
             )
         X = self.check_inputs(X)
-        self._warn_retrained()
         self._warn_unused(mode, n_samples)
         if mode != "local":  # a local fit reads the model around each input, wherever it is
             self._warn_far_outside(X)
+            # as it is now: the same explanations as a new explainer's, told to make one
+            self._warn_retrained()
         if n_samples is None:
             n_samples = self.samples_of(mode)
         n_samples = _count(n_samples, "n_samples", 20, "perturbations")
