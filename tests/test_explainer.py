@@ -1336,3 +1336,18 @@ def test_a_local_explanation_of_a_model_trained_again_is_not_warned_of():
     assert not [w for w in said if "trained again" in str(w.message)]
     with pytest.warns(UserWarning, match="the model was trained again"):
         ex.explain(X_TAB[:2], mode="guided", n_samples=30)  # its prior is the old model's
+
+
+def test_an_explainer_pickled_before_model_states_were_taken_still_explains():
+    """One pickled by an earlier scrutiny has no ``_model_state``: its explain raised
+    AttributeError where it had explained before."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression().fit(X_TAB, (X_TAB[:, 0] > 0).astype(int))
+    ex = Explainer(clf, X_TAB, surrogate=FAST, progress=False, random_state=0)
+    before = ex.explain(X_TAB[:2]).values
+    state = ex.__dict__.copy()
+    del state["_model_state"]
+    old = Explainer.__new__(Explainer)
+    old.__setstate__(state)  # as pickle.loads does
+    np.testing.assert_array_equal(old.explain(X_TAB[:2]).values, before)

@@ -669,10 +669,11 @@ class Explainer:
 
     def __setstate__(self, state):
         """Unpickled (or deep-copied), its model's tensors and fitted objects are new ones:
-        their ``state`` is taken again, as of the model it was pickled with."""
+        their ``state`` is taken again, as of the model it was pickled with (one pickled
+        before explainers took it has none, and checks nothing)."""
         self.__dict__.update(state)
-        if self.__dict__.get("_model_state") not in (None, _RETRAINED):
-            self._model_state = self.model.state()
+        known = state.get("_model_state")
+        self._model_state = known if known in (None, _RETRAINED) else self.model.state()
 
     def _warn_retrained(self):
         """Warn where the model was trained again since its outputs on the fit data were
