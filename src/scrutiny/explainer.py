@@ -1179,9 +1179,9 @@ class Explainer:
                 effect[i, on] = mean
                 e_lo[i, on], e_hi[i, on] = mean - 1.96 * sd, mean + 1.96 * sd
                 s0[i] = intercept + mean.sum()
-        elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
-        values = rep.effect_values(X, effect)
-        return self._explanation(X, elements, targets, g["comp"], g["prob"], g["y"], s0, values)
+        values = [rep.effect_values(X, e) for e in (effect, e_lo, e_hi)]
+        coef = rep.effect_coefficients(X, effect)
+        return self._explanation(X, coef, targets, g["comp"], g["prob"], g["y"], s0, values)
 
     def _guided_logits(self, X, idx, keeps, present, cands, targets, bounds):
         """[the model's ``guided_logit`` of targets[i] on X[i] with the candidates that keeps
@@ -1208,18 +1208,24 @@ class Explainer:
         return held_bound_logits(outs, idx, targets, bounds)
 
     def _explanation(self, X, elements, targets, comp, prob, y, surrogate_logit, values=None):
-        """The Explanation of per-element coefficients, lower and upper ends of their
-        intervals (``elements``: three new arrays shaped like X; the ends are overwritten,
-        so that no more arrays of X's size are alive than the result holds, and one), and
-        ``values`` (None: the coefficients times X - baseline)."""
+        """The Explanation of ``elements``, per-element coefficients and the lower and upper
+        ends of their intervals (three new arrays shaped like X; the ends are overwritten,
+        so that no more arrays of X's size are alive than the result holds, and one), times
+        X - baseline; or of ``values``, the contributions and their ends as
+        ``effect_values`` shares effects, with ``elements`` the coefficients alone (through
+        them, a word's interval moved in the last place with the id its encoder gave it)."""
         rep = self.representation
-        d = X - rep.baseline
-        coef_el, lo_el, hi_el = elements
-        a, b = np.multiply(lo_el, d, out=lo_el), np.multiply(hi_el, d, out=hi_el)
+        if values is None:
+            d = X - rep.baseline
+            coef_el, lo_el, hi_el = elements
+            values = coef_el * d, np.multiply(lo_el, d, out=lo_el), np.multiply(hi_el, d, out=hi_el)
+        else:
+            coef_el = elements
+        contributions, a, b = values
         lower = np.minimum(a, b)
         return Explanation(
             inputs=X,
-            values=coef_el * d if values is None else values,
+            values=contributions,
             coefficients=coef_el,
             lower=lower,
             upper=np.maximum(a, b, out=b),
@@ -1280,9 +1286,9 @@ class Explainer:
             comp[i], prob[i], intercept, beta, lower, upper = fits[i]
             s0[i] = intercept + beta.sum()
             effect[i, on], e_lo[i, on], e_hi[i, on] = beta, lower, upper
-        elements = [rep.effect_coefficients(X, e) for e in (effect, e_lo, e_hi)]
-        values = rep.effect_values(X, effect)
-        return self._explanation(X, elements, targets, comp, prob, y0, s0, values)
+        values = [rep.effect_values(X, e) for e in (effect, e_lo, e_hi)]
+        coef = rep.effect_coefficients(X, effect)
+        return self._explanation(X, coef, targets, comp, prob, y0, s0, values)
 
     def _content_key(self, x):
         """What seeds an input's perturbations: its content, so that the same input gets
