@@ -466,6 +466,8 @@ def test_bad_input_is_named():
     ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False)
     with pytest.raises(ValueError, match=r"samples of shape \(11,\)"):
         ex.explain(X_TAB[:5, :11])
+    with pytest.raises(ValueError, match=r"X has shape \(12,\), no batch .* X\[None\]"):
+        ex.explain(X_TAB[0])  # one row: "X must be a non-empty batch"
     bad = X_TAB[:5].copy()
     bad[2, 3] = np.nan
     with pytest.raises(ValueError, match=r"NaN or inf values, the first at \(2, 3\)"):

@@ -103,6 +103,12 @@ def as_input_batch(X, name):
         )
     if X.dtype == object or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
         raise TypeError(f"{name} must be real numbers, got dtype {X.dtype}")
+    if X.ndim == 1 and X.size:  # one table row, as LIME's explain_instance takes it: "must
+        # be a non-empty batch" of a row that was not empty
+        raise ValueError(
+            f"{name} has shape {X.shape}, no batch (n, *input_shape): one input? pass "
+            f"{name}[None]; inputs of one element each? {name}[:, None]"
+        )
     if X.ndim < 2 or X.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty batch (n, *input_shape), got {X.shape}")
     bad = ~np.isfinite(X)
