@@ -38,7 +38,11 @@ def as_float_matrix(a, name):
 
 def as_float_vector(a, name, n=None, lower=-np.inf, upper=np.inf):
     """A finite 1-D float64 copy of ``a`` (a column vector is accepted), of length ``n``;
-    -inf is accepted when ``lower`` is finite and +inf when ``upper`` is (censored values)."""
+    -inf is accepted when ``lower`` is finite and +inf when ``upper`` is (censored values).
+    None is refused by name, in scikit-learn's words: as a float array it is NaN of shape
+    (), which read as a shape error (a pipeline fitted without y passes y=None)."""
+    if a is None:
+        raise ValueError(f"this method requires {name} to be passed, but the target {name} is None")
     _refuse_complex(a, name)
     try:
         arr = np.array(a, dtype=np.float64)

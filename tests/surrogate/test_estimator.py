@@ -346,6 +346,8 @@ def quick(**kw):
         (lambda Z, y: (Z[:1], y[:1]), "at least 2 samples"),
         (lambda Z, y: (Z.astype(str).astype(object) + "x", y), "Z must be numeric"),
         (lambda Z, y: (Z, np.stack([y, y], axis=1)), "y must be 1-D"),
+        # a pipeline fitted without y: "y must be 1-D (n_samples,); got shape ()"
+        (lambda Z, y: (Z, None), "requires y to be passed, but the target y is None"),
     ],
 )
 def test_bad_input_gives_a_clear_error(small, mutate, match):
