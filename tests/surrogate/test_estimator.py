@@ -502,6 +502,32 @@ def test_responses_of_any_float64_scale_keep_their_draws(scale):
     np.testing.assert_allclose(resp, ref.responsibilities(Z, y), atol=1e-6)
 
 
+@pytest.mark.parametrize("scale", [1e40, 1e100])
+def test_features_of_any_float64_scale_keep_their_draws(scale):
+    """Columns of 1e100 have coefficients of 1e-100, which the draws kept in float32 rounded
+    to 0: intervals [0, 0] beside coef_. Columns past float32's 3.4e38 were inf in the
+    responsibilities' product, where every row's density was 0 ("rescale y"). At 1e10 the
+    priors of the coefficients are as flat as there: the same fit, in other units."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((100, 3))
+    y = Z @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(100)
+
+    def fit(s):
+        return DPMixtureRegression(3, n_sweeps=40, progress=False, random_state=0).fit(s * Z, y)
+
+    ref, m = fit(1e10), fit(scale)
+    np.testing.assert_allclose(scale * m.coef_, 1e10 * ref.coef_, rtol=1e-6)
+    for ends, ref_ends in zip(m.coef_interval(), ref.coef_interval(), strict=True):
+        np.testing.assert_allclose(scale * ends, 1e10 * ref_ends, rtol=1e-6)
+    np.testing.assert_allclose(
+        m.responsibilities(scale * Z, y), ref.responsibilities(1e10 * Z, y), atol=1e-6
+    )
+    coef, _, lo, hi = m.row_posterior(scale * Z[0], y[0])
+    ref_coef, _, ref_lo, ref_hi = ref.row_posterior(1e10 * Z[0], y[0])
+    for a, b in ((coef, ref_coef), (lo, ref_lo), (hi, ref_hi)):
+        np.testing.assert_allclose(scale * a, 1e10 * b, rtol=1e-6)
+
+
 def test_draws_within_float32_keep_it_when_the_scale_of_y_is_beyond_it():
     """y spread over 1e39 (float32 ends at 3.4e38), its coefficients' draws about 2e37: they
     were multiplied by float32(1e39) = inf, and their intervals were NaN."""

@@ -57,8 +57,9 @@ class Posterior:
     counts: np.ndarray  # (J,) mean rows per component
     mixture_coef: np.ndarray  # (P,) the mixture's regression (``ChainSummary.record``)
     label_counts: np.ndarray  # (n, J) kept draws in which row i was in component j
-    draws: dict  # name -> (chains, draws, ...) thinned draws
+    draws: dict  # name -> (chains, draws, ...) thinned draws; "coef" times coef_unit
     diagnostics: dict
+    coef_unit: np.ndarray | float = 1.0  # (P,) ``GibbsData.coef_unit``
 
 
 def seed_sequence(random_state):
@@ -210,7 +211,7 @@ def _run_chain(data, params, seed, n_sweeps, burn_in, thin, max_stored_draws, re
     start = time.perf_counter()
     state = kernel.init(rng, data, params, n_chains)
     summaries = [
-        ChainSummary(data.n_rows, params.priors.n_components, max_stored_draws)
+        ChainSummary(data.n_rows, params.priors.n_components, max_stored_draws, data.coef_unit)
         for _ in range(n_chains)
     ]
     for t in range(n_sweeps):
@@ -428,4 +429,5 @@ def _pool_chains(results, n_sweeps):
         label_counts=sum(s.label_counts for s in summaries),
         draws=draws,
         diagnostics=diagnostics,
+        coef_unit=ref.coef_unit,
     )

@@ -275,8 +275,8 @@ class DPMixtureRegression:
         self.component_sizes_ = post.counts
         self.labels_ = post.label_counts.argmax(axis=1)
         self.label_probabilities_ = post.label_counts / post.label_counts.sum(axis=1, keepdims=True)
-        coef = post.draws["coef"]  # (chains, draws, J, P), float32
-        flat = coef.reshape(-1, *coef.shape[2:])
+        coef = post.draws["coef"]  # (chains, draws, J, P), float32, times coef_unit
+        flat = coef.reshape(-1, *coef.shape[2:]) / post.coef_unit  # float64: exact
         self.coef_draws_ = _in_units(flat[..., off:], s)
         self.intercept_draws_ = (
             flat[..., 0].astype(np.float64) * s + c if off else np.full(flat.shape[:2], c)
@@ -388,7 +388,7 @@ class DPMixtureRegression:
             # without BLAS, whose sums for a row depend on the rows beside it in the batch:
             # an input's component probability moved (1e-8) with the inputs explained with it
             flat = self.coef_draws_.reshape(D * J, p)
-            mu = np.einsum("np,kp->nk", Z.astype(np.float32), flat, optimize=False)
+            mu = np.einsum("np,kp->nk", Z.astype(_precision_of(Z)), flat, optimize=False)
             mu = mu.reshape(-1, D, J)
             mu = mu + self.intercept_draws_
             yb = y[:, None, None]
@@ -755,6 +755,15 @@ def _in_units(draws, scale):
     if size.size and not (tiny <= size.min() and size.max() <= huge):
         return exact
     return exact.astype(np.float32)
+
+
+def _precision_of(Z):
+    """float32 where it holds Z's values, else float64: a column of 1e40 was inf in
+    float32, and every row's density 0 ("rescale y")."""
+    size = np.abs(Z[Z != 0])
+    info = np.finfo(np.float32)
+    inside = size.size == 0 or (info.tiny <= size.min() and size.max() <= info.max)
+    return np.float32 if inside else np.float64
 
 
 def _same(a, b):

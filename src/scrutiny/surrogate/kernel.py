@@ -171,6 +171,9 @@ class GibbsData:
     backend: object
     censored: np.ndarray | None = None  # (R, n) -1 at/below ``lower``, +1 at/above ``upper``
     bounds: np.ndarray | None = None  # (R, n) the bound of each censored response (0 elsewhere)
+    # (n_penalized + intercept,) powers of 2 that draws are stored times, in float32
+    # (``summaries.ChainSummary``): 1 for columns up to 2^64, then their size / 2^64
+    coef_unit: np.ndarray | None = None
 
     @property
     def n_rows(self):
@@ -222,6 +225,12 @@ class GibbsData:
         used = used_columns(Z)
         X = np.hstack([np.ones((Z.shape[0], off)), Z[:, used]])
         columns = np.concatenate([np.arange(off), used + off])
+        # a column of size S has coefficients of about 1 / S, in float32 down to 1e-38: 0
+        # from S = 1e45 (intervals [0, 0]), coarse before. Up to 2^64 they are stored as
+        # they are (a vague prior's empty components' draws of 1e38 stay finite)
+        unit = np.ones(Z.shape[1] + off)
+        size = np.floor(np.log2(np.abs(X).max(axis=0)))
+        unit[columns] = np.exp2(np.maximum(size - 64, 0.0))
         return cls(
             backend.asarray(X),
             backend.asarray(np.ascontiguousarray(y.T)),
@@ -232,6 +241,7 @@ class GibbsData:
             backend,
             censored if censored.any() else None,
             bounds if censored.any() else None,
+            unit,
         )
 
 

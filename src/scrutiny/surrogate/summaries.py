@@ -91,8 +91,11 @@ class ThinningBuffer:
 class ChainSummary:
     """Relabelled running moments, allocation counts and thinned draws of one chain."""
 
-    def __init__(self, n_rows, n_components, capacity):
+    def __init__(self, n_rows, n_components, capacity, coef_unit=None):
         self.n_draws = 0
+        # stored draws are coef * coef_unit (powers of 2, exact): a column of 1e60 has
+        # coefficients of about 1e-60, 0 in float32, and its intervals were [0, 0]
+        self.coef_unit = 1.0 if coef_unit is None else coef_unit
         self.label_counts = np.zeros((n_rows, n_components))
         self.buffer = ThinningBuffer(capacity)
         self.sums = {}
@@ -136,7 +139,8 @@ class ChainSummary:
         self.coef_mean = self.coef_mean + delta / np.maximum(self.sums["occupied"], 1.0)[:, None]
         self.coef_m2 = self.coef_m2 + delta * (x - self.coef_mean)
         with np.errstate(over="ignore"):  # a prior draw beyond float32 (a vague noise
-            coef32 = coef.astype(np.float32)  # prior's empty component) is kept as inf
+            # prior's empty component) is kept as inf
+            coef32 = (np.asarray(coef, dtype=np.float64) * self.coef_unit).astype(np.float32)
         self.buffer.offer(
             coef=coef32,
             noise_var=noise_var,
