@@ -60,6 +60,11 @@ def test_bounds_are_checked():
         fit(Z, Z[:, 0], lower=1.0, upper=0.0)
     with pytest.raises(ValueError, match=r"lower must be one number.*shape \(20,\)"):
         fit(Z, Z[:, 0], lower=np.full(20, -1.0))  # numpy's 0-dimensional arrays error
+    # "could not convert string to float: 'a'" named no argument; NaN read as lower >= upper
+    with pytest.raises(ValueError, match="lower must be a number or None, got 'a'"):
+        fit(Z, Z[:, 0], lower="a")
+    with pytest.raises(ValueError, match="upper must be a number or None, got nan"):
+        fit(Z, Z[:, 0], upper=float("nan"))
     with pytest.raises(ValueError, match="every response is censored"):
         fit(Z, np.zeros(20), lower=0.0)
     # of several columns, the one: it read as if every column were censored

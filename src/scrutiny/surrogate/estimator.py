@@ -504,6 +504,13 @@ def _bounds(lower, upper):
                 f"{name} must be one number, the censoring bound of every response, got "
                 f"shape {np.shape(bound)}"
             )
+        # float('a') said "could not convert string to float: 'a'", naming neither; NaN
+        # compares false, which read "lower must be below upper, got nan and None"
+        try:
+            if bound is not None and np.isnan(float(bound)):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number or None, got {bound!r}") from None
     lo = -np.inf if lower is None else float(lower)
     hi = np.inf if upper is None else float(upper)
     if not lo < hi:
