@@ -757,20 +757,20 @@ def _in_units(draws, scale):
     Scaled in float64 either way: a scale past float32's range (y's spread above 3.4e38)
     was itself inf in float32, and so was every draw."""
     exact = draws.astype(np.float64) * scale
-    size = np.abs(exact[exact != 0])
-    tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
-    if size.size and not (tiny <= size.min() and size.max() <= huge):
-        return exact
-    return exact.astype(np.float32)
+    return exact.astype(np.float32) if _float32_holds(exact) else exact
 
 
 def _precision_of(Z):
     """float32 where it holds Z's values, else float64: a column of 1e40 was inf in
     float32, and every row's density 0 ("rescale y")."""
-    size = np.abs(Z[Z != 0])
+    return np.float32 if _float32_holds(Z) else np.float64
+
+
+def _float32_holds(a):
+    """Whether float32 holds every non-zero value of ``a``, neither inf nor rounded to 0."""
+    size = np.abs(a[a != 0])
     info = np.finfo(np.float32)
-    inside = size.size == 0 or (info.tiny <= size.min() and size.max() <= info.max)
-    return np.float32 if inside else np.float64
+    return size.size == 0 or bool(info.tiny <= size.min() and size.max() <= info.max)
 
 
 def _same(a, b):
