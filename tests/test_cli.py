@@ -1324,3 +1324,45 @@ def test_the_report_traces_the_classes_it_explains_and_lists_every_fitted_one(
     assert sorted(p.name for p in (tmp_path / "out").glob("trace_*")) == ["trace_class_2.png"]
     fitted = json.loads((tmp_path / "out" / "results.json").read_text())["surrogates"]
     assert set(fitted) == {"0", "1", "2"}  # its block's classes, each a row of the table
+
+
+def test_names_with_line_breaks_keep_the_reports_lines(tmp_path):
+    """A line break in a column name, a level or a class label split a report's line (an
+    input's top columns, a row of the classes' table) in two."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    fit = pd.DataFrame(rng.normal(size=(200, 2)), columns=["new\nline", "tab\there"])
+    fit["<b>home</b>"] = rng.choice(["own\nhome", "rent"], size=200)
+    fit.to_csv(tmp_path / "fit.csv", index=False)
+    (tmp_path / "clf.py").write_text(
+        "import numpy as np, pandas as pd\n"
+        "from sklearn.compose import make_column_transformer\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import OneHotEncoder\n"
+        "fit = pd.read_csv('fit.csv')\n"
+        "y = np.where(fit['new\\nline'] + (fit['<b>home</b>'] == 'rent') > 0.5, 'yes\\nno', "
+        "'<t\\tab>')\n"
+        "clf = make_pipeline(make_column_transformer((OneHotEncoder(), ['<b>home</b>']),\n"
+        "                    remainder='passthrough'), LogisticRegression()).fit(fit, y)\n"
+    )
+    done = scrutiny(
+        *["scrutinize", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--data", "fit.csv"],
+        *["--class", "yes\nno", "--mode", "global", "--max-inputs", 3, "--examples", 3],
+        *["--sweeps", 20, "--components", 2, "--quiet", "--out", tmp_path / "out"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Glyph 9" not in done.stderr  # a tab drawn: install a font, it said
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    listed = re.search(r"blue opposes it\)</h2>\n<pre>(.*?)</pre>", page, re.S).group(1)
+    lines = listed.split("\n")
+    assert len(lines) == 3 and all(line.startswith("#") for line in lines)  # by row of --data
+    assert "class 1 (yes\\nno)" in listed and "new\\nline = " in listed
+    table = re.search(r"every class</h2>\n<pre>(.*?)</pre>", page, re.S).group(1)
+    assert len(table.split("\n")) == 3  # its heading, its note and the class
+    samples = re.search(r"adversarial samples .*?<pre>(.*?)</pre>", page, re.S).group(1)
+    assert len(samples.split("\n")) == 6  # 3 inputs, each beside random columns
+    assert "&lt;t\\tab&gt;" in page
+    exp = Explanation.load(tmp_path / "out" / "explanation")
+    assert exp.feature_names == ["new\nline", "tab\there", "<b>home</b>"]

@@ -475,3 +475,42 @@ def test_a_flat_vector_of_coefficients_is_a_pattern_as_coefficient_map_lays_it_o
         with pytest.raises(ValueError, match=rf"pattern_map draws images .*\({size},\)"):
             plots.pattern_map(np.ones(size))
     plt.close("all")
+
+
+def test_long_names_are_drawn_short_and_names_with_tabs_or_line_breaks_on_one_line():
+    """A 300-character column name made a report's bar chart 2,620 pixels wide (its bars
+    400 of them, its labels 5 pixels high on the page that shrank it), and a tab was drawn
+    as a box, with a warning to install a font that has one."""
+    import io
+
+    from PIL import Image
+
+    exp = Explanation(
+        inputs=np.ones((2, 4)),
+        values=np.array([[4.0, 3.0, 2.0, 1.0], [4.0, 3.0, 2.0, 1.0]]),
+        coefficients=np.ones((2, 4)),
+        target=[0, 0],
+        baseline=0.0,
+        meta={"feature_names": ["x" * 150 + "y" * 150, "tab\there", "new\nline", "$a$"]},
+    )
+    for draw in (
+        lambda ax: plots.explanation_bars(exp, 0, ax=ax),
+        lambda ax: plots.importance_bars(exp, ax=ax),
+        lambda ax: plots.beeswarm(exp, ax=ax),
+    ):
+        fig, ax = plt.subplots(figsize=(5, 3.2))  # as the report draws them
+        draw(ax)
+        labels = {t.get_text().split(" = ")[0] for t in ax.get_yticklabels()}
+        short = "x" * 26 + "\u2026" + "y" * 13
+        assert labels == {short, "tab\\there", "new\\nline", "$a$"}
+        png = io.BytesIO()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.savefig(png, format="png", dpi=110, bbox_inches="tight")
+        assert not [w for w in caught if "missing from font" in str(w.message)]
+        assert Image.open(png).size[0] < 900  # 2,620 with the whole name
+        plt.close(fig)
+    assert plots.feature_labels(exp, 0, [0, 1]) == [
+        "x" * 150 + "y" * 150 + " = 1",
+        "tab\\there = 1",
+    ]

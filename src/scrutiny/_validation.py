@@ -6,6 +6,7 @@ import json
 import math
 import numbers
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -229,6 +230,16 @@ def user_stacklevel():
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text):
+    """A user's name (a column, a level, a class label) as a report writes it: control
+    characters as Python escapes. A line break in a column name split a report's line of
+    a row's top columns in two, and a tab was a box in its pictures."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 def column_names(X):

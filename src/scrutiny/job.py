@@ -128,7 +128,7 @@ def explain_and_report(
     if explainer.representation.kind == "tabular":  # the rows of the most common class
         c = int(np.bincount(test.target).argmax())
         caption = (  # not ``title``: that is the report's
-            f"{_target(explainer, c)}: the columns that matter most, "
+            f"{_target(explainer, c, plots.NAME_MOST)}: the columns that matter most, "
             f"{int((test.target == c).sum())} rows"
         )
         fig, ax = plt.subplots(figsize=(5.6, 3.8))
@@ -138,19 +138,17 @@ def explain_and_report(
     if drawn < len(exp):
         say(f"pictured the first {drawn} of the {len(exp)} inputs; explanation.npz holds all")
     for i in range(drawn):
-        title_i = (
-            f"#{rows[i]}: {_target(explainer, exp.target[i])}, "
-            f"component {exp.component[i]} "
-            f"(p={exp.component_probability[i]:.2f})"
-        )
+        regime = f"component {exp.component[i]} (p={exp.component_probability[i]:.2f})"
+        title_i = f"#{rows[i]}: {_target(explainer, exp.target[i])}, {regime}"
+        pictured_as = f"#{rows[i]}: {_target(explainer, exp.target[i], plots.NAME_MOST)}, {regime}"
         if image:
             fig, axes = plt.subplots(1, 2, figsize=(6.2, 3))
             plots.explanation_image(exp[i], 0, ax=axes[1], title="contributions")
             plots.input_image(exp.inputs[i], ax=axes[0], title="input")
-            fig.suptitle(title_i, fontsize=9, parse_math=False)
+            fig.suptitle(pictured_as, fontsize=9, parse_math=False)
         else:
             fig, ax = plt.subplots(figsize=(5, 3.2))
-            plots.explanation_bars(exp, i, ax=ax, title=title_i)
+            plots.explanation_bars(exp, i, ax=ax, title=pictured_as)
             top = exp[i].top(min(5, exp.values[i].size), by="magnitude")[0]
             flat = exp.values[i].reshape(-1)
             cells = zip(plots.feature_labels(exp, i, top), flat[top], strict=True)
@@ -240,15 +238,17 @@ def _diagnostics(explainer, plt, traced):
         if "log_likelihood_trace" in d and c in traced:
             fig, ax = plt.subplots(figsize=(4, 2.6))
             plots.trace(d["log_likelihood_trace"], ax=ax)
-            ax.set_title(_target(explainer, c), fontsize=9, parse_math=False)
+            ax.set_title(_target(explainer, c, plots.NAME_MOST), fontsize=9, parse_math=False)
             kind = "output" if explainer.model.regression else "class"
             traces.append((f"trace_{kind}_{c}.png", figure_png(fig)))
     return rows, traces
 
 
-def _target(explainer, c):
-    """How the report names what was explained: "class 1 (good)", or "output 0"."""
+def _target(explainer, c, most=None):
+    """How the report names what was explained: "class 1 (good)", or "output 0"; with
+    ``most``, as its pictures draw it (``plots.short``)."""
     name = explainer.model.class_name(c)
+    name = name if most is None else plots.short(name, most)
     return name if explainer.model.regression else f"class {name}"
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scrutiny._validation import numpy_dtype, user_stacklevel
+from scrutiny._validation import numpy_dtype, one_line, user_stacklevel
 
 OUTPUTS = ("probabilities", "logits", "values")
 _SUM_TOLERANCE = 1e-3  # rows of float32 probabilities sum to 1 within a few 1e-7; allow slack
@@ -248,13 +248,14 @@ class ModelAdapter:
 
     def class_name(self, column):
         """How reports name an output column: ``"0 (bad)"`` for a scikit-learn classifier
-        whose label there is not the column's number, else ``"0"``."""
+        whose label there is not the column's number, else ``"0"``; a label's line breaks
+        and tabs as escapes (``one_line``)."""
         column = int(column)
         if self.regression:
             return f"output {column}"
         if self.classes_ is None or str(self.classes_[column]) == str(column):
             return str(column)
-        return f"{column} ({self.classes_[column]})"
+        return f"{column} ({one_line(self.classes_[column])})"
 
     def label_columns(self, labels):
         """The output column of each true label: through ``classes_`` for a scikit-learn

@@ -9,7 +9,10 @@ import weakref
 
 import numpy as np
 
-from scrutiny._validation import whole_number
+from scrutiny._validation import one_line, whole_number
+
+# characters of a name a picture draws: 40 at 8 points are 2 of a bar chart's 5 inches
+NAME_MOST = 40
 
 
 def as_written(draw):
@@ -140,14 +143,34 @@ def coefficient_map(coef, shape=None, top=None, ax=None, title=None, colorbar=Tr
     return ax
 
 
-def feature_labels(explanation, i, elements, names=None):
+def feature_labels(explanation, i, elements, names=None, most=None):
     """How input ``i``'s ``elements`` are named: by ``names``, else by the explanation's
-    feature names with the input's values ("Home = rent", "Age = 42"), else "feature j"."""
+    feature names with the input's values ("Home = rent", "Age = 42"), else "feature j";
+    each name and level on one line, and with ``most``, ``short``."""
+
+    def written(text):
+        return one_line(text) if most is None else short(text, most)
+
     x = explanation.inputs[i].reshape(-1)
     shown = explanation.feature_names
     if names is None and shown is not None:  # a table's row: its values
-        return [f"{shown[j]} = {_shown(explanation.level(i, j), x[j])}" for j in elements]
-    return [names[j] if names is not None else f"feature {j}" for j in elements]
+        return [
+            f"{written(shown[j])} = {written(_shown(explanation.level(i, j), x[j]))}"
+            for j in elements
+        ]
+    return [written(names[j]) if names is not None else f"feature {j}" for j in elements]
+
+
+def short(name, most=NAME_MOST):
+    """A name as a picture draws it: on one line (``one_line``), and at most ``most``
+    characters, its middle elided (the report's text has it whole): a 300-character column
+    name made a bar chart 2,620 pixels wide, its bars 400 of them, and the page shrank it
+    to 1,100, its labels to 5 pixels high."""
+    name = one_line(name)
+    if len(name) <= most:
+        return name
+    tail = most // 3  # names that differ at their end (income_2021, income_2022) still do
+    return f"{name[: most - tail - 1]}\u2026{name[-tail:]}"
 
 
 def _shown(level, value):
@@ -349,7 +372,7 @@ def explanation_bars(explanation, i, k=10, names=None, ax=None, title=None):
         # positions past a text's end hold no word: 4 of a short review's 10 bars were those
         present = explanation.inputs[i].reshape(-1) != explanation.baseline.reshape(-1)
         order = order[present[order]]
-    labels = feature_labels(explanation, i, order, names)
+    labels = feature_labels(explanation, i, order, names, most=NAME_MOST)
     ax.barh(range(len(order)), v[order], color=np.where(v[order] >= 0, "#c0392b", "#2e6da4"))
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.axvline(0, color="k", lw=0.6)
@@ -371,7 +394,7 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None, target=N
     mean = np.abs(explanation.values.reshape(len(explanation.values), -1)).mean(axis=0)
     order = np.argsort(-mean, kind="stable")[: min(k, mean.size)][::-1]
     names = explanation.feature_names if names is None else names
-    labels = [names[j] if names is not None else f"feature {j}" for j in order]
+    labels = [short(names[j]) if names is not None else f"feature {j}" for j in order]
     ax.barh(range(len(order)), mean[order], color="#7f8c8d")
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.set_xlabel(f"mean |contribution to {_scale(explanation)}|, {len(explanation.values)} inputs")
@@ -435,7 +458,7 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
         )
     ax.set_yticks(
         range(len(order)),
-        [names[j] if names is not None else f"feature {j}" for j in order],
+        [short(names[j]) if names is not None else f"feature {j}" for j in order],
         fontsize=8,
         parse_math=False,
     )

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from scrutiny import plots
+from scrutiny._validation import one_line
 from scrutiny.categories import exact_text
 from scrutiny.report import figure_png
 from scrutiny.scrutinize import (
@@ -110,19 +111,27 @@ def sections(scrutiny, explainer, n_examples=6):
         curves[f"{name}, random"] = a.random_rate
     fig, ax = plt.subplots(figsize=(6, 4))
     plots.pcr_curve(
-        s.ks, curves, ax=ax, title=f"class {label}: share fooled", ylabel="share of inputs fooled"
+        s.ks,
+        curves,
+        ax=ax,
+        title=f"class {plots.short(label)}: share fooled",
+        ylabel="share of inputs fooled",
     )
     rate_png = [(f"class_{c}_fooled.png", figure_png(fig))]
     out = [(f"Class {label}: adversarial and pathological samples", s.summary(), rate_png)]
     out.append((f"Class {label}: new predictions", _new_predictions(s, explainer.model), []))
     n = min(n_examples, len(s.index))
+
+    def drawn(c):  # a class as the galleries' titles name it
+        return plots.short(class_name(c))
+
     if image and n:  # n_examples=0: no galleries
         out.append(
             (
                 f"Class {label}: adversarial gallery (top-{_k(s.adversarial, ADVERSARIAL_K)} "
                 "elements nullified, beside as many random ones)",
                 "",
-                [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt, class_name))],
+                [(f"class_{c}_adversarial.png", _adversarial_gallery(s, n, plt, drawn))],
             )
         )
         out.append(
@@ -131,7 +140,7 @@ def sections(scrutiny, explainer, n_examples=6):
                 f"{_k(s.pathological['other classes'], PATHOLOGICAL_K)} elements of a "
                 f"class-{label} input transplanted)",
                 "",
-                [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt, class_name))],
+                [(f"class_{c}_pathological.png", _pathological_gallery(s, n, plt, drawn))],
             )
         )
     elif explainer.representation.kind == "tabular" and n:  # rows listed, column by column
@@ -192,10 +201,10 @@ def _listed(attack, k, n, name, explainer, c, what):
 def _cells(rows, explainer):
     """(column names, rows of cells) of the model's inputs, a DataFrame or an array."""
     if hasattr(rows, "columns"):
-        return [str(col) for col in rows.columns], rows.to_numpy(dtype=object)
+        return [one_line(col) for col in rows.columns], rows.to_numpy(dtype=object)
     rows = np.asarray(rows, dtype=object).reshape(len(rows), -1)
     names = explainer.feature_names_ or [f"column {j}" for j in range(rows.shape[1])]
-    return [str(col) for col in names], rows
+    return [one_line(col) for col in names], rows
 
 
 def _told_apart(a, b):
@@ -236,9 +245,9 @@ def _pattern_columns(p, explainer, n=TABLE_TOP):
         if j in p.levels:  # a code of a column of strings, or a number that names a thing
             level = p.levels[j]
             level = levels[names[j]][int(level)] if names[j] in levels else exact_text(level)
-            cells.append(f"{names[j]}={level} {effect[j]:+.2f}")
+            cells.append(f"{one_line(names[j])}={one_line(level)} {effect[j]:+.2f}")
         else:
-            cells.append(f"{names[j]} {effect[j]:+.2f} per sd")
+            cells.append(f"{one_line(names[j])} {effect[j]:+.2f} per sd")
     return ", ".join(cells) or "none"
 
 
