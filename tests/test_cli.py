@@ -1326,9 +1326,10 @@ def test_the_report_traces_the_classes_it_explains_and_lists_every_fitted_one(
     assert set(fitted) == {"0", "1", "2"}  # its block's classes, each a row of the table
 
 
-def test_names_with_line_breaks_keep_the_reports_lines(tmp_path):
+def test_names_with_line_breaks_keep_the_reports_lines_and_results_name_the_labels(tmp_path):
     """A line break in a column name, a level or a class label split a report's line (an
-    input's top columns, a row of the classes' table) in two."""
+    input's top columns, a row of the classes' table) in two; results.json named classes by
+    column only, their labels on the page alone."""
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     fit = pd.DataFrame(rng.normal(size=(200, 2)), columns=["new\nline", "tab\there"])
@@ -1364,5 +1365,7 @@ def test_names_with_line_breaks_keep_the_reports_lines(tmp_path):
     samples = re.search(r"adversarial samples .*?<pre>(.*?)</pre>", page, re.S).group(1)
     assert len(samples.split("\n")) == 6  # 3 inputs, each beside random columns
     assert "&lt;t\\tab&gt;" in page
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert results["class_labels"] == ["<t\tab>", "yes\nno"]  # as given
     exp = Explanation.load(tmp_path / "out" / "explanation")
     assert exp.feature_names == ["new\nline", "tab\there", "<b>home</b>"]

@@ -188,6 +188,7 @@ def explain_and_report(
         },
         "explanations": exp.to_dict(k=20),
         "explained_rows": rows.tolist(),
+        **_class_labels(explainer.model),
         test_name: {
             "n_inputs": len(test),
             "k": list(ks),
@@ -242,6 +243,17 @@ def _diagnostics(explainer, plt, traced):
             kind = "output" if explainer.model.regression else "class"
             traces.append((f"trace_{kind}_{c}.png", figure_png(fig)))
     return rows, traces
+
+
+def _class_labels(model):
+    """{"class_labels": a classifier's labels, one per output column}, for results.json:
+    its targets, surrogates and scrutinies name classes by column, and only the page said
+    which label a column is. A label JSON has no kind for (a date) is written as text."""
+    if model.classes_ is None or model.regression:
+        return {}
+    labels = [c.item() if isinstance(c, np.generic) else c for c in model.classes_]
+    plain = (str, int, float, bool)
+    return {"class_labels": [c if isinstance(c, plain) else str(c) for c in labels]}
 
 
 def _target(explainer, c, most=None):
