@@ -1369,3 +1369,35 @@ def test_names_with_line_breaks_keep_the_reports_lines_and_results_name_the_labe
     assert results["class_labels"] == ["<t\tab>", "yes\nno"]  # as given
     exp = Explanation.load(tmp_path / "out" / "explanation")
     assert exp.feature_names == ["new\nline", "tab\there", "<b>home</b>"]
+
+
+def test_a_first_row_of_the_models_own_names_names_the_columns(tmp_path):
+    """A model fitted on columns named 42 and 3.5 (numbers as names, and no whole numbers
+    in order): their header was a row of data, the fit data and the inputs explained one
+    row more each (42 and 3.5 their values) and the names lost."""
+    pd = pytest.importorskip("pandas")
+    from scrutiny.cli import _load_csv
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(100, 2)), columns=["42", "3.5"]).to_csv(
+        tmp_path / "fit.csv", index=False
+    )
+    (tmp_path / "clf.py").write_text(
+        "import pandas as pd\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "fit = pd.read_csv('fit.csv')\n"
+        "clf = LogisticRegression().fit(fit, fit['42'] > 0)\n"
+    )
+    done = scrutiny(
+        *["explain", "--model", "clf.py:clf", "--fit-data", "fit.csv", "--data", "fit.csv"],
+        *["--sweeps", 10, "--components", 2, "--quiet", "--out", tmp_path / "out"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["fit_inputs"] == results["explained_inputs"] == 100  # 101 each
+    assert Explanation.load(tmp_path / "out" / "explanation").feature_names == ["42", "3.5"]
+    (tmp_path / "t.csv").write_text("3.5,42\n0.1,0.2\n0.3,0.4\n")
+    with pytest.warns(UserWarning, match="is read as the columns' names"):  # in any order
+        assert _load_csv(tmp_path / "t.csv", like=False, fitted=["42", "3.5"]).shape == (2, 2)
+    assert _load_csv(tmp_path / "t.csv").shape == (3, 2)  # another model's: a row of data

@@ -466,7 +466,7 @@ def _load_data(path, explainer):
     from scrutiny._validation import column_names
     from scrutiny.categories import holds_names
 
-    data = _load_array(path, _names_of(explainer))
+    data = _load_array(path, _names_of(explainer), explainer.model.fitted_names)
     names = column_names(data)
     fitted = explainer.model.fitted_names
     numbers = names is not None and not any(holds_names(col) for _, col in data.items())
@@ -531,7 +531,7 @@ def _explainer(args, mode):
         raise ValueError(f"--model {spec}: name the model the file makes, as {spec}:NAME")
     model = load_callable(spec) if ":" in spec and not Path(spec).exists() else Path(spec)
     adapter = ModelAdapter(model, outputs=args.outputs, batch_size=args.batch_size)
-    X_fit = _load_array(args.fit_data)
+    X_fit = _load_array(args.fit_data, fitted=adapter.fitted_names)
 
     def explainer_with(baseline):
         return Explainer(
@@ -623,14 +623,14 @@ def _existing_file(path):
     return path
 
 
-def _load_array(path, like=None):
+def _load_array(path, like=None, fitted=None):
     """The array of a .npy file, or the table of a .csv file (``_load_csv``; ``like``:
-    the column names of the fit data, or False if it had none)."""
+    the column names of the fit data, or False if it had none; ``fitted``: the model's)."""
     import numpy as np
 
     path = _existing_file(path)
     if path.suffix.lower() == ".csv":
-        return _load_csv(path, like)
+        return _load_csv(path, like, fitted)
     with open(path, "rb") as f:
         magic = f.read(6)
     if magic and magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
@@ -689,7 +689,7 @@ def _commas_split_cells(lines, sep):
     return not all(_DECIMAL_COMMA.fullmatch(c.strip()) for c in cells if "," in c)
 
 
-def _load_csv(path, like=None):
+def _load_csv(path, like=None, fitted=None):
     """A comma-separated table: a DataFrame when its first row names the columns, so that
     explanations keep the names and the columns are matched by name; else an array of its
     numbers. The first row names them when any cell of it is a name (neither a number nor
@@ -705,7 +705,10 @@ def _load_csv(path, like=None):
     header over whole numbers here), but pandas' 0, 1, ... in that order only (a row of data
     may hold them in another); ``like=False`` (fit data without names): a first row of
     numbers is data (warned of if it counts 0, 1, 2, ... as pandas names columns), unless
-    under pandas' index. A row of numbers taken as names is warned of."""
+    under pandas' index. ``fitted``, the names a scikit-learn model was fitted on: a first
+    row of them, in any order, names the columns (42,3.5 was a row of data: the fit data
+    and the inputs explained each one row more, the model's column names lost).
+    A row of numbers taken as names is warned of."""
     import csv
 
     import numpy as np
@@ -742,6 +745,7 @@ def _load_csv(path, like=None):
         header = named or same
     elif like is False:
         header = named or indexed
+    header = header or (fitted is not None and sorted(names) == sorted(fitted))
     row = f"{path}: its first row, {','.join(first[:5])}{',...' if len(first) > 5 else ''},"
     if like is False and numbered and not header:
         warnings.warn(
