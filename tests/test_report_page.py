@@ -117,3 +117,16 @@ def test_scrutinize_report_renders(tmp_path):
     html = (out / "index.html").read_text()
     assert "adversarial gallery" in html and "patterns" in html and "R-hat" in html
     assert_page_renders(out / "index.html")
+
+
+def test_a_heading_of_a_long_name_without_spaces_does_not_scroll_the_page(tmp_path):
+    """A class label of 300 letters in a section's heading made the page scroll sideways."""
+    import base64
+
+    from scrutiny.report import write_report
+
+    png = base64.b64decode(PNG_1x1)
+    label = "X" * 300
+    sections = [(f"Class 0 ({label}): patterns", "text", [("a.png", png)])]
+    page = write_report(tmp_path / "out", f"scrutiny explain: {label}", sections, {})
+    assert_page_renders(page)

@@ -79,7 +79,9 @@ def write_report(out_dir, title, sections, results, also=()):
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "figure{display:inline-block;margin:4px;text-align:center;font-size:12px;max-width:100%}"
         "img{max-width:100%;height:auto}"
-        "pre{background:#f5f5f5;padding:8px;overflow-x:auto}</style></head><body>",
+        "pre{background:#f5f5f5;padding:8px;overflow-x:auto}"
+        # a heading naming a class of 300 letters without a space scrolled the page sideways
+        "h1,h2{overflow-wrap:anywhere}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
     for heading, text, images in sections:
