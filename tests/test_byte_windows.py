@@ -414,6 +414,15 @@ def test_a_window_is_two_whole_numbers():
     assert TokenRepresentation(200, window=np.array([80, 121])).window == (80, 121)
 
 
+def test_a_length_is_a_whole_number_of_positions():
+    """200.7 was cut to 200, True and "20" read as lengths, and 0 was refused as a window
+    "got None" that no one gave."""
+    for length in (200.7, True, "20", 0, None):
+        with pytest.raises(ValueError, match="length must be a whole number, at least 1"):
+            TokenRepresentation(length)
+    assert TokenRepresentation(np.int64(20)).input_shape == (20,)
+
+
 def test_lemna_of_a_step_credits_nothing_and_says_so():
     """A model of two output levels: EM gives each a component, the input's a constant,
     whose fused lasso returned its rounding (3e-33) as coefficients, ranked as effects."""

@@ -20,7 +20,9 @@ class TokenRepresentation(Representation):
     kind = "tokens"
 
     def __init__(self, length, baseline=0.0, window=None):
-        length = int(length)
+        # as the window's: 200.7 was cut to 200, True and "20" read as lengths, and 0 was
+        # refused as a window "(0, 0)" the caller never gave
+        length = whole_number(length, "length", 1)
         start, stop = (0, length) if window is None else _window(window)
         if not 0 <= start < stop <= length:
             raise ValueError(
