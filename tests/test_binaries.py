@@ -276,6 +276,12 @@ def test_programs_and_sequences_refuse_what_they_cannot_mean():
         Program("p", code, np.full(40, 2))
     with pytest.raises(ValueError, match=r"must mark each byte of code \(40,\)"):
         Program("p", code, marks[:39])
+    with_bytes = Program("p", code.tobytes(), marks)  # b"..." was read as code of shape ()
+    assert with_bytes.code.dtype == np.uint8 and (with_bytes.code == code).all()
+    assert Program("p", code.tolist(), marks).code.dtype == np.uint8
+    for bad in ([300] * 40, [-1] * 40, np.full(40, 1.5)):  # were kept, refused at chunks
+        with pytest.raises(ValueError, match="p: code must be bytes, values 0-255"):
+            Program("p", bad, marks)
     progs = [Program("p", code, marks)]
     for call, message in (
         (lambda: chunks(progs, length=0), "length must be a whole number, at least 1"),

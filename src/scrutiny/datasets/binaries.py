@@ -29,15 +29,19 @@ ENV = "SCRUTINY_BINARIES"
 
 @dataclass
 class Program:
-    """One program's ``.text``: ``code`` (n,) uint8 and ``starts`` (n,) bool (0/1 are
-    taken as bools; anything else, or another length than the code's, is refused)."""
+    """One program's ``.text``: ``code`` (n,) uint8 (or bytes, or values 0-255, taken as
+    uint8; anything else is refused) and ``starts`` (n,) bool (0/1 are taken as bools;
+    anything else, or another length than the code's, is refused)."""
 
     name: str
     code: np.ndarray
     starts: np.ndarray
 
     def __post_init__(self):
-        self.code = np.asarray(self.code)
+        try:  # b"..." was a 0-d array, "code ()"; 300 and -1 were kept, refused at chunks
+            self.code = _code(self.code)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
         starts = np.asarray(self.starts)
         if starts.dtype != bool and not np.isin(starts, (0, 1)).all():
             raise ValueError(f"{self.name}: starts must be bools (or 0 and 1)")
@@ -163,6 +167,11 @@ def byte_ids(code):
     """Ids of bytes as the RNN reads them: byte b is b + 1, 0 is no byte. ``code``: bytes,
     or an array of values 0-255 (int8 code, whose 0xff would be -1 and so "no byte", and
     anything not a byte are refused)."""
+    return _code(code).astype(np.int64) + 1
+
+
+def _code(code):
+    """``code`` as a uint8 array, refused unless bytes or values 0-255."""
     if isinstance(code, bytes | bytearray | memoryview):
         code = np.frombuffer(code, dtype=np.uint8)
     a = np.asarray(code)
@@ -170,7 +179,7 @@ def byte_ids(code):
         a.dtype.kind in "iuf" and np.all((a >= 0) & (a <= 255) & (a == np.round(a)))
     ):
         raise ValueError(f"code must be bytes, values 0-255, got {a.dtype} values outside them")
-    return a.astype(np.int64) + 1
+    return a.astype(np.uint8, copy=False)  # read_program's code, not copied again
 
 
 def chunks(programs, length=200):
