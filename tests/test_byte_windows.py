@@ -276,6 +276,9 @@ def test_raw_bytes_are_refused_where_byte_ids_are_wanted():
         ex.explain(raw)
     with pytest.raises(TypeError, match="X holds uint8 values, raw bytes"):
         kernel_shap(presence_model, raw, representation=rep, progress=False)
+    for code in ([bytes(LENGTH)], np.array([bytes(LENGTH)], dtype=object)):  # "strings"
+        with pytest.raises(TypeError, match=r"X holds bytes: give rows of byte ids, byte_ids"):
+            ex.explain(code)
     from scrutiny.datasets.binaries import byte_ids  # bytes failed in int(); int8 0xff was 0
 
     np.testing.assert_array_equal(byte_ids(b"\x55\x00\xff"), [0x56, 1, 0x100])

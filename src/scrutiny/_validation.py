@@ -101,7 +101,13 @@ def as_input_batch(X, name):
         X.dtype == object and all(isinstance(v, numbers.Real | np.bool_) for v in X.flat)
     ):
         X = X.astype(np.float64)
-    if X.dtype.kind in "US" or (X.dtype == object and X.size and isinstance(X.flat[0], str)):
+    if X.dtype.kind == "S" or (X.dtype == object and X.size and isinstance(X.flat[0], bytes)):
+        raise TypeError(  # were "strings" to encode as texts: code is byte ids
+            f"{name} holds bytes: give rows of byte ids, byte_ids(code) "
+            "(scrutiny.datasets.binaries; byte b is b + 1, 0 no byte), or decode texts to "
+            "str and encode them with scrutiny.TextEncoder"
+        )
+    if X.dtype.kind == "U" or (X.dtype == object and X.size and isinstance(X.flat[0], str)):
         raise TypeError(
             f"{name} holds strings: encode texts as rows of word ids with "
             "scrutiny.TextEncoder, and explain them with representation='tokens'"
