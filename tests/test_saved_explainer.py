@@ -255,6 +255,23 @@ def test_another_model_is_refused(tmp_path):
         Explainer.load(tmp_path / "ex", logistic)
 
 
+def test_a_model_trained_again_is_not_saved_as_the_fitted_one(tmp_path):
+    """Saved without its fit data, the file probed the model as it was at the save: one
+    trained again after the fit was loaded with the old model's surrogates, with no word,
+    and the old model refused."""
+    linear = pytest.importorskip("sklearn.linear_model")
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
+    model = linear.LogisticRegression().fit(X, y)
+    ex = Explainer(model, X, **KW).fit()
+    model.fit(X, (y + 1) % 3)  # trained again: three classes still, other decisions
+    with pytest.raises(ValueError, match="trained again after this explainer read"):
+        ex.save(tmp_path / "ex", fit_data=False)
+    assert not (tmp_path / "ex.npz").exists()
+    ex.save(tmp_path / "ex")  # the fit outputs, kept, tell the new model from the old
+    with pytest.raises(ValueError, match="not the one the explainer saved"):
+        Explainer.load(tmp_path / "ex", model)
+
+
 def confident(slope):
     """Class 0 at p ~ 1 - 1e-7: a slope of 2 or 3 in class 2's logit moves its probability
     by ~1e-6 and its logit, which the surrogates fit, by nats."""

@@ -65,6 +65,7 @@ def save_explainer(ex, path, fit_data=True):
         if ex._fit_log_proba is not None:
             arrays["fit/log_proba"] = ex._fit_log_proba
     if "fit/log_proba" not in arrays and rep.kind != "tokens":  # an empty text is no probe
+        _refuse_retrained(ex)
         # without the fit data, the model's outputs on the baseline (already in the file)
         # let load tell another model: one with another class count explained as this one;
         # a regression's are judged against their range over the fit data, kept beside
@@ -197,6 +198,19 @@ def load_explainer(cls, path, model, overrides, device=None):
         _check_model(ex, path, rep.baseline[None], probe, "the baseline input", spread)
     ex._model_state = ex.model.state()  # the model checked now, as the one fitted then
     return ex
+
+
+def _refuse_retrained(ex):
+    """Refuse to probe a model trained again since its fit outputs were read: the file
+    would pair the old model's surrogates with the new model's outputs on the baseline,
+    and load then took the new model (and refused the old one), with no word."""
+    if ex._model_state is not None and ex.model.state() != ex._model_state:
+        raise ValueError(
+            "the model was trained again after this explainer read its outputs on the fit "
+            "data: saved without them, the file would check a loaded model against the new "
+            "model's outputs, not those its surrogates were fitted to; save with "
+            "fit_data=True, which keeps those, or make a new Explainer"
+        )
 
 
 def _probe_rows(n):
