@@ -91,6 +91,34 @@ def test_a_cache_folder_that_cannot_be_made_costs_a_warning_not_the_fit(tmp_path
     np.testing.assert_array_equal(ex.explain(X[:5]).values, plain.explain(X[:5]).values)
 
 
+def test_a_cache_that_cannot_be_written_warns_once_for_all_the_fits(tmp_path, monkeypatch):
+    """A read-only fits folder warned once per class, each naming its own temporary file (a
+    1,000-class model: 1,000 warnings, none repeated alike for Python to show once)."""
+    import uuid
+
+    from scrutiny import Explainer, _fit_cache
+
+    def read_only(reg, path):
+        raise OSError(30, "Read-only file system", f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+    monkeypatch.setenv("SCRUTINY_CACHE", str(tmp_path))
+    monkeypatch.setattr(_fit_cache, "save_regression", read_only)
+    rng = np.random.default_rng(0)
+    X, W = rng.normal(size=(60, 4)), rng.normal(size=(4, 3))
+
+    def model(R):
+        e = np.exp(R @ W)
+        return e / e.sum(axis=1, keepdims=True)
+
+    kw = {"surrogate": {"n_sweeps": 5, "n_components": 2}, "random_state": 0, "progress": False}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex = Explainer(model, X, n_jobs=1, cache_fits=True, **kw).fit()
+    said = [str(w.message) for w in caught if "could not be kept" in str(w.message)]
+    assert len(said) == 1 and said[0].startswith("3 of 3 fits could not be kept in the cache")
+    assert sorted(ex.surrogates_) == [0, 1, 2]
+
+
 def small_fit_cached_in(folder, monkeypatch):
     """A small fitted regression, with $SCRUTINY_CACHE set to ``folder``."""
     monkeypatch.setenv("SCRUTINY_CACHE", str(folder))

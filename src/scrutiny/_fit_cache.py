@@ -63,13 +63,27 @@ def load(key):
 
 
 def store(key, reg):
-    """Arrays first, metadata last: an interrupted write leaves no .json, so no entry. A
-    cache that cannot be written (full, read-only) costs a warning, not the fit."""
+    """Arrays first, metadata last: an interrupted write leaves no .json, so no entry.
+    Returns None, or the error that kept it out of a cache that cannot be written (full,
+    read-only)."""
     try:
         npz, _ = save_regression(reg, _path(key))
         _prune(npz)
     except (OSError, TypeError, ValueError) as exc:  # settings JSON cannot hold, too
-        warnings.warn(f"the fit could not be kept in the cache: {exc}", stacklevel=2)
+        return exc
+    return None
+
+
+def store_all(fits):
+    """Store each (key, fitted surrogate) of ``fits``; a cache that cannot be written costs
+    one warning, not the fits (one a fit, each naming its own temporary file, was never
+    repeated alike: a read-only folder gave a 1,000-class model 1,000 warnings)."""
+    failed = [exc for key, reg in fits if (exc := store(key, reg)) is not None]
+    if failed:
+        warnings.warn(
+            f"{len(failed)} of {len(fits)} fits could not be kept in the cache: {failed[0]}",
+            stacklevel=2,
+        )
 
 
 def _prune(kept):

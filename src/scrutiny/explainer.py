@@ -573,10 +573,9 @@ class Explainer:
             desc="fitting blocks of class surrogates",
         )
         for block, regs in fits.items():
-            for c, reg in zip(block, regs, strict=True):
-                self.surrogates_[c] = reg
-                if self.cache_fits:
-                    _fit_cache.store(keys[c], reg)
+            self.surrogates_.update(zip(block, regs, strict=True))
+        if self.cache_fits:
+            _fit_cache.store_all([(keys[c], self.surrogates_[c]) for b in fits for c in b])
         self._count_fit(time.perf_counter() - t0)
         return self._mirrored(binary)
 
