@@ -62,6 +62,42 @@ def test_library_versions_and_input_code_count(monkeypatch):
     assert fit_key(Z, Y, {}, (None, None)) == key
 
 
+def test_an_install_without_sources_keys_its_fits(tmp_path):
+    """Installed as compiled files only, the sampler's code was read from the folder's .py
+    files: FileNotFoundError from every cached fit, after the model had been queried."""
+    import compileall
+    import py_compile
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import scrutiny
+
+    copy = tmp_path / "scrutiny"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(Path(scrutiny.__file__).parent, copy, ignore=ignore)
+    assert compileall.compile_dir(copy, legacy=True, quiet=1)
+    for source in copy.rglob("*.py"):
+        source.unlink()
+    code = "from scrutiny._fit_cache import _sampler_digest; print(_sampler_digest().hex())"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+    def digest():
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    first = digest()
+    changed = tmp_path / "kernel.py"  # the sampler's code changed: compiled anew, as shipped
+    changed.write_text(
+        (Path(scrutiny.__file__).parent / "surrogate" / "kernel.py").read_text()
+        + "\n_CHANGED = 1\n"
+    )
+    py_compile.compile(changed, copy / "surrogate" / "kernel.pyc", doraise=True)
+    assert len(first) == 64 and digest() != first
+
+
 def test_torch_fits_are_keyed_by_torch_version(monkeypatch):
     torch = pytest.importorskip("torch")
     Z, Y = np.zeros((4, 2)), np.zeros((4, 1))

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
+import pkgutil
 import re
 import warnings
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
@@ -132,16 +133,23 @@ def _path(key):
 def _sampler_digest():
     """The sampler's code (with the input checks and files it reads data through, and the
     function that runs it) and the versions of numpy and scipy: an upgrade may change the
-    draws, so it refits."""
+    draws, so it refits. Each module's file as its loader reads it: the source (the same
+    bytes, so the same keys, as when the folder's .py files were read), else the compiled
+    file of an install without sources, or one inside a zip archive (reading .py files
+    failed there, FileNotFoundError, after every model query)."""
     import scipy
 
-    here = Path(__file__).parent
+    from scrutiny import surrogate
+
     h = hashlib.sha256(f"numpy {np.__version__} scipy {scipy.__version__}".encode())
-    for f in [
-        *sorted((here / "surrogate").glob("*.py")),
-        here / "_validation.py",
-        here / "_files.py",
-        here / "_parallel.py",  # fit_surrogate, which makes every cached fit
+    inner = sorted(m.name for m in pkgutil.iter_modules(surrogate.__path__))
+    for name in [
+        "scrutiny.surrogate",
+        *(f"scrutiny.surrogate.{m}" for m in inner),
+        "scrutiny._validation",
+        "scrutiny._files",
+        "scrutiny._parallel",  # fit_surrogate, which makes every cached fit
     ]:
-        h.update(f.read_bytes())
+        spec = importlib.util.find_spec(name)
+        h.update(spec.loader.get_data(spec.origin))
     return h.digest()
