@@ -107,6 +107,27 @@ def test_torch_fits_are_keyed_by_torch_version(monkeypatch):
     assert fit_key(Z, Y, {"device": "torch"}, (None, None)) != key
 
 
+def test_torch_fits_are_keyed_by_matmul_precision_and_gpu_model(monkeypatch):
+    """A cache folder shared by machines of other GPUs, or other float32 precision (TF32),
+    took their fits, other in the last bits, for this one's."""
+    torch = pytest.importorskip("torch")
+    Z, Y = np.zeros((4, 2)), np.zeros((4, 1))
+    key = fit_key(Z, Y, {"device": "torch"}, (None, None))
+    before = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("medium" if before != "medium" else "highest")
+        assert fit_key(Z, Y, {"device": "torch"}, (None, None)) != key
+    finally:
+        torch.set_float32_matmul_precision(before)
+    assert fit_key(Z, Y, {"device": "torch"}, (None, None)) == key
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # as on a GPU machine
+    keys = set()
+    for gpu in ("NVIDIA H200", "NVIDIA A100-SXM4-80GB"):
+        monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None, gpu=gpu: gpu)
+        keys.add(fit_key(Z, Y, {"device": "cuda:0"}, (None, None)))
+    assert len(keys) == 2
+
+
 def test_a_cache_folder_that_cannot_be_made_costs_a_warning_not_the_fit(tmp_path, monkeypatch):
     # as in a read-only home: the fit is made (and is the one made without a cache)
     from scrutiny import Explainer

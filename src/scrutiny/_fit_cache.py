@@ -35,15 +35,27 @@ def fit_key(Z, y, settings, bounds):
     # how a fit runs (in how many processes, with a progress bar) does not change it
     settings = {k: v for k, v in settings.items() if k not in ("n_jobs", "progress")}
     spec = {"settings": settings, "bounds": list(bounds), "Z": Z.shape, "y": y.shape}
-    if backend_name(settings.get("device")) == "torch":  # its linear algebra draws the fit
-        import torch
-
-        spec["torch"] = torch.__version__
+    device = settings.get("device")
+    if backend_name(device) == "torch":  # its linear algebra draws the fit
+        spec["torch"] = _torch_spec(device)
     # arrays in full (str() would elide the middle of a long one, such as init labels)
     h.update(json.dumps(plain(spec), sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(Z, dtype=np.float64).tobytes())
     h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
     return h.hexdigest()
+
+
+def _torch_spec(device):
+    """What makes torch's draws on ``device``: its version, the float32 matrix product's
+    precision (TF32 on a GPU at "high"), and the GPU's model: a cache folder shared by
+    machines of other GPUs took their fits, which differ in the last bits, for this one's."""
+    import torch
+
+    spec = [torch.__version__, torch.get_float32_matmul_precision()]
+    where = torch.device("cpu" if device == "torch" else device.removeprefix("torch:"))
+    if where.type == "cuda" and torch.cuda.is_available():
+        spec.append(torch.cuda.get_device_name(where))
+    return spec
 
 
 def load(key):
