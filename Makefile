@@ -19,8 +19,9 @@ test: $(STAMP)
 	SCRUTINY_REQUIRE_DEV_DEPS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 	$(VENV)/bin/ruff check .
 
-# the long statistical checks that `make test` leaves out (SBC of 10,000 replications, the
-# neural review classifier trained from scratch): 85 s on 2 cores; CI runs them too
+# the long checks that `make test` leaves out (SBC of 10,000 replications, the neural review
+# classifier trained from scratch, the README's examples at their default settings): about
+# 2 minutes on 2 cores; CI runs them too
 test-slow: $(STAMP)
 	SCRUTINY_REQUIRE_DEV_DEPS=1 $(PY) -m pytest -q -n 2 -m slow
 
