@@ -47,10 +47,13 @@ def one_thread(pool, get, put, shared=lambda lib: True):
     sets it (1, or a setting read) in this thread. Each thread sets its own and, when its
     outermost fit ends, puts back what it found then, but for a process-wide setting
     (``shared``, of one library in a setting that is a list of them) what was found when
-    the first fit of any thread began: a fit that began while another held one thread
-    found 1 and put 1 back, numpy on one BLAS thread for the rest of the process; counted
-    across threads, the last fit to end put back a setting another thread made, which only
-    that thread can change (OpenMP's limit is a thread's own)."""
+    the first fit of any thread began, once the last fit of any thread ends: a fit that
+    began while another held one thread found 1 and put 1 back, numpy on one BLAS thread
+    for the rest of the process; counted across threads, the last fit to end put back a
+    setting another thread made, which only that thread can change (OpenMP's limit is a
+    thread's own); put back as each thread's fit ended, the fits still running went on
+    with two BLAS threads, and their draws moved (1.2e-6 in a digits class's coefficients:
+    the same explainer's explanations differed with the threads that asked for them)."""
     with _THREADS_LOCK:
         found = _FOUND.setdefault(pool, [0, None])
         if found[0] == 0:
@@ -66,21 +69,27 @@ def one_thread(pool, get, put, shared=lambda lib: True):
         yield
     finally:
         setattr(_HERE, pool, depth)
-        try:
-            if depth == 0:
-                put(_setting(first, own, shared))
-        finally:
-            with _THREADS_LOCK:
+        # put under the lock: a fit beginning meanwhile would read a setting half put back
+        with _THREADS_LOCK:
+            try:
+                if depth == 0:
+                    put(_setting(first, own, shared, last=found[0] == 1))
+            finally:
                 found[0] -= 1
 
 
-def _setting(first, own, shared):
-    """The setting to put back: this thread's own, but the first fit's for what is shared
-    (by library, for a list of them; a number, torch's threads: the process's)."""
+def _setting(first, own, shared, last=True):
+    """The setting to put back: this thread's own, but for what is shared (by library, for
+    a list of them; a number, torch's threads: the process's) the first fit's when this
+    is the last fit running, else 1, the other fits' still."""
     if not isinstance(own, list):
-        return first if shared(own) else own
+        return (first if last else 1) if shared(own) else own
     firsts = {lib.get("filepath"): lib for lib in first}
-    return [firsts.get(lib.get("filepath"), lib) if shared(lib) else lib for lib in own]
+
+    def shared_one(lib):
+        return firsts.get(lib.get("filepath"), lib) if last else {**lib, "num_threads": 1}
+
+    return [shared_one(lib) if shared(lib) else lib for lib in own]
 
 
 def one_blas_thread(controller=None, user_api=None):

@@ -252,3 +252,37 @@ def test_fits_overlapping_in_threads_give_back_the_blas_threads():
         main_done.set()
         thread.join()
         assert mine == {1}  # not the empty set: torch brings an OpenMP runtime
+
+
+def test_a_fit_keeps_one_blas_thread_while_another_threads_fit_ends():
+    """A fit ending put OpenBLAS's process-wide pool back to 2 threads under another
+    thread's fit still running, whose draws then moved (1.2e-6 in a digits class's
+    coefficients: one explainer's explanations differed with the threads asking). The
+    setting found comes back when the last fit ends."""
+    import threading
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from scrutiny._parallel import one_blas_thread
+
+    def shared():
+        return {i["num_threads"] for i in threadpool_info() if i["internal_api"] != "openmp"}
+
+    with threadpool_limits(2):
+        if shared() != {2}:
+            pytest.skip("no process-wide BLAS pool of 2 threads to set")
+        began, main_done, during = threading.Event(), threading.Event(), []
+
+        def other():
+            with one_blas_thread():
+                began.set()
+                main_done.wait()
+                during.append(shared())
+
+        thread = threading.Thread(target=other)
+        with one_blas_thread():
+            thread.start()
+            began.wait()
+        main_done.set()  # the main thread's fit ends first, the other's runs on
+        thread.join()
+        assert during == [{1}] and shared() == {2}
