@@ -215,6 +215,41 @@ def test_explanations_made_at_once_from_threads_count_their_own_queries():
         assert set(costs.values()) == {(alone["model_queries"], alone["model_calls"])}, mode
 
 
+def test_threads_explaining_at_once_fit_each_class_once(monkeypatch):
+    """Threads explaining at once with a fresh explainer each fitted every class they
+    asked for (8 on digits: each block 6 times, 25x the fit's seconds counted). They take
+    turns: one fits, the others find the fit done, and count none of it."""
+    import threading
+    import time as clock
+
+    import scrutiny.explainer as module
+
+    fitted, fit_many = [], module.fit_many
+
+    def slow(jobs, *args, **kwargs):  # long enough for every thread to reach its fit
+        fitted.extend(job[0] for job in jobs)
+        clock.sleep(0.3)
+        return fit_many(jobs, *args, **kwargs)
+
+    monkeypatch.setattr(module, "fit_many", slow)
+    ex = Explainer(logistic, X_TAB, surrogate=FAST, random_state=0, progress=False, n_jobs=1)
+    start, exps = threading.Barrier(3), {}
+
+    def run(i):
+        start.wait()
+        exps[i] = ex.explain(X_TAB[:4], target=1)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fitted) == len(set(fitted)) == 1
+    assert ex.fit_queries_ == len(X_TAB) + module.REPEATED_ROWS  # the fit data, queried once
+    for i in (1, 2):
+        np.testing.assert_array_equal(exps[i].values, exps[0].values)
+
+
 def test_inputs_on_another_scale_than_the_fit_data_are_flagged_where_extrapolated():
     """Images of 0 to 255 beside fit data of 0 to 1 were explained without a word (surrogate
     logits of 500, the model's infinite). Global and guided mode extrapolate the global
