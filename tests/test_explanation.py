@@ -410,6 +410,28 @@ def test_rows_of_several_classes_handed_to_shap_are_warned_of():
         assert exp[exp.target == 1].to_shap().values.shape == (2, 3, 3)
 
 
+def test_rows_of_unnamed_elements_go_to_shaps_plots_that_pick_a_feature():
+    """shap's explainers name unnamed columns 'Feature j'; without names its heatmap,
+    scatter and cohorts raised (IndexError, TypeError) on digits' 64 pixels."""
+    shap = pytest.importorskip("shap")
+    pytest.importorskip("matplotlib").use("Agg")
+    import matplotlib.pyplot as plt
+
+    exp = make(m=3, shape=(5,))[[0, 2]]  # one class
+    exp.surrogate_output = np.zeros(len(exp))
+    s = exp.to_shap()
+    assert s.feature_names == [f"Feature {j}" for j in range(5)]
+    shap.plots.heatmap(s, show=False)
+    shap.plots.scatter(s[:, 0], show=False)
+    assert len(s.cohorts(2).cohorts) == 2
+    plt.close("all")
+    exp.feature_names = list("abcde")
+    assert exp.to_shap().feature_names == list("abcde")
+    image = make()[[0, 2]]
+    image.surrogate_output = np.zeros(2)
+    assert image.to_shap().feature_names is None  # shap's image plot takes none
+
+
 def test_explanations_made_in_batches_are_one_when_concatenated():
     """shap's users stack explanations made in batches; scrutiny's could not be."""
     from scrutiny import Explainer

@@ -387,7 +387,9 @@ class Explanation:
         bar, beeswarm, ...): the values as they are, ``base_values`` the surrogate's output
         less them (its output at the baseline, where the surrogate is additive, on the
         values' scale: logit, probability or value), the inputs as ``data`` (a column of
-        names shown by its level, as ``display_data``), the 95% intervals as bounds. shap
+        names shown by its level, as ``display_data``), the 95% intervals as bounds, the
+        feature names (a row's elements unnamed are ``Feature j``, as shap's explainers name
+        them: its plots that pick a feature by name need them). shap
         takes every row as explaining one output: rows explained for several classes (each
         input's predicted class, the default) are warned of; take one class's rows,
         ``exp[exp.target == c].to_shap()``, or explain them all for c."""
@@ -417,12 +419,15 @@ class Explanation:
                 for j in named:
                     display[i, j] = self.level(i, j)
         bounded = not np.isnan(self.lower).all()
+        names = self.feature_names
+        if names is None and len(self.shape) == 1:  # shap's heatmap, scatter, cohorts raised
+            names = [f"Feature {j}" for j in range(self.shape[0])]
         return shap.Explanation(
             values=self.values.copy(),
             base_values=out - self._rows(self.values).sum(axis=1),
             data=self.inputs.copy(),
             display_data=display,
-            feature_names=self.feature_names,
+            feature_names=names,
             lower_bounds=self.lower.copy() if bounded else None,
             upper_bounds=self.upper.copy() if bounded else None,
         )
