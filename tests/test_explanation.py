@@ -52,7 +52,7 @@ def test_top_ranks_by_value_and_breaks_ties_by_index():
     assert tied.top(3).tolist() == [[0, 1, 2]]
     with pytest.raises(ValueError, match="k must be between 1 and 9"):
         e.top(10)
-    for k in (2.7, True):  # were 2 and 1
+    for k in (2.7, True, None, float("nan"), "3"):  # 2 and 1; None and NaN: int()'s error
         with pytest.raises(ValueError, match="k must be a whole number"):
             e.top(k)
     assert e.top(np.float64(3.0)).shape == (4, 3)

@@ -7,6 +7,7 @@ SHA-256, never as a pickle: loading runs no code, and a corrupted or edited file
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 from dataclasses import dataclass, field, fields
 
@@ -248,7 +249,8 @@ class Explanation:
         most important first; ties broken by index, so the order is reproducible. Elements
         of no feature (``feature_elements``) come last."""
         size = int(np.prod(self.shape))
-        if isinstance(k, bool | np.bool_) or int(k) != k:  # 2.7 was 2, True was 1
+        whole = isinstance(k, numbers.Real) and float(k).is_integer()  # None, NaN: int() raised
+        if isinstance(k, bool | np.bool_) or not whole:  # 2.7 was 2, True was 1
             raise ValueError(f"k must be a whole number of elements, got {k!r}")
         k = int(k)
         if not 1 <= k <= size:
