@@ -502,6 +502,10 @@ def test_rows_given_as_arrays_can_be_given_names():
         make(shape=(3,)).feature_names = ["a", "b"]
     with pytest.raises(ValueError, match=r"got 3 \(2 different\)"):
         make(shape=(3,)).feature_names = ["a", "b", "a"]
+    exp.feature_names = None  # raised "not iterable"
+    assert exp.feature_names is None and "name" not in exp.to_frame()
+    with pytest.raises(TypeError, match="a list of names, got the text 'abc'"):
+        exp.feature_names = "abc"  # named the elements a, b and c
 
 
 def test_the_first_k_are_those_of_the_full_ranking_ties_by_index():

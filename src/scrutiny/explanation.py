@@ -280,9 +280,10 @@ class Explanation:
     def feature_names(self):
         """Names of the flat elements (the columns of a DataFrame explained), or None.
         Rows given as arrays have none, and may be given some to show (``exp.feature_names
-        = data.feature_names``, as LIME and shap take them), for plots, ``to_frame`` and
-        ``to_shap``; a DataFrame's (``column_names``) are kept: a copy is returned (the
-        list itself, edited in place, renamed the columns the model is given)."""
+        = data.feature_names``, as LIME and shap take them; None takes them away), for
+        plots, ``to_frame`` and ``to_shap``; a DataFrame's (``column_names``) are kept: a
+        copy is returned (the list itself, edited in place, renamed the columns the model
+        is given)."""
         names = self.column_names or self.meta.get("display_names")
         return None if names is None else list(names)
 
@@ -299,6 +300,11 @@ class Explanation:
                 "these explanations keep their DataFrame's column names, by which the model "
                 "is given its columns"
             )
+        if names is None:  # as it reads without names: it raised "not iterable"
+            self.meta.pop("display_names", None)
+            return
+        if isinstance(names, str | bytes):  # "abc" named 3 elements a, b and c
+            raise TypeError(f"feature_names must be a list of names, got the text {names!r}")
         names = [str(n) for n in names]
         size = int(np.prod(self.shape))
         if len(names) != size or len(set(names)) != size:
