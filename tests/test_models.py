@@ -1029,3 +1029,17 @@ def test_the_state_of_an_ensemble_does_not_walk_its_members():
     assert walked == []
     forest.fit(X, X[:, 1] > 0)  # a step fitted in place is still seen
     assert ModelAdapter(pipe).state() != state
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:`torch.jit.freeze` is deprecated:DeprecationWarning")
+def test_a_frozen_torchscript_module_and_its_file(tmp_path):
+    """torch.jit.freeze leaves a module without ``training``: it was refused as a model
+    that raised AttributeError, as a module and as a saved file."""
+    module = torch_model().eval()
+    frozen = torch.jit.freeze(torch.jit.script(module))
+    path = tmp_path / "frozen.pt"
+    frozen.save(str(path))
+    ref = ModelAdapter(module, "logits").log_proba(X)
+    for model in (torch.jit.freeze(torch.jit.script(module)), path):
+        np.testing.assert_allclose(ModelAdapter(model, "logits").log_proba(X), ref, atol=1e-6)

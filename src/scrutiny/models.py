@@ -855,7 +855,9 @@ def _in_eval_mode(module):
     with _LOCKS_LOCK:
         lock = _MODE_LOCKS.setdefault(module, threading.RLock())
     with lock:
-        modes = [(m, m.training) for m in module.modules()]
+        # a frozen TorchScript module (torch.jit.freeze) has no mode at all: reading it
+        # raised AttributeError, and every query of such a model failed
+        modes = [(m, m.training) for m in module.modules() if hasattr(m, "training")]
         try:
             module.eval()
         except NotImplementedError:  # an exported program: its mode was fixed when exported
