@@ -66,6 +66,7 @@ def test_binary_scores_become_two_classes():
         (lambda x: (x[:, 0] > 0).astype(int), "whole numbers.*clf.predict_proba"),  # labels
         (lambda x: x[:, 0] > 0, "whole numbers"),
         (lambda x: [torch.ones(3, requires_grad=True)] * len(x), "list that is not an array"),
+        (lambda x: [probs(x)], r"list of 1 arrays \(shapes \(10, 3\)\).*run\(...\)\[0\]"),
     ],
 )
 def test_bad_outputs_are_named(fn, message):
@@ -240,7 +241,9 @@ def test_what_is_not_a_scikit_learn_model_or_not_whole_numbers_is_taken_as_befor
     assert votes.log_proba(X).shape == (10, 3)
 
 
-@pytest.mark.parametrize("wrap", [lambda z: (z,), lambda z: {"logits": z}], ids=["tuple", "dict"])
+@pytest.mark.parametrize(
+    "wrap", [lambda z: (z,), lambda z: {"logits": z}, lambda z: [z]], ids=["tuple", "dict", "list"]
+)
 def test_a_torch_module_returning_no_tensor_is_named_not_said_to_raise(wrap):
     class Wrapped(torch.nn.Module):
         def __init__(self):
@@ -250,7 +253,7 @@ def test_a_torch_module_returning_no_tensor_is_named_not_said_to_raise(wrap):
         def forward(self, x):
             return wrap(self.linear(x))
 
-    with pytest.raises(ModelError, match=r"returned a (tuple|dict), not an array") as info:
+    with pytest.raises(ModelError, match=r"returned a (tuple|dict|list)\b.*not an array") as info:
         ModelAdapter(Wrapped(), outputs="logits").log_proba(X)
     assert "raised" not in str(info.value)  # was: "the model raised AttributeError"
 

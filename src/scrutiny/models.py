@@ -673,6 +673,14 @@ def _numeric(out):
             f"the model returned a {type(out).__name__}, not an array: return the array "
             "itself (a module's out[0] or out.logits, in a function around it)"
         )
+    if isinstance(out, list) and out and np.ndim(out[0]) >= 2:
+        # an ONNX session's run() gives a list of its outputs: read as one array, [(n, C)]
+        # was "shape (1, n, C) for n inputs", which named no list
+        shapes = ", ".join(str(tuple(np.shape(o))) for o in out[:3])
+        raise ModelError(
+            f"the model returned a list of {len(out)} arrays (shapes {shapes}), not an "
+            "array: return the array itself (an ONNX session's run(...)[0], a module's out[0])"
+        )
     if hasattr(out, "detach"):  # a torch tensor, perhaps one that requires grad
         import torch
 
