@@ -1046,3 +1046,28 @@ def test_a_frozen_torchscript_module_and_its_file(tmp_path):
     ref = ModelAdapter(module, "logits").log_proba(X)
     for model in (torch.jit.freeze(torch.jit.script(module)), path):
         np.testing.assert_allclose(ModelAdapter(model, "logits").log_proba(X), ref, atol=1e-6)
+
+
+def test_a_model_of_one_input_at_a_time_is_told_of_batch_size():
+    """A model that takes one row only raised its own words; the adapter, which answers
+    one row alone, says which setting to change."""
+
+    def one_at_a_time(x):
+        if len(x) != 1:
+            raise ValueError(f"got {len(x)} rows")
+        return probs(x)
+
+    with pytest.raises(ModelError, match=r"got 4 rows \(it answered one input alone.*batch_size"):
+        ModelAdapter(one_at_a_time, batch_size=4).log_proba(X)
+    out = ModelAdapter(one_at_a_time, batch_size=1).log_proba(X)
+    np.testing.assert_allclose(np.exp(out), probs(X), rtol=1e-12)
+
+
+def test_images_without_their_channel_for_a_channels_first_module_are_named():
+    """(N, 8, 8) images for a Conv2d of 1 channel: torch read N as the channels of one
+    unbatched image and said so in its own terms; the adapter says what to give."""
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(72, 3))
+    images = np.random.default_rng(0).random((4, 8, 8), dtype=np.float32)
+    with pytest.raises(ModelError, match=r"channels.*\(N, 1, H, W\).*X\[:, None\]"):
+        ModelAdapter(conv, outputs="logits").log_proba(images)
+    assert ModelAdapter(conv, outputs="logits").log_proba(images[:, None]).shape == (4, 3)

@@ -407,6 +407,7 @@ class ModelAdapter:
                     " (it was given rows of token ids: a model that reads texts, such as a "
                     "text pipeline's predict_proba, is given them through encoder.wrap(model))"
                 )
+            hint = hint or self._batch_hint(xb, exc)
             raise ModelError(
                 f"the model raised {type(exc).__name__} on a batch of shape {xb.shape}: {exc}{hint}"
             ) from exc
@@ -465,6 +466,26 @@ class ModelAdapter:
                 f"{self.n_classes} before"
             )
         return result
+
+    def _batch_hint(self, xb, exc):
+        """What to do about a batch the model refused: torch's "expected input[1, 4, 8, 8]
+        to have 1 channels" of (N, H, W) images given to a channels-first module, and
+        a model that takes one input at a time (it answers one row of the batch alone)."""
+        if self.kind in ("torch", "torch-file") and np.ndim(xb) == 3 and "channels" in str(exc):
+            return (
+                " (a module of channels-first images wants them as (N, 1, H, W): give "
+                "X_fit and X as X[:, None])"
+            )
+        if len(xb) < 2:
+            return ""
+        try:
+            self._call(xb[:1])
+        except Exception:
+            return ""
+        return (
+            " (it answered one input alone: pass a smaller batch_size, 1 for a model that "
+            "takes one input at a time; --batch-size on the command line)"
+        )
 
     def _to_log_proba(self, out, eps, whole, numbers):
         if whole and self.outputs == "probabilities":  # labels (clf.predict), or votes
