@@ -372,3 +372,30 @@ def test_real_house_prices_are_explained_in_dollars():
     ours, theirs = (fidelity.deletion(model, e, ks=(3,)).mean() for e in (exp, exact))
     chance = fidelity.deletion(model, random_explanation(exp, 0), ks=(3,)).mean()
     assert ours > theirs - 5.0 and ours > chance + 20.0
+
+
+def test_plots_and_to_shap_name_a_regressions_targets_outputs():
+    """A regression model has outputs, not classes: the plots' and to_shap's words for
+    its targets said "class 5" and "classes [0, 1]"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scrutiny import plots
+
+    X = table(200)
+    two = Explainer(
+        lambda Z: np.stack([linear(Z), -linear(Z)], axis=1), X, outputs="values", random_state=0
+    )
+    exp = two.explain(X[:4], target=np.array([0, 1, 0, 1]))
+    _, ax = plt.subplots()
+    with pytest.warns(UserWarning, match=r"explained for outputs \[0, 1\], drawn together"):
+        plots.beeswarm(exp, ax=ax)
+    with pytest.raises(ValueError, match="no input is explained for output 5"):
+        plots.importance_bars(exp, target=5, ax=ax)
+    with pytest.raises(ValueError, match="target must be an output, a whole number"):
+        plots.beeswarm(exp, target=0.5, ax=ax)
+    plt.close("all")
+    with pytest.warns(UserWarning, match=r"explained for outputs \[0, 1\]: shap's plots"):
+        exp.to_shap()

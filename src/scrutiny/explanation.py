@@ -405,8 +405,9 @@ class Explanation:
 
         classes = np.unique(self.target)
         if classes.size > 1:  # shap's beeswarm turned a feature's direction round
+            what = "outputs" if self.meta.get("outputs") == "values" else "classes"
             warnings.warn(
-                f"these inputs are explained for classes {classes.tolist()[:10]}: shap's plots "
+                f"these inputs are explained for {what} {classes.tolist()[:10]}: shap's plots "
                 "would mix them as one output; pass exp[exp.target == c].to_shap(), or "
                 "explain(X, target=c)",
                 UserWarning,

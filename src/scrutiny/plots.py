@@ -406,27 +406,30 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None, target=N
 def _of_target(explanation, target):
     """The inputs explained for class ``target`` (a whole number; 1.7 and True were class
     1); with None, all of them, warned of where they are explained for several classes (a
-    contribution to one class's logit drawn beside one to another's)."""
+    contribution to one class's logit drawn beside one to another's).
+    A regression model's targets are named outputs: it has no classes."""
     if len(explanation) == 0:  # a selection of none (exp[exp.target == c]): numpy's reshape
         raise ValueError(  # failed
             "the explanation holds no input to draw (a selection such as "
             "explanation[explanation.target == c] of a class none is explained for?)"
         )
+    regression = explanation.meta.get("outputs") == "values"
+    a, what, whats = ("an", "output", "outputs") if regression else ("a", "class", "classes")
     if target is None:
         classes = np.unique(explanation.target)
         if classes.size > 1:
             warnings.warn(
-                f"the inputs are explained for classes {classes.tolist()[:10]}, drawn "
-                "together: pass target=c to draw one class's",
+                f"the inputs are explained for {whats} {classes.tolist()[:10]}, drawn "
+                f"together: pass target=c to draw one {what}'s",
                 stacklevel=4,
             )
         return explanation
     number = isinstance(target, int | float | np.integer | np.floating)
     if isinstance(target, bool | np.bool_) or not (number and float(target).is_integer()):
-        raise ValueError(f"target must be a class, a whole number, got {target!r}")
+        raise ValueError(f"target must be {a} {what}, a whole number, got {target!r}")
     chosen = explanation[np.flatnonzero(explanation.target == target).tolist()]
     if len(chosen) == 0:
-        raise ValueError(f"no input is explained for class {target}")
+        raise ValueError(f"no input is explained for {what} {target}")
     return chosen
 
 
