@@ -1401,3 +1401,30 @@ def test_a_first_row_of_the_models_own_names_names_the_columns(tmp_path):
     with pytest.warns(UserWarning, match="is read as the columns' names"):  # in any order
         assert _load_csv(tmp_path / "t.csv", like=False, fitted=["42", "3.5"]).shape == (2, 2)
     assert _load_csv(tmp_path / "t.csv").shape == (3, 2)  # another model's: a row of data
+
+
+def test_counts_past_int64_and_work_past_memory_are_one_line(tmp_path):
+    """--max-inputs 10**23 (all of them) raised numpy's "ufunc 'isfinite' not supported"
+    after the report's fits; --samples 10**12 a traceback of numpy's MemoryError."""
+    (tmp_path / "m.py").write_text(
+        "import numpy as np\n"
+        "def f(x):\n"
+        "    z = np.asarray(x).reshape(len(x), -1)[:, :3] * [1.0, -2.0, 3.0]\n"
+        "    e = np.exp(z - z.max(1, keepdims=True))\n"
+        "    return e / e.sum(1, keepdims=True)\n"
+    )
+    X = np.random.default_rng(0).random((60, 4))
+    np.save(tmp_path / "f.npy", X)
+    common = ["--model", "m.py:f", "--fit-data", "f.npy", "--data", "f.npy"]
+    common += ["--sweeps", "3", "--components", "2", "--quiet"]
+    done = scrutiny(
+        "scrutinize", *common, "--class", "2", "--mode", "local", "--samples", "20",
+        "--max-inputs", str(10**23), "--out", "a", cwd=tmp_path, cache=tmp_path / "c",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    done = scrutiny(
+        "explain", *common, "--mode", "local", "--samples", str(10**12), "--out", "b",
+        cwd=tmp_path, cache=tmp_path / "c",
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("scrutiny explain: error: out of memory"), done.stderr

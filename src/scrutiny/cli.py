@@ -325,6 +325,14 @@ def main(argv=None):
     except (ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"scrutiny {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError as exc:  # --samples 1000000000: numpy's "Unable to allocate 216.
+        # GiB for an array with shape (1000000000, 29)" was a traceback
+        print(
+            f"scrutiny {args.command}: error: out of memory ({exc}): ask for less "
+            "(--samples, --components, --batch-size; a larger --superpixel)",
+            file=sys.stderr,
+        )
+        return 2
     finally:
         warnings.formatwarning = formatted
 

@@ -1429,7 +1429,10 @@ def _count(value, name, least, unit="features"):
     whole = isinstance(value, int | np.integer | float | np.floating) and not isinstance(
         value, bool | np.bool_
     )
-    if not (whole and np.isfinite(value) and value == int(value) and value >= least):
+    # a Python int past 2**64 (--max-inputs 10**23: all of them) is whole: np.isfinite
+    # refused it with a TypeError naming a ufunc, not the option
+    finite = isinstance(value, int) or np.isfinite(value)
+    if not (whole and finite and value == int(value) and value >= least):
         raise ValueError(
             f"{name} must be a positive number of {unit} (whole, at least {least}), got {value!r}"
         )
