@@ -1431,8 +1431,8 @@ def _count(value, name, least, unit="features"):
     )
     # a Python int past 2**64 (--max-inputs 10**23: all of them) is whole: np.isfinite
     # refused it with a TypeError naming a ufunc, not the option
-    finite = isinstance(value, int) or np.isfinite(value)
-    if not (whole and finite and value == int(value) and value >= least):
+    finite = whole and (isinstance(value, int) or np.isfinite(value))
+    if not (finite and value == int(value) and value >= least):
         raise ValueError(
             f"{name} must be a positive number of {unit} (whole, at least {least}), got {value!r}"
         )

@@ -492,8 +492,9 @@ def _count(value, name, what):
     """``value`` as an int, refused unless a whole number of at least 1 (2.5 bootstraps
     would have run 2 under the name of 2.5; 20.0 is 20)."""
     number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-    finite = isinstance(value, int) or np.isfinite(value)  # np.isfinite(10**23): TypeError
-    if not (number and finite and value == int(value) and value >= 1):
+    # np.isfinite(10**23): TypeError
+    finite = number and (isinstance(value, int) or np.isfinite(value))
+    if not (finite and value == int(value) and value >= 1):
         raise ValueError(f"{name} must be a whole number of {what}, at least 1, got {value!r}")
     return int(value)
 
