@@ -680,7 +680,7 @@ class Explainer:
         again on the copy, the new model's state passed for the one fitted, and the copy
         explained the new model with the old one's surrogates, with no word."""
         state = self.__dict__.copy()
-        if self._model_state is not None and self.model.state() != self._model_state:
+        if self._retrained():
             state["_model_state"] = _RETRAINED
         return state
 
@@ -692,11 +692,16 @@ class Explainer:
         known = state.get("_model_state")
         self._model_state = known if known in (None, _RETRAINED) else self.model.state()
 
+    def _retrained(self):
+        """Whether the model was trained again since its outputs on the fit data were read
+        (a torch module's tensors changed in place, a scikit-learn model fitted anew);
+        False for models that say nothing of their state (a plain function)."""
+        return self._model_state is not None and self.model.state() != self._model_state
+
     def _warn_retrained(self):
-        """Warn where the model was trained again since its outputs on the fit data were
-        read (a torch module's tensors changed in place, a scikit-learn model fitted anew):
-        the surrogates still explain the model as it was, and guided fits mixed the two."""
-        if self._model_state is not None and self.model.state() != self._model_state:
+        """Warn where the model was ``_retrained``: the surrogates still explain the model
+        as it was, and guided fits mixed the two."""
+        if self._retrained():
             warnings.warn(
                 "the model was trained again after this explainer read its outputs on the "
                 "fit data: its surrogates explain the model as it was then; make a new "

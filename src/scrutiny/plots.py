@@ -60,9 +60,7 @@ def _fit_labels(fig, margin=0.05):
     first = fig.get_size_inches().copy()
     history = []
     for _ in range(6):
-        with warnings.catch_warnings():  # "not applied": labels wider than the figure
-            warnings.simplefilter("ignore", UserWarning)
-            fig.tight_layout()
+        _tight(fig)
         box = fig.get_tightbbox()  # in inches, of everything drawn, inside the figure or not
         width, height = fig.get_size_inches()
         wider = max(0.0, margin - box.x0) + max(0.0, box.x1 + margin - width)
@@ -77,7 +75,11 @@ def _fit_labels(fig, margin=0.05):
     if history and (wider + taller) < history[0]:
         return
     fig.set_size_inches(first)
-    with warnings.catch_warnings():
+    _tight(fig)
+
+
+def _tight(fig):
+    with warnings.catch_warnings():  # "not applied": labels wider than the figure
         warnings.simplefilter("ignore", UserWarning)
         fig.tight_layout()
 
@@ -171,6 +173,11 @@ def short(name, most=NAME_MOST):
         return name
     tail = most // 3  # names that differ at their end (income_2021, income_2022) still do
     return f"{name[: most - tail - 1]}\u2026{name[-tail:]}"
+
+
+def _short_names(names, elements):
+    """Tick labels of ``elements``: their ``names``, ``short``, else "feature j"."""
+    return [short(names[j]) if names is not None else f"feature {j}" for j in elements]
 
 
 def _shown(level, value):
@@ -394,7 +401,7 @@ def importance_bars(explanation, k=10, names=None, ax=None, title=None, target=N
     mean = np.abs(explanation.values.reshape(len(explanation.values), -1)).mean(axis=0)
     order = np.argsort(-mean, kind="stable")[: min(k, mean.size)][::-1]
     names = explanation.feature_names if names is None else names
-    labels = [short(names[j]) if names is not None else f"feature {j}" for j in order]
+    labels = _short_names(names, order)
     ax.barh(range(len(order)), mean[order], color="#7f8c8d")
     ax.set_yticks(range(len(order)), labels, fontsize=8, parse_math=False)  # "$" is no TeX
     ax.set_xlabel(f"mean |contribution to {_scale(explanation)}|, {len(explanation.values)} inputs")
@@ -461,7 +468,7 @@ def beeswarm(explanation, k=10, target=None, ax=None, title=None, colorbar=True)
         )
     ax.set_yticks(
         range(len(order)),
-        [short(names[j]) if names is not None else f"feature {j}" for j in order],
+        _short_names(names, order),
         fontsize=8,
         parse_math=False,
     )

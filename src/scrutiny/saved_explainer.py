@@ -204,7 +204,7 @@ def _refuse_retrained(ex):
     """Refuse to probe a model trained again since its fit outputs were read: the file
     would pair the old model's surrogates with the new model's outputs on the baseline,
     and load then took the new model (and refused the old one), with no word."""
-    if ex._model_state is not None and ex.model.state() != ex._model_state:
+    if ex._retrained():
         raise ValueError(
             "the model was trained again after this explainer read its outputs on the fit "
             "data: saved without them, the file would check a loaded model against the new "
